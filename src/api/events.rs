@@ -1,0 +1,102 @@
+//! Recorded Kubernetes Events. Messages are kept structured (ids and numbers) and rendered
+//! only when outputs are written, so recording an event on the hot path builds no string.
+
+use super::{DeployId, EventId, ImageId, NodeId, PodId, RsId};
+use crate::sim::SimTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Normal,
+    Warning,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        }
+    }
+}
+
+/// The object an event is about (`involvedObject`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjRef {
+    Pod(PodId),
+    Node(NodeId),
+    ReplicaSet(RsId),
+    Deployment(DeployId),
+}
+
+/// The component that reported it (`source.component`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Scheduler,
+    Kubelet,
+    ReplicaSetController,
+    DeploymentController,
+    /// kubesim's own fault injector (not a Kubernetes component).
+    Chaos,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Scheduler => "default-scheduler",
+            Source::Kubelet => "kubelet",
+            Source::ReplicaSetController => "replicaset-controller",
+            Source::DeploymentController => "deployment-controller",
+            Source::Chaos => "kubesim-chaos",
+        }
+    }
+}
+
+/// Which container of a pod: index into `containers` or `initContainers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContainerRef {
+    pub init: bool,
+    pub index: u16,
+}
+
+/// Event messages, rendered in upstream's wording by `report::messages`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// "Successfully assigned {ns}/{pod} to {node}"
+    Scheduled { node: NodeId },
+    /// Built once per failed attempt (rare): "0/3 nodes are available: ..."
+    Text(Box<str>),
+    /// `Pulling image "{image}"`
+    Pulling { image: ImageId },
+    /// `Successfully pulled image "{image}" in {pull} ({total} including waiting). Image size: {size} bytes.`
+    Pulled { image: ImageId, pull_ms: u64, total_ms: u64, size: u64 },
+    /// `Container image "{image}" already present on machine`
+    AlreadyPresent { image: ImageId },
+    /// `Container image "{image}" is not present with pull policy of Never`
+    NeverPull { image: ImageId },
+    /// "Created container: {name}"
+    Created { container: ContainerRef },
+    /// "Started container {name}"
+    Started { container: ContainerRef },
+    /// "Stopping container {name}"
+    Killing { container: ContainerRef },
+    /// "Created pod: {pod}"
+    CreatedPod { pod: PodId },
+    /// "Deleted pod: {pod}"
+    DeletedPod { pod: PodId },
+    /// "Scaled up replica set {rs} from {from} to {to}" (or down)
+    ScaledReplicaSet { rs: RsId, from: u32, to: u32 },
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordedEvent {
+    pub id: EventId,
+    pub time: SimTime,
+    pub kind: EventType,
+    pub reason: &'static str,
+    pub object: ObjRef,
+    pub node: Option<NodeId>,
+    pub source: Source,
+    pub message: Message,
+    /// The event that led to this one; 0 for a root cause.
+    pub cause: EventId,
+}

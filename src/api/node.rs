@@ -1,0 +1,52 @@
+//! Nodes: capacity, allocatable, labels, taints, the Ready condition and the lease.
+
+use super::{Labels, Resources};
+use crate::sim::SimTime;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaintEffect {
+    NoSchedule,
+    PreferNoSchedule,
+    NoExecute,
+}
+
+impl TaintEffect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaintEffect::NoSchedule => "NoSchedule",
+            TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+            TaintEffect::NoExecute => "NoExecute",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Taint {
+    pub key: String,
+    pub value: String,
+    pub effect: TaintEffect,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionStatus {
+    True,
+    False,
+    Unknown,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub name: String,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub capacity: Resources,
+    pub allocatable: Resources,
+    pub pods: u32,
+    /// The Ready condition as the API shows it.
+    pub ready: ConditionStatus,
+    /// `Lease.spec.renewTime` of the node's lease in kube-node-lease.
+    pub lease_renewed: SimTime,
+    pub created: SimTime,
+    pub resource_version: u64,
+}

@@ -1,0 +1,291 @@
+//! Pods: spec (what the user asked for) and status (what the kubelet reports).
+
+use super::{ImageId, Labels, NodeId, Resources, RsId, TaintEffect};
+use crate::sim::SimTime;
+use std::sync::Arc;
+
+/// Upstream's `pkg/scheduler/util` non-zero defaults: a container without a cpu or memory
+/// request counts as 100m / 200Mi when the scheduler *scores* (never when it filters).
+pub const DEFAULT_MILLI_CPU_REQUEST: u64 = 100;
+pub const DEFAULT_MEMORY_REQUEST: u64 = 200 * 1024 * 1024;
+/// `v1.DefaultTerminationGracePeriodSeconds`.
+pub const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS: u64 = 30;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartPolicy {
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+impl PullPolicy {
+    /// Upstream defaulting (`SetDefaults_Container`): `Always` when the tag is `:latest` or
+    /// missing (and no digest is given), otherwise `IfNotPresent`.
+    pub fn default_for(image: &str) -> PullPolicy {
+        if image.contains('@') {
+            return PullPolicy::IfNotPresent;
+        }
+        let last = image.rsplit('/').next().unwrap_or(image);
+        match last.rsplit_once(':') {
+            None => PullPolicy::Always,
+            Some((_, "latest")) => PullPolicy::Always,
+            Some(_) => PullPolicy::IfNotPresent,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QosClass {
+    Guaranteed,
+    Burstable,
+    BestEffort,
+}
+
+impl QosClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QosClass::Guaranteed => "Guaranteed",
+            QosClass::Burstable => "Burstable",
+            QosClass::BestEffort => "BestEffort",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TolerationOp {
+    Equal,
+    Exists,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toleration {
+    /// Empty with `Exists` tolerates every taint.
+    pub key: String,
+    pub op: TolerationOp,
+    pub value: String,
+    /// `None` matches every effect.
+    pub effect: Option<TaintEffect>,
+    pub toleration_seconds: Option<i64>,
+}
+
+impl Toleration {
+    /// `v1.Toleration.ToleratesTaint`.
+    pub fn tolerates(&self, t: &super::Taint) -> bool {
+        if self.effect.is_some_and(|e| e != t.effect) {
+            return false;
+        }
+        if !self.key.is_empty() && self.key != t.key {
+            return false;
+        }
+        match self.op {
+            TolerationOp::Exists => true,
+            TolerationOp::Equal => self.value == t.value,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: ImageId,
+    pub pull_policy: PullPolicy,
+    /// What the user wrote (a limit without a request defaults the request to the limit).
+    pub requests: Resources,
+    pub limits: Resources,
+    pub has_cpu_request: bool,
+    pub has_memory_request: bool,
+    pub has_cpu_limit: bool,
+    pub has_memory_limit: bool,
+    pub readiness_probe: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct PodSpec {
+    pub containers: Vec<ContainerSpec>,
+    pub init_containers: Vec<ContainerSpec>,
+    pub node_selector: Labels,
+    pub node_name: Option<String>,
+    pub tolerations: Vec<Toleration>,
+    pub restart_policy: RestartPolicy,
+    pub termination_grace_ms: u64,
+    pub priority: i32,
+}
+
+impl PodSpec {
+    /// The pod's effective request (`resourcehelper.PodRequests`): the larger of the sum over
+    /// app containers and the largest init container.
+    pub fn requests(&self) -> Resources {
+        let mut sum = Resources::default();
+        for c in &self.containers {
+            sum.add(c.requests);
+        }
+        let init = self.init_containers.iter().fold(Resources::default(), |m, c| m.max(c.requests));
+        sum.max(init)
+    }
+
+    /// Requests with the scheduler's non-zero defaults, as the scoring plugins see them.
+    pub fn nonzero_requests(&self) -> Resources {
+        let nz = |c: &ContainerSpec| Resources {
+            cpu_milli: if c.has_cpu_request { c.requests.cpu_milli } else { DEFAULT_MILLI_CPU_REQUEST },
+            memory: if c.has_memory_request { c.requests.memory } else { DEFAULT_MEMORY_REQUEST },
+        };
+        let mut sum = Resources::default();
+        for c in &self.containers {
+            sum.add(nz(c));
+        }
+        let init = self.init_containers.iter().fold(Resources::default(), |m, c| m.max(nz(c)));
+        sum.max(init)
+    }
+
+    /// `qos.GetPodQOS`: Guaranteed when every container has cpu and memory limits equal to its
+    /// requests; BestEffort when none has any request or limit; Burstable otherwise.
+    pub fn qos(&self) -> QosClass {
+        let all = || self.containers.iter().chain(self.init_containers.iter());
+        let any_set = all().any(|c| c.has_cpu_request || c.has_memory_request || c.has_cpu_limit || c.has_memory_limit);
+        if !any_set {
+            return QosClass::BestEffort;
+        }
+        let guaranteed = all().all(|c| {
+            c.has_cpu_limit
+                && c.has_memory_limit
+                && c.requests.cpu_milli == c.limits.cpu_milli
+                && c.requests.memory == c.limits.memory
+        });
+        if guaranteed { QosClass::Guaranteed } else { QosClass::Burstable }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodPhase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+impl PodPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Running => "Running",
+            PodPhase::Succeeded => "Succeeded",
+            PodPhase::Failed => "Failed",
+            PodPhase::Unknown => "Unknown",
+        }
+    }
+    pub fn is_terminal(self) -> bool {
+        matches!(self, PodPhase::Succeeded | PodPhase::Failed)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerState {
+    Waiting { reason: &'static str },
+    Running { started: SimTime },
+    Terminated { exit_code: i32, reason: &'static str, finished: SimTime },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContainerStatus {
+    pub state: ContainerState,
+    pub ready: bool,
+    pub restart_count: u32,
+}
+
+impl Default for ContainerStatus {
+    fn default() -> Self {
+        ContainerStatus {
+            state: ContainerState::Waiting { reason: "ContainerCreating" },
+            ready: false,
+            restart_count: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct PodStatus {
+    pub phase: PodPhase,
+    /// `status.reason` (e.g. `OutOfcpu`, `Evicted`).
+    pub reason: Option<&'static str>,
+    pub message: Option<String>,
+    pub ready: bool,
+    pub containers: Vec<ContainerStatus>,
+    pub init_containers: Vec<ContainerStatus>,
+}
+
+/// Ownership as far as the controllers need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    ReplicaSet(RsId),
+}
+
+#[derive(Clone, Debug)]
+pub struct Pod {
+    pub namespace: Arc<str>,
+    pub name: String,
+    pub labels: Arc<Labels>,
+    pub owner: Option<Owner>,
+    pub spec: Arc<PodSpec>,
+    /// `spec.nodeName` once bound.
+    pub node: Option<NodeId>,
+    pub resource_version: u64,
+    pub created: SimTime,
+    /// `metadata.deletionTimestamp` and the grace period the deletion asked for.
+    pub deletion: Option<(SimTime, u64)>,
+    /// When the object left the API server (the final delete). The slot stays as a tombstone.
+    pub removed: Option<SimTime>,
+    pub status: PodStatus,
+    // Lifecycle times for pods.csv and the startup-latency metric.
+    pub scheduled_at: Option<SimTime>,
+    pub started_at: Option<SimTime>,
+    pub ready_at: Option<SimTime>,
+    pub finished_at: Option<SimTime>,
+    /// Virtual time spent pulling this pod's images (excluded by the startup SLO).
+    pub pull_ms: u64,
+}
+
+impl Pod {
+    pub fn is_terminating(&self) -> bool {
+        self.deletion.is_some() && self.removed.is_none()
+    }
+    /// Counted by controllers as a live replica (`controller.IsPodActive`).
+    pub fn is_active(&self) -> bool {
+        self.removed.is_none() && self.deletion.is_none() && !self.status.phase.is_terminal()
+    }
+    pub fn restarts(&self) -> u32 {
+        self.status.containers.iter().chain(self.status.init_containers.iter()).map(|c| c.restart_count).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pull_policy_defaults_as_upstream() {
+        assert_eq!(PullPolicy::default_for("nginx"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("nginx:latest"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("nginx:1.27"), PullPolicy::IfNotPresent);
+        assert_eq!(PullPolicy::default_for("localhost:5000/app"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("localhost:5000/app:v2"), PullPolicy::IfNotPresent);
+        assert_eq!(PullPolicy::default_for("nginx@sha256:abcd"), PullPolicy::IfNotPresent);
+    }
+}

@@ -1,0 +1,312 @@
+//! The API server: the object store. Every write bumps the resourceVersion and queues watch
+//! notifications in an outbox; the `Cluster` delivers them after the watch latency. Components
+//! read and write cluster state only through here.
+
+pub mod watch;
+
+use crate::api::events::ObjRef;
+use crate::api::*;
+use crate::sim::SimTime;
+use std::collections::HashSet;
+pub use watch::{Notification, Watcher};
+
+/// Default delay between a write and its watch notification (kubesim's own setting: a healthy
+/// control plane delivers watch events in a few milliseconds).
+pub const DEFAULT_WATCH_LATENCY_MS: u64 = 10;
+
+/// Incrementally maintained counts for the time series (no scan per sample).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counters {
+    pub pending: u32,
+    pub running: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub unknown: u32,
+    pub terminating: u32,
+    /// Requests of pods bound to a node and not yet terminal or gone.
+    pub requested: Resources,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    Gone,
+    Terminating,
+    Phase(PodPhase),
+}
+
+#[derive(Default)]
+pub struct ApiServer {
+    pub pods: Vec<Pod>,
+    pub nodes: Vec<Node>,
+    pub replicasets: Vec<ReplicaSet>,
+    pub deployments: Vec<Deployment>,
+    resource_version: u64,
+    outbox: Vec<Notification>,
+    pods_by_node: Vec<Vec<PodId>>,
+    pods_by_rs: Vec<Vec<PodId>>,
+    rs_by_deployment: Vec<Vec<RsId>>,
+    pod_names: HashSet<String>,
+    pub counters: Counters,
+}
+
+impl ApiServer {
+    pub fn new() -> ApiServer {
+        ApiServer::default()
+    }
+
+    /// Take the notifications queued by the writes so far (the caller schedules them).
+    pub fn drain_outbox(&mut self, into: &mut Vec<Notification>) {
+        into.append(&mut self.outbox);
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    pub fn pod(&self, id: PodId) -> &Pod {
+        &self.pods[id.idx()]
+    }
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.idx()]
+    }
+    pub fn pods_on_node(&self, n: NodeId) -> &[PodId] {
+        &self.pods_by_node[n.idx()]
+    }
+    pub fn pods_of_rs(&self, rs: RsId) -> &[PodId] {
+        &self.pods_by_rs[rs.idx()]
+    }
+    pub fn replicasets_of(&self, d: DeployId) -> &[RsId] {
+        &self.rs_by_deployment[d.idx()]
+    }
+    pub fn pod_name_taken(&self, namespace: &str, name: &str) -> bool {
+        self.pod_names.contains(&format!("{namespace}/{name}"))
+    }
+    pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
+        self.nodes.iter().position(|n| n.name == name).map(|i| NodeId(i as u32))
+    }
+
+    // ---- pods ----
+
+    fn bucket(p: &Pod) -> Bucket {
+        if p.removed.is_some() {
+            Bucket::Gone
+        } else if p.deletion.is_some() {
+            Bucket::Terminating
+        } else {
+            Bucket::Phase(p.status.phase)
+        }
+    }
+
+    fn holds_resources(p: &Pod) -> bool {
+        p.node.is_some() && p.removed.is_none() && !p.status.phase.is_terminal()
+    }
+
+    fn count(&mut self, b: Bucket, delta: i32) {
+        let c = &mut self.counters;
+        let slot = match b {
+            Bucket::Gone => return,
+            Bucket::Terminating => &mut c.terminating,
+            Bucket::Phase(PodPhase::Pending) => &mut c.pending,
+            Bucket::Phase(PodPhase::Running) => &mut c.running,
+            Bucket::Phase(PodPhase::Succeeded) => &mut c.succeeded,
+            Bucket::Phase(PodPhase::Failed) => &mut c.failed,
+            Bucket::Phase(PodPhase::Unknown) => &mut c.unknown,
+        };
+        *slot = slot.wrapping_add_signed(delta);
+    }
+
+    /// Apply `f` to a pod, keeping counters, indices and notifications right.
+    fn mutate_pod(&mut self, id: PodId, writer: Option<Watcher>, f: impl FnOnce(&mut Pod)) {
+        let p = &self.pods[id.idx()];
+        let (b0, held0, node0) = (Self::bucket(p), Self::holds_resources(p), p.node);
+        let req = p.spec.requests();
+        f(&mut self.pods[id.idx()]);
+        let rv = self.next_rv();
+        let p = &mut self.pods[id.idx()];
+        p.resource_version = rv;
+        let (b1, held1, node1) = (Self::bucket(p), Self::holds_resources(p), p.node);
+        let bound_now = node0.is_none() && node1.is_some();
+        let removed = p.removed.is_some();
+        let owner = p.owner;
+        if b0 != b1 {
+            self.count(b0, -1);
+            self.count(b1, 1);
+        }
+        if held0 && !held1 {
+            self.counters.requested.sub(req);
+        } else if !held0 && held1 {
+            self.counters.requested.add(req);
+        }
+        if node0.is_none()
+            && let Some(n) = node1
+        {
+            self.pods_by_node[n.idx()].push(id);
+        }
+        if removed {
+            if let Some(n) = node1 {
+                self.pods_by_node[n.idx()].retain(|&x| x != id);
+            }
+            if let Some(Owner::ReplicaSet(rs)) = owner {
+                self.pods_by_rs[rs.idx()].retain(|&x| x != id);
+            }
+        }
+        self.route_pod(id, writer, (held0 && !held1) || bound_now);
+    }
+
+    fn route_pod(&mut self, id: PodId, writer: Option<Watcher>, sched_interest: bool) {
+        let p = &self.pods[id.idx()];
+        let obj = ObjRef::Pod(id);
+        let send = |outbox: &mut Vec<Notification>, to: Watcher| {
+            if Some(to) != writer {
+                outbox.push(Notification { to, obj });
+            }
+        };
+        if p.node.is_none() || sched_interest {
+            send(&mut self.outbox, Watcher::Scheduler);
+        }
+        if let Some(n) = p.node {
+            send(&mut self.outbox, Watcher::Kubelet(n));
+        }
+        if let Some(Owner::ReplicaSet(_)) = p.owner {
+            send(&mut self.outbox, Watcher::ReplicaSetController);
+        }
+    }
+
+    /// POST a pod. The caller has made the name unique.
+    pub fn create_pod(&mut self, mut pod: Pod) -> PodId {
+        let id = PodId(self.pods.len() as u32);
+        pod.resource_version = self.next_rv();
+        self.pod_names.insert(format!("{}/{}", pod.namespace, pod.name));
+        if let Some(Owner::ReplicaSet(rs)) = pod.owner {
+            self.pods_by_rs[rs.idx()].push(id);
+        }
+        if let Some(n) = pod.node {
+            self.pods_by_node[n.idx()].push(id);
+        }
+        let b = Self::bucket(&pod);
+        let pod_bound = pod.node.is_some();
+        if Self::holds_resources(&pod) {
+            self.counters.requested.add(pod.spec.requests());
+        }
+        self.pods.push(pod);
+        self.count(b, 1);
+        self.route_pod(id, None, pod_bound);
+        id
+    }
+
+    /// The `pods/binding` subresource: set `spec.nodeName` (PodScheduled=True).
+    pub fn bind_pod(&mut self, id: PodId, node: NodeId, now: SimTime, writer: Option<Watcher>) {
+        self.mutate_pod(id, writer, |p| {
+            p.node = Some(node);
+            p.scheduled_at = Some(now);
+        });
+    }
+
+    /// A status write (kubelet's status manager).
+    pub fn update_pod_status(&mut self, id: PodId, writer: Watcher, f: impl FnOnce(&mut Pod)) {
+        self.mutate_pod(id, Some(writer), f);
+    }
+
+    /// DELETE with a grace period. Unbound and terminated pods, and grace 0, go at once (as
+    /// the registry's `BeforeDelete` rules for pods); otherwise the pod becomes Terminating and
+    /// its kubelet finishes the deletion. Returns true when the pod is gone.
+    pub fn delete_pod(&mut self, id: PodId, grace_ms: u64, now: SimTime) -> bool {
+        let p = &self.pods[id.idx()];
+        if p.removed.is_some() {
+            return true;
+        }
+        if p.node.is_none() || p.status.phase.is_terminal() || grace_ms == 0 {
+            self.remove_pod(id, now, None);
+            return true;
+        }
+        if let Some((_, g)) = p.deletion
+            && g <= grace_ms
+        {
+            return false; // already deleting with a grace period at least as short
+        }
+        self.mutate_pod(id, None, |p| p.deletion = Some((now, grace_ms)));
+        false
+    }
+
+    /// The final delete (grace 0): the object leaves the store.
+    pub fn remove_pod(&mut self, id: PodId, now: SimTime, writer: Option<Watcher>) {
+        self.mutate_pod(id, writer, |p| {
+            if p.deletion.is_none() {
+                p.deletion = Some((now, 0));
+            }
+            p.removed = Some(now);
+            if p.finished_at.is_none() {
+                p.finished_at = Some(now);
+            }
+        });
+        let p = &self.pods[id.idx()];
+        let key = format!("{}/{}", p.namespace, p.name);
+        self.pod_names.remove(&key);
+    }
+
+    // ---- nodes ----
+
+    pub fn create_node(&mut self, mut node: Node) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        node.resource_version = self.next_rv();
+        self.nodes.push(node);
+        self.pods_by_node.push(Vec::new());
+        self.outbox.push(Notification { to: Watcher::Scheduler, obj: ObjRef::Node(id) });
+        id
+    }
+
+    /// Renew the node's Lease. Nothing watches leases yet but the node lifecycle controller,
+    /// so this queues no notification.
+    pub fn renew_lease(&mut self, id: NodeId, now: SimTime) {
+        self.next_rv();
+        self.nodes[id.idx()].lease_renewed = now;
+    }
+
+    // ---- workloads ----
+
+    pub fn create_replicaset(&mut self, mut rs: ReplicaSet) -> RsId {
+        let id = RsId(self.replicasets.len() as u32);
+        rs.resource_version = self.next_rv();
+        if let Some(d) = rs.owner {
+            self.rs_by_deployment[d.idx()].push(id);
+        }
+        self.replicasets.push(rs);
+        self.pods_by_rs.push(Vec::new());
+        self.route_rs(id, None);
+        id
+    }
+
+    fn route_rs(&mut self, id: RsId, writer: Option<Watcher>) {
+        let obj = ObjRef::ReplicaSet(id);
+        if writer != Some(Watcher::ReplicaSetController) {
+            self.outbox.push(Notification { to: Watcher::ReplicaSetController, obj });
+        }
+        if self.replicasets[id.idx()].owner.is_some() && writer != Some(Watcher::DeploymentController) {
+            self.outbox.push(Notification { to: Watcher::DeploymentController, obj });
+        }
+    }
+
+    pub fn update_replicaset(&mut self, id: RsId, writer: Watcher, f: impl FnOnce(&mut ReplicaSet)) {
+        f(&mut self.replicasets[id.idx()]);
+        self.replicasets[id.idx()].resource_version = self.next_rv();
+        self.route_rs(id, Some(writer));
+    }
+
+    pub fn create_deployment(&mut self, mut d: Deployment) -> DeployId {
+        let id = DeployId(self.deployments.len() as u32);
+        d.resource_version = self.next_rv();
+        self.deployments.push(d);
+        self.rs_by_deployment.push(Vec::new());
+        self.outbox.push(Notification { to: Watcher::DeploymentController, obj: ObjRef::Deployment(id) });
+        id
+    }
+
+    pub fn update_deployment(&mut self, id: DeployId, writer: Watcher, f: impl FnOnce(&mut Deployment)) {
+        f(&mut self.deployments[id.idx()]);
+        self.deployments[id.idx()].resource_version = self.next_rv();
+        if writer != Watcher::DeploymentController {
+            self.outbox.push(Notification { to: Watcher::DeploymentController, obj: ObjRef::Deployment(id) });
+        }
+    }
+}

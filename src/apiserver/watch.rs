@@ -1,0 +1,26 @@
+//! Watches: who is told about a change. Routing is indexed by the object's fields (a kubelet
+//! hears only about pods bound to its node), so fan-out is O(interested), never O(nodes).
+
+use crate::api::NodeId;
+use crate::api::events::ObjRef;
+
+/// A component with a watch on the API server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watcher {
+    /// Unbound pods, pods that released their resources, nodes.
+    Scheduler,
+    /// Pods bound to this node.
+    Kubelet(NodeId),
+    /// ReplicaSets and the pods they own.
+    ReplicaSetController,
+    /// Deployments and the ReplicaSets they own.
+    DeploymentController,
+}
+
+/// "Something about `obj` changed": delivered to `to` after the watch latency. The receiver
+/// reads the object's current state from the store (level-triggered, like an informer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Notification {
+    pub to: Watcher,
+    pub obj: ObjRef,
+}

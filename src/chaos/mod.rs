@@ -1,0 +1,68 @@
+//! The fault plan: each fault acts on the world (here: deletes pods as `kubectl delete pod`
+//! does); what follows emerges from the components.
+
+use crate::api::events::{ObjRef, Source};
+use crate::api::*;
+use crate::cluster::Ctx;
+use crate::scenario::{FaultDef, PodMode};
+
+pub struct Chaos {
+    faults: Vec<FaultDef>,
+}
+
+impl Chaos {
+    pub fn new(faults: Vec<FaultDef>) -> Chaos {
+        Chaos { faults }
+    }
+
+    pub fn inject(&mut self, i: usize, ctx: &mut Ctx) {
+        let f = self.faults[i].clone();
+        ctx.rec.faults.push((ctx.now, f.action()));
+        match f {
+            FaultDef::PodKill { namespace, selector, mode, grace_ms, .. } => {
+                // Candidates in name order, so the random pick depends only on the seed.
+                let mut cands: Vec<PodId> = (0..ctx.api.pods.len() as u32)
+                    .map(PodId)
+                    .filter(|&id| {
+                        let p = ctx.api.pod(id);
+                        p.is_active() && *p.namespace == *namespace && selector.matches(&p.labels)
+                    })
+                    .collect();
+                cands.sort_by(|a, b| ctx.api.pod(*a).name.cmp(&ctx.api.pod(*b).name));
+                let n = match mode {
+                    PodMode::All => cands.len(),
+                    PodMode::One => cands.len().min(1),
+                    PodMode::Fixed(k) => cands.len().min(k as usize),
+                    PodMode::FixedPercent(pct) => cands.len() * pct as usize / 100,
+                };
+                // Partial Fisher-Yates: the first n are a uniform random choice.
+                for k in 0..n {
+                    let j = k + ctx.rng.faults.below((cands.len() - k) as u64) as usize;
+                    cands.swap(k, j);
+                }
+                let root = ctx.cause;
+                for &id in &cands[..n] {
+                    ctx.cause = root;
+                    let p = ctx.api.pod(id);
+                    let grace = grace_ms.unwrap_or(p.spec.termination_grace_ms);
+                    let msg = format!(
+                        "pod-kill: deleting pod {}/{} with a grace period of {}s",
+                        p.namespace,
+                        p.name,
+                        grace as f64 / 1000.0
+                    );
+                    let node = p.node;
+                    ctx.api.delete_pod(id, grace, ctx.now);
+                    ctx.record(
+                        EventType::Warning,
+                        "FaultInjected",
+                        ObjRef::Pod(id),
+                        node,
+                        Source::Chaos,
+                        Message::Text(msg.into()),
+                    );
+                }
+            }
+        }
+    }
+}

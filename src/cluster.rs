@@ -1,0 +1,355 @@
+//! The `Cluster` of one run: it owns the kernel and every component, builds them from a
+//! validated `Scenario`, and dispatches each popped event to its component. It is the only
+//! place that knows all the components; they talk to each other through the API server.
+
+use crate::api::events::{ObjRef, Source};
+use crate::api::*;
+use crate::apiserver::{ApiServer, Notification, Watcher};
+use crate::chaos::Chaos;
+use crate::controller::deployment::DeploymentController;
+use crate::controller::replicaset::ReplicaSetController;
+use crate::kubelet::{Kubelet, KubeletEvent};
+use crate::report::Recorder;
+use crate::report::recorder::{Sample, WorkloadRef, WorkloadSample};
+use crate::scenario::{ImageDef, KubeSettings, Scenario};
+use crate::scheduler::{Scheduler, SchedulerEvent};
+use crate::sim::{EventQueue, RngStreams, Scheduled, SimTime};
+use crate::world::{Registry, RegistryEvent};
+use std::sync::Arc;
+
+/// Every event of a run. Small and `Copy`; each component owns its variants.
+///
+/// | variant | sender -> receiver | effect |
+/// |---|---|---|
+/// | `Watch` | API server -> a watcher | "this object changed"; the watcher re-reads it |
+/// | `Scheduler` | scheduler -> itself | a scheduling cycle, a backoff expiry, the leftover flush |
+/// | `Kubelet` | kubelet -> itself | lease renewal, container started/ready/exited, grace expiry |
+/// | `Registry` | registry -> itself | first byte of a pull, end of a transfer (then -> kubelet) |
+/// | `ReplicaSetWork` / `DeploymentWork` | controller -> itself | process the next queued key |
+/// | `Fault` | fault plan -> chaos | inject fault number `n` of the plan |
+/// | `Sample` | recorder -> itself | take a time-series sample |
+#[derive(Clone, Copy, Debug)]
+pub enum Event {
+    Watch(Notification),
+    Scheduler(SchedulerEvent),
+    Kubelet(NodeId, KubeletEvent),
+    Registry(RegistryEvent),
+    ReplicaSetWork,
+    DeploymentWork,
+    Fault(u32),
+    Sample,
+}
+
+/// What a handler may touch: the clock, the API server, the recorder, RNG streams and the
+/// physical world. Components keep their own state and get this for each event.
+pub struct Ctx<'a> {
+    pub now: SimTime,
+    /// The recorded event that led here (0 = a root cause). Recording an event makes it the
+    /// cause of whatever the handler does next.
+    pub cause: EventId,
+    pub api: &'a mut ApiServer,
+    pub rec: &'a mut Recorder,
+    pub rng: &'a mut RngStreams,
+    pub registry: &'a mut Registry,
+    pub images: &'a [ImageDef],
+    pub settings: &'a KubeSettings,
+    queue: &'a mut EventQueue<Event>,
+    outbox: &'a mut Vec<Notification>,
+}
+
+impl Ctx<'_> {
+    /// Record a Kubernetes Event; writes made so far in this handler are attributed to it.
+    pub fn record(
+        &mut self,
+        kind: EventType,
+        reason: &'static str,
+        object: ObjRef,
+        node: Option<NodeId>,
+        source: Source,
+        message: Message,
+    ) -> EventId {
+        let id = self.rec.record(self.now, kind, reason, object, node, source, message, self.cause);
+        self.cause = id;
+        self.flush_watches();
+        id
+    }
+
+    /// Schedule one of the caller's own events `delay_ms` from now.
+    pub fn after(&mut self, delay_ms: u64, event: Event) {
+        self.queue.schedule_in(delay_ms, self.cause, event);
+    }
+
+    pub fn at(&mut self, time: SimTime, event: Event) {
+        self.queue.schedule_at(time, self.cause, event);
+    }
+
+    /// Turn the API server's queued notifications into deliveries after the watch latency.
+    pub fn flush_watches(&mut self) {
+        self.api.drain_outbox(self.outbox);
+        for n in self.outbox.drain(..) {
+            self.queue.schedule_in(self.settings.watch_latency_ms, self.cause, Event::Watch(n));
+        }
+    }
+}
+
+/// The result of a run, for outputs.
+pub struct RunOutcome {
+    pub events_processed: u64,
+    pub end: SimTime,
+}
+
+pub struct Cluster {
+    pub scenario: Arc<Scenario>,
+    pub api: ApiServer,
+    pub rec: Recorder,
+    queue: EventQueue<Event>,
+    rng: RngStreams,
+    registry: Registry,
+    scheduler: Scheduler,
+    kubelets: Vec<Kubelet>,
+    replicasets: ReplicaSetController,
+    deployments: DeploymentController,
+    chaos: Chaos,
+    outbox: Vec<Notification>,
+    tracked: Vec<WorkloadRef>,
+}
+
+macro_rules! ctx {
+    ($self:ident, $now:expr, $cause:expr) => {
+        Ctx {
+            now: $now,
+            cause: $cause,
+            api: &mut $self.api,
+            rec: &mut $self.rec,
+            rng: &mut $self.rng,
+            registry: &mut $self.registry,
+            images: &$self.scenario.images,
+            settings: &$self.scenario.kubernetes,
+            queue: &mut $self.queue,
+            outbox: &mut $self.outbox,
+        }
+    };
+}
+
+impl Cluster {
+    /// Build the cluster at time 0 from a validated scenario (with `seed` overriding its own).
+    pub fn new(scenario: Scenario) -> Cluster {
+        let scenario = Arc::new(scenario);
+        let n_nodes = scenario.nodes.len();
+        let n_images = scenario.images.len();
+        let mut c = Cluster {
+            api: ApiServer::new(),
+            rec: Recorder::default(),
+            queue: EventQueue::with_capacity(1024 + n_nodes * 4),
+            rng: RngStreams::new(scenario.seed),
+            registry: Registry::new(
+                scenario.registry.bandwidth,
+                scenario.registry.node_bandwidth,
+                scenario.registry.latency_ms,
+                n_nodes,
+            ),
+            scheduler: Scheduler::new(&scenario.kubernetes),
+            kubelets: Vec::with_capacity(n_nodes),
+            replicasets: ReplicaSetController::default(),
+            deployments: DeploymentController::default(),
+            chaos: Chaos::new(scenario.faults.clone()),
+            outbox: Vec::new(),
+            tracked: Vec::new(),
+            scenario: scenario.clone(),
+        };
+        let renew = scenario.kubernetes.lease_renew_interval_ms().max(1);
+        for (i, n) in scenario.nodes.iter().enumerate() {
+            let id = c.api.create_node(Node {
+                name: n.name.clone(),
+                labels: n.labels.clone(),
+                taints: n.taints.clone(),
+                unschedulable: n.unschedulable,
+                capacity: n.capacity,
+                allocatable: n.allocatable,
+                pods: n.pods,
+                ready: ConditionStatus::True,
+                lease_renewed: SimTime::ZERO,
+                created: SimTime::ZERO,
+                resource_version: 0,
+            });
+            debug_assert_eq!(id.idx(), i);
+            c.kubelets.push(Kubelet::new(id, n_images, &n.images));
+            // Kubelets did not all start at the same instant: stagger the first renewal.
+            let offset = c.rng.kubelet.below(renew);
+            c.queue.schedule_at(SimTime(offset), 0, Event::Kubelet(id, KubeletEvent::RenewLease));
+        }
+        for d in &scenario.deployments {
+            let id = c.api.create_deployment(Deployment {
+                namespace: d.namespace.clone(),
+                name: d.name.clone(),
+                selector: d.selector.clone(),
+                replicas: d.replicas,
+                template: d.template.clone(),
+                strategy: d.strategy,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            });
+            c.rec.track(WorkloadRef::Deployment(id));
+            c.tracked.push(WorkloadRef::Deployment(id));
+        }
+        for r in &scenario.replicasets {
+            let id = c.api.create_replicaset(ReplicaSet {
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                selector: r.selector.clone(),
+                replicas: r.replicas,
+                template: r.template.clone(),
+                owner: None,
+                template_hash: None,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            });
+            c.rec.track(WorkloadRef::ReplicaSet(id));
+            c.tracked.push(WorkloadRef::ReplicaSet(id));
+        }
+        for p in &scenario.pods {
+            let pod = new_pod(
+                p.namespace.as_str().into(),
+                p.name.clone(),
+                Arc::new(p.labels.clone()),
+                None,
+                p.spec.clone(),
+                SimTime::ZERO,
+            );
+            let node = p.spec.node_name.as_deref().and_then(|n| c.api.node_by_name(n));
+            let id = c.api.create_pod(pod);
+            if let Some(n) = node {
+                // spec.nodeName set by the user: the kubelet takes it without the scheduler.
+                c.api.bind_pod(id, n, SimTime::ZERO, None);
+            }
+        }
+        for (i, f) in scenario.faults.iter().enumerate() {
+            c.queue.schedule_at(f.at(), 0, Event::Fault(i as u32));
+        }
+        c.queue.schedule_at(SimTime::ZERO, 0, Event::Sample);
+        let mut ctx = ctx!(c, SimTime::ZERO, 0);
+        ctx.flush_watches();
+        c
+    }
+
+    /// Run to `spec.duration` (events at exactly that time included), then stop cleanly.
+    pub fn run(&mut self) -> RunOutcome {
+        let end = self.scenario.duration;
+        while let Some(e) = self.queue.pop_until(end) {
+            self.dispatch(e);
+        }
+        self.queue.advance_to(end);
+        RunOutcome { events_processed: self.queue.processed(), end }
+    }
+
+    fn dispatch(&mut self, e: Scheduled<Event>) {
+        let now = e.time;
+        let mut ctx = ctx!(self, now, e.cause);
+        match e.event {
+            Event::Watch(n) => match n.to {
+                Watcher::Scheduler => self.scheduler.on_watch(n.obj, &mut ctx),
+                Watcher::Kubelet(node) => self.kubelets[node.idx()].on_watch(n.obj, &mut ctx),
+                Watcher::ReplicaSetController => self.replicasets.on_watch(n.obj, &mut ctx),
+                Watcher::DeploymentController => self.deployments.on_watch(n.obj, &mut ctx),
+            },
+            Event::Scheduler(ev) => self.scheduler.handle(ev, &mut ctx),
+            Event::Kubelet(node, ev) => self.kubelets[node.idx()].handle(ev, &mut ctx),
+            Event::Registry(ev) => {
+                let mut timers = Vec::new();
+                let done = ctx.registry.handle(ev, now, &mut timers);
+                for (t, ev) in timers {
+                    ctx.at(t, Event::Registry(ev));
+                }
+                if let Some(tok) = done {
+                    self.kubelets[tok.node.idx()].on_pull_done(tok.request, &mut ctx);
+                }
+            }
+            Event::ReplicaSetWork => self.replicasets.work(&mut ctx),
+            Event::DeploymentWork => self.deployments.work(&mut ctx),
+            Event::Fault(i) => self.chaos.inject(i as usize, &mut ctx),
+            Event::Sample => {
+                self.sample(now);
+                let next = now.plus(self.scenario.sample_interval_ms);
+                if next <= self.scenario.duration {
+                    self.queue.schedule_at(next, 0, Event::Sample);
+                }
+                return;
+            }
+        }
+        ctx.flush_watches();
+    }
+
+    fn sample(&mut self, now: SimTime) {
+        let c = self.api.counters;
+        let ready = self.api.nodes.iter().filter(|n| n.ready == ConditionStatus::True).count() as u32;
+        self.rec.samples.push(Sample {
+            time: now,
+            nodes_ready: ready,
+            nodes_not_ready: self.api.nodes.len() as u32 - ready,
+            pending: c.pending,
+            running: c.running,
+            succeeded: c.succeeded,
+            failed: c.failed,
+            terminating: c.terminating,
+            cpu_requested_milli: c.requested.cpu_milli,
+            memory_requested: c.requested.memory,
+        });
+        for &w in &self.tracked {
+            let (desired, st) = match w {
+                WorkloadRef::Deployment(d) => {
+                    (self.api.deployments[d.idx()].replicas, self.api.deployments[d.idx()].status)
+                }
+                WorkloadRef::ReplicaSet(r) => {
+                    (self.api.replicasets[r.idx()].replicas, self.api.replicasets[r.idx()].status)
+                }
+            };
+            self.rec.workload_samples.push(WorkloadSample {
+                time: now,
+                workload: w,
+                desired,
+                ready: st.ready,
+                available: st.available,
+                updated: st.updated,
+            });
+        }
+    }
+}
+
+/// A new Pending pod object.
+pub fn new_pod(
+    namespace: Arc<str>,
+    name: String,
+    labels: Arc<Labels>,
+    owner: Option<Owner>,
+    spec: Arc<PodSpec>,
+    now: SimTime,
+) -> Pod {
+    let status = PodStatus {
+        phase: PodPhase::Pending,
+        reason: None,
+        message: None,
+        ready: false,
+        containers: vec![ContainerStatus::default(); spec.containers.len()],
+        init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
+    };
+    Pod {
+        namespace,
+        name,
+        labels,
+        owner,
+        spec,
+        node: None,
+        resource_version: 0,
+        created: now,
+        deletion: None,
+        removed: None,
+        status,
+        scheduled_at: None,
+        started_at: None,
+        ready_at: None,
+        finished_at: None,
+        pull_ms: 0,
+    }
+}

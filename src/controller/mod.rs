@@ -1,0 +1,92 @@
+//! The controllers of kube-controller-manager that kubesim models so far. Each reconciles by
+//! key from a de-duplicating work queue fed by its watches, like client-go's workqueue.
+
+pub mod deployment;
+pub mod replicaset;
+
+use crate::cluster::{Ctx, Event};
+use crate::sim::rng::SimRng;
+use std::collections::VecDeque;
+
+/// `rand.String`'s alphabet (no vowels, no confusable characters), used for generated names
+/// and for `SafeEncodeString` of template hashes.
+pub const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+/// `burstReplicas`: at most this many creations or deletions per sync.
+pub const BURST_REPLICAS: usize = 500;
+/// `ExpectationsTimeout`: unmet expectations stop blocking a sync after 5 minutes.
+pub const EXPECTATIONS_TIMEOUT_MS: u64 = 5 * 60 * 1000;
+
+/// A FIFO of keys where a key already waiting is not added twice.
+#[derive(Default)]
+pub struct WorkQueue {
+    queue: VecDeque<u32>,
+    dirty: Vec<bool>,
+    scheduled: bool,
+}
+
+impl WorkQueue {
+    /// Add `key`; make sure a work event is pending.
+    pub fn add(&mut self, key: u32, ctx: &mut Ctx, work: Event) {
+        let k = key as usize;
+        if self.dirty.len() <= k {
+            self.dirty.resize(k + 1, false);
+        }
+        if !self.dirty[k] {
+            self.dirty[k] = true;
+            self.queue.push_back(key);
+        }
+        if !self.scheduled {
+            self.scheduled = true;
+            ctx.after(0, work);
+        }
+    }
+
+    /// Take the next key (the caller handles it, then calls `done`).
+    pub fn pop(&mut self) -> Option<u32> {
+        self.scheduled = false;
+        let k = self.queue.pop_front()?;
+        self.dirty[k as usize] = false;
+        Some(k)
+    }
+
+    /// After handling a key: keep working while keys wait.
+    pub fn done(&mut self, ctx: &mut Ctx, work: Event) {
+        if !self.queue.is_empty() && !self.scheduled {
+            self.scheduled = true;
+            ctx.after(0, work);
+        }
+    }
+}
+
+/// `rand.String(5)`: a generated-name suffix.
+pub fn random_suffix(rng: &mut SimRng) -> String {
+    (0..5).map(|_| NAME_ALPHABET[rng.below(NAME_ALPHABET.len() as u64) as usize] as char).collect()
+}
+
+/// FNV-1a, 32 bits (the hash upstream's `ComputeHash` uses).
+pub fn fnv32a(data: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in data {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// `rand.SafeEncodeString(fmt.Sprint(hash))`: each decimal digit mapped into the alphabet.
+pub fn safe_encode(hash: u32) -> String {
+    hash.to_string().bytes().map(|b| NAME_ALPHABET[b as usize % NAME_ALPHABET.len()] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_and_encoding() {
+        assert_eq!(fnv32a(b""), 0x811c9dc5);
+        assert_eq!(fnv32a(b"a"), 0xe40c292c);
+        // Digits are bytes 48..57: 48 % 27 = 21 -> alphabet[21] = '4', 49 % 27 = 22 -> '5', ...
+        assert_eq!(safe_encode(1234567890), "56789bcdf4");
+    }
+}

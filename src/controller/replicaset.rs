@@ -1,0 +1,182 @@
+//! The ReplicaSet controller: keep `replicas` active pods, with expectations so that a sync
+//! does not act twice on the same observation, upstream's scale-down ranking, and `.status`.
+
+use super::{BURST_REPLICAS, EXPECTATIONS_TIMEOUT_MS, WorkQueue, random_suffix};
+use crate::api::events::{ObjRef, Source};
+use crate::api::*;
+use crate::apiserver::Watcher;
+use crate::cluster::{Ctx, Event, new_pod};
+use crate::report::recorder::WorkloadRef;
+use crate::sim::SimTime;
+use std::cmp::Reverse;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Default)]
+struct Expectations {
+    adds: i64,
+    dels: i64,
+    set_at: SimTime,
+}
+
+#[derive(Default)]
+pub struct ReplicaSetController {
+    queue: WorkQueue,
+    expectations: Vec<Expectations>,
+    /// Per pod: bit 0 = creation observed, bit 1 = deletion observed.
+    observed: Vec<u8>,
+}
+
+impl ReplicaSetController {
+    pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
+        let rs = match obj {
+            ObjRef::Pod(id) => {
+                let p = ctx.api.pod(id);
+                let Some(Owner::ReplicaSet(rs)) = p.owner else { return };
+                if self.observed.len() <= id.idx() {
+                    self.observed.resize(id.idx() + 1, 0);
+                }
+                if self.expectations.len() <= rs.idx() {
+                    self.expectations.resize(rs.idx() + 1, Expectations::default());
+                }
+                let seen = &mut self.observed[id.idx()];
+                if *seen & 1 == 0 {
+                    *seen |= 1;
+                    self.expectations[rs.idx()].adds -= 1;
+                }
+                if (p.deletion.is_some() || p.removed.is_some()) && *seen & 2 == 0 {
+                    *seen |= 2;
+                    self.expectations[rs.idx()].dels -= 1;
+                }
+                rs
+            }
+            ObjRef::ReplicaSet(rs) => rs,
+            _ => return,
+        };
+        self.queue.add(rs.0, ctx, Event::ReplicaSetWork);
+    }
+
+    pub fn work(&mut self, ctx: &mut Ctx) {
+        if let Some(k) = self.queue.pop() {
+            self.sync(RsId(k), ctx);
+        }
+        self.queue.done(ctx, Event::ReplicaSetWork);
+    }
+
+    fn sync(&mut self, id: RsId, ctx: &mut Ctx) {
+        if self.expectations.len() <= id.idx() {
+            self.expectations.resize(id.idx() + 1, Expectations::default());
+        }
+        let rs = &ctx.api.replicasets[id.idx()];
+        let replicas = rs.replicas as usize;
+        let active: Vec<PodId> =
+            ctx.api.pods_of_rs(id).iter().copied().filter(|&p| ctx.api.pod(p).is_active()).collect();
+        let ready = active.iter().filter(|&&p| ctx.api.pod(p).status.ready).count() as u32;
+        let e = self.expectations[id.idx()];
+        let satisfied = (e.adds <= 0 && e.dels <= 0) || ctx.now.since(e.set_at) > EXPECTATIONS_TIMEOUT_MS;
+        if satisfied {
+            if active.len() < replicas {
+                let n = (replicas - active.len()).min(BURST_REPLICAS);
+                self.expectations[id.idx()] = Expectations { adds: n as i64, dels: 0, set_at: ctx.now };
+                // Slow start (batches of 1, 2, 4, ...) only matters when creations fail, which
+                // they do not here: all n are created in this sync.
+                let root = ctx.cause;
+                for _ in 0..n {
+                    ctx.cause = root;
+                    self.create_pod(id, ctx);
+                }
+            } else if active.len() > replicas {
+                let n = (active.len() - replicas).min(BURST_REPLICAS);
+                let victims = rank_for_deletion(&active, ctx);
+                self.expectations[id.idx()] = Expectations { adds: 0, dels: n as i64, set_at: ctx.now };
+                let root = ctx.cause;
+                for &p in victims.iter().take(n) {
+                    ctx.cause = root;
+                    let grace = ctx.api.pod(p).spec.termination_grace_ms;
+                    ctx.api.delete_pod(p, grace, ctx.now);
+                    ctx.record(
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        ObjRef::ReplicaSet(id),
+                        None,
+                        Source::ReplicaSetController,
+                        Message::DeletedPod { pod: p },
+                    );
+                }
+            }
+        }
+        let status =
+            WorkloadStatus { replicas: active.len() as u32, ready, available: ready, updated: active.len() as u32 };
+        let rs = &ctx.api.replicasets[id.idx()];
+        if rs.status != status {
+            let desired = rs.replicas;
+            let standalone = rs.owner.is_none();
+            ctx.api.update_replicaset(id, Watcher::ReplicaSetController, |r| r.status = status);
+            if standalone {
+                ctx.rec.workload_status(WorkloadRef::ReplicaSet(id), ctx.now, desired, ready);
+            }
+        }
+    }
+
+    fn create_pod(&mut self, id: RsId, ctx: &mut Ctx) {
+        let rs = &ctx.api.replicasets[id.idx()];
+        let (ns, template, base) = (rs.namespace.clone(), rs.template.clone(), rs.name.clone());
+        let name = loop {
+            let n = format!("{base}-{}", random_suffix(&mut ctx.rng.names));
+            if !ctx.api.pod_name_taken(&ns, &n) {
+                break n;
+            }
+        };
+        let pod = new_pod(
+            Arc::from(ns.as_str()),
+            name,
+            template.labels.clone(),
+            Some(Owner::ReplicaSet(id)),
+            template.spec.clone(),
+            ctx.now,
+        );
+        let pid = ctx.api.create_pod(pod);
+        ctx.record(
+            EventType::Normal,
+            "SuccessfulCreate",
+            ObjRef::ReplicaSet(id),
+            None,
+            Source::ReplicaSetController,
+            Message::CreatedPod { pod: pid },
+        );
+    }
+}
+
+/// The sort key of `rank_for_deletion` (ascending = deleted first).
+type RankKey = (bool, u8, bool, Reverse<usize>, Reverse<SimTime>, Reverse<u32>, Reverse<SimTime>);
+
+/// `ActivePodsWithRanks` order: the first pods are deleted first. Unassigned before assigned;
+/// Pending before Unknown before Running; not ready before ready; more pods of this set on the
+/// same node first; ready for less time first; more restarts first; newer first.
+fn rank_for_deletion(active: &[PodId], ctx: &Ctx) -> Vec<PodId> {
+    let on_node = |n: Option<NodeId>| -> usize {
+        n.map_or(0, |n| active.iter().filter(|&&q| ctx.api.pod(q).node == Some(n)).count())
+    };
+    let mut v: Vec<(PodId, RankKey)> = active
+        .iter()
+        .map(|&id| {
+            let p = ctx.api.pod(id);
+            let phase = match p.status.phase {
+                PodPhase::Pending => 0,
+                PodPhase::Unknown => 1,
+                _ => 2,
+            };
+            let key = (
+                p.node.is_some(),
+                phase,
+                p.status.ready,
+                Reverse(on_node(p.node)),
+                Reverse(p.ready_at.unwrap_or(SimTime::ZERO)),
+                Reverse(p.restarts()),
+                Reverse(p.created),
+            );
+            (id, key)
+        })
+        .collect();
+    v.sort_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+    v.into_iter().map(|x| x.0).collect()
+}

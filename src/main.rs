@@ -1,0 +1,108 @@
+//! The `kubesim` command line: parse arguments, call the library, choose the exit code.
+
+use clap::{Parser, Subcommand};
+use kubesim::report::csv::print;
+use kubesim::scenario;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A deterministic discrete-event simulator of a Kubernetes cluster.
+#[derive(Parser)]
+#[command(name = "kubesim", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Simulate a scenario and write its outputs (CSV) to reports/<name>/.
+    Run {
+        /// The scenario file (YAML: a Scenario document plus Kubernetes manifests).
+        file: PathBuf,
+        /// Output folder (default: reports/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Parse and validate scenario files without running them.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Exit code for bad input (nothing was written).
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn report_error(e: scenario::LoadError) {
+    let r = miette::Report::new(e);
+    eprintln!("{r:?}");
+}
+
+fn warn(s: &scenario::Scenario) {
+    for w in &s.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Validate { files } => {
+            let mut bad = false;
+            for f in files {
+                match scenario::load(&f) {
+                    Ok(s) => {
+                        warn(&s);
+                        print(&format!(
+                            "{}: ok ({} nodes, {} deployments, {} replicasets, {} pods, {} faults, {} warnings)\n",
+                            f.display(),
+                            s.nodes.len(),
+                            s.deployments.len(),
+                            s.replicasets.len(),
+                            s.pods.len(),
+                            s.faults.len(),
+                            s.warnings.len()
+                        ));
+                    }
+                    Err(e) => {
+                        report_error(e);
+                        bad = true;
+                    }
+                }
+            }
+            if bad { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS }
+        }
+        Cmd::Run { file, out, seed, quiet } => {
+            let mut s = match scenario::load(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    report_error(e);
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            if !quiet {
+                warn(&s);
+            }
+            if let Some(seed) = seed {
+                s.seed = seed;
+            }
+            let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
+            let result = kubesim::simulate(s);
+            if let Err(e) = kubesim::write_outputs(&dir, &result) {
+                eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
+                return ExitCode::FAILURE;
+            }
+            if !quiet {
+                print(&kubesim::text_summary(&result, &dir));
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}

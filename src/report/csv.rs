@@ -1,0 +1,317 @@
+//! CSV outputs, written into a temporary folder and renamed into place, so a run that fails
+//! leaves nothing half-written.
+
+use super::messages::render;
+use super::recorder::WorkloadRef;
+use super::summary::Summary;
+use crate::api::events::{ObjRef, RecordedEvent};
+use crate::api::{ContainerState, Owner, Pod};
+use crate::cluster::Cluster;
+use crate::sim::SimTime;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Measurements of the run itself (stats.csv): the only output that is not deterministic.
+#[derive(Clone, Copy, Debug)]
+pub struct Stats {
+    pub wall_seconds: f64,
+    pub events: u64,
+    pub peak_rss_bytes: Option<u64>,
+}
+
+fn t(t: Option<SimTime>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_default()
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let s = fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn csv_writer(dir: &Path, name: &str) -> io::Result<csv::Writer<io::BufWriter<fs::File>>> {
+    Ok(csv::Writer::from_writer(io::BufWriter::new(fs::File::create(dir.join(name))?)))
+}
+
+fn io_err(e: csv::Error) -> io::Error {
+    io::Error::other(e)
+}
+
+/// The pod's status reason as `kubectl` would surface it, or empty.
+fn pod_reason(p: &Pod) -> &'static str {
+    if let Some(r) = p.status.reason {
+        return r;
+    }
+    for c in p.status.init_containers.iter().chain(p.status.containers.iter()) {
+        if let ContainerState::Waiting { reason } = c.state
+            && reason != "ContainerCreating"
+            && p.node.is_some()
+        {
+            return reason;
+        }
+    }
+    ""
+}
+
+fn object_names(c: &Cluster, e: &RecordedEvent) -> (&'static str, String, String) {
+    let api = &c.api;
+    match e.object {
+        ObjRef::Pod(p) => ("Pod", api.pod(p).namespace.to_string(), api.pod(p).name.clone()),
+        ObjRef::Node(n) => ("Node", String::new(), api.node(n).name.clone()),
+        ObjRef::ReplicaSet(r) => {
+            ("ReplicaSet", api.replicasets[r.idx()].namespace.clone(), api.replicasets[r.idx()].name.clone())
+        }
+        ObjRef::Deployment(d) => {
+            ("Deployment", api.deployments[d.idx()].namespace.clone(), api.deployments[d.idx()].name.clone())
+        }
+    }
+}
+
+/// Write every output of one run into `dir` (which must exist and be empty).
+pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Result<()> {
+    let api = &c.api;
+    let images = &c.scenario.images;
+
+    let mut w = csv_writer(dir, "events.csv")?;
+    w.write_record(["id", "time", "type", "reason", "kind", "namespace", "name", "node", "source", "message", "cause"])
+        .map_err(io_err)?;
+    for e in &c.rec.events {
+        let (kind, ns, name) = object_names(c, e);
+        let node = e.node.map(|n| api.node(n).name.as_str()).unwrap_or("");
+        let cause = if e.cause == 0 { String::new() } else { e.cause.to_string() };
+        w.write_record([
+            e.id.to_string().as_str(),
+            &e.time.to_string(),
+            e.kind.as_str(),
+            e.reason,
+            kind,
+            &ns,
+            &name,
+            node,
+            e.source.as_str(),
+            &render(e, api, images),
+            &cause,
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()?;
+
+    let mut w = csv_writer(dir, "pods.csv")?;
+    w.write_record([
+        "namespace",
+        "name",
+        "owner",
+        "node",
+        "qos",
+        "created",
+        "scheduled",
+        "started",
+        "ready",
+        "deleted",
+        "finished",
+        "phase",
+        "reason",
+        "restarts",
+    ])
+    .map_err(io_err)?;
+    for p in &api.pods {
+        let owner = match p.owner {
+            Some(Owner::ReplicaSet(r)) => format!("ReplicaSet/{}", api.replicasets[r.idx()].name),
+            None => String::new(),
+        };
+        w.write_record([
+            &*p.namespace,
+            &p.name,
+            &owner,
+            p.node.map(|n| api.node(n).name.as_str()).unwrap_or(""),
+            p.spec.qos().as_str(),
+            &p.created.to_string(),
+            &t(p.scheduled_at),
+            &t(p.started_at),
+            &t(p.ready_at),
+            &t(p.deletion.map(|d| d.0)),
+            &t(p.finished_at),
+            p.status.phase.as_str(),
+            pod_reason(p),
+            &p.restarts().to_string(),
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()?;
+
+    let mut w = csv_writer(dir, "timeseries.csv")?;
+    w.write_record([
+        "time",
+        "nodes_ready",
+        "nodes_not_ready",
+        "pods_pending",
+        "pods_running",
+        "pods_succeeded",
+        "pods_failed",
+        "pods_terminating",
+        "cpu_requested",
+        "memory_requested",
+    ])
+    .map_err(io_err)?;
+    for x in &c.rec.samples {
+        w.write_record([
+            x.time.to_string(),
+            x.nodes_ready.to_string(),
+            x.nodes_not_ready.to_string(),
+            x.pending.to_string(),
+            x.running.to_string(),
+            x.succeeded.to_string(),
+            x.failed.to_string(),
+            x.terminating.to_string(),
+            format!("{}.{:03}", x.cpu_requested_milli / 1000, x.cpu_requested_milli % 1000),
+            x.memory_requested.to_string(),
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()?;
+
+    let mut w = csv_writer(dir, "workloads.csv")?;
+    w.write_record(["time", "kind", "namespace", "name", "desired", "ready", "available", "updated"])
+        .map_err(io_err)?;
+    for x in &c.rec.workload_samples {
+        let (kind, ns, name) = match x.workload {
+            WorkloadRef::Deployment(d) => {
+                ("Deployment", &api.deployments[d.idx()].namespace, &api.deployments[d.idx()].name)
+            }
+            WorkloadRef::ReplicaSet(r) => {
+                ("ReplicaSet", &api.replicasets[r.idx()].namespace, &api.replicasets[r.idx()].name)
+            }
+        };
+        w.write_record([
+            x.time.to_string().as_str(),
+            kind,
+            ns,
+            name,
+            &x.desired.to_string(),
+            &x.ready.to_string(),
+            &x.available.to_string(),
+            &x.updated.to_string(),
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()?;
+
+    write_summary(dir, s)?;
+
+    let mut w = csv_writer(dir, "stats.csv")?;
+    w.write_record(["wall_seconds", "events", "events_per_second", "peak_rss_bytes"]).map_err(io_err)?;
+    let eps = if stats.wall_seconds > 0.0 { stats.events as f64 / stats.wall_seconds } else { 0.0 };
+    w.write_record([
+        format!("{:.3}", stats.wall_seconds),
+        stats.events.to_string(),
+        format!("{eps:.0}"),
+        stats.peak_rss_bytes.map(|b| b.to_string()).unwrap_or_default(),
+    ])
+    .map_err(io_err)?;
+    w.flush()?;
+    Ok(())
+}
+
+fn ms_secs(ms: u64) -> String {
+    SimTime(ms).to_string()
+}
+
+/// summary.csv: one row for the run; per-workload columns are named `metric:kind/name`.
+pub fn summary_header_and_row(s: &Summary) -> (Vec<String>, Vec<String>) {
+    let p = |v: Option<[u64; 3]>, i: usize| v.map(|a| ms_secs(a[i])).unwrap_or_default();
+    let mut h: Vec<String> = [
+        "scenario",
+        "variant",
+        "seed",
+        "duration",
+        "events",
+        "nodes",
+        "pods_created",
+        "restarts",
+        "evictions",
+        "failed_scheduling",
+        "startup_p50",
+        "startup_p90",
+        "startup_p99",
+        "startup_with_pulls_p50",
+        "startup_with_pulls_p90",
+        "startup_with_pulls_p99",
+        "availability",
+        "recovery_time",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut r = vec![
+        s.scenario.clone(),
+        s.variant.clone(),
+        s.seed.to_string(),
+        s.duration.to_string(),
+        s.events_processed.to_string(),
+        s.nodes.to_string(),
+        s.pods_created.to_string(),
+        s.restarts.to_string(),
+        s.evictions.to_string(),
+        s.failed_scheduling.to_string(),
+        p(s.startup_ms, 0),
+        p(s.startup_ms, 1),
+        p(s.startup_ms, 2),
+        p(s.startup_with_pulls_ms, 0),
+        p(s.startup_with_pulls_ms, 1),
+        p(s.startup_with_pulls_ms, 2),
+        format!("{:.6}", s.availability()),
+        if s.faults.is_empty() { String::new() } else { s.recovery_ms().map(ms_secs).unwrap_or_default() },
+    ];
+    for w in &s.workloads {
+        h.push(format!("availability:{}", w.name));
+        r.push(format!("{:.6}", w.availability));
+        h.push(format!("longest_outage:{}", w.name));
+        r.push(ms_secs(w.longest_outage_ms));
+        for (i, (_, action)) in s.faults.iter().enumerate() {
+            h.push(format!("recovery:{}:fault{}:{}", w.name, i + 1, action));
+            r.push(w.recovery_ms[i].map(ms_secs).unwrap_or_default());
+        }
+    }
+    (h, r)
+}
+
+fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
+    let mut w = csv_writer(dir, "summary.csv")?;
+    let (h, r) = summary_header_and_row(s);
+    w.write_record(&h).map_err(io_err)?;
+    w.write_record(&r).map_err(io_err)?;
+    w.flush()?;
+    Ok(())
+}
+
+/// Create a fresh temporary folder next to `target`, let `fill` write into it, then replace
+/// `target` with it. On any error the temporary folder is removed and `target` is untouched.
+pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<PathBuf> {
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    fs::create_dir_all(parent)?;
+    let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp)?;
+    }
+    fs::create_dir(&tmp)?;
+    let result = fill(&tmp).and_then(|_| {
+        if target.exists() {
+            fs::remove_dir_all(target)?;
+        }
+        fs::rename(&tmp, target)
+    });
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    Ok(target.to_path_buf())
+}
+
+/// Write to stdout, ignoring a closed pipe (`kubesim run ... | head`).
+pub fn print(s: &str) {
+    let _ = io::stdout().write_all(s.as_bytes());
+}

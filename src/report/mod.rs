@@ -1,0 +1,10 @@
+//! What happened, and the files that show it. Components record into the `Recorder`; writers
+//! turn it into CSV (and later charts and views). Components never write files.
+
+pub mod csv;
+pub mod messages;
+pub mod recorder;
+pub mod summary;
+
+pub use recorder::Recorder;
+pub use summary::Summary;

@@ -1,0 +1,94 @@
+//! The recorder: Kubernetes Events as they are emitted, time-series samples and workload
+//! readiness changes. Appends only; nothing here allocates strings.
+
+use crate::api::events::{ObjRef, RecordedEvent, Source};
+use crate::api::{EventId, EventType, Message, NodeId};
+use crate::sim::SimTime;
+
+/// One row of timeseries.csv.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sample {
+    pub time: SimTime,
+    pub nodes_ready: u32,
+    pub nodes_not_ready: u32,
+    pub pending: u32,
+    pub running: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub terminating: u32,
+    pub cpu_requested_milli: u64,
+    pub memory_requested: u64,
+}
+
+/// A top-level workload being tracked (a Deployment, or a ReplicaSet no Deployment owns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadRef {
+    Deployment(crate::api::DeployId),
+    ReplicaSet(crate::api::RsId),
+}
+
+/// A workload's (time, desired, ready) at every change.
+pub type WorkloadLog = Vec<(SimTime, u32, u32)>;
+
+/// One row of workloads.csv.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkloadSample {
+    pub time: SimTime,
+    pub workload: WorkloadRef,
+    pub desired: u32,
+    pub ready: u32,
+    pub available: u32,
+    pub updated: u32,
+}
+
+#[derive(Default)]
+pub struct Recorder {
+    pub events: Vec<RecordedEvent>,
+    pub samples: Vec<Sample>,
+    pub workload_samples: Vec<WorkloadSample>,
+    /// Per tracked workload: every change of (desired, ready), in time order.
+    pub workload_changes: Vec<(WorkloadRef, WorkloadLog)>,
+    pub failed_scheduling: u64,
+    /// Fault start times with the action name, for recovery metrics.
+    pub faults: Vec<(SimTime, &'static str)>,
+}
+
+impl Recorder {
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &mut self,
+        time: SimTime,
+        kind: EventType,
+        reason: &'static str,
+        object: ObjRef,
+        node: Option<NodeId>,
+        source: Source,
+        message: Message,
+        cause: EventId,
+    ) -> EventId {
+        let id = self.events.len() as EventId + 1;
+        self.events.push(RecordedEvent { id, time, kind, reason, object, node, source, message, cause });
+        id
+    }
+
+    pub fn track(&mut self, w: WorkloadRef) {
+        self.workload_changes.push((w, Vec::new()));
+    }
+
+    /// Note a tracked workload's (desired, ready) at `time` if it changed.
+    pub fn workload_status(&mut self, w: WorkloadRef, time: SimTime, desired: u32, ready: u32) {
+        let Some((_, log)) = self.workload_changes.iter_mut().find(|(x, _)| *x == w) else {
+            return;
+        };
+        if log.last().is_some_and(|&(_, d, r)| d == desired && r == ready) {
+            return;
+        }
+        if let Some(last) = log.last_mut()
+            && last.0 == time
+        {
+            *last = (time, desired, ready);
+            return;
+        }
+        log.push((time, desired, ready));
+    }
+}

@@ -1,0 +1,192 @@
+//! Run-level metrics (summary.csv and the end-of-run text). Definitions are in the README.
+
+use crate::cluster::{Cluster, RunOutcome};
+use crate::report::recorder::WorkloadRef;
+use crate::sim::SimTime;
+
+/// One workload's outcome.
+#[derive(Clone, Debug)]
+pub struct WorkloadSummary {
+    /// `deployment/web` or `replicaset/name`.
+    pub name: String,
+    pub desired: u32,
+    pub ready: u32,
+    /// Fraction of time with ready >= desired, counted from the first time it was fully ready.
+    pub availability: f64,
+    /// Longest stretch with ready < desired after it first was fully ready, in ms.
+    pub longest_outage_ms: u64,
+    /// Per fault, ms from the fault to ready >= desired again (None: never recovered).
+    pub recovery_ms: Vec<Option<u64>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub scenario: String,
+    pub variant: String,
+    pub seed: u64,
+    pub duration: SimTime,
+    pub events_processed: u64,
+    pub nodes: usize,
+    pub pods_created: usize,
+    pub restarts: u64,
+    pub evictions: u64,
+    pub failed_scheduling: u64,
+    /// Pod startup latency (created -> Ready) excluding image pulls (the SLO's definition).
+    pub startup_ms: Option<[u64; 3]>,
+    /// The same including image pulls.
+    pub startup_with_pulls_ms: Option<[u64; 3]>,
+    pub workloads: Vec<WorkloadSummary>,
+    pub faults: Vec<(SimTime, &'static str)>,
+}
+
+/// Nearest-rank percentile of sorted values.
+pub fn percentile(sorted: &[u64], p: u64) -> u64 {
+    let n = sorted.len() as u64;
+    let rank = (p * n).div_ceil(100).max(1);
+    sorted[(rank - 1) as usize]
+}
+
+fn pcts(mut v: Vec<u64>) -> Option<[u64; 3]> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some([percentile(&v, 50), percentile(&v, 90), percentile(&v, 99)])
+}
+
+impl Summary {
+    pub fn compute(c: &Cluster, out: &RunOutcome) -> Summary {
+        let api = &c.api;
+        let end = out.end;
+        let mut slo = Vec::new();
+        let mut with_pulls = Vec::new();
+        for p in &api.pods {
+            if let Some(r) = p.ready_at {
+                let total = r.since(p.created);
+                with_pulls.push(total);
+                slo.push(total.saturating_sub(p.pull_ms));
+            }
+        }
+        let restarts = api.pods.iter().map(|p| p.restarts() as u64).sum();
+        let evictions = c.rec.events.iter().filter(|e| e.reason == "Evicted").count() as u64;
+        let workloads = c
+            .rec
+            .workload_changes
+            .iter()
+            .map(|(w, log)| {
+                let (name, desired, ready) = match *w {
+                    WorkloadRef::Deployment(d) => {
+                        let d = &api.deployments[d.idx()];
+                        (format!("deployment/{}", d.name), d.replicas, d.status.ready)
+                    }
+                    WorkloadRef::ReplicaSet(r) => {
+                        let r = &api.replicasets[r.idx()];
+                        (format!("replicaset/{}", r.name), r.replicas, r.status.ready)
+                    }
+                };
+                let (availability, longest_outage_ms) = availability(log, end);
+                let recovery_ms = c.rec.faults.iter().map(|&(t, _)| recovery(log, t)).collect();
+                WorkloadSummary { name, desired, ready, availability, longest_outage_ms, recovery_ms }
+            })
+            .collect();
+        Summary {
+            scenario: c.scenario.name.clone(),
+            variant: String::new(),
+            seed: c.scenario.seed,
+            duration: end,
+            events_processed: out.events_processed,
+            nodes: api.nodes.len(),
+            pods_created: api.pods.len(),
+            restarts,
+            evictions,
+            failed_scheduling: c.rec.failed_scheduling,
+            startup_ms: pcts(slo),
+            startup_with_pulls_ms: pcts(with_pulls),
+            workloads,
+            faults: c.rec.faults.clone(),
+        }
+    }
+
+    /// The lowest availability of any workload (1 when there are none).
+    pub fn availability(&self) -> f64 {
+        self.workloads.iter().map(|w| w.availability).fold(1.0, f64::min)
+    }
+
+    /// The longest time to recover after any fault, if every workload recovered.
+    pub fn recovery_ms(&self) -> Option<u64> {
+        let mut worst = 0;
+        for w in &self.workloads {
+            for r in &w.recovery_ms {
+                worst = worst.max((*r)?);
+            }
+        }
+        Some(worst)
+    }
+}
+
+/// (availability, longest outage) from a workload's (time, desired, ready) changes.
+fn availability(log: &[(SimTime, u32, u32)], end: SimTime) -> (f64, u64) {
+    let Some(first) = log.iter().position(|&(_, d, r)| r >= d) else {
+        return (0.0, end.as_millis());
+    };
+    let start = log[first].0;
+    let span = end.since(start);
+    if span == 0 {
+        return (1.0, 0);
+    }
+    let mut down = 0u64;
+    let mut longest = 0u64;
+    let mut down_since: Option<SimTime> = None;
+    for (i, &(t, d, r)) in log.iter().enumerate().skip(first) {
+        let next = log.get(i + 1).map_or(end, |x| x.0).min(end);
+        if r < d {
+            let s = *down_since.get_or_insert(t);
+            down += next.since(t);
+            longest = longest.max(next.since(s));
+        } else {
+            down_since = None;
+        }
+    }
+    ((span - down) as f64 / span as f64, longest)
+}
+
+/// Time from `fault` until the workload is back at ready >= desired; 0 if it never dipped.
+fn recovery(log: &[(SimTime, u32, u32)], fault: SimTime) -> Option<u64> {
+    let at_fault = log.iter().rev().find(|x| x.0 <= fault);
+    let mut dipped = at_fault.is_some_and(|&(_, d, r)| r < d);
+    for &(t, d, r) in log.iter().filter(|x| x.0 > fault) {
+        if r < d {
+            dipped = true;
+        } else if dipped {
+            return Some(t.since(fault));
+        }
+    }
+    if dipped { None } else { Some(0) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), 50);
+        assert_eq!(percentile(&v, 90), 90);
+        assert_eq!(percentile(&v, 99), 99);
+        assert_eq!(percentile(&[7], 99), 7);
+    }
+
+    #[test]
+    fn availability_and_recovery() {
+        let s = SimTime::from_secs;
+        // Ready at 10s, down 100s..130s, back up.
+        let log = vec![(s(0), 3, 0), (s(10), 3, 3), (s(100), 3, 2), (s(130), 3, 3)];
+        let (a, longest) = availability(&log, s(210));
+        assert!((a - 170.0 / 200.0).abs() < 1e-9);
+        assert_eq!(longest, 30_000);
+        assert_eq!(recovery(&log, s(99)), Some(31_000));
+        assert_eq!(recovery(&log, s(150)), Some(0));
+        assert_eq!(recovery(&[(s(0), 3, 3), (s(5), 3, 1)], s(4)), None);
+    }
+}

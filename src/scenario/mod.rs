@@ -1,0 +1,224 @@
+//! Scenario loading: the multi-document YAML of SCENARIO-FORMAT.md -> raw serde structs ->
+//! a validated `Scenario` with every default filled. Nothing after time 0 can fail because of
+//! input.
+
+pub mod error;
+pub mod raw;
+mod validate;
+
+use crate::api::{DeploymentStrategy, ImageId};
+use crate::api::{LabelSelector, Labels, PodSpec, PodTemplate, Resources, Taint};
+use crate::sim::SimTime;
+pub use error::{InputError, LoadError, SourceFile};
+pub use raw::DurationDist;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `spec.seed` when none is given.
+pub const DEFAULT_SEED: u64 = 1;
+/// `spec.sampleInterval` when none is given.
+pub const DEFAULT_SAMPLE_INTERVAL_MS: u64 = 5_000;
+/// Size of an image the catalogue does not describe (kubesim's choice).
+pub const DEFAULT_IMAGE_SIZE: u64 = 50 * 1024 * 1024;
+/// Default behaviour: a container is up 1 s after it is created and runs until stopped.
+pub const DEFAULT_STARTUP_MS: u64 = 1_000;
+/// How long a process takes to exit after SIGTERM unless the catalogue says otherwise.
+pub const DEFAULT_TERMINATION_TIME_MS: u64 = 500;
+/// Registry model defaults (kubesim's: a registry serving 1 GiB/s in all, 100 MiB/s per node).
+pub const DEFAULT_REGISTRY_BANDWIDTH: u64 = 1024 * 1024 * 1024;
+pub const DEFAULT_NODE_BANDWIDTH: u64 = 100 * 1024 * 1024;
+pub const DEFAULT_REGISTRY_LATENCY_MS: u64 = 300;
+/// kubelet `--max-pods` default.
+pub const DEFAULT_MAX_PODS: u32 = 110;
+/// kubelet `nodeLeaseDurationSeconds` default.
+pub const DEFAULT_NODE_LEASE_DURATION_SECONDS: u32 = 40;
+/// kubelet: the lease is renewed every `nodeLeaseDurationSeconds * 0.25`
+/// (`nodeLeaseRenewIntervalFraction`).
+pub const NODE_LEASE_RENEW_INTERVAL_FRACTION_PERCENT: u64 = 25;
+/// client-go's lease controller renews with `wait.JitterUntil(..., 0.04, ...)`.
+pub const LEASE_RENEW_JITTER_PERCENT: u64 = 4;
+/// kube-scheduler `podInitialBackoffSeconds` / `podMaxBackoffSeconds` defaults.
+pub const DEFAULT_POD_INITIAL_BACKOFF_SECONDS: u32 = 1;
+pub const DEFAULT_POD_MAX_BACKOFF_SECONDS: u32 = 10;
+/// kube-scheduler `podMaxInUnschedulablePodsDuration` default (5m).
+pub const DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS: u64 = 5 * 60 * 1000;
+/// Scenario files larger than this are refused before parsing.
+pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Refuse runs whose sample count alone would exhaust memory.
+pub const MAX_SAMPLES: u64 = 5_000_000;
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub file: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub duration: SimTime,
+    pub seed: u64,
+    pub sample_interval_ms: u64,
+    pub nodes: Vec<NodeDef>,
+    pub images: Vec<ImageDef>,
+    pub registry: RegistryDef,
+    pub kubernetes: KubeSettings,
+    pub pods: Vec<ObjectDef<Arc<PodSpec>>>,
+    pub replicasets: Vec<WorkloadDef>,
+    pub deployments: Vec<WorkloadDef>,
+    pub faults: Vec<FaultDef>,
+    /// Non-fatal findings ("ignored: spec.template.spec.volumes"), each with its place.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeDef {
+    pub name: String,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub capacity: Resources,
+    pub allocatable: Resources,
+    pub pods: u32,
+    pub images: Vec<ImageId>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ImageDef {
+    pub name: String,
+    pub size: u64,
+    pub behavior: Behavior,
+}
+
+/// What a container of an image does once started (see SCENARIO-FORMAT.md).
+#[derive(Clone, Copy, Debug)]
+pub struct Behavior {
+    /// Created -> Started.
+    pub startup: DurationDist,
+    /// Started -> passes readiness (only when the container has a readiness probe).
+    pub ready: DurationDist,
+    /// SIGTERM -> the process exits.
+    pub termination: DurationDist,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct RegistryDef {
+    pub bandwidth: u64,
+    pub node_bandwidth: u64,
+    pub latency_ms: u64,
+}
+
+/// Upstream settings a scenario may override (`spec.kubernetes`).
+#[derive(Clone, Copy, Debug)]
+pub struct KubeSettings {
+    pub watch_latency_ms: u64,
+    pub node_lease_duration_seconds: u32,
+    pub pod_initial_backoff_ms: u64,
+    pub pod_max_backoff_ms: u64,
+    pub pod_max_in_unschedulable_ms: u64,
+}
+
+impl KubeSettings {
+    pub fn lease_renew_interval_ms(&self) -> u64 {
+        self.node_lease_duration_seconds as u64 * 1000 * NODE_LEASE_RENEW_INTERVAL_FRACTION_PERCENT / 100
+    }
+}
+
+impl Default for KubeSettings {
+    fn default() -> Self {
+        KubeSettings {
+            watch_latency_ms: crate::apiserver::DEFAULT_WATCH_LATENCY_MS,
+            node_lease_duration_seconds: DEFAULT_NODE_LEASE_DURATION_SECONDS,
+            pod_initial_backoff_ms: DEFAULT_POD_INITIAL_BACKOFF_SECONDS as u64 * 1000,
+            pod_max_backoff_ms: DEFAULT_POD_MAX_BACKOFF_SECONDS as u64 * 1000,
+            pod_max_in_unschedulable_ms: DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS,
+        }
+    }
+}
+
+/// A standalone object from a manifest.
+#[derive(Clone, Debug)]
+pub struct ObjectDef<S> {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub spec: S,
+}
+
+/// A ReplicaSet or Deployment from a manifest.
+#[derive(Clone, Debug)]
+pub struct WorkloadDef {
+    pub namespace: String,
+    pub name: String,
+    pub labels: Labels,
+    pub selector: LabelSelector,
+    pub replicas: u32,
+    pub template: PodTemplate,
+    pub strategy: DeploymentStrategy,
+}
+
+/// Chaos Mesh's target modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodMode {
+    One,
+    All,
+    Fixed(u32),
+    FixedPercent(u32),
+}
+
+#[derive(Clone, Debug)]
+pub enum FaultDef {
+    /// `kubectl delete pod` on the pods the selector picks at `at`.
+    PodKill { at: SimTime, namespace: String, selector: LabelSelector, mode: PodMode, grace_ms: Option<u64> },
+}
+
+impl FaultDef {
+    pub fn at(&self) -> SimTime {
+        match self {
+            FaultDef::PodKill { at, .. } => *at,
+        }
+    }
+    pub fn action(&self) -> &'static str {
+        match self {
+            FaultDef::PodKill { .. } => "pod-kill",
+        }
+    }
+}
+
+/// Read and validate a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let io = |source| LoadError::Io { path: path.display().to_string(), source };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let name = path.display().to_string();
+    if meta.len() as usize > MAX_FILE_BYTES {
+        let f = SourceFile { name, text: Arc::new(String::new()) };
+        return Err(f
+            .error(
+                0,
+                0,
+                format!(
+                    "the file is {} MiB; kubesim reads scenario files of at most {} MiB",
+                    meta.len() >> 20,
+                    MAX_FILE_BYTES >> 20
+                ),
+                Some("split the manifests or generate them with a sweep".into()),
+            )
+            .into());
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    load_bytes(&name, &bytes, path)
+}
+
+/// Validate a scenario given as bytes (`name` is used in messages, `path` for relative paths).
+pub fn load_bytes(name: &str, bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            let good = &bytes[..e.valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = String::from_utf8_lossy(good).rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let f = SourceFile { name: name.to_string(), text: Arc::new(String::from_utf8_lossy(bytes).into_owned()) };
+            return Err(f
+                .error(line, col, "the file is not valid UTF-8 text", Some("save the scenario as UTF-8 YAML".into()))
+                .into());
+        }
+    };
+    let src = SourceFile { name: name.to_string(), text: Arc::new(text) };
+    validate::validate(&src, path)
+}

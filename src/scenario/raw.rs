@@ -1,0 +1,471 @@
+//! Serde structs that mirror the YAML. Nothing past `validate` sees these.
+//!
+//! Manifests: fields kubesim models are typed; Kubernetes fields it does not model are listed
+//! as `ignored` (accepted, one warning each); anything else is an error with a suggestion.
+
+use crate::api::duration::parse_go_duration;
+use crate::api::quantity::{Quantity, QuantityError};
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Any value, accepted and dropped (a Kubernetes field kubesim does not model).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ignored;
+
+impl<'de> Deserialize<'de> for Ignored {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d)?;
+        Ok(Ignored)
+    }
+}
+
+pub type IgnoredField = Option<Spanned<Ignored>>;
+
+/// Declares a struct whose modelled fields are typed and whose known-but-unmodelled
+/// Kubernetes fields are accepted for a warning. Unknown fields are an error.
+macro_rules! k8s_struct {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident : $t:ty),* $(,)? } ignored [$($ig:ident),* $(,)?]) => {
+        $(#[$m])*
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        #[allow(non_snake_case)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: $t,)*
+            $(#[serde(default)] pub $ig: IgnoredField,)*
+        }
+        impl $name {
+            /// The unmodelled fields present, with where they were written.
+            pub fn ignored_fields(&self) -> Vec<(&'static str, serde_saphyr::Location)> {
+                #[allow(unused_mut)]
+                let mut v = Vec::new();
+                $(if let Some(s) = &self.$ig { v.push((stringify!($ig), s.referenced)); })*
+                v
+            }
+        }
+    };
+}
+
+// ---------- scalars with units ----------
+
+/// A quantity written as a YAML number or string; parse errors carry the value's location.
+#[derive(Debug, Clone, Copy)]
+pub struct Qty(pub Quantity);
+
+impl<'de> Deserialize<'de> for Qty {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let q = Quantity::parse(s.trim()).map_err(|e| {
+            de::Error::custom(match e {
+                QuantityError::Format | QuantityError::Suffix => {
+                    format!("invalid quantity {s:?}: {e} (examples: 250m, 0.5, 128Mi, 1.5Gi, 100M, 1e3)")
+                }
+                QuantityError::Range => format!("invalid quantity {s:?}: {e}"),
+            })
+        })?;
+        if q.is_negative() {
+            return Err(de::Error::custom(format!("invalid quantity {s:?}: must not be negative")));
+        }
+        Ok(Qty(q))
+    }
+}
+
+/// A Go duration ("1h30m", "250ms"), kept in milliseconds (rounded up).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GoDuration(pub u64);
+
+pub fn duration_to_ms(s: &str) -> Result<u64, String> {
+    let ns = parse_go_duration(s).map_err(|e| format!("{e} (examples: 30s, 5m, 1h30m, 250ms)"))?;
+    if ns < 0 {
+        return Err(format!("duration {s:?} must not be negative"));
+    }
+    Ok((ns as u64).div_ceil(1_000_000))
+}
+
+impl<'de> Deserialize<'de> for GoDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        duration_to_ms(s.trim()).map(GoDuration).map_err(de::Error::custom)
+    }
+}
+
+/// A behaviour duration: a Go duration, or `{mean, jitter}` drawn uniformly from
+/// `[mean - jitter, mean + jitter]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DurationDist {
+    pub mean_ms: u64,
+    pub jitter_ms: u64,
+}
+
+impl<'de> Deserialize<'de> for DurationDist {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DurationDist;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration (\"2s\") or {mean: 2s, jitter: 1s}")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<DurationDist, E> {
+                duration_to_ms(s.trim()).map(|m| DurationDist { mean_ms: m, jitter_ms: 0 }).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<DurationDist, E> {
+                self.visit_str(&n.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<DurationDist, E> {
+                self.visit_str(&n.to_string())
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<DurationDist, E> {
+                self.visit_str(&n.to_string())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DurationDist, A::Error> {
+                let mut out = DurationDist::default();
+                let mut mean = false;
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "mean" => {
+                            out.mean_ms = map.next_value::<GoDuration>()?.0;
+                            mean = true;
+                        }
+                        "jitter" => out.jitter_ms = map.next_value::<GoDuration>()?.0,
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "unknown field `{other}`, expected one of `mean`, `jitter`"
+                            )));
+                        }
+                    }
+                }
+                if !mean {
+                    return Err(de::Error::custom("missing field `mean`"));
+                }
+                if out.jitter_ms > out.mean_ms {
+                    return Err(de::Error::custom("`jitter` must not exceed `mean`"));
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---------- the Scenario document ----------
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioDoc {
+    pub api_version: Spanned<String>,
+    pub kind: String,
+    pub metadata: ScenarioMeta,
+    pub spec: ScenarioSpec,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioMeta {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioSpec {
+    pub duration: Spanned<GoDuration>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub sample_interval: Option<Spanned<GoDuration>>,
+    #[serde(default)]
+    pub node_pools: Vec<NodePool>,
+    #[serde(default)]
+    pub registry: Option<RegistryRaw>,
+    #[serde(default)]
+    pub images: Vec<ImageRaw>,
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesRaw>,
+    #[serde(default)]
+    pub faults: Vec<Spanned<FaultRaw>>,
+    #[serde(default)]
+    pub expect: Option<Spanned<Ignored>>,
+    #[serde(default)]
+    pub variants: Option<Spanned<Ignored>>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodePool {
+    pub name: Spanned<String>,
+    pub count: u32,
+    pub capacity: Spanned<BTreeMap<String, Qty>>,
+    #[serde(default)]
+    pub allocatable: Option<Spanned<BTreeMap<String, Qty>>>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<TaintRaw>,
+    #[serde(default)]
+    pub unschedulable: bool,
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub static_pods: Option<Spanned<Vec<Ignored>>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegistryRaw {
+    #[serde(default)]
+    pub bandwidth: Option<Spanned<Qty>>,
+    #[serde(default)]
+    pub node_bandwidth: Option<Spanned<Qty>>,
+    #[serde(default)]
+    pub latency: Option<GoDuration>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ImageRaw {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub size: Option<Qty>,
+    #[serde(default)]
+    pub behavior: BehaviorRaw,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BehaviorRaw {
+    #[serde(default)]
+    pub startup: Option<DurationDist>,
+    #[serde(default)]
+    pub ready: Option<DurationDist>,
+    #[serde(default)]
+    pub termination_time: Option<DurationDist>,
+    // Part of the contract, modelled by the kubelet issue: refused with a clear message.
+    #[serde(default)]
+    pub exit: Option<Spanned<Ignored>>,
+    #[serde(default)]
+    pub crash: Option<Spanned<Ignored>>,
+    #[serde(default)]
+    pub memory: Option<Spanned<Ignored>>,
+    #[serde(default)]
+    pub hang: Option<Spanned<Ignored>>,
+    #[serde(default)]
+    pub pre_stop: Option<Spanned<Ignored>>,
+}
+
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct KubernetesRaw {
+    /// kubesim: delay between a write and its watch notifications.
+    #[serde(default)]
+    pub watch_latency: Option<GoDuration>,
+    /// kubelet `--node-lease-duration-seconds`; renewals every quarter of it.
+    #[serde(default)]
+    pub node_lease_duration_seconds: Option<Spanned<u32>>,
+    /// kube-scheduler `podInitialBackoffSeconds`.
+    #[serde(default)]
+    pub pod_initial_backoff_seconds: Option<Spanned<u32>>,
+    /// kube-scheduler `podMaxBackoffSeconds`.
+    #[serde(default)]
+    pub pod_max_backoff_seconds: Option<Spanned<u32>>,
+    /// kube-scheduler `podMaxInUnschedulablePodsDuration`.
+    #[serde(default)]
+    pub pod_max_in_unschedulable_pods_duration: Option<GoDuration>,
+}
+
+/// A fault-plan entry: externally tagged, the action is the key.
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultRaw {
+    PodKill(Box<PodKillRaw>),
+    // The rest of the contract; each is refused with "not supported yet" until it lands.
+    NodeCrash(Ignored),
+    NodeRestart(Ignored),
+    NetworkPartition(Ignored),
+    KubeletServiceKill(Ignored),
+    ZoneOutage(Ignored),
+    NodeDrain(Ignored),
+    NodeCordon(Ignored),
+    NodeUncordon(Ignored),
+    NodeMemoryHog(Ignored),
+    RegistryOutage(Ignored),
+    RegistrySlow(Ignored),
+    ImageMissing(Ignored),
+    PodFailure(Ignored),
+    ContainerKill(Ignored),
+    ApiserverOutage(Ignored),
+    SetImage(Ignored),
+    RolloutRestart(Ignored),
+    Scale(Ignored),
+    DeleteNode(Ignored),
+    AddNodes(Ignored),
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PodKillRaw {
+    pub at: GoDuration,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub selector: BTreeMap<String, String>,
+    #[serde(default)]
+    pub mode: Option<Spanned<String>>,
+    #[serde(default)]
+    pub value: Option<Spanned<String>>,
+    /// Seconds, as `kubectl delete --grace-period`.
+    #[serde(default)]
+    pub grace_period: Option<u64>,
+}
+
+// ---------- manifests ----------
+
+/// The first pass over any document: what kind is it?
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    #[serde(default)]
+    pub api_version: Option<Spanned<String>>,
+    #[serde(default)]
+    pub kind: Option<Spanned<String>>,
+}
+
+k8s_struct!(#[derive(Default)] ObjectMeta {
+    name: Option<Spanned<String>>,
+    namespace: Option<Spanned<String>>,
+    #[serde(default)] labels: BTreeMap<String, String>,
+    #[serde(default)] annotations: BTreeMap<String, String>,
+} ignored [generateName, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp,
+    deletionGracePeriodSeconds, ownerReferences, finalizers, managedFields, selfLink]);
+
+k8s_struct!(PodManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<PodSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(PodSpecRaw {
+    #[serde(default)] containers: Vec<ContainerRaw>,
+    #[serde(default)] init_containers: Vec<ContainerRaw>,
+    #[serde(default)] node_selector: BTreeMap<String, String>,
+    node_name: Option<Spanned<String>>,
+    #[serde(default)] tolerations: Vec<TolerationRaw>,
+    restart_policy: Option<Spanned<String>>,
+    termination_grace_period_seconds: Option<u64>,
+    priority: Option<i32>,
+} ignored [activeDeadlineSeconds, affinity, automountServiceAccountToken, dnsConfig, dnsPolicy,
+    enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers,
+    hostname, hostnameOverride, imagePullSecrets, os, overhead, preemptionPolicy, priorityClassName,
+    readinessGates, resourceClaims, resources, runtimeClassName, schedulerName, schedulingGates,
+    securityContext, serviceAccount, serviceAccountName, setHostnameAsFQDN, shareProcessNamespace,
+    subdomain, topologySpreadConstraints, volumes]);
+
+k8s_struct!(ContainerRaw {
+    name: Spanned<String>,
+    image: Option<Spanned<String>>,
+    image_pull_policy: Option<Spanned<String>>,
+    resources: Option<ResourcesRaw>,
+    readiness_probe: Option<Spanned<Ignored>>,
+    restart_policy: Option<Spanned<String>>,
+} ignored [args, command, env, envFrom, lifecycle, livenessProbe, ports, resizePolicy,
+    restartPolicyRules, securityContext, startupProbe, stdin, stdinOnce, terminationMessagePath,
+    terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir]);
+
+k8s_struct!(ResourcesRaw {
+    #[serde(default)] requests: BTreeMap<String, Spanned<Qty>>,
+    #[serde(default)] limits: BTreeMap<String, Spanned<Qty>>,
+} ignored [claims]);
+
+k8s_struct!(TolerationRaw {
+    key: Option<String>,
+    operator: Option<Spanned<String>>,
+    value: Option<String>,
+    effect: Option<Spanned<String>>,
+    toleration_seconds: Option<i64>,
+} ignored []);
+
+k8s_struct!(TaintRaw {
+    key: Spanned<String>,
+    value: Option<String>,
+    effect: Spanned<String>,
+} ignored [timeAdded]);
+
+k8s_struct!(NodeManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    #[serde(default)] spec: NodeSpecRaw,
+    #[serde(default)] status: NodeStatusRaw,
+} ignored []);
+
+k8s_struct!(#[derive(Default)] NodeSpecRaw {
+    #[serde(default)] taints: Vec<TaintRaw>,
+    #[serde(default)] unschedulable: bool,
+} ignored [podCIDR, podCIDRs, providerID, configSource, externalID]);
+
+k8s_struct!(#[derive(Default)] NodeStatusRaw {
+    capacity: Option<Spanned<BTreeMap<String, Qty>>>,
+    allocatable: Option<Spanned<BTreeMap<String, Qty>>>,
+    #[serde(default)] images: Vec<NodeImageRaw>,
+} ignored [conditions, addresses, daemonEndpoints, nodeInfo, volumesInUse, volumesAttached,
+    config, phase, runtimeHandlers, features]);
+
+k8s_struct!(NodeImageRaw {
+    #[serde(default)] names: Vec<String>,
+} ignored [sizeBytes]);
+
+k8s_struct!(LabelSelectorRaw {
+    #[serde(default)] match_labels: BTreeMap<String, String>,
+    #[serde(default)] match_expressions: Vec<SelectorRequirementRaw>,
+} ignored []);
+
+k8s_struct!(SelectorRequirementRaw {
+    key: String,
+    operator: Spanned<String>,
+    #[serde(default)] values: Vec<String>,
+} ignored []);
+
+k8s_struct!(PodTemplateRaw {
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<PodSpecRaw>,
+} ignored []);
+
+k8s_struct!(ReplicaSetManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<ReplicaSetSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(ReplicaSetSpecRaw {
+    replicas: Option<Spanned<u32>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+} ignored [minReadySeconds]);
+
+k8s_struct!(DeploymentManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<DeploymentSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(DeploymentSpecRaw {
+    replicas: Option<Spanned<u32>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+    strategy: Option<StrategyRaw>,
+} ignored [minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds, paused]);
+
+k8s_struct!(StrategyRaw {
+    r#type: Option<Spanned<String>>,
+} ignored [rollingUpdate]);
+
+k8s_struct!(NamespaceManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+} ignored [spec, status]);

@@ -1,0 +1,1096 @@
+//! Raw documents -> a checked `Scenario`.
+
+use super::error::{InputError, LoadError, SourceFile, suggestion};
+use super::raw::*;
+use super::*;
+use crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
+use crate::api::pod::TolerationOp;
+use crate::api::{
+    ContainerSpec, LabelSelector, Labels, PullPolicy, Requirement, RestartPolicy, SelectorOp, Taint, TaintEffect,
+    Toleration,
+};
+use serde::de::DeserializeOwned;
+use serde_saphyr::{Location, Spanned};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Kinds of the contract that later issues bring, with the issue that does.
+const NOT_YET: &[(&str, &str)] = &[
+    ("DaemonSet", "apps/v1"),
+    ("StatefulSet", "apps/v1"),
+    ("Job", "batch/v1"),
+    ("PodDisruptionBudget", "policy/v1"),
+    ("PriorityClass", "scheduling.k8s.io/v1"),
+];
+
+/// One `---`-separated document: its text and the line it starts on.
+struct Doc<'a> {
+    text: &'a str,
+    first_line: usize,
+}
+
+fn split_documents(text: &str) -> Vec<Doc<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1usize;
+    let mut off = 0usize;
+    for (line_no, line) in (1usize..).zip(text.split_inclusive('\n')) {
+        let t = line.trim_end_matches(['\n', '\r']);
+        let is_marker = t == "---" || t.starts_with("--- ") || t.starts_with("---\t") || t == "...";
+        if is_marker {
+            docs.push(Doc { text: &text[start..off], first_line: start_line });
+            // Content after "--- " on the marker line belongs to the next document.
+            let skip = if t == "..." { line.len() } else { 3 };
+            start = off + skip.min(line.len());
+            start_line = line_no;
+            if t == "..." || t == "---" {
+                start = off + line.len();
+                start_line = line_no + 1;
+            }
+        }
+        off += line.len();
+    }
+    docs.push(Doc { text: &text[start..], first_line: start_line });
+    docs.retain(|d| {
+        d.text.lines().any(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#') && !l.starts_with('%')
+        })
+    });
+    docs
+}
+
+struct Ctx<'a> {
+    src: &'a SourceFile,
+    doc_line: usize,
+    warnings: Vec<String>,
+}
+
+type R<T> = Result<T, Box<InputError>>;
+
+impl Ctx<'_> {
+    fn err_at(&self, loc: Location, msg: impl Into<String>, help: Option<String>) -> Box<InputError> {
+        let line = loc.line() as usize + self.doc_line - 1;
+        Box::new(self.src.error(line, loc.column() as usize, msg, help))
+    }
+    fn err_doc(&self, msg: impl Into<String>, help: Option<String>) -> Box<InputError> {
+        Box::new(self.src.error(self.doc_line, 1, msg, help))
+    }
+    fn warn_at(&mut self, loc: Location, msg: impl AsRef<str>) {
+        let line = loc.line() as usize + self.doc_line - 1;
+        self.warnings.push(format!("{}:{}:{}: {}", self.src.name, line, loc.column(), msg.as_ref()));
+    }
+    fn warn_ignored(&mut self, prefix: &str, fields: Vec<(&'static str, Location)>) {
+        for (f, loc) in fields {
+            self.warn_at(loc, format!("ignored: {prefix}{f} (not modelled by kubesim)"));
+        }
+    }
+    fn parse<T: DeserializeOwned>(&self, text: &str) -> R<T> {
+        serde_saphyr::from_str::<T>(text).map_err(|e| {
+            let raw = e.without_snippet().to_string();
+            let msg = strip_position(&raw);
+            let help = suggestion(&msg);
+            match e.location() {
+                Some(loc) => self.err_at(loc, msg, help),
+                None => self.err_doc(msg, help),
+            }
+        })
+    }
+}
+
+fn strip_position(m: &str) -> String {
+    match m.rfind(" at line ") {
+        Some(i) if m[i..].contains(", column ") => m[..i].to_string(),
+        _ => m.to_string(),
+    }
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+#[derive(Default)]
+struct Raw {
+    scenario: Option<(ScenarioDoc, usize)>,
+    pods: Vec<(PodManifest, usize)>,
+    nodes: Vec<(NodeManifest, usize)>,
+    replicasets: Vec<(ReplicaSetManifest, usize)>,
+    deployments: Vec<(DeploymentManifest, usize)>,
+}
+
+pub(super) fn validate(src: &SourceFile, path: &Path) -> Result<Scenario, LoadError> {
+    let docs = split_documents(&src.text);
+    let mut ctx = Ctx { src, doc_line: 1, warnings: Vec::new() };
+    if docs.is_empty() {
+        return Err(src
+            .error(0, 0, "the file holds no YAML document", Some("start from scenarios/quickstart.yaml".into()))
+            .into());
+    }
+    let mut raw = Raw::default();
+    for d in &docs {
+        ctx.doc_line = d.first_line;
+        let header: Header = ctx.parse(d.text)?;
+        let Some(kind) = header.kind else {
+            return Err(ctx
+                .err_doc("this document has no `kind`", Some("every document needs `apiVersion` and `kind`".into()))
+                .into());
+        };
+        let api = header.api_version.as_ref().map(|a| a.value.as_str()).unwrap_or("");
+        let want = match kind.value.as_str() {
+            "Scenario" => "kubesim.io/v1alpha1",
+            "Pod" | "Node" | "Namespace" => "v1",
+            "Deployment" | "ReplicaSet" => "apps/v1",
+            k => {
+                if let Some((_, av)) = NOT_YET.iter().find(|(n, _)| *n == k) {
+                    return Err(ctx
+                        .err_at(
+                            kind.referenced,
+                            format!("kind {k} ({av}) is not supported yet"),
+                            Some("supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet".into()),
+                        )
+                        .into());
+                }
+                return Err(ctx
+                    .err_at(
+                        kind.referenced,
+                        format!("unknown kind {k:?}"),
+                        Some("supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet".into()),
+                    )
+                    .into());
+            }
+        };
+        if api != want {
+            let loc = header.api_version.as_ref().map_or(kind.referenced, |a| a.referenced);
+            return Err(ctx
+                .err_at(
+                    loc,
+                    format!("apiVersion {api:?} is not one kubesim knows for kind {}", kind.value),
+                    Some(format!("use `apiVersion: {want}`")),
+                )
+                .into());
+        }
+        match kind.value.as_str() {
+            "Scenario" => {
+                if raw.scenario.is_some() {
+                    return Err(ctx
+                        .err_at(
+                            kind.referenced,
+                            "a second Scenario document",
+                            Some("a file holds exactly one Scenario".into()),
+                        )
+                        .into());
+                }
+                raw.scenario = Some((ctx.parse(d.text)?, d.first_line));
+            }
+            "Pod" => raw.pods.push((ctx.parse(d.text)?, d.first_line)),
+            "Node" => raw.nodes.push((ctx.parse(d.text)?, d.first_line)),
+            "Deployment" => raw.deployments.push((ctx.parse(d.text)?, d.first_line)),
+            "ReplicaSet" => raw.replicasets.push((ctx.parse(d.text)?, d.first_line)),
+            "Namespace" => {
+                let _: NamespaceManifest = ctx.parse(d.text)?;
+            }
+            _ => unreachable!("kinds are checked above"),
+        }
+    }
+    build(&mut ctx, raw, path).map_err(LoadError::from)
+}
+
+fn build(ctx: &mut Ctx, raw: Raw, path: &Path) -> R<Scenario> {
+    let Some((doc, line)) = raw.scenario else {
+        ctx.doc_line = 1;
+        return Err(Box::new(ctx.src.error(
+            0,
+            0,
+            "no `kind: Scenario` document",
+            Some(
+                "add a Scenario document (apiVersion: kubesim.io/v1alpha1) with metadata.name and spec.duration".into(),
+            ),
+        )));
+    };
+    ctx.doc_line = line;
+    let name = &doc.metadata.name;
+    if !is_dns_label(&name.value) {
+        return Err(ctx.err_at(
+            name.referenced,
+            format!("metadata.name {:?} is not a DNS label", name.value),
+            Some(
+                "use lowercase letters, digits and '-' (at most 63), e.g. `node-crash`; it names the output folder"
+                    .into(),
+            ),
+        ));
+    }
+    let spec = doc.spec;
+    let duration = spec.duration.value.0;
+    if duration == 0 {
+        return Err(ctx.err_at(
+            spec.duration.referenced,
+            "spec.duration must be positive",
+            Some("e.g. `duration: 10m`".into()),
+        ));
+    }
+    let sample = spec.sample_interval.as_ref().map_or(DEFAULT_SAMPLE_INTERVAL_MS, |s| s.value.0);
+    let sample_loc = spec.sample_interval.as_ref().map_or(spec.duration.referenced, |s| s.referenced);
+    if sample == 0 {
+        return Err(ctx.err_at(
+            sample_loc,
+            "spec.sampleInterval must be positive",
+            Some("e.g. `sampleInterval: 5s`".into()),
+        ));
+    }
+    if duration / sample > MAX_SAMPLES {
+        return Err(ctx.err_at(
+            sample_loc,
+            format!(
+                "{} samples ({}ms duration / {}ms interval) exceed the limit of {MAX_SAMPLES}",
+                duration / sample,
+                duration,
+                sample
+            ),
+            Some("raise spec.sampleInterval or shorten spec.duration".into()),
+        ));
+    }
+    if let Some(v) = &spec.variants {
+        return Err(ctx.err_at(
+            v.referenced,
+            "spec.variants is not supported yet",
+            Some("run each variant as its own scenario for now".into()),
+        ));
+    }
+    if let Some(e) = &spec.expect {
+        ctx.warn_at(e.referenced, "spec.expect is not evaluated yet (`kubesim check` is not implemented); ignored");
+    }
+
+    // Images: the catalogue first, then any image a manifest or pool names.
+    let mut images: Vec<ImageDef> = Vec::new();
+    for im in &spec.images {
+        if images.iter().any(|i| i.name == im.name.value) {
+            return Err(ctx.err_at(im.name.referenced, format!("image {:?} is listed twice", im.name.value), None));
+        }
+        let b = &im.behavior;
+        for (k, v) in
+            [("exit", &b.exit), ("crash", &b.crash), ("memory", &b.memory), ("hang", &b.hang), ("preStop", &b.pre_stop)]
+        {
+            if let Some(v) = v {
+                return Err(ctx.err_at(
+                    v.referenced,
+                    format!("behavior.{k} is not supported yet (it comes with the kubelet model)"),
+                    Some("remove it; supported behaviour keys: startup, ready, terminationTime".into()),
+                ));
+            }
+        }
+        let size = match im.size {
+            Some(q) => {
+                q.0.value()
+                    .filter(|&v| v >= 0)
+                    .ok_or_else(|| ctx.err_at(im.name.referenced, "image size out of range", None))?
+                    as u64
+            }
+            None => DEFAULT_IMAGE_SIZE,
+        };
+        images.push(ImageDef {
+            name: im.name.value.clone(),
+            size,
+            behavior: Behavior {
+                startup: b.startup.unwrap_or(DurationDist { mean_ms: DEFAULT_STARTUP_MS, jitter_ms: 0 }),
+                ready: b.ready.unwrap_or_default(),
+                termination: b
+                    .termination_time
+                    .unwrap_or(DurationDist { mean_ms: DEFAULT_TERMINATION_TIME_MS, jitter_ms: 0 }),
+            },
+        });
+    }
+    let mut image_id = |name: &str| -> ImageId {
+        if let Some(i) = images.iter().position(|i| i.name == name) {
+            return ImageId(i as u32);
+        }
+        images.push(ImageDef {
+            name: name.to_string(),
+            size: DEFAULT_IMAGE_SIZE,
+            behavior: Behavior {
+                startup: DurationDist { mean_ms: DEFAULT_STARTUP_MS, jitter_ms: 0 },
+                ready: DurationDist::default(),
+                termination: DurationDist { mean_ms: DEFAULT_TERMINATION_TIME_MS, jitter_ms: 0 },
+            },
+        });
+        ImageId(images.len() as u32 - 1)
+    };
+
+    // Registry.
+    let reg = spec.registry.unwrap_or_default();
+    let bw = |q: &Option<Spanned<Qty>>, default: u64, field: &str| -> R<u64> {
+        match q {
+            None => Ok(default),
+            Some(s) => match s.value.0.value() {
+                Some(v) if v > 0 => Ok(v as u64),
+                _ => Err(ctx.err_at(
+                    s.referenced,
+                    format!("registry.{field} must be a positive number of bytes per second"),
+                    Some("e.g. 100Mi".into()),
+                )),
+            },
+        }
+    };
+    let registry = RegistryDef {
+        bandwidth: bw(&reg.bandwidth, DEFAULT_REGISTRY_BANDWIDTH, "bandwidth")?,
+        node_bandwidth: bw(&reg.node_bandwidth, DEFAULT_NODE_BANDWIDTH, "nodeBandwidth")?,
+        latency_ms: reg.latency.map_or(DEFAULT_REGISTRY_LATENCY_MS, |l| l.0),
+    };
+
+    // Kubernetes settings.
+    let mut kubernetes = KubeSettings::default();
+    if let Some(k) = &spec.kubernetes {
+        if let Some(w) = k.watch_latency {
+            kubernetes.watch_latency_ms = w.0;
+        }
+        let positive = |v: &Option<Spanned<u32>>, name: &str| -> R<Option<u32>> {
+            match v {
+                Some(s) if s.value == 0 => {
+                    Err(ctx.err_at(s.referenced, format!("kubernetes.{name} must be positive"), None))
+                }
+                Some(s) => Ok(Some(s.value)),
+                None => Ok(None),
+            }
+        };
+        if let Some(v) = positive(&k.node_lease_duration_seconds, "nodeLeaseDurationSeconds")? {
+            kubernetes.node_lease_duration_seconds = v;
+        }
+        if let Some(v) = positive(&k.pod_initial_backoff_seconds, "podInitialBackoffSeconds")? {
+            kubernetes.pod_initial_backoff_ms = v as u64 * 1000;
+        }
+        if let Some(v) = positive(&k.pod_max_backoff_seconds, "podMaxBackoffSeconds")? {
+            kubernetes.pod_max_backoff_ms = v as u64 * 1000;
+        }
+        if kubernetes.pod_max_backoff_ms < kubernetes.pod_initial_backoff_ms {
+            let loc =
+                k.pod_max_backoff_seconds.as_ref().or(k.pod_initial_backoff_seconds.as_ref()).map(|s| s.referenced);
+            return Err(match loc {
+                Some(l) => ctx.err_at(l, "podMaxBackoffSeconds must be >= podInitialBackoffSeconds", None),
+                None => ctx.err_doc("podMaxBackoffSeconds must be >= podInitialBackoffSeconds", None),
+            });
+        }
+        if let Some(v) = k.pod_max_in_unschedulable_pods_duration {
+            kubernetes.pod_max_in_unschedulable_ms = v.0;
+        }
+    }
+
+    // Nodes: pools, then Node manifests.
+    let mut nodes: Vec<NodeDef> = Vec::new();
+    let mut node_names = BTreeSet::new();
+    let mut total_nodes: u64 = 0;
+    for pool in &spec.node_pools {
+        if !is_dns_label(&pool.name.value) {
+            return Err(ctx.err_at(
+                pool.name.referenced,
+                format!("node pool name {:?} is not a DNS label", pool.name.value),
+                Some("use lowercase letters, digits and '-'".into()),
+            ));
+        }
+        total_nodes += pool.count as u64;
+        if total_nodes > 100_000 {
+            return Err(ctx.err_at(
+                pool.name.referenced,
+                format!("{total_nodes} nodes exceed kubesim's limit of 100000"),
+                Some("lower nodePools[].count".into()),
+            ));
+        }
+        if let Some(sp) = &pool.static_pods
+            && !sp.value.is_empty()
+        {
+            return Err(ctx.err_at(
+                sp.referenced,
+                "nodePools[].staticPods is not supported yet (it comes with the kubelet model)",
+                None,
+            ));
+        }
+        let (capacity, pods) = resource_map(ctx, &pool.capacity, "capacity")?;
+        let (allocatable, apods) = match &pool.allocatable {
+            Some(a) => resource_map(ctx, a, "allocatable")?,
+            None => (capacity, pods),
+        };
+        let mut taints = Vec::new();
+        for t in &pool.taints {
+            taints.push(taint(ctx, t)?);
+        }
+        let pool_images: Vec<ImageId> = pool.images.iter().map(|i| image_id(i)).collect();
+        for i in 0..pool.count {
+            let name = format!("{}-{}", pool.name.value, i);
+            if !node_names.insert(name.clone()) {
+                return Err(ctx.err_at(pool.name.referenced, format!("node {name:?} is defined twice"), None));
+            }
+            let mut labels = node_labels(&name);
+            for (k, v) in &pool.labels {
+                labels.insert(k, v);
+            }
+            labels.insert("kubesim.io/pool", &pool.name.value);
+            nodes.push(NodeDef {
+                name,
+                labels,
+                taints: taints.clone(),
+                unschedulable: pool.unschedulable,
+                capacity,
+                allocatable,
+                pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
+                images: pool_images.clone(),
+            });
+        }
+    }
+    for (n, line) in &raw.nodes {
+        ctx.doc_line = *line;
+        let name = meta_name(ctx, &n.metadata, "Node", false)?;
+        if !node_names.insert(name.clone()) {
+            return Err(ctx.err_at(
+                n.metadata.name.as_ref().unwrap().referenced,
+                format!("node {name:?} is defined twice"),
+                None,
+            ));
+        }
+        ctx.warn_ignored("metadata.", n.metadata.ignored_fields());
+        ctx.warn_ignored("spec.", n.spec.ignored_fields());
+        ctx.warn_ignored("status.", n.status.ignored_fields());
+        let Some(cap) = &n.status.capacity else {
+            return Err(ctx.err_doc(
+                format!("Node {name} has no status.capacity"),
+                Some("give status.capacity: {cpu: \"4\", memory: 16Gi, pods: 110}".into()),
+            ));
+        };
+        let (capacity, pods) = resource_map(ctx, cap, "status.capacity")?;
+        let (allocatable, apods) = match &n.status.allocatable {
+            Some(a) => resource_map(ctx, a, "status.allocatable")?,
+            None => (capacity, pods),
+        };
+        let mut labels = node_labels(&name);
+        for (k, v) in &n.metadata.labels {
+            labels.insert(k, v);
+        }
+        let mut taints = Vec::new();
+        for t in &n.spec.taints {
+            taints.push(taint(ctx, t)?);
+        }
+        let imgs = n.status.images.iter().flat_map(|i| i.names.iter()).map(|i| image_id(i)).collect();
+        nodes.push(NodeDef {
+            name,
+            labels,
+            taints,
+            unschedulable: n.spec.unschedulable,
+            capacity,
+            allocatable,
+            pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
+            images: imgs,
+        });
+    }
+
+    // Workloads and pods.
+    let mut seen = BTreeSet::new();
+    let mut pods = Vec::new();
+    for (p, line) in &raw.pods {
+        ctx.doc_line = *line;
+        let name = meta_name(ctx, &p.metadata, "Pod", true)?;
+        let ns = namespace(ctx, &p.metadata)?;
+        if !seen.insert(("Pod", ns.clone(), name.clone())) {
+            return Err(ctx.err_at(
+                p.metadata.name.as_ref().unwrap().referenced,
+                format!("Pod {ns}/{name} is defined twice"),
+                None,
+            ));
+        }
+        ctx.warn_ignored("metadata.", p.metadata.ignored_fields());
+        ctx.warn_ignored("", p.ignored_fields());
+        let Some(spec) = &p.spec else {
+            return Err(ctx.err_doc(format!("Pod {name} has no spec"), None));
+        };
+        let spec = pod_spec(ctx, spec, "spec.", &mut image_id)?;
+        if let Some(nn) = &spec.node_name
+            && !node_names.contains(nn)
+        {
+            ctx.warnings.push(format!(
+                "{}: Pod {ns}/{name} names spec.nodeName {nn:?}, which no node has: it will stay Pending",
+                ctx.src.name
+            ));
+        }
+        pods.push(ObjectDef { namespace: ns, name, labels: labels_of(&p.metadata), spec: Arc::new(spec) });
+    }
+    let mut replicasets = Vec::new();
+    for (m, line) in &raw.replicasets {
+        ctx.doc_line = *line;
+        let name = meta_name(ctx, &m.metadata, "ReplicaSet", false)?;
+        let ns = namespace(ctx, &m.metadata)?;
+        if !seen.insert(("ReplicaSet", ns.clone(), name.clone())) {
+            return Err(ctx.err_at(
+                m.metadata.name.as_ref().unwrap().referenced,
+                format!("ReplicaSet {ns}/{name} is defined twice"),
+                None,
+            ));
+        }
+        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_ignored("", m.ignored_fields());
+        let Some(spec) = &m.spec else {
+            return Err(ctx.err_doc(format!("ReplicaSet {name} has no spec"), None));
+        };
+        ctx.warn_ignored("spec.", spec.ignored_fields());
+        let (selector, replicas, template) =
+            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id)?;
+        replicasets.push(WorkloadDef {
+            namespace: ns,
+            name,
+            labels: labels_of(&m.metadata),
+            selector,
+            replicas,
+            template,
+            strategy: DeploymentStrategy::RollingUpdate,
+        });
+    }
+    let mut deployments = Vec::new();
+    for (m, line) in &raw.deployments {
+        ctx.doc_line = *line;
+        let name = meta_name(ctx, &m.metadata, "Deployment", false)?;
+        let ns = namespace(ctx, &m.metadata)?;
+        if !seen.insert(("Deployment", ns.clone(), name.clone())) {
+            return Err(ctx.err_at(
+                m.metadata.name.as_ref().unwrap().referenced,
+                format!("Deployment {ns}/{name} is defined twice"),
+                None,
+            ));
+        }
+        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_ignored("", m.ignored_fields());
+        let Some(spec) = &m.spec else {
+            return Err(ctx.err_doc(format!("Deployment {name} has no spec"), None));
+        };
+        ctx.warn_ignored("spec.", spec.ignored_fields());
+        let strategy = match &spec.strategy {
+            None => DeploymentStrategy::RollingUpdate,
+            Some(s) => {
+                ctx.warn_ignored("spec.strategy.", s.ignored_fields());
+                match s.r#type.as_ref().map(|t| t.value.as_str()) {
+                    None | Some("RollingUpdate") => DeploymentStrategy::RollingUpdate,
+                    Some("Recreate") => DeploymentStrategy::Recreate,
+                    Some(other) => {
+                        return Err(ctx.err_at(
+                            s.r#type.as_ref().unwrap().referenced,
+                            format!("unknown strategy type {other:?}"),
+                            Some("use RollingUpdate or Recreate".into()),
+                        ));
+                    }
+                }
+            }
+        };
+        let (selector, replicas, template) =
+            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id)?;
+        deployments.push(WorkloadDef {
+            namespace: ns,
+            name,
+            labels: labels_of(&m.metadata),
+            selector,
+            replicas,
+            template,
+            strategy,
+        });
+    }
+    let total_pods: u64 = pods.len() as u64
+        + replicasets.iter().map(|r| r.replicas as u64).sum::<u64>()
+        + deployments.iter().map(|d| d.replicas as u64).sum::<u64>();
+    if total_pods > 1_000_000 {
+        ctx.doc_line = line;
+        return Err(ctx.err_doc(
+            format!("the manifests ask for {total_pods} pods, over kubesim's limit of 1000000"),
+            Some("lower the replicas".into()),
+        ));
+    }
+
+    // Faults.
+    ctx.doc_line = line;
+    let mut faults = Vec::new();
+    for f in &spec.faults {
+        match &f.value {
+            FaultRaw::PodKill(k) => {
+                let mode = match k.mode.as_ref().map(|m| m.value.as_str()) {
+                    None | Some("all") => PodMode::All,
+                    Some("one") => PodMode::One,
+                    Some(m @ ("fixed" | "fixed-percent")) => {
+                        let Some(v) = &k.value else {
+                            return Err(ctx.err_at(
+                                f.referenced,
+                                format!("mode {m} needs a `value`"),
+                                Some("e.g. `value: \"2\"`".into()),
+                            ));
+                        };
+                        let n: u32 = v.value.trim().parse().map_err(|_| {
+                            ctx.err_at(v.referenced, format!("value {:?} is not a whole number", v.value), None)
+                        })?;
+                        if m == "fixed" {
+                            PodMode::Fixed(n)
+                        } else if n > 100 {
+                            return Err(ctx.err_at(v.referenced, "fixed-percent value must be 0..100", None));
+                        } else {
+                            PodMode::FixedPercent(n)
+                        }
+                    }
+                    Some(other) => {
+                        let loc = k.mode.as_ref().unwrap().referenced;
+                        return Err(ctx.err_at(
+                            loc,
+                            format!("unknown mode {other:?}"),
+                            Some("use one, all, fixed or fixed-percent".into()),
+                        ));
+                    }
+                };
+                let selector =
+                    LabelSelector { match_labels: k.selector.clone().into_iter().collect(), match_expressions: vec![] };
+                let namespace = k.namespace.clone().unwrap_or_else(|| "default".into());
+                let matches_something = pods.iter().any(|p| p.namespace == namespace && selector.matches(&p.labels))
+                    || replicasets
+                        .iter()
+                        .chain(deployments.iter())
+                        .any(|w| w.namespace == namespace && selector.matches(&w.template.labels));
+                if !matches_something {
+                    ctx.warn_at(
+                        f.referenced,
+                        "pod-kill: the selector matches no pod or pod template; it will kill nothing",
+                    );
+                }
+                if k.at.0 > duration {
+                    ctx.warn_at(f.referenced, "pod-kill: `at` is after spec.duration; it will never happen");
+                }
+                faults.push(FaultDef::PodKill {
+                    at: SimTime(k.at.0),
+                    namespace,
+                    selector,
+                    mode,
+                    grace_ms: k.grace_period.map(|s| s.saturating_mul(1000)),
+                });
+            }
+            other => {
+                let action = format!("{other:?}");
+                let action = kebab(action.split('(').next().unwrap_or(""));
+                return Err(ctx.err_at(
+                    f.referenced,
+                    format!("fault action `{action}` is not supported yet"),
+                    Some("supported now: pod-kill (the other actions come with the fault-injection issue)".into()),
+                ));
+            }
+        }
+    }
+
+    Ok(Scenario {
+        file: path.to_path_buf(),
+        name: doc.metadata.name.value.clone(),
+        description: doc.metadata.description.clone().unwrap_or_default(),
+        duration: SimTime(duration),
+        seed: spec.seed.unwrap_or(DEFAULT_SEED),
+        sample_interval_ms: sample,
+        nodes,
+        images,
+        registry,
+        kubernetes,
+        pods,
+        replicasets,
+        deployments,
+        faults,
+        warnings: std::mem::take(&mut ctx.warnings),
+    })
+}
+
+fn kebab(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn node_labels(name: &str) -> Labels {
+    let mut l = Labels::default();
+    l.insert("kubernetes.io/hostname", name);
+    l.insert("kubernetes.io/os", "linux");
+    l.insert("kubernetes.io/arch", "amd64");
+    l
+}
+
+fn labels_of(m: &ObjectMeta) -> Labels {
+    Labels::from_pairs(m.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+}
+
+fn meta_name(ctx: &Ctx, m: &ObjectMeta, kind: &str, subdomain_ok: bool) -> R<String> {
+    let Some(n) = &m.name else {
+        return Err(ctx.err_doc(format!("{kind} has no metadata.name"), Some("give every object a name".into())));
+    };
+    let ok = if subdomain_ok || kind != "Deployment" { is_dns_subdomain(&n.value) } else { is_dns_label(&n.value) };
+    if !ok || n.value.len() > 200 {
+        return Err(ctx.err_at(
+            n.referenced,
+            format!("metadata.name {:?} is not a valid {kind} name", n.value),
+            Some("use lowercase letters, digits, '-' and '.', starting and ending with a letter or digit".into()),
+        ));
+    }
+    Ok(n.value.clone())
+}
+
+fn namespace(ctx: &Ctx, m: &ObjectMeta) -> R<String> {
+    match &m.namespace {
+        None => Ok("default".into()),
+        Some(n) if is_dns_label(&n.value) => Ok(n.value.clone()),
+        Some(n) => Err(ctx.err_at(n.referenced, format!("metadata.namespace {:?} is not a DNS label", n.value), None)),
+    }
+}
+
+/// cpu / memory / pods of a capacity map; other resources are warned about.
+fn resource_map(ctx: &mut Ctx, m: &Spanned<BTreeMap<String, Qty>>, what: &str) -> R<(Resources, Option<u32>)> {
+    let mut r = Resources::default();
+    let mut pods = None;
+    let mut have = (false, false);
+    for (k, q) in &m.value {
+        match k.as_str() {
+            "cpu" => {
+                r.cpu_milli =
+                    q.0.milli_value()
+                        .filter(|v| *v > 0)
+                        .ok_or_else(|| ctx.err_at(m.referenced, format!("{what}.cpu must be positive"), None))?
+                        as u64;
+                have.0 = true;
+            }
+            "memory" => {
+                r.memory = q.0.value().filter(|v| *v > 0).ok_or_else(|| {
+                    ctx.err_at(m.referenced, format!("{what}.memory must be positive and below 8Ei"), None)
+                })? as u64;
+                have.1 = true;
+            }
+            "pods" => {
+                let v = q.0.value().filter(|v| (1..=100_000).contains(v)).ok_or_else(|| {
+                    ctx.err_at(m.referenced, format!("{what}.pods must be between 1 and 100000"), None)
+                })?;
+                pods = Some(v as u32);
+            }
+            other => {
+                ctx.warn_at(m.referenced, format!("ignored: {what}.{other} (only cpu, memory and pods are modelled)"))
+            }
+        }
+    }
+    if !have.0 || !have.1 {
+        return Err(ctx.err_at(
+            m.referenced,
+            format!("{what} needs both cpu and memory"),
+            Some("e.g. {cpu: \"4\", memory: 16Gi, pods: 110}".into()),
+        ));
+    }
+    Ok((r, pods))
+}
+
+fn taint(ctx: &Ctx, t: &TaintRaw) -> R<Taint> {
+    Ok(Taint { key: t.key.value.clone(), value: t.value.clone().unwrap_or_default(), effect: effect(ctx, &t.effect)? })
+}
+
+fn effect(ctx: &Ctx, e: &Spanned<String>) -> R<TaintEffect> {
+    match e.value.as_str() {
+        "NoSchedule" => Ok(TaintEffect::NoSchedule),
+        "PreferNoSchedule" => Ok(TaintEffect::PreferNoSchedule),
+        "NoExecute" => Ok(TaintEffect::NoExecute),
+        other => Err(ctx.err_at(
+            e.referenced,
+            format!("unknown taint effect {other:?}"),
+            Some("use NoSchedule, PreferNoSchedule or NoExecute".into()),
+        )),
+    }
+}
+
+fn selector(ctx: &Ctx, s: &Spanned<LabelSelectorRaw>) -> R<LabelSelector> {
+    let mut exprs = Vec::new();
+    for r in &s.value.match_expressions {
+        let op = match r.operator.value.as_str() {
+            "In" => SelectorOp::In,
+            "NotIn" => SelectorOp::NotIn,
+            "Exists" => SelectorOp::Exists,
+            "DoesNotExist" => SelectorOp::DoesNotExist,
+            o => {
+                return Err(ctx.err_at(
+                    r.operator.referenced,
+                    format!("unknown selector operator {o:?}"),
+                    Some("use In, NotIn, Exists or DoesNotExist".into()),
+                ));
+            }
+        };
+        exprs.push(Requirement { key: r.key.clone(), op, values: r.values.clone() });
+    }
+    let sel =
+        LabelSelector { match_labels: s.value.match_labels.clone().into_iter().collect(), match_expressions: exprs };
+    if sel.match_labels.is_empty() && sel.match_expressions.is_empty() {
+        return Err(ctx.err_at(
+            s.referenced,
+            "spec.selector is empty",
+            Some("a workload's selector must select its template's labels".into()),
+        ));
+    }
+    Ok(sel)
+}
+
+fn workload_parts(
+    ctx: &mut Ctx,
+    name: &str,
+    sel: &Option<Spanned<LabelSelectorRaw>>,
+    replicas: &Option<Spanned<u32>>,
+    template: &PodTemplateRaw,
+    image_id: &mut dyn FnMut(&str) -> ImageId,
+) -> R<(LabelSelector, u32, PodTemplate)> {
+    let Some(sel) = sel else {
+        return Err(ctx.err_doc(
+            format!("{name}: spec.selector is required"),
+            Some("e.g. selector: {matchLabels: {app: web}}".into()),
+        ));
+    };
+    let selector = selector(ctx, sel)?;
+    let labels = labels_of(&template.metadata);
+    if !selector.matches(&labels) {
+        return Err(ctx.err_at(
+            sel.referenced,
+            "spec.selector does not match the template's labels",
+            Some("make spec.template.metadata.labels carry what spec.selector asks for".into()),
+        ));
+    }
+    ctx.warn_ignored("spec.template.metadata.", template.metadata.ignored_fields());
+    let Some(spec) = &template.spec else {
+        return Err(ctx.err_doc(format!("{name}: spec.template.spec is required"), None));
+    };
+    let spec = pod_spec(ctx, spec, "spec.template.spec.", image_id)?;
+    if spec.restart_policy != RestartPolicy::Always {
+        return Err(ctx.err_doc(
+            format!("{name}: spec.template.spec.restartPolicy must be Always for this kind"),
+            Some("Deployments and ReplicaSets only allow Always (as upstream validation)".into()),
+        ));
+    }
+    let replicas = match replicas {
+        None => 1,
+        Some(r) if r.value > 100_000 => {
+            return Err(ctx.err_at(
+                r.referenced,
+                format!("replicas {} exceeds kubesim's limit of 100000 per workload", r.value),
+                None,
+            ));
+        }
+        Some(r) => r.value,
+    };
+    Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec) }))
+}
+
+fn pod_spec(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str, image_id: &mut dyn FnMut(&str) -> ImageId) -> R<PodSpec> {
+    ctx.warn_ignored(prefix, s.ignored_fields());
+    if s.containers.is_empty() {
+        return Err(ctx.err_doc(format!("{prefix}containers must list at least one container"), None));
+    }
+    let mut names = BTreeSet::new();
+    let mut containers = Vec::new();
+    let mut init_containers = Vec::new();
+    for (list, out, what) in
+        [(&s.init_containers, &mut init_containers, "initContainers"), (&s.containers, &mut containers, "containers")]
+    {
+        for (i, c) in list.iter().enumerate() {
+            let p = format!("{prefix}{what}[{i}].");
+            ctx.warn_ignored(&p, c.ignored_fields());
+            if !is_dns_label(&c.name.value) {
+                return Err(ctx.err_at(
+                    c.name.referenced,
+                    format!("container name {:?} is not a DNS label", c.name.value),
+                    None,
+                ));
+            }
+            if !names.insert(c.name.value.clone()) {
+                return Err(ctx.err_at(
+                    c.name.referenced,
+                    format!("container name {:?} is used twice", c.name.value),
+                    None,
+                ));
+            }
+            if let Some(rp) = &c.restart_policy {
+                return Err(ctx.err_at(
+                    rp.referenced,
+                    "container restartPolicy (sidecar containers) is not supported yet",
+                    None,
+                ));
+            }
+            let Some(image) = &c.image else {
+                return Err(ctx.err_at(c.name.referenced, format!("container {:?} has no image", c.name.value), None));
+            };
+            let pull_policy = match c.image_pull_policy.as_ref().map(|p| p.value.as_str()) {
+                None => PullPolicy::default_for(&image.value),
+                Some("Always") => PullPolicy::Always,
+                Some("IfNotPresent") => PullPolicy::IfNotPresent,
+                Some("Never") => PullPolicy::Never,
+                Some(o) => {
+                    return Err(ctx.err_at(
+                        c.image_pull_policy.as_ref().unwrap().referenced,
+                        format!("unknown imagePullPolicy {o:?}"),
+                        Some("use Always, IfNotPresent or Never".into()),
+                    ));
+                }
+            };
+            let mut spec = ContainerSpec {
+                name: c.name.value.clone(),
+                image: image_id(&image.value),
+                pull_policy,
+                requests: Resources::default(),
+                limits: Resources::default(),
+                has_cpu_request: false,
+                has_memory_request: false,
+                has_cpu_limit: false,
+                has_memory_limit: false,
+                readiness_probe: c.readiness_probe.is_some(),
+            };
+            if let Some(r) = &c.resources {
+                ctx.warn_ignored(&format!("{p}resources."), r.ignored_fields());
+                for (is_limit, map) in [(false, &r.requests), (true, &r.limits)] {
+                    for (k, q) in map {
+                        let what = if is_limit { "limits" } else { "requests" };
+                        match k.as_str() {
+                            "cpu" => {
+                                let v = q
+                                    .value
+                                    .0
+                                    .milli_value()
+                                    .ok_or_else(|| ctx.err_at(q.referenced, "cpu quantity out of range", None))?
+                                    as u64;
+                                if is_limit {
+                                    spec.limits.cpu_milli = v;
+                                    spec.has_cpu_limit = true
+                                } else {
+                                    spec.requests.cpu_milli = v;
+                                    spec.has_cpu_request = true
+                                }
+                            }
+                            "memory" => {
+                                let v = q
+                                    .value
+                                    .0
+                                    .value()
+                                    .ok_or_else(|| ctx.err_at(q.referenced, "memory quantity out of range", None))?
+                                    as u64;
+                                if is_limit {
+                                    spec.limits.memory = v;
+                                    spec.has_memory_limit = true
+                                } else {
+                                    spec.requests.memory = v;
+                                    spec.has_memory_request = true
+                                }
+                            }
+                            other => ctx.warn_at(
+                                q.referenced,
+                                format!("ignored: {p}resources.{what}.{other} (only cpu and memory are modelled)"),
+                            ),
+                        }
+                    }
+                }
+                // Upstream defaulting: a limit without a request sets the request.
+                if spec.has_cpu_limit && !spec.has_cpu_request {
+                    spec.requests.cpu_milli = spec.limits.cpu_milli;
+                    spec.has_cpu_request = true;
+                }
+                if spec.has_memory_limit && !spec.has_memory_request {
+                    spec.requests.memory = spec.limits.memory;
+                    spec.has_memory_request = true;
+                }
+                for (res, req, lim, has) in [
+                    ("cpu", spec.requests.cpu_milli, spec.limits.cpu_milli, spec.has_cpu_limit),
+                    ("memory", spec.requests.memory, spec.limits.memory, spec.has_memory_limit),
+                ] {
+                    if has && req > lim {
+                        let loc = r.requests.get(res).map(|q| q.referenced).unwrap_or(c.name.referenced);
+                        return Err(ctx.err_at(
+                            loc,
+                            format!("{p}resources.requests.{res} must be less than or equal to the {res} limit"),
+                            None,
+                        ));
+                    }
+                }
+            }
+            out.push(spec);
+        }
+    }
+    let restart_policy = match s.restart_policy.as_ref().map(|r| r.value.as_str()) {
+        None | Some("Always") => RestartPolicy::Always,
+        Some("OnFailure") => RestartPolicy::OnFailure,
+        Some("Never") => RestartPolicy::Never,
+        Some(o) => {
+            return Err(ctx.err_at(
+                s.restart_policy.as_ref().unwrap().referenced,
+                format!("unknown restartPolicy {o:?}"),
+                Some("use Always, OnFailure or Never".into()),
+            ));
+        }
+    };
+    let mut tolerations = Vec::new();
+    for t in &s.tolerations {
+        let op = match t.operator.as_ref().map(|o| o.value.as_str()) {
+            None | Some("Equal") => TolerationOp::Equal,
+            Some("Exists") => TolerationOp::Exists,
+            Some(o) => {
+                return Err(ctx.err_at(
+                    t.operator.as_ref().unwrap().referenced,
+                    format!("unknown toleration operator {o:?}"),
+                    Some("use Equal or Exists".into()),
+                ));
+            }
+        };
+        let effect = match &t.effect {
+            None => None,
+            Some(e) if e.value.is_empty() => None,
+            Some(e) => Some(effect(ctx, e)?),
+        };
+        tolerations.push(Toleration {
+            key: t.key.clone().unwrap_or_default(),
+            op,
+            value: t.value.clone().unwrap_or_default(),
+            effect,
+            toleration_seconds: t.toleration_seconds,
+        });
+    }
+    Ok(PodSpec {
+        containers,
+        init_containers,
+        node_selector: Labels::from_pairs(s.node_selector.clone().into_iter().collect()),
+        node_name: s.node_name.as_ref().map(|n| n.value.clone()),
+        tolerations,
+        restart_policy,
+        termination_grace_ms: s
+            .termination_grace_period_seconds
+            .unwrap_or(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS)
+            .saturating_mul(1000),
+        priority: s.priority.unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_documents_with_line_numbers() {
+        let t = "# c\na: 1\n---\nb: 2\n--- \n\n...\n---\nc: 3\n";
+        let d = split_documents(t);
+        assert_eq!(d.len(), 3);
+        assert_eq!(d[0].first_line, 1);
+        assert_eq!(d[1].first_line, 4);
+        assert_eq!(d[1].text, "b: 2\n");
+        assert_eq!(d[2].first_line, 9);
+    }
+
+    #[test]
+    fn dns_names() {
+        assert!(is_dns_label("web-1"));
+        assert!(!is_dns_label("../../etc"));
+        assert!(!is_dns_label("Web"));
+        assert!(!is_dns_label("-a"));
+        assert!(is_dns_subdomain("a.b-c"));
+        assert!(!is_dns_subdomain("a..b"));
+    }
+}

@@ -1,0 +1,368 @@
+//! kube-scheduler: the scheduling queue (activeQ, backoff, unschedulable pods), one pod per
+//! scheduling cycle (filter -> score -> select -> assume -> bind), and its per-node cache of
+//! requested resources kept incrementally (assume on bind, forget when a pod goes).
+
+pub mod plugins;
+
+use crate::api::events::{ObjRef, Source};
+use crate::api::*;
+use crate::cluster::{Ctx, Event};
+use crate::scenario::KubeSettings;
+use crate::sim::SimTime;
+use plugins::{NodeInfo, Verdict};
+use priority_queue::PriorityQueue;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
+pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
+
+/// Scheduler timers (scheduler -> scheduler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerEvent {
+    /// Take the next pod from activeQ and run one scheduling cycle.
+    ScheduleOne,
+    /// A pod's backoff has expired (stale if `epoch` is old).
+    BackoffDone { pod: PodId, epoch: u32 },
+    /// Move pods that have waited too long in unschedulablePods.
+    FlushUnschedulable,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum QState {
+    #[default]
+    Unknown,
+    Active,
+    Backoff,
+    Unschedulable,
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct PodInfo {
+    state: QState,
+    attempts: u32,
+    epoch: u32,
+    last_attempt: SimTime,
+    unschedulable_since: SimTime,
+    /// The node this pod's requests are counted on (assumed or observed bound).
+    assumed: Option<NodeId>,
+    /// What last put the pod in the queue: the cause of its Scheduled / FailedScheduling.
+    cause: EventId,
+}
+
+pub struct Scheduler {
+    initial_backoff_ms: u64,
+    max_backoff_ms: u64,
+    max_in_unschedulable_ms: u64,
+    /// activeQ: highest priority first, then FIFO by enqueue order.
+    active: PriorityQueue<PodId, (i32, Reverse<u64>)>,
+    enqueue_seq: u64,
+    pods: Vec<PodInfo>,
+    unschedulable: BTreeSet<PodId>,
+    nodes: Vec<NodeInfo>,
+    cycle_pending: bool,
+    flush_pending: bool,
+    next_start_node: usize,
+    // Scratch buffers reused by every cycle.
+    feasible: Vec<NodeId>,
+    failures: Vec<(NodeId, Verdict)>,
+}
+
+impl Scheduler {
+    pub fn new(k: &KubeSettings) -> Scheduler {
+        Scheduler {
+            initial_backoff_ms: k.pod_initial_backoff_ms,
+            max_backoff_ms: k.pod_max_backoff_ms,
+            max_in_unschedulable_ms: k.pod_max_in_unschedulable_ms,
+            active: PriorityQueue::new(),
+            enqueue_seq: 0,
+            pods: Vec::new(),
+            unschedulable: BTreeSet::new(),
+            nodes: Vec::new(),
+            cycle_pending: false,
+            flush_pending: false,
+            next_start_node: 0,
+            feasible: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    fn info(&mut self, id: PodId) -> &mut PodInfo {
+        if self.pods.len() <= id.idx() {
+            self.pods.resize(id.idx() + 1, PodInfo::default());
+        }
+        &mut self.pods[id.idx()]
+    }
+
+    /// `calculateBackoffDuration`: initial, doubled per earlier attempt, capped.
+    fn backoff_ms(&self, attempts: u32) -> u64 {
+        let mut d = self.initial_backoff_ms;
+        for _ in 1..attempts {
+            if d > self.max_backoff_ms - d {
+                return self.max_backoff_ms;
+            }
+            d += d;
+        }
+        d
+    }
+
+    fn push_active(&mut self, id: PodId, ctx: &mut Ctx) {
+        let prio = ctx.api.pod(id).spec.priority;
+        self.enqueue_seq += 1;
+        self.active.push(id, (prio, Reverse(self.enqueue_seq)));
+        let cause = ctx.cause;
+        let i = self.info(id);
+        i.state = QState::Active;
+        i.cause = cause;
+        if !self.cycle_pending {
+            self.cycle_pending = true;
+            ctx.after(0, Event::Scheduler(SchedulerEvent::ScheduleOne));
+        }
+    }
+
+    /// Backoff if it has not expired yet, else straight to activeQ.
+    fn requeue(&mut self, id: PodId, ctx: &mut Ctx) {
+        let info = *self.info(id);
+        let expiry = info.last_attempt.plus(self.backoff_ms(info.attempts));
+        if expiry > ctx.now {
+            let i = self.info(id);
+            i.state = QState::Backoff;
+            i.epoch = i.epoch.wrapping_add(1);
+            let epoch = i.epoch;
+            ctx.at(expiry, Event::Scheduler(SchedulerEvent::BackoffDone { pod: id, epoch }));
+        } else {
+            self.push_active(id, ctx);
+        }
+    }
+
+    /// `MoveAllToActiveOrBackoffQueue` on a cluster event that may make pods schedulable.
+    fn move_all(&mut self, ctx: &mut Ctx) {
+        let pods = std::mem::take(&mut self.unschedulable);
+        for id in pods {
+            self.requeue(id, ctx);
+        }
+    }
+
+    fn forget(&mut self, id: PodId, ctx: &mut Ctx) {
+        let req = ctx.api.pod(id).spec.requests();
+        let nz = ctx.api.pod(id).spec.nonzero_requests();
+        if let Some(n) = self.info(id).assumed.take() {
+            let ni = &mut self.nodes[n.idx()];
+            ni.requested.sub(req);
+            ni.nonzero.sub(nz);
+            ni.pods -= 1;
+        }
+    }
+
+    fn assume(&mut self, id: PodId, node: NodeId, ctx: &mut Ctx) {
+        let spec = &ctx.api.pod(id).spec;
+        let ni = &mut self.nodes[node.idx()];
+        ni.requested.add(spec.requests());
+        ni.nonzero.add(spec.nonzero_requests());
+        ni.pods += 1;
+        self.info(id).assumed = Some(node);
+    }
+
+    pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
+        match obj {
+            ObjRef::Pod(id) => {
+                let p = ctx.api.pod(id);
+                let gone = p.removed.is_some() || p.status.phase.is_terminal();
+                let (bound, deleting, named) = (p.node, p.deletion.is_some(), p.spec.node_name.is_some());
+                let info = *self.info(id);
+                if gone {
+                    if info.assumed.is_some() {
+                        self.forget(id, ctx);
+                        self.move_all(ctx); // AssignedPodDelete
+                    }
+                    self.active.remove(&id);
+                    self.unschedulable.remove(&id);
+                    self.info(id).state = QState::Done;
+                } else if let Some(n) = bound {
+                    if info.assumed.is_none() {
+                        self.assume(id, n, ctx); // bound by someone else (spec.nodeName)
+                    }
+                } else if deleting {
+                    self.active.remove(&id);
+                    self.unschedulable.remove(&id);
+                } else if !named && info.state == QState::Unknown {
+                    self.push_active(id, ctx);
+                }
+            }
+            ObjRef::Node(id) => {
+                if self.nodes.len() <= id.idx() {
+                    self.nodes.resize(id.idx() + 1, NodeInfo::default());
+                }
+                self.move_all(ctx); // NodeAdd / NodeUpdate
+            }
+            _ => {}
+        }
+    }
+
+    pub fn handle(&mut self, ev: SchedulerEvent, ctx: &mut Ctx) {
+        match ev {
+            SchedulerEvent::ScheduleOne => {
+                self.cycle_pending = false;
+                if let Some((id, _)) = self.active.pop() {
+                    self.schedule_one(id, ctx);
+                }
+                if !self.active.is_empty() && !self.cycle_pending {
+                    self.cycle_pending = true;
+                    ctx.after(0, Event::Scheduler(SchedulerEvent::ScheduleOne));
+                }
+            }
+            SchedulerEvent::BackoffDone { pod, epoch } => {
+                let i = *self.info(pod);
+                if i.epoch == epoch && i.state == QState::Backoff {
+                    self.push_active(pod, ctx);
+                }
+            }
+            SchedulerEvent::FlushUnschedulable => {
+                let stale: Vec<PodId> = self
+                    .unschedulable
+                    .iter()
+                    .copied()
+                    .filter(|&id| ctx.now.since(self.pods[id.idx()].unschedulable_since) > self.max_in_unschedulable_ms)
+                    .collect();
+                for id in stale {
+                    self.unschedulable.remove(&id);
+                    self.requeue(id, ctx);
+                }
+                if self.unschedulable.is_empty() {
+                    self.flush_pending = false;
+                } else {
+                    ctx.after(UNSCHEDULABLE_FLUSH_PERIOD_MS, Event::Scheduler(SchedulerEvent::FlushUnschedulable));
+                }
+            }
+        }
+    }
+
+    fn schedule_one(&mut self, id: PodId, ctx: &mut Ctx) {
+        let p = ctx.api.pod(id);
+        if p.node.is_some() || p.removed.is_some() || p.deletion.is_some() {
+            self.info(id).state = QState::Done;
+            return;
+        }
+        let spec = p.spec.clone();
+        ctx.cause = self.info(id).cause;
+        let req = spec.requests();
+        let nz = spec.nonzero_requests();
+        {
+            let i = self.info(id);
+            i.attempts += 1;
+            i.last_attempt = ctx.now;
+        }
+        let n = ctx.api.nodes.len();
+        let want = plugins::num_feasible_nodes_to_find(n);
+        self.feasible.clear();
+        self.failures.clear();
+        let mut processed = 0;
+        while processed < n && self.feasible.len() < want {
+            let idx = (self.next_start_node + processed) % n;
+            processed += 1;
+            let node = &ctx.api.nodes[idx];
+            let v = plugins::filter(&spec, req, node, &self.nodes[idx]);
+            if v.fits() {
+                self.feasible.push(NodeId(idx as u32));
+            } else {
+                self.failures.push((NodeId(idx as u32), v));
+            }
+        }
+        if n > 0 {
+            self.next_start_node = (self.next_start_node + processed) % n;
+        }
+        if self.feasible.is_empty() {
+            self.fail(id, n, ctx);
+            return;
+        }
+        // Score (LeastAllocated) and select; ties are broken at random (reservoir sampling).
+        let chosen = if self.feasible.len() == 1 {
+            self.feasible[0]
+        } else {
+            let mut best = 0u64;
+            let mut chosen = self.feasible[0];
+            let mut ties = 0u64;
+            for &nid in &self.feasible {
+                let s = plugins::least_allocated(nz, &ctx.api.nodes[nid.idx()], &self.nodes[nid.idx()]);
+                if s > best || ties == 0 {
+                    best = s;
+                    chosen = nid;
+                    ties = 1;
+                } else if s == best {
+                    ties += 1;
+                    if ctx.rng.scheduler.below(ties) == 0 {
+                        chosen = nid;
+                    }
+                }
+            }
+            chosen
+        };
+        self.assume(id, chosen, ctx);
+        self.info(id).state = QState::Done;
+        ctx.api.bind_pod(id, chosen, ctx.now, Some(crate::apiserver::Watcher::Scheduler));
+        ctx.record(
+            EventType::Normal,
+            "Scheduled",
+            ObjRef::Pod(id),
+            Some(chosen),
+            Source::Scheduler,
+            Message::Scheduled { node: chosen },
+        );
+    }
+
+    /// FailedScheduling in upstream's shape, then park the pod in unschedulablePods.
+    fn fail(&mut self, id: PodId, n: usize, ctx: &mut Ctx) {
+        let mut hist: BTreeMap<String, u32> = BTreeMap::new();
+        let (mut unresolvable, mut resolvable) = (0u32, 0u32);
+        for &(nid, v) in &self.failures {
+            for r in plugins::reasons(v, &ctx.api.nodes[nid.idx()]) {
+                *hist.entry(r).or_default() += 1;
+            }
+            if v.bits & plugins::UNRESOLVABLE != 0 {
+                unresolvable += 1;
+            } else {
+                resolvable += 1;
+            }
+        }
+        let mut msg = format!("0/{n} nodes are available:");
+        if n == 0 {
+            msg.push_str(" no nodes available to schedule pods.");
+        } else {
+            let mut parts: Vec<String> = hist.iter().map(|(r, c)| format!("{c} {r}")).collect();
+            parts.sort();
+            msg.push(' ');
+            msg.push_str(&parts.join(", "));
+            msg.push('.');
+            // DefaultPreemption's PostFilter message (no pod of lower priority is modelled as
+            // a victim yet: see the fidelity table).
+            let mut post = Vec::new();
+            if resolvable > 0 {
+                post.push(format!("{resolvable} No preemption victims found for incoming pod"));
+            }
+            if unresolvable > 0 {
+                post.push(format!("{unresolvable} Preemption is not helpful for scheduling"));
+            }
+            post.sort();
+            msg.push_str(&format!(" preemption: 0/{n} nodes are available: {}.", post.join(", ")));
+        }
+        ctx.rec.failed_scheduling += 1;
+        ctx.record(
+            EventType::Warning,
+            "FailedScheduling",
+            ObjRef::Pod(id),
+            None,
+            Source::Scheduler,
+            Message::Text(msg.into()),
+        );
+        let now = ctx.now;
+        let i = self.info(id);
+        i.state = QState::Unschedulable;
+        i.unschedulable_since = now;
+        self.unschedulable.insert(id);
+        if !self.flush_pending {
+            self.flush_pending = true;
+            ctx.after(UNSCHEDULABLE_FLUSH_PERIOD_MS, Event::Scheduler(SchedulerEvent::FlushUnschedulable));
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The physical world: what is outside Kubernetes' control. Faults act here only.
+
+pub mod registry;
+
+pub use registry::{PullToken, Registry, RegistryEvent};
