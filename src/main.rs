@@ -52,6 +52,8 @@ fn warn(s: &scenario::Scenario) {
 }
 
 fn main() -> ExitCode {
+    // One line per message: file:line:column must stay greppable, whatever the terminal width.
+    miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build()))).ok();
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Validate { files } => {

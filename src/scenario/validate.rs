@@ -87,13 +87,31 @@ impl Ctx<'_> {
     fn parse<T: DeserializeOwned>(&self, text: &str) -> R<T> {
         serde_saphyr::from_str::<T>(text).map_err(|e| {
             let raw = e.without_snippet().to_string();
-            let msg = strip_position(&raw);
+            let msg = friendlier(strip_position(&raw));
             let help = suggestion(&msg);
             match e.location() {
                 Some(loc) => self.err_at(loc, msg, help),
                 None => self.err_doc(msg, help),
             }
         })
+    }
+}
+
+/// serde's terse messages for numbers, said the way a user needs them.
+fn friendlier(m: String) -> String {
+    let range = match m.as_str() {
+        "invalid u32" => Some("a whole number from 0 to 4294967295"),
+        "invalid u64" => Some("a whole number from 0 to 18446744073709551615"),
+        "invalid i32" => Some("a whole number from -2147483648 to 2147483647"),
+        "invalid i64" => Some("a whole number from -9223372036854775808 to 9223372036854775807"),
+        _ => None,
+    };
+    match range {
+        Some(r) => format!("expected {r} here"),
+        None if m.starts_with("budget breached") => {
+            format!("{m}: the document expands to too much data (an alias bomb or runaway nesting?)")
+        }
+        None => m,
     }
 }
 

@@ -1,0 +1,102 @@
+//! The command line, end to end.
+
+use super::*;
+use assert_cmd::Command;
+
+#[test]
+fn run_writes_the_five_csv_files_and_prints_a_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("q");
+    let assert = Command::cargo_bin("kubesim")
+        .unwrap()
+        .arg("run")
+        .arg(scenario("quickstart.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("scenario quickstart"), "{stdout}");
+    assert!(stdout.contains("deployment/web"), "{stdout}");
+    assert!(stdout.contains(&out.display().to_string()), "{stdout}");
+    for f in ["events.csv", "pods.csv", "timeseries.csv", "workloads.csv", "summary.csv", "stats.csv"] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    // Nothing but the outputs: no temporary folder left beside them.
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, vec![std::ffi::OsString::from("q")]);
+}
+
+#[test]
+fn default_output_folder_is_reports_slash_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    Command::cargo_bin("kubesim")
+        .unwrap()
+        .current_dir(tmp.path())
+        .arg("run")
+        .arg(scenario("quickstart.yaml"))
+        .arg("--quiet")
+        .assert()
+        .success()
+        .stdout("");
+    assert!(tmp.path().join("reports/quickstart/events.csv").is_file());
+}
+
+fn typo_scenario(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(scenario("quickstart.yaml")).unwrap().replace("  replicas: 5", "  replica: 5");
+    let f = dir.join("typo.yaml");
+    std::fs::write(&f, text).unwrap();
+    f
+}
+
+#[test]
+fn validate_reports_a_typo_with_position_and_suggestion() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = typo_scenario(tmp.path());
+    let line = std::fs::read_to_string(&f).unwrap().lines().position(|l| l.contains("replica: 5")).unwrap() + 1;
+    let assert = Command::cargo_bin("kubesim").unwrap().arg("validate").arg(&f).assert().code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains(&format!("typo.yaml:{line}:3")), "{stderr}");
+    assert!(stderr.contains("unknown field `replica`"), "{stderr}");
+    assert!(stderr.contains("did you mean `replicas`?"), "{stderr}");
+}
+
+#[test]
+fn run_on_bad_input_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = typo_scenario(tmp.path());
+    Command::cargo_bin("kubesim").unwrap().current_dir(tmp.path()).arg("run").arg(&f).assert().code(2);
+    Command::cargo_bin("kubesim")
+        .unwrap()
+        .current_dir(tmp.path())
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(tmp.path().join("x"))
+        .assert()
+        .code(2);
+    let entries: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("typo.yaml")], "something was written");
+}
+
+#[test]
+fn validate_accepts_the_shipped_scenarios() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2);
+    Command::cargo_bin("kubesim").unwrap().arg("validate").args(&files).assert().success();
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    Command::cargo_bin("kubesim")
+        .unwrap()
+        .args(["validate", "does/not/exist.yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot read does/not/exist.yaml"));
+}

@@ -1,0 +1,44 @@
+//! kubesim's integration tests: one binary, through the CLI (assert_cmd) and the library.
+
+mod bad_input;
+mod cli;
+mod golden;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn scenario(name: &str) -> PathBuf {
+    root().join("scenarios").join(name)
+}
+
+/// A CSV file as a list of rows keyed by column name.
+pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers: Vec<String> = r.headers().unwrap().iter().map(|s| s.to_string()).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers.iter().cloned().zip(rec.iter().map(|s| s.to_string())).collect()
+        })
+        .collect()
+}
+
+/// Seconds column ("345.120") -> milliseconds.
+pub fn ms(s: &str) -> u64 {
+    let (a, b) = s.split_once('.').expect("time with millis");
+    a.parse::<u64>().unwrap() * 1000 + b.parse::<u64>().unwrap()
+}
+
+/// Run the CLI on a scenario into a fresh temporary folder; returns (tempdir, out dir).
+pub fn run_cli(file: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut cmd = assert_cmd::Command::cargo_bin("kubesim").unwrap();
+    cmd.arg("run").arg(file).arg("--out").arg(&out).args(extra);
+    cmd.assert().success();
+    (tmp, out)
+}
