@@ -8,6 +8,7 @@ use crate::apiserver::{ApiServer, Notification, Watcher};
 use crate::chaos::Chaos;
 use crate::controller::deployment::DeploymentController;
 use crate::controller::replicaset::ReplicaSetController;
+use crate::invariants::Violation;
 use crate::kubelet::{Kubelet, KubeletEvent};
 use crate::report::Recorder;
 use crate::report::recorder::{Sample, WorkloadRef, WorkloadSample};
@@ -95,7 +96,9 @@ impl Ctx<'_> {
 /// The result of a run, for outputs.
 pub struct RunOutcome {
     pub events_processed: u64,
+    /// Where the run stopped: `spec.duration`, or earlier when `max_events` cut it short.
     pub end: SimTime,
+    pub complete: bool,
 }
 
 pub struct Cluster {
@@ -234,14 +237,48 @@ impl Cluster {
         c
     }
 
-    /// Run to `spec.duration` (events at exactly that time included), then stop cleanly.
-    pub fn run(&mut self) -> RunOutcome {
+    /// Run to `spec.duration` (events at exactly that time included), then stop cleanly; or
+    /// stop after `max_events`. Invariants are checked at the end, and at every sample in debug
+    /// builds or when asked.
+    pub fn run(&mut self, opts: &crate::RunOptions) -> Result<RunOutcome, Violation> {
         let end = self.scenario.duration;
-        while let Some(e) = self.queue.pop_until(end) {
+        let check_often = opts.check_invariants || cfg!(debug_assertions);
+        let mut last = SimTime::ZERO;
+        let max = opts.max_events.unwrap_or(u64::MAX);
+        while self.queue.processed() < max {
+            let Some(e) = self.queue.pop_until(end) else {
+                self.queue.advance_to(end);
+                self.check_invariants(end)?;
+                return Ok(RunOutcome { events_processed: self.queue.processed(), end, complete: true });
+            };
+            if e.time < last {
+                return Err(Violation {
+                    time: e.time,
+                    seed: self.scenario.seed,
+                    what: format!("virtual time went back from {last}s"),
+                });
+            }
+            last = e.time;
+            let sample = matches!(e.event, Event::Sample);
             self.dispatch(e);
+            if sample && check_often {
+                self.check_invariants(last)?;
+            }
         }
-        self.queue.advance_to(end);
-        RunOutcome { events_processed: self.queue.processed(), end }
+        self.check_invariants(last)?;
+        Ok(RunOutcome { events_processed: self.queue.processed(), end: last, complete: false })
+    }
+
+    pub fn check_invariants(&self, now: SimTime) -> Result<(), Violation> {
+        let kubelets = &self.kubelets;
+        let has = |n: NodeId, p: PodId| kubelets[n.idx()].runs(p);
+        let view = crate::invariants::View {
+            api: &self.api,
+            rec: &self.rec,
+            kubelet_has: &has,
+            rs_created: self.replicasets.created,
+        };
+        crate::invariants::check(&view, now, self.scenario.seed)
     }
 
     fn dispatch(&mut self, e: Scheduled<Event>) {

@@ -8,6 +8,7 @@ pub mod apiserver;
 pub mod chaos;
 pub mod cluster;
 pub mod controller;
+pub mod invariants;
 pub mod kubelet;
 pub mod report;
 pub mod scenario;
@@ -26,18 +27,28 @@ pub struct RunResult {
     pub stats: report::csv::Stats,
 }
 
-/// Simulate a validated scenario to its end.
-pub fn simulate(scenario: scenario::Scenario) -> RunResult {
+/// How to run: limits and checks that are not part of the scenario.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Stop cleanly after this many events; the outputs are marked incomplete.
+    pub max_events: Option<u64>,
+    /// Check the invariants at every sample (always on in debug builds).
+    pub check_invariants: bool,
+}
+
+/// Simulate a validated scenario to its end (or to `max_events`). An invariant violation is
+/// a kubesim bug and comes back as an error.
+pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunResult, invariants::Violation> {
     let start = Instant::now();
     let mut cluster = cluster::Cluster::new(scenario);
-    let outcome = cluster.run();
+    let outcome = cluster.run(opts)?;
     let summary = report::Summary::compute(&cluster, &outcome);
     let stats = report::csv::Stats {
         wall_seconds: start.elapsed().as_secs_f64(),
         events: outcome.events_processed,
         peak_rss_bytes: report::csv::peak_rss_bytes(),
     };
-    RunResult { cluster, outcome, summary, stats }
+    Ok(RunResult { cluster, outcome, summary, stats })
 }
 
 /// Write a run's outputs to `dir` atomically (a temporary folder renamed into place).
@@ -64,6 +75,14 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
         o.push_str(&format!("  {desc}\n"));
     }
     o.push('\n');
+    if !r.outcome.complete {
+        o.push_str(&format!(
+            "INCOMPLETE stopped by --max-events after {} events at {} of virtual time; the outputs cover [0, {}] only\n",
+            s.events_processed,
+            d(s.duration.as_millis()),
+            d(s.duration.as_millis())
+        ));
+    }
     o.push_str(&format!(
         "cluster    {} nodes, {} pods created, {} restarts, {} evictions, {} failed scheduling attempts\n",
         s.nodes, s.pods_created, s.restarts, s.evictions, s.failed_scheduling

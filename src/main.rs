@@ -29,16 +29,30 @@ enum Cmd {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Stop cleanly after this many events; the outputs are marked incomplete.
+        #[arg(long)]
+        max_events: Option<u64>,
+        /// Check the invariants at every sample (always done in debug builds, and at the end).
+        #[arg(long)]
+        check_invariants: bool,
+        /// Run scenarios above the size limits (pods, samples, events) anyway.
+        #[arg(long)]
+        allow_large: bool,
     },
     /// Parse and validate scenario files without running them.
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Accept scenarios above the size limits.
+        #[arg(long)]
+        allow_large: bool,
     },
 }
 
 /// Exit code for bad input (nothing was written).
 const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code for an invariant violation: a kubesim bug (nothing was written).
+const EXIT_BUG: u8 = 3;
 
 fn report_error(e: scenario::LoadError) {
     let r = miette::Report::new(e);
@@ -56,10 +70,11 @@ fn main() -> ExitCode {
     miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build()))).ok();
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Validate { files } => {
+        Cmd::Validate { files, allow_large } => {
             let mut bad = false;
+            let opts = scenario::LoadOptions { allow_large };
             for f in files {
-                match scenario::load(&f) {
+                match scenario::load_with(&f, &opts) {
                     Ok(s) => {
                         warn(&s);
                         print(&format!(
@@ -81,8 +96,8 @@ fn main() -> ExitCode {
             }
             if bad { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS }
         }
-        Cmd::Run { file, out, seed, quiet } => {
-            let mut s = match scenario::load(&file) {
+        Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large } => {
+            let mut s = match scenario::load_with(&file, &scenario::LoadOptions { allow_large }) {
                 Ok(s) => s,
                 Err(e) => {
                     report_error(e);
@@ -96,7 +111,19 @@ fn main() -> ExitCode {
                 s.seed = seed;
             }
             let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
-            let result = kubesim::simulate(s);
+            let result = match kubesim::simulate(s, &kubesim::RunOptions { max_events, check_invariants }) {
+                Ok(r) => r,
+                Err(v) => {
+                    eprintln!("error: {v}");
+                    return ExitCode::from(EXIT_BUG);
+                }
+            };
+            if !result.outcome.complete {
+                eprintln!(
+                    "warning: stopped after {} events (--max-events) at t={}s of {}s; the outputs are marked incomplete",
+                    result.outcome.events_processed, result.outcome.end, result.cluster.scenario.duration
+                );
+            }
             if let Err(e) = kubesim::write_outputs(&dir, &result) {
                 eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
                 return ExitCode::FAILURE;

@@ -187,12 +187,16 @@ fn the_library_runs_a_scenario_without_the_cli() {
     let s = kubesim::scenario::load(&scenario("quickstart.yaml")).unwrap();
     assert_eq!(s.name, "quickstart");
     assert_eq!(s.nodes.len(), 3);
-    let r = kubesim::simulate(s);
+    let r = kubesim::simulate(s, &kubesim::RunOptions::default()).unwrap();
     let web = &r.summary.workloads[0];
     assert_eq!(web.name, "deployment/web");
     assert_eq!((web.ready, web.desired), (5, 5));
     assert_eq!(r.summary.pods_created, 6);
     assert_eq!(r.cluster.api.counters.running, 5);
-    let again = kubesim::simulate(kubesim::scenario::load(&scenario("quickstart.yaml")).unwrap());
+    let again = kubesim::simulate(
+        kubesim::scenario::load(&scenario("quickstart.yaml")).unwrap(),
+        &kubesim::RunOptions::default(),
+    )
+    .unwrap();
     assert_eq!(again.outcome.events_processed, r.outcome.events_processed);
 }

@@ -256,6 +256,13 @@ impl ApiServer {
         id
     }
 
+    /// Update a node object (spec or status); the scheduler hears about it.
+    pub fn update_node(&mut self, id: NodeId, f: impl FnOnce(&mut Node)) {
+        f(&mut self.nodes[id.idx()]);
+        self.nodes[id.idx()].resource_version = self.next_rv();
+        self.outbox.push(Notification { to: Watcher::Scheduler, obj: ObjRef::Node(id) });
+    }
+
     /// Renew the node's Lease. Nothing watches leases yet but the node lifecycle controller,
     /// so this queues no notification.
     pub fn renew_lease(&mut self, id: NodeId, now: SimTime) {

@@ -63,6 +63,27 @@ impl Chaos {
                     );
                 }
             }
+            FaultDef::NodeCordon { nodes, cordon, .. } => {
+                // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
+                let root = ctx.cause;
+                for n in nodes {
+                    ctx.cause = root;
+                    ctx.api.update_node(n, |x| x.unschedulable = cordon);
+                    let msg = if cordon {
+                        format!("node-cordon: marking node {} unschedulable", ctx.api.node(n).name)
+                    } else {
+                        format!("node-uncordon: marking node {} schedulable", ctx.api.node(n).name)
+                    };
+                    ctx.record(
+                        EventType::Warning,
+                        "FaultInjected",
+                        ObjRef::Node(n),
+                        Some(n),
+                        Source::Chaos,
+                        Message::Text(msg.into()),
+                    );
+                }
+            }
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct ReplicaSetController {
     expectations: Vec<Expectations>,
     /// Per pod: bit 0 = creation observed, bit 1 = deletion observed.
     observed: Vec<u8>,
+    /// Pods created so far (checked against the API server by the invariants).
+    pub created: u64,
 }
 
 impl ReplicaSetController {
@@ -135,6 +137,7 @@ impl ReplicaSetController {
             ctx.now,
         );
         let pid = ctx.api.create_pod(pod);
+        self.created += 1;
         ctx.record(
             EventType::Normal,
             "SuccessfulCreate",

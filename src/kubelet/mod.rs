@@ -69,6 +69,11 @@ impl Kubelet {
         }
     }
 
+    /// Does this kubelet run (or is it stopping) the pod?
+    pub fn runs(&self, pod: PodId) -> bool {
+        self.workers.contains_key(&pod)
+    }
+
     fn me(&self) -> Watcher {
         Watcher::Kubelet(self.node)
     }

@@ -25,6 +25,8 @@ pub struct Summary {
     pub variant: String,
     pub seed: u64,
     pub duration: SimTime,
+    /// False when `--max-events` stopped the run before `spec.duration`.
+    pub complete: bool,
     pub events_processed: u64,
     pub nodes: usize,
     pub pods_created: usize,
@@ -94,6 +96,7 @@ impl Summary {
             variant: String::new(),
             seed: c.scenario.seed,
             duration: end,
+            complete: out.complete,
             events_processed: out.events_processed,
             nodes: api.nodes.len(),
             pods_created: api.pods.len(),

@@ -44,8 +44,15 @@ pub const DEFAULT_POD_MAX_BACKOFF_SECONDS: u32 = 10;
 pub const DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS: u64 = 5 * 60 * 1000;
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
-/// Refuse runs whose sample count alone would exhaust memory.
-pub const MAX_SAMPLES: u64 = 5_000_000;
+/// Above these sizes a run is refused unless `--allow-large` is given: they would take many
+/// GiB of memory or hours of wall time.
+pub const MAX_PODS: u64 = 1_000_000;
+pub const MAX_SAMPLE_ROWS: u64 = 10_000_000;
+pub const MAX_ESTIMATED_EVENTS: u64 = 2_000_000_000;
+/// Rough memory per pod (object, status, recorded events) and per time-series row, for the
+/// estimate printed when a limit is hit.
+pub const BYTES_PER_POD_ESTIMATE: u64 = 2048;
+pub const BYTES_PER_SAMPLE_ROW_ESTIMATE: u64 = 64;
 
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -166,23 +173,39 @@ pub enum PodMode {
 pub enum FaultDef {
     /// `kubectl delete pod` on the pods the selector picks at `at`.
     PodKill { at: SimTime, namespace: String, selector: LabelSelector, mode: PodMode, grace_ms: Option<u64> },
+    /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
+    NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
 }
 
 impl FaultDef {
     pub fn at(&self) -> SimTime {
         match self {
-            FaultDef::PodKill { at, .. } => *at,
+            FaultDef::PodKill { at, .. } | FaultDef::NodeCordon { at, .. } => *at,
         }
     }
     pub fn action(&self) -> &'static str {
         match self {
             FaultDef::PodKill { .. } => "pod-kill",
+            FaultDef::NodeCordon { cordon: true, .. } => "node-cordon",
+            FaultDef::NodeCordon { cordon: false, .. } => "node-uncordon",
         }
     }
 }
 
+/// Limits a user may lift on the command line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// `--allow-large`: run scenarios above the size limits anyway.
+    pub allow_large: bool,
+}
+
 /// Read and validate a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// Read and validate a scenario file with options.
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
     let io = |source| LoadError::Io { path: path.display().to_string(), source };
     let meta = std::fs::metadata(path).map_err(io)?;
     let name = path.display().to_string();
@@ -202,11 +225,16 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
             .into());
     }
     let bytes = std::fs::read(path).map_err(io)?;
-    load_bytes(&name, &bytes, path)
+    load_bytes_with(&name, &bytes, path, opts)
 }
 
 /// Validate a scenario given as bytes (`name` is used in messages, `path` for relative paths).
 pub fn load_bytes(name: &str, bytes: &[u8], path: &Path) -> Result<Scenario, LoadError> {
+    load_bytes_with(name, bytes, path, &LoadOptions::default())
+}
+
+/// `load_bytes` with options.
+pub fn load_bytes_with(name: &str, bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_string(),
         Err(e) => {
@@ -220,5 +248,5 @@ pub fn load_bytes(name: &str, bytes: &[u8], path: &Path) -> Result<Scenario, Loa
         }
     };
     let src = SourceFile { name: name.to_string(), text: Arc::new(text) };
-    validate::validate(&src, path)
+    validate::validate(&src, path, opts)
 }

@@ -287,8 +287,8 @@ pub enum FaultRaw {
     KubeletServiceKill(Ignored),
     ZoneOutage(Ignored),
     NodeDrain(Ignored),
-    NodeCordon(Ignored),
-    NodeUncordon(Ignored),
+    NodeCordon(Box<NodeTargetRaw>),
+    NodeUncordon(Box<NodeTargetRaw>),
     NodeMemoryHog(Ignored),
     RegistryOutage(Ignored),
     RegistrySlow(Ignored),
@@ -318,6 +318,19 @@ pub struct PodKillRaw {
     /// Seconds, as `kubectl delete --grace-period`.
     #[serde(default)]
     pub grace_period: Option<u64>,
+}
+
+/// Node targets of a node action: exactly one of `nodes`, `pool`, `nodeSelector`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeTargetRaw {
+    pub at: GoDuration,
+    #[serde(default)]
+    pub nodes: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub pool: Option<Spanned<String>>,
+    #[serde(default)]
+    pub node_selector: Option<BTreeMap<String, String>>,
 }
 
 // ---------- manifests ----------

@@ -143,7 +143,7 @@ struct Raw {
     deployments: Vec<(DeploymentManifest, usize)>,
 }
 
-pub(super) fn validate(src: &SourceFile, path: &Path) -> Result<Scenario, LoadError> {
+pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
     let docs = split_documents(&src.text);
     let mut ctx = Ctx { src, doc_line: 1, warnings: Vec::new() };
     if docs.is_empty() {
@@ -217,10 +217,10 @@ pub(super) fn validate(src: &SourceFile, path: &Path) -> Result<Scenario, LoadEr
             _ => unreachable!("kinds are checked above"),
         }
     }
-    build(&mut ctx, raw, path).map_err(LoadError::from)
+    build(&mut ctx, raw, path, opts).map_err(LoadError::from)
 }
 
-fn build(ctx: &mut Ctx, raw: Raw, path: &Path) -> R<Scenario> {
+fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario> {
     let Some((doc, line)) = raw.scenario else {
         ctx.doc_line = 1;
         return Err(Box::new(ctx.src.error(
@@ -260,18 +260,6 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path) -> R<Scenario> {
             sample_loc,
             "spec.sampleInterval must be positive",
             Some("e.g. `sampleInterval: 5s`".into()),
-        ));
-    }
-    if duration / sample > MAX_SAMPLES {
-        return Err(ctx.err_at(
-            sample_loc,
-            format!(
-                "{} samples ({}ms duration / {}ms interval) exceed the limit of {MAX_SAMPLES}",
-                duration / sample,
-                duration,
-                sample
-            ),
-            Some("raise spec.sampleInterval or shorten spec.duration".into()),
         ));
     }
     if let Some(v) = &spec.variants {
@@ -614,12 +602,38 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path) -> R<Scenario> {
     let total_pods: u64 = pods.len() as u64
         + replicasets.iter().map(|r| r.replicas as u64).sum::<u64>()
         + deployments.iter().map(|d| d.replicas as u64).sum::<u64>();
-    if total_pods > 1_000_000 {
-        ctx.doc_line = line;
-        return Err(ctx.err_doc(
-            format!("the manifests ask for {total_pods} pods, over kubesim's limit of 1000000"),
-            Some("lower the replicas".into()),
-        ));
+    ctx.doc_line = line;
+    if !opts.allow_large {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        if total_pods > MAX_PODS {
+            return Err(ctx.err_doc(
+                format!(
+                    "the manifests ask for {total_pods} pods: about {:.1} GiB of memory (~{BYTES_PER_POD_ESTIMATE} bytes per pod); kubesim refuses more than {MAX_PODS} pods",
+                    gib(total_pods * BYTES_PER_POD_ESTIMATE)
+                ),
+                Some("lower the replicas, or pass --allow-large to run it anyway".into()),
+            ));
+        }
+        let rows = (duration / sample + 1) * (1 + deployments.len() as u64 + replicasets.len() as u64);
+        if rows > MAX_SAMPLE_ROWS {
+            return Err(ctx.err_at(
+                sample_loc,
+                format!(
+                    "{rows} time-series rows ({duration} ms / {sample} ms per sample): about {:.1} GiB of memory; kubesim refuses more than {MAX_SAMPLE_ROWS}",
+                    gib(rows * BYTES_PER_SAMPLE_ROW_ESTIMATE)
+                ),
+                Some("raise spec.sampleInterval or shorten spec.duration, or pass --allow-large to run it anyway".into()),
+            ));
+        }
+        // Lease renewals alone: one per node per renew interval.
+        let leases = nodes.len() as u64 * (duration / kubernetes.lease_renew_interval_ms().max(1));
+        if leases > MAX_ESTIMATED_EVENTS {
+            return Err(ctx.err_at(
+                spec.duration.referenced,
+                format!("{} nodes over {duration} ms make {leases} lease renewals alone; kubesim refuses runs estimated above {MAX_ESTIMATED_EVENTS} events", nodes.len()),
+                Some("shorten spec.duration, or pass --allow-large (and perhaps --max-events) to run it anyway".into()),
+            ));
+        }
     }
 
     // Faults.
@@ -684,6 +698,15 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path) -> R<Scenario> {
                     grace_ms: k.grace_period.map(|s| s.saturating_mul(1000)),
                 });
             }
+            FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => {
+                let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
+                let action = if cordon { "node-cordon" } else { "node-uncordon" };
+                let nodes = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
+                if t.at.0 > duration {
+                    ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
+                }
+                faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
+            }
             other => {
                 let action = format!("{other:?}");
                 let action = kebab(action.split('(').next().unwrap_or(""));
@@ -713,6 +736,76 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path) -> R<Scenario> {
         faults,
         warnings: std::mem::take(&mut ctx.warnings),
     })
+}
+
+/// Resolve a node action's targets to node ids (in node order).
+fn node_targets(
+    ctx: &mut Ctx,
+    t: &NodeTargetRaw,
+    at: Location,
+    action: &str,
+    nodes: &[NodeDef],
+    pools: &[NodePool],
+) -> R<Vec<crate::api::NodeId>> {
+    let given = usize::from(t.nodes.is_some()) + usize::from(t.pool.is_some()) + usize::from(t.node_selector.is_some());
+    if given != 1 {
+        return Err(ctx.err_at(
+            at,
+            format!("{action} needs exactly one of `nodes`, `pool` or `nodeSelector`"),
+            Some(
+                "e.g. `nodes: [worker-0]`, `pool: worker` or `nodeSelector: {topology.kubernetes.io/zone: zone-a}`"
+                    .into(),
+            ),
+        ));
+    }
+    let id = |i: usize| crate::api::NodeId(i as u32);
+    if let Some(names) = &t.nodes {
+        let mut out = Vec::new();
+        for n in names {
+            match nodes.iter().position(|d| d.name == n.value) {
+                Some(i) => out.push(id(i)),
+                None => {
+                    let known: Vec<&str> = nodes.iter().take(8).map(|d| d.name.as_str()).collect();
+                    let more = if nodes.len() > 8 { ", ..." } else { "" };
+                    return Err(ctx.err_at(
+                        n.referenced,
+                        format!("{action} names node {:?}, which the scenario does not define", n.value),
+                        Some(format!(
+                            "a pool NAME of count N has nodes NAME-0..NAME-(N-1); defined: {}{more}",
+                            known.join(", ")
+                        )),
+                    ));
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        return Ok(out);
+    }
+    if let Some(p) = &t.pool {
+        if !pools.iter().any(|x| x.name.value == p.value) {
+            let known: Vec<&str> = pools.iter().map(|x| x.name.value.as_str()).collect();
+            return Err(ctx.err_at(
+                p.referenced,
+                format!("{action} names pool {:?}, which spec.nodePools does not define", p.value),
+                Some(format!("defined pools: {}", known.join(", "))),
+            ));
+        }
+        let want = p.value.as_str();
+        return Ok((0..nodes.len())
+            .filter(|&i| nodes[i].labels.get("kubesim.io/pool") == Some(want))
+            .map(id)
+            .collect());
+    }
+    let sel = t.node_selector.as_ref().expect("one target is given");
+    let out: Vec<_> = (0..nodes.len())
+        .filter(|&i| sel.iter().all(|(k, v)| nodes[i].labels.get(k) == Some(v.as_str())))
+        .map(id)
+        .collect();
+    if out.is_empty() {
+        ctx.warn_at(at, format!("{action}: the nodeSelector matches no node; it will do nothing"));
+    }
+    Ok(out)
 }
 
 fn kebab(s: &str) -> String {

@@ -1,0 +1,154 @@
+//! Invariants of a run. Checked at every sample in debug builds (and with
+//! `--check-invariants`), and at the end of every run. A violation is a kubesim bug: it is
+//! reported with the seed and the virtual time, never silently repaired.
+
+use crate::api::events::ObjRef;
+use crate::api::*;
+use crate::apiserver::ApiServer;
+use crate::report::Recorder;
+use crate::sim::SimTime;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Violation {
+    pub time: SimTime,
+    pub seed: u64,
+    pub what: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invariant violated at t={}s (seed {}): {}. This is a kubesim bug: please report it with the scenario file and the seed",
+            self.time, self.seed, self.what
+        )
+    }
+}
+
+/// What the checks need to see of the components.
+pub struct View<'a> {
+    pub api: &'a ApiServer,
+    pub rec: &'a Recorder,
+    /// For each node, does its kubelet run (or is it stopping) this pod?
+    pub kubelet_has: &'a dyn Fn(NodeId, PodId) -> bool,
+    /// Pods the ReplicaSet controller has created.
+    pub rs_created: u64,
+}
+
+pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
+    let fail = |what: String| Err(Violation { time: now, seed, what });
+    let api = v.api;
+    // Bound, non-terminated pods fit their node; the node index agrees with spec.nodeName.
+    let mut used = vec![(Resources::default(), 0u32); api.nodes.len()];
+    let mut indexed = vec![0u32; api.pods.len()];
+    for (n, _) in api.nodes.iter().enumerate() {
+        for &p in api.pods_on_node(NodeId(n as u32)) {
+            indexed[p.idx()] += 1;
+            if api.pod(p).node != Some(NodeId(n as u32)) {
+                return fail(format!(
+                    "pod {} is indexed on node {} but bound elsewhere",
+                    api.pod(p).name,
+                    api.nodes[n].name
+                ));
+            }
+        }
+    }
+    let mut counts = crate::apiserver::Counters::default();
+    let mut owned = 0u64;
+    for (i, p) in api.pods.iter().enumerate() {
+        if matches!(p.owner, Some(Owner::ReplicaSet(_))) {
+            owned += 1;
+        }
+        if p.removed.is_some() {
+            if indexed[i] != 0 {
+                return fail(format!("deleted pod {} is still indexed on a node", p.name));
+            }
+            continue;
+        }
+        if p.deletion.is_some() {
+            counts.terminating += 1;
+        } else {
+            match p.status.phase {
+                PodPhase::Pending => counts.pending += 1,
+                PodPhase::Running => counts.running += 1,
+                PodPhase::Succeeded => counts.succeeded += 1,
+                PodPhase::Failed => counts.failed += 1,
+                PodPhase::Unknown => counts.unknown += 1,
+            }
+        }
+        match p.node {
+            Some(n) => {
+                if indexed[i] != 1 {
+                    return fail(format!(
+                        "pod {} is bound to {} but indexed {} times",
+                        p.name,
+                        api.node(n).name,
+                        indexed[i]
+                    ));
+                }
+                if !p.status.phase.is_terminal() {
+                    used[n.idx()].0.add(p.spec.requests());
+                    used[n.idx()].1 += 1;
+                    counts.requested.add(p.spec.requests());
+                }
+                if p.status.phase == PodPhase::Running && !(v.kubelet_has)(n, PodId(i as u32)) {
+                    return fail(format!(
+                        "pod {} is Running in the API but the kubelet of {} does not run it",
+                        p.name,
+                        api.node(n).name
+                    ));
+                }
+            }
+            None => {
+                if p.status.phase == PodPhase::Running {
+                    return fail(format!("pod {} is Running but bound to no node", p.name));
+                }
+            }
+        }
+    }
+    for (n, (r, pods)) in used.iter().enumerate() {
+        let node = &api.nodes[n];
+        if r.cpu_milli > node.allocatable.cpu_milli || r.memory > node.allocatable.memory || *pods > node.pods {
+            return fail(format!(
+                "node {}: bound pods request {}m cpu, {} bytes of memory and {} pods; allocatable is {}m, {} bytes, {} pods",
+                node.name, r.cpu_milli, r.memory, pods, node.allocatable.cpu_milli, node.allocatable.memory, node.pods
+            ));
+        }
+    }
+    let c = api.counters;
+    if (c.pending, c.running, c.succeeded, c.failed, c.unknown, c.terminating, c.requested)
+        != (
+            counts.pending,
+            counts.running,
+            counts.succeeded,
+            counts.failed,
+            counts.unknown,
+            counts.terminating,
+            counts.requested,
+        )
+    {
+        return fail(format!("the API server's running counts {c:?} disagree with a recount {counts:?}"));
+    }
+    if owned != v.rs_created {
+        return fail(format!(
+            "the ReplicaSet controller created {} pods but {owned} pods have a ReplicaSet owner",
+            v.rs_created
+        ));
+    }
+    // Recorded events point at objects that exist, in time order, with causes that came first.
+    let mut last = SimTime::ZERO;
+    for e in &v.rec.events {
+        let exists = match e.object {
+            ObjRef::Pod(p) => p.idx() < api.pods.len(),
+            ObjRef::Node(n) => n.idx() < api.nodes.len(),
+            ObjRef::ReplicaSet(r) => r.idx() < api.replicasets.len(),
+            ObjRef::Deployment(d) => d.idx() < api.deployments.len(),
+        };
+        if !exists || e.time < last || e.cause >= e.id || e.time > now {
+            return fail(format!("recorded event {} ({}) is inconsistent", e.id, e.reason));
+        }
+        last = e.time;
+    }
+    Ok(())
+}
