@@ -34,6 +34,8 @@ pub struct View<'a> {
     pub kubelet_has: &'a dyn Fn(NodeId, PodId) -> bool,
     /// Pods the ReplicaSet controller has created.
     pub rs_created: u64,
+    /// Recorded events before this index were checked already.
+    pub events_from: usize,
 }
 
 pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
@@ -137,8 +139,9 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
         ));
     }
     // Recorded events point at objects that exist, in time order, with causes that came first.
-    let mut last = SimTime::ZERO;
-    for e in &v.rec.events {
+    let from = v.events_from.min(v.rec.events.len());
+    let mut last = if from > 0 { v.rec.events[from - 1].time } else { SimTime::ZERO };
+    for e in &v.rec.events[from..] {
         let exists = match e.object {
             ObjRef::Pod(p) => p.idx() < api.pods.len(),
             ObjRef::Node(n) => n.idx() < api.nodes.len(),

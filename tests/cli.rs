@@ -100,3 +100,68 @@ fn missing_file_is_bad_input() {
         .code(2)
         .stderr(predicates::str::contains("cannot read does/not/exist.yaml"));
 }
+
+#[test]
+fn a_run_killed_mid_way_leaves_no_partial_output_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let bin = assert_cmd::cargo::cargo_bin("kubesim");
+    let check_whole_or_absent = |out: &Path| {
+        if out.exists() {
+            for f in ["events.csv", "pods.csv", "timeseries.csv", "workloads.csv", "summary.csv", "stats.csv"] {
+                assert!(out.join(f).is_file(), "partial output: {f} missing");
+            }
+            assert_eq!(read_csv(&out.join("summary.csv")).len(), 1);
+        }
+    };
+    // Kill at different moments: while simulating, while writing, after the rename.
+    for delay_ms in [50u64, 150, 300, 450, 600, 750, 900, 1200] {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut child = std::process::Command::new(&bin)
+            .arg("run")
+            .arg(root().join("tests/data/big-output.yaml"))
+            .arg("--out")
+            .arg(&out)
+            .arg("--quiet")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        check_whole_or_absent(&out);
+    }
+    // A later run completes and sweeps away what the killed ones left behind.
+    Command::new(&bin)
+        .arg("run")
+        .arg(root().join("tests/data/big-output.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .arg("-q")
+        .assert()
+        .success();
+    check_whole_or_absent(&out);
+    let names: Vec<String> =
+        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, vec!["out".to_string()], "stale temporary folders remain");
+}
+
+#[test]
+fn max_events_stops_cleanly_and_marks_the_outputs_incomplete() {
+    let (_tmp, out) = run_cli(&scenario("quickstart.yaml"), &["--quiet", "--max-events", "100"]);
+    let s = &read_csv(&out.join("summary.csv"))[0];
+    assert_eq!(s["complete"], "false");
+    assert_eq!(s["events"], "100");
+    let end = ms(&s["duration"]);
+    assert!(end > 0 && end < 300_000);
+    // Consistent: nothing recorded after the stop.
+    assert!(read_csv(&out.join("events.csv")).iter().all(|e| ms(&e["time"]) <= end));
+    let (_tmp2, full) = run_cli(&scenario("quickstart.yaml"), &["--quiet"]);
+    assert_eq!(read_csv(&full.join("summary.csv"))[0]["complete"], "true");
+}
+
+#[test]
+fn check_invariants_flag_runs_clean_on_the_shipped_scenarios() {
+    for s in ["quickstart.yaml", "unschedulable.yaml"] {
+        run_cli(&scenario(s), &["--quiet", "--check-invariants"]);
+    }
+}

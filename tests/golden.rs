@@ -200,3 +200,21 @@ fn the_library_runs_a_scenario_without_the_cli() {
     .unwrap();
     assert_eq!(again.outcome.events_processed, r.outcome.events_processed);
 }
+
+#[test]
+fn invariant_violations_are_reported_with_seed_and_time() {
+    let s = kubesim::scenario::load(&scenario("quickstart.yaml")).unwrap();
+    let mut r = kubesim::simulate(s, &kubesim::RunOptions::default()).unwrap();
+    let end = r.outcome.end;
+    assert!(r.cluster.check_invariants(end).is_ok());
+    // Shrink a node under its pods: the resource invariant must catch it.
+    let n = r.cluster.api.pods.iter().find(|p| p.removed.is_none()).unwrap().node.unwrap();
+    r.cluster.api.nodes[n.idx()].allocatable.cpu_milli = 1;
+    let v = r.cluster.check_invariants(end).unwrap_err();
+    let msg = v.to_string();
+    assert!(msg.contains("seed 42") && msg.contains("t=300.000s") && msg.contains("bound pods request"), "{msg}");
+    r.cluster.api.nodes[n.idx()].allocatable.cpu_milli = 4000;
+    // A count that disagrees with a recount.
+    r.cluster.api.counters.running += 1;
+    assert!(r.cluster.check_invariants(end).unwrap_err().what.contains("recount"));
+}

@@ -295,6 +295,7 @@ pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> io::Result<()
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(parent)?;
     let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    remove_stale_temporaries(parent, &base);
     let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
     if tmp.exists() {
         fs::remove_dir_all(&tmp)?;
@@ -311,6 +312,21 @@ pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> io::Result<()
         return Err(e);
     }
     Ok(target.to_path_buf())
+}
+
+/// Remove temporary folders left by runs of the same output that were killed mid-write (their
+/// process no longer exists). Only Linux can tell; elsewhere they are left alone.
+fn remove_stale_temporaries(parent: &Path, base: &str) {
+    let prefix = format!(".{base}.tmp-");
+    let Ok(entries) = fs::read_dir(parent) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        let proc_root = Path::new("/proc/self");
+        if proc_root.exists() && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// Write to stdout, ignoring a closed pipe (`kubesim run ... | head`).

@@ -104,6 +104,10 @@ fn friendlier(m: String) -> String {
         "invalid u64" => Some("a whole number from 0 to 18446744073709551615"),
         "invalid i32" => Some("a whole number from -2147483648 to 2147483647"),
         "invalid i64" => Some("a whole number from -9223372036854775808 to 9223372036854775807"),
+        "expected sequence start" => {
+            return "expected a list here (a YAML sequence: `- item` lines or `[a, b]`)".into();
+        }
+        "expected mapping start" => return "expected a mapping here (`key: value` lines or `{key: value}`)".into(),
         _ => None,
     };
     match range {
@@ -983,13 +987,6 @@ fn workload_parts(
     }
     let replicas = match replicas {
         None => 1,
-        Some(r) if r.value > 100_000 => {
-            return Err(ctx.err_at(
-                r.referenced,
-                format!("replicas {} exceeds kubesim's limit of 100000 per workload", r.value),
-                None,
-            ));
-        }
         Some(r) => r.value,
     };
     Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec) }))

@@ -88,6 +88,13 @@ impl Registry {
                 if !p.live {
                     return None;
                 }
+                if p.remaining == 0 {
+                    // Nothing to download (only the manifest was fetched): no bandwidth used.
+                    p.live = false;
+                    let token = p.token;
+                    self.free.push(slot);
+                    return Some(token);
+                }
                 p.transferring = true;
                 p.settled = now;
                 self.transferring += 1;
@@ -168,6 +175,13 @@ mod tests {
         let t = r.start(PullToken { node: NodeId(0), request: 7 }, 70 * MI, SimTime(0));
         let done = run(&mut r, vec![t]);
         assert_eq!(done, vec![(SimTime(1000), PullToken { node: NodeId(0), request: 7 })]);
+    }
+
+    #[test]
+    fn an_empty_pull_costs_the_latency_only() {
+        let mut r = Registry::new(1024 * MI, 100 * MI, 300, 1);
+        let t = r.start(PullToken { node: NodeId(0), request: 1 }, 0, SimTime(5));
+        assert_eq!(run(&mut r, vec![t]), vec![(SimTime(305), PullToken { node: NodeId(0), request: 1 })]);
     }
 
     #[test]

@@ -1,0 +1,242 @@
+//! Property tests: random clusters, workloads and fault plans run without panic, with the
+//! invariants holding, and deterministically.
+
+use proptest::prelude::*;
+use std::fmt::Write;
+
+#[derive(Debug, Clone)]
+struct Pool {
+    count: u32,
+    cpu_milli: u32,
+    mem_mi: u32,
+    pods: u32,
+    taint: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Image {
+    size_mi: u32,
+    startup_ms: u32,
+    ready_ms: u32,
+    jitter_ms: u32,
+    termination_ms: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Workload {
+    replicas: u32,
+    cpu_milli: u32,
+    mem_mi: u32,
+    image: usize,
+    probe: bool,
+    grace_s: u32,
+    init: bool,
+    tolerate: bool,
+    policy: u8,
+}
+
+#[derive(Debug, Clone)]
+enum Fault {
+    PodKill { at_s: u32, target: usize, mode: u8, value: u32, grace: Option<u32> },
+    Cordon { at_s: u32, pool: usize, cordon: bool },
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    seed: u64,
+    duration_s: u32,
+    pools: Vec<Pool>,
+    images: Vec<Image>,
+    workloads: Vec<Workload>,
+    pods: Vec<Workload>,
+    faults: Vec<Fault>,
+    watch_latency_ms: u32,
+}
+
+fn pool() -> impl Strategy<Value = Pool> {
+    (0u32..5, 250u32..8000, 256u32..16384, 1u32..30, any::<bool>())
+        .prop_map(|(count, cpu_milli, mem_mi, pods, taint)| Pool { count, cpu_milli, mem_mi, pods, taint })
+}
+
+fn image() -> impl Strategy<Value = Image> {
+    (0u32..300, 0u32..3000, 0u32..3000, 0u32..500, 0u32..40_000).prop_map(
+        |(size_mi, startup_ms, ready_ms, jitter, termination_ms)| Image {
+            size_mi,
+            startup_ms: startup_ms + jitter,
+            ready_ms,
+            jitter_ms: jitter,
+            termination_ms,
+        },
+    )
+}
+
+fn workload() -> impl Strategy<Value = Workload> {
+    (0u32..12, 0u32..3000, 0u32..3000, 0usize..3, any::<bool>(), 0u32..60, any::<bool>(), any::<bool>(), 0u8..3)
+        .prop_map(|(replicas, cpu_milli, mem_mi, image, probe, grace_s, init, tolerate, policy)| Workload {
+            replicas,
+            cpu_milli,
+            mem_mi,
+            image,
+            probe,
+            grace_s,
+            init,
+            tolerate,
+            policy,
+        })
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        (0u32..900, 0usize..4, 0u8..4, 0u32..120, proptest::option::of(0u32..40))
+            .prop_map(|(at_s, target, mode, value, grace)| Fault::PodKill { at_s, target, mode, value, grace }),
+        (0u32..900, 0usize..3, any::<bool>()).prop_map(|(at_s, pool, cordon)| Fault::Cordon { at_s, pool, cordon }),
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        any::<u64>(),
+        30u32..900,
+        proptest::collection::vec(pool(), 1..4),
+        proptest::collection::vec(image(), 1..4),
+        proptest::collection::vec(workload(), 0..4),
+        proptest::collection::vec(workload(), 0..3),
+        proptest::collection::vec(fault(), 0..6),
+        0u32..50,
+    )
+        .prop_map(|(seed, duration_s, pools, images, workloads, pods, faults, watch_latency_ms)| Case {
+            seed,
+            duration_s,
+            pools,
+            images,
+            workloads,
+            pods,
+            faults,
+            watch_latency_ms,
+        })
+}
+
+fn pod_spec(y: &mut String, w: &Workload, images: &[Image], indent: &str, standalone: bool) {
+    let img = w.image % images.len();
+    let policy = if standalone { ["Always", "OnFailure", "Never"][w.policy as usize] } else { "Always" };
+    let _ = writeln!(y, "{indent}restartPolicy: {policy}");
+    let _ = writeln!(y, "{indent}terminationGracePeriodSeconds: {}", w.grace_s);
+    if w.tolerate {
+        let _ = writeln!(y, "{indent}tolerations: [{{key: dedicated, operator: Exists}}]");
+    }
+    if w.init {
+        let _ = writeln!(y, "{indent}initContainers: [{{name: init, image: \"img-{img}:1\"}}]");
+    }
+    let _ = writeln!(y, "{indent}containers:");
+    let _ = writeln!(y, "{indent}- name: app");
+    let _ = writeln!(y, "{indent}  image: \"img-{img}:1\"");
+    let _ = writeln!(y, "{indent}  resources: {{requests: {{cpu: {}m, memory: {}Mi}}}}", w.cpu_milli, w.mem_mi);
+    if w.probe {
+        let _ = writeln!(y, "{indent}  readinessProbe: {{httpGet: {{path: /, port: 80}}}}");
+    }
+}
+
+fn yaml(c: &Case) -> String {
+    let mut y = String::new();
+    let _ = writeln!(y, "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: prop}}\nspec:");
+    let _ = writeln!(y, "  duration: {}s\n  seed: {}\n  sampleInterval: 10s", c.duration_s, c.seed);
+    let _ = writeln!(y, "  kubernetes: {{watchLatency: {}ms}}", c.watch_latency_ms);
+    let _ = writeln!(y, "  nodePools:");
+    for (i, p) in c.pools.iter().enumerate() {
+        let _ = writeln!(y, "  - name: pool{i}\n    count: {}", p.count);
+        let _ = writeln!(y, "    capacity: {{cpu: {}m, memory: {}Mi, pods: {}}}", p.cpu_milli, p.mem_mi, p.pods);
+        if p.taint {
+            let _ = writeln!(y, "    taints: [{{key: dedicated, value: x, effect: NoSchedule}}]");
+        }
+        if i == 0 {
+            let _ = writeln!(y, "    images: [\"img-0:1\"]");
+        }
+    }
+    let _ = writeln!(y, "  images:");
+    for (i, im) in c.images.iter().enumerate() {
+        let _ = writeln!(y, "  - name: \"img-{i}:1\"\n    size: {}Mi", im.size_mi);
+        let _ = writeln!(
+            y,
+            "    behavior: {{startup: {{mean: {}ms, jitter: {}ms}}, ready: {}ms, terminationTime: {}ms}}",
+            im.startup_ms, im.jitter_ms, im.ready_ms, im.termination_ms
+        );
+    }
+    if !c.faults.is_empty() {
+        let _ = writeln!(y, "  faults:");
+    }
+    for f in &c.faults {
+        match f {
+            Fault::PodKill { at_s, target, mode, value, grace } => {
+                let mode = ["one", "all", "fixed", "fixed-percent"][*mode as usize];
+                let value = if mode == "fixed-percent" { value % 101 } else { *value };
+                let grace = grace.map(|g| format!(", gracePeriod: {g}")).unwrap_or_default();
+                let _ = writeln!(
+                    y,
+                    "  - pod-kill: {{at: {at_s}s, selector: {{app: w{target}}}, mode: {mode}, value: \"{value}\"{grace}}}"
+                );
+            }
+            Fault::Cordon { at_s, pool, cordon } => {
+                let action = if *cordon { "node-cordon" } else { "node-uncordon" };
+                let _ = writeln!(y, "  - {action}: {{at: {at_s}s, pool: pool{}}}", pool % c.pools.len());
+            }
+        }
+    }
+    for (i, w) in c.workloads.iter().enumerate() {
+        let _ = writeln!(y, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w{i}}}\nspec:");
+        let _ = writeln!(y, "  replicas: {}\n  selector: {{matchLabels: {{app: w{i}}}}}", w.replicas);
+        let _ = writeln!(y, "  template:\n    metadata: {{labels: {{app: w{i}}}}}\n    spec:");
+        pod_spec(&mut y, w, &c.images, "      ", false);
+    }
+    for (i, p) in c.pods.iter().enumerate() {
+        let _ = writeln!(y, "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, labels: {{app: w3}}}}\nspec:");
+        pod_spec(&mut y, p, &c.images, "  ", true);
+    }
+    y
+}
+
+fn run(text: &str) -> (kubesim::RunResult, std::collections::BTreeMap<String, Vec<u8>>) {
+    let s = kubesim::scenario::load_bytes("prop.yaml", text.as_bytes(), std::path::Path::new("prop.yaml"))
+        .unwrap_or_else(|e| panic!("generated scenario does not validate: {e}\n{text}"));
+    let opts = kubesim::RunOptions { max_events: None, check_invariants: true };
+    let r = kubesim::simulate(s, &opts).unwrap_or_else(|v| panic!("{v}\n{text}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    kubesim::write_outputs(&out, &r).unwrap();
+    let files = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap() != "stats.csv")
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect();
+    (r, files)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any generated cluster runs to its end with every invariant holding.
+    #[test]
+    fn random_scenarios_run_with_invariants_holding(c in case()) {
+        let (r, _) = run(&yaml(&c));
+        prop_assert!(r.outcome.complete);
+        prop_assert_eq!(r.outcome.end.as_millis(), c.duration_s as u64 * 1000);
+        // Every pod the scenario or a controller created is in the outputs.
+        let standalone = c.pods.len();
+        prop_assert!(r.summary.pods_created >= standalone);
+    }
+
+    /// The same scenario and seed give the same bytes.
+    #[test]
+    fn random_scenarios_are_deterministic(c in case()) {
+        let text = yaml(&c);
+        let (_, a) = run(&text);
+        let (_, b) = run(&text);
+        prop_assert_eq!(a, b);
+    }
+
+    /// Arbitrary text never panics the loader: it validates or it is a clean error.
+    #[test]
+    fn arbitrary_text_never_panics_the_loader(s in "\\PC{0,400}") {
+        let _ = kubesim::scenario::load_bytes("fuzz.yaml", s.as_bytes(), std::path::Path::new("fuzz.yaml"));
+    }
+}
