@@ -83,6 +83,12 @@ pub enum Message {
     CreatedPod { pod: PodId },
     /// "Deleted pod: {pod}"
     DeletedPod { pod: PodId },
+    /// "Back-off restarting failed container {name} in pod {pod}_{ns}({uid})"
+    BackOff { container: ContainerRef },
+    /// "{Kind} probe failed: ..." (`hung`: timed out; otherwise the connection was refused)
+    Unhealthy { container: ContainerRef, kind: crate::api::ProbeKind, hung: bool },
+    /// "Container {name} failed {kind} probe, will be restarted"
+    ProbeKilled { container: ContainerRef, kind: crate::api::ProbeKind },
     /// "Scaled up replica set {rs} from {from} to {to}" (or down)
     ScaledReplicaSet { rs: RsId, from: u32, to: u32 },
 }

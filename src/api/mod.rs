@@ -1,6 +1,7 @@
 //! The object model: Kubernetes names and semantics, with `Copy` ids for the hot path and
 //! strings only at the edges.
 
+pub mod behavior;
 pub mod duration;
 pub mod events;
 pub mod ids;
@@ -10,6 +11,7 @@ pub mod pod;
 pub mod quantity;
 pub mod workloads;
 
+pub use behavior::Behavior;
 pub use events::{EventType, Message, RecordedEvent};
 pub use ids::*;
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};

@@ -101,6 +101,34 @@ impl Toleration {
     }
 }
 
+/// Upstream probe defaults (`v1.Probe`).
+pub const DEFAULT_PROBE_PERIOD_SECONDS: u64 = 10;
+pub const DEFAULT_PROBE_TIMEOUT_SECONDS: u64 = 1;
+pub const DEFAULT_PROBE_SUCCESS_THRESHOLD: u32 = 1;
+pub const DEFAULT_PROBE_FAILURE_THRESHOLD: u32 = 3;
+
+/// A probe's timing (what it checks is the behaviour's: does the process answer?).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub initial_delay_ms: u64,
+    pub period_ms: u64,
+    pub timeout_ms: u64,
+    pub success_threshold: u32,
+    pub failure_threshold: u32,
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            initial_delay_ms: 0,
+            period_ms: DEFAULT_PROBE_PERIOD_SECONDS * 1000,
+            timeout_ms: DEFAULT_PROBE_TIMEOUT_SECONDS * 1000,
+            success_threshold: DEFAULT_PROBE_SUCCESS_THRESHOLD,
+            failure_threshold: DEFAULT_PROBE_FAILURE_THRESHOLD,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ContainerSpec {
     pub name: String,
@@ -113,7 +141,13 @@ pub struct ContainerSpec {
     pub has_memory_request: bool,
     pub has_cpu_limit: bool,
     pub has_memory_limit: bool,
-    pub readiness_probe: bool,
+    pub readiness_probe: Option<Probe>,
+    pub liveness_probe: Option<Probe>,
+    pub startup_probe: Option<Probe>,
+    /// `lifecycle.preStop` is set (its duration is the behaviour's `preStop`).
+    pub pre_stop: bool,
+    /// The image's behaviour with the pod's `kubesim.io/behavior` annotation applied.
+    pub behavior: crate::api::behavior::Behavior,
 }
 
 #[derive(Clone, Debug)]
@@ -208,6 +242,8 @@ pub struct ContainerStatus {
     pub state: ContainerState,
     pub ready: bool,
     pub restart_count: u32,
+    /// `lastState.terminated`: exit code, reason, finished at.
+    pub last_terminated: Option<(i32, &'static str, SimTime)>,
 }
 
 impl Default for ContainerStatus {
@@ -216,6 +252,25 @@ impl Default for ContainerStatus {
             state: ContainerState::Waiting { reason: "ContainerCreating" },
             ready: false,
             restart_count: 0,
+            last_terminated: None,
+        }
+    }
+}
+
+/// The three kinds of container probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    Readiness,
+    Liveness,
+    Startup,
+}
+
+impl ProbeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Readiness => "Readiness",
+            ProbeKind::Liveness => "Liveness",
+            ProbeKind::Startup => "Startup",
         }
     }
 }

@@ -27,13 +27,17 @@ pub fn template_hash(t: &PodTemplate, images: &[crate::scenario::ImageDef]) -> S
     }
     for c in t.spec.init_containers.iter().chain(t.spec.containers.iter()) {
         s.push_str(&format!(
-            "c:{}:{}:{:?}:{:?}:{:?}:{};",
+            "c:{}:{}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{:?};",
             c.name,
             images[c.image.idx()].name,
             c.pull_policy,
             c.requests,
             c.limits,
-            c.readiness_probe
+            c.readiness_probe,
+            c.liveness_probe,
+            c.startup_probe,
+            c.pre_stop,
+            c.behavior
         ));
     }
     s.push_str(&format!("rp:{:?};g:{};p:{}", t.spec.restart_policy, t.spec.termination_grace_ms, t.spec.priority));

@@ -1,10 +1,15 @@
-//! The kubelet of one node: lease renewals, pod admission, the pod worker that pulls images
-//! and starts containers in order (init containers one by one, then the app containers),
-//! readiness, and graceful termination ending in the final delete. It hears about its pods
-//! through an indexed watch and reports through pod status writes.
+//! The kubelet of one node: lease renewals, pod admission, and one pod worker per pod that
+//! pulls images and starts containers in order (init containers one by one, then the app
+//! containers), runs the probes, restarts exited containers per the restart policy with
+//! CrashLoopBackOff, and terminates gracefully (preStop, SIGTERM, SIGKILL at the grace period)
+//! before the final delete. It hears about its pods through an indexed watch and reports
+//! through pod status writes.
 
 pub mod images;
+pub mod probes;
+pub mod status;
 
+use crate::api::behavior::exponential_ms;
 use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
@@ -12,30 +17,105 @@ use crate::cluster::{Ctx, Event};
 use crate::scenario::{DurationDist, LEASE_RENEW_JITTER_PERCENT};
 use crate::sim::SimTime;
 use images::ImageManager;
+use probes::{ProbeKind, ProbeState};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Kubelet timers (kubelet -> itself). `epoch` makes a timer stale once the pod's worker moved
-/// on (e.g. it was deleted while a container was starting).
+/// kubelet's container restart back-off: 10 s, doubling, at most `MaxContainerBackOff` 300 s;
+/// forgotten once a container ran for twice the maximum (10 minutes).
+pub const CONTAINER_BACKOFF_INITIAL_MS: u64 = 10_000;
+pub const CONTAINER_BACKOFF_MAX_MS: u64 = 300_000;
+/// `minimumGracePeriodInSeconds`: SIGTERM gets at least this long after a preStop hook that
+/// used up the grace period.
+pub const MINIMUM_GRACE_PERIOD_MS: u64 = 2_000;
+/// Exit code of a process killed by SIGKILL (and by the OOM killer).
+pub const EXIT_CODE_SIGKILL: i32 = 137;
+
+/// Kubelet timers (kubelet -> itself). `epoch` is the container's: a timer is stale once the
+/// container moved on (it was restarted, killed, or its pod deleted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KubeletEvent {
     RenewLease,
-    ContainerStarted { pod: PodId, c: ContainerRef, epoch: u32 },
-    ContainerReady { pod: PodId, c: ContainerRef, epoch: u32 },
-    ContainerExited { pod: PodId, c: ContainerRef, epoch: u32, code: i32 },
+    /// The container's process is up (Created -> Started).
+    Started {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
+    /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
+    Exited {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+        code: i32,
+        oom: bool,
+    },
+    /// A probe of this container runs now.
+    Probe {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+        kind: ProbeKind,
+    },
+    /// CrashLoopBackOff is over: start the container again.
+    Restart {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
+    /// The process is gone after the kubelet stopped it (preStop, SIGTERM, or SIGKILL).
+    Stopped {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+        code: i32,
+    },
+}
+
+/// The kubelet's view of one container across its restarts.
+#[derive(Clone, Copy, Debug, Default)]
+struct CState {
+    epoch: u32,
+    /// The current instance's process is up.
+    running: bool,
+    /// A kill is in progress (the Stopped timer is pending).
+    stopping: bool,
+    started_at: SimTime,
+    /// When the process answers probes, and when (if ever) it stops answering.
+    answers_from: SimTime,
+    hangs_at: Option<SimTime>,
+    probes: ProbeState,
+    /// Back-off entry: current delay and when it was last raised (0 = none).
+    backoff_ms: u64,
+    backoff_updated: SimTime,
 }
 
 struct PodWorker {
     spec: Arc<PodSpec>,
     requests: Resources,
-    epoch: u32,
     /// Next step of the start sequence: init containers, then app containers.
     next: usize,
     killing: bool,
-    /// Containers that still have to exit after SIGTERM.
-    exits_pending: u32,
+    /// Containers that still have to stop before a deletion completes.
+    stops_pending: u32,
+    /// Per container, init containers first.
+    containers: Vec<CState>,
     /// Virtual time spent waiting for image pulls.
     pull_ms: u64,
+}
+
+impl PodWorker {
+    fn idx(&self, c: ContainerRef) -> usize {
+        if c.init { c.index as usize } else { self.spec.init_containers.len() + c.index as usize }
+    }
+    fn cref(&self, step: usize) -> ContainerRef {
+        let n_init = self.spec.init_containers.len();
+        if step < n_init {
+            ContainerRef { init: true, index: step as u16 }
+        } else {
+            ContainerRef { init: false, index: (step - n_init) as u16 }
+        }
+    }
 }
 
 pub struct Kubelet {
@@ -46,16 +126,26 @@ pub struct Kubelet {
     admitted_pods: u32,
 }
 
-fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
+pub(crate) fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
     if d.jitter_ms == 0 { d.mean_ms } else { d.mean_ms - d.jitter_ms + ctx.rng.behavior.below(2 * d.jitter_ms + 1) }
 }
 
-fn container(spec: &PodSpec, c: ContainerRef) -> &ContainerSpec {
+pub(crate) fn container(spec: &PodSpec, c: ContainerRef) -> &ContainerSpec {
     if c.init { &spec.init_containers[c.index as usize] } else { &spec.containers[c.index as usize] }
 }
 
-fn status_mut(p: &mut Pod, c: ContainerRef) -> &mut ContainerStatus {
+pub(crate) fn status_mut(p: &mut Pod, c: ContainerRef) -> &mut ContainerStatus {
     if c.init { &mut p.status.init_containers[c.index as usize] } else { &mut p.status.containers[c.index as usize] }
+}
+
+fn exit_reason(code: i32, oom: bool) -> &'static str {
+    if oom {
+        "OOMKilled"
+    } else if code == 0 {
+        "Completed"
+    } else {
+        "Error"
+    }
 }
 
 impl Kubelet {
@@ -78,6 +168,13 @@ impl Kubelet {
         Watcher::Kubelet(self.node)
     }
 
+    /// The worker and container state a timer is for, if the timer is still current.
+    fn current(&mut self, pod: PodId, c: ContainerRef, epoch: u32) -> Option<(&mut PodWorker, usize)> {
+        let w = self.workers.get_mut(&pod)?;
+        let i = w.idx(c);
+        (w.containers[i].epoch == epoch).then_some((w, i))
+    }
+
     pub fn handle(&mut self, ev: KubeletEvent, ctx: &mut Ctx) {
         match ev {
             KubeletEvent::RenewLease => {
@@ -86,36 +183,76 @@ impl Kubelet {
                 let jitter = ctx.rng.kubelet.below(interval * LEASE_RENEW_JITTER_PERCENT / 100 + 1);
                 ctx.after(interval + jitter, Event::Kubelet(self.node, KubeletEvent::RenewLease));
             }
-            KubeletEvent::ContainerStarted { pod, c, epoch } => {
-                if self.workers.get(&pod).is_some_and(|w| w.epoch == epoch) {
+            KubeletEvent::Started { pod, c, epoch } => {
+                if self.current(pod, c, epoch).is_some() {
                     self.container_started(pod, c, ctx);
                 }
             }
-            KubeletEvent::ContainerReady { pod, c, epoch } => {
-                if self.workers.get(&pod).is_some_and(|w| w.epoch == epoch) {
-                    ctx.api.update_pod_status(pod, self.me(), |p| {
-                        status_mut(p, c).ready = true;
-                        refresh_pod_status(p, ctx.now);
-                    });
+            KubeletEvent::Exited { pod, c, epoch, code, oom } => {
+                if self
+                    .current(pod, c, epoch)
+                    .is_some_and(|(w, i)| w.containers[i].running && !w.containers[i].stopping)
+                {
+                    if oom {
+                        let msg = format!(
+                            "System OOM encountered, victim process: {}",
+                            container(&self.workers[&pod].spec, c).name
+                        );
+                        let node = self.node;
+                        ctx.record(
+                            EventType::Warning,
+                            "SystemOOM",
+                            ObjRef::Node(node),
+                            Some(node),
+                            Source::Kubelet,
+                            Message::Text(msg.into()),
+                        );
+                    }
+                    self.container_exited(pod, c, code, oom, false, ctx);
                 }
             }
-            KubeletEvent::ContainerExited { pod, c, epoch, code } => {
-                let Some(w) = self.workers.get_mut(&pod) else { return };
-                if w.epoch != epoch {
-                    return;
+            KubeletEvent::Probe { pod, c, epoch, kind } => {
+                if self.current(pod, c, epoch).is_some() {
+                    self.probe(pod, c, kind, ctx);
                 }
-                w.exits_pending -= 1;
-                let done = w.exits_pending == 0;
-                let now = ctx.now;
-                ctx.api.update_pod_status(pod, self.me(), |p| {
-                    let s = status_mut(p, c);
-                    s.ready = false;
-                    let reason = if code == 0 { "Completed" } else { "Error" };
-                    s.state = ContainerState::Terminated { exit_code: code, reason, finished: now };
-                    p.status.ready = false;
-                });
-                if done {
-                    self.finish_termination(pod, ctx);
+            }
+            KubeletEvent::Restart { pod, c, epoch } => {
+                if let Some((w, i)) = self.current(pod, c, epoch)
+                    && !w.killing
+                {
+                    raise_backoff(&mut w.containers[i], ctx.now);
+                    ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
+                        let s = status_mut(p, c);
+                        s.state = ContainerState::Waiting { reason: "ContainerCreating" };
+                        s.restart_count += 1;
+                    });
+                    self.start_container(pod, c, ctx);
+                }
+            }
+            KubeletEvent::Stopped { pod, c, epoch, code } => {
+                let Some((w, i)) = self.current(pod, c, epoch) else { return };
+                w.containers[i].stopping = false;
+                if w.killing {
+                    w.containers[i].running = false;
+                    w.stops_pending -= 1;
+                    let done = w.stops_pending == 0;
+                    let now = ctx.now;
+                    ctx.api.update_pod_status(pod, self.me(), |p| {
+                        let s = status_mut(p, c);
+                        s.ready = false;
+                        s.state = ContainerState::Terminated {
+                            exit_code: code,
+                            reason: exit_reason(code, false),
+                            finished: now,
+                        };
+                        p.status.ready = false;
+                    });
+                    if done {
+                        self.finish_termination(pod, ctx);
+                    }
+                } else {
+                    // A probe killed it: restart unless the policy is Never.
+                    self.container_exited(pod, c, code, false, true, ctx);
                 }
             }
         }
@@ -137,7 +274,7 @@ impl Kubelet {
         let deleting = p.deletion.is_some();
         match self.workers.get(&id) {
             None if deleting => {
-                // Never started here: confirm the deletion at once.
+                // Not running here (never started, or already finished): confirm the deletion.
                 ctx.api.remove_pod(id, ctx.now, Some(self.me()));
             }
             None if p.status.phase.is_terminal() => {}
@@ -190,47 +327,59 @@ impl Kubelet {
         }
         self.admitted.add(req);
         self.admitted_pods += 1;
+        let n = spec.init_containers.len() + spec.containers.len();
         self.workers.insert(
             id,
-            PodWorker { spec, requests: req, epoch: 0, next: 0, killing: false, exits_pending: 0, pull_ms: 0 },
+            PodWorker {
+                spec,
+                requests: req,
+                next: 0,
+                killing: false,
+                stops_pending: 0,
+                containers: vec![CState::default(); n],
+                pull_ms: 0,
+            },
         );
         self.advance(id, ctx);
     }
 
-    /// Run the start sequence as far as it can go now.
+    /// Run the start sequence as far as it can go now: init containers one at a time (each
+    /// must complete), then every app container.
     fn advance(&mut self, id: PodId, ctx: &mut Ctx) {
         loop {
             let Some(w) = self.workers.get(&id) else { return };
-            if w.killing {
+            if w.killing || w.next >= w.containers.len() {
                 return;
             }
-            let n_init = w.spec.init_containers.len();
-            let step = w.next;
-            if step >= n_init + w.spec.containers.len() {
-                return;
+            let c = w.cref(w.next);
+            if !self.start_container(id, c, ctx) {
+                return; // waiting for an image pull (or it can never be had)
             }
-            let c = if step < n_init {
-                ContainerRef { init: true, index: step as u16 }
-            } else {
-                ContainerRef { init: false, index: (step - n_init) as u16 }
-            };
-            let cs = container(&w.spec, c);
-            let (image, policy, epoch) = (cs.image, cs.pull_policy, w.epoch);
-            if !self.images.ensure(id, c, image, policy, epoch, ctx) {
-                return; // pulling (or ErrImageNeverPull): resumed by on_pull_done
-            }
-            self.create_container(id, c, ctx);
             if c.init {
                 return; // the next step waits for this init container to complete
             }
+            self.workers.get_mut(&id).expect("worker exists").next += 1;
         }
+    }
+
+    /// Ensure the image, then create the container. False while the image is not there yet.
+    fn start_container(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) -> bool {
+        let w = &self.workers[&id];
+        let cs = container(&w.spec, c);
+        let (image, policy) = (cs.image, cs.pull_policy);
+        let epoch = w.containers[w.idx(c)].epoch;
+        if !self.images.ensure(id, c, image, policy, epoch, ctx) {
+            return false;
+        }
+        self.create_container(id, c, ctx);
+        true
     }
 
     fn create_container(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
         let w = self.workers.get_mut(&id).expect("worker exists");
-        w.next += 1;
-        let image = container(&w.spec, c).image;
-        let epoch = w.epoch;
+        let i = w.idx(c);
+        let startup = container(&w.spec, c).behavior.startup;
+        let epoch = w.containers[i].epoch;
         ctx.record(
             EventType::Normal,
             "Created",
@@ -239,100 +388,207 @@ impl Kubelet {
             Source::Kubelet,
             Message::Created { container: c },
         );
-        let startup = draw(ctx.images[image.idx()].behavior.startup, ctx);
-        ctx.after(startup, Event::Kubelet(self.node, KubeletEvent::ContainerStarted { pod: id, c, epoch }));
+        let startup = draw(startup, ctx);
+        ctx.after(startup, Event::Kubelet(self.node, KubeletEvent::Started { pod: id, c, epoch }));
     }
 
-    fn container_started(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
-        let w = &self.workers[&id];
-        let cs = container(&w.spec, c);
-        let (image, probe, epoch, pull_ms) = (cs.image, cs.readiness_probe, w.epoch, w.pull_ms);
-        ctx.record(
-            EventType::Normal,
-            "Started",
-            ObjRef::Pod(id),
-            Some(self.node),
-            Source::Kubelet,
-            Message::Started { container: c },
-        );
-        let now = ctx.now;
-        if c.init {
-            // kubesim's init containers complete as soon as they are up.
-            ctx.api.update_pod_status(id, self.me(), |p| {
-                status_mut(p, c).state =
-                    ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: now };
-            });
-            self.advance(id, ctx);
-            return;
-        }
-        let ready_now = !probe;
-        ctx.api.update_pod_status(id, self.me(), |p| {
-            let s = status_mut(p, c);
-            s.state = ContainerState::Running { started: now };
-            s.ready = ready_now;
-            p.pull_ms = pull_ms;
-            refresh_pod_status(p, now);
-        });
-        if probe {
-            let delay = draw(ctx.images[image.idx()].behavior.ready, ctx);
-            ctx.after(delay, Event::Kubelet(self.node, KubeletEvent::ContainerReady { pod: id, c, epoch }));
-        }
-    }
-
-    /// An image pull finished: every container waiting for it goes on.
+    /// An image pull finished: the container that waited for it goes on.
     pub fn on_pull_done(&mut self, request: u32, ctx: &mut Ctx) {
         let (pod, c, epoch, waited) = self.images.pull_done(request, ctx);
-        let Some(w) = self.workers.get_mut(&pod) else { return };
-        if w.epoch != epoch || w.killing {
+        let Some((w, i)) = self.current(pod, c, epoch) else { return };
+        if w.killing {
             return;
         }
         w.pull_ms += waited;
+        let initial = i == w.next;
         self.create_container(pod, c, ctx);
-        if !c.init {
+        if initial && !c.init {
+            self.workers.get_mut(&pod).expect("worker exists").next += 1;
             self.advance(pod, ctx);
         }
     }
 
-    /// Graceful termination: "Killing", SIGTERM, exit after the process's termination time or
-    /// SIGKILL at the grace period.
+    fn container_started(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let node = self.node;
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        let i = w.idx(c);
+        let cs = container(&w.spec, c).clone();
+        let b = cs.behavior;
+        let epoch = w.containers[i].epoch;
+        let pull_ms = w.pull_ms;
+        ctx.record(
+            EventType::Normal,
+            "Started",
+            ObjRef::Pod(id),
+            Some(node),
+            Source::Kubelet,
+            Message::Started { container: c },
+        );
+        // The process's fate: the earliest of its own exit, a crash, and the OOM killer.
+        let mut fate: Option<(u64, i32, bool)> = None;
+        let mut consider = |after: u64, code: i32, oom: bool| {
+            if fate.is_none_or(|f| after < f.0) {
+                fate = Some((after, code, oom));
+            }
+        };
+        if let Some((after, code)) = b.exit {
+            let after = draw(after, ctx);
+            consider(after, code, false);
+        } else if c.init {
+            consider(0, 0, false); // an init container's work is done once it is up
+        }
+        if let Some((mean, code)) = b.crash {
+            let bits = ctx.rng.behavior.next_u64();
+            consider(exponential_ms(mean, bits), code, false);
+        }
+        if let Some((start, growth)) = b.memory
+            && cs.has_memory_limit
+        {
+            let limit = cs.limits.memory;
+            if start > limit {
+                consider(0, EXIT_CODE_SIGKILL, true);
+            } else if growth > 0 {
+                // First whole millisecond at which usage exceeds the limit.
+                consider(((limit - start) as u128 * 1000 / growth as u128) as u64 + 1, EXIT_CODE_SIGKILL, true);
+            }
+        }
+        let answers = draw(b.ready, ctx);
+        let hang = b.hang.map(|h| draw(h, ctx));
+        let st = &mut w.containers[i];
+        st.running = true;
+        st.stopping = false;
+        st.started_at = now;
+        st.answers_from = now.plus(answers);
+        st.hangs_at = hang.map(|h| now.plus(h));
+        st.probes = ProbeState::default();
+        let ready_now = cs.readiness_probe.is_none() && cs.startup_probe.is_none();
+        ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
+            let s = status_mut(p, c);
+            s.state = ContainerState::Running { started: now };
+            s.ready = ready_now;
+            p.pull_ms = pull_ms;
+            status::refresh(p, now);
+        });
+        if let Some((after, code, oom)) = fate {
+            ctx.after(after, Event::Kubelet(node, KubeletEvent::Exited { pod: id, c, epoch, code, oom }));
+        }
+        self.schedule_first_probes(id, c, ctx);
+    }
+
+    /// A container's process ended on its own (or was stopped after failing its liveness or
+    /// startup probe): record the termination, then restart per policy or finish the pod.
+    fn container_exited(&mut self, id: PodId, c: ContainerRef, code: i32, oom: bool, by_probe: bool, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let me = self.me();
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        let i = w.idx(c);
+        let st = &mut w.containers[i];
+        st.running = false;
+        st.epoch = st.epoch.wrapping_add(1); // cancels its probes and fate
+        let epoch = st.epoch;
+        let policy = w.spec.restart_policy;
+        let reason = exit_reason(code, oom);
+        let restart = match policy {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0 || by_probe,
+            RestartPolicy::Never => false,
+        };
+        // An init container that succeeded moves the sequence on instead.
+        if c.init && code == 0 && !by_probe {
+            ctx.api.update_pod_status(id, me, |p| {
+                let s = status_mut(p, c);
+                s.state = ContainerState::Terminated { exit_code: 0, reason, finished: now };
+                s.ready = false;
+            });
+            w.next = i + 1;
+            self.advance(id, ctx);
+            return;
+        }
+        if !restart {
+            ctx.api.update_pod_status(id, me, |p| {
+                let s = status_mut(p, c);
+                s.state = ContainerState::Terminated { exit_code: code, reason, finished: now };
+                s.ready = false;
+                status::refresh(p, now);
+            });
+            if ctx.api.pod(id).status.phase.is_terminal() {
+                // Nothing left to run: the pod is done (it stays in the API as Completed/Error).
+                if let Some(w) = self.workers.remove(&id) {
+                    self.release(&w);
+                }
+            }
+            return;
+        }
+        // doBackOff: restart now unless the container is still inside its back-off window.
+        let expired = now.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
+        let in_backoff = st.backoff_ms > 0 && !expired;
+        if in_backoff {
+            let delay = st.backoff_ms;
+            ctx.api.update_pod_status(id, me, |p| {
+                let s = status_mut(p, c);
+                s.last_terminated = Some((code, reason, now));
+                s.state = ContainerState::Waiting { reason: "CrashLoopBackOff" };
+                s.ready = false;
+                status::refresh(p, now);
+            });
+            ctx.record(
+                EventType::Warning,
+                "BackOff",
+                ObjRef::Pod(id),
+                Some(self.node),
+                Source::Kubelet,
+                Message::BackOff { container: c },
+            );
+            ctx.after(delay, Event::Kubelet(self.node, KubeletEvent::Restart { pod: id, c, epoch }));
+        } else {
+            raise_backoff(st, now);
+            ctx.api.update_pod_status(id, me, |p| {
+                let s = status_mut(p, c);
+                s.last_terminated = Some((code, reason, now));
+                s.state = ContainerState::Waiting { reason: "ContainerCreating" };
+                s.ready = false;
+                s.restart_count += 1;
+                status::refresh(p, now);
+            });
+            self.start_container(id, c, ctx);
+        }
+    }
+
+    /// Graceful termination of every running container: "Killing", the preStop hook, SIGTERM,
+    /// exit after the process's termination time, or SIGKILL when the grace period runs out
+    /// (SIGTERM gets at least 2 s after a preStop hook that used the grace period up).
     fn kill(&mut self, id: PodId, ctx: &mut Ctx) {
         let grace = ctx.api.pod(id).deletion.map_or(0, |d| d.1);
-        let statuses: Vec<(ContainerRef, bool)> = {
-            let p = ctx.api.pod(id);
-            let init = p
-                .status
-                .init_containers
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (ContainerRef { init: true, index: i as u16 }, s));
-            let app =
-                p.status.containers.iter().enumerate().map(|(i, s)| (ContainerRef { init: false, index: i as u16 }, s));
-            init.chain(app).map(|(c, s)| (c, matches!(s.state, ContainerState::Running { .. }))).collect()
-        };
+        let node = self.node;
         let w = self.workers.get_mut(&id).expect("worker exists");
         w.killing = true;
-        w.epoch = w.epoch.wrapping_add(1);
-        let epoch = w.epoch;
         let spec = w.spec.clone();
         let mut pending = 0;
-        for (c, running) in statuses {
-            if !running {
+        for i in 0..w.containers.len() {
+            let c = w.cref(i);
+            let st = &mut w.containers[i];
+            st.epoch = st.epoch.wrapping_add(1);
+            if !st.running {
                 continue;
             }
+            st.stopping = true;
             pending += 1;
+            let epoch = st.epoch;
             ctx.record(
                 EventType::Normal,
                 "Killing",
                 ObjRef::Pod(id),
-                Some(self.node),
+                Some(node),
                 Source::Kubelet,
                 Message::Killing { container: c },
             );
-            let t = draw(ctx.images[container(&spec, c).image.idx()].behavior.termination, ctx);
-            let (after, code) = if t <= grace { (t, 0) } else { (grace, 137) };
-            ctx.after(after, Event::Kubelet(self.node, KubeletEvent::ContainerExited { pod: id, c, epoch, code }));
+            let cs = container(&spec, c);
+            let (after, code) = stop_timing(cs, grace, ctx);
+            ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
         }
-        self.workers.get_mut(&id).expect("worker exists").exits_pending = pending;
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        w.stops_pending = pending;
         if pending == 0 {
             self.finish_termination(id, ctx);
         }
@@ -345,32 +601,61 @@ impl Kubelet {
         }
         let now = ctx.now;
         ctx.api.update_pod_status(id, self.me(), |p| {
-            let mut ran = false;
-            let mut failed = false;
-            for s in &p.status.containers {
-                if let ContainerState::Terminated { exit_code, .. } = s.state {
-                    ran = true;
-                    failed |= exit_code != 0;
-                }
-            }
-            p.status.phase = if ran && !failed { PodPhase::Succeeded } else { PodPhase::Failed };
+            let ran = p.status.containers.iter().any(|s| matches!(s.state, ContainerState::Terminated { .. }));
+            p.status.phase = if ran { status::phase(p, true) } else { PodPhase::Failed };
             p.status.ready = false;
             p.finished_at = Some(now);
         });
         ctx.api.remove_pod(id, now, Some(self.me()));
     }
+
+    /// A liveness or startup probe failed too often: stop the container (it is restarted
+    /// unless the policy is Never).
+    fn probe_kill(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, ctx: &mut Ctx) {
+        let node = self.node;
+        let grace = ctx.api.pod(id).spec.termination_grace_ms;
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        let i = w.idx(c);
+        let st = &mut w.containers[i];
+        st.epoch = st.epoch.wrapping_add(1);
+        st.stopping = true;
+        let epoch = st.epoch;
+        let cs = container(&w.spec, c).clone();
+        ctx.record(
+            EventType::Normal,
+            "Killing",
+            ObjRef::Pod(id),
+            Some(node),
+            Source::Kubelet,
+            Message::ProbeKilled { container: c, kind },
+        );
+        let (after, code) = stop_timing(&cs, grace, ctx);
+        ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
+    }
 }
 
-/// Phase and readiness from the container states (`getPhase` for running pods).
-fn refresh_pod_status(p: &mut Pod, now: SimTime) {
-    let all_running = p.status.containers.iter().all(|c| matches!(c.state, ContainerState::Running { .. }));
-    if all_running && p.status.phase == PodPhase::Pending {
-        p.status.phase = PodPhase::Running;
-        p.started_at.get_or_insert(now);
+/// When a stopped container's process is gone, and its exit code.
+fn stop_timing(cs: &ContainerSpec, grace: u64, ctx: &mut Ctx) -> (u64, i32) {
+    let term = draw(cs.behavior.termination, ctx);
+    if !cs.pre_stop {
+        return if term <= grace { (term, 0) } else { (grace, EXIT_CODE_SIGKILL) };
     }
-    let ready = all_running && p.status.containers.iter().all(|c| c.ready);
-    p.status.ready = ready;
-    if ready {
-        p.ready_at.get_or_insert(now);
-    }
+    let hook = draw(cs.behavior.pre_stop, ctx);
+    let (hook_end, left) = if hook < grace {
+        (hook, (grace - hook).max(MINIMUM_GRACE_PERIOD_MS))
+    } else {
+        (grace, MINIMUM_GRACE_PERIOD_MS)
+    };
+    if term <= left { (hook_end + term, 0) } else { (hook_end + left, EXIT_CODE_SIGKILL) }
+}
+
+/// `Backoff.Next`: start at 10 s (or again after 10 minutes without a restart), else double.
+fn raise_backoff(st: &mut CState, now: SimTime) {
+    let expired = now.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
+    st.backoff_ms = if st.backoff_ms == 0 || expired {
+        CONTAINER_BACKOFF_INITIAL_MS
+    } else {
+        (st.backoff_ms * 2).min(CONTAINER_BACKOFF_MAX_MS)
+    };
+    st.backoff_updated = now;
 }

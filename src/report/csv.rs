@@ -92,7 +92,7 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
             &name,
             node,
             e.source.as_str(),
-            &render(e, api, images),
+            &render(e, api, images, c.scenario.seed),
             &cause,
         ])
         .map_err(io_err)?;

@@ -6,11 +6,11 @@ pub mod error;
 pub mod raw;
 mod validate;
 
+pub use crate::api::behavior::{Behavior, DurationDist};
 use crate::api::{DeploymentStrategy, ImageId};
 use crate::api::{LabelSelector, Labels, PodSpec, PodTemplate, Resources, Taint};
 use crate::sim::SimTime;
 pub use error::{InputError, LoadError, SourceFile};
-pub use raw::DurationDist;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,10 +20,7 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const DEFAULT_SAMPLE_INTERVAL_MS: u64 = 5_000;
 /// Size of an image the catalogue does not describe (kubesim's choice).
 pub const DEFAULT_IMAGE_SIZE: u64 = 50 * 1024 * 1024;
-/// Default behaviour: a container is up 1 s after it is created and runs until stopped.
-pub const DEFAULT_STARTUP_MS: u64 = 1_000;
-/// How long a process takes to exit after SIGTERM unless the catalogue says otherwise.
-pub const DEFAULT_TERMINATION_TIME_MS: u64 = 500;
+pub use crate::api::behavior::{DEFAULT_STARTUP_MS, DEFAULT_TERMINATION_TIME_MS};
 /// Registry model defaults (kubesim's: a registry serving 1 GiB/s in all, 100 MiB/s per node).
 pub const DEFAULT_REGISTRY_BANDWIDTH: u64 = 1024 * 1024 * 1024;
 pub const DEFAULT_NODE_BANDWIDTH: u64 = 100 * 1024 * 1024;
@@ -93,16 +90,36 @@ pub struct ImageDef {
     pub behavior: Behavior,
 }
 
-/// What a container of an image does once started (see SCENARIO-FORMAT.md).
-#[derive(Clone, Copy, Debug)]
-pub struct Behavior {
-    /// Created -> Started.
-    pub startup: DurationDist,
-    /// Started -> passes readiness (only when the container has a readiness probe).
-    pub ready: DurationDist,
-    /// SIGTERM -> the process exits.
-    pub termination: DurationDist,
+/// Apply the keys a `behavior:` block (or the `kubesim.io/behavior` annotation) gives.
+pub fn apply_behavior(b: &mut Behavior, r: &raw::BehaviorRaw) {
+    if let Some(v) = r.startup {
+        b.startup = v;
+    }
+    if let Some(v) = r.ready {
+        b.ready = v;
+    }
+    if let Some(v) = r.termination_time {
+        b.termination = v;
+    }
+    if let Some(e) = &r.exit {
+        b.exit = Some((e.after, e.code.unwrap_or(0) as i32));
+    }
+    if let Some(c) = &r.crash {
+        b.crash = Some((c.mean_interval.value.0, c.code.unwrap_or(1) as i32));
+    }
+    if let Some(m) = &r.memory {
+        b.memory = Some((m.start.0.value().unwrap_or(0).max(0) as u64, m.growth.map_or(0, |g| g.0)));
+    }
+    if let Some(h) = &r.hang {
+        b.hang = Some(h.after);
+    }
+    if let Some(p) = r.pre_stop {
+        b.pre_stop = p;
+    }
 }
+
+/// The annotation through which a pod overrides its containers' behaviour.
+pub const BEHAVIOR_ANNOTATION: &str = "kubesim.io/behavior";
 
 #[derive(Clone, Copy, Debug)]
 pub struct RegistryDef {

@@ -3,6 +3,7 @@
 //! Manifests: fields kubesim models are typed; Kubernetes fields it does not model are listed
 //! as `ignored` (accepted, one warning each); anything else is an error with a suggestion.
 
+use crate::api::behavior::DurationDist;
 use crate::api::duration::parse_go_duration;
 use crate::api::quantity::{Quantity, QuantityError};
 use serde::Deserialize;
@@ -89,14 +90,6 @@ impl<'de> Deserialize<'de> for GoDuration {
         let s = String::deserialize(d)?;
         duration_to_ms(s.trim()).map(GoDuration).map_err(de::Error::custom)
     }
-}
-
-/// A behaviour duration: a Go duration, or `{mean, jitter}` drawn uniformly from
-/// `[mean - jitter, mean + jitter]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DurationDist {
-    pub mean_ms: u64,
-    pub jitter_ms: u64,
 }
 
 impl<'de> Deserialize<'de> for DurationDist {
@@ -242,17 +235,78 @@ pub struct BehaviorRaw {
     pub ready: Option<DurationDist>,
     #[serde(default)]
     pub termination_time: Option<DurationDist>,
-    // Part of the contract, modelled by the kubelet issue: refused with a clear message.
     #[serde(default)]
-    pub exit: Option<Spanned<Ignored>>,
+    pub exit: Option<ExitRaw>,
     #[serde(default)]
-    pub crash: Option<Spanned<Ignored>>,
+    pub crash: Option<CrashRaw>,
     #[serde(default)]
-    pub memory: Option<Spanned<Ignored>>,
+    pub memory: Option<MemoryRaw>,
     #[serde(default)]
-    pub hang: Option<Spanned<Ignored>>,
+    pub hang: Option<HangRaw>,
     #[serde(default)]
-    pub pre_stop: Option<Spanned<Ignored>>,
+    pub pre_stop: Option<DurationDist>,
+}
+
+/// `exit: {after, code}`: the process exits on its own.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExitRaw {
+    pub after: DurationDist,
+    #[serde(default)]
+    pub code: Option<u8>,
+}
+
+/// `crash: {meanInterval, code}`: random crashes, exponentially spaced.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CrashRaw {
+    pub mean_interval: Spanned<GoDuration>,
+    #[serde(default)]
+    pub code: Option<u8>,
+}
+
+/// `memory: {start, growth}`: resident memory, growing linearly (`1Mi/s`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MemoryRaw {
+    pub start: Qty,
+    #[serde(default)]
+    pub growth: Option<Rate>,
+}
+
+/// `hang: {after}`: the process stops answering (probes fail) but does not exit.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct HangRaw {
+    pub after: DurationDist,
+}
+
+/// A quantity per unit of time, `1Mi/s`, `60Mi/m`, `1Gi/h`: bytes per second (rounded up).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rate(pub u64);
+
+impl<'de> Deserialize<'de> for Rate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || {
+            de::Error::custom(format!(
+                "invalid rate {s:?}: write a quantity per unit of time, e.g. 1Mi/s, 60Mi/m, 1Gi/h"
+            ))
+        };
+        let (q, unit) = s.trim().rsplit_once('/').ok_or_else(bad)?;
+        let per_s = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            _ => return Err(bad()),
+        };
+        let q = Quantity::parse(q.trim()).map_err(|_| bad())?;
+        if q.is_negative() {
+            return Err(de::Error::custom(format!("invalid rate {s:?}: must not be negative")));
+        }
+        let v = q.value().ok_or_else(bad)? as u64;
+        Ok(Rate(v.div_ceil(per_s)))
+    }
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -381,11 +435,31 @@ k8s_struct!(ContainerRaw {
     image: Option<Spanned<String>>,
     image_pull_policy: Option<Spanned<String>>,
     resources: Option<ResourcesRaw>,
-    readiness_probe: Option<Spanned<Ignored>>,
+    readiness_probe: Option<ProbeRaw>,
+    liveness_probe: Option<ProbeRaw>,
+    startup_probe: Option<ProbeRaw>,
+    lifecycle: Option<LifecycleRaw>,
     restart_policy: Option<Spanned<String>>,
-} ignored [args, command, env, envFrom, lifecycle, livenessProbe, ports, resizePolicy,
-    restartPolicyRules, securityContext, startupProbe, stdin, stdinOnce, terminationMessagePath,
+} ignored [args, command, env, envFrom, ports, resizePolicy,
+    restartPolicyRules, securityContext, stdin, stdinOnce, terminationMessagePath,
     terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir]);
+
+k8s_struct!(ProbeRaw {
+    initial_delay_seconds: Option<u32>,
+    period_seconds: Option<Spanned<u32>>,
+    timeout_seconds: Option<Spanned<u32>>,
+    success_threshold: Option<Spanned<u32>>,
+    failure_threshold: Option<Spanned<u32>>,
+    // What is probed does not matter to the model: the behaviour decides whether it answers.
+    http_get: Option<Ignored>,
+    tcp_socket: Option<Ignored>,
+    exec: Option<Ignored>,
+    grpc: Option<Ignored>,
+} ignored [terminationGracePeriodSeconds]);
+
+k8s_struct!(LifecycleRaw {
+    pre_stop: Option<Ignored>,
+} ignored [postStart, stopSignal]);
 
 k8s_struct!(ResourcesRaw {
     #[serde(default)] requests: BTreeMap<String, Spanned<Qty>>,

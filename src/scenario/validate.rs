@@ -5,6 +5,7 @@ use super::raw::*;
 use super::*;
 use crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
 use crate::api::pod::TolerationOp;
+use crate::api::{Behavior, Probe};
 use crate::api::{
     ContainerSpec, LabelSelector, Labels, PullPolicy, Requirement, RestartPolicy, SelectorOp, Taint, TaintEffect,
     Toleration,
@@ -284,17 +285,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             return Err(ctx.err_at(im.name.referenced, format!("image {:?} is listed twice", im.name.value), None));
         }
         let b = &im.behavior;
-        for (k, v) in
-            [("exit", &b.exit), ("crash", &b.crash), ("memory", &b.memory), ("hang", &b.hang), ("preStop", &b.pre_stop)]
-        {
-            if let Some(v) = v {
-                return Err(ctx.err_at(
-                    v.referenced,
-                    format!("behavior.{k} is not supported yet (it comes with the kubelet model)"),
-                    Some("remove it; supported behaviour keys: startup, ready, terminationTime".into()),
-                ));
-            }
-        }
+        check_behavior(ctx, b)?;
         let size = match im.size {
             Some(q) => {
                 q.0.value()
@@ -307,29 +298,19 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         images.push(ImageDef {
             name: im.name.value.clone(),
             size,
-            behavior: Behavior {
-                startup: b.startup.unwrap_or(DurationDist { mean_ms: DEFAULT_STARTUP_MS, jitter_ms: 0 }),
-                ready: b.ready.unwrap_or_default(),
-                termination: b
-                    .termination_time
-                    .unwrap_or(DurationDist { mean_ms: DEFAULT_TERMINATION_TIME_MS, jitter_ms: 0 }),
+            behavior: {
+                let mut x = Behavior::default();
+                apply_behavior(&mut x, b);
+                x
             },
         });
     }
-    let mut image_id = |name: &str| -> ImageId {
+    let mut image_id = |name: &str| -> (ImageId, Behavior) {
         if let Some(i) = images.iter().position(|i| i.name == name) {
-            return ImageId(i as u32);
+            return (ImageId(i as u32), images[i].behavior);
         }
-        images.push(ImageDef {
-            name: name.to_string(),
-            size: DEFAULT_IMAGE_SIZE,
-            behavior: Behavior {
-                startup: DurationDist { mean_ms: DEFAULT_STARTUP_MS, jitter_ms: 0 },
-                ready: DurationDist::default(),
-                termination: DurationDist { mean_ms: DEFAULT_TERMINATION_TIME_MS, jitter_ms: 0 },
-            },
-        });
-        ImageId(images.len() as u32 - 1)
+        images.push(ImageDef { name: name.to_string(), size: DEFAULT_IMAGE_SIZE, behavior: Behavior::default() });
+        (ImageId(images.len() as u32 - 1), Behavior::default())
     };
 
     // Registry.
@@ -428,7 +409,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         for t in &pool.taints {
             taints.push(taint(ctx, t)?);
         }
-        let pool_images: Vec<ImageId> = pool.images.iter().map(|i| image_id(i)).collect();
+        let pool_images: Vec<ImageId> = pool.images.iter().map(|i| image_id(i).0).collect();
         for i in 0..pool.count {
             let name = format!("{}-{}", pool.name.value, i);
             if !node_names.insert(name.clone()) {
@@ -483,7 +464,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         for t in &n.spec.taints {
             taints.push(taint(ctx, t)?);
         }
-        let imgs = n.status.images.iter().flat_map(|i| i.names.iter()).map(|i| image_id(i)).collect();
+        let imgs = n.status.images.iter().flat_map(|i| i.names.iter()).map(|i| image_id(i).0).collect();
         nodes.push(NodeDef {
             name,
             labels,
@@ -515,7 +496,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         let Some(spec) = &p.spec else {
             return Err(ctx.err_doc(format!("Pod {name} has no spec"), None));
         };
-        let spec = pod_spec(ctx, spec, "spec.", &mut image_id)?;
+        let spec = pod_spec(ctx, spec, &p.metadata.annotations, "spec.", &mut image_id)?;
         if let Some(nn) = &spec.node_name
             && !node_names.contains(nn)
         {
@@ -812,6 +793,20 @@ fn node_targets(
     Ok(out)
 }
 
+/// Behaviour values that parse but make no sense.
+fn check_behavior(ctx: &Ctx, b: &BehaviorRaw) -> R<()> {
+    if let Some(c) = &b.crash
+        && c.mean_interval.value.0 == 0
+    {
+        return Err(ctx.err_at(
+            c.mean_interval.referenced,
+            "behavior.crash.meanInterval must be positive",
+            Some("e.g. `meanInterval: 10m`".into()),
+        ));
+    }
+    Ok(())
+}
+
 fn kebab(s: &str) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -957,7 +952,7 @@ fn workload_parts(
     sel: &Option<Spanned<LabelSelectorRaw>>,
     replicas: &Option<Spanned<u32>>,
     template: &PodTemplateRaw,
-    image_id: &mut dyn FnMut(&str) -> ImageId,
+    image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
 ) -> R<(LabelSelector, u32, PodTemplate)> {
     let Some(sel) = sel else {
         return Err(ctx.err_doc(
@@ -978,7 +973,7 @@ fn workload_parts(
     let Some(spec) = &template.spec else {
         return Err(ctx.err_doc(format!("{name}: spec.template.spec is required"), None));
     };
-    let spec = pod_spec(ctx, spec, "spec.template.spec.", image_id)?;
+    let spec = pod_spec(ctx, spec, &template.metadata.annotations, "spec.template.spec.", image_id)?;
     if spec.restart_policy != RestartPolicy::Always {
         return Err(ctx.err_doc(
             format!("{name}: spec.template.spec.restartPolicy must be Always for this kind"),
@@ -992,7 +987,45 @@ fn workload_parts(
     Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec) }))
 }
 
-fn pod_spec(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str, image_id: &mut dyn FnMut(&str) -> ImageId) -> R<PodSpec> {
+/// A probe's timing with upstream's defaults and validation.
+fn probe(ctx: &Ctx, p: &Option<ProbeRaw>, what: &str, success_must_be_one: bool) -> R<Option<Probe>> {
+    let Some(p) = p else { return Ok(None) };
+    let mut out = Probe { initial_delay_ms: p.initial_delay_seconds.unwrap_or(0) as u64 * 1000, ..Probe::default() };
+    let positive = |v: &Option<Spanned<u32>>, name: &str| -> R<Option<u32>> {
+        match v {
+            Some(s) if s.value == 0 => {
+                Err(ctx.err_at(s.referenced, format!("{what}.{name} must be greater than 0"), None))
+            }
+            Some(s) => Ok(Some(s.value)),
+            None => Ok(None),
+        }
+    };
+    if let Some(v) = positive(&p.period_seconds, "periodSeconds")? {
+        out.period_ms = v as u64 * 1000;
+    }
+    if let Some(v) = positive(&p.timeout_seconds, "timeoutSeconds")? {
+        out.timeout_ms = v as u64 * 1000;
+    }
+    if let Some(v) = positive(&p.failure_threshold, "failureThreshold")? {
+        out.failure_threshold = v;
+    }
+    if let Some(v) = positive(&p.success_threshold, "successThreshold")? {
+        if success_must_be_one && v != 1 {
+            let loc = p.success_threshold.as_ref().unwrap().referenced;
+            return Err(ctx.err_at(loc, format!("{what}.successThreshold must be 1 (as upstream validation)"), None));
+        }
+        out.success_threshold = v;
+    }
+    Ok(Some(out))
+}
+
+fn pod_spec(
+    ctx: &mut Ctx,
+    s: &PodSpecRaw,
+    annotations: &BTreeMap<String, String>,
+    prefix: &str,
+    image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
+) -> R<PodSpec> {
     ctx.warn_ignored(prefix, s.ignored_fields());
     if s.containers.is_empty() {
         return Err(ctx.err_doc(format!("{prefix}containers must list at least one container"), None));
@@ -1000,9 +1033,23 @@ fn pod_spec(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str, image_id: &mut dyn FnMu
     let mut names = BTreeSet::new();
     let mut containers = Vec::new();
     let mut init_containers = Vec::new();
-    for (list, out, what) in
-        [(&s.init_containers, &mut init_containers, "initContainers"), (&s.containers, &mut containers, "containers")]
-    {
+    let override_: Option<BehaviorRaw> = match annotations.get(BEHAVIOR_ANNOTATION) {
+        None => None,
+        Some(v) => {
+            let b: BehaviorRaw = serde_saphyr::from_str(v).map_err(|e| {
+                ctx.err_doc(
+                    format!("annotation {BEHAVIOR_ANNOTATION}: {}", strip_position(&e.without_snippet().to_string())),
+                    Some("the annotation holds behaviour keys as YAML, e.g. '{exit: {after: 30s, code: 1}}'".into()),
+                )
+            })?;
+            check_behavior(ctx, &b)?;
+            Some(b)
+        }
+    };
+    for (list, out, what, init) in [
+        (&s.init_containers, &mut init_containers, "initContainers", true),
+        (&s.containers, &mut containers, "containers", false),
+    ] {
         for (i, c) in list.iter().enumerate() {
             let p = format!("{prefix}{what}[{i}].");
             ctx.warn_ignored(&p, c.ignored_fields());
@@ -1043,9 +1090,13 @@ fn pod_spec(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str, image_id: &mut dyn FnMu
                     ));
                 }
             };
+            let (image_id_, mut behavior) = image_id(&image.value);
+            if let Some(o) = &override_ {
+                apply_behavior(&mut behavior, o);
+            }
             let mut spec = ContainerSpec {
                 name: c.name.value.clone(),
-                image: image_id(&image.value),
+                image: image_id_,
                 pull_policy,
                 requests: Resources::default(),
                 limits: Resources::default(),
@@ -1053,8 +1104,23 @@ fn pod_spec(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str, image_id: &mut dyn FnMu
                 has_memory_request: false,
                 has_cpu_limit: false,
                 has_memory_limit: false,
-                readiness_probe: c.readiness_probe.is_some(),
+                readiness_probe: probe(ctx, &c.readiness_probe, &format!("{p}readinessProbe"), false)?,
+                liveness_probe: probe(ctx, &c.liveness_probe, &format!("{p}livenessProbe"), true)?,
+                startup_probe: probe(ctx, &c.startup_probe, &format!("{p}startupProbe"), true)?,
+                pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
+                behavior,
             };
+            if let Some(l) = &c.lifecycle {
+                ctx.warn_ignored(&format!("{p}lifecycle."), l.ignored_fields());
+            }
+            if init && (spec.readiness_probe.is_some() || spec.liveness_probe.is_some() || spec.startup_probe.is_some())
+            {
+                return Err(ctx.err_at(
+                    c.name.referenced,
+                    format!("{p}: init containers may not have probes (as upstream validation)"),
+                    None,
+                ));
+            }
             if let Some(r) = &c.resources {
                 ctx.warn_ignored(&format!("{p}resources."), r.ignored_fields());
                 for (is_limit, map) in [(false, &r.requests), (true, &r.limits)] {

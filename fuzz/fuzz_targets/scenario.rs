@@ -1,0 +1,23 @@
+//! Scenario parse + validate + a short run. Any input must either be refused cleanly or run
+//! with every invariant holding; a panic or a violation is a bug.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(mut s) = kubesim::scenario::load_bytes("fuzz.yaml", data, Path::new("fuzz.yaml")) else {
+        return;
+    };
+    // Keep each run short: the point is the paths, not the size.
+    let pods: u64 = s.pods.len() as u64 + s.deployments.iter().chain(&s.replicasets).map(|w| w.replicas as u64).sum::<u64>();
+    if s.nodes.len() > 64 || pods > 512 {
+        return;
+    }
+    s.duration = s.duration.min(kubesim::sim::SimTime::from_secs(900));
+    s.sample_interval_ms = s.sample_interval_ms.max(1000);
+    let opts = kubesim::RunOptions { max_events: Some(50_000), check_invariants: true };
+    if let Err(v) = kubesim::simulate(s, &opts) {
+        panic!("{v}");
+    }
+});
