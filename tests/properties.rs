@@ -20,6 +20,8 @@ struct Image {
     ready_ms: u32,
     jitter_ms: u32,
     termination_ms: u32,
+    /// Extra behaviour keys: exit, crash, memory, hang, preStop (each optional).
+    extra: (Option<(u32, u8)>, Option<u32>, Option<(u32, u32)>, Option<u32>, Option<u32>),
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +35,8 @@ struct Workload {
     init: bool,
     tolerate: bool,
     policy: u8,
+    /// liveness, startup probe, memory limit (Mi), preStop hook
+    more: (bool, bool, Option<u32>, bool),
 }
 
 #[derive(Debug, Clone)]
@@ -59,20 +63,29 @@ fn pool() -> impl Strategy<Value = Pool> {
 }
 
 fn image() -> impl Strategy<Value = Image> {
-    (0u32..300, 0u32..3000, 0u32..3000, 0u32..500, 0u32..40_000).prop_map(
-        |(size_mi, startup_ms, ready_ms, jitter, termination_ms)| Image {
+    let extra = (
+        proptest::option::of((1u32..600, 0u8..3)),
+        proptest::option::of(1u32..600),
+        proptest::option::of((1u32..300, 0u32..20)),
+        proptest::option::of(1u32..600),
+        proptest::option::of(0u32..60),
+    );
+    (0u32..300, 0u32..3000, 0u32..30_000, 0u32..500, 0u32..40_000, extra).prop_map(
+        |(size_mi, startup_ms, ready_ms, jitter, termination_ms, extra)| Image {
             size_mi,
             startup_ms: startup_ms + jitter,
             ready_ms,
             jitter_ms: jitter,
             termination_ms,
+            extra,
         },
     )
 }
 
 fn workload() -> impl Strategy<Value = Workload> {
-    (0u32..12, 0u32..3000, 0u32..3000, 0usize..3, any::<bool>(), 0u32..60, any::<bool>(), any::<bool>(), 0u8..3)
-        .prop_map(|(replicas, cpu_milli, mem_mi, image, probe, grace_s, init, tolerate, policy)| Workload {
+    let more = (any::<bool>(), any::<bool>(), proptest::option::of(1u32..400), any::<bool>());
+    (0u32..12, 0u32..3000, 0u32..3000, 0usize..3, any::<bool>(), 0u32..60, any::<bool>(), any::<bool>(), 0u8..3, more)
+        .prop_map(|(replicas, cpu_milli, mem_mi, image, probe, grace_s, init, tolerate, policy, more)| Workload {
             replicas,
             cpu_milli,
             mem_mi,
@@ -82,6 +95,7 @@ fn workload() -> impl Strategy<Value = Workload> {
             init,
             tolerate,
             policy,
+            more,
         })
 }
 
@@ -130,9 +144,24 @@ fn pod_spec(y: &mut String, w: &Workload, images: &[Image], indent: &str, standa
     let _ = writeln!(y, "{indent}containers:");
     let _ = writeln!(y, "{indent}- name: app");
     let _ = writeln!(y, "{indent}  image: \"img-{img}:1\"");
-    let _ = writeln!(y, "{indent}  resources: {{requests: {{cpu: {}m, memory: {}Mi}}}}", w.cpu_milli, w.mem_mi);
+    let (liveness, startup, limit, pre_stop) = w.more;
+    let limits = limit.map(|l| format!(", limits: {{memory: {}Mi}}", l.max(w.mem_mi))).unwrap_or_default();
+    let _ = writeln!(y, "{indent}  resources: {{requests: {{cpu: {}m, memory: {}Mi}}{limits}}}", w.cpu_milli, w.mem_mi);
     if w.probe {
-        let _ = writeln!(y, "{indent}  readinessProbe: {{httpGet: {{path: /, port: 80}}}}");
+        let _ = writeln!(y, "{indent}  readinessProbe: {{httpGet: {{path: /, port: 80}}, periodSeconds: 3}}");
+    }
+    if liveness {
+        let _ = writeln!(
+            y,
+            "{indent}  livenessProbe: {{tcpSocket: {{port: 80}}, initialDelaySeconds: 5, failureThreshold: 2}}"
+        );
+    }
+    if startup {
+        let _ =
+            writeln!(y, "{indent}  startupProbe: {{tcpSocket: {{port: 80}}, periodSeconds: 2, failureThreshold: 5}}");
+    }
+    if pre_stop {
+        let _ = writeln!(y, "{indent}  lifecycle: {{preStop: {{exec: {{command: [sleep, \"5\"]}}}}}}");
     }
 }
 
@@ -155,9 +184,26 @@ fn yaml(c: &Case) -> String {
     let _ = writeln!(y, "  images:");
     for (i, im) in c.images.iter().enumerate() {
         let _ = writeln!(y, "  - name: \"img-{i}:1\"\n    size: {}Mi", im.size_mi);
+        let (exit, crash, memory, hang, pre_stop) = im.extra;
+        let mut more = String::new();
+        if let Some((after, code)) = exit {
+            let _ = write!(more, ", exit: {{after: {after}s, code: {code}}}");
+        }
+        if let Some(mean) = crash {
+            let _ = write!(more, ", crash: {{meanInterval: {mean}s}}");
+        }
+        if let Some((start, growth)) = memory {
+            let _ = write!(more, ", memory: {{start: {start}Mi, growth: {growth}Mi/m}}");
+        }
+        if let Some(h) = hang {
+            let _ = write!(more, ", hang: {{after: {h}s}}");
+        }
+        if let Some(p) = pre_stop {
+            let _ = write!(more, ", preStop: {p}s");
+        }
         let _ = writeln!(
             y,
-            "    behavior: {{startup: {{mean: {}ms, jitter: {}ms}}, ready: {}ms, terminationTime: {}ms}}",
+            "    behavior: {{startup: {{mean: {}ms, jitter: {}ms}}, ready: {}ms, terminationTime: {}ms{more}}}",
             im.startup_ms, im.jitter_ms, im.ready_ms, im.termination_ms
         );
     }
@@ -197,7 +243,7 @@ fn yaml(c: &Case) -> String {
 fn run(text: &str) -> (kubesim::RunResult, std::collections::BTreeMap<String, Vec<u8>>) {
     let s = kubesim::scenario::load_bytes("prop.yaml", text.as_bytes(), std::path::Path::new("prop.yaml"))
         .unwrap_or_else(|e| panic!("generated scenario does not validate: {e}\n{text}"));
-    let opts = kubesim::RunOptions { max_events: None, check_invariants: true };
+    let opts = kubesim::RunOptions { max_events: Some(1_000_000), check_invariants: true };
     let r = kubesim::simulate(s, &opts).unwrap_or_else(|v| panic!("{v}\n{text}"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod golden;
+mod kubelet;
 mod properties;
 
 use std::collections::BTreeMap;

@@ -30,6 +30,8 @@ pub const CONTAINER_BACKOFF_MAX_MS: u64 = 300_000;
 pub const MINIMUM_GRACE_PERIOD_MS: u64 = 2_000;
 /// Exit code of a process killed by SIGKILL (and by the OOM killer).
 pub const EXIT_CODE_SIGKILL: i32 = 137;
+/// Exit code of a process that ended on SIGTERM without handling it.
+pub const EXIT_CODE_SIGTERM: i32 = 143;
 
 /// Kubelet timers (kubelet -> itself). `epoch` is the container's: a timer is stale once the
 /// container moved on (it was restarted, killed, or its pod deleted).
@@ -530,7 +532,7 @@ impl Kubelet {
                 s.last_terminated = Some((code, reason, now));
                 s.state = ContainerState::Waiting { reason: "CrashLoopBackOff" };
                 s.ready = false;
-                status::refresh(p, now);
+                status::refresh_restarting(p, now);
             });
             ctx.record(
                 EventType::Warning,
@@ -549,7 +551,7 @@ impl Kubelet {
                 s.state = ContainerState::Waiting { reason: "ContainerCreating" };
                 s.ready = false;
                 s.restart_count += 1;
-                status::refresh(p, now);
+                status::refresh_restarting(p, now);
             });
             self.start_container(id, c, ctx);
         }
@@ -630,6 +632,8 @@ impl Kubelet {
             Message::ProbeKilled { container: c, kind },
         );
         let (after, code) = stop_timing(&cs, grace, ctx);
+        // Stopped by the kubelet rather than finishing its work: SIGTERM's status, 128 + 15.
+        let code = if code == 0 { EXIT_CODE_SIGTERM } else { code };
         ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
     }
 }

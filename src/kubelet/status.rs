@@ -62,7 +62,18 @@ pub fn phase(p: &Pod, terminating: bool) -> PodPhase {
 /// Recompute phase and readiness after a container changed; note first-Running and
 /// first-Ready times for the outputs.
 pub fn refresh(p: &mut Pod, now: SimTime) {
+    refresh_with(p, now, phase(p, false));
+}
+
+/// As `refresh`, for a pod whose container the kubelet is about to restart: it cannot be
+/// terminal (the status manager never lets a pod leave a terminal phase, and the kubelet does
+/// not restart containers of a terminal pod).
+pub fn refresh_restarting(p: &mut Pod, now: SimTime) {
     let ph = phase(p, false);
+    refresh_with(p, now, if ph.is_terminal() { PodPhase::Running } else { ph });
+}
+
+fn refresh_with(p: &mut Pod, now: SimTime, ph: PodPhase) {
     p.status.phase = ph;
     let all_running = p.status.containers.iter().all(|c| matches!(c.state, ContainerState::Running { .. }));
     if all_running && ph == PodPhase::Running {

@@ -53,6 +53,17 @@ fn pod_reason(p: &Pod) -> &'static str {
             return reason;
         }
     }
+    if p.status.phase.is_terminal() {
+        // The first container that did not succeed, else the first one.
+        let terminated = |c: &&crate::api::ContainerStatus| match c.state {
+            ContainerState::Terminated { exit_code, reason, .. } => Some((exit_code, reason)),
+            _ => None,
+        };
+        let all: Vec<(i32, &'static str)> = p.status.containers.iter().filter_map(|c| terminated(&c)).collect();
+        if let Some(&(_, r)) = all.iter().find(|(code, _)| *code != 0).or(all.first()) {
+            return r;
+        }
+    }
     ""
 }
 

@@ -1,0 +1,259 @@
+//! The kubelet's state machine, each case a small scenario whose timings follow from upstream's
+//! rules.
+
+use super::*;
+use std::collections::BTreeMap;
+
+type Row = BTreeMap<String, String>;
+
+/// One node, one standalone pod (or whatever `manifests` says), run for `duration`.
+fn run_yaml(images: &str, manifests: &str, duration: &str, extra_spec: &str) -> (tempfile::TempDir, PathBuf) {
+    let text = format!(
+        "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: k}}\nspec:\n  duration: {duration}\n  sampleInterval: 10s\n{extra_spec}  nodePools:\n  - name: n\n    count: 1\n    capacity: {{cpu: \"8\", memory: 32Gi}}\n    images: [\"app:1\"]\n  images:\n{images}---\n{manifests}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("k.yaml");
+    std::fs::write(&f, &text).unwrap();
+    let out = tmp.path().join("out");
+    let o = assert_cmd::Command::cargo_bin("kubesim")
+        .unwrap()
+        .arg("run")
+        .arg(&f)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .arg("--check-invariants")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}\n{text}", String::from_utf8_lossy(&o.stderr));
+    (tmp, out)
+}
+
+fn pod(name: &str, policy: &str, extra_container: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  restartPolicy: {policy}\n  containers:\n  - name: app\n    image: \"app:1\"\n{extra_container}"
+    )
+}
+
+fn events_of(out: &Path, pod: &str) -> Vec<Row> {
+    read_csv(&out.join("events.csv")).into_iter().filter(|e| e["name"] == pod).collect()
+}
+
+fn times(evs: &[Row], reason: &str) -> Vec<u64> {
+    evs.iter().filter(|e| e["reason"] == reason).map(|e| ms(&e["time"])).collect()
+}
+
+fn pod_row(out: &Path, name: &str) -> Row {
+    read_csv(&out.join("pods.csv")).into_iter().find(|p| p["name"] == name).unwrap()
+}
+
+#[test]
+fn crash_loop_back_off_follows_the_upstream_schedule() {
+    // Started 1s after Created; exits 1 a second later; restartPolicy Always.
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, exit: {after: 1s, code: 1}}\n";
+    let (_t, out) = run_yaml(images, &pod("crasher", "Always", ""), "20m", "");
+    let evs = events_of(&out, "crasher");
+    let started = times(&evs, "Started");
+    let created = times(&evs, "Created");
+    assert!(started.len() >= 9, "{started:?}");
+    // Each exit is 1s after a start; the next Created follows the exit after the back-off:
+    // 0 (the first restart is immediate), then 10s doubling to the 300s cap.
+    let backoffs: Vec<u64> = (0..8).map(|k| created[k + 1] - (started[k] + 1000)).collect();
+    assert_eq!(backoffs, vec![0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    // BackOff warnings name the container and the pod.
+    let backoff = evs.iter().find(|e| e["reason"] == "BackOff").unwrap();
+    assert_eq!(backoff["type"], "Warning");
+    assert!(
+        backoff["message"].starts_with("Back-off restarting failed container app in pod crasher_default("),
+        "{}",
+        backoff["message"]
+    );
+    let p = pod_row(&out, "crasher");
+    assert_eq!(p["phase"], "Running");
+    assert!(p["restarts"].parse::<u32>().unwrap() >= 8);
+}
+
+#[test]
+fn restart_policies_give_upstream_phases() {
+    let cases = [
+        ("Always", 0, "Running"),
+        ("Always", 1, "Running"),
+        ("OnFailure", 0, "Succeeded"),
+        ("OnFailure", 1, "Running"),
+        ("Never", 0, "Succeeded"),
+        ("Never", 1, "Failed"),
+    ];
+    for (policy, code, phase) in cases {
+        let images = format!("  - name: \"app:1\"\n    behavior: {{exit: {{after: 5s, code: {code}}}}}\n");
+        let (_t, out) = run_yaml(&images, &pod("p", policy, ""), "2m", "");
+        let p = pod_row(&out, "p");
+        assert_eq!(p["phase"], phase, "restartPolicy {policy}, exit {code}");
+        let restarted = p["restarts"] != "0";
+        let should_restart = policy == "Always" || (policy == "OnFailure" && code != 0);
+        assert_eq!(restarted, should_restart, "{policy}/{code}: restarts {}", p["restarts"]);
+        if !should_restart {
+            assert_eq!(p["reason"], if code == 0 { "Completed" } else { "Error" });
+            // Scheduled at 10ms, Created at 20ms, Started 1s later, exits 5s after that.
+            assert_eq!(ms(&p["finished"]), 6_020, "{policy}/{code}: finished {}", p["finished"]);
+        }
+    }
+}
+
+#[test]
+fn a_failing_init_container_keeps_the_app_from_starting() {
+    let images = "  - name: \"app:1\"\n  - name: \"init:1\"\n    behavior: {exit: {after: 2s, code: 1}}\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  initContainers:\n  - {name: setup, image: \"init:1\"}\n  containers:\n  - {name: app, image: \"app:1\"}\n";
+    let (_t, out) = run_yaml(images, manifest, "5m", "");
+    let evs = events_of(&out, "p");
+    let started: Vec<&str> = evs.iter().filter(|e| e["reason"] == "Started").map(|e| e["message"].as_str()).collect();
+    assert!(started.len() >= 3, "the init container is retried: {started:?}");
+    assert!(started.iter().all(|m| *m == "Started container setup"), "{started:?}");
+    assert!(evs.iter().any(|e| e["reason"] == "BackOff"));
+    let p = pod_row(&out, "p");
+    assert_eq!(p["phase"], "Pending");
+    assert_eq!(p["started"], "");
+    // With restartPolicy Never the pod fails at once.
+    let manifest = manifest.replace("spec:\n  initContainers", "spec:\n  restartPolicy: Never\n  initContainers");
+    let (_t, out) = run_yaml(images, &manifest, "5m", "");
+    assert_eq!(pod_row(&out, "p")["phase"], "Failed");
+}
+
+#[test]
+fn a_leaking_container_is_oom_killed_at_its_limit_then_crash_loops() {
+    // 100Mi at start, +10Mi/s, limit 200Mi: over the limit 10s (and a millisecond) after start.
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, memory: {start: 100Mi, growth: 10Mi/s}}\n";
+    let extra = "    resources: {requests: {memory: 128Mi}, limits: {memory: 200Mi}}\n";
+    let (_t, out) = run_yaml(images, &pod("leaky", "Always", extra), "10m", "");
+    let evs = events_of(&out, "leaky");
+    let started = times(&evs, "Started");
+    let created = times(&evs, "Created");
+    // OOM at start + 10.001s; restarted at once, then after 10s of back-off.
+    assert_eq!(created[1] - started[0], 10_001);
+    assert_eq!(created[2] - started[1], 10_001 + 10_000);
+    let all = read_csv(&out.join("events.csv"));
+    let oom = all.iter().find(|e| e["reason"] == "SystemOOM").expect("SystemOOM on the node");
+    assert_eq!(oom["kind"], "Node");
+    assert_eq!(ms(&oom["time"]), started[0] + 10_001);
+    assert!(evs.iter().any(|e| e["reason"] == "BackOff"));
+}
+
+#[test]
+fn a_process_that_ignores_sigterm_is_killed_at_the_grace_period() {
+    let images = "  - name: \"app:1\"\n    behavior: {terminationTime: 1h}\n";
+    let manifest = pod("stubborn", "Always", "")
+        .replace("  restartPolicy: Always\n", "  restartPolicy: Always\n  terminationGracePeriodSeconds: 45\n");
+    let faults = "  faults:\n  - pod-kill: {at: 1m, selector: {}, mode: all}\n";
+    let (_t, out) = run_yaml(images, &manifest, "5m", faults);
+    let p = pod_row(&out, "stubborn");
+    assert_eq!(ms(&p["deleted"]), 60_000);
+    assert_eq!(
+        ms(&p["finished"]),
+        60_000 + 10 + 45_000,
+        "SIGKILL exactly the grace period after the kubelet saw the deletion"
+    );
+    assert_eq!(p["phase"], "Failed"); // exit 137
+    // A process that exits on SIGTERM in 2s goes in 2s.
+    let images = "  - name: \"app:1\"\n    behavior: {terminationTime: 2s}\n";
+    let (_t, out) = run_yaml(images, &manifest, "5m", faults);
+    let p = pod_row(&out, "stubborn");
+    assert_eq!(ms(&p["finished"]), 60_000 + 10 + 2_000);
+    assert_eq!(p["phase"], "Succeeded");
+}
+
+#[test]
+fn a_pre_stop_hook_that_overruns_gets_two_more_seconds() {
+    let images = "  - name: \"app:1\"\n    behavior: {terminationTime: 10s, preStop: 1h}\n";
+    let extra = "    lifecycle: {preStop: {exec: {command: [sleep, \"3600\"]}}}\n";
+    let manifest = pod("hooked", "Always", extra)
+        .replace("  restartPolicy: Always\n", "  restartPolicy: Always\n  terminationGracePeriodSeconds: 30\n");
+    let faults = "  faults:\n  - pod-kill: {at: 1m, selector: {}, mode: all}\n";
+    let (_t, out) = run_yaml(images, &manifest, "5m", faults);
+    let p = pod_row(&out, "hooked");
+    assert_eq!(ms(&p["finished"]), 60_010 + 30_000 + 2_000);
+}
+
+#[test]
+fn a_hung_process_fails_liveness_and_is_restarted() {
+    // Answers 2s after start, hangs 60s after start; liveness every 10s, 3 failures to kill.
+    let images =
+        "  - name: \"app:1\"\n    behavior: {startup: 1s, ready: 2s, hang: {after: 60s}, terminationTime: 1s}\n";
+    let extra = "    livenessProbe: {httpGet: {path: /healthz, port: 8080}, initialDelaySeconds: 5}\n";
+    let (_t, out) = run_yaml(images, &pod("hung", "Always", extra), "5m", "");
+    let evs = events_of(&out, "hung");
+    let started = times(&evs, "Started")[0];
+    let unhealthy: Vec<&Row> = evs.iter().filter(|e| e["reason"] == "Unhealthy").collect();
+    // Probes at started+10s, +20s, ...: the first failing ones are at +60s, +70s, +80s.
+    let fails: Vec<u64> = unhealthy.iter().take(3).map(|e| ms(&e["time"]) - started).collect();
+    assert_eq!(fails, vec![60_000, 70_000, 80_000]);
+    assert!(unhealthy[0]["message"].starts_with("Liveness probe failed:"), "{}", unhealthy[0]["message"]);
+    let killing = evs.iter().find(|e| e["reason"] == "Killing").unwrap();
+    assert_eq!(killing["message"], "Container app failed liveness probe, will be restarted");
+    assert_eq!(ms(&killing["time"]) - started, 80_000);
+    // Stopped a second later, restarted at once (first restart); each new instance hangs 60s
+    // after it starts: killed at 162s, back-off 10s; killed at 254s, back-off 20s: 3 restarts.
+    let created = times(&evs, "Created");
+    assert_eq!(created[1] - started, 81_000);
+    assert_eq!(created[2] - started, 81_000 + 1_000 + 80_000 + 1_000 + 10_000);
+    assert_eq!(pod_row(&out, "hung")["restarts"], "3");
+}
+
+#[test]
+fn readiness_drives_the_ready_condition() {
+    // Answers 12s after start; readiness every 5s from 0: fails at 0, 5, 10, succeeds at 15.
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, ready: 12s}\n";
+    let extra = "    readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 5}\n";
+    let (_t, out) = run_yaml(images, &pod("slow", "Always", extra), "2m", "");
+    let evs = events_of(&out, "slow");
+    let started = times(&evs, "Started")[0];
+    let fails: Vec<u64> = times(&evs, "Unhealthy").iter().map(|t| t - started).collect();
+    assert_eq!(fails, vec![0, 5_000, 10_000]);
+    let p = pod_row(&out, "slow");
+    assert_eq!(ms(&p["ready"]) - started, 15_000);
+    assert_eq!(ms(&p["started"]), started);
+}
+
+#[test]
+fn a_startup_probe_holds_liveness_back() {
+    // Slow starter: answers after 45s. Liveness alone (3 x 10s) would kill it; a startup
+    // probe with failureThreshold 10 lets it start.
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, ready: 45s}\n";
+    let liveness = "    livenessProbe: {httpGet: {path: /, port: 80}}\n";
+    let (_t, out) = run_yaml(images, &pod("slow", "Always", liveness), "3m", "");
+    assert_ne!(pod_row(&out, "slow")["restarts"], "0", "liveness alone kills the slow starter");
+    let both = format!("{liveness}    startupProbe: {{httpGet: {{path: /, port: 80}}, failureThreshold: 10}}\n");
+    let (_t, out) = run_yaml(images, &pod("slow", "Always", &both), "3m", "");
+    let p = pod_row(&out, "slow");
+    assert_eq!(p["restarts"], "0");
+    let started = times(&events_of(&out, "slow"), "Started")[0];
+    assert_eq!(ms(&p["ready"]) - started, 50_000, "startup probe passes at the first probe after 45s");
+}
+
+#[test]
+fn the_behavior_annotation_overrides_the_image() {
+    let images = "  - name: \"app:1\"\n";
+    let manifest = pod("p", "Never", "").replace(
+        "metadata: {name: p}",
+        "metadata: {name: p, annotations: {kubesim.io/behavior: \"{exit: {after: 30s, code: 3}}\"}}",
+    );
+    let (_t, out) = run_yaml(images, &manifest, "2m", "");
+    let p = pod_row(&out, "p");
+    assert_eq!(p["phase"], "Failed");
+    assert_eq!(p["reason"], "Error");
+}
+
+/// Found by the property tests: a container stopped after failing its liveness probe, under
+/// restartPolicy OnFailure, made the pod look Succeeded for an instant (it is being restarted),
+/// so the scheduler released its slot and bound a second pod to a one-pod node.
+#[test]
+fn regression_liveness_kill_under_on_failure_keeps_the_pod_running() {
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 256ms, ready: 20001ms, terminationTime: 2001ms}\n";
+    let extra = "    livenessProbe: {tcpSocket: {port: 80}, initialDelaySeconds: 5, failureThreshold: 2}\n";
+    let manifest = pod("p0", "OnFailure", extra)
+        .replace("  restartPolicy: OnFailure\n", "  restartPolicy: OnFailure\n  terminationGracePeriodSeconds: 3\n");
+    let (_t, out) = run_yaml(images, &manifest, "2m", "");
+    let p = pod_row(&out, "p0");
+    assert_eq!(p["phase"], "Running");
+    assert_ne!(p["restarts"], "0");
+    let killed = events_of(&out, "p0").into_iter().find(|e| e["reason"] == "Killing").unwrap();
+    assert_eq!(killed["message"], "Container app failed liveness probe, will be restarted");
+}
