@@ -21,8 +21,11 @@ struct Image {
     jitter_ms: u32,
     termination_ms: u32,
     /// Extra behaviour keys: exit, crash, memory, hang, preStop (each optional).
-    extra: (Option<(u32, u8)>, Option<u32>, Option<(u32, u32)>, Option<u32>, Option<u32>),
+    extra: ExtraBehavior,
 }
+
+/// exit (after s, code), crash mean s, memory (start Mi, growth Mi/m), hang after s, preStop s.
+type ExtraBehavior = (Option<(u32, u8)>, Option<u32>, Option<(u32, u32)>, Option<u32>, Option<u32>);
 
 #[derive(Debug, Clone)]
 struct Workload {
