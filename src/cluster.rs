@@ -27,7 +27,7 @@ use std::sync::Arc;
 /// | `Kubelet` | kubelet -> itself | lease renewal, container started/ready/exited, grace expiry |
 /// | `Registry` | registry -> itself | first byte of a pull, end of a transfer (then -> kubelet) |
 /// | `ReplicaSetWork` / `DeploymentWork` | controller -> itself | process the next queued key |
-/// | `Fault` | fault plan -> chaos | inject fault number `n` of the plan |
+/// | `Fault` / `FaultEnd` | fault plan -> chaos | inject fault number `n` of the plan / end it |
 /// | `Sample` | recorder -> itself | take a time-series sample |
 #[derive(Clone, Copy, Debug)]
 pub enum Event {
@@ -38,6 +38,7 @@ pub enum Event {
     ReplicaSetWork,
     DeploymentWork,
     Fault(u32),
+    FaultEnd(u32),
     Sample,
 }
 
@@ -233,6 +234,9 @@ impl Cluster {
         }
         for (i, f) in scenario.faults.iter().enumerate() {
             c.queue.schedule_at(f.at(), 0, Event::Fault(i as u32));
+            if let Some(end) = f.until() {
+                c.queue.schedule_at(end, 0, Event::FaultEnd(i as u32));
+            }
         }
         c.queue.schedule_at(SimTime::ZERO, 0, Event::Sample);
         let mut ctx = ctx!(c, SimTime::ZERO, 0);
@@ -308,13 +312,14 @@ impl Cluster {
                 for (t, ev) in timers {
                     ctx.at(t, Event::Registry(ev));
                 }
-                if let Some(tok) = done {
-                    self.kubelets[tok.node.idx()].on_pull_done(tok.request, &mut ctx);
+                if let Some((tok, result)) = done {
+                    self.kubelets[tok.node.idx()].on_pull_done(tok.request, result, &mut ctx);
                 }
             }
             Event::ReplicaSetWork => self.replicasets.work(&mut ctx),
             Event::DeploymentWork => self.deployments.work(&mut ctx),
             Event::Fault(i) => self.chaos.inject(i as usize, &mut ctx),
+            Event::FaultEnd(i) => self.chaos.end(i as usize, &mut ctx),
             Event::Sample => {
                 self.sample(now);
                 let next = now.plus(self.scenario.sample_interval_ms);

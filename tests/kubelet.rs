@@ -257,3 +257,53 @@ fn regression_liveness_kill_under_on_failure_keeps_the_pod_running() {
     let killed = events_of(&out, "p0").into_iter().find(|e| e["reason"] == "Killing").unwrap();
     assert_eq!(killed["message"], "Container app failed liveness probe, will be restarted");
 }
+
+#[test]
+fn a_pull_during_a_registry_outage_backs_off_and_starts_once_it_ends() {
+    // "web:2" is not on the node; the registry is down for the first 2 minutes.
+    let images = "  - name: \"app:1\"\n  - name: \"web:2\"\n    size: 30Mi\n";
+    let manifest =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: web, image: \"web:2\"}\n";
+    let faults = "  faults:\n  - registry-outage: {at: 0s, duration: 2m}\n";
+    let (_t, out) = run_yaml(images, manifest, "10m", faults);
+    let evs = events_of(&out, "p");
+    let reasons: Vec<(&str, &str)> = evs.iter().map(|e| (e["reason"].as_str(), e["message"].as_str())).collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(r, m)| *r == "Failed"
+                && m.starts_with("Failed to pull image \"web:2\": rpc error: code = Unavailable"))
+    );
+    assert!(reasons.iter().any(|(r, m)| *r == "Failed" && *m == "Error: ErrImagePull"));
+    assert!(reasons.iter().any(|(r, m)| *r == "BackOff" && *m == "Back-off pulling image \"web:2\""));
+    assert!(reasons.iter().any(|(r, m)| *r == "Failed" && *m == "Error: ImagePullBackOff"));
+    // Failed pulls are retried after 10 s, 20 s, 40 s of back-off (at the pod worker's 10 s resyncs).
+    let failed: Vec<u64> =
+        evs.iter().filter(|e| e["message"] == "Error: ErrImagePull").map(|e| ms(&e["time"])).collect();
+    let gaps: Vec<u64> = failed.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(&gaps[..3], &[10_300, 20_300, 40_300], "{failed:?}");
+    assert!(failed.iter().all(|&t| t < 120_000));
+    // The first pull after the outage succeeds and the container starts.
+    let pulled = evs.iter().find(|e| e["reason"] == "Pulled").expect("pulled after the outage");
+    assert!(ms(&pulled["time"]) > 120_000);
+    let p = pod_row(&out, "p");
+    assert_eq!(p["phase"], "Running");
+    assert!(ms(&p["started"]) > 120_000);
+}
+
+#[test]
+fn a_missing_image_stays_in_image_pull_back_off() {
+    let images = "  - name: \"app:1\"\n  - name: \"web:typo\"\n";
+    let manifest =
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - {name: web, image: \"web:typo\"}\n";
+    let faults = "  faults:\n  - image-missing: {at: 0s, image: \"web:typo\"}\n";
+    let (_t, out) = run_yaml(images, manifest, "30m", faults);
+    let p = pod_row(&out, "p");
+    assert_eq!(p["phase"], "Pending");
+    assert_eq!(p["reason"], "ImagePullBackOff");
+    let evs = events_of(&out, "p");
+    assert!(evs.iter().any(|e| e["message"].contains("code = NotFound")));
+    // The back-off is capped at 5 minutes: in 30 minutes there are only a handful of pulls.
+    let pulls = evs.iter().filter(|e| e["reason"] == "Pulling").count();
+    assert!((8..=12).contains(&pulls), "{pulls} pulls");
+}

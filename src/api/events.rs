@@ -83,6 +83,12 @@ pub enum Message {
     CreatedPod { pod: PodId },
     /// "Deleted pod: {pod}"
     DeletedPod { pod: PodId },
+    /// `Failed to pull image "{image}": ...`
+    PullFailed { image: ImageId, err: crate::world::PullError },
+    /// `Error: {reason}` (ErrImagePull, ImagePullBackOff)
+    Error { reason: &'static str },
+    /// `Back-off pulling image "{image}"`
+    BackOffPulling { image: ImageId },
     /// "Back-off restarting failed container {name} in pod {pod}_{ns}({uid})"
     BackOff { container: ContainerRef },
     /// "{Kind} probe failed: ..." (`hung`: timed out; otherwise the connection was refused)

@@ -63,6 +63,9 @@ impl Chaos {
                     );
                 }
             }
+            FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
+                self.registry(&f, true, ctx);
+            }
             FaultDef::NodeCordon { nodes, cordon, .. } => {
                 // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
                 let root = ctx.cause;
@@ -84,6 +87,29 @@ impl Chaos {
                     );
                 }
             }
+        }
+    }
+
+    /// A fault with a `duration` is over.
+    pub fn end(&mut self, i: usize, ctx: &mut Ctx) {
+        let f = self.faults[i].clone();
+        self.registry(&f, false, ctx);
+    }
+
+    /// Registry faults act on the registry model only; the kubelets find out by pulling.
+    fn registry(&mut self, f: &FaultDef, on: bool, ctx: &mut Ctx) {
+        let mut timers = Vec::new();
+        let now = ctx.now;
+        match *f {
+            FaultDef::RegistryOutage { .. } => ctx.registry.set_outage(on, now, &mut timers),
+            FaultDef::RegistrySlow { factor, .. } => {
+                ctx.registry.set_slow(if on { factor as u64 } else { 1 }, now, &mut timers)
+            }
+            FaultDef::ImageMissing { image, .. } => ctx.registry.set_missing(image, on),
+            _ => return,
+        }
+        for (t, ev) in timers {
+            ctx.at(t, crate::cluster::Event::Registry(ev));
         }
     }
 }

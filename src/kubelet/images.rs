@@ -1,26 +1,44 @@
-//! The kubelet's image manager: pull policies, the node's image cache, and the serialized
-//! puller (`serializeImagePulls: true`, the upstream default): one pull at a time per node,
-//! later requests wait in FIFO order. A queued pull of an image that is on disk by the time it
-//! starts only fetches the manifest (the registry's latency).
+//! The kubelet's image manager: pull policies, the node's image cache, the serialized puller
+//! (`serializeImagePulls: true`, the upstream default: one pull at a time per node, later
+//! requests wait in FIFO order; a queued pull of an image that is on disk by the time it starts
+//! only fetches the manifest), and the per-(pod, image) pull back-off behind ErrImagePull and
+//! ImagePullBackOff.
 
+use super::status_mut;
 use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
 use crate::cluster::{Ctx, Event};
 use crate::sim::SimTime;
-use crate::world::PullToken;
-use std::collections::VecDeque;
+use crate::world::{PullError, PullToken};
+use std::collections::{BTreeMap, VecDeque};
+
+/// The image pull back-off: 10 s doubling to 300 s (`backOffPeriod`, `MaxContainerBackOff`),
+/// forgotten after 10 minutes without a failure.
+pub const IMAGE_BACKOFF_INITIAL_MS: u64 = 10_000;
+pub const IMAGE_BACKOFF_MAX_MS: u64 = 300_000;
 
 struct PullRequest {
     image: ImageId,
     pod: PodId,
     c: ContainerRef,
-    /// The pod worker's epoch when it asked.
+    /// The container's epoch when it asked.
     epoch: u32,
     requested: SimTime,
     /// The `Pulling` event, cause of `Pulled`.
     cause: EventId,
     started: SimTime,
+}
+
+/// What `ensure` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ensure {
+    /// The image is there: create the container.
+    Ready,
+    /// A pull was requested: wait for `pull_done`.
+    Pulling,
+    /// Inside the pull back-off (ImagePullBackOff) or never pullable: try again later.
+    Later,
 }
 
 pub struct ImageManager {
@@ -30,6 +48,14 @@ pub struct ImageManager {
     free: Vec<u32>,
     queue: VecDeque<u32>,
     in_flight: Option<u32>,
+    /// Per (pod, image): current back-off and when it was last raised.
+    backoff: BTreeMap<(PodId, ImageId), (u64, SimTime)>,
+}
+
+fn set_waiting(ctx: &mut Ctx, node: NodeId, pod: PodId, c: ContainerRef, reason: &'static str) {
+    ctx.api.update_pod_status(pod, Watcher::Kubelet(node), |p| {
+        status_mut(p, c).state = ContainerState::Waiting { reason };
+    });
 }
 
 impl ImageManager {
@@ -38,15 +64,18 @@ impl ImageManager {
         for i in preloaded {
             present[i.idx()] = true;
         }
-        ImageManager { node, present, requests: Vec::new(), free: Vec::new(), queue: VecDeque::new(), in_flight: None }
+        ImageManager {
+            node,
+            present,
+            requests: Vec::new(),
+            free: Vec::new(),
+            queue: VecDeque::new(),
+            in_flight: None,
+            backoff: BTreeMap::new(),
+        }
     }
 
-    pub fn is_present(&self, image: ImageId) -> bool {
-        self.present[image.idx()]
-    }
-
-    /// `EnsureImageExists`: true when the container can be created now; false when a pull was
-    /// requested (the caller resumes on `pull_done`) or the image can never be had.
+    /// `EnsureImageExists`.
     pub fn ensure(
         &mut self,
         pod: PodId,
@@ -55,51 +84,34 @@ impl ImageManager {
         policy: PullPolicy,
         epoch: u32,
         ctx: &mut Ctx,
-    ) -> bool {
+    ) -> Ensure {
         let present = self.present[image.idx()];
         let node = Some(self.node);
+        let rec = |ctx: &mut Ctx, kind, reason, msg| {
+            ctx.record(kind, reason, ObjRef::Pod(pod), node, Source::Kubelet, msg);
+        };
         match policy {
             PullPolicy::Never if !present => {
-                ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
-                    let s = if c.init {
-                        &mut p.status.init_containers[c.index as usize]
-                    } else {
-                        &mut p.status.containers[c.index as usize]
-                    };
-                    s.state = ContainerState::Waiting { reason: "ErrImageNeverPull" };
-                });
-                ctx.record(
-                    EventType::Warning,
-                    "ErrImageNeverPull",
-                    ObjRef::Pod(pod),
-                    node,
-                    Source::Kubelet,
-                    Message::NeverPull { image },
-                );
-                false
+                set_waiting(ctx, self.node, pod, c, "ErrImageNeverPull");
+                rec(ctx, EventType::Warning, "ErrImageNeverPull", Message::NeverPull { image });
+                Ensure::Later
             }
             PullPolicy::Never | PullPolicy::IfNotPresent if present => {
-                ctx.record(
-                    EventType::Normal,
-                    "Pulled",
-                    ObjRef::Pod(pod),
-                    node,
-                    Source::Kubelet,
-                    Message::AlreadyPresent { image },
-                );
-                true
+                rec(ctx, EventType::Normal, "Pulled", Message::AlreadyPresent { image });
+                Ensure::Ready
             }
             _ => {
-                ctx.record(
-                    EventType::Normal,
-                    "Pulling",
-                    ObjRef::Pod(pod),
-                    node,
-                    Source::Kubelet,
-                    Message::Pulling { image },
-                );
+                if let Some(&(b, updated)) = self.backoff.get(&(pod, image))
+                    && ctx.now.since(updated) < b
+                {
+                    set_waiting(ctx, self.node, pod, c, "ImagePullBackOff");
+                    rec(ctx, EventType::Normal, "BackOff", Message::BackOffPulling { image });
+                    rec(ctx, EventType::Warning, "Failed", Message::Error { reason: "ImagePullBackOff" });
+                    return Ensure::Later;
+                }
+                rec(ctx, EventType::Normal, "Pulling", Message::Pulling { image });
                 self.request(pod, c, image, epoch, ctx);
-                false
+                Ensure::Pulling
             }
         }
     }
@@ -129,26 +141,58 @@ impl ImageManager {
         req.started = ctx.now;
         // With the image on disk (pull policy Always) only the manifest is fetched.
         let bytes = if self.present[req.image.idx()] { 0 } else { ctx.images[req.image.idx()].size };
-        let (t, ev) = ctx.registry.start(PullToken { node: self.node, request: r }, bytes, ctx.now);
+        let (t, ev) = ctx.registry.start(PullToken { node: self.node, request: r }, req.image, bytes, ctx.now);
         ctx.at(t, Event::Registry(ev));
     }
 
-    /// The registry delivered the bytes: record `Pulled` and return who asked, with how long
-    /// they waited (the `Pulled` event is left as the cause of what follows).
-    pub fn pull_done(&mut self, r: u32, ctx: &mut Ctx) -> (PodId, ContainerRef, u32, u64) {
+    /// The registry answered: record `Pulled` (or the failure and its back-off) and return who
+    /// asked, with how long they waited and whether they got the image. The last recorded
+    /// event is left as the cause of what follows.
+    pub fn pull_done(
+        &mut self,
+        r: u32,
+        result: Result<(), PullError>,
+        ctx: &mut Ctx,
+    ) -> (PodId, ContainerRef, u32, u64, bool) {
         let req = self.requests[r as usize].take().expect("pull in flight");
         self.free.push(r);
         self.in_flight = None;
-        self.present[req.image.idx()] = true;
         let pull_ms = ctx.now.since(req.started);
-        let size = ctx.images[req.image.idx()].size;
         let total_ms = ctx.now.since(req.requested);
-        let msg = Message::Pulled { image: req.image, pull_ms, total_ms, size };
+        let node = Some(self.node);
         ctx.cause = req.cause;
-        ctx.record(EventType::Normal, "Pulled", ObjRef::Pod(req.pod), Some(self.node), Source::Kubelet, msg);
-        let pulled = ctx.cause;
+        let ok = result.is_ok();
+        match result {
+            Ok(()) => {
+                self.present[req.image.idx()] = true;
+                let size = ctx.images[req.image.idx()].size;
+                let msg = Message::Pulled { image: req.image, pull_ms, total_ms, size };
+                ctx.record(EventType::Normal, "Pulled", ObjRef::Pod(req.pod), node, Source::Kubelet, msg);
+            }
+            Err(err) => {
+                // Backoff.Next: 10 s, or double, or start again after 10 quiet minutes.
+                let now = ctx.now;
+                let e = self.backoff.entry((req.pod, req.image)).or_insert((0, now));
+                let expired = now.since(e.1) > 2 * IMAGE_BACKOFF_MAX_MS;
+                e.0 = if e.0 == 0 || expired { IMAGE_BACKOFF_INITIAL_MS } else { (e.0 * 2).min(IMAGE_BACKOFF_MAX_MS) };
+                e.1 = now;
+                set_waiting(ctx, self.node, req.pod, req.c, "ErrImagePull");
+                let pod = ObjRef::Pod(req.pod);
+                let msg = Message::PullFailed { image: req.image, err };
+                ctx.record(EventType::Warning, "Failed", pod, node, Source::Kubelet, msg);
+                ctx.record(
+                    EventType::Warning,
+                    "Failed",
+                    pod,
+                    node,
+                    Source::Kubelet,
+                    Message::Error { reason: "ErrImagePull" },
+                );
+            }
+        }
+        let last = ctx.cause;
         self.start_next(ctx);
-        ctx.cause = pulled;
-        (req.pod, req.c, req.epoch, total_ms)
+        ctx.cause = last;
+        (req.pod, req.c, req.epoch, total_ms, ok)
     }
 }

@@ -30,6 +30,9 @@ pub const CONTAINER_BACKOFF_MAX_MS: u64 = 300_000;
 pub const MINIMUM_GRACE_PERIOD_MS: u64 = 2_000;
 /// Exit code of a process killed by SIGKILL (and by the OOM killer).
 pub const EXIT_CODE_SIGKILL: i32 = 137;
+/// After a sync error (an image that could not be had), the pod worker tries again 10 s
+/// later (kubelet's `backOffPeriod`; upstream adds up to 50% jitter).
+pub const POD_WORKER_RESYNC_MS: u64 = 10_000;
 /// Exit code of a process that ended on SIGTERM without handling it.
 pub const EXIT_CODE_SIGTERM: i32 = 143;
 
@@ -61,6 +64,12 @@ pub enum KubeletEvent {
     },
     /// CrashLoopBackOff is over: start the container again.
     Restart {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
+    /// The pod worker syncs again after the container's image could not be had.
+    Resync {
         pod: PodId,
         c: ContainerRef,
         epoch: u32,
@@ -231,6 +240,17 @@ impl Kubelet {
                     self.start_container(pod, c, ctx);
                 }
             }
+            KubeletEvent::Resync { pod, c, epoch } => {
+                if let Some((w, i)) = self.current(pod, c, epoch)
+                    && !w.killing
+                {
+                    if i == w.next {
+                        self.advance(pod, ctx);
+                    } else {
+                        self.start_container(pod, c, ctx);
+                    }
+                }
+            }
             KubeletEvent::Stopped { pod, c, epoch, code } => {
                 let Some((w, i)) = self.current(pod, c, epoch) else { return };
                 w.containers[i].stopping = false;
@@ -370,11 +390,17 @@ impl Kubelet {
         let cs = container(&w.spec, c);
         let (image, policy) = (cs.image, cs.pull_policy);
         let epoch = w.containers[w.idx(c)].epoch;
-        if !self.images.ensure(id, c, image, policy, epoch, ctx) {
-            return false;
+        match self.images.ensure(id, c, image, policy, epoch, ctx) {
+            images::Ensure::Ready => {
+                self.create_container(id, c, ctx);
+                true
+            }
+            images::Ensure::Pulling => false,
+            images::Ensure::Later => {
+                ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c, epoch }));
+                false
+            }
         }
-        self.create_container(id, c, ctx);
-        true
     }
 
     fn create_container(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
@@ -395,13 +421,18 @@ impl Kubelet {
     }
 
     /// An image pull finished: the container that waited for it goes on.
-    pub fn on_pull_done(&mut self, request: u32, ctx: &mut Ctx) {
-        let (pod, c, epoch, waited) = self.images.pull_done(request, ctx);
+    pub fn on_pull_done(&mut self, request: u32, result: Result<(), crate::world::PullError>, ctx: &mut Ctx) {
+        let (pod, c, epoch, waited, ok) = self.images.pull_done(request, result, ctx);
+        let node = self.node;
         let Some((w, i)) = self.current(pod, c, epoch) else { return };
         if w.killing {
             return;
         }
         w.pull_ms += waited;
+        if !ok {
+            ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(node, KubeletEvent::Resync { pod, c, epoch }));
+            return;
+        }
         let initial = i == w.next;
         self.create_container(pod, c, ctx);
         if initial && !c.init {

@@ -64,6 +64,19 @@ pub fn render(e: &RecordedEvent, api: &ApiServer, images: &[ImageDef], seed: u64
         Message::Killing { container } => {
             format!("Stopping container {}", cname(api, pod.expect("pod event"), *container))
         }
+        Message::PullFailed { image, err } => {
+            let i = img(*image);
+            match err {
+                crate::world::PullError::Unavailable => format!(
+                    "Failed to pull image \"{i}\": rpc error: code = Unavailable desc = failed to pull and unpack image \"{i}\": failed to resolve reference \"{i}\": dial tcp: connect: connection refused"
+                ),
+                crate::world::PullError::NotFound => format!(
+                    "Failed to pull image \"{i}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{i}\": failed to resolve reference \"{i}\": not found"
+                ),
+            }
+        }
+        Message::Error { reason } => format!("Error: {reason}"),
+        Message::BackOffPulling { image } => format!("Back-off pulling image \"{}\"", img(*image)),
         Message::BackOff { container } => {
             let p = api.pod(pod.expect("pod event"));
             format!(

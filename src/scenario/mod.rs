@@ -192,12 +192,32 @@ pub enum FaultDef {
     PodKill { at: SimTime, namespace: String, selector: LabelSelector, mode: PodMode, grace_ms: Option<u64> },
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
+    /// Every pull fails until the end.
+    RegistryOutage { at: SimTime, until: Option<SimTime> },
+    /// Pull bandwidth divided by `factor` until the end.
+    RegistrySlow { at: SimTime, until: Option<SimTime>, factor: u32 },
+    /// Pulls of one image fail (a bad tag) until the end.
+    ImageMissing { at: SimTime, until: Option<SimTime>, image: ImageId },
 }
 
 impl FaultDef {
     pub fn at(&self) -> SimTime {
         match self {
-            FaultDef::PodKill { at, .. } | FaultDef::NodeCordon { at, .. } => *at,
+            FaultDef::PodKill { at, .. }
+            | FaultDef::NodeCordon { at, .. }
+            | FaultDef::RegistryOutage { at, .. }
+            | FaultDef::RegistrySlow { at, .. }
+            | FaultDef::ImageMissing { at, .. } => *at,
+        }
+    }
+
+    /// When the fault ends, for faults with a `duration`.
+    pub fn until(&self) -> Option<SimTime> {
+        match self {
+            FaultDef::RegistryOutage { until, .. }
+            | FaultDef::RegistrySlow { until, .. }
+            | FaultDef::ImageMissing { until, .. } => *until,
+            _ => None,
         }
     }
     pub fn action(&self) -> &'static str {
@@ -205,6 +225,9 @@ impl FaultDef {
             FaultDef::PodKill { .. } => "pod-kill",
             FaultDef::NodeCordon { cordon: true, .. } => "node-cordon",
             FaultDef::NodeCordon { cordon: false, .. } => "node-uncordon",
+            FaultDef::RegistryOutage { .. } => "registry-outage",
+            FaultDef::RegistrySlow { .. } => "registry-slow",
+            FaultDef::ImageMissing { .. } => "image-missing",
         }
     }
 }

@@ -344,9 +344,9 @@ pub enum FaultRaw {
     NodeCordon(Box<NodeTargetRaw>),
     NodeUncordon(Box<NodeTargetRaw>),
     NodeMemoryHog(Ignored),
-    RegistryOutage(Ignored),
-    RegistrySlow(Ignored),
-    ImageMissing(Ignored),
+    RegistryOutage(Box<RegistryFaultRaw>),
+    RegistrySlow(Box<RegistryFaultRaw>),
+    ImageMissing(Box<RegistryFaultRaw>),
     PodFailure(Ignored),
     ContainerKill(Ignored),
     ApiserverOutage(Ignored),
@@ -372,6 +372,20 @@ pub struct PodKillRaw {
     /// Seconds, as `kubectl delete --grace-period`.
     #[serde(default)]
     pub grace_period: Option<u64>,
+}
+
+/// `registry-outage: {at, duration}`, `registry-slow: {at, factor, duration}`,
+/// `image-missing: {at, image, duration}`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegistryFaultRaw {
+    pub at: GoDuration,
+    #[serde(default)]
+    pub duration: Option<GoDuration>,
+    #[serde(default)]
+    pub factor: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
 }
 
 /// Node targets of a node action: exactly one of `nodes`, `pool`, `nodeSelector`.

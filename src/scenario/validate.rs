@@ -692,6 +692,49 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 }
                 faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
             }
+            FaultRaw::RegistryOutage(r) | FaultRaw::RegistrySlow(r) | FaultRaw::ImageMissing(r) => {
+                let at = SimTime(r.at.0);
+                let until = r.duration.map(|d| at.plus(d.0));
+                let (kind, needs_factor, needs_image) = match &f.value {
+                    FaultRaw::RegistryOutage(_) => ("registry-outage", false, false),
+                    FaultRaw::RegistrySlow(_) => ("registry-slow", true, false),
+                    _ => ("image-missing", false, true),
+                };
+                if r.factor.is_some() != needs_factor || r.image.is_some() != needs_image {
+                    let want = if needs_factor {
+                        "{at, factor, duration}"
+                    } else if needs_image {
+                        "{at, image, duration}"
+                    } else {
+                        "{at, duration}"
+                    };
+                    return Err(ctx.err_at(f.referenced, format!("{kind} takes {want}"), None));
+                }
+                if r.at.0 > duration {
+                    ctx.warn_at(f.referenced, format!("{kind}: `at` is after spec.duration; it will never happen"));
+                }
+                faults.push(match &f.value {
+                    FaultRaw::RegistryOutage(_) => FaultDef::RegistryOutage { at, until },
+                    FaultRaw::RegistrySlow(_) => {
+                        let factor = r.factor.as_ref().expect("checked above");
+                        if factor.value < 1 {
+                            return Err(ctx.err_at(factor.referenced, "registry-slow factor must be at least 1", None));
+                        }
+                        FaultDef::RegistrySlow { at, until, factor: factor.value }
+                    }
+                    _ => {
+                        let name = r.image.as_ref().expect("checked above");
+                        let Some(i) = images.iter().position(|i| i.name == name.value) else {
+                            return Err(ctx.err_at(
+                                name.referenced,
+                                format!("image-missing names image {:?}, which no node pool, catalogue entry or manifest uses", name.value),
+                                None,
+                            ));
+                        };
+                        FaultDef::ImageMissing { at, until, image: ImageId(i as u32) }
+                    }
+                });
+            }
             other => {
                 let action = format!("{other:?}");
                 let action = kebab(action.split('(').next().unwrap_or(""));

@@ -2,4 +2,4 @@
 
 pub mod registry;
 
-pub use registry::{PullToken, Registry, RegistryEvent};
+pub use registry::{PullError, PullToken, Registry, RegistryEvent};

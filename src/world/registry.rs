@@ -3,7 +3,7 @@
 //! bandwidth / pulls in flight)`. Rates are recomputed when a transfer starts or ends, and only
 //! the pulls whose rate changed get a new completion timer (stale ones carry an old generation).
 
-use crate::api::NodeId;
+use crate::api::{ImageId, NodeId};
 use crate::sim::SimTime;
 
 /// What the kubelet asked for; handed back when the bytes are on the node.
@@ -14,9 +14,20 @@ pub struct PullToken {
     pub request: u32,
 }
 
+/// Why a pull failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullError {
+    /// The registry cannot be reached (`registry-outage`).
+    Unavailable,
+    /// The registry has no such image (`image-missing`, a bad tag).
+    NotFound,
+}
+
 /// Registry timers (world -> world).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RegistryEvent {
+    /// The pull in slot `slot` failed (its transfer was cut by an outage).
+    TransferFailed { slot: u32 },
     /// The latency has passed: the transfer of slot `slot` begins.
     TransferStart { slot: u32 },
     /// Slot `slot` would finish now if its rate has not changed since generation `epoch`.
@@ -26,6 +37,7 @@ pub enum RegistryEvent {
 #[derive(Clone, Copy, Debug)]
 struct Pull {
     token: PullToken,
+    image: ImageId,
     /// Bytes still to transfer.
     remaining: u64,
     /// Bytes per second now (0 while waiting for the first byte).
@@ -45,6 +57,10 @@ pub struct Registry {
     free: Vec<u32>,
     transferring: u32,
     per_node: Vec<u32>,
+    /// Faults: the registry is down; images that cannot be found; bandwidth divided by.
+    outage: bool,
+    missing: Vec<bool>,
+    slow_factor: u64,
 }
 
 /// What the caller must schedule after a registry call.
@@ -60,12 +76,16 @@ impl Registry {
             free: Vec::new(),
             transferring: 0,
             per_node: vec![0; nodes],
+            outage: false,
+            missing: Vec::new(),
+            slow_factor: 1,
         }
     }
 
     /// Start a pull of `bytes`; returns the timer for the end of the latency.
-    pub fn start(&mut self, token: PullToken, bytes: u64, now: SimTime) -> (SimTime, RegistryEvent) {
-        let p = Pull { token, remaining: bytes, rate: 0, settled: now, epoch: 0, transferring: false, live: true };
+    pub fn start(&mut self, token: PullToken, image: ImageId, bytes: u64, now: SimTime) -> (SimTime, RegistryEvent) {
+        let p =
+            Pull { token, image, remaining: bytes, rate: 0, settled: now, epoch: 0, transferring: false, live: true };
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = p;
@@ -79,22 +99,78 @@ impl Registry {
         (now.plus(self.latency_ms), RegistryEvent::TransferStart { slot })
     }
 
-    /// Handle a registry timer. Returns the finished pull, if one finished, and pushes the
-    /// timers to schedule into `timers`.
-    pub fn handle(&mut self, ev: RegistryEvent, now: SimTime, timers: &mut Timers) -> Option<PullToken> {
+    /// `registry-outage` begins (pulls in flight fail now, new ones fail) or ends.
+    pub fn set_outage(&mut self, on: bool, now: SimTime, timers: &mut Timers) {
+        self.outage = on;
+        if on {
+            for (i, p) in self.slots.iter().enumerate() {
+                if p.live && p.transferring {
+                    timers.push((now, RegistryEvent::TransferFailed { slot: i as u32 }));
+                }
+            }
+        }
+    }
+
+    /// `image-missing` begins or ends for `image`.
+    pub fn set_missing(&mut self, image: ImageId, on: bool) {
+        if self.missing.len() <= image.idx() {
+            self.missing.resize(image.idx() + 1, false);
+        }
+        self.missing[image.idx()] = on;
+    }
+
+    /// `registry-slow`: bandwidth divided by `factor` (1 = normal again).
+    pub fn set_slow(&mut self, factor: u64, now: SimTime, timers: &mut Timers) {
+        self.slow_factor = factor.max(1);
+        self.rebalance(now, timers);
+    }
+
+    fn end_transfer(&mut self, slot: u32) -> Pull {
+        let p = self.slots[slot as usize];
+        self.slots[slot as usize].live = false;
+        self.free.push(slot);
+        if p.transferring {
+            self.transferring -= 1;
+            self.per_node[p.token.node.idx()] -= 1;
+        }
+        p
+    }
+
+    /// Handle a registry timer. Returns the pull that finished (or failed), if one did, and
+    /// pushes the timers to schedule into `timers`.
+    pub fn handle(
+        &mut self,
+        ev: RegistryEvent,
+        now: SimTime,
+        timers: &mut Timers,
+    ) -> Option<(PullToken, Result<(), PullError>)> {
         match ev {
+            RegistryEvent::TransferFailed { slot } => {
+                if !self.slots[slot as usize].live {
+                    return None;
+                }
+                let p = self.end_transfer(slot);
+                self.rebalance(now, timers);
+                Some((p.token, Err(PullError::Unavailable)))
+            }
             RegistryEvent::TransferStart { slot } => {
                 let p = &mut self.slots[slot as usize];
                 if !p.live {
                     return None;
                 }
-                if p.remaining == 0 {
-                    // Nothing to download (only the manifest was fetched): no bandwidth used.
-                    p.live = false;
-                    let token = p.token;
-                    self.free.push(slot);
-                    return Some(token);
+                let failure = if self.outage {
+                    Some(PullError::Unavailable)
+                } else if self.missing.get(p.image.idx()).copied().unwrap_or(false) {
+                    Some(PullError::NotFound)
+                } else {
+                    None
+                };
+                if failure.is_some() || p.remaining == 0 {
+                    // A failed pull, or nothing to download (only the manifest): no bandwidth.
+                    let p = self.end_transfer(slot);
+                    return Some((p.token, failure.map_or(Ok(()), Err)));
                 }
+                let p = &mut self.slots[slot as usize];
                 p.transferring = true;
                 p.settled = now;
                 self.transferring += 1;
@@ -107,12 +183,9 @@ impl Registry {
                 if !p.live || p.epoch != epoch {
                     return None;
                 }
-                self.slots[slot as usize].live = false;
-                self.free.push(slot);
-                self.transferring -= 1;
-                self.per_node[p.token.node.idx()] -= 1;
+                let p = self.end_transfer(slot);
                 self.rebalance(now, timers);
-                Some(p.token)
+                Some((p.token, Ok(())))
             }
         }
     }
@@ -120,7 +193,7 @@ impl Registry {
     fn rate_for(&self, node: NodeId) -> u64 {
         let on_node = self.per_node[node.idx()].max(1) as u64;
         let total = self.transferring.max(1) as u64;
-        (self.node_bandwidth / on_node).min(self.bandwidth / total).max(1)
+        ((self.node_bandwidth / on_node).min(self.bandwidth / total) / self.slow_factor).max(1)
     }
 
     fn rebalance(&mut self, now: SimTime, timers: &mut Timers) {
@@ -159,7 +232,7 @@ mod tests {
         }
         let mut done = vec![];
         while let Some(e) = q.pop_until(SimTime::MAX) {
-            if let Some(tok) = reg.handle(e.event, e.time, &mut timers) {
+            if let Some((tok, _)) = reg.handle(e.event, e.time, &mut timers) {
                 done.push((e.time, tok));
             }
             for (t, ev) in timers.drain(..) {
@@ -172,7 +245,7 @@ mod tests {
     #[test]
     fn single_pull_takes_latency_plus_size_over_bandwidth() {
         let mut r = Registry::new(1024 * MI, 100 * MI, 300, 2);
-        let t = r.start(PullToken { node: NodeId(0), request: 7 }, 70 * MI, SimTime(0));
+        let t = r.start(PullToken { node: NodeId(0), request: 7 }, ImageId(0), 70 * MI, SimTime(0));
         let done = run(&mut r, vec![t]);
         assert_eq!(done, vec![(SimTime(1000), PullToken { node: NodeId(0), request: 7 })]);
     }
@@ -180,7 +253,7 @@ mod tests {
     #[test]
     fn an_empty_pull_costs_the_latency_only() {
         let mut r = Registry::new(1024 * MI, 100 * MI, 300, 1);
-        let t = r.start(PullToken { node: NodeId(0), request: 1 }, 0, SimTime(5));
+        let t = r.start(PullToken { node: NodeId(0), request: 1 }, ImageId(0), 0, SimTime(5));
         assert_eq!(run(&mut r, vec![t]), vec![(SimTime(305), PullToken { node: NodeId(0), request: 1 })]);
     }
 
@@ -188,8 +261,8 @@ mod tests {
     fn global_bandwidth_is_shared() {
         // Two nodes, registry 100Mi/s in all: two 100Mi pulls share it and end together at 2s.
         let mut r = Registry::new(100 * MI, 100 * MI, 0, 2);
-        let a = r.start(PullToken { node: NodeId(0), request: 1 }, 100 * MI, SimTime(0));
-        let b = r.start(PullToken { node: NodeId(1), request: 2 }, 100 * MI, SimTime(0));
+        let a = r.start(PullToken { node: NodeId(0), request: 1 }, ImageId(0), 100 * MI, SimTime(0));
+        let b = r.start(PullToken { node: NodeId(1), request: 2 }, ImageId(0), 100 * MI, SimTime(0));
         let done = run(&mut r, vec![a, b]);
         assert_eq!(done.len(), 2);
         assert!(done.iter().all(|(t, _)| *t == SimTime(2000)), "{done:?}");
