@@ -53,6 +53,8 @@ pub struct Ctx<'a> {
     pub rec: &'a mut Recorder,
     pub rng: &'a mut RngStreams,
     pub registry: &'a mut Registry,
+    /// Memory taken on each node by processes outside pods (`node-memory-hog`).
+    pub memory_hog: &'a mut Vec<u64>,
     pub images: &'a [ImageDef],
     pub settings: &'a KubeSettings,
     queue: &'a mut EventQueue<Event>,
@@ -116,6 +118,7 @@ pub struct Cluster {
     chaos: Chaos,
     outbox: Vec<Notification>,
     tracked: Vec<WorkloadRef>,
+    memory_hog: Vec<u64>,
     /// Recorded events already checked by the invariants.
     events_checked: usize,
 }
@@ -129,6 +132,7 @@ macro_rules! ctx {
             rec: &mut $self.rec,
             rng: &mut $self.rng,
             registry: &mut $self.registry,
+            memory_hog: &mut $self.memory_hog,
             images: &$self.scenario.images,
             settings: &$self.scenario.kubernetes,
             queue: &mut $self.queue,
@@ -161,6 +165,7 @@ impl Cluster {
             chaos: Chaos::new(scenario.faults.clone()),
             outbox: Vec::new(),
             tracked: Vec::new(),
+            memory_hog: vec![0; n_nodes],
             events_checked: 0,
             scenario: scenario.clone(),
         };
@@ -175,6 +180,7 @@ impl Cluster {
                 allocatable: n.allocatable,
                 pods: n.pods,
                 ready: ConditionStatus::True,
+                memory_pressure: false,
                 lease_renewed: SimTime::ZERO,
                 created: SimTime::ZERO,
                 resource_version: 0,

@@ -307,3 +307,56 @@ fn a_missing_image_stays_in_image_pull_back_off() {
     let pulls = evs.iter().filter(|e| e["reason"] == "Pulling").count();
     assert!((8..=12).contains(&pulls), "{pulls} pulls");
 }
+
+#[test]
+fn under_memory_pressure_pods_are_evicted_in_upstream_order() {
+    // A 4Gi node; three pods using memory; a hog of 3.2Gi from 1m. Ranked by whether use
+    // exceeds requests, then priority, then use above requests: the BestEffort pod (800Mi above
+    // its zero request) goes first, the Burstable one (600Mi used, 256Mi requested) next, the
+    // Guaranteed one (within its requests) last; one per 10 s monitoring pass (the monitor
+    // already ticks on the 10 s grid because the pods use memory, so it sees the hog at 60s).
+    let images = "  - name: \"app:1\"\n";
+    let mk = |name: &str, mem: &str, resources: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, annotations: {{kubesim.io/behavior: \"{{memory: {{start: {mem}}}}}\"}}}}\nspec:\n  containers:\n  - name: app\n    image: \"app:1\"\n{resources}"
+        )
+    };
+    let manifests = [
+        mk("best-effort", "800Mi", ""),
+        mk("burstable", "600Mi", "    resources: {requests: {memory: 256Mi}}\n"),
+        mk(
+            "guaranteed",
+            "900Mi",
+            "    resources: {requests: {cpu: 500m, memory: 1Gi}, limits: {cpu: 500m, memory: 1Gi}}\n",
+        ),
+    ]
+    .join("---\n");
+    let extra = "  faults:\n  - node-memory-hog: {at: 1m, nodes: [n-0], memory: 3276Mi, duration: 5m}\n";
+    let text = format!(
+        "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {{name: k}}\nspec:\n  duration: 15m\n{extra}  nodePools:\n  - name: n\n    count: 1\n    capacity: {{cpu: \"8\", memory: 4Gi}}\n    images: [\"app:1\"]\n  images:\n{images}---\n{manifests}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("k.yaml");
+    std::fs::write(&f, &text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = read_csv(&out.join("events.csv"));
+    let evicted: Vec<(u64, String)> =
+        events.iter().filter(|e| e["reason"] == "Evicted").map(|e| (ms(&e["time"]), e["name"].clone())).collect();
+    assert_eq!(
+        evicted,
+        vec![(60_000, "best-effort".into()), (70_000, "burstable".into()), (80_000, "guaranteed".into())],
+        "{text}"
+    );
+    let msg = &events.iter().find(|e| e["reason"] == "Evicted").unwrap()["message"];
+    assert!(msg.starts_with("The node was low on resource: memory. Threshold quantity: 100Mi, available: "), "{msg}");
+    assert!(msg.contains("Container app was using 819200Ki, request is 0"), "{msg}");
+    for p in ["best-effort", "burstable", "guaranteed"] {
+        let row = pod_row(&out, p);
+        assert_eq!((row["phase"].as_str(), row["reason"].as_str()), ("Failed", "Evicted"), "{p}");
+    }
+    let pressure = events.iter().find(|e| e["reason"] == "NodeHasInsufficientMemory").unwrap();
+    assert_eq!(ms(&pressure["time"]), 60_000);
+    // Pressure was last seen at 80s; the condition clears 5 minutes (the transition period) later.
+    let cleared = events.iter().find(|e| e["reason"] == "NodeHasSufficientMemory").unwrap();
+    assert_eq!(ms(&cleared["time"]), 380_000);
+}

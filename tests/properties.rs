@@ -46,6 +46,8 @@ struct Workload {
 enum Fault {
     PodKill { at_s: u32, target: usize, mode: u8, value: u32, grace: Option<u32> },
     Cordon { at_s: u32, pool: usize, cordon: bool },
+    Hog { at_s: u32, pool: usize, mem_mi: u32, dur_s: u32 },
+    Registry { at_s: u32, kind: u8, dur_s: u32 },
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +109,13 @@ fn fault() -> impl Strategy<Value = Fault> {
         (0u32..900, 0usize..4, 0u8..4, 0u32..120, proptest::option::of(0u32..40))
             .prop_map(|(at_s, target, mode, value, grace)| Fault::PodKill { at_s, target, mode, value, grace }),
         (0u32..900, 0usize..3, any::<bool>()).prop_map(|(at_s, pool, cordon)| Fault::Cordon { at_s, pool, cordon }),
+        (0u32..900, 0usize..3, 1u32..20000, 1u32..600).prop_map(|(at_s, pool, mem_mi, dur_s)| Fault::Hog {
+            at_s,
+            pool,
+            mem_mi,
+            dur_s
+        }),
+        (0u32..900, 0u8..3, 1u32..600).prop_map(|(at_s, kind, dur_s)| Fault::Registry { at_s, kind, dur_s }),
     ]
 }
 
@@ -223,6 +232,20 @@ fn yaml(c: &Case) -> String {
                     y,
                     "  - pod-kill: {{at: {at_s}s, selector: {{app: w{target}}}, mode: {mode}, value: \"{value}\"{grace}}}"
                 );
+            }
+            Fault::Hog { at_s, pool, mem_mi, dur_s } => {
+                let _ = writeln!(
+                    y,
+                    "  - node-memory-hog: {{at: {at_s}s, pool: pool{}, memory: {mem_mi}Mi, duration: {dur_s}s}}",
+                    pool % c.pools.len()
+                );
+            }
+            Fault::Registry { at_s, kind, dur_s } => {
+                let _ = match kind {
+                    0 => writeln!(y, "  - registry-outage: {{at: {at_s}s, duration: {dur_s}s}}"),
+                    1 => writeln!(y, "  - registry-slow: {{at: {at_s}s, factor: 7, duration: {dur_s}s}}"),
+                    _ => writeln!(y, "  - image-missing: {{at: {at_s}s, image: \"img-0:1\", duration: {dur_s}s}}"),
+                };
             }
             Fault::Cordon { at_s, pool, cordon } => {
                 let action = if *cordon { "node-cordon" } else { "node-uncordon" };

@@ -45,6 +45,9 @@ pub struct Node {
     pub pods: u32,
     /// The Ready condition as the API shows it.
     pub ready: ConditionStatus,
+    /// The MemoryPressure condition (True while the kubelet sees memory.available below its
+    /// eviction threshold, and for the transition period after).
+    pub memory_pressure: bool,
     /// `Lease.spec.renewTime` of the node's lease in kube-node-lease.
     pub lease_renewed: SimTime,
     pub created: SimTime,

@@ -66,6 +66,7 @@ impl Chaos {
             FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
                 self.registry(&f, true, ctx);
             }
+            FaultDef::NodeMemoryHog { .. } => self.hog(&f, true, ctx),
             FaultDef::NodeCordon { nodes, cordon, .. } => {
                 // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
                 let root = ctx.cause;
@@ -94,6 +95,18 @@ impl Chaos {
     pub fn end(&mut self, i: usize, ctx: &mut Ctx) {
         let f = self.faults[i].clone();
         self.registry(&f, false, ctx);
+        self.hog(&f, false, ctx);
+    }
+
+    /// A memory hog starts or stops on its nodes; their kubelets' eviction managers see it at
+    /// their next monitoring tick.
+    fn hog(&mut self, f: &FaultDef, on: bool, ctx: &mut Ctx) {
+        let FaultDef::NodeMemoryHog { nodes, bytes, .. } = f else { return };
+        for &n in nodes {
+            let h = &mut ctx.memory_hog[n.idx()];
+            *h = if on { h.saturating_add(*bytes) } else { h.saturating_sub(*bytes) };
+            crate::kubelet::eviction::wake(n, ctx);
+        }
     }
 
     /// Registry faults act on the registry model only; the kubelets find out by pulling.

@@ -5,6 +5,7 @@
 //! before the final delete. It hears about its pods through an indexed watch and reports
 //! through pod status writes.
 
+pub mod eviction;
 pub mod images;
 pub mod probes;
 pub mod status;
@@ -41,6 +42,8 @@ pub const EXIT_CODE_SIGTERM: i32 = 143;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KubeletEvent {
     RenewLease,
+    /// The eviction manager's housekeeping tick.
+    EvictionMonitor,
     /// The container's process is up (Created -> Started).
     Started {
         pod: PodId,
@@ -135,6 +138,10 @@ pub struct Kubelet {
     workers: BTreeMap<PodId, PodWorker>,
     admitted: Resources,
     admitted_pods: u32,
+    /// Eviction manager: next scheduled tick, last tick handled, last time under pressure.
+    monitor_next: Option<SimTime>,
+    monitor_last: Option<SimTime>,
+    pressure_seen: SimTime,
 }
 
 pub(crate) fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
@@ -167,6 +174,9 @@ impl Kubelet {
             workers: BTreeMap::new(),
             admitted: Resources::default(),
             admitted_pods: 0,
+            monitor_next: None,
+            monitor_last: None,
+            pressure_seen: SimTime::ZERO,
         }
     }
 
@@ -194,6 +204,7 @@ impl Kubelet {
                 let jitter = ctx.rng.kubelet.below(interval * LEASE_RENEW_JITTER_PERCENT / 100 + 1);
                 ctx.after(interval + jitter, Event::Kubelet(self.node, KubeletEvent::RenewLease));
             }
+            KubeletEvent::EvictionMonitor => self.eviction_monitor(ctx),
             KubeletEvent::Started { pod, c, epoch } => {
                 if self.current(pod, c, epoch).is_some() {
                     self.container_started(pod, c, ctx);
@@ -507,6 +518,9 @@ impl Kubelet {
             ctx.after(after, Event::Kubelet(node, KubeletEvent::Exited { pod: id, c, epoch, code, oom }));
         }
         self.schedule_first_probes(id, c, ctx);
+        if b.memory.is_some() {
+            self.ensure_monitor(ctx);
+        }
     }
 
     /// A container's process ended on its own (or was stopped after failing its liveness or

@@ -192,6 +192,8 @@ pub enum FaultDef {
     PodKill { at: SimTime, namespace: String, selector: LabelSelector, mode: PodMode, grace_ms: Option<u64> },
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
+    /// A process outside any pod takes `bytes` of memory on the target nodes.
+    NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
     /// Every pull fails until the end.
     RegistryOutage { at: SimTime, until: Option<SimTime> },
     /// Pull bandwidth divided by `factor` until the end.
@@ -207,7 +209,8 @@ impl FaultDef {
             | FaultDef::NodeCordon { at, .. }
             | FaultDef::RegistryOutage { at, .. }
             | FaultDef::RegistrySlow { at, .. }
-            | FaultDef::ImageMissing { at, .. } => *at,
+            | FaultDef::ImageMissing { at, .. }
+            | FaultDef::NodeMemoryHog { at, .. } => *at,
         }
     }
 
@@ -216,7 +219,8 @@ impl FaultDef {
         match self {
             FaultDef::RegistryOutage { until, .. }
             | FaultDef::RegistrySlow { until, .. }
-            | FaultDef::ImageMissing { until, .. } => *until,
+            | FaultDef::ImageMissing { until, .. }
+            | FaultDef::NodeMemoryHog { until, .. } => *until,
             _ => None,
         }
     }
@@ -228,6 +232,7 @@ impl FaultDef {
             FaultDef::RegistryOutage { .. } => "registry-outage",
             FaultDef::RegistrySlow { .. } => "registry-slow",
             FaultDef::ImageMissing { .. } => "image-missing",
+            FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
         }
     }
 }

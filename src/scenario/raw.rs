@@ -343,7 +343,7 @@ pub enum FaultRaw {
     NodeDrain(Ignored),
     NodeCordon(Box<NodeTargetRaw>),
     NodeUncordon(Box<NodeTargetRaw>),
-    NodeMemoryHog(Ignored),
+    NodeMemoryHog(Box<NodeTargetRaw>),
     RegistryOutage(Box<RegistryFaultRaw>),
     RegistrySlow(Box<RegistryFaultRaw>),
     ImageMissing(Box<RegistryFaultRaw>),
@@ -399,6 +399,11 @@ pub struct NodeTargetRaw {
     pub pool: Option<Spanned<String>>,
     #[serde(default)]
     pub node_selector: Option<BTreeMap<String, String>>,
+    /// `node-memory-hog` only: how much memory the hog takes, and for how long.
+    #[serde(default)]
+    pub memory: Option<Spanned<Qty>>,
+    #[serde(default)]
+    pub duration: Option<GoDuration>,
 }
 
 // ---------- manifests ----------

@@ -686,11 +686,38 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => {
                 let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
                 let action = if cordon { "node-cordon" } else { "node-uncordon" };
+                if t.memory.is_some() || t.duration.is_some() {
+                    return Err(ctx.err_at(
+                        f.referenced,
+                        format!("{action} takes no `memory` or `duration`"),
+                        Some("cordon with one action and uncordon with another".into()),
+                    ));
+                }
                 let nodes = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
                 if t.at.0 > duration {
                     ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
                 }
                 faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
+            }
+            FaultRaw::NodeMemoryHog(t) => {
+                let Some(mem) = &t.memory else {
+                    return Err(ctx.err_at(
+                        f.referenced,
+                        "node-memory-hog needs `memory`",
+                        Some("e.g. `memory: 2Gi`".into()),
+                    ));
+                };
+                let bytes = mem.value.0.value().filter(|&v| v > 0).ok_or_else(|| {
+                    ctx.err_at(mem.referenced, "node-memory-hog memory must be positive and below 8Ei", None)
+                })? as u64;
+                let targets = node_targets(ctx, t, f.referenced, "node-memory-hog", &nodes, &spec.node_pools)?;
+                let at = SimTime(t.at.0);
+                faults.push(FaultDef::NodeMemoryHog {
+                    at,
+                    until: t.duration.map(|d| at.plus(d.0)),
+                    nodes: targets,
+                    bytes,
+                });
             }
             FaultRaw::RegistryOutage(r) | FaultRaw::RegistrySlow(r) | FaultRaw::ImageMissing(r) => {
                 let at = SimTime(r.at.0);
