@@ -222,6 +222,23 @@ impl Cluster {
             c.rec.track(WorkloadRef::ReplicaSet(id));
             c.tracked.push(WorkloadRef::ReplicaSet(id));
         }
+        // Static pods: each kubelet posts a mirror pod `<name>-<node>` bound to its node.
+        for (i, n) in scenario.nodes.iter().enumerate() {
+            for sp in &n.static_pods {
+                let name = format!("{}-{}", sp.name, n.name);
+                let mut pod = new_pod(
+                    sp.namespace.as_str().into(),
+                    name,
+                    Arc::new(sp.labels.clone()),
+                    None,
+                    sp.spec.clone(),
+                    SimTime::ZERO,
+                );
+                pod.mirror = true;
+                let id = c.api.create_pod(pod);
+                c.api.bind_pod(id, NodeId(i as u32), SimTime::ZERO, None);
+            }
+        }
         for p in &scenario.pods {
             let pod = new_pod(
                 p.namespace.as_str().into(),
@@ -408,5 +425,6 @@ pub fn new_pod(
         ready_at: None,
         finished_at: None,
         pull_ms: 0,
+        mirror: false,
     }
 }

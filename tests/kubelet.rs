@@ -360,3 +360,23 @@ fn under_memory_pressure_pods_are_evicted_in_upstream_order() {
     let cleared = events.iter().find(|e| e["reason"] == "NodeHasSufficientMemory").unwrap();
     assert_eq!(ms(&cleared["time"]), 380_000);
 }
+
+#[test]
+fn deleting_a_static_pods_mirror_pod_brings_it_back() {
+    let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: k}\nspec:\n  duration: 5m\n  faults:\n  - pod-kill: {at: 1m, namespace: kube-system, selector: {component: etcd}}\n  nodePools:\n  - name: cp\n    count: 1\n    capacity: {cpu: \"4\", memory: 8Gi}\n    staticPods:\n    - apiVersion: v1\n      kind: Pod\n      metadata: {name: etcd, namespace: kube-system, labels: {component: etcd}}\n      spec:\n        containers:\n        - {name: etcd, image: \"etcd:3.5\"}\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("k.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let pods: Vec<Row> = read_csv(&out.join("pods.csv")).into_iter().filter(|p| p["name"] == "etcd-cp-0").collect();
+    assert_eq!(pods.len(), 2, "the mirror pod is posted again: {pods:?}");
+    assert_eq!(pods[0]["namespace"], "kube-system");
+    assert_eq!(ms(&pods[0]["deleted"]), 60_000);
+    assert_eq!(pods[1]["phase"], "Running");
+    assert_eq!(pods[1]["node"], "cp-0");
+    assert_eq!(pods[1]["deleted"], "");
+    // The static pod itself never stopped: one start, no Killing.
+    let events = read_csv(&out.join("events.csv"));
+    assert_eq!(events.iter().filter(|e| e["reason"] == "Started").count(), 1);
+    assert!(!events.iter().any(|e| e["reason"] == "Killing"));
+}

@@ -191,6 +191,13 @@ fn yaml(c: &Case) -> String {
         }
         if i == 0 {
             let _ = writeln!(y, "    images: [\"img-0:1\"]");
+            if p.taint {
+                // A static pod that pod-kill faults on `app: w0` also hit (its mirror pod).
+                let _ = writeln!(
+                    y,
+                    "    staticPods:\n    - apiVersion: v1\n      kind: Pod\n      metadata: {{name: sp, labels: {{app: w0}}}}\n      spec:\n        containers: [{{name: c, image: \"img-0:1\"}}]"
+                );
+            }
         }
     }
     let _ = writeln!(y, "  images:");

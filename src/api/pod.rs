@@ -315,6 +315,8 @@ pub struct Pod {
     pub finished_at: Option<SimTime>,
     /// Virtual time spent pulling this pod's images (excluded by the startup SLO).
     pub pull_ms: u64,
+    /// A mirror pod: the API's view of a static pod its node's kubelet runs on its own.
+    pub mirror: bool,
 }
 
 impl Pod {

@@ -126,7 +126,8 @@ impl Kubelet {
     fn evict_one(&mut self, pods: &[(PodId, u64)], available: u64, ctx: &mut Ctx) {
         let mut ranked: Vec<(bool, i32, i64, PodId, u64, u64)> = pods
             .iter()
-            .filter(|(id, _)| !self.workers[id].killing)
+            // Static pods are critical: the eviction manager leaves them alone.
+            .filter(|(id, _)| !self.workers[id].killing && !ctx.api.pod(*id).mirror)
             .map(|&(id, used)| {
                 let spec = &self.workers[&id].spec;
                 let req = spec.requests().memory;

@@ -142,6 +142,9 @@ pub struct Kubelet {
     monitor_next: Option<SimTime>,
     monitor_last: Option<SimTime>,
     pressure_seen: SimTime,
+    /// Static pods whose mirror pod was replaced: old mirror -> new one (timers still name the
+    /// old one).
+    moved: BTreeMap<PodId, PodId>,
 }
 
 pub(crate) fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
@@ -177,6 +180,7 @@ impl Kubelet {
             monitor_next: None,
             monitor_last: None,
             pressure_seen: SimTime::ZERO,
+            moved: BTreeMap::new(),
         }
     }
 
@@ -196,7 +200,34 @@ impl Kubelet {
         (w.containers[i].epoch == epoch).then_some((w, i))
     }
 
+    /// The pod a timer or pull names, following mirror pods that were recreated.
+    fn resolve(&self, mut id: PodId) -> PodId {
+        while let Some(&n) = self.moved.get(&id) {
+            id = n;
+        }
+        id
+    }
+
     pub fn handle(&mut self, ev: KubeletEvent, ctx: &mut Ctx) {
+        let ev = if self.moved.is_empty() {
+            ev
+        } else {
+            match ev {
+                KubeletEvent::Started { pod, c, epoch } => KubeletEvent::Started { pod: self.resolve(pod), c, epoch },
+                KubeletEvent::Exited { pod, c, epoch, code, oom } => {
+                    KubeletEvent::Exited { pod: self.resolve(pod), c, epoch, code, oom }
+                }
+                KubeletEvent::Probe { pod, c, epoch, kind } => {
+                    KubeletEvent::Probe { pod: self.resolve(pod), c, epoch, kind }
+                }
+                KubeletEvent::Restart { pod, c, epoch } => KubeletEvent::Restart { pod: self.resolve(pod), c, epoch },
+                KubeletEvent::Resync { pod, c, epoch } => KubeletEvent::Resync { pod: self.resolve(pod), c, epoch },
+                KubeletEvent::Stopped { pod, c, epoch, code } => {
+                    KubeletEvent::Stopped { pod: self.resolve(pod), c, epoch, code }
+                }
+                other => other,
+            }
+        };
         match ev {
             KubeletEvent::RenewLease => {
                 ctx.api.renew_lease(self.node, ctx.now);
@@ -297,6 +328,11 @@ impl Kubelet {
         if p.node != Some(self.node) {
             return;
         }
+        if p.mirror && (p.removed.is_some() || p.deletion.is_some()) && self.workers.contains_key(&id) {
+            // Deleting a mirror pod does not stop a static pod: the kubelet posts it again.
+            self.recreate_mirror(id, ctx);
+            return;
+        }
         if p.removed.is_some() {
             // Force-deleted: the containers are killed without grace.
             if let Some(w) = self.workers.remove(&id) {
@@ -315,6 +351,27 @@ impl Kubelet {
             Some(w) if deleting && !w.killing => self.kill(id, ctx),
             Some(_) => {}
         }
+    }
+
+    /// Replace a deleted mirror pod by a new one carrying the static pod's current status.
+    fn recreate_mirror(&mut self, old: PodId, ctx: &mut Ctx) {
+        let now = ctx.now;
+        if ctx.api.pod(old).removed.is_none() {
+            ctx.api.remove_pod(old, now, Some(self.me()));
+        }
+        let mut p = ctx.api.pod(old).clone();
+        p.removed = None;
+        p.deletion = None;
+        p.created = now;
+        p.scheduled_at = Some(now);
+        p.finished_at = None;
+        p.started_at = p.started_at.map(|_| now);
+        p.ready_at = p.ready_at.map(|_| now);
+        p.pull_ms = 0;
+        let new = ctx.api.create_pod(p);
+        let w = self.workers.remove(&old).expect("static pod worker");
+        self.workers.insert(new, w);
+        self.moved.insert(old, new);
     }
 
     fn release(&mut self, w: &PodWorker) {
@@ -434,6 +491,7 @@ impl Kubelet {
     /// An image pull finished: the container that waited for it goes on.
     pub fn on_pull_done(&mut self, request: u32, result: Result<(), crate::world::PullError>, ctx: &mut Ctx) {
         let (pod, c, epoch, waited, ok) = self.images.pull_done(request, result, ctx);
+        let pod = self.resolve(pod);
         let node = self.node;
         let Some((w, i)) = self.current(pod, c, epoch) else { return };
         if w.killing {

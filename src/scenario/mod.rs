@@ -81,6 +81,8 @@ pub struct NodeDef {
     pub allocatable: Resources,
     pub pods: u32,
     pub images: Vec<ImageId>,
+    /// Pods the node's kubelet runs from its manifest folder (each with a mirror pod).
+    pub static_pods: Vec<ObjectDef<Arc<PodSpec>>>,
 }
 
 #[derive(Clone, Debug)]

@@ -202,7 +202,7 @@ pub struct NodePool {
     #[serde(default)]
     pub images: Vec<String>,
     #[serde(default)]
-    pub static_pods: Option<Spanned<Vec<Ignored>>>,
+    pub static_pods: Option<Spanned<Vec<PodManifest>>>,
 }
 
 #[derive(Deserialize, Debug, Default)]

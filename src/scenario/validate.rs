@@ -391,14 +391,31 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 Some("lower nodePools[].count".into()),
             ));
         }
-        if let Some(sp) = &pool.static_pods
-            && !sp.value.is_empty()
-        {
-            return Err(ctx.err_at(
-                sp.referenced,
-                "nodePools[].staticPods is not supported yet (it comes with the kubelet model)",
-                None,
-            ));
+        let mut static_pods = Vec::new();
+        if let Some(sp) = &pool.static_pods {
+            for (i, m) in sp.value.iter().enumerate() {
+                if m.kind != "Pod" || m.api_version != "v1" {
+                    return Err(ctx.err_at(
+                        sp.referenced,
+                        format!("staticPods[{i}] must be a v1 Pod (it is {} {})", m.api_version, m.kind),
+                        None,
+                    ));
+                }
+                let name = meta_name(ctx, &m.metadata, "Pod", true)?;
+                let ns = namespace(ctx, &m.metadata)?;
+                ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+                let Some(spec) = &m.spec else {
+                    return Err(ctx.err_at(sp.referenced, format!("staticPods[{i}] ({name}) has no spec"), None));
+                };
+                let prefix = format!("nodePools[].staticPods[{i}].spec.");
+                let spec = pod_spec(ctx, spec, &m.metadata.annotations, &prefix, &mut image_id)?;
+                static_pods.push(ObjectDef {
+                    namespace: ns,
+                    name,
+                    labels: labels_of(&m.metadata),
+                    spec: Arc::new(spec),
+                });
+            }
         }
         let (capacity, pods) = resource_map(ctx, &pool.capacity, "capacity")?;
         let (allocatable, apods) = match &pool.allocatable {
@@ -429,6 +446,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 allocatable,
                 pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
                 images: pool_images.clone(),
+                static_pods: static_pods.clone(),
             });
         }
     }
@@ -474,6 +492,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             allocatable,
             pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
             images: imgs,
+            static_pods: Vec::new(),
         });
     }
 
