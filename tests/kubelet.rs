@@ -380,3 +380,22 @@ fn deleting_a_static_pods_mirror_pod_brings_it_back() {
     assert_eq!(events.iter().filter(|e| e["reason"] == "Started").count(), 1);
     assert!(!events.iter().any(|e| e["reason"] == "Killing"));
 }
+
+#[test]
+fn parallel_image_pulls_share_the_nodes_bandwidth() {
+    // Two pods on the node, each with a 100Mi image; 100Mi/s per node, 300ms latency.
+    let images = "  - name: \"app:1\"\n  - name: \"a:1\"\n    size: 100Mi\n  - name: \"b:1\"\n    size: 100Mi\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: pa}\nspec:\n  nodeName: n-0\n  containers: [{name: a, image: \"a:1\"}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: pb}\nspec:\n  nodeName: n-0\n  containers: [{name: b, image: \"b:1\"}]\n";
+    let pulled = |extra: &str| -> Vec<u64> {
+        let (_t, out) = run_yaml(images, manifest, "1m", extra);
+        let all = read_csv(&out.join("events.csv"));
+        let start = all.iter().filter(|e| e["reason"] == "Pulling").map(|e| ms(&e["time"])).min().unwrap();
+        let mut t: Vec<u64> = all.iter().filter(|e| e["reason"] == "Pulled").map(|e| ms(&e["time"]) - start).collect();
+        t.sort();
+        t
+    };
+    // Serialized (the default): the second pull waits for the first.
+    assert_eq!(pulled(""), vec![1_300, 2_600]);
+    // In parallel both download at once, at half the node's bandwidth each.
+    assert_eq!(pulled("  kubernetes: {serializeImagePulls: false, maxParallelImagePulls: 5}\n"), vec![2_300, 2_300]);
+}

@@ -1,8 +1,9 @@
-//! The kubelet's image manager: pull policies, the node's image cache, the serialized puller
+//! The kubelet's image manager: pull policies, the node's image cache, the puller
 //! (`serializeImagePulls: true`, the upstream default: one pull at a time per node, later
-//! requests wait in FIFO order; a queued pull of an image that is on disk by the time it starts
-//! only fetches the manifest), and the per-(pod, image) pull back-off behind ErrImagePull and
-//! ImagePullBackOff.
+//! requests wait in FIFO order; with `serializeImagePulls: false`, up to
+//! `maxParallelImagePulls` at once, sharing the node's bandwidth; a queued pull of an image
+//! that is on disk by the time it starts only fetches the manifest), and the per-(pod, image)
+//! pull back-off behind ErrImagePull and ImagePullBackOff.
 
 use super::status_mut;
 use crate::api::events::{ContainerRef, ObjRef, Source};
@@ -47,7 +48,8 @@ pub struct ImageManager {
     requests: Vec<Option<PullRequest>>,
     free: Vec<u32>,
     queue: VecDeque<u32>,
-    in_flight: Option<u32>,
+    /// Pulls running now (at most 1 with serialized pulls, else `maxParallelImagePulls`).
+    in_flight: u32,
     /// Per (pod, image): current back-off and when it was last raised.
     backoff: BTreeMap<(PodId, ImageId), (u64, SimTime)>,
 }
@@ -70,7 +72,7 @@ impl ImageManager {
             requests: Vec::new(),
             free: Vec::new(),
             queue: VecDeque::new(),
-            in_flight: None,
+            in_flight: 0,
             backoff: BTreeMap::new(),
         }
     }
@@ -129,14 +131,17 @@ impl ImageManager {
             }
         };
         self.queue.push_back(r);
-        if self.in_flight.is_none() {
-            self.start_next(ctx);
-        }
+        self.start_next(ctx);
     }
 
     fn start_next(&mut self, ctx: &mut Ctx) {
+        let k = ctx.settings;
+        let limit = if k.serialize_image_pulls { 1 } else { k.max_parallel_image_pulls.unwrap_or(u32::MAX) };
+        if self.in_flight >= limit {
+            return;
+        }
         let Some(r) = self.queue.pop_front() else { return };
-        self.in_flight = Some(r);
+        self.in_flight += 1;
         let req = self.requests[r as usize].as_mut().expect("live request");
         req.started = ctx.now;
         // With the image on disk (pull policy Always) only the manifest is fetched.
@@ -156,7 +161,7 @@ impl ImageManager {
     ) -> (PodId, ContainerRef, u32, u64, bool) {
         let req = self.requests[r as usize].take().expect("pull in flight");
         self.free.push(r);
-        self.in_flight = None;
+        self.in_flight -= 1;
         let pull_ms = ctx.now.since(req.started);
         let total_ms = ctx.now.since(req.requested);
         let node = Some(self.node);

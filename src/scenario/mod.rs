@@ -27,6 +27,8 @@ pub const DEFAULT_NODE_BANDWIDTH: u64 = 100 * 1024 * 1024;
 pub const DEFAULT_REGISTRY_LATENCY_MS: u64 = 300;
 /// kubelet `--max-pods` default.
 pub const DEFAULT_MAX_PODS: u32 = 110;
+/// kubelet `serializeImagePulls` default.
+pub const DEFAULT_SERIALIZE_IMAGE_PULLS: bool = true;
 /// kubelet `nodeLeaseDurationSeconds` default.
 pub const DEFAULT_NODE_LEASE_DURATION_SECONDS: u32 = 40;
 /// kubelet: the lease is renewed every `nodeLeaseDurationSeconds * 0.25`
@@ -138,6 +140,8 @@ pub struct KubeSettings {
     pub pod_initial_backoff_ms: u64,
     pub pod_max_backoff_ms: u64,
     pub pod_max_in_unschedulable_ms: u64,
+    pub serialize_image_pulls: bool,
+    pub max_parallel_image_pulls: Option<u32>,
 }
 
 impl KubeSettings {
@@ -154,6 +158,8 @@ impl Default for KubeSettings {
             pod_initial_backoff_ms: DEFAULT_POD_INITIAL_BACKOFF_SECONDS as u64 * 1000,
             pod_max_backoff_ms: DEFAULT_POD_MAX_BACKOFF_SECONDS as u64 * 1000,
             pod_max_in_unschedulable_ms: DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS,
+            serialize_image_pulls: DEFAULT_SERIALIZE_IMAGE_PULLS,
+            max_parallel_image_pulls: None,
         }
     }
 }

@@ -327,6 +327,12 @@ pub struct KubernetesRaw {
     /// kube-scheduler `podMaxInUnschedulablePodsDuration`.
     #[serde(default)]
     pub pod_max_in_unschedulable_pods_duration: Option<GoDuration>,
+    /// kubelet `serializeImagePulls`.
+    #[serde(default)]
+    pub serialize_image_pulls: Option<bool>,
+    /// kubelet `maxParallelImagePulls` (only with `serializeImagePulls: false`).
+    #[serde(default)]
+    pub max_parallel_image_pulls: Option<Spanned<u32>>,
 }
 
 /// A fault-plan entry: externally tagged, the action is the key.

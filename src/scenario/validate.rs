@@ -366,6 +366,22 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 None => ctx.err_doc("podMaxBackoffSeconds must be >= podInitialBackoffSeconds", None),
             });
         }
+        if let Some(v) = k.serialize_image_pulls {
+            kubernetes.serialize_image_pulls = v;
+        }
+        if let Some(m) = &k.max_parallel_image_pulls {
+            if kubernetes.serialize_image_pulls && m.value > 1 {
+                return Err(ctx.err_at(
+                    m.referenced,
+                    "maxParallelImagePulls needs serializeImagePulls: false (as the kubelet's validation)",
+                    Some("set `serializeImagePulls: false`".into()),
+                ));
+            }
+            if m.value == 0 {
+                return Err(ctx.err_at(m.referenced, "maxParallelImagePulls must be at least 1", None));
+            }
+            kubernetes.max_parallel_image_pulls = Some(m.value);
+        }
         if let Some(v) = k.pod_max_in_unschedulable_pods_duration {
             kubernetes.pod_max_in_unschedulable_ms = v.0;
         }
