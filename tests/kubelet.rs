@@ -399,3 +399,21 @@ fn parallel_image_pulls_share_the_nodes_bandwidth() {
     // In parallel both download at once, at half the node's bandwidth each.
     assert_eq!(pulled("  kubernetes: {serializeImagePulls: false, maxParallelImagePulls: 5}\n"), vec![2_300, 2_300]);
 }
+
+#[test]
+fn a_sidecar_starts_first_stays_up_and_does_not_keep_a_finished_pod_alive() {
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, exit: {after: 30s, code: 0}}\n  - name: \"shipper:1\"\n    behavior: {startup: 2s, crash: {meanInterval: 1h, code: 2}}\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: job}\nspec:\n  restartPolicy: Never\n  initContainers:\n  - {name: logs, image: \"shipper:1\", restartPolicy: Always}\n  containers:\n  - {name: main, image: \"app:1\"}\n";
+    let (_t, out) = run_yaml(images, manifest, "5m", "");
+    let evs = events_of(&out, "job");
+    let started: Vec<(u64, &str)> =
+        evs.iter().filter(|e| e["reason"] == "Started").map(|e| (ms(&e["time"]), e["message"].as_str())).collect();
+    assert_eq!(started[0].1, "Started container logs");
+    assert_eq!(started[1].1, "Started container main");
+    // main is created only once the sidecar is up (2s), starts 1s later.
+    assert_eq!(started[1].0 - started[0].0, 1_000);
+    let p = pod_row(&out, "job");
+    assert_eq!(p["phase"], "Succeeded", "the sidecar does not keep the pod running");
+    assert_eq!(ms(&p["finished"]), started[1].0 + 30_000);
+    assert!(evs.iter().any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container logs"));
+}

@@ -151,7 +151,9 @@ fn pod_spec(y: &mut String, w: &Workload, images: &[Image], indent: &str, standa
         let _ = writeln!(y, "{indent}tolerations: [{{key: dedicated, operator: Exists}}]");
     }
     if w.init {
-        let _ = writeln!(y, "{indent}initContainers: [{{name: init, image: \"img-{img}:1\"}}]");
+        // With a readiness probe on the app, make the init container a sidecar instead.
+        let sidecar = if w.probe { ", restartPolicy: Always" } else { "" };
+        let _ = writeln!(y, "{indent}initContainers: [{{name: init, image: \"img-{img}:1\"{sidecar}}}]");
     }
     let _ = writeln!(y, "{indent}containers:");
     let _ = writeln!(y, "{indent}- name: app");

@@ -148,6 +148,9 @@ pub struct ContainerSpec {
     pub pre_stop: bool,
     /// The image's behaviour with the pod's `kubesim.io/behavior` annotation applied.
     pub behavior: crate::api::behavior::Behavior,
+    /// An init container with `restartPolicy: Always`: it starts in order, stays up beside the
+    /// app containers and is always restarted.
+    pub sidecar: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -537,7 +537,7 @@ impl Kubelet {
         if let Some((after, code)) = b.exit {
             let after = draw(after, ctx);
             consider(after, code, false);
-        } else if c.init {
+        } else if c.init && !cs.sidecar {
             consider(0, 0, false); // an init container's work is done once it is up
         }
         if let Some((mean, code)) = b.crash {
@@ -579,6 +579,20 @@ impl Kubelet {
         if b.memory.is_some() {
             self.ensure_monitor(ctx);
         }
+        // A sidecar lets the sequence go on once it has started (its startup probe, if any,
+        // passed: see `startup_passed`).
+        if cs.sidecar && cs.startup_probe.is_none() {
+            self.sidecar_up(id, c, ctx);
+        }
+    }
+
+    /// A sidecar is up: the start sequence moves past it (the first time only).
+    pub(super) fn sidecar_up(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        if w.idx(c) == w.next {
+            w.next += 1;
+            self.advance(id, ctx);
+        }
     }
 
     /// A container's process ended on its own (or was stopped after failing its liveness or
@@ -593,14 +607,16 @@ impl Kubelet {
         st.epoch = st.epoch.wrapping_add(1); // cancels its probes and fate
         let epoch = st.epoch;
         let policy = w.spec.restart_policy;
+        let sidecar = container(&w.spec, c).sidecar;
         let reason = exit_reason(code, oom);
-        let restart = match policy {
-            RestartPolicy::Always => true,
-            RestartPolicy::OnFailure => code != 0 || by_probe,
-            RestartPolicy::Never => false,
-        };
+        let restart = sidecar
+            || match policy {
+                RestartPolicy::Always => true,
+                RestartPolicy::OnFailure => code != 0 || by_probe,
+                RestartPolicy::Never => false,
+            };
         // An init container that succeeded moves the sequence on instead.
-        if c.init && code == 0 && !by_probe {
+        if c.init && !sidecar && code == 0 && !by_probe {
             ctx.api.update_pod_status(id, me, |p| {
                 let s = status_mut(p, c);
                 s.state = ContainerState::Terminated { exit_code: 0, reason, finished: now };
@@ -619,7 +635,28 @@ impl Kubelet {
             });
             if ctx.api.pod(id).status.phase.is_terminal() {
                 // Nothing left to run: the pod is done (it stays in the API as Completed/Error).
+                // Its sidecars are stopped with it.
                 if let Some(w) = self.workers.remove(&id) {
+                    let sidecars: Vec<ContainerRef> =
+                        (0..w.containers.len()).filter(|&i| w.containers[i].running).map(|i| w.cref(i)).collect();
+                    for &s in &sidecars {
+                        let node = Some(self.node);
+                        ctx.record(
+                            EventType::Normal,
+                            "Killing",
+                            ObjRef::Pod(id),
+                            node,
+                            Source::Kubelet,
+                            Message::Killing { container: s },
+                        );
+                    }
+                    ctx.api.update_pod_status(id, me, |p| {
+                        for &s in &sidecars {
+                            let st = status_mut(p, s);
+                            st.state = ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: now };
+                            st.ready = false;
+                        }
+                    });
                     self.release(&w);
                 }
             }

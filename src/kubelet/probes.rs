@@ -177,6 +177,9 @@ impl Kubelet {
         }
         if kind == ProbeKind::Startup && st.startup_done {
             self.startup_passed(id, c, now, ctx);
+            if container(&self.workers[&id].spec, c).sidecar {
+                self.sidecar_up(id, c, ctx);
+            }
             // Without a readiness probe the container is ready once its startup probe passed.
             if container(&self.workers[&id].spec, c).readiness_probe.is_none() {
                 self.set_ready(id, c, true, ctx);

@@ -8,7 +8,15 @@ use crate::sim::SimTime;
 pub fn phase(p: &Pod, terminating: bool) -> PodPhase {
     let policy = p.spec.restart_policy;
     let mut init_pending = false;
-    for s in &p.status.init_containers {
+    for (s, c) in p.status.init_containers.iter().zip(&p.spec.init_containers) {
+        if c.sidecar {
+            // A sidecar counts as initialized once it has started.
+            if !matches!(s.state, ContainerState::Running { .. }) && s.last_terminated.is_none() && s.restart_count == 0
+            {
+                init_pending = true;
+            }
+            continue;
+        }
         match s.state {
             ContainerState::Terminated { exit_code: 0, .. } => {}
             ContainerState::Terminated { .. } if policy == RestartPolicy::Never => return PodPhase::Failed,
@@ -79,7 +87,9 @@ fn refresh_with(p: &mut Pod, now: SimTime, ph: PodPhase) {
     if all_running && ph == PodPhase::Running {
         p.started_at.get_or_insert(now);
     }
-    let ready = ph == PodPhase::Running && all_running && p.status.containers.iter().all(|c| c.ready);
+    let sidecars_ready =
+        p.status.init_containers.iter().zip(&p.spec.init_containers).filter(|(_, c)| c.sidecar).all(|(s, _)| s.ready);
+    let ready = ph == PodPhase::Running && all_running && sidecars_ready && p.status.containers.iter().all(|c| c.ready);
     p.status.ready = ready;
     if ready {
         p.ready_at.get_or_insert(now);

@@ -1172,13 +1172,17 @@ fn pod_spec(
                     None,
                 ));
             }
-            if let Some(rp) = &c.restart_policy {
-                return Err(ctx.err_at(
-                    rp.referenced,
-                    "container restartPolicy (sidecar containers) is not supported yet",
-                    None,
-                ));
-            }
+            let sidecar = match &c.restart_policy {
+                None => false,
+                Some(rp) if init && rp.value == "Always" => true,
+                Some(rp) => {
+                    return Err(ctx.err_at(
+                        rp.referenced,
+                        format!("{p}restartPolicy {:?} is not allowed", rp.value),
+                        Some("only init containers may set it, and only to Always (a sidecar container)".into()),
+                    ));
+                }
+            };
             let Some(image) = &c.image else {
                 return Err(ctx.err_at(c.name.referenced, format!("container {:?} has no image", c.name.value), None));
             };
@@ -1214,15 +1218,20 @@ fn pod_spec(
                 startup_probe: probe(ctx, &c.startup_probe, &format!("{p}startupProbe"), true)?,
                 pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
                 behavior,
+                sidecar,
             };
             if let Some(l) = &c.lifecycle {
                 ctx.warn_ignored(&format!("{p}lifecycle."), l.ignored_fields());
             }
-            if init && (spec.readiness_probe.is_some() || spec.liveness_probe.is_some() || spec.startup_probe.is_some())
+            if init
+                && !sidecar
+                && (spec.readiness_probe.is_some() || spec.liveness_probe.is_some() || spec.startup_probe.is_some())
             {
                 return Err(ctx.err_at(
                     c.name.referenced,
-                    format!("{p}: init containers may not have probes (as upstream validation)"),
+                    format!(
+                        "{p}: init containers may not have probes, unless they are sidecars (as upstream validation)"
+                    ),
                     None,
                 ));
             }
