@@ -151,14 +151,14 @@ impl ImageManager {
     }
 
     /// The registry answered: record `Pulled` (or the failure and its back-off) and return who
-    /// asked, with how long they waited and whether they got the image. The last recorded
+    /// asked, when they asked, and whether they got the image. The last recorded
     /// event is left as the cause of what follows.
     pub fn pull_done(
         &mut self,
         r: u32,
         result: Result<(), PullError>,
         ctx: &mut Ctx,
-    ) -> (PodId, ContainerRef, u32, u64, bool) {
+    ) -> (PodId, ContainerRef, u32, SimTime, bool) {
         let req = self.requests[r as usize].take().expect("pull in flight");
         self.free.push(r);
         self.in_flight -= 1;
@@ -198,6 +198,6 @@ impl ImageManager {
         let last = ctx.cause;
         self.start_next(ctx);
         ctx.cause = last;
-        (req.pod, req.c, req.epoch, total_ms, ok)
+        (req.pod, req.c, req.epoch, req.requested, ok)
     }
 }

@@ -114,7 +114,9 @@ struct PodWorker {
     stops_pending: u32,
     /// Per container, init containers first.
     containers: Vec<CState>,
-    /// Virtual time spent waiting for image pulls.
+    /// Image pulling as the startup SLI counts it: from the first `Pulling` to the last
+    /// `Pulled` (failed attempts and back-off included).
+    first_pull: Option<SimTime>,
     pull_ms: u64,
 }
 
@@ -427,6 +429,7 @@ impl Kubelet {
                 killing: false,
                 stops_pending: 0,
                 containers: vec![CState::default(); n],
+                first_pull: None,
                 pull_ms: 0,
             },
         );
@@ -490,14 +493,17 @@ impl Kubelet {
 
     /// An image pull finished: the container that waited for it goes on.
     pub fn on_pull_done(&mut self, request: u32, result: Result<(), crate::world::PullError>, ctx: &mut Ctx) {
-        let (pod, c, epoch, waited, ok) = self.images.pull_done(request, result, ctx);
+        let (pod, c, epoch, requested, ok) = self.images.pull_done(request, result, ctx);
         let pod = self.resolve(pod);
         let node = self.node;
         let Some((w, i)) = self.current(pod, c, epoch) else { return };
         if w.killing {
             return;
         }
-        w.pull_ms += waited;
+        let first = *w.first_pull.get_or_insert(requested);
+        if ok {
+            w.pull_ms = ctx.now.since(first);
+        }
         if !ok {
             ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(node, KubeletEvent::Resync { pod, c, epoch }));
             return;
