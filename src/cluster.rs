@@ -7,6 +7,7 @@ use crate::api::*;
 use crate::apiserver::{ApiServer, Notification, Watcher};
 use crate::chaos::Chaos;
 use crate::controller::deployment::DeploymentController;
+use crate::controller::nodelifecycle::NodeLifecycleController;
 use crate::controller::replicaset::ReplicaSetController;
 use crate::invariants::Violation;
 use crate::kubelet::{Kubelet, KubeletEvent};
@@ -37,6 +38,7 @@ pub enum Event {
     Registry(RegistryEvent),
     ReplicaSetWork,
     DeploymentWork,
+    NodeLifecycle(crate::controller::nodelifecycle::NodeLifecycleEvent),
     Fault(u32),
     FaultEnd(u32),
     Sample,
@@ -115,6 +117,7 @@ pub struct Cluster {
     kubelets: Vec<Kubelet>,
     replicasets: ReplicaSetController,
     deployments: DeploymentController,
+    nodelifecycle: NodeLifecycleController,
     chaos: Chaos,
     outbox: Vec<Notification>,
     tracked: Vec<WorkloadRef>,
@@ -162,6 +165,7 @@ impl Cluster {
             kubelets: Vec::with_capacity(n_nodes),
             replicasets: ReplicaSetController::default(),
             deployments: DeploymentController::default(),
+            nodelifecycle: NodeLifecycleController::default(),
             chaos: Chaos::new(scenario.faults.clone()),
             outbox: Vec::new(),
             tracked: Vec::new(),
@@ -263,6 +267,7 @@ impl Cluster {
         }
         c.queue.schedule_at(SimTime::ZERO, 0, Event::Sample);
         let mut ctx = ctx!(c, SimTime::ZERO, 0);
+        NodeLifecycleController::start(&mut ctx);
         ctx.flush_watches();
         c
     }
@@ -326,6 +331,7 @@ impl Cluster {
                 Watcher::Kubelet(node) => self.kubelets[node.idx()].on_watch(n.obj, &mut ctx),
                 Watcher::ReplicaSetController => self.replicasets.on_watch(n.obj, &mut ctx),
                 Watcher::DeploymentController => self.deployments.on_watch(n.obj, &mut ctx),
+                Watcher::NodeLifecycleController => {}
             },
             Event::Scheduler(ev) => self.scheduler.handle(ev, &mut ctx),
             Event::Kubelet(node, ev) => self.kubelets[node.idx()].handle(ev, &mut ctx),
@@ -341,6 +347,7 @@ impl Cluster {
             }
             Event::ReplicaSetWork => self.replicasets.work(&mut ctx),
             Event::DeploymentWork => self.deployments.work(&mut ctx),
+            Event::NodeLifecycle(ev) => self.nodelifecycle.handle(ev, &mut ctx),
             Event::Fault(i) => self.chaos.inject(i as usize, &mut ctx),
             Event::FaultEnd(i) => self.chaos.end(i as usize, &mut ctx),
             Event::Sample => {

@@ -32,7 +32,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("duplicate-deployment.yaml", "Deployment default/web is defined twice"),
     ("duplicate-pod.yaml", "Pod default/x is defined twice"),
     ("node-clashes-with-pool.yaml", "node \"worker-0\" is defined twice"),
-    ("unknown-fault.yaml", "fault action `node-crash` is not supported yet"),
+    ("unknown-fault.yaml", "fault action `network-partition` is not supported yet"),
     ("fault-unknown-node.yaml", "names node \"worker-9\", which the scenario does not define"),
     ("fault-unknown-pool.yaml", "names pool \"gpu\", which spec.nodePools does not define"),
     ("selector-mismatch.yaml", "spec.selector does not match the template's labels"),

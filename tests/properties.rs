@@ -48,6 +48,7 @@ enum Fault {
     Cordon { at_s: u32, pool: usize, cordon: bool },
     Hog { at_s: u32, pool: usize, mem_mi: u32, dur_s: u32 },
     Registry { at_s: u32, kind: u8, dur_s: u32 },
+    Crash { at_s: u32, pool: usize, dur_s: Option<u32> },
 }
 
 #[derive(Debug, Clone)]
@@ -116,6 +117,11 @@ fn fault() -> impl Strategy<Value = Fault> {
             dur_s
         }),
         (0u32..900, 0u8..3, 1u32..600).prop_map(|(at_s, kind, dur_s)| Fault::Registry { at_s, kind, dur_s }),
+        (0u32..900, 0usize..3, proptest::option::of(1u32..600)).prop_map(|(at_s, pool, dur_s)| Fault::Crash {
+            at_s,
+            pool,
+            dur_s
+        }),
     ]
 }
 
@@ -255,6 +261,10 @@ fn yaml(c: &Case) -> String {
                     1 => writeln!(y, "  - registry-slow: {{at: {at_s}s, factor: 7, duration: {dur_s}s}}"),
                     _ => writeln!(y, "  - image-missing: {{at: {at_s}s, image: \"img-0:1\", duration: {dur_s}s}}"),
                 };
+            }
+            Fault::Crash { at_s, pool, dur_s } => {
+                let d = dur_s.map(|d| format!(", duration: {d}s")).unwrap_or_default();
+                let _ = writeln!(y, "  - node-crash: {{at: {at_s}s, pool: pool{}{d}}}", pool % c.pools.len());
             }
             Fault::Cordon { at_s, pool, cordon } => {
                 let action = if *cordon { "node-cordon" } else { "node-uncordon" };

@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod golden;
 mod kubelet;
+mod nodes;
 mod properties;
 
 use std::collections::BTreeMap;

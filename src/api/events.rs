@@ -35,6 +35,8 @@ pub enum Source {
     Kubelet,
     ReplicaSetController,
     DeploymentController,
+    NodeController,
+    TaintEvictionController,
     /// kubesim's own fault injector (not a Kubernetes component).
     Chaos,
 }
@@ -46,6 +48,8 @@ impl Source {
             Source::Kubelet => "kubelet",
             Source::ReplicaSetController => "replicaset-controller",
             Source::DeploymentController => "deployment-controller",
+            Source::NodeController => "node-controller",
+            Source::TaintEvictionController => "taint-eviction-controller",
             Source::Chaos => "kubesim-chaos",
         }
     }

@@ -15,6 +15,8 @@ pub enum Watcher {
     ReplicaSetController,
     /// Deployments and the ReplicaSets they own.
     DeploymentController,
+    /// Reads nodes' leases on its own period; watches nothing (a writer only).
+    NodeLifecycleController,
 }
 
 /// "Something about `obj` changed": delivered to `to` after the watch latency. The receiver

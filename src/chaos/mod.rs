@@ -67,6 +67,7 @@ impl Chaos {
                 self.registry(&f, true, ctx);
             }
             FaultDef::NodeMemoryHog { .. } => self.hog(&f, true, ctx),
+            FaultDef::NodeCrash { .. } => self.power(&f, false, ctx),
             FaultDef::NodeCordon { nodes, cordon, .. } => {
                 // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
                 let root = ctx.cause;
@@ -96,6 +97,28 @@ impl Chaos {
         let f = self.faults[i].clone();
         self.registry(&f, false, ctx);
         self.hog(&f, false, ctx);
+        self.power(&f, true, ctx);
+    }
+
+    /// `node-crash`: the node's power goes (or comes back); its kubelet stops (or boots).
+    fn power(&mut self, f: &FaultDef, on: bool, ctx: &mut Ctx) {
+        let FaultDef::NodeCrash { nodes, .. } = f else { return };
+        let root = ctx.cause;
+        for &n in nodes {
+            ctx.cause = root;
+            let what = if on { "powering on" } else { "powering off" };
+            let msg = format!("node-crash: {what} node {}", ctx.api.node(n).name);
+            ctx.record(
+                EventType::Warning,
+                "FaultInjected",
+                ObjRef::Node(n),
+                Some(n),
+                Source::Chaos,
+                Message::Text(msg.into()),
+            );
+            let ev = if on { crate::kubelet::KubeletEvent::PowerOn } else { crate::kubelet::KubeletEvent::PowerOff };
+            ctx.after(0, crate::cluster::Event::Kubelet(n, ev));
+        }
     }
 
     /// A memory hog starts or stops on its nodes; their kubelets' eviction managers see it at

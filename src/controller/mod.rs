@@ -2,6 +2,7 @@
 //! key from a de-duplicating work queue fed by its watches, like client-go's workqueue.
 
 pub mod deployment;
+pub mod nodelifecycle;
 pub mod replicaset;
 
 use crate::cluster::{Ctx, Event};

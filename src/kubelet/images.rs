@@ -158,8 +158,9 @@ impl ImageManager {
         r: u32,
         result: Result<(), PullError>,
         ctx: &mut Ctx,
-    ) -> (PodId, ContainerRef, u32, SimTime, bool) {
-        let req = self.requests[r as usize].take().expect("pull in flight");
+    ) -> Option<(PodId, ContainerRef, u32, SimTime, bool)> {
+        // A pull the kubelet forgot (its node lost power meanwhile) only frees its slot.
+        let req = self.requests[r as usize].take()?;
         self.free.push(r);
         self.in_flight -= 1;
         let pull_ms = ctx.now.since(req.started);
@@ -198,6 +199,17 @@ impl ImageManager {
         let last = ctx.cause;
         self.start_next(ctx);
         ctx.cause = last;
-        (req.pod, req.c, req.epoch, req.requested, ok)
+        Some((req.pod, req.c, req.epoch, req.requested, ok))
+    }
+
+    /// The node lost power: queued and running pulls are forgotten (the disk keeps its images).
+    pub fn power_off(&mut self) {
+        for (i, r) in self.requests.iter_mut().enumerate() {
+            if r.take().is_some() {
+                self.free.push(i as u32);
+            }
+        }
+        self.queue.clear();
+        self.in_flight = 0;
     }
 }

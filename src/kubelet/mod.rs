@@ -42,6 +42,10 @@ pub const EXIT_CODE_SIGTERM: i32 = 143;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KubeletEvent {
     RenewLease,
+    /// The node loses power (`node-crash`): the kubelet and every container stop.
+    PowerOff,
+    /// The node boots again: the kubelet starts and syncs the pods bound to it.
+    PowerOn,
     /// The eviction manager's housekeeping tick.
     EvictionMonitor,
     /// The container's process is up (Created -> Started).
@@ -147,6 +151,8 @@ pub struct Kubelet {
     /// Static pods whose mirror pod was replaced: old mirror -> new one (timers still name the
     /// old one).
     moved: BTreeMap<PodId, PodId>,
+    /// The node has power (the kubelet process runs).
+    up: bool,
 }
 
 pub(crate) fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
@@ -183,12 +189,14 @@ impl Kubelet {
             monitor_last: None,
             pressure_seen: SimTime::ZERO,
             moved: BTreeMap::new(),
+            up: true,
         }
     }
 
-    /// Does this kubelet run (or is it stopping) the pod?
+    /// Does this kubelet run (or is it stopping) the pod? A kubelet that is down last
+    /// reported what the API shows.
     pub fn runs(&self, pod: PodId) -> bool {
-        self.workers.contains_key(&pod)
+        !self.up || self.workers.contains_key(&pod)
     }
 
     fn me(&self) -> Watcher {
@@ -230,7 +238,12 @@ impl Kubelet {
                 other => other,
             }
         };
+        if !self.up && ev != KubeletEvent::PowerOn {
+            return; // a dead kubelet does nothing; its timers die with it
+        }
         match ev {
+            KubeletEvent::PowerOff => self.power_off(),
+            KubeletEvent::PowerOn => self.power_on(ctx),
             KubeletEvent::RenewLease => {
                 ctx.api.renew_lease(self.node, ctx.now);
                 let interval = ctx.settings.lease_renew_interval_ms().max(1);
@@ -325,6 +338,9 @@ impl Kubelet {
     }
 
     pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
+        if !self.up {
+            return; // nobody listens; the kubelet syncs from the API when it boots
+        }
         let ObjRef::Pod(id) = obj else { return };
         let p = ctx.api.pod(id);
         if p.node != Some(self.node) {
@@ -352,6 +368,53 @@ impl Kubelet {
             None => self.admit(id, ctx),
             Some(w) if deleting && !w.killing => self.kill(id, ctx),
             Some(_) => {}
+        }
+    }
+
+    fn power_off(&mut self) {
+        self.up = false;
+        self.workers.clear();
+        self.admitted = Resources::default();
+        self.admitted_pods = 0;
+        self.images.power_off();
+        self.monitor_next = None;
+    }
+
+    /// Boot: renew the lease, then sync every pod bound here from the API: confirm the
+    /// deletions that happened meanwhile, start the others' containers again.
+    fn power_on(&mut self, ctx: &mut Ctx) {
+        if self.up {
+            return;
+        }
+        self.up = true;
+        ctx.after(0, Event::Kubelet(self.node, KubeletEvent::RenewLease));
+        let pods: Vec<PodId> = ctx.api.pods_on_node(self.node).to_vec();
+        let root = ctx.cause;
+        for id in pods {
+            ctx.cause = root;
+            let p = ctx.api.pod(id);
+            if p.removed.is_some() || p.status.phase.is_terminal() {
+                continue;
+            }
+            if p.deletion.is_some() {
+                ctx.api.remove_pod(id, ctx.now, Some(self.me()));
+                continue;
+            }
+            // The containers died with the node: they start again from scratch.
+            let now = ctx.now;
+            ctx.api.update_pod_status(id, self.me(), |p| {
+                for s in p.status.containers.iter_mut().chain(p.status.init_containers.iter_mut()) {
+                    if let ContainerState::Running { .. } = s.state {
+                        s.last_terminated = Some((EXIT_CODE_SIGKILL, "Error", now));
+                        s.restart_count += 1;
+                    }
+                    s.state = ContainerState::Waiting { reason: "ContainerCreating" };
+                    s.ready = false;
+                }
+                p.status.ready = false;
+                status::refresh_restarting(p, now);
+            });
+            self.admit(id, ctx);
         }
     }
 
@@ -493,7 +556,10 @@ impl Kubelet {
 
     /// An image pull finished: the container that waited for it goes on.
     pub fn on_pull_done(&mut self, request: u32, result: Result<(), crate::world::PullError>, ctx: &mut Ctx) {
-        let (pod, c, epoch, requested, ok) = self.images.pull_done(request, result, ctx);
+        if !self.up {
+            return;
+        }
+        let Some((pod, c, epoch, requested, ok)) = self.images.pull_done(request, result, ctx) else { return };
         let pod = self.resolve(pod);
         let node = self.node;
         let Some((w, i)) = self.current(pod, c, epoch) else { return };

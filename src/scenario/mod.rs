@@ -27,6 +27,10 @@ pub const DEFAULT_NODE_BANDWIDTH: u64 = 100 * 1024 * 1024;
 pub const DEFAULT_REGISTRY_LATENCY_MS: u64 = 300;
 /// kubelet `--max-pods` default.
 pub const DEFAULT_MAX_PODS: u32 = 110;
+/// `--node-monitor-grace-period`: 50s since v1.32 (40s before).
+pub const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS: u64 = 50_000;
+/// `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-seconds`.
+pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
 /// kubelet `serializeImagePulls` default.
 pub const DEFAULT_SERIALIZE_IMAGE_PULLS: bool = true;
 /// kubelet `nodeLeaseDurationSeconds` default.
@@ -140,6 +144,12 @@ pub struct KubeSettings {
     pub pod_initial_backoff_ms: u64,
     pub pod_max_backoff_ms: u64,
     pub pod_max_in_unschedulable_ms: u64,
+    /// kube-controller-manager `--node-monitor-grace-period`.
+    pub node_monitor_grace_period_ms: u64,
+    /// DefaultTolerationSeconds admission: `--default-not-ready-toleration-seconds` and
+    /// `--default-unreachable-toleration-seconds`.
+    pub default_not_ready_toleration_seconds: i64,
+    pub default_unreachable_toleration_seconds: i64,
     pub serialize_image_pulls: bool,
     pub max_parallel_image_pulls: Option<u32>,
 }
@@ -158,6 +168,9 @@ impl Default for KubeSettings {
             pod_initial_backoff_ms: DEFAULT_POD_INITIAL_BACKOFF_SECONDS as u64 * 1000,
             pod_max_backoff_ms: DEFAULT_POD_MAX_BACKOFF_SECONDS as u64 * 1000,
             pod_max_in_unschedulable_ms: DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS,
+            node_monitor_grace_period_ms: DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
+            default_not_ready_toleration_seconds: DEFAULT_TOLERATION_SECONDS,
+            default_unreachable_toleration_seconds: DEFAULT_TOLERATION_SECONDS,
             serialize_image_pulls: DEFAULT_SERIALIZE_IMAGE_PULLS,
             max_parallel_image_pulls: None,
         }
@@ -200,6 +213,8 @@ pub enum FaultDef {
     PodKill { at: SimTime, namespace: String, selector: LabelSelector, mode: PodMode, grace_ms: Option<u64> },
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
+    /// Power off: the kubelet and every container stop; with `until`, the node boots again.
+    NodeCrash { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
     /// A process outside any pod takes `bytes` of memory on the target nodes.
     NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
     /// Every pull fails until the end.
@@ -218,7 +233,8 @@ impl FaultDef {
             | FaultDef::RegistryOutage { at, .. }
             | FaultDef::RegistrySlow { at, .. }
             | FaultDef::ImageMissing { at, .. }
-            | FaultDef::NodeMemoryHog { at, .. } => *at,
+            | FaultDef::NodeMemoryHog { at, .. }
+            | FaultDef::NodeCrash { at, .. } => *at,
         }
     }
 
@@ -228,7 +244,8 @@ impl FaultDef {
             FaultDef::RegistryOutage { until, .. }
             | FaultDef::RegistrySlow { until, .. }
             | FaultDef::ImageMissing { until, .. }
-            | FaultDef::NodeMemoryHog { until, .. } => *until,
+            | FaultDef::NodeMemoryHog { until, .. }
+            | FaultDef::NodeCrash { until, .. } => *until,
             _ => None,
         }
     }
@@ -241,6 +258,7 @@ impl FaultDef {
             FaultDef::RegistrySlow { .. } => "registry-slow",
             FaultDef::ImageMissing { .. } => "image-missing",
             FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
+            FaultDef::NodeCrash { .. } => "node-crash",
         }
     }
 }

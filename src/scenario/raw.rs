@@ -327,6 +327,15 @@ pub struct KubernetesRaw {
     /// kube-scheduler `podMaxInUnschedulablePodsDuration`.
     #[serde(default)]
     pub pod_max_in_unschedulable_pods_duration: Option<GoDuration>,
+    /// kube-controller-manager `--node-monitor-grace-period`.
+    #[serde(default)]
+    pub node_monitor_grace_period: Option<GoDuration>,
+    /// kube-apiserver `--default-not-ready-toleration-seconds`.
+    #[serde(default)]
+    pub default_not_ready_toleration_seconds: Option<u32>,
+    /// kube-apiserver `--default-unreachable-toleration-seconds`.
+    #[serde(default)]
+    pub default_unreachable_toleration_seconds: Option<u32>,
     /// kubelet `serializeImagePulls`.
     #[serde(default)]
     pub serialize_image_pulls: Option<bool>,
@@ -341,7 +350,7 @@ pub struct KubernetesRaw {
 pub enum FaultRaw {
     PodKill(Box<PodKillRaw>),
     // The rest of the contract; each is refused with "not supported yet" until it lands.
-    NodeCrash(Ignored),
+    NodeCrash(Box<NodeTargetRaw>),
     NodeRestart(Ignored),
     NetworkPartition(Ignored),
     KubeletServiceKill(Ignored),
@@ -405,7 +414,8 @@ pub struct NodeTargetRaw {
     pub pool: Option<Spanned<String>>,
     #[serde(default)]
     pub node_selector: Option<BTreeMap<String, String>>,
-    /// `node-memory-hog` only: how much memory the hog takes, and for how long.
+    /// `node-memory-hog`: how much memory the hog takes; `duration`: how long the fault lasts
+    /// (`node-memory-hog`, `node-crash`).
     #[serde(default)]
     pub memory: Option<Spanned<Qty>>,
     #[serde(default)]

@@ -366,6 +366,15 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 None => ctx.err_doc("podMaxBackoffSeconds must be >= podInitialBackoffSeconds", None),
             });
         }
+        if let Some(v) = k.node_monitor_grace_period {
+            kubernetes.node_monitor_grace_period_ms = v.0;
+        }
+        if let Some(v) = k.default_not_ready_toleration_seconds {
+            kubernetes.default_not_ready_toleration_seconds = v as i64;
+        }
+        if let Some(v) = k.default_unreachable_toleration_seconds {
+            kubernetes.default_unreachable_toleration_seconds = v as i64;
+        }
         if let Some(v) = k.serialize_image_pulls {
             kubernetes.serialize_image_pulls = v;
         }
@@ -424,7 +433,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     return Err(ctx.err_at(sp.referenced, format!("staticPods[{i}] ({name}) has no spec"), None));
                 };
                 let prefix = format!("nodePools[].staticPods[{i}].spec.");
-                let spec = pod_spec(ctx, spec, &m.metadata.annotations, &prefix, &mut image_id)?;
+                let mut spec = pod_spec(ctx, spec, &m.metadata.annotations, &prefix, &mut image_id)?;
+                default_tolerations(&mut spec, &kubernetes);
                 static_pods.push(ObjectDef {
                     namespace: ns,
                     name,
@@ -531,7 +541,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         let Some(spec) = &p.spec else {
             return Err(ctx.err_doc(format!("Pod {name} has no spec"), None));
         };
-        let spec = pod_spec(ctx, spec, &p.metadata.annotations, "spec.", &mut image_id)?;
+        let mut spec = pod_spec(ctx, spec, &p.metadata.annotations, "spec.", &mut image_id)?;
+        default_tolerations(&mut spec, &kubernetes);
         if let Some(nn) = &spec.node_name
             && !node_names.contains(nn)
         {
@@ -561,7 +572,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         };
         ctx.warn_ignored("spec.", spec.ignored_fields());
         let (selector, replicas, template) =
-            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id)?;
+            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
         replicasets.push(WorkloadDef {
             namespace: ns,
             name,
@@ -608,7 +619,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             }
         };
         let (selector, replicas, template) =
-            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id)?;
+            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
         deployments.push(WorkloadDef {
             namespace: ns,
             name,
@@ -733,6 +744,14 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
                 }
                 faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
+            }
+            FaultRaw::NodeCrash(t) => {
+                if t.memory.is_some() {
+                    return Err(ctx.err_at(f.referenced, "node-crash takes no `memory`", None));
+                }
+                let targets = node_targets(ctx, t, f.referenced, "node-crash", &nodes, &spec.node_pools)?;
+                let at = SimTime(t.at.0);
+                faults.push(FaultDef::NodeCrash { at, until: t.duration.map(|d| at.plus(d.0)), nodes: targets });
             }
             FaultRaw::NodeMemoryHog(t) => {
                 let Some(mem) = &t.memory else {
@@ -1058,6 +1077,7 @@ fn workload_parts(
     replicas: &Option<Spanned<u32>>,
     template: &PodTemplateRaw,
     image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
+    kubernetes: &KubeSettings,
 ) -> R<(LabelSelector, u32, PodTemplate)> {
     let Some(sel) = sel else {
         return Err(ctx.err_doc(
@@ -1078,7 +1098,8 @@ fn workload_parts(
     let Some(spec) = &template.spec else {
         return Err(ctx.err_doc(format!("{name}: spec.template.spec is required"), None));
     };
-    let spec = pod_spec(ctx, spec, &template.metadata.annotations, "spec.template.spec.", image_id)?;
+    let mut spec = pod_spec(ctx, spec, &template.metadata.annotations, "spec.template.spec.", image_id)?;
+    default_tolerations(&mut spec, kubernetes);
     if spec.restart_policy != RestartPolicy::Always {
         return Err(ctx.err_doc(
             format!("{name}: spec.template.spec.restartPolicy must be Always for this kind"),
@@ -1090,6 +1111,30 @@ fn workload_parts(
         Some(r) => r.value,
     };
     Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec) }))
+}
+
+/// The DefaultTolerationSeconds admission plugin: every pod tolerates the not-ready and
+/// unreachable NoExecute taints for 300 s unless it says otherwise.
+fn default_tolerations(spec: &mut PodSpec, k: &KubeSettings) {
+    use crate::controller::nodelifecycle::{TAINT_NOT_READY, TAINT_UNREACHABLE};
+    for (key, secs) in [
+        (TAINT_NOT_READY, k.default_not_ready_toleration_seconds),
+        (TAINT_UNREACHABLE, k.default_unreachable_toleration_seconds),
+    ] {
+        let has = spec.tolerations.iter().any(|t| {
+            (t.key == key || (t.key.is_empty() && t.op == TolerationOp::Exists))
+                && t.effect.is_none_or(|e| e == TaintEffect::NoExecute)
+        });
+        if !has {
+            spec.tolerations.push(Toleration {
+                key: key.into(),
+                op: TolerationOp::Exists,
+                value: String::new(),
+                effect: Some(TaintEffect::NoExecute),
+                toleration_seconds: Some(secs),
+            });
+        }
+    }
 }
 
 /// A probe's timing with upstream's defaults and validation.

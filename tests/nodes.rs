@@ -1,0 +1,80 @@
+//! The node lifecycle: a dead node goes NotReady, is tainted, its pods are evicted on
+//! upstream's clock and replaced elsewhere.
+
+use super::*;
+
+fn node_crash(extra_kubernetes: &str) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(scenario("node-crash.yaml")).unwrap();
+    let text = if extra_kubernetes.is_empty() {
+        text
+    } else {
+        text.replace("  faults:\n", &format!("  kubernetes: {{{extra_kubernetes}}}\n  faults:\n"))
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("node-crash.yaml");
+    std::fs::write(&f, text).unwrap();
+    // The scenario file is read by now; the outputs live in run_cli's folder.
+    run_cli(&f, &["--quiet", "--check-invariants"])
+}
+
+fn check(out: &Path, toleration_s: u64) {
+    let events = read_csv(&out.join("events.csv"));
+    let pods = read_csv(&out.join("pods.csv"));
+    let crash = 120_000;
+    let grace = 50_000;
+    let not_ready = events.iter().find(|e| e["reason"] == "NodeNotReady").expect("NodeNotReady");
+    assert_eq!(not_ready["name"], "worker-1");
+    assert_eq!(not_ready["source"], "node-controller");
+    let nr = ms(&not_ready["time"]);
+    assert!((crash + grace - 10_000..=crash + grace + 10_000).contains(&nr), "NotReady at {nr}");
+    // Every pod on worker-1 is evicted exactly tolerationSeconds after the taint.
+    let on_dead: Vec<&std::collections::BTreeMap<String, String>> =
+        pods.iter().filter(|p| p["node"] == "worker-1" && ms(&p["created"]) < crash).collect();
+    assert!(!on_dead.is_empty());
+    for p in &on_dead {
+        let ev = events
+            .iter()
+            .find(|e| e["reason"] == "TaintManagerEviction" && e["name"] == p["name"])
+            .unwrap_or_else(|| panic!("{} not evicted", p["name"]));
+        assert_eq!(ms(&ev["time"]), nr + toleration_s * 1000, "{}", p["name"]);
+        assert_eq!(ev["message"], format!("Marking for deletion Pod default/{}", p["name"]));
+        // Terminating while the node is down; gone once it boots at 12m and its kubelet confirms.
+        assert_eq!(ms(&p["deleted"]), nr + toleration_s * 1000);
+        let finished = ms(&p["finished"]);
+        assert!((720_000..725_000).contains(&finished), "{} finished at {finished}", p["name"]);
+    }
+    // Replacements are created within a second of each eviction and become Ready elsewhere.
+    let evict_t = nr + toleration_s * 1000;
+    let replacements: Vec<_> =
+        pods.iter().filter(|p| ms(&p["created"]) >= evict_t && ms(&p["created"]) <= evict_t + 1000).collect();
+    assert_eq!(replacements.len(), on_dead.len());
+    for r in replacements {
+        assert_ne!(r["node"], "worker-1");
+        assert!(!r["ready"].is_empty());
+    }
+    let w = read_csv(&out.join("workloads.csv"));
+    let last = w.last().unwrap();
+    assert_eq!((last["desired"].as_str(), last["ready"].as_str()), ("6", "6"));
+    assert!(events.iter().any(|e| e["reason"] == "NodeReady" && ms(&e["time"]) >= 720_000));
+}
+
+#[test]
+fn a_crashed_nodes_pods_are_evicted_after_300s_and_replaced() {
+    let (_t, out) = node_crash("");
+    check(&out, 300);
+}
+
+#[test]
+fn a_30s_toleration_evicts_sooner() {
+    let (_t, out) = node_crash("defaultUnreachableTolerationSeconds: 30");
+    check(&out, 30);
+}
+
+#[test]
+fn the_grace_period_decides_when_the_node_goes_not_ready() {
+    // The v1.31 default (40s) instead of v1.34's 50s.
+    let (_t, out) = node_crash("nodeMonitorGracePeriod: 40s");
+    let events = read_csv(&out.join("events.csv"));
+    let nr = ms(&events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap()["time"]);
+    assert!((150_000..=170_000).contains(&nr), "NotReady at {nr}");
+}
