@@ -17,7 +17,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("zero-cpu-capacity.yaml", "capacity.cpu must be positive"),
     ("absurd-memory.yaml", "capacity.memory must be positive and below 8Ei"),
     ("huge-replicas.yaml", "expected a whole number from 0 to 4294967295"),
-    ("hundred-million-pods.yaml", "--allow-large"),
+    ("hundred-million-pods.yaml", "spec.replicas: the manifests ask for 100000000 pods"),
     ("hundred-years-1s-samples.yaml", "--allow-large"),
     ("duration-overflow.yaml", "time: invalid duration \"9999999999h\""),
     ("bad-duration.yaml", "time: unknown unit \"d\" in duration \"1d\""),

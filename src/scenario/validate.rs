@@ -554,6 +554,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         pods.push(ObjectDef { namespace: ns, name, labels: labels_of(&p.metadata), spec: Arc::new(spec) });
     }
     let mut replicasets = Vec::new();
+    // The largest `replicas`, to point at when the total is too large.
+    let mut biggest: Option<(u32, Location, usize)> = None;
     for (m, line) in &raw.replicasets {
         ctx.doc_line = *line;
         let name = meta_name(ctx, &m.metadata, "ReplicaSet", false)?;
@@ -573,6 +575,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         ctx.warn_ignored("spec.", spec.ignored_fields());
         let (selector, replicas, template) =
             workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
+        if let Some(r) = &spec.replicas
+            && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
+        {
+            biggest = Some((r.value, r.referenced, *line));
+        }
         replicasets.push(WorkloadDef {
             namespace: ns,
             name,
@@ -620,6 +627,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         };
         let (selector, replicas, template) =
             workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
+        if let Some(r) = &spec.replicas
+            && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
+        {
+            biggest = Some((r.value, r.referenced, *line));
+        }
         deployments.push(WorkloadDef {
             namespace: ns,
             name,
@@ -637,13 +649,19 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     if !opts.allow_large {
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         if total_pods > MAX_PODS {
-            return Err(ctx.err_doc(
-                format!(
-                    "the manifests ask for {total_pods} pods: about {:.1} GiB of memory (~{BYTES_PER_POD_ESTIMATE} bytes per pod); kubesim refuses more than {MAX_PODS} pods",
-                    gib(total_pods * BYTES_PER_POD_ESTIMATE)
-                ),
-                Some("lower the replicas, or pass --allow-large to run it anyway".into()),
-            ));
+            let at = biggest.map(|b| {
+                ctx.doc_line = b.2;
+                b.1
+            });
+            let msg = format!(
+                "the manifests ask for {total_pods} pods: about {:.1} GiB of memory (~{BYTES_PER_POD_ESTIMATE} bytes per pod); kubesim refuses more than {MAX_PODS} pods",
+                gib(total_pods * BYTES_PER_POD_ESTIMATE)
+            );
+            let help = Some("lower the replicas, or pass --allow-large to run it anyway".into());
+            return Err(match at {
+                Some(loc) => ctx.err_at(loc, format!("spec.replicas: {msg}"), help),
+                None => ctx.err_doc(msg, help),
+            });
         }
         let rows = (duration / sample + 1) * (1 + deployments.len() as u64 + replicasets.len() as u64);
         if rows > MAX_SAMPLE_ROWS {
