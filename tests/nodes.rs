@@ -78,3 +78,29 @@ fn the_grace_period_decides_when_the_node_goes_not_ready() {
     let nr = ms(&events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap()["time"]);
     assert!((150_000..=170_000).contains(&nr), "NotReady at {nr}");
 }
+
+#[test]
+fn a_node_restart_restarts_its_containers_in_place() {
+    let text = std::fs::read_to_string(scenario("node-crash.yaml")).unwrap().replace(
+        "  - node-crash: {at: 2m, nodes: [worker-1], duration: 10m}",
+        "  - node-restart: {at: 2m, nodes: [worker-1], downtime: 90s}",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("restart.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = read_csv(&out.join("events.csv"));
+    // Down 90s: NotReady after the 50s grace, Ready again after the boot; no eviction (300s).
+    assert!(events.iter().any(|e| e["reason"] == "NodeNotReady"));
+    assert!(events.iter().any(|e| e["reason"] == "NodeReady" && ms(&e["time"]) >= 210_000));
+    assert!(!events.iter().any(|e| e["reason"] == "TaintManagerEviction"));
+    let pods = read_csv(&out.join("pods.csv"));
+    assert_eq!(pods.len(), 6, "no replacement pods");
+    for p in pods.iter().filter(|p| p["node"] == "worker-1") {
+        assert_eq!(p["phase"], "Running");
+        assert_eq!(p["restarts"], "1", "{}", p["name"]);
+    }
+    // Its containers start again when the node is back at 3m30s.
+    let restarted = events.iter().filter(|e| e["reason"] == "Started" && ms(&e["time"]) >= 210_000).count();
+    assert!(restarted >= 1);
+}

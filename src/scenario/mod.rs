@@ -31,6 +31,8 @@ pub const DEFAULT_MAX_PODS: u32 = 110;
 pub const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS: u64 = 50_000;
 /// `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-seconds`.
 pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
+/// `node-restart` without `downtime`: a reboot takes a minute (kubesim's choice).
+pub const DEFAULT_NODE_RESTART_DOWNTIME_MS: u64 = 60_000;
 /// kubelet `serializeImagePulls` default.
 pub const DEFAULT_SERIALIZE_IMAGE_PULLS: bool = true;
 /// kubelet `nodeLeaseDurationSeconds` default.

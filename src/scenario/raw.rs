@@ -351,7 +351,7 @@ pub enum FaultRaw {
     PodKill(Box<PodKillRaw>),
     // The rest of the contract; each is refused with "not supported yet" until it lands.
     NodeCrash(Box<NodeTargetRaw>),
-    NodeRestart(Ignored),
+    NodeRestart(Box<NodeTargetRaw>),
     NetworkPartition(Ignored),
     KubeletServiceKill(Ignored),
     ZoneOutage(Ignored),
@@ -420,6 +420,9 @@ pub struct NodeTargetRaw {
     pub memory: Option<Spanned<Qty>>,
     #[serde(default)]
     pub duration: Option<GoDuration>,
+    /// `node-restart`: how long the node is down.
+    #[serde(default)]
+    pub downtime: Option<GoDuration>,
 }
 
 // ---------- manifests ----------

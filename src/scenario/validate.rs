@@ -750,10 +750,10 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => {
                 let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
                 let action = if cordon { "node-cordon" } else { "node-uncordon" };
-                if t.memory.is_some() || t.duration.is_some() {
+                if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
                     return Err(ctx.err_at(
                         f.referenced,
-                        format!("{action} takes no `memory` or `duration`"),
+                        format!("{action} takes no `memory`, `duration` or `downtime`"),
                         Some("cordon with one action and uncordon with another".into()),
                     ));
                 }
@@ -763,15 +763,31 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 }
                 faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
             }
-            FaultRaw::NodeCrash(t) => {
-                if t.memory.is_some() {
-                    return Err(ctx.err_at(f.referenced, "node-crash takes no `memory`", None));
+            FaultRaw::NodeCrash(t) | FaultRaw::NodeRestart(t) => {
+                let restart = matches!(&f.value, FaultRaw::NodeRestart(_));
+                let action = if restart { "node-restart" } else { "node-crash" };
+                if t.memory.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some()) {
+                    let want = if restart {
+                        "{at, nodes | pool | nodeSelector, downtime}"
+                    } else {
+                        "{at, nodes | pool | nodeSelector, duration}"
+                    };
+                    return Err(ctx.err_at(f.referenced, format!("{action} takes {want}"), None));
                 }
-                let targets = node_targets(ctx, t, f.referenced, "node-crash", &nodes, &spec.node_pools)?;
+                let targets = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
                 let at = SimTime(t.at.0);
-                faults.push(FaultDef::NodeCrash { at, until: t.duration.map(|d| at.plus(d.0)), nodes: targets });
+                let until = if restart {
+                    // A reboot: down for `downtime` (default 1m), then back.
+                    Some(at.plus(t.downtime.map_or(DEFAULT_NODE_RESTART_DOWNTIME_MS, |d| d.0)))
+                } else {
+                    t.duration.map(|d| at.plus(d.0))
+                };
+                faults.push(FaultDef::NodeCrash { at, until, nodes: targets });
             }
             FaultRaw::NodeMemoryHog(t) => {
+                if t.downtime.is_some() {
+                    return Err(ctx.err_at(f.referenced, "node-memory-hog takes no `downtime`", None));
+                }
                 let Some(mem) = &t.memory else {
                     return Err(ctx.err_at(
                         f.referenced,
