@@ -39,6 +39,14 @@ enum Cmd {
         #[arg(long)]
         allow_large: bool,
     },
+    /// Run scenarios and check their `expect:` blocks; exit 1 if any expectation fails.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Override the scenarios' seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Parse and validate scenario files without running them.
     Validate {
         #[arg(required = true)]
@@ -51,6 +59,8 @@ enum Cmd {
 
 /// Exit code for bad input (nothing was written).
 const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when an expectation failed.
+const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code for an invariant violation: a kubesim bug (nothing was written).
 const EXIT_BUG: u8 = 3;
 
@@ -95,6 +105,48 @@ fn main() -> ExitCode {
                 }
             }
             if bad { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS }
+        }
+        Cmd::Check { files, seed } => {
+            let mut bad_input = false;
+            let mut failed = 0usize;
+            for f in files {
+                let mut s = match scenario::load(&f) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        report_error(e);
+                        bad_input = true;
+                        continue;
+                    }
+                };
+                if let Some(seed) = seed {
+                    s.seed = seed;
+                }
+                let r = match kubesim::simulate(s, &kubesim::RunOptions::default()) {
+                    Ok(r) => r,
+                    Err(v) => {
+                        eprintln!("error: {v}");
+                        return ExitCode::from(EXIT_BUG);
+                    }
+                };
+                let verdicts = kubesim::report::check::check(&r);
+                print(&format!("{} (seed {}):\n", f.display(), r.cluster.scenario.seed));
+                if verdicts.is_empty() {
+                    print("  no expectations\n");
+                }
+                for v in &verdicts {
+                    let mark = if v.pass { "PASS" } else { "FAIL" };
+                    print(&format!("  {mark}  {}  (actual: {})\n", v.expectation, v.actual));
+                    failed += usize::from(!v.pass);
+                }
+            }
+            if bad_input {
+                ExitCode::from(EXIT_BAD_INPUT)
+            } else if failed > 0 {
+                eprintln!("{failed} expectation(s) failed");
+                ExitCode::from(EXIT_EXPECTATION_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large } => {
             let mut s = match scenario::load_with(&file, &scenario::LoadOptions { allow_large }) {

@@ -165,3 +165,33 @@ fn check_invariants_flag_runs_clean_on_the_shipped_scenarios() {
         run_cli(&scenario(s), &["--quiet", "--check-invariants"]);
     }
 }
+
+#[test]
+fn check_passes_the_shipped_scenarios_expectations() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let out = Command::cargo_bin("kubesim").unwrap().arg("check").args(&files).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert!(stdout.matches("PASS").count() >= 15, "{stdout}");
+}
+
+#[test]
+fn check_exits_1_and_shows_what_happened_when_an_expectation_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario("quickstart.yaml"))
+        .unwrap()
+        .replace("  - events: {reason: Killing, count: 1}", "  - events: {reason: Killing, count: \">= 3\"}");
+    let f = tmp.path().join("q.yaml");
+    std::fs::write(&f, text).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().arg("check").arg(&f).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  events Killing: count >= 3  (actual: 1)"), "{stdout}");
+    assert!(stdout.contains("PASS  at 5m0s: deployment/web readyReplicas == 5"), "{stdout}");
+}

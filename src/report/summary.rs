@@ -156,7 +156,7 @@ fn availability(log: &[(SimTime, u32, u32)], end: SimTime) -> (f64, u64) {
 }
 
 /// Time from `fault` until the workload is back at ready >= desired; 0 if it never dipped.
-fn recovery(log: &[(SimTime, u32, u32)], fault: SimTime) -> Option<u64> {
+pub fn recovery(log: &[(SimTime, u32, u32)], fault: SimTime) -> Option<u64> {
     let at_fault = log.iter().rev().find(|x| x.0 <= fault);
     let mut dipped = at_fault.is_some_and(|&(_, d, r)| r < d);
     for &(t, d, r) in log.iter().filter(|x| x.0 > fault) {

@@ -3,6 +3,7 @@
 //! input.
 
 pub mod error;
+pub mod expect;
 pub mod raw;
 mod validate;
 
@@ -75,6 +76,8 @@ pub struct Scenario {
     pub replicasets: Vec<WorkloadDef>,
     pub deployments: Vec<WorkloadDef>,
     pub faults: Vec<FaultDef>,
+    /// `expect:`, checked by `kubesim check`.
+    pub expectations: Vec<expect::Expectation>,
     /// Non-fatal findings ("ignored: spec.template.spec.volumes"), each with its place.
     pub warnings: Vec<String>,
 }

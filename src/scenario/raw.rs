@@ -180,7 +180,7 @@ pub struct ScenarioSpec {
     #[serde(default)]
     pub faults: Vec<Spanned<FaultRaw>>,
     #[serde(default)]
-    pub expect: Option<Spanned<Ignored>>,
+    pub expect: Option<Vec<Spanned<super::expect::Value>>>,
     #[serde(default)]
     pub variants: Option<Spanned<Ignored>>,
 }

@@ -274,9 +274,6 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             Some("run each variant as its own scenario for now".into()),
         ));
     }
-    if let Some(e) = &spec.expect {
-        ctx.warn_at(e.referenced, "spec.expect is not evaluated yet (`kubesim check` is not implemented); ignored");
-    }
 
     // Images: the catalogue first, then any image a manifest or pool names.
     let mut images: Vec<ImageDef> = Vec::new();
@@ -862,6 +859,19 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         }
     }
 
+    // Expectations, against the workloads that exist.
+    let workload_names: Vec<String> = deployments
+        .iter()
+        .map(|d| format!("deployment/{}", d.name))
+        .chain(replicasets.iter().map(|r| format!("replicaset/{}", r.name)))
+        .collect();
+    let mut expectations = Vec::new();
+    for e in spec.expect.iter().flatten() {
+        let parsed = super::expect::parse(&e.value, &workload_names)
+            .map_err(|m| ctx.err_at(e.referenced, format!("expect: {m}"), None))?;
+        expectations.extend(parsed);
+    }
+
     Ok(Scenario {
         file: path.to_path_buf(),
         name: doc.metadata.name.value.clone(),
@@ -877,6 +887,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         replicasets,
         deployments,
         faults,
+        expectations,
         warnings: std::mem::take(&mut ctx.warnings),
     })
 }

@@ -1,0 +1,89 @@
+//! Evaluating a scenario's `expect:` against what happened.
+
+use crate::RunResult;
+use crate::report::recorder::WorkloadRef;
+use crate::report::summary::recovery;
+use crate::scenario::expect::{Expectation, Field};
+
+/// One expectation's verdict.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub expectation: String,
+    pub pass: bool,
+    pub actual: String,
+}
+
+fn name_of(r: &RunResult, w: WorkloadRef) -> String {
+    match w {
+        WorkloadRef::Deployment(d) => format!("deployment/{}", r.cluster.api.deployments[d.idx()].name),
+        WorkloadRef::ReplicaSet(x) => format!("replicaset/{}", r.cluster.api.replicasets[x.idx()].name),
+    }
+}
+
+/// Check every expectation. State expectations read the time series, so they see the
+/// cluster at `sampleInterval` resolution (`at: T` reads the last sample at or before T).
+pub fn check(r: &RunResult) -> Vec<Verdict> {
+    let rec = &r.cluster.rec;
+    let d = |ms: u64| crate::api::duration::format_go_duration_ms(ms);
+    r.cluster
+        .scenario
+        .expectations
+        .iter()
+        .map(|e| match e {
+            Expectation::State { from, to, workload, field, cmp } => {
+                let samples: Vec<_> =
+                    rec.workload_samples.iter().filter(|s| name_of(r, s.workload) == *workload).collect();
+                let value = |s: &crate::report::recorder::WorkloadSample| -> i64 {
+                    (match field {
+                        Field::Replicas => s.desired,
+                        Field::ReadyReplicas => s.ready,
+                        Field::AvailableReplicas => s.available,
+                        Field::UpdatedReplicas => s.updated,
+                    }) as i64
+                };
+                let window: Vec<_> = if from == to {
+                    samples.iter().rev().find(|s| s.time <= *from).into_iter().copied().collect()
+                } else {
+                    samples.iter().filter(|s| s.time >= *from && s.time <= *to).copied().collect()
+                };
+                let when = if from == to {
+                    format!("at {}", d(from.as_millis()))
+                } else {
+                    format!("during [{}, {}]", d(from.as_millis()), d(to.as_millis()))
+                };
+                let expectation = format!("{when}: {workload} {} {cmp}", field.name());
+                match window.iter().find(|s| !cmp.holds(value(s))) {
+                    _ if window.is_empty() => {
+                        Verdict { expectation, pass: false, actual: "no sample in that window".into() }
+                    }
+                    Some(bad) => Verdict {
+                        expectation,
+                        pass: false,
+                        actual: format!("{} at {}", value(bad), d(bad.time.as_millis())),
+                    },
+                    None => Verdict { expectation, pass: true, actual: value(window[window.len() - 1]).to_string() },
+                }
+            }
+            Expectation::Events { reason, cmp } => {
+                let n = rec.events.iter().filter(|e| e.reason == reason.as_str()).count() as i64;
+                Verdict {
+                    expectation: format!("events {reason}: count {cmp}"),
+                    pass: cmp.holds(n),
+                    actual: n.to_string(),
+                }
+            }
+            Expectation::Recovers { workload, after, within_ms } => {
+                let log = rec.workload_changes.iter().find(|(w, _)| name_of(r, *w) == *workload).map(|x| &x.1);
+                let got = log.and_then(|l| recovery(l, *after));
+                let expectation =
+                    format!("{workload} recovers within {} after {}", d(*within_ms), d(after.as_millis()));
+                match got {
+                    Some(ms) => {
+                        Verdict { expectation, pass: ms <= *within_ms, actual: format!("recovered in {}", d(ms)) }
+                    }
+                    None => Verdict { expectation, pass: false, actual: "never recovered".into() },
+                }
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,262 @@
+//! `expect:`: the checked outcomes of a scenario (`kubesim check`). Forms: a workload's state
+//! at a time (`at:`) or through a window (`during:`), counts of events by reason (`events:`),
+//! and time-to-recover bounds (`recovers:`). Numbers compare with `==`, `>=`, `<=`, `>`, `<`.
+
+use super::raw::duration_to_ms;
+use crate::sim::SimTime;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Any YAML value, kept as text at the leaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Scalar(String),
+    List(Vec<Value>),
+    Map(BTreeMap<String, Value>),
+}
+
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+                Ok(Value::Scalar(s.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Scalar(b.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Value, E> {
+                Ok(Value::Scalar(n.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Value, E> {
+                Ok(Value::Scalar(n.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Value, E> {
+                Ok(Value::Scalar(n.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+                Ok(Value::Scalar(String::new()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(Value::List(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+                let mut m = BTreeMap::new();
+                while let Some((k, v)) = a.next_entry::<String, Value>()? {
+                    m.insert(k, v);
+                }
+                Ok(Value::Map(m))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ge,
+    Le,
+    Gt,
+    Lt,
+}
+
+/// A comparison with a number: `3`, `">= 2"`, `"< 10"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cmp {
+    pub op: Op,
+    pub value: i64,
+}
+
+impl Cmp {
+    pub fn parse(s: &str) -> Result<Cmp, String> {
+        let s = s.trim();
+        let (op, rest) = [(">=", Op::Ge), ("<=", Op::Le), ("==", Op::Eq), (">", Op::Gt), ("<", Op::Lt)]
+            .iter()
+            .find_map(|(p, op)| s.strip_prefix(p).map(|r| (*op, r)))
+            .unwrap_or((Op::Eq, s));
+        let value =
+            rest.trim().parse::<i64>().map_err(|_| format!("{s:?} is not a number or a comparison like \">= 2\""))?;
+        Ok(Cmp { op, value })
+    }
+    pub fn holds(&self, x: i64) -> bool {
+        match self.op {
+            Op::Eq => x == self.value,
+            Op::Ge => x >= self.value,
+            Op::Le => x <= self.value,
+            Op::Gt => x > self.value,
+            Op::Lt => x < self.value,
+        }
+    }
+}
+
+impl fmt::Display for Cmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let op = match self.op {
+            Op::Eq => "==",
+            Op::Ge => ">=",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Lt => "<",
+        };
+        write!(f, "{op} {}", self.value)
+    }
+}
+
+/// A workload field an expectation can read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Replicas,
+    ReadyReplicas,
+    AvailableReplicas,
+    UpdatedReplicas,
+}
+
+impl Field {
+    fn parse(s: &str) -> Option<Field> {
+        Some(match s {
+            "replicas" => Field::Replicas,
+            "readyReplicas" => Field::ReadyReplicas,
+            "availableReplicas" => Field::AvailableReplicas,
+            "updatedReplicas" => Field::UpdatedReplicas,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Replicas => "replicas",
+            Field::ReadyReplicas => "readyReplicas",
+            Field::AvailableReplicas => "availableReplicas",
+            Field::UpdatedReplicas => "updatedReplicas",
+        }
+    }
+}
+
+/// One checked outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expectation {
+    /// `kind/name: {field: cmp}` at a time, or at every sample of a window.
+    State { from: SimTime, to: SimTime, workload: String, field: Field, cmp: Cmp },
+    /// The number of recorded events with this reason.
+    Events { reason: String, cmp: Cmp },
+    /// The workload is back at ready >= desired within `within` of `after`.
+    Recovers { workload: String, after: SimTime, within_ms: u64 },
+}
+
+fn dur(v: &Value, what: &str) -> Result<u64, String> {
+    match v {
+        Value::Scalar(s) => duration_to_ms(s).map_err(|e| format!("{what}: {e}")),
+        _ => Err(format!("{what} must be a duration like 5m")),
+    }
+}
+
+fn scalar<'a>(v: &'a Value, what: &str) -> Result<&'a str, String> {
+    match v {
+        Value::Scalar(s) => Ok(s),
+        _ => Err(format!("{what} must be a single value")),
+    }
+}
+
+fn known(workloads: &[String]) -> String {
+    if workloads.is_empty() {
+        "it defines no Deployment or ReplicaSet".into()
+    } else {
+        format!("known: {}", workloads.join(", "))
+    }
+}
+
+/// Turn one `expect:` entry into expectations; `workloads` are the `kind/name`s that exist.
+pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, String> {
+    let Value::Map(m) = entry else {
+        return Err("each expect entry is a mapping (at/during + workload, events, or recovers)".into());
+    };
+    let mut out = Vec::new();
+    let window = match (m.get("at"), m.get("during")) {
+        (Some(_), Some(_)) => return Err("give `at` or `during`, not both".into()),
+        (Some(a), None) => {
+            let t = SimTime(dur(a, "at")?);
+            Some((t, t))
+        }
+        (None, Some(Value::List(l))) if l.len() == 2 => {
+            Some((SimTime(dur(&l[0], "during")?), SimTime(dur(&l[1], "during")?)))
+        }
+        (None, Some(_)) => return Err("`during` is a list of two times: [5m, 15m]".into()),
+        (None, None) => None,
+    };
+    for (k, v) in m {
+        match k.as_str() {
+            "at" | "during" => {}
+            "events" => {
+                let Value::Map(e) = v else { return Err("events: {reason: Evicted, count: \">= 2\"}".into()) };
+                let reason = scalar(e.get("reason").ok_or("events needs `reason`")?, "events.reason")?.to_string();
+                let cmp = Cmp::parse(scalar(e.get("count").ok_or("events needs `count`")?, "events.count")?)?;
+                out.push(Expectation::Events { reason, cmp });
+            }
+            "recovers" => {
+                let Value::Map(r) = v else {
+                    return Err("recovers: {workload: deployment/web, within: 7m, after: 2m}".into());
+                };
+                let workload =
+                    scalar(r.get("workload").ok_or("recovers needs `workload`")?, "recovers.workload")?.to_string();
+                if !workloads.contains(&workload) {
+                    return Err(format!(
+                        "recovers names {workload:?}, which the scenario does not define ({})",
+                        known(workloads)
+                    ));
+                }
+                let within_ms = dur(r.get("within").ok_or("recovers needs `within`")?, "recovers.within")?;
+                let after = SimTime(r.get("after").map(|a| dur(a, "recovers.after")).transpose()?.unwrap_or(0));
+                out.push(Expectation::Recovers { workload, after, within_ms });
+            }
+            w if w.contains('/') => {
+                if !workloads.iter().any(|x| x == w) {
+                    return Err(format!("{w:?} is not a workload of the scenario ({})", known(workloads)));
+                }
+                let Some((from, to)) = window else {
+                    return Err(format!("{w}: give `at: TIME` or `during: [FROM, TO]`"));
+                };
+                let Value::Map(fields) = v else {
+                    return Err(format!("{w}: a mapping of fields, e.g. {{readyReplicas: 3}}"));
+                };
+                for (f, c) in fields {
+                    let field = Field::parse(f).ok_or_else(|| {
+                        format!(
+                            "{w}: unknown field {f:?} (replicas, readyReplicas, availableReplicas, updatedReplicas)"
+                        )
+                    })?;
+                    let cmp = Cmp::parse(scalar(c, f)?)?;
+                    out.push(Expectation::State { from, to, workload: w.to_string(), field, cmp });
+                }
+            }
+            other => return Err(format!("unknown expect key {other:?} (at, during, events, recovers, or kind/name)")),
+        }
+    }
+    if out.is_empty() {
+        return Err("this expect entry checks nothing".into());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparisons() {
+        assert_eq!(Cmp::parse(">= 2").unwrap(), Cmp { op: Op::Ge, value: 2 });
+        assert_eq!(Cmp::parse("3").unwrap(), Cmp { op: Op::Eq, value: 3 });
+        assert!(Cmp::parse("<10").unwrap().holds(9));
+        assert!(!Cmp::parse("> 1").unwrap().holds(1));
+        assert!(Cmp::parse("lots").is_err());
+    }
+}
