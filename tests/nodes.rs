@@ -104,3 +104,22 @@ fn a_node_restart_restarts_its_containers_in_place() {
     let restarted = events.iter().filter(|e| e["reason"] == "Started" && ms(&e["time"]) >= 210_000).count();
     assert!(restarted >= 1);
 }
+
+/// Found by the property tests: after a reboot, a restartPolicy Never pod looked Failed for an
+/// instant while the kubelet started its containers again; the scheduler released its slot and
+/// a ReplicaSet's pods were bound to the full node and rejected (OutOfpods) in a tight loop.
+/// Never means never: the pod fails with its node.
+#[test]
+fn regression_a_never_pod_fails_with_its_rebooted_node_instead_of_restarting() {
+    let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: k}\nspec:\n  duration: 2m\n  nodePools:\n  - name: n\n    count: 1\n    capacity: {cpu: \"2\", memory: 2Gi, pods: 1}\n  faults:\n  - node-crash: {at: 10s, nodes: [n-0], duration: 1s}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: once}\nspec:\n  restartPolicy: Never\n  initContainers: [{name: side, image: \"a:1\", restartPolicy: Always}]\n  containers: [{name: app, image: \"a:1\"}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: w}}\n  template:\n    metadata: {labels: {app: w}}\n    spec:\n      containers: [{name: app, image: \"a:1\"}]\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("k.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let once = pods.iter().find(|p| p["name"] == "once").unwrap();
+    assert_eq!(once["phase"], "Failed");
+    let events = read_csv(&out.join("events.csv"));
+    assert!(!events.iter().any(|e| e["reason"] == "OutOfpods"), "no admission loop");
+    assert_eq!(pods.len(), 2, "the Deployment's pod runs once the slot is free");
+}

@@ -400,8 +400,27 @@ impl Kubelet {
                 ctx.api.remove_pod(id, ctx.now, Some(self.me()));
                 continue;
             }
-            // The containers died with the node: they start again from scratch.
             let now = ctx.now;
+            if p.spec.restart_policy == RestartPolicy::Never {
+                // Never means never: the containers died with the node, so the pod has failed.
+                ctx.api.update_pod_status(id, self.me(), |p| {
+                    for s in p.status.containers.iter_mut().chain(p.status.init_containers.iter_mut()) {
+                        if let ContainerState::Running { .. } | ContainerState::Waiting { .. } = s.state {
+                            s.state = ContainerState::Terminated {
+                                exit_code: EXIT_CODE_SIGKILL,
+                                reason: "Error",
+                                finished: now,
+                            };
+                        }
+                        s.ready = false;
+                    }
+                    p.status.ready = false;
+                    p.status.phase = PodPhase::Failed;
+                    p.finished_at = Some(now);
+                });
+                continue;
+            }
+            // The containers died with the node: they start again from scratch.
             ctx.api.update_pod_status(id, self.me(), |p| {
                 for s in p.status.containers.iter_mut().chain(p.status.init_containers.iter_mut()) {
                     if let ContainerState::Running { .. } = s.state {

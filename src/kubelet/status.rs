@@ -82,6 +82,8 @@ pub fn refresh_restarting(p: &mut Pod, now: SimTime) {
 }
 
 fn refresh_with(p: &mut Pod, now: SimTime, ph: PodPhase) {
+    // The status manager never lets a pod leave a terminal phase.
+    let ph = if p.status.phase.is_terminal() { p.status.phase } else { ph };
     p.status.phase = ph;
     let all_running = p.status.containers.iter().all(|c| matches!(c.state, ContainerState::Running { .. }));
     if all_running && ph == PodPhase::Running {
