@@ -17,6 +17,9 @@ pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 #[derive(Default)]
 pub struct DeploymentController {
     queue: WorkQueue,
+    /// Per Deployment: the template (by identity of its shared spec and labels) and its hash,
+    /// so a sync does not render and hash the template again.
+    hashes: Vec<Option<(usize, usize, String)>>,
 }
 
 /// `ComputeHash`-style: FNV-32a over a canonical rendering of the template, safe-encoded.
@@ -64,9 +67,25 @@ impl DeploymentController {
         self.queue.done(ctx, Event::DeploymentWork);
     }
 
+    fn hash(&mut self, id: DeployId, ctx: &Ctx) -> String {
+        let t = &ctx.api.deployments[id.idx()].template;
+        let key = (Arc::as_ptr(&t.spec) as usize, Arc::as_ptr(&t.labels) as usize);
+        if self.hashes.len() <= id.idx() {
+            self.hashes.resize(id.idx() + 1, None);
+        }
+        match &self.hashes[id.idx()] {
+            Some((a, b, h)) if (*a, *b) == key => h.clone(),
+            _ => {
+                let h = template_hash(t, ctx.images);
+                self.hashes[id.idx()] = Some((key.0, key.1, h.clone()));
+                h
+            }
+        }
+    }
+
     fn sync(&mut self, id: DeployId, ctx: &mut Ctx) {
+        let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
-        let hash = template_hash(&d.template, ctx.images);
         let replicas = d.replicas;
         let current = ctx
             .api
@@ -121,8 +140,8 @@ impl DeploymentController {
     }
 
     fn update_status(&mut self, id: DeployId, now: SimTime, ctx: &mut Ctx) {
+        let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
-        let hash = template_hash(&d.template, ctx.images);
         let mut st = WorkloadStatus::default();
         for &r in ctx.api.replicasets_of(id) {
             let rs = &ctx.api.replicasets[r.idx()];
