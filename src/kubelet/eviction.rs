@@ -6,6 +6,7 @@
 //! Idle ticks are skipped: the monitor only runs while something on the node uses modelled
 //! memory, which changes nothing observable.
 
+use super::pod_event;
 use super::{EXIT_CODE_SIGKILL, Kubelet, KubeletEvent, container, status_mut};
 use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::quantity::format_bytes;
@@ -172,23 +173,9 @@ impl Kubelet {
         self.release(&w);
         let running: Vec<ContainerRef> =
             (0..w.containers.len()).filter(|&i| w.containers[i].running).map(|i| w.cref(i)).collect();
-        ctx.record(
-            EventType::Warning,
-            "Evicted",
-            ObjRef::Pod(id),
-            Some(node),
-            Source::Kubelet,
-            Message::Text(msg.clone().into()),
-        );
+        pod_event(ctx, id, node, EventType::Warning, "Evicted", Message::Text(msg.clone().into()));
         for &c in &running {
-            ctx.record(
-                EventType::Normal,
-                "Killing",
-                ObjRef::Pod(id),
-                Some(node),
-                Source::Kubelet,
-                Message::Killing { container: c },
-            );
+            pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
         }
         ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
             for &c in &running {

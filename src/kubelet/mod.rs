@@ -155,6 +155,18 @@ pub struct Kubelet {
     up: bool,
 }
 
+/// Record a kubelet event about a pod (`node` is this kubelet's node, or `Some` of it).
+pub(crate) fn pod_event(
+    ctx: &mut Ctx,
+    pod: PodId,
+    node: impl Into<Option<NodeId>>,
+    kind: EventType,
+    reason: &'static str,
+    msg: Message,
+) {
+    ctx.record(kind, reason, ObjRef::Pod(pod), node.into(), Source::Kubelet, msg);
+}
+
 pub(crate) fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
     if d.jitter_ms == 0 { d.mean_ms } else { d.mean_ms - d.jitter_ms + ctx.rng.behavior.below(2 * d.jitter_ms + 1) }
 }
@@ -610,14 +622,7 @@ impl Kubelet {
         let b = cs.behavior;
         let epoch = w.containers[i].epoch;
         let pull_ms = w.pull_ms;
-        ctx.record(
-            EventType::Normal,
-            "Started",
-            ObjRef::Pod(id),
-            Some(node),
-            Source::Kubelet,
-            Message::Started { container: c },
-        );
+        pod_event(ctx, id, node, EventType::Normal, "Started", Message::Started { container: c });
         // The process's fate: the earliest of its own exit, a crash, and the OOM killer.
         let mut fate: Option<(u64, i32, bool)> = None;
         let mut consider = |after: u64, code: i32, oom: bool| {
@@ -732,14 +737,7 @@ impl Kubelet {
                         (0..w.containers.len()).filter(|&i| w.containers[i].running).map(|i| w.cref(i)).collect();
                     for &s in &sidecars {
                         let node = Some(self.node);
-                        ctx.record(
-                            EventType::Normal,
-                            "Killing",
-                            ObjRef::Pod(id),
-                            node,
-                            Source::Kubelet,
-                            Message::Killing { container: s },
-                        );
+                        pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: s });
                     }
                     ctx.api.update_pod_status(id, me, |p| {
                         for &s in &sidecars {
@@ -808,14 +806,7 @@ impl Kubelet {
             st.stopping = true;
             pending += 1;
             let epoch = st.epoch;
-            ctx.record(
-                EventType::Normal,
-                "Killing",
-                ObjRef::Pod(id),
-                Some(node),
-                Source::Kubelet,
-                Message::Killing { container: c },
-            );
+            pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
             let cs = container(&spec, c);
             let (after, code) = stop_timing(cs, grace, ctx);
             ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
@@ -854,14 +845,7 @@ impl Kubelet {
         st.stopping = true;
         let epoch = st.epoch;
         let cs = container(&w.spec, c).clone();
-        ctx.record(
-            EventType::Normal,
-            "Killing",
-            ObjRef::Pod(id),
-            Some(node),
-            Source::Kubelet,
-            Message::ProbeKilled { container: c, kind },
-        );
+        pod_event(ctx, id, node, EventType::Normal, "Killing", Message::ProbeKilled { container: c, kind });
         let (after, code) = stop_timing(&cs, grace, ctx);
         // Stopped by the kubelet rather than finishing its work: SIGTERM's status, 128 + 15.
         let code = if code == 0 { EXIT_CODE_SIGTERM } else { code };

@@ -4,8 +4,9 @@
 //! their result can change or a failure must be reported: a healthy container costs nothing
 //! per period.
 
+use super::pod_event;
 use super::{Kubelet, KubeletEvent, container, status, status_mut};
-use crate::api::events::{ContainerRef, ObjRef, Source};
+use crate::api::events::ContainerRef;
 use crate::api::*;
 use crate::apiserver::Watcher;
 use crate::cluster::{Ctx, Event};
@@ -102,14 +103,7 @@ impl Kubelet {
         };
         let node = Some(self.node);
         let fail_event = |ctx: &mut Ctx| {
-            ctx.record(
-                EventType::Warning,
-                "Unhealthy",
-                ObjRef::Pod(id),
-                node,
-                Source::Kubelet,
-                Message::Unhealthy { container: c, kind, hung },
-            );
+            pod_event(ctx, id, node, EventType::Warning, "Unhealthy", Message::Unhealthy { container: c, kind, hung });
         };
         // After a success, the next probe that can fail is the first one after the hang.
         let next_change = |from: SimTime| hangs_at.filter(|&h| h > from).map(|h| grid_at_or_after(started, &p, h));
