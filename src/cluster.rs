@@ -38,6 +38,8 @@ pub enum Event {
     Registry(RegistryEvent),
     ReplicaSetWork,
     DeploymentWork,
+    /// A Deployment's progress deadline may have passed.
+    DeploymentDeadline(DeployId),
     NodeLifecycle(crate::controller::nodelifecycle::NodeLifecycleEvent),
     Fault(u32),
     FaultEnd(u32),
@@ -203,6 +205,7 @@ impl Cluster {
                 replicas: d.replicas,
                 template: d.template.clone(),
                 strategy: d.strategy,
+                progress_deadline_ms: d.progress_deadline_ms,
                 created: SimTime::ZERO,
                 resource_version: 0,
                 status: WorkloadStatus::default(),
@@ -219,6 +222,7 @@ impl Cluster {
                 template: r.template.clone(),
                 owner: None,
                 template_hash: None,
+                revision: 0,
                 created: SimTime::ZERO,
                 resource_version: 0,
                 status: WorkloadStatus::default(),
@@ -331,7 +335,7 @@ impl Cluster {
                 Watcher::Kubelet(node) => self.kubelets[node.idx()].on_watch(n.obj, &mut ctx),
                 Watcher::ReplicaSetController => self.replicasets.on_watch(n.obj, &mut ctx),
                 Watcher::DeploymentController => self.deployments.on_watch(n.obj, &mut ctx),
-                Watcher::NodeLifecycleController => {}
+                Watcher::NodeLifecycleController | Watcher::Operator => {}
             },
             Event::Scheduler(ev) => self.scheduler.handle(ev, &mut ctx),
             Event::Kubelet(node, ev) => self.kubelets[node.idx()].handle(ev, &mut ctx),
@@ -347,6 +351,7 @@ impl Cluster {
             }
             Event::ReplicaSetWork => self.replicasets.work(&mut ctx),
             Event::DeploymentWork => self.deployments.work(&mut ctx),
+            Event::DeploymentDeadline(d) => self.deployments.on_deadline(d, &mut ctx),
             Event::NodeLifecycle(ev) => self.nodelifecycle.handle(ev, &mut ctx),
             Event::Fault(i) => self.chaos.inject(i as usize, &mut ctx),
             Event::FaultEnd(i) => self.chaos.end(i as usize, &mut ctx),
@@ -393,6 +398,7 @@ impl Cluster {
                 ready: st.ready,
                 available: st.available,
                 updated: st.updated,
+                replicas: st.replicas,
             });
         }
     }

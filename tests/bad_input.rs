@@ -8,6 +8,12 @@ use assert_cmd::Command;
 /// What the message must say for some files (every file is checked for the rest).
 const MESSAGES: &[(&str, &str)] = &[
     ("typo-replica.yaml", "did you mean `replicas`?"),
+    ("set-image-unknown-container.yaml", "deployment web has no container \"nginx\""),
+    ("max-surge-not-a-percentage.yaml", "maxSurge: \"two\" is not a number or a percentage"),
+    (
+        "scale-unknown-workload.yaml",
+        "scale names deployment/api in namespace default, which the scenario does not define",
+    ),
     ("container-field-typo.yaml", "did you mean `image`?"),
     ("fault-typo-action.yaml", "did you mean `pod-kill`?"),
     ("scenario-unknown-field.yaml", "did you mean `nodePools`?"),

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod cli;
+mod controllers;
 mod golden;
 mod kubelet;
 mod nodes;

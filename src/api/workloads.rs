@@ -9,6 +9,9 @@ use std::sync::Arc;
 pub struct PodTemplate {
     pub labels: Arc<Labels>,
     pub spec: Arc<PodSpec>,
+    /// The `kubectl.kubernetes.io/restartedAt` annotation `kubectl rollout restart` sets: part
+    /// of the template, so a new value starts a rollout.
+    pub restarted_at: Option<SimTime>,
 }
 
 /// The counts a workload controller reports in `.status`.
@@ -30,16 +33,69 @@ pub struct ReplicaSet {
     pub owner: Option<DeployId>,
     /// `pod-template-hash` when a Deployment owns it.
     pub template_hash: Option<String>,
+    /// The `deployment.kubernetes.io/revision` annotation (0 when no Deployment owns it).
+    pub revision: u64,
     pub created: SimTime,
     pub resource_version: u64,
     pub status: WorkloadStatus,
 }
 
+/// An `IntOrString` field such as `maxSurge`: a count or a percentage of the replicas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntOrPercent {
+    Int(u32),
+    Percent(u32),
+}
+
+impl IntOrPercent {
+    /// `intstr.GetScaledValueFromIntOrPercent`: a percentage of `total`, rounded up or down.
+    pub fn scaled(self, total: u32, round_up: bool) -> u32 {
+        match self {
+            IntOrPercent::Int(v) => v,
+            IntOrPercent::Percent(p) => {
+                let x = p as u64 * total as u64;
+                (if round_up { x.div_ceil(100) } else { x / 100 }) as u32
+            }
+        }
+    }
+}
+
+/// Upstream's defaults for `spec.strategy.rollingUpdate`: 25% and 25%.
+pub const DEFAULT_MAX_SURGE: IntOrPercent = IntOrPercent::Percent(25);
+pub const DEFAULT_MAX_UNAVAILABLE: IntOrPercent = IntOrPercent::Percent(25);
+/// `spec.progressDeadlineSeconds` default (600).
+pub const DEFAULT_PROGRESS_DEADLINE_SECONDS: u32 = 600;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeploymentStrategy {
-    /// maxSurge / maxUnavailable as given (int or percent, resolved against replicas later).
-    RollingUpdate,
+    RollingUpdate { max_surge: IntOrPercent, max_unavailable: IntOrPercent },
     Recreate,
+}
+
+impl DeploymentStrategy {
+    pub const DEFAULT: DeploymentStrategy =
+        DeploymentStrategy::RollingUpdate { max_surge: DEFAULT_MAX_SURGE, max_unavailable: DEFAULT_MAX_UNAVAILABLE };
+
+    /// `ResolveFenceposts`: (maxSurge, maxUnavailable) for `replicas`; both 0 would deadlock,
+    /// so maxUnavailable becomes 1. Recreate has no fenceposts.
+    pub fn fenceposts(self, replicas: u32) -> (u32, u32) {
+        match self {
+            DeploymentStrategy::Recreate => (0, 0),
+            DeploymentStrategy::RollingUpdate { max_surge, max_unavailable } => {
+                let surge = max_surge.scaled(replicas, true);
+                let unavailable = max_unavailable.scaled(replicas, false);
+                if surge == 0 && unavailable == 0 { (0, 1) } else { (surge, unavailable) }
+            }
+        }
+    }
+
+    /// `MaxUnavailable(deployment)`: at most `replicas`.
+    pub fn max_unavailable(self, replicas: u32) -> u32 {
+        if replicas == 0 || self == DeploymentStrategy::Recreate {
+            return 0;
+        }
+        self.fenceposts(replicas).1.min(replicas)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +106,8 @@ pub struct Deployment {
     pub replicas: u32,
     pub template: PodTemplate,
     pub strategy: DeploymentStrategy,
+    /// `spec.progressDeadlineSeconds`, in ms.
+    pub progress_deadline_ms: u64,
     pub created: SimTime,
     pub resource_version: u64,
     pub status: WorkloadStatus,

@@ -168,8 +168,13 @@ impl ApiServer {
         if let Some(n) = p.node {
             send(&mut self.outbox, Watcher::Kubelet(n));
         }
-        if let Some(Owner::ReplicaSet(_)) = p.owner {
+        if let Some(Owner::ReplicaSet(rs)) = p.owner {
             send(&mut self.outbox, Watcher::ReplicaSetController);
+            // The Deployment controller's pod handler cares about deletions only (Recreate
+            // waits for every old pod to be gone).
+            if p.removed.is_some() && self.replicasets[rs.idx()].owner.is_some() {
+                send(&mut self.outbox, Watcher::DeploymentController);
+            }
         }
     }
 

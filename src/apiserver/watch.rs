@@ -17,6 +17,8 @@ pub enum Watcher {
     DeploymentController,
     /// Reads nodes' leases on its own period; watches nothing (a writer only).
     NodeLifecycleController,
+    /// The operator's own actions (`kubectl set image`, `scale`, ...): a writer only.
+    Operator,
 }
 
 /// "Something about `obj` changed": delivered to `to` after the watch latency. The receiver

@@ -67,6 +67,9 @@ impl Chaos {
                 self.registry(&f, true, ctx);
             }
             FaultDef::NodeMemoryHog { .. } => self.hog(&f, true, ctx),
+            FaultDef::SetImage { .. } | FaultDef::RolloutRestart { .. } | FaultDef::Scale { .. } => {
+                operator_action(&f, ctx)
+            }
             FaultDef::NodeCrash { .. } => self.power(&f, false, ctx),
             FaultDef::NodeCordon { nodes, cordon, .. } => {
                 // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
@@ -148,4 +151,52 @@ impl Chaos {
             ctx.at(t, crate::cluster::Event::Registry(ev));
         }
     }
+}
+
+/// The operator's own actions: spec changes through the API server, as kubectl makes them.
+fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
+    use crate::apiserver::Watcher;
+    use crate::scenario::ScaleTarget;
+    use std::sync::Arc;
+    let (obj, msg) = match *f {
+        FaultDef::SetImage { deployment, init, container, image, .. } => {
+            let d = &ctx.api.deployments[deployment.idx()];
+            let mut spec = (*d.template.spec).clone();
+            let c = if init { &mut spec.init_containers[container] } else { &mut spec.containers[container] };
+            c.image = image;
+            let msg =
+                format!("set-image: deployment {} container {} image {}", d.name, c.name, ctx.images[image.idx()].name);
+            let spec = Arc::new(spec);
+            ctx.api.update_deployment(deployment, Watcher::Operator, |d| d.template.spec = spec);
+            (ObjRef::Deployment(deployment), msg)
+        }
+        FaultDef::RolloutRestart { deployment, .. } => {
+            let now = ctx.now;
+            ctx.api.update_deployment(deployment, Watcher::Operator, |d| d.template.restarted_at = Some(now));
+            let msg = format!("rollout-restart: deployment {} restarted", ctx.api.deployments[deployment.idx()].name);
+            (ObjRef::Deployment(deployment), msg)
+        }
+        FaultDef::Scale { workload, replicas, .. } => match workload {
+            ScaleTarget::Deployment(d) => {
+                let from = ctx.api.deployments[d.idx()].replicas;
+                ctx.api.update_deployment(d, Watcher::Operator, |x| x.replicas = replicas);
+                let msg = format!(
+                    "scale: deployment {} from {from} to {replicas} replicas",
+                    ctx.api.deployments[d.idx()].name
+                );
+                (ObjRef::Deployment(d), msg)
+            }
+            ScaleTarget::ReplicaSet(r) => {
+                let from = ctx.api.replicasets[r.idx()].replicas;
+                ctx.api.update_replicaset(r, Watcher::Operator, |x| x.replicas = replicas);
+                let msg = format!(
+                    "scale: replicaset {} from {from} to {replicas} replicas",
+                    ctx.api.replicasets[r.idx()].name
+                );
+                (ObjRef::ReplicaSet(r), msg)
+            }
+        },
+        _ => return,
+    };
+    ctx.record(EventType::Normal, "OperatorAction", obj, None, Source::Chaos, Message::Text(msg.into()));
 }

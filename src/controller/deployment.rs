@@ -1,6 +1,7 @@
-//! The Deployment controller: owns a ReplicaSet per pod template (named with the
-//! `pod-template-hash`), scales it to `replicas`, and reports `.status`. Rollouts between
-//! templates come with the controller issue.
+//! The Deployment controller (`pkg/controller/deployment`): owns a ReplicaSet per pod template
+//! (named with the `pod-template-hash`), rolls from the old ones to the new one with the
+//! RollingUpdate fenceposts (maxSurge rounded up, maxUnavailable rounded down) or Recreate,
+//! numbers revisions, and tracks the Progressing condition against `progressDeadlineSeconds`.
 
 use super::{WorkQueue, fnv32a, safe_encode};
 use crate::api::events::{ObjRef, Source};
@@ -14,12 +15,31 @@ use std::sync::Arc;
 /// The label that ties a ReplicaSet and its pods to one template of a Deployment.
 pub const POD_TEMPLATE_HASH_LABEL: &str = "pod-template-hash";
 
+/// The Progressing condition as far as the deadline needs it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Progress {
+    /// No rollout seen yet.
+    #[default]
+    Unknown,
+    /// Progressing=True; `since` is the condition's lastUpdateTime.
+    Progressing { since: SimTime },
+    /// Progressing=True, reason NewReplicaSetAvailable: the rollout is complete.
+    Complete,
+    /// Progressing=False, reason ProgressDeadlineExceeded.
+    TimedOut,
+}
+
+type HashKey = (usize, usize, Option<SimTime>);
+
 #[derive(Default)]
 pub struct DeploymentController {
     queue: WorkQueue,
-    /// Per Deployment: the template (by identity of its shared spec and labels) and its hash,
-    /// so a sync does not render and hash the template again.
-    hashes: Vec<Option<(usize, usize, String)>>,
+    /// Per Deployment: the template (by identity of its shared spec and labels, and its
+    /// restartedAt) and its hash, so a sync does not render and hash the template again.
+    hashes: Vec<Option<(HashKey, String)>>,
+    progress: Vec<Progress>,
+    /// The deadline a `DeploymentDeadline` event is pending for, per Deployment.
+    armed: Vec<Option<SimTime>>,
 }
 
 /// `ComputeHash`-style: FNV-32a over a canonical rendering of the template, safe-encoded.
@@ -27,6 +47,9 @@ pub fn template_hash(t: &PodTemplate, images: &[crate::scenario::ImageDef]) -> S
     let mut s = String::new();
     for (k, v) in &t.labels.0 {
         s.push_str(&format!("l:{k}={v};"));
+    }
+    if let Some(r) = t.restarted_at {
+        s.push_str(&format!("restartedAt:{};", r.0));
     }
     for c in t.spec.init_containers.iter().chain(t.spec.containers.iter()) {
         s.push_str(&format!(
@@ -55,9 +78,25 @@ impl DeploymentController {
                 Some(d) => d,
                 None => return,
             },
+            ObjRef::Pod(p) => match ctx.api.pod(p).owner {
+                Some(Owner::ReplicaSet(r)) => match ctx.api.replicasets[r.idx()].owner {
+                    Some(d) if ctx.api.deployments[d.idx()].strategy == DeploymentStrategy::Recreate => d,
+                    _ => return,
+                },
+                _ => return,
+            },
             _ => return,
         };
         self.queue.add(d.0, ctx, Event::DeploymentWork);
+    }
+
+    /// The progress deadline of a Deployment may have passed: look again if it still counts.
+    pub fn on_deadline(&mut self, d: DeployId, ctx: &mut Ctx) {
+        if let Some(Progress::Progressing { since }) = self.progress.get(d.idx())
+            && since.plus(ctx.api.deployments[d.idx()].progress_deadline_ms) < ctx.now
+        {
+            self.queue.add(d.0, ctx, Event::DeploymentWork);
+        }
     }
 
     pub fn work(&mut self, ctx: &mut Ctx) {
@@ -69,80 +108,223 @@ impl DeploymentController {
 
     fn hash(&mut self, id: DeployId, ctx: &Ctx) -> String {
         let t = &ctx.api.deployments[id.idx()].template;
-        let key = (Arc::as_ptr(&t.spec) as usize, Arc::as_ptr(&t.labels) as usize);
+        let key = (Arc::as_ptr(&t.spec) as usize, Arc::as_ptr(&t.labels) as usize, t.restarted_at);
         if self.hashes.len() <= id.idx() {
             self.hashes.resize(id.idx() + 1, None);
         }
         match &self.hashes[id.idx()] {
-            Some((a, b, h)) if (*a, *b) == key => h.clone(),
+            Some((k, h)) if *k == key => h.clone(),
             _ => {
                 let h = template_hash(t, ctx.images);
-                self.hashes[id.idx()] = Some((key.0, key.1, h.clone()));
+                self.hashes[id.idx()] = Some((key, h.clone()));
                 h
             }
         }
     }
 
     fn sync(&mut self, id: DeployId, ctx: &mut Ctx) {
+        if self.progress.len() <= id.idx() {
+            self.progress.resize(id.idx() + 1, Progress::Unknown);
+            self.armed.resize(id.idx() + 1, None);
+        }
         let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
-        let replicas = d.replicas;
-        let current = ctx
-            .api
-            .replicasets_of(id)
-            .iter()
-            .copied()
-            .find(|&r| ctx.api.replicasets[r.idx()].template_hash.as_deref() == Some(hash.as_str()));
-        match current {
-            None => {
-                let d = &ctx.api.deployments[id.idx()];
-                let mut labels = (*d.template.labels).clone();
-                labels.insert(POD_TEMPLATE_HASH_LABEL, &hash);
-                let mut selector = d.selector.clone();
-                selector.match_labels.push((POD_TEMPLATE_HASH_LABEL.to_string(), hash.clone()));
-                let rs = ReplicaSet {
-                    namespace: d.namespace.clone(),
-                    name: format!("{}-{}", d.name, hash),
-                    selector,
-                    replicas,
-                    template: PodTemplate { labels: Arc::new(labels), spec: d.template.spec.clone() },
-                    owner: Some(id),
-                    template_hash: Some(hash),
-                    created: ctx.now,
-                    resource_version: 0,
-                    status: WorkloadStatus::default(),
-                };
-                let rs = ctx.api.create_replicaset(rs);
-                ctx.record(
-                    EventType::Normal,
-                    "ScalingReplicaSet",
-                    ObjRef::Deployment(id),
-                    None,
-                    Source::DeploymentController,
-                    Message::ScaledReplicaSet { rs, from: 0, to: replicas },
-                );
+        let (replicas, strategy) = (d.replicas, d.strategy);
+        let mut new_rs = None;
+        let mut old: Vec<RsId> = Vec::new();
+        for &r in ctx.api.replicasets_of(id) {
+            if ctx.api.replicasets[r.idx()].template_hash.as_deref() == Some(hash.as_str()) {
+                new_rs = Some(r);
+            } else {
+                old.push(r);
             }
-            Some(r) if ctx.api.replicasets[r.idx()].replicas != replicas => {
-                let from = ctx.api.replicasets[r.idx()].replicas;
-                ctx.api.update_replicaset(r, Watcher::DeploymentController, |x| x.replicas = replicas);
-                ctx.record(
-                    EventType::Normal,
-                    "ScalingReplicaSet",
-                    ObjRef::Deployment(id),
-                    None,
-                    Source::DeploymentController,
-                    Message::ScaledReplicaSet { rs: r, from, to: replicas },
-                );
-            }
-            Some(_) => {}
         }
-        self.update_status(id, ctx.now, ctx);
+        // ReplicaSetsByCreationTimestamp (ids are in creation order).
+        old.sort_by_key(|&r| (ctx.api.replicasets[r.idx()].created, r));
+        let max_revision = old.iter().map(|&r| ctx.api.replicasets[r.idx()].revision).max().unwrap_or(0);
+        // A rollback to an older template makes its ReplicaSet the newest revision again.
+        if let Some(r) = new_rs
+            && ctx.api.replicasets[r.idx()].revision <= max_revision
+        {
+            ctx.api.update_replicaset(r, Watcher::DeploymentController, |x| x.revision = max_revision + 1);
+            self.progress[id.idx()] = Progress::Progressing { since: ctx.now };
+        }
+        match strategy {
+            DeploymentStrategy::Recreate => self.recreate(id, new_rs, &old, &hash, max_revision, ctx),
+            DeploymentStrategy::RollingUpdate { .. } => {
+                let spec_total =
+                    |ctx: &Ctx, rs: &[RsId]| -> u32 { rs.iter().map(|&r| ctx.api.replicasets[r.idx()].replicas).sum() };
+                match new_rs {
+                    None => {
+                        let (surge, _) = strategy.fenceposts(replicas);
+                        let current = spec_total(ctx, &old);
+                        let n = (replicas + surge).saturating_sub(current).min(replicas);
+                        self.create_rs(id, n, &hash, max_revision + 1, ctx);
+                    }
+                    Some(r) => {
+                        let cur = ctx.api.replicasets[r.idx()].replicas;
+                        let target = if cur >= replicas {
+                            replicas
+                        } else {
+                            // NewRSNewReplicas: grow up to replicas + maxSurge pods in all.
+                            let (surge, _) = strategy.fenceposts(replicas);
+                            let all = spec_total(ctx, &old) + cur;
+                            cur + (replicas + surge).saturating_sub(all).min(replicas - cur)
+                        };
+                        if target != cur {
+                            self.scale(id, r, target, ctx);
+                        } else {
+                            self.reconcile_old(id, r, &old, ctx);
+                        }
+                    }
+                }
+            }
+        }
+        self.update_status(id, ctx);
     }
 
-    fn update_status(&mut self, id: DeployId, now: SimTime, ctx: &mut Ctx) {
+    /// Recreate: scale every old ReplicaSet to 0, wait until none of their pods runs, then
+    /// bring up the new one.
+    fn recreate(
+        &mut self,
+        id: DeployId,
+        new_rs: Option<RsId>,
+        old: &[RsId],
+        hash: &str,
+        max_revision: u64,
+        ctx: &mut Ctx,
+    ) {
+        let root = ctx.cause;
+        for &r in old {
+            if ctx.api.replicasets[r.idx()].replicas > 0 {
+                ctx.cause = root;
+                self.scale(id, r, 0, ctx);
+            }
+        }
+        // `oldPodsRunning`: Terminating pods still run.
+        let running = old.iter().any(|&r| {
+            ctx.api.pods_of_rs(r).iter().any(|&p| {
+                let p = ctx.api.pod(p);
+                p.removed.is_none() && !p.status.phase.is_terminal()
+            })
+        });
+        if running {
+            return;
+        }
+        let replicas = ctx.api.deployments[id.idx()].replicas;
+        match new_rs {
+            None => self.create_rs(id, replicas, hash, max_revision + 1, ctx),
+            Some(r) if ctx.api.replicasets[r.idx()].replicas != replicas => self.scale(id, r, replicas, ctx),
+            Some(_) => {}
+        }
+    }
+
+    /// `reconcileOldReplicaSets`: scale old ReplicaSets down as far as maxUnavailable allows,
+    /// their unhealthy replicas first, oldest ReplicaSet first.
+    fn reconcile_old(&mut self, id: DeployId, new_rs: RsId, old: &[RsId], ctx: &mut Ctx) {
+        let rs = |r: RsId| &ctx.api.replicasets[r.idx()];
+        let old_count: u32 = old.iter().map(|&r| rs(r).replicas).sum();
+        if old_count == 0 {
+            return;
+        }
+        let d = &ctx.api.deployments[id.idx()];
+        let min_available = d.replicas as i64 - d.strategy.max_unavailable(d.replicas) as i64;
+        let new = rs(new_rs);
+        let all = old_count as i64 + new.replicas as i64;
+        let new_unavailable = new.replicas as i64 - new.status.available as i64;
+        let max_scaled_down = all - min_available - new_unavailable;
+        if max_scaled_down <= 0 {
+            return;
+        }
+        let root = ctx.cause;
+        // cleanupUnhealthyReplicas.
+        let mut cleaned = 0i64;
+        for &r in old {
+            if cleaned >= max_scaled_down {
+                break;
+            }
+            let x = &ctx.api.replicasets[r.idx()];
+            let unhealthy = x.replicas as i64 - x.status.available as i64;
+            if x.replicas == 0 || unhealthy <= 0 {
+                continue;
+            }
+            let n = (max_scaled_down - cleaned).min(unhealthy);
+            let to = x.replicas - n as u32;
+            ctx.cause = root;
+            self.scale(id, r, to, ctx);
+            cleaned += n;
+        }
+        // scaleDownOldReplicaSetsForRollingUpdate.
+        let available: i64 = old
+            .iter()
+            .chain(std::iter::once(&new_rs))
+            .map(|&r| ctx.api.replicasets[r.idx()].status.available as i64)
+            .sum();
+        if available <= min_available {
+            return;
+        }
+        let total = available - min_available;
+        let mut done = 0i64;
+        for &r in old {
+            if done >= total {
+                break;
+            }
+            let cur = ctx.api.replicasets[r.idx()].replicas;
+            if cur == 0 {
+                continue;
+            }
+            let n = (cur as i64).min(total - done);
+            ctx.cause = root;
+            self.scale(id, r, cur - n as u32, ctx);
+            done += n;
+        }
+    }
+
+    fn create_rs(&mut self, id: DeployId, replicas: u32, hash: &str, revision: u64, ctx: &mut Ctx) {
+        let d = &ctx.api.deployments[id.idx()];
+        let mut labels = (*d.template.labels).clone();
+        labels.insert(POD_TEMPLATE_HASH_LABEL, hash);
+        let mut selector = d.selector.clone();
+        selector.match_labels.push((POD_TEMPLATE_HASH_LABEL.to_string(), hash.to_string()));
+        let rs = ReplicaSet {
+            namespace: d.namespace.clone(),
+            name: format!("{}-{}", d.name, hash),
+            selector,
+            replicas,
+            template: PodTemplate {
+                labels: Arc::new(labels),
+                spec: d.template.spec.clone(),
+                restarted_at: d.template.restarted_at,
+            },
+            owner: Some(id),
+            template_hash: Some(hash.to_string()),
+            revision,
+            created: ctx.now,
+            resource_version: 0,
+            status: WorkloadStatus::default(),
+        };
+        let rs = ctx.api.create_replicaset(rs);
+        // Progressing=True, NewReplicaSetCreated.
+        self.progress[id.idx()] = Progress::Progressing { since: ctx.now };
+        scaled_event(id, rs, 0, replicas, ctx);
+    }
+
+    fn scale(&mut self, id: DeployId, r: RsId, to: u32, ctx: &mut Ctx) {
+        let from = ctx.api.replicasets[r.idx()].replicas;
+        if from == to {
+            return;
+        }
+        ctx.api.update_replicaset(r, Watcher::DeploymentController, |x| x.replicas = to);
+        scaled_event(id, r, from, to, ctx);
+    }
+
+    /// `calculateStatus` and `syncRolloutStatus`: the counts, and the Progressing condition
+    /// (complete, progressing, or past its deadline).
+    fn update_status(&mut self, id: DeployId, ctx: &mut Ctx) {
         let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
         let mut st = WorkloadStatus::default();
+        let mut new_rs = None;
         for &r in ctx.api.replicasets_of(id) {
             let rs = &ctx.api.replicasets[r.idx()];
             st.replicas += rs.status.replicas;
@@ -150,12 +332,56 @@ impl DeploymentController {
             st.available += rs.status.available;
             if rs.template_hash.as_deref() == Some(hash.as_str()) {
                 st.updated += rs.status.replicas;
+                new_rs = Some(r);
             }
         }
-        if d.status != st {
-            let desired = d.replicas;
-            ctx.api.update_deployment(id, Watcher::DeploymentController, |d| d.status = st);
-            ctx.rec.workload_status(WorkloadRef::Deployment(id), now, desired, st.ready);
+        let old = d.status;
+        let desired = d.replicas;
+        let complete = st.updated == desired && st.replicas == desired && st.available == desired;
+        // DeploymentProgressing: more updated, fewer old, more ready or more available.
+        let progressed = st.updated > old.updated
+            || st.replicas - st.updated < old.replicas - old.updated
+            || st.ready > old.ready
+            || st.available > old.available;
+        let p = &mut self.progress[id.idx()];
+        let now = ctx.now;
+        if complete {
+            *p = Progress::Complete;
+        } else if progressed {
+            // Progressing=True, ReplicaSetUpdated: the deadline counts from now.
+            *p = Progress::Progressing { since: now };
         }
+        if let Progress::Progressing { since } = *p {
+            let deadline = since.plus(d.progress_deadline_ms);
+            if deadline < now {
+                *p = Progress::TimedOut;
+                let msg = match new_rs {
+                    Some(r) => format!("ReplicaSet {:?} has timed out progressing.", ctx.api.replicasets[r.idx()].name),
+                    None => format!("Deployment {:?} has timed out progressing.", d.name),
+                };
+                ctx.record(
+                    EventType::Warning,
+                    "ProgressDeadlineExceeded",
+                    ObjRef::Deployment(id),
+                    None,
+                    Source::DeploymentController,
+                    Message::Text(msg.into()),
+                );
+            } else if self.armed[id.idx()] != Some(deadline) {
+                // requeueStuckDeployment: look again just after the deadline.
+                self.armed[id.idx()] = Some(deadline);
+                ctx.at(deadline.plus(1), Event::DeploymentDeadline(id));
+            }
+        }
+        if old != st {
+            ctx.api.update_deployment(id, Watcher::DeploymentController, |d| d.status = st);
+        }
+        ctx.rec.workload_status(WorkloadRef::Deployment(id), now, desired, st.ready);
     }
+}
+
+/// "Scaled up replica set web-abc from 0 to 3" on the Deployment.
+fn scaled_event(id: DeployId, rs: RsId, from: u32, to: u32, ctx: &mut Ctx) {
+    let msg = Message::ScaledReplicaSet { rs, from, to };
+    ctx.record(EventType::Normal, "ScalingReplicaSet", ObjRef::Deployment(id), None, Source::DeploymentController, msg);
 }

@@ -109,13 +109,12 @@ impl ReplicaSetController {
         let status =
             WorkloadStatus { replicas: active.len() as u32, ready, available: ready, updated: active.len() as u32 };
         let rs = &ctx.api.replicasets[id.idx()];
+        let (desired, standalone) = (rs.replicas, rs.owner.is_none());
         if rs.status != status {
-            let desired = rs.replicas;
-            let standalone = rs.owner.is_none();
             ctx.api.update_replicaset(id, Watcher::ReplicaSetController, |r| r.status = status);
-            if standalone {
-                ctx.rec.workload_status(WorkloadRef::ReplicaSet(id), ctx.now, desired, ready);
-            }
+        }
+        if standalone {
+            ctx.rec.workload_status(WorkloadRef::ReplicaSet(id), ctx.now, desired, ready);
         }
     }
 

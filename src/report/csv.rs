@@ -185,7 +185,7 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     w.flush()?;
 
     let mut w = csv_writer(dir, "workloads.csv")?;
-    w.write_record(["time", "kind", "namespace", "name", "desired", "ready", "available", "updated"])
+    w.write_record(["time", "kind", "namespace", "name", "desired", "ready", "available", "updated", "replicas"])
         .map_err(io_err)?;
     for x in &c.rec.workload_samples {
         let (kind, ns, name) = match x.workload {
@@ -205,6 +205,7 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
             &x.ready.to_string(),
             &x.available.to_string(),
             &x.updated.to_string(),
+            &x.replicas.to_string(),
         ])
         .map_err(io_err)?;
     }

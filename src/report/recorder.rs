@@ -39,6 +39,8 @@ pub struct WorkloadSample {
     pub ready: u32,
     pub available: u32,
     pub updated: u32,
+    /// `.status.replicas`: the workload's pods that exist and are not terminating.
+    pub replicas: u32,
 }
 
 #[derive(Default)]

@@ -201,6 +201,8 @@ pub struct WorkloadDef {
     pub replicas: u32,
     pub template: PodTemplate,
     pub strategy: DeploymentStrategy,
+    /// Deployments: `spec.progressDeadlineSeconds` in ms.
+    pub progress_deadline_ms: u64,
 }
 
 /// Chaos Mesh's target modes.
@@ -228,6 +230,20 @@ pub enum FaultDef {
     RegistrySlow { at: SimTime, until: Option<SimTime>, factor: u32 },
     /// Pulls of one image fail (a bad tag) until the end.
     ImageMissing { at: SimTime, until: Option<SimTime>, image: ImageId },
+    /// `kubectl set image deployment/NAME CONTAINER=IMAGE` (`container` indexes
+    /// `containers`, or `initContainers` when `init`).
+    SetImage { at: SimTime, deployment: crate::api::DeployId, init: bool, container: usize, image: ImageId },
+    /// `kubectl rollout restart deployment/NAME`.
+    RolloutRestart { at: SimTime, deployment: crate::api::DeployId },
+    /// `kubectl scale WORKLOAD --replicas=N`.
+    Scale { at: SimTime, workload: ScaleTarget, replicas: u32 },
+}
+
+/// A workload `scale` can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaleTarget {
+    Deployment(crate::api::DeployId),
+    ReplicaSet(crate::api::RsId),
 }
 
 impl FaultDef {
@@ -239,7 +255,10 @@ impl FaultDef {
             | FaultDef::RegistrySlow { at, .. }
             | FaultDef::ImageMissing { at, .. }
             | FaultDef::NodeMemoryHog { at, .. }
-            | FaultDef::NodeCrash { at, .. } => *at,
+            | FaultDef::NodeCrash { at, .. }
+            | FaultDef::SetImage { at, .. }
+            | FaultDef::RolloutRestart { at, .. }
+            | FaultDef::Scale { at, .. } => *at,
         }
     }
 
@@ -264,6 +283,9 @@ impl FaultDef {
             FaultDef::ImageMissing { .. } => "image-missing",
             FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
             FaultDef::NodeCrash { .. } => "node-crash",
+            FaultDef::SetImage { .. } => "set-image",
+            FaultDef::RolloutRestart { .. } => "rollout-restart",
+            FaultDef::Scale { .. } => "scale",
         }
     }
 }

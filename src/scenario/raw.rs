@@ -365,9 +365,9 @@ pub enum FaultRaw {
     PodFailure(Ignored),
     ContainerKill(Ignored),
     ApiserverOutage(Ignored),
-    SetImage(Ignored),
-    RolloutRestart(Ignored),
-    Scale(Ignored),
+    SetImage(Box<SetImageRaw>),
+    RolloutRestart(Box<SetImageRaw>),
+    Scale(Box<ScaleRaw>),
     DeleteNode(Ignored),
     AddNodes(Ignored),
 }
@@ -401,6 +401,32 @@ pub struct RegistryFaultRaw {
     pub factor: Option<Spanned<u32>>,
     #[serde(default)]
     pub image: Option<Spanned<String>>,
+}
+
+/// `set-image: {at, deployment, container, image}` and `rollout-restart: {at, deployment}`
+/// (with `namespace`, default `default`).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SetImageRaw {
+    pub at: GoDuration,
+    pub deployment: Spanned<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub container: Option<Spanned<String>>,
+    #[serde(default)]
+    pub image: Option<Spanned<String>>,
+}
+
+/// `scale: {at, workload: deployment/web, replicas}`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScaleRaw {
+    pub at: GoDuration,
+    pub workload: Spanned<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    pub replicas: u32,
 }
 
 /// Node targets of a node action: exactly one of `nodes`, `pool`, `nodeSelector`.
@@ -583,11 +609,47 @@ k8s_struct!(DeploymentSpecRaw {
     selector: Option<Spanned<LabelSelectorRaw>>,
     template: PodTemplateRaw,
     strategy: Option<StrategyRaw>,
-} ignored [minReadySeconds, revisionHistoryLimit, progressDeadlineSeconds, paused]);
+    progress_deadline_seconds: Option<Spanned<u32>>,
+} ignored [minReadySeconds, revisionHistoryLimit, paused]);
 
 k8s_struct!(StrategyRaw {
     r#type: Option<Spanned<String>>,
-} ignored [rollingUpdate]);
+    rolling_update: Option<RollingUpdateRaw>,
+} ignored []);
+
+k8s_struct!(RollingUpdateRaw {
+    max_surge: Option<Spanned<IntOrString>>,
+    max_unavailable: Option<Spanned<IntOrString>>,
+} ignored []);
+
+/// An `IntOrString` value as written: `1` or `"25%"`.
+#[derive(Debug, Clone)]
+pub enum IntOrString {
+    Int(i64),
+    Str(String),
+}
+
+impl<'de> Deserialize<'de> for IntOrString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IntOrString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number or a percentage such as \"25%\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntOrString, E> {
+                Ok(IntOrString::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntOrString, E> {
+                Ok(IntOrString::Int(v.min(i64::MAX as u64) as i64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrString, E> {
+                Ok(IntOrString::Str(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
 
 k8s_struct!(NamespaceManifest {
     api_version: String,

@@ -5,6 +5,9 @@ use super::raw::*;
 use super::*;
 use crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
 use crate::api::pod::TolerationOp;
+use crate::api::workloads::{
+    DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_PROGRESS_DEADLINE_SECONDS, IntOrPercent,
+};
 use crate::api::{Behavior, Probe};
 use crate::api::{
     ContainerSpec, LabelSelector, Labels, PullPolicy, Requirement, RestartPolicy, SelectorOp, Taint, TaintEffect,
@@ -584,7 +587,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             selector,
             replicas,
             template,
-            strategy: DeploymentStrategy::RollingUpdate,
+            strategy: DeploymentStrategy::DEFAULT,
+            progress_deadline_ms: DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
         });
     }
     let mut deployments = Vec::new();
@@ -605,22 +609,17 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             return Err(ctx.err_doc(format!("Deployment {name} has no spec"), None));
         };
         ctx.warn_ignored("spec.", spec.ignored_fields());
-        let strategy = match &spec.strategy {
-            None => DeploymentStrategy::RollingUpdate,
-            Some(s) => {
-                ctx.warn_ignored("spec.strategy.", s.ignored_fields());
-                match s.r#type.as_ref().map(|t| t.value.as_str()) {
-                    None | Some("RollingUpdate") => DeploymentStrategy::RollingUpdate,
-                    Some("Recreate") => DeploymentStrategy::Recreate,
-                    Some(other) => {
-                        return Err(ctx.err_at(
-                            s.r#type.as_ref().unwrap().referenced,
-                            format!("unknown strategy type {other:?}"),
-                            Some("use RollingUpdate or Recreate".into()),
-                        ));
-                    }
-                }
+        let strategy = deployment_strategy(ctx, spec.strategy.as_ref())?;
+        let progress_deadline_ms = match &spec.progress_deadline_seconds {
+            None => DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
+            Some(p) if p.value == 0 => {
+                return Err(ctx.err_at(
+                    p.referenced,
+                    "spec.progressDeadlineSeconds must be positive",
+                    Some(format!("upstream's default is {DEFAULT_PROGRESS_DEADLINE_SECONDS}")),
+                ));
             }
+            Some(p) => p.value as u64 * 1000,
         };
         let (selector, replicas, template) =
             workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
@@ -637,6 +636,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             replicas,
             template,
             strategy,
+            progress_deadline_ms,
         });
     }
     let total_pods: u64 = pods.len() as u64
@@ -847,6 +847,111 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     }
                 });
             }
+            FaultRaw::SetImage(r) | FaultRaw::RolloutRestart(r) => {
+                let set_image = matches!(&f.value, FaultRaw::SetImage(_));
+                let action = if set_image { "set-image" } else { "rollout-restart" };
+                let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
+                let Some(di) = deployments.iter().position(|d| d.name == r.deployment.value && d.namespace == ns)
+                else {
+                    let known: Vec<String> =
+                        deployments.iter().map(|d| format!("{}/{}", d.namespace, d.name)).collect();
+                    return Err(ctx.err_at(
+                        r.deployment.referenced,
+                        format!(
+                            "{action} names deployment {ns}/{}, which the scenario does not define",
+                            r.deployment.value
+                        ),
+                        Some(if known.is_empty() {
+                            "define a Deployment first".into()
+                        } else {
+                            format!("defined: {}", known.join(", "))
+                        }),
+                    ));
+                };
+                let deployment = crate::api::DeployId(di as u32);
+                let at = SimTime(r.at.0);
+                if r.at.0 > duration {
+                    ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
+                }
+                if !set_image {
+                    if r.container.is_some() || r.image.is_some() {
+                        return Err(ctx.err_at(
+                            f.referenced,
+                            "rollout-restart takes {at, deployment, namespace}",
+                            None,
+                        ));
+                    }
+                    faults.push(FaultDef::RolloutRestart { at, deployment });
+                    continue;
+                }
+                let (Some(cname), Some(image)) = (&r.container, &r.image) else {
+                    return Err(ctx.err_at(
+                        f.referenced,
+                        "set-image needs `container` and `image`",
+                        Some("e.g. `set-image: {at: 2m, deployment: web, container: app, image: web:v2}`".into()),
+                    ));
+                };
+                let spec = &deployments[di].template.spec;
+                let found = spec
+                    .containers
+                    .iter()
+                    .position(|c| c.name == cname.value)
+                    .map(|i| (false, i))
+                    .or_else(|| spec.init_containers.iter().position(|c| c.name == cname.value).map(|i| (true, i)));
+                let Some((init, container)) = found else {
+                    let names: Vec<&str> =
+                        spec.init_containers.iter().chain(spec.containers.iter()).map(|c| c.name.as_str()).collect();
+                    return Err(ctx.err_at(
+                        cname.referenced,
+                        format!("deployment {} has no container {:?}", r.deployment.value, cname.value),
+                        Some(format!("its containers: {}", names.join(", "))),
+                    ));
+                };
+                if image.value.trim().is_empty() {
+                    return Err(ctx.err_at(image.referenced, "set-image: the image name is empty", None));
+                }
+                let img = match images.iter().position(|i| i.name == image.value) {
+                    Some(i) => ImageId(i as u32),
+                    None => {
+                        images.push(ImageDef {
+                            name: image.value.clone(),
+                            size: DEFAULT_IMAGE_SIZE,
+                            behavior: Behavior::default(),
+                        });
+                        ImageId(images.len() as u32 - 1)
+                    }
+                };
+                faults.push(FaultDef::SetImage { at, deployment, init, container, image: img });
+            }
+            FaultRaw::Scale(r) => {
+                let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
+                let w = r.workload.value.as_str();
+                let target = match w.split_once('/') {
+                    Some(("deployment", n)) => deployments
+                        .iter()
+                        .position(|d| d.name == n && d.namespace == ns)
+                        .map(|i| ScaleTarget::Deployment(crate::api::DeployId(i as u32))),
+                    Some(("replicaset", n)) => replicasets
+                        .iter()
+                        .position(|d| d.name == n && d.namespace == ns)
+                        .map(|i| ScaleTarget::ReplicaSet(crate::api::RsId(i as u32))),
+                    _ => {
+                        return Err(ctx.err_at(
+                            r.workload.referenced,
+                            format!("scale: {w:?} is not KIND/NAME"),
+                            Some("e.g. `workload: deployment/web` (deployment or replicaset)".into()),
+                        ));
+                    }
+                };
+                let Some(workload) = target else {
+                    return Err(ctx.err_at(
+                        r.workload.referenced,
+                        format!("scale names {w} in namespace {ns}, which the scenario does not define"),
+                        Some(format!("defined: {}", workload_list(&deployments, &replicasets).join(", "))),
+                    ));
+                };
+                faults.push(FaultDef::Scale { at: SimTime(r.at.0), workload, replicas: r.replicas });
+            }
             other => {
                 let action = format!("{other:?}");
                 let action = kebab(action.split('(').next().unwrap_or(""));
@@ -860,11 +965,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     }
 
     // Expectations, against the workloads that exist.
-    let workload_names: Vec<String> = deployments
-        .iter()
-        .map(|d| format!("deployment/{}", d.name))
-        .chain(replicasets.iter().map(|r| format!("replicaset/{}", r.name)))
-        .collect();
+    let workload_names = workload_list(&deployments, &replicasets);
     let mut expectations = Vec::new();
     for e in spec.expect.iter().flatten() {
         let parsed = super::expect::parse(&e.value, &workload_names)
@@ -890,6 +991,75 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         expectations,
         warnings: std::mem::take(&mut ctx.warnings),
     })
+}
+
+/// `kind/name` of every workload, for messages and expectations.
+fn workload_list(deployments: &[WorkloadDef], replicasets: &[WorkloadDef]) -> Vec<String> {
+    deployments
+        .iter()
+        .map(|d| format!("deployment/{}", d.name))
+        .chain(replicasets.iter().map(|r| format!("replicaset/{}", r.name)))
+        .collect()
+}
+
+/// `spec.strategy`: RollingUpdate (with upstream's 25%/25% defaults) or Recreate.
+fn deployment_strategy(ctx: &mut Ctx, s: Option<&StrategyRaw>) -> R<DeploymentStrategy> {
+    let Some(s) = s else { return Ok(DeploymentStrategy::DEFAULT) };
+    match s.r#type.as_ref().map(|t| t.value.as_str()) {
+        None | Some("RollingUpdate") => {
+            let Some(ru) = &s.rolling_update else { return Ok(DeploymentStrategy::DEFAULT) };
+            let max_surge = int_or_percent(ctx, ru.max_surge.as_ref(), "maxSurge")?.unwrap_or(DEFAULT_MAX_SURGE);
+            let max_unavailable =
+                int_or_percent(ctx, ru.max_unavailable.as_ref(), "maxUnavailable")?.unwrap_or(DEFAULT_MAX_UNAVAILABLE);
+            let zero = |v: IntOrPercent| matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0));
+            if zero(max_surge) && zero(max_unavailable) {
+                let loc = ru.max_unavailable.as_ref().or(ru.max_surge.as_ref()).map(|x| x.referenced);
+                let msg = "spec.strategy.rollingUpdate: maxSurge and maxUnavailable may not both be 0";
+                let help = Some("allow one extra pod (`maxSurge: 1`) or one missing pod (`maxUnavailable: 1`)".into());
+                return Err(match loc {
+                    Some(l) => ctx.err_at(l, msg, help),
+                    None => ctx.err_doc(msg, help),
+                });
+            }
+            Ok(DeploymentStrategy::RollingUpdate { max_surge, max_unavailable })
+        }
+        Some("Recreate") => {
+            if s.rolling_update.is_some() {
+                return Err(ctx.err_at(
+                    s.r#type.as_ref().unwrap().referenced,
+                    "spec.strategy.rollingUpdate may not be given when the type is Recreate",
+                    Some("remove rollingUpdate, or use type: RollingUpdate".into()),
+                ));
+            }
+            Ok(DeploymentStrategy::Recreate)
+        }
+        Some(other) => Err(ctx.err_at(
+            s.r#type.as_ref().unwrap().referenced,
+            format!("unknown strategy type {other:?}"),
+            Some("use RollingUpdate or Recreate".into()),
+        )),
+    }
+}
+
+/// An `IntOrString` count or percentage (`1`, `"25%"`), never negative.
+fn int_or_percent(ctx: &Ctx, v: Option<&Spanned<IntOrString>>, field: &str) -> R<Option<IntOrPercent>> {
+    let Some(v) = v else { return Ok(None) };
+    let bad = |what: String| {
+        ctx.err_at(
+            v.referenced,
+            format!("{field}: {what}"),
+            Some("write a whole number (`1`) or a percentage (`\"25%\"`)".into()),
+        )
+    };
+    match &v.value {
+        IntOrString::Int(i) if *i >= 0 && *i <= u32::MAX as i64 => Ok(Some(IntOrPercent::Int(*i as u32))),
+        IntOrString::Int(i) => Err(bad(format!("{i} is out of range"))),
+        IntOrString::Str(t) => match t.strip_suffix('%').map(|n| n.trim().parse::<u32>()) {
+            Some(Ok(p)) if p <= 100 => Ok(Some(IntOrPercent::Percent(p))),
+            Some(Ok(p)) => Err(bad(format!("{p}% is above 100%"))),
+            _ => Err(bad(format!("{t:?} is not a number or a percentage"))),
+        },
+    }
 }
 
 /// Resolve a node action's targets to node ids (in node order).
@@ -1155,7 +1325,7 @@ fn workload_parts(
         None => 1,
         Some(r) => r.value,
     };
-    Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec) }))
+    Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None }))
 }
 
 /// The DefaultTolerationSeconds admission plugin: every pod tolerates the not-ready and
