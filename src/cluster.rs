@@ -6,9 +6,13 @@ use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::{ApiServer, Notification, Watcher};
 use crate::chaos::Chaos;
+use crate::controller::daemonset::DaemonSetController;
 use crate::controller::deployment::DeploymentController;
+use crate::controller::disruption::DisruptionController;
+use crate::controller::job::JobController;
 use crate::controller::nodelifecycle::NodeLifecycleController;
 use crate::controller::replicaset::ReplicaSetController;
+use crate::controller::statefulset::StatefulSetController;
 use crate::invariants::Violation;
 use crate::kubelet::{Kubelet, KubeletEvent};
 use crate::report::Recorder;
@@ -40,6 +44,18 @@ pub enum Event {
     DeploymentWork,
     /// A Deployment's progress deadline may have passed.
     DeploymentDeadline(DeployId),
+    JobWork,
+    /// A Job's batch period, back-off or active deadline ended.
+    JobSync(JobId),
+    DaemonSetWork,
+    StatefulSetWork,
+    DisruptionWork,
+    /// A disrupted pod of a budget stops being held back (`DeletionTimeout`).
+    DisruptionTimer(PdbId),
+    /// The pod garbage collector's period.
+    PodGc,
+    /// A `node-drain` retries its evictions or looks for its pods' deletion.
+    DrainTick(u32),
     NodeLifecycle(crate::controller::nodelifecycle::NodeLifecycleEvent),
     Fault(u32),
     FaultEnd(u32),
@@ -119,7 +135,12 @@ pub struct Cluster {
     kubelets: Vec<Kubelet>,
     replicasets: ReplicaSetController,
     deployments: DeploymentController,
+    jobs: JobController,
+    daemonsets: DaemonSetController,
+    statefulsets: StatefulSetController,
+    disruption: DisruptionController,
     nodelifecycle: NodeLifecycleController,
+    podgc: crate::controller::podgc::PodGc,
     chaos: Chaos,
     outbox: Vec<Notification>,
     tracked: Vec<WorkloadRef>,
@@ -151,7 +172,6 @@ impl Cluster {
     pub fn new(scenario: Scenario) -> Cluster {
         let scenario = Arc::new(scenario);
         let n_nodes = scenario.nodes.len();
-        let n_images = scenario.images.len();
         let mut c = Cluster {
             api: ApiServer::new(),
             rec: Recorder::default(),
@@ -161,41 +181,27 @@ impl Cluster {
                 scenario.registry.bandwidth,
                 scenario.registry.node_bandwidth,
                 scenario.registry.latency_ms,
-                n_nodes,
+                0,
             ),
             scheduler: Scheduler::new(&scenario.kubernetes),
             kubelets: Vec::with_capacity(n_nodes),
             replicasets: ReplicaSetController::default(),
             deployments: DeploymentController::default(),
+            jobs: JobController::default(),
+            daemonsets: DaemonSetController::default(),
+            statefulsets: StatefulSetController::default(),
+            disruption: DisruptionController::default(),
             nodelifecycle: NodeLifecycleController::default(),
+            podgc: Default::default(),
             chaos: Chaos::new(scenario.faults.clone()),
             outbox: Vec::new(),
             tracked: Vec::new(),
-            memory_hog: vec![0; n_nodes],
+            memory_hog: Vec::with_capacity(n_nodes),
             events_checked: 0,
             scenario: scenario.clone(),
         };
-        let renew = scenario.kubernetes.lease_renew_interval_ms().max(1);
-        for (i, n) in scenario.nodes.iter().enumerate() {
-            let id = c.api.create_node(Node {
-                name: n.name.clone(),
-                labels: n.labels.clone(),
-                taints: n.taints.clone(),
-                unschedulable: n.unschedulable,
-                capacity: n.capacity,
-                allocatable: n.allocatable,
-                pods: n.pods,
-                ready: ConditionStatus::True,
-                memory_pressure: false,
-                lease_renewed: SimTime::ZERO,
-                created: SimTime::ZERO,
-                resource_version: 0,
-            });
-            debug_assert_eq!(id.idx(), i);
-            c.kubelets.push(Kubelet::new(id, n_images, &n.images));
-            // Kubelets did not all start at the same instant: stagger the first renewal.
-            let offset = c.rng.kubelet.below(renew);
-            c.queue.schedule_at(SimTime(offset), 0, Event::Kubelet(id, KubeletEvent::RenewLease));
+        for n in &scenario.nodes {
+            c.add_node(n, SimTime::ZERO);
         }
         for d in &scenario.deployments {
             let id = c.api.create_deployment(Deployment {
@@ -229,6 +235,62 @@ impl Cluster {
             });
             c.rec.track(WorkloadRef::ReplicaSet(id));
             c.tracked.push(WorkloadRef::ReplicaSet(id));
+        }
+        for s in &scenario.statefulsets {
+            let id = c.api.create_statefulset(StatefulSet {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+                selector: s.selector.clone(),
+                replicas: s.replicas,
+                template: s.template.clone(),
+                pod_management: s.pod_management,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            });
+            c.rec.track(WorkloadRef::StatefulSet(id));
+            c.tracked.push(WorkloadRef::StatefulSet(id));
+        }
+        for d in &scenario.daemonsets {
+            let id = c.api.create_daemonset(DaemonSet {
+                namespace: d.namespace.clone(),
+                name: d.name.clone(),
+                selector: d.selector.clone(),
+                template: d.template.clone(),
+                max_unavailable: d.max_unavailable,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+                desired: 0,
+            });
+            c.rec.track(WorkloadRef::DaemonSet(id));
+            c.tracked.push(WorkloadRef::DaemonSet(id));
+        }
+        for j in &scenario.jobs {
+            c.api.create_job(Job {
+                namespace: j.namespace.clone(),
+                name: j.name.clone(),
+                template: j.template.clone(),
+                completions: j.completions,
+                parallelism: j.parallelism,
+                backoff_limit: j.backoff_limit,
+                active_deadline_ms: j.active_deadline_ms,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: JobStatus::default(),
+            });
+        }
+        for b in &scenario.pdbs {
+            c.api.create_pdb(PodDisruptionBudget {
+                namespace: b.namespace.clone(),
+                name: b.name.clone(),
+                selector: b.selector.clone(),
+                min_available: b.min_available,
+                max_unavailable: b.max_unavailable,
+                resource_version: 0,
+                status: Default::default(),
+                disrupted: Default::default(),
+            });
         }
         // Static pods: each kubelet posts a mirror pod `<name>-<node>` bound to its node.
         for (i, n) in scenario.nodes.iter().enumerate() {
@@ -272,8 +334,69 @@ impl Cluster {
         c.queue.schedule_at(SimTime::ZERO, 0, Event::Sample);
         let mut ctx = ctx!(c, SimTime::ZERO, 0);
         NodeLifecycleController::start(&mut ctx);
+        crate::controller::podgc::PodGc::start(&mut ctx);
         ctx.flush_watches();
         c
+    }
+
+    /// Register a node (at time 0, or when `add-nodes` brings it): its object, its kubelet,
+    /// and its first lease renewal, staggered because kubelets do not all start together.
+    fn add_node(&mut self, n: &crate::scenario::NodeDef, now: SimTime) -> NodeId {
+        let id = self.api.create_node(Node {
+            name: n.name.clone(),
+            labels: n.labels.clone(),
+            taints: n.taints.clone(),
+            unschedulable: n.unschedulable,
+            capacity: n.capacity,
+            allocatable: n.allocatable,
+            pods: n.pods,
+            ready: ConditionStatus::True,
+            memory_pressure: false,
+            lease_renewed: now,
+            created: now,
+            resource_version: 0,
+            deleted: None,
+        });
+        self.kubelets.push(Kubelet::new(id, self.scenario.images.len(), &n.images));
+        self.registry.add_node();
+        self.memory_hog.push(0);
+        let renew = self.scenario.kubernetes.lease_renew_interval_ms().max(1);
+        let offset = self.rng.kubelet.below(renew);
+        self.queue.schedule_at(now.plus(offset), 0, Event::Kubelet(id, KubeletEvent::RenewLease));
+        id
+    }
+
+    /// `add-nodes`: the machines boot and their kubelets register (with their static pods).
+    fn add_nodes(&mut self, i: usize, now: SimTime, cause: EventId) {
+        let scenario = self.scenario.clone();
+        let crate::scenario::FaultDef::AddNodes { nodes: defs, .. } = &scenario.faults[i] else { return };
+        self.rec.faults.push((now, "add-nodes"));
+        for def in defs {
+            let id = self.add_node(def, now);
+            let mut ctx = ctx!(self, now, cause);
+            ctx.record(
+                EventType::Normal,
+                "RegisteredNode",
+                ObjRef::Node(id),
+                Some(id),
+                Source::NodeController,
+                Message::Text(format!("Node {} event: Registered Node {} in Controller", def.name, def.name).into()),
+            );
+            for sp in &def.static_pods {
+                let mut pod = new_pod(
+                    sp.namespace.as_str().into(),
+                    format!("{}-{}", sp.name, def.name),
+                    Arc::new(sp.labels.clone()),
+                    None,
+                    sp.spec.clone(),
+                    now,
+                );
+                pod.mirror = true;
+                let p = ctx.api.create_pod(pod);
+                ctx.api.bind_pod(p, id, now, None);
+            }
+            ctx.flush_watches();
+        }
     }
 
     /// Run to `spec.duration` (events at exactly that time included), then stop cleanly; or
@@ -335,6 +458,10 @@ impl Cluster {
                 Watcher::Kubelet(node) => self.kubelets[node.idx()].on_watch(n.obj, &mut ctx),
                 Watcher::ReplicaSetController => self.replicasets.on_watch(n.obj, &mut ctx),
                 Watcher::DeploymentController => self.deployments.on_watch(n.obj, &mut ctx),
+                Watcher::JobController => self.jobs.on_watch(n.obj, &mut ctx),
+                Watcher::DaemonSetController => self.daemonsets.on_watch(n.obj, &mut ctx),
+                Watcher::StatefulSetController => self.statefulsets.on_watch(n.obj, &mut ctx),
+                Watcher::DisruptionController => self.disruption.on_watch(n.obj, &mut ctx),
                 Watcher::NodeLifecycleController | Watcher::Operator => {}
             },
             Event::Scheduler(ev) => self.scheduler.handle(ev, &mut ctx),
@@ -352,7 +479,21 @@ impl Cluster {
             Event::ReplicaSetWork => self.replicasets.work(&mut ctx),
             Event::DeploymentWork => self.deployments.work(&mut ctx),
             Event::DeploymentDeadline(d) => self.deployments.on_deadline(d, &mut ctx),
+            Event::JobWork => self.jobs.work(&mut ctx),
+            Event::JobSync(j) => self.jobs.on_timer(j, &mut ctx),
+            Event::DaemonSetWork => self.daemonsets.work(&mut ctx),
+            Event::StatefulSetWork => self.statefulsets.work(&mut ctx),
+            Event::DisruptionWork => self.disruption.work(&mut ctx),
+            Event::DisruptionTimer(b) => self.disruption.on_timer(b, &mut ctx),
+            Event::PodGc => self.podgc.tick(&mut ctx),
+            Event::DrainTick(i) => self.chaos.drain_tick(i as usize, &mut ctx),
             Event::NodeLifecycle(ev) => self.nodelifecycle.handle(ev, &mut ctx),
+            Event::Fault(i)
+                if matches!(self.scenario.faults[i as usize], crate::scenario::FaultDef::AddNodes { .. }) =>
+            {
+                self.add_nodes(i as usize, now, e.cause);
+                return;
+            }
             Event::Fault(i) => self.chaos.inject(i as usize, &mut ctx),
             Event::FaultEnd(i) => self.chaos.end(i as usize, &mut ctx),
             Event::Sample => {
@@ -369,11 +510,16 @@ impl Cluster {
 
     fn sample(&mut self, now: SimTime) {
         let c = self.api.counters;
-        let ready = self.api.nodes.iter().filter(|n| n.ready == ConditionStatus::True).count() as u32;
+        let live = self.api.nodes.iter().filter(|n| n.deleted.is_none());
+        let (mut ready, mut all) = (0u32, 0u32);
+        for n in live {
+            all += 1;
+            ready += u32::from(n.ready == ConditionStatus::True);
+        }
         self.rec.samples.push(Sample {
             time: now,
             nodes_ready: ready,
-            nodes_not_ready: self.api.nodes.len() as u32 - ready,
+            nodes_not_ready: all - ready,
             pending: c.pending,
             running: c.running,
             succeeded: c.succeeded,
@@ -383,14 +529,7 @@ impl Cluster {
             memory_requested: c.requested.memory,
         });
         for &w in &self.tracked {
-            let (desired, st) = match w {
-                WorkloadRef::Deployment(d) => {
-                    (self.api.deployments[d.idx()].replicas, self.api.deployments[d.idx()].status)
-                }
-                WorkloadRef::ReplicaSet(r) => {
-                    (self.api.replicasets[r.idx()].replicas, self.api.replicasets[r.idx()].status)
-                }
-            };
+            let (_, _, desired, st) = self.api.workload(w);
             self.rec.workload_samples.push(WorkloadSample {
                 time: now,
                 workload: w,

@@ -2,7 +2,6 @@
 //! `--check-invariants`), and at the end of every run. A violation is a kubesim bug: it is
 //! reported with the seed and the virtual time, never silently repaired.
 
-use crate::api::events::ObjRef;
 use crate::api::*;
 use crate::apiserver::ApiServer;
 use crate::report::Recorder;
@@ -142,12 +141,7 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
     let from = v.events_from.min(v.rec.events.len());
     let mut last = if from > 0 { v.rec.events[from - 1].time } else { SimTime::ZERO };
     for e in &v.rec.events[from..] {
-        let exists = match e.object {
-            ObjRef::Pod(p) => p.idx() < api.pods.len(),
-            ObjRef::Node(n) => n.idx() < api.nodes.len(),
-            ObjRef::ReplicaSet(r) => r.idx() < api.replicasets.len(),
-            ObjRef::Deployment(d) => d.idx() < api.deployments.len(),
-        };
+        let exists = api.exists(e.object);
         if !exists || e.time < last || e.cause >= e.id || e.time > now {
             return fail(format!("recorded event {} ({}) is inconsistent", e.id, e.reason));
         }

@@ -80,3 +80,119 @@ fn recreate_stops_every_old_pod_before_starting_new_ones() {
     let rows = workload_rows(&out, "web");
     assert!(rows.iter().any(|r| ms(&r["time"]) > 120_000 && num(r, "available") == 0), "a full outage");
 }
+
+/// Event rows with a reason.
+fn with_reason<'a>(events: &'a [BTreeMap<String, String>], reason: &str) -> Vec<&'a BTreeMap<String, String>> {
+    events.iter().filter(|e| e["reason"] == reason).collect()
+}
+
+#[test]
+fn a_job_backs_off_10_20_40s_between_failed_pods_and_fails_past_its_backoff_limit() {
+    let (_tmp, out) = run_cli(&scenario("job-backoff.yaml"), &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let flaky: Vec<_> = pods.iter().filter(|p| p["owner"] == "Job/flaky").collect();
+    // backoffLimit 3: the Job fails at the 4th failure; no 5th pod.
+    assert_eq!(flaky.len(), 4);
+    for (i, w) in flaky.windows(2).enumerate() {
+        assert_eq!(w[0]["phase"], "Failed");
+        // The next pod is created 10s * 2^i after the previous one finished.
+        assert_eq!(ms(&w[1]["created"]) - ms(&w[0]["finished"]), 10_000 << i, "{w:?}");
+    }
+    let events = read_csv(&out.join("events.csv"));
+    let failed = with_reason(&events, "BackoffLimitExceeded");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["message"], "Job has reached the specified backoff limit");
+    assert_eq!(failed[0]["source"], "job-controller");
+    // Seen at the next batched sync: 1 s after the last failure (plus the watch latency).
+    let last_fail = ms(&flaky[3]["finished"]);
+    assert!((last_fail + 1_000..=last_fail + 1_100).contains(&ms(&failed[0]["time"])));
+}
+
+#[test]
+fn a_job_honours_completions_and_parallelism() {
+    let (_tmp, out) = run_cli(&scenario("job-backoff.yaml"), &["--quiet"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let batch: Vec<_> = pods.iter().filter(|p| p["owner"] == "Job/batch").collect();
+    assert_eq!(batch.len(), 6, "6 completions, no failures");
+    assert!(batch.iter().all(|p| p["phase"] == "Succeeded"));
+    // parallelism 2: never more than 2 running at once.
+    for p in &batch {
+        let t = ms(&p["started"]);
+        let running = batch.iter().filter(|q| ms(&q["started"]) <= t && ms(&q["finished"]) > t).count();
+        assert!(running <= 2, "{running} at {t}");
+    }
+    let events = read_csv(&out.join("events.csv"));
+    let done = with_reason(&events, "Completed");
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0]["message"], "Job completed");
+    let last_finish = batch.iter().map(|p| ms(&p["finished"])).max().unwrap();
+    assert!(ms(&done[0]["time"]) >= last_finish);
+}
+
+#[test]
+fn a_daemonset_pod_survives_its_node_going_unreachable_and_a_new_node_gets_one() {
+    let (_tmp, out) = run_cli(&scenario("daemonset.yaml"), &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let events = read_csv(&out.join("events.csv"));
+    let agents: Vec<_> = pods.iter().filter(|p| p["owner"] == "DaemonSet/log-agent").collect();
+    // One per node, worker-3 included (it joined at 3m), none deleted.
+    let mut nodes: Vec<&str> = agents.iter().map(|p| p["node"].as_str()).collect();
+    nodes.sort();
+    assert_eq!(nodes, ["worker-0", "worker-1", "worker-2", "worker-3"]);
+    assert!(agents.iter().all(|p| p["deleted"].is_empty()), "{agents:?}");
+    let joined = agents.iter().find(|p| p["node"] == "worker-3").unwrap();
+    assert!((180_000..181_000).contains(&ms(&joined["created"])));
+    // The Deployment's pod on worker-1 was evicted; the daemon pod was not.
+    let evicted: Vec<_> = with_reason(&events, "TaintManagerEviction");
+    assert!(!evicted.is_empty());
+    assert!(evicted.iter().all(|e| e["name"].starts_with("web-")));
+    assert!(with_reason(&events, "RegisteredNode").iter().any(|e| e["name"] == "worker-3"));
+}
+
+#[test]
+fn a_statefulset_never_runs_two_copies_of_a_pod_on_a_dead_node() {
+    let (_tmp, out) = run_cli(&scenario("statefulset-dead-node.yaml"), &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    // OrderedReady: db-1 is created only once db-0 is Ready, db-2 once db-1 is.
+    let first = |n: &str| pods.iter().find(|p| p["name"] == n).unwrap();
+    assert!(ms(&first("db-1")["created"]) >= ms(&first("db-0")["ready"]));
+    assert!(ms(&first("db-2")["created"]) >= ms(&first("db-1")["ready"]));
+    let lost: Vec<_> = pods.iter().filter(|p| p["node"] == "worker-0").collect();
+    assert_eq!(lost.len(), 1);
+    let name = &lost[0]["name"];
+    let copies: Vec<_> = pods.iter().filter(|p| &p["name"] == name).collect();
+    assert_eq!(copies.len(), 2, "the original and, after the node is deleted, one replacement");
+    // The replacement exists only after the original object is gone (force-deleted by PodGC
+    // 40 s after the Node object was deleted at 12m).
+    let gone = ms(&lost[0]["finished"]);
+    assert_eq!(lost[0]["reason"], "DeletionByPodGC");
+    assert!((760_000..=780_000).contains(&gone), "gone at {gone}");
+    assert!(ms(&copies[1]["created"]) >= gone);
+    assert_ne!(copies[1]["node"], "worker-0");
+}
+
+#[test]
+fn a_drain_waits_for_the_disruption_budget_then_completes() {
+    let (_tmp, out) = run_cli(&scenario("drain-pdb.yaml"), &["--quiet", "--check-invariants"]);
+    let events = read_csv(&out.join("events.csv"));
+    let refused = with_reason(&events, "EvictionRefused");
+    assert_eq!(refused.len(), 1);
+    assert!(refused[0]["message"].contains("Cannot evict pod as it would violate the pod's disruption budget."));
+    assert_eq!(ms(&refused[0]["time"]), 60_000);
+    let evicting = with_reason(&events, "EvictionRequested");
+    assert_eq!(evicting.len(), 1);
+    let t = ms(&evicting[0]["time"]);
+    // Allowed only after the 4th replica (created at 4m) is ready; on kubectl's 5 s retry grid.
+    assert!(t > 240_000 && (t - 60_000).is_multiple_of(5_000), "evicted at {t}");
+    let drained = with_reason(&events, "NodeDrained");
+    assert_eq!(drained.len(), 1);
+    assert!(ms(&drained[0]["time"]) > t);
+    // The DaemonSet pod stays on the drained node.
+    let pods = read_csv(&out.join("pods.csv"));
+    assert!(pods.iter().any(|p| p["owner"] == "DaemonSet/agent" && p["node"] == "worker-0" && p["deleted"].is_empty()));
+    assert!(
+        !pods
+            .iter()
+            .any(|p| p["owner"].starts_with("ReplicaSet/") && p["node"] == "worker-0" && p["deleted"].is_empty())
+    );
+}

@@ -123,3 +123,81 @@ fn regression_a_never_pod_fails_with_its_rebooted_node_instead_of_restarting() {
     assert!(!events.iter().any(|e| e["reason"] == "OutOfpods"), "no admission loop");
     assert_eq!(pods.len(), 2, "the Deployment's pod runs once the slot is free");
 }
+
+/// NoExecute taint times of the crashed nodes, from their first eviction minus 300 s.
+fn taint_times(out: &Path) -> Vec<u64> {
+    let events = read_csv(&out.join("events.csv"));
+    let mut first: BTreeMap<String, u64> = BTreeMap::new();
+    for e in events.iter().filter(|e| e["reason"] == "TaintManagerEviction") {
+        first.entry(e["node"].clone()).or_insert(ms(&e["time"]) - 300_000);
+    }
+    let mut v: Vec<u64> = first.into_values().collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_large_partially_disrupted_zone_is_tainted_at_the_secondary_rate() {
+    let (_t, out) = run_cli(&scenario("zone-outage.yaml"), &["--quiet"]);
+    let t = taint_times(&out);
+    // 36 of 60 nodes down: PartialDisruption; 60 > 50 nodes: 0.01/s, one node per 100 s
+    // (after the one or two tainted at the normal rate before the zone state changed).
+    assert!(t.len() >= 15 && t.len() < 36, "{t:?}");
+    let steady: Vec<u64> = t.windows(2).skip(2).map(|w| w[1] - w[0]).collect();
+    assert!(steady.iter().all(|&d| d == 100_000), "{t:?}");
+}
+
+fn zone_variant(replace: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+    let mut text = std::fs::read_to_string(scenario("zone-outage.yaml")).unwrap();
+    for (a, b) in replace {
+        assert!(text.contains(a), "{a}");
+        text = text.replace(a, b);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("z.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (t2, out) = run_cli(&f, &["--quiet"]);
+    drop(tmp);
+    (t2, out)
+}
+
+#[test]
+fn a_small_partially_disrupted_zone_stops_evicting_and_a_normal_zone_taints_every_10s() {
+    // 36 + 10 nodes in zone-a: 46 <= 50, so a partial disruption stops tainting altogether.
+    let (_t, out) = zone_variant(&[("    count: 24\n", "    count: 10\n")]);
+    assert!(taint_times(&out).len() <= 2);
+    // Only 3 of 60 lost: the zone stays Normal and nodes are tainted 10 s apart.
+    let (_t2, out) = zone_variant(&[
+        ("  - name: a-lost\n    count: 36", "  - name: a-lost\n    count: 3"),
+        ("    count: 24\n", "    count: 57\n"),
+    ]);
+    let t = taint_times(&out);
+    assert_eq!(t.len(), 3, "{t:?}");
+    assert!(t.windows(2).all(|w| w[1] - w[0] == 10_000 || w[1] - w[0] == 5_000), "{t:?}");
+}
+
+#[test]
+fn when_every_zone_is_down_nothing_is_evicted() {
+    let (_t, out) = zone_variant(&[(
+        "  - node-crash: {at: 2m, pool: a-lost}",
+        "  - node-crash: {at: 2m, pool: a-lost}\n  - node-crash: {at: 2m, pool: a-ok}\n  - node-crash: {at: 2m, pool: b}",
+    )]);
+    let events = read_csv(&out.join("events.csv"));
+    assert!(events.iter().any(|e| e["message"].contains("Entering master disruption mode")));
+    // Nodes lost in the first monitor pass may have been tainted before the last ones went
+    // NotReady; the master disruption mode untaints them before any 300 s toleration ends.
+    assert!(!events.iter().any(|e| e["reason"] == "TaintManagerEviction"));
+}
+
+#[test]
+fn kubernetes_version_selects_the_grace_period_of_its_release() {
+    // v1.31 still had the 40s node-monitor-grace-period; v1.34 has 50s.
+    let (_t, out) = node_crash("version: \"1.31\"");
+    let events = read_csv(&out.join("events.csv"));
+    let nr = ms(&events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap()["time"]);
+    assert!((150_000..=170_000).contains(&nr), "NotReady at {nr}");
+    let (_t, out) = node_crash("version: \"1.34\"");
+    let events = read_csv(&out.join("events.csv"));
+    let nr = ms(&events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap()["time"]);
+    assert!((160_000..=180_000).contains(&nr), "NotReady at {nr}");
+}

@@ -1,7 +1,7 @@
 //! Recorded Kubernetes Events. Messages are kept structured (ids and numbers) and rendered
 //! only when outputs are written, so recording an event on the hot path builds no string.
 
-use super::{DeployId, EventId, ImageId, NodeId, PodId, RsId};
+use super::{DeployId, DsId, EventId, ImageId, JobId, NodeId, PdbId, PodId, RsId, StsId};
 use crate::sim::SimTime;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,10 @@ pub enum ObjRef {
     Node(NodeId),
     ReplicaSet(RsId),
     Deployment(DeployId),
+    Job(JobId),
+    DaemonSet(DsId),
+    StatefulSet(StsId),
+    PodDisruptionBudget(PdbId),
 }
 
 /// The component that reported it (`source.component`).
@@ -37,6 +41,12 @@ pub enum Source {
     DeploymentController,
     NodeController,
     TaintEvictionController,
+    JobController,
+    DaemonSetController,
+    StatefulSetController,
+    /// The disruption controller (events under kube-controller-manager's name).
+    DisruptionController,
+    PodGarbageCollector,
     /// kubesim's own fault injector (not a Kubernetes component).
     Chaos,
 }
@@ -50,6 +60,11 @@ impl Source {
             Source::DeploymentController => "deployment-controller",
             Source::NodeController => "node-controller",
             Source::TaintEvictionController => "taint-eviction-controller",
+            Source::JobController => "job-controller",
+            Source::DaemonSetController => "daemonset-controller",
+            Source::StatefulSetController => "statefulset-controller",
+            Source::DisruptionController => "controllermanager",
+            Source::PodGarbageCollector => "pod-garbage-collector",
             Source::Chaos => "kubesim-chaos",
         }
     }

@@ -22,6 +22,14 @@ id_type!(
     RsId,
     /// A Deployment.
     DeployId,
+    /// A Job.
+    JobId,
+    /// A DaemonSet.
+    DsId,
+    /// A StatefulSet.
+    StsId,
+    /// A PodDisruptionBudget.
+    PdbId,
     /// An image of the catalogue (or one a manifest named that the catalogue did not).
     ImageId
 );

@@ -17,7 +17,10 @@ pub use ids::*;
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{ConditionStatus, Node, Taint, TaintEffect};
 pub use pod::*;
-pub use workloads::{Deployment, DeploymentStrategy, PodTemplate, ReplicaSet, WorkloadStatus};
+pub use workloads::{
+    DaemonSet, Deployment, DeploymentStrategy, IntOrPercent, Job, JobCondition, JobStatus, PodDisruptionBudget,
+    PodManagementPolicy, PodTemplate, ReplicaSet, StatefulSet, WorkloadStatus,
+};
 
 /// Requests or limits of the resources the scheduler and kubelet account for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

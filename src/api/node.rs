@@ -52,4 +52,6 @@ pub struct Node {
     pub lease_renewed: SimTime,
     pub created: SimTime,
     pub resource_version: u64,
+    /// When the Node object was deleted (`kubectl delete node`); the slot stays as a tombstone.
+    pub deleted: Option<SimTime>,
 }

@@ -1,6 +1,6 @@
 //! Pods: spec (what the user asked for) and status (what the kubelet reports).
 
-use super::{ImageId, Labels, NodeId, Resources, RsId, TaintEffect};
+use super::{DsId, ImageId, JobId, Labels, NodeId, Resources, RsId, StsId, TaintEffect};
 use crate::sim::SimTime;
 use std::sync::Arc;
 
@@ -159,6 +159,9 @@ pub struct PodSpec {
     pub init_containers: Vec<ContainerSpec>,
     pub node_selector: Labels,
     pub node_name: Option<String>,
+    /// Required node affinity `matchFields: metadata.name In [NAME]`: how the DaemonSet
+    /// controller pins each of its pods to one node (the scheduler still binds it).
+    pub affinity_node: Option<String>,
     pub tolerations: Vec<Toleration>,
     pub restart_policy: RestartPolicy,
     pub termination_grace_ms: u64,
@@ -293,6 +296,9 @@ pub struct PodStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owner {
     ReplicaSet(RsId),
+    Job(JobId),
+    DaemonSet(DsId),
+    StatefulSet(StsId),
 }
 
 #[derive(Clone, Debug)]

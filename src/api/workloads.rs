@@ -1,7 +1,9 @@
-//! ReplicaSets and Deployments.
+//! The workload kinds: ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs, and the
+//! PodDisruptionBudgets that protect them.
 
 use super::{DeployId, LabelSelector, Labels, PodSpec};
 use crate::sim::SimTime;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// `spec.template` of a workload.
@@ -111,4 +113,104 @@ pub struct Deployment {
     pub created: SimTime,
     pub resource_version: u64,
     pub status: WorkloadStatus,
+}
+
+/// `spec.podManagementPolicy` of a StatefulSet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodManagementPolicy {
+    /// One pod at a time, each Running and Ready before the next; deletions in reverse.
+    OrderedReady,
+    Parallel,
+}
+
+#[derive(Clone, Debug)]
+pub struct StatefulSet {
+    pub namespace: String,
+    pub name: String,
+    pub selector: LabelSelector,
+    pub replicas: u32,
+    pub template: PodTemplate,
+    pub pod_management: PodManagementPolicy,
+    pub created: SimTime,
+    pub resource_version: u64,
+    pub status: WorkloadStatus,
+}
+
+/// `spec.updateStrategy.rollingUpdate.maxUnavailable` default of a DaemonSet.
+pub const DEFAULT_DAEMONSET_MAX_UNAVAILABLE: IntOrPercent = IntOrPercent::Int(1);
+
+#[derive(Clone, Debug)]
+pub struct DaemonSet {
+    pub namespace: String,
+    pub name: String,
+    pub selector: LabelSelector,
+    /// The template with the DaemonSet's automatic tolerations added.
+    pub template: PodTemplate,
+    pub max_unavailable: IntOrPercent,
+    pub created: SimTime,
+    pub resource_version: u64,
+    /// `desiredNumberScheduled` is `replicas` here; `updated` is `updatedNumberScheduled`.
+    pub status: WorkloadStatus,
+    /// `desiredNumberScheduled`: nodes that should run a daemon pod.
+    pub desired: u32,
+}
+
+/// Upstream's `spec.backoffLimit` default.
+pub const DEFAULT_BACKOFF_LIMIT: u32 = 6;
+
+/// A finished Job's condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobCondition {
+    Complete,
+    /// With the reason: `BackoffLimitExceeded` or `DeadlineExceeded`.
+    Failed(&'static str),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JobStatus {
+    pub active: u32,
+    pub ready: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+    pub start: Option<SimTime>,
+    pub completion: Option<SimTime>,
+    pub condition: Option<JobCondition>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub namespace: String,
+    pub name: String,
+    pub template: PodTemplate,
+    /// `None`: a work queue (done when one pod succeeded and none is left running).
+    pub completions: Option<u32>,
+    pub parallelism: u32,
+    pub backoff_limit: u32,
+    pub active_deadline_ms: Option<u64>,
+    /// When the Job object is created (a trace's arrival time).
+    pub created: SimTime,
+    pub resource_version: u64,
+    pub status: JobStatus,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PdbStatus {
+    pub current_healthy: u32,
+    pub desired_healthy: u32,
+    pub expected_pods: u32,
+    pub disruptions_allowed: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct PodDisruptionBudget {
+    pub namespace: String,
+    pub name: String,
+    pub selector: LabelSelector,
+    pub min_available: Option<IntOrPercent>,
+    pub max_unavailable: Option<IntOrPercent>,
+    pub resource_version: u64,
+    pub status: PdbStatus,
+    /// `status.disruptedPods`: pods the eviction API let go that the controller has not yet
+    /// seen deleted, with when (they stop counting as healthy at once).
+    pub disrupted: BTreeMap<u32, SimTime>,
 }

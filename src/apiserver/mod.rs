@@ -40,10 +40,17 @@ pub struct ApiServer {
     pub nodes: Vec<Node>,
     pub replicasets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
+    pub jobs: Vec<Job>,
+    pub daemonsets: Vec<DaemonSet>,
+    pub statefulsets: Vec<StatefulSet>,
+    pub pdbs: Vec<PodDisruptionBudget>,
     resource_version: u64,
     outbox: Vec<Notification>,
     pods_by_node: Vec<Vec<PodId>>,
     pods_by_rs: Vec<Vec<PodId>>,
+    pods_by_job: Vec<Vec<PodId>>,
+    pods_by_ds: Vec<Vec<PodId>>,
+    pods_by_sts: Vec<Vec<PodId>>,
     rs_by_deployment: Vec<Vec<RsId>>,
     pod_names: HashSet<String>,
     pub counters: Counters,
@@ -75,6 +82,89 @@ impl ApiServer {
     }
     pub fn pods_of_rs(&self, rs: RsId) -> &[PodId] {
         &self.pods_by_rs[rs.idx()]
+    }
+    /// The pods an owner has (deleted ones leave the index when they leave the store).
+    pub fn pods_of(&self, o: Owner) -> &[PodId] {
+        match o {
+            Owner::ReplicaSet(r) => &self.pods_by_rs[r.idx()],
+            Owner::Job(j) => &self.pods_by_job[j.idx()],
+            Owner::DaemonSet(d) => &self.pods_by_ds[d.idx()],
+            Owner::StatefulSet(s) => &self.pods_by_sts[s.idx()],
+        }
+    }
+    fn pods_of_mut(&mut self, o: Owner) -> &mut Vec<PodId> {
+        match o {
+            Owner::ReplicaSet(r) => &mut self.pods_by_rs[r.idx()],
+            Owner::Job(j) => &mut self.pods_by_job[j.idx()],
+            Owner::DaemonSet(d) => &mut self.pods_by_ds[d.idx()],
+            Owner::StatefulSet(s) => &mut self.pods_by_sts[s.idx()],
+        }
+    }
+    /// (kind, namespace, name) of any object, for outputs and messages.
+    pub fn describe(&self, o: ObjRef) -> (&'static str, &str, &str) {
+        match o {
+            ObjRef::Pod(p) => ("Pod", &self.pods[p.idx()].namespace, &self.pods[p.idx()].name),
+            ObjRef::Node(n) => ("Node", "", &self.nodes[n.idx()].name),
+            ObjRef::ReplicaSet(r) => {
+                ("ReplicaSet", &self.replicasets[r.idx()].namespace, &self.replicasets[r.idx()].name)
+            }
+            ObjRef::Deployment(d) => {
+                ("Deployment", &self.deployments[d.idx()].namespace, &self.deployments[d.idx()].name)
+            }
+            ObjRef::Job(j) => ("Job", &self.jobs[j.idx()].namespace, &self.jobs[j.idx()].name),
+            ObjRef::DaemonSet(d) => ("DaemonSet", &self.daemonsets[d.idx()].namespace, &self.daemonsets[d.idx()].name),
+            ObjRef::StatefulSet(x) => {
+                ("StatefulSet", &self.statefulsets[x.idx()].namespace, &self.statefulsets[x.idx()].name)
+            }
+            ObjRef::PodDisruptionBudget(x) => {
+                ("PodDisruptionBudget", &self.pdbs[x.idx()].namespace, &self.pdbs[x.idx()].name)
+            }
+        }
+    }
+    /// A tracked workload: (`kind/name` as expectations write it, namespace, desired, status).
+    pub fn workload(&self, w: crate::report::recorder::WorkloadRef) -> (String, &str, u32, WorkloadStatus) {
+        use crate::report::recorder::WorkloadRef as W;
+        match w {
+            W::Deployment(d) => {
+                let x = &self.deployments[d.idx()];
+                (format!("deployment/{}", x.name), &x.namespace, x.replicas, x.status)
+            }
+            W::ReplicaSet(r) => {
+                let x = &self.replicasets[r.idx()];
+                (format!("replicaset/{}", x.name), &x.namespace, x.replicas, x.status)
+            }
+            W::StatefulSet(s) => {
+                let x = &self.statefulsets[s.idx()];
+                (format!("statefulset/{}", x.name), &x.namespace, x.replicas, x.status)
+            }
+            W::DaemonSet(d) => {
+                let x = &self.daemonsets[d.idx()];
+                (format!("daemonset/{}", x.name), &x.namespace, x.desired, x.status)
+            }
+        }
+    }
+
+    /// Whether `o` names an object of the store (a deleted pod's slot included).
+    pub fn exists(&self, o: ObjRef) -> bool {
+        match o {
+            ObjRef::Pod(p) => p.idx() < self.pods.len(),
+            ObjRef::Node(n) => n.idx() < self.nodes.len(),
+            ObjRef::ReplicaSet(r) => r.idx() < self.replicasets.len(),
+            ObjRef::Deployment(d) => d.idx() < self.deployments.len(),
+            ObjRef::Job(j) => j.idx() < self.jobs.len(),
+            ObjRef::DaemonSet(d) => d.idx() < self.daemonsets.len(),
+            ObjRef::StatefulSet(x) => x.idx() < self.statefulsets.len(),
+            ObjRef::PodDisruptionBudget(x) => x.idx() < self.pdbs.len(),
+        }
+    }
+    /// The owner's object, as events name it.
+    pub fn owner_ref(o: Owner) -> ObjRef {
+        match o {
+            Owner::ReplicaSet(r) => ObjRef::ReplicaSet(r),
+            Owner::Job(j) => ObjRef::Job(j),
+            Owner::DaemonSet(d) => ObjRef::DaemonSet(d),
+            Owner::StatefulSet(s) => ObjRef::StatefulSet(s),
+        }
     }
     pub fn replicasets_of(&self, d: DeployId) -> &[RsId] {
         &self.rs_by_deployment[d.idx()]
@@ -147,8 +237,8 @@ impl ApiServer {
             if let Some(n) = node1 {
                 self.pods_by_node[n.idx()].retain(|&x| x != id);
             }
-            if let Some(Owner::ReplicaSet(rs)) = owner {
-                self.pods_by_rs[rs.idx()].retain(|&x| x != id);
+            if let Some(o) = owner {
+                self.pods_of_mut(o).retain(|&x| x != id);
             }
         }
         self.route_pod(id, writer, (held0 && !held1) || bound_now);
@@ -168,13 +258,22 @@ impl ApiServer {
         if let Some(n) = p.node {
             send(&mut self.outbox, Watcher::Kubelet(n));
         }
-        if let Some(Owner::ReplicaSet(rs)) = p.owner {
-            send(&mut self.outbox, Watcher::ReplicaSetController);
-            // The Deployment controller's pod handler cares about deletions only (Recreate
-            // waits for every old pod to be gone).
-            if p.removed.is_some() && self.replicasets[rs.idx()].owner.is_some() {
-                send(&mut self.outbox, Watcher::DeploymentController);
+        match p.owner {
+            Some(Owner::ReplicaSet(rs)) => {
+                send(&mut self.outbox, Watcher::ReplicaSetController);
+                // The Deployment controller's pod handler cares about deletions only (Recreate
+                // waits for every old pod to be gone).
+                if p.removed.is_some() && self.replicasets[rs.idx()].owner.is_some() {
+                    send(&mut self.outbox, Watcher::DeploymentController);
+                }
             }
+            Some(Owner::Job(_)) => send(&mut self.outbox, Watcher::JobController),
+            Some(Owner::DaemonSet(_)) => send(&mut self.outbox, Watcher::DaemonSetController),
+            Some(Owner::StatefulSet(_)) => send(&mut self.outbox, Watcher::StatefulSetController),
+            None => {}
+        }
+        if !self.pdbs.is_empty() {
+            send(&mut self.outbox, Watcher::DisruptionController);
         }
     }
 
@@ -183,8 +282,8 @@ impl ApiServer {
         let id = PodId(self.pods.len() as u32);
         pod.resource_version = self.next_rv();
         self.pod_names.insert(format!("{}/{}", pod.namespace, pod.name));
-        if let Some(Owner::ReplicaSet(rs)) = pod.owner {
-            self.pods_by_rs[rs.idx()].push(id);
+        if let Some(o) = pod.owner {
+            self.pods_of_mut(o).push(id);
         }
         if let Some(n) = pod.node {
             self.pods_by_node[n.idx()].push(id);
@@ -257,7 +356,7 @@ impl ApiServer {
         node.resource_version = self.next_rv();
         self.nodes.push(node);
         self.pods_by_node.push(Vec::new());
-        self.outbox.push(Notification { to: Watcher::Scheduler, obj: ObjRef::Node(id) });
+        self.route_node(id);
         id
     }
 
@@ -265,7 +364,21 @@ impl ApiServer {
     pub fn update_node(&mut self, id: NodeId, f: impl FnOnce(&mut Node)) {
         f(&mut self.nodes[id.idx()]);
         self.nodes[id.idx()].resource_version = self.next_rv();
-        self.outbox.push(Notification { to: Watcher::Scheduler, obj: ObjRef::Node(id) });
+        self.route_node(id);
+    }
+
+    /// DELETE a Node object (`kubectl delete node`): it leaves the store (its slot stays as a
+    /// tombstone); its pods stay until the pod garbage collector removes them.
+    pub fn delete_node(&mut self, id: NodeId, now: SimTime) {
+        self.update_node(id, |n| n.deleted = Some(now));
+    }
+
+    fn route_node(&mut self, id: NodeId) {
+        let obj = ObjRef::Node(id);
+        self.outbox.push(Notification { to: Watcher::Scheduler, obj });
+        if !self.daemonsets.is_empty() {
+            self.outbox.push(Notification { to: Watcher::DaemonSetController, obj });
+        }
     }
 
     /// Renew the node's Lease. Nothing watches leases yet but the node lifecycle controller,
@@ -312,6 +425,73 @@ impl ApiServer {
         self.rs_by_deployment.push(Vec::new());
         self.outbox.push(Notification { to: Watcher::DeploymentController, obj: ObjRef::Deployment(id) });
         id
+    }
+
+    // ---- the other workload kinds: created at time 0 (or at a trace's arrival time) ----
+
+    pub fn create_job(&mut self, mut j: Job) -> JobId {
+        let id = JobId(self.jobs.len() as u32);
+        j.resource_version = self.next_rv();
+        self.jobs.push(j);
+        self.pods_by_job.push(Vec::new());
+        self.outbox.push(Notification { to: Watcher::JobController, obj: ObjRef::Job(id) });
+        id
+    }
+
+    pub fn update_job(&mut self, id: JobId, writer: Watcher, f: impl FnOnce(&mut Job)) {
+        f(&mut self.jobs[id.idx()]);
+        self.jobs[id.idx()].resource_version = self.next_rv();
+        if writer != Watcher::JobController {
+            self.outbox.push(Notification { to: Watcher::JobController, obj: ObjRef::Job(id) });
+        }
+    }
+
+    pub fn create_daemonset(&mut self, mut d: DaemonSet) -> DsId {
+        let id = DsId(self.daemonsets.len() as u32);
+        d.resource_version = self.next_rv();
+        self.daemonsets.push(d);
+        self.pods_by_ds.push(Vec::new());
+        self.outbox.push(Notification { to: Watcher::DaemonSetController, obj: ObjRef::DaemonSet(id) });
+        id
+    }
+
+    pub fn update_daemonset(&mut self, id: DsId, writer: Watcher, f: impl FnOnce(&mut DaemonSet)) {
+        f(&mut self.daemonsets[id.idx()]);
+        self.daemonsets[id.idx()].resource_version = self.next_rv();
+        if writer != Watcher::DaemonSetController {
+            self.outbox.push(Notification { to: Watcher::DaemonSetController, obj: ObjRef::DaemonSet(id) });
+        }
+    }
+
+    pub fn create_statefulset(&mut self, mut s: StatefulSet) -> StsId {
+        let id = StsId(self.statefulsets.len() as u32);
+        s.resource_version = self.next_rv();
+        self.statefulsets.push(s);
+        self.pods_by_sts.push(Vec::new());
+        self.outbox.push(Notification { to: Watcher::StatefulSetController, obj: ObjRef::StatefulSet(id) });
+        id
+    }
+
+    pub fn update_statefulset(&mut self, id: StsId, writer: Watcher, f: impl FnOnce(&mut StatefulSet)) {
+        f(&mut self.statefulsets[id.idx()]);
+        self.statefulsets[id.idx()].resource_version = self.next_rv();
+        if writer != Watcher::StatefulSetController {
+            self.outbox.push(Notification { to: Watcher::StatefulSetController, obj: ObjRef::StatefulSet(id) });
+        }
+    }
+
+    pub fn create_pdb(&mut self, mut p: PodDisruptionBudget) -> PdbId {
+        let id = PdbId(self.pdbs.len() as u32);
+        p.resource_version = self.next_rv();
+        self.pdbs.push(p);
+        self.outbox.push(Notification { to: Watcher::DisruptionController, obj: ObjRef::PodDisruptionBudget(id) });
+        id
+    }
+
+    /// A PDB status write (the disruption controller, or the eviction subresource).
+    pub fn update_pdb(&mut self, id: PdbId, f: impl FnOnce(&mut PodDisruptionBudget)) {
+        f(&mut self.pdbs[id.idx()]);
+        self.pdbs[id.idx()].resource_version = self.next_rv();
     }
 
     pub fn update_deployment(&mut self, id: DeployId, writer: Watcher, f: impl FnOnce(&mut Deployment)) {

@@ -15,6 +15,14 @@ pub enum Watcher {
     ReplicaSetController,
     /// Deployments and the ReplicaSets they own.
     DeploymentController,
+    /// Jobs and their pods.
+    JobController,
+    /// DaemonSets, their pods, and nodes.
+    DaemonSetController,
+    /// StatefulSets and their pods.
+    StatefulSetController,
+    /// Every pod while PodDisruptionBudgets exist.
+    DisruptionController,
     /// Reads nodes' leases on its own period; watches nothing (a writer only).
     NodeLifecycleController,
     /// The operator's own actions (`kubectl set image`, `scale`, ...): a writer only.

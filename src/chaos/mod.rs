@@ -8,11 +8,28 @@ use crate::scenario::{FaultDef, PodMode};
 
 pub struct Chaos {
     faults: Vec<FaultDef>,
+    drains: Vec<Drain>,
 }
+
+/// `kubectl drain` of one node in progress.
+struct Drain {
+    node: NodeId,
+    grace_ms: Option<u64>,
+    /// Pods still to evict, and pods evicted that are not gone yet.
+    pending: Vec<PodId>,
+    evicted: Vec<PodId>,
+    /// Pods whose refusal was already recorded (kubectl prints every retry; once is enough).
+    refused: Vec<PodId>,
+    done: bool,
+}
+
+/// kubectl drain retries a refused eviction after 5 s and polls deletions every second.
+pub const DRAIN_EVICTION_RETRY_MS: u64 = 5_000;
+pub const DRAIN_DELETE_POLL_MS: u64 = 1_000;
 
 impl Chaos {
     pub fn new(faults: Vec<FaultDef>) -> Chaos {
-        Chaos { faults }
+        Chaos { faults, drains: Vec::new() }
     }
 
     pub fn inject(&mut self, i: usize, ctx: &mut Ctx) {
@@ -70,6 +87,41 @@ impl Chaos {
             FaultDef::SetImage { .. } | FaultDef::RolloutRestart { .. } | FaultDef::Scale { .. } => {
                 operator_action(&f, ctx)
             }
+            FaultDef::NodeDrain { nodes, force, grace_ms, .. } => {
+                let root = ctx.cause;
+                for n in nodes {
+                    ctx.cause = root;
+                    self.start_drain(n, force, grace_ms, ctx);
+                }
+            }
+            // Joining nodes need new kubelets: the cluster handles `add-nodes` itself.
+            FaultDef::AddNodes { .. } => {}
+            FaultDef::DeleteNode { nodes, .. } => {
+                let root = ctx.cause;
+                for n in nodes {
+                    ctx.cause = root;
+                    if ctx.api.node(n).deleted.is_some() {
+                        continue;
+                    }
+                    let name = ctx.api.node(n).name.clone();
+                    node_event(
+                        ctx,
+                        n,
+                        EventType::Warning,
+                        "FaultInjected",
+                        format!("delete-node: kubectl delete node {name}"),
+                    );
+                    ctx.api.delete_node(n, ctx.now);
+                    ctx.record(
+                        EventType::Normal,
+                        "RemovingNode",
+                        ObjRef::Node(n),
+                        Some(n),
+                        Source::NodeController,
+                        Message::Text(format!("Node {name} event: Removing Node {name} from Controller").into()),
+                    );
+                }
+            }
             FaultDef::NodeCrash { .. } => self.power(&f, false, ctx),
             FaultDef::NodeCordon { nodes, cordon, .. } => {
                 // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
@@ -82,17 +134,116 @@ impl Chaos {
                     } else {
                         format!("node-uncordon: marking node {} schedulable", ctx.api.node(n).name)
                     };
-                    ctx.record(
-                        EventType::Warning,
-                        "FaultInjected",
-                        ObjRef::Node(n),
-                        Some(n),
-                        Source::Chaos,
-                        Message::Text(msg.into()),
-                    );
+                    node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
                 }
             }
         }
+    }
+
+    /// `kubectl drain NODE [--force] [--grace-period]`: cordon, list the pods, refuse pods no
+    /// controller owns unless forced, skip mirror and DaemonSet pods, evict the rest.
+    fn start_drain(&mut self, n: NodeId, force: bool, grace_ms: Option<u64>, ctx: &mut Ctx) {
+        let name = ctx.api.node(n).name.clone();
+        ctx.api.update_node(n, |x| x.unschedulable = true);
+        ctx.record(
+            EventType::Warning,
+            "FaultInjected",
+            ObjRef::Node(n),
+            Some(n),
+            Source::Chaos,
+            Message::Text(format!("node-drain: node/{name} cordoned; draining").into()),
+        );
+        let mut pending = Vec::new();
+        let mut unmanaged = Vec::new();
+        for &p in ctx.api.pods_on_node(n) {
+            let pod = ctx.api.pod(p);
+            if pod.removed.is_some() || pod.mirror || matches!(pod.owner, Some(Owner::DaemonSet(_))) {
+                continue;
+            }
+            if pod.owner.is_none() && !force {
+                unmanaged.push(format!("{}/{}", pod.namespace, pod.name));
+            }
+            pending.push(p);
+        }
+        if !unmanaged.is_empty() {
+            let msg = format!(
+                "node-drain: cannot delete Pods that declare no controller (use --force to override): {}",
+                unmanaged.join(", ")
+            );
+            node_event(ctx, n, EventType::Warning, "DrainFailed", msg);
+            return;
+        }
+        self.drains.push(Drain { node: n, grace_ms, pending, evicted: Vec::new(), refused: Vec::new(), done: false });
+        let i = self.drains.len() - 1;
+        self.drain_step(i, ctx);
+    }
+
+    /// A drain's retry or poll timer.
+    pub fn drain_tick(&mut self, i: usize, ctx: &mut Ctx) {
+        self.drain_step(i, ctx);
+    }
+
+    fn drain_step(&mut self, i: usize, ctx: &mut Ctx) {
+        let d = &mut self.drains[i];
+        if d.done {
+            return;
+        }
+        let root = ctx.cause;
+        let mut still = Vec::new();
+        for &p in &d.pending {
+            ctx.cause = root;
+            match crate::controller::disruption::evict(p, d.grace_ms, ctx) {
+                Ok(live) => {
+                    if live {
+                        let pod = ctx.api.pod(p);
+                        let msg = format!("node-drain: evicting pod {}/{}", pod.namespace, pod.name);
+                        ctx.record(
+                            EventType::Normal,
+                            "EvictionRequested",
+                            ObjRef::Pod(p),
+                            Some(d.node),
+                            Source::Chaos,
+                            Message::Text(msg.into()),
+                        );
+                        d.evicted.push(p);
+                    }
+                }
+                Err(e) => {
+                    if !d.refused.contains(&p) {
+                        d.refused.push(p);
+                        let pod = ctx.api.pod(p);
+                        let msg = format!(
+                            "node-drain: error when evicting pods/{:?} -n {:?} (will retry after 5s): {}",
+                            pod.name,
+                            pod.namespace,
+                            e.message()
+                        );
+                        ctx.record(
+                            EventType::Warning,
+                            "EvictionRefused",
+                            ObjRef::Pod(p),
+                            Some(d.node),
+                            Source::Chaos,
+                            Message::Text(msg.into()),
+                        );
+                    }
+                    still.push(p);
+                }
+            }
+        }
+        ctx.cause = root;
+        d.pending = still;
+        d.evicted.retain(|&p| ctx.api.pod(p).removed.is_none());
+        if d.pending.is_empty() && d.evicted.is_empty() {
+            d.done = true;
+            let name = &ctx.api.node(d.node).name;
+            let msg = format!("node-drain: node/{name} drained");
+            let node = d.node;
+            node_event(ctx, node, EventType::Normal, "NodeDrained", msg);
+            return;
+        }
+        let delay = if d.pending.is_empty() { DRAIN_DELETE_POLL_MS } else { DRAIN_EVICTION_RETRY_MS };
+        ctx.after(delay, crate::cluster::Event::DrainTick(i as u32));
     }
 
     /// A fault with a `duration` is over.
@@ -111,14 +262,7 @@ impl Chaos {
             ctx.cause = root;
             let what = if on { "powering on" } else { "powering off" };
             let msg = format!("node-crash: {what} node {}", ctx.api.node(n).name);
-            ctx.record(
-                EventType::Warning,
-                "FaultInjected",
-                ObjRef::Node(n),
-                Some(n),
-                Source::Chaos,
-                Message::Text(msg.into()),
-            );
+            node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
             let ev = if on { crate::kubelet::KubeletEvent::PowerOn } else { crate::kubelet::KubeletEvent::PowerOff };
             ctx.after(0, crate::cluster::Event::Kubelet(n, ev));
         }
@@ -176,27 +320,34 @@ fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
             let msg = format!("rollout-restart: deployment {} restarted", ctx.api.deployments[deployment.idx()].name);
             (ObjRef::Deployment(deployment), msg)
         }
-        FaultDef::Scale { workload, replicas, .. } => match workload {
-            ScaleTarget::Deployment(d) => {
-                let from = ctx.api.deployments[d.idx()].replicas;
-                ctx.api.update_deployment(d, Watcher::Operator, |x| x.replicas = replicas);
-                let msg = format!(
-                    "scale: deployment {} from {from} to {replicas} replicas",
-                    ctx.api.deployments[d.idx()].name
-                );
-                (ObjRef::Deployment(d), msg)
-            }
-            ScaleTarget::ReplicaSet(r) => {
-                let from = ctx.api.replicasets[r.idx()].replicas;
-                ctx.api.update_replicaset(r, Watcher::Operator, |x| x.replicas = replicas);
-                let msg = format!(
-                    "scale: replicaset {} from {from} to {replicas} replicas",
-                    ctx.api.replicasets[r.idx()].name
-                );
-                (ObjRef::ReplicaSet(r), msg)
-            }
-        },
+        FaultDef::Scale { workload, replicas, .. } => {
+            let (obj, from) = match workload {
+                ScaleTarget::Deployment(d) => {
+                    let from = ctx.api.deployments[d.idx()].replicas;
+                    ctx.api.update_deployment(d, Watcher::Operator, |x| x.replicas = replicas);
+                    (ObjRef::Deployment(d), from)
+                }
+                ScaleTarget::ReplicaSet(r) => {
+                    let from = ctx.api.replicasets[r.idx()].replicas;
+                    ctx.api.update_replicaset(r, Watcher::Operator, |x| x.replicas = replicas);
+                    (ObjRef::ReplicaSet(r), from)
+                }
+                ScaleTarget::StatefulSet(s) => {
+                    let from = ctx.api.statefulsets[s.idx()].replicas;
+                    ctx.api.update_statefulset(s, Watcher::Operator, |x| x.replicas = replicas);
+                    (ObjRef::StatefulSet(s), from)
+                }
+            };
+            let (kind, _, name) = ctx.api.describe(obj);
+            let msg = format!("scale: {} {name} from {from} to {replicas} replicas", kind.to_lowercase());
+            (obj, msg)
+        }
         _ => return,
     };
     ctx.record(EventType::Normal, "OperatorAction", obj, None, Source::Chaos, Message::Text(msg.into()));
+}
+
+/// Record kubesim-chaos's own event about a node.
+fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {
+    ctx.record(kind, reason, ObjRef::Node(n), Some(n), Source::Chaos, Message::Text(msg.into()));
 }

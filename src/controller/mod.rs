@@ -1,13 +1,22 @@
 //! The controllers of kube-controller-manager that kubesim models so far. Each reconciles by
 //! key from a de-duplicating work queue fed by its watches, like client-go's workqueue.
 
+pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
+pub mod job;
 pub mod nodelifecycle;
+pub mod podgc;
 pub mod replicaset;
+pub mod statefulset;
 
-use crate::cluster::{Ctx, Event};
+use crate::api::events::Source;
+use crate::api::{EventType, Labels, Message, Owner, PodId, PodSpec};
+use crate::apiserver::ApiServer;
+use crate::cluster::{Ctx, Event, new_pod};
 use crate::sim::rng::SimRng;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// `rand.String`'s alphabet (no vowels, no confusable characters), used for generated names
 /// and for `SafeEncodeString` of template hashes.
@@ -57,6 +66,38 @@ impl WorkQueue {
             ctx.after(0, work);
         }
     }
+}
+
+/// Create a pod for `owner` named `generateName` style (`BASE-xxxxx`, unique among live pods),
+/// and record the owner's `SuccessfulCreate` event.
+pub fn create_owned_pod(
+    owner: Owner,
+    namespace: &str,
+    base: &str,
+    labels: Arc<Labels>,
+    spec: Arc<PodSpec>,
+    source: Source,
+    ctx: &mut Ctx,
+) -> PodId {
+    let name = loop {
+        let n = format!("{base}-{}", random_suffix(&mut ctx.rng.names));
+        if !ctx.api.pod_name_taken(namespace, &n) {
+            break n;
+        }
+    };
+    let pod = new_pod(Arc::from(namespace), name, labels, Some(owner), spec, ctx.now);
+    let pid = ctx.api.create_pod(pod);
+    let obj = ApiServer::owner_ref(owner);
+    ctx.record(EventType::Normal, "SuccessfulCreate", obj, None, source, Message::CreatedPod { pod: pid });
+    pid
+}
+
+/// Delete one of `owner`'s pods with its own grace period and record `SuccessfulDelete`.
+pub fn delete_owned_pod(owner: Owner, p: PodId, source: Source, ctx: &mut Ctx) {
+    let grace = ctx.api.pod(p).spec.termination_grace_ms;
+    ctx.api.delete_pod(p, grace, ctx.now);
+    let obj = ApiServer::owner_ref(owner);
+    ctx.record(EventType::Normal, "SuccessfulDelete", obj, None, source, Message::DeletedPod { pod: p });
 }
 
 /// `rand.String(5)`: a generated-name suffix.

@@ -10,9 +10,60 @@
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::cluster::{Ctx, Event};
+use crate::sim::SimTime;
+use std::collections::VecDeque;
 
 /// kube-controller-manager `--node-monitor-period`.
 pub const NODE_MONITOR_PERIOD_MS: u64 = 5_000;
+/// `nodeEvictionPeriod`: how often the per-zone tainting queues are worked.
+pub const NODE_EVICTION_PERIOD_MS: u64 = 100;
+/// `--node-eviction-rate` (nodes tainted per second per zone) and
+/// `--secondary-node-eviction-rate` (in a partially disrupted large zone).
+pub const DEFAULT_NODE_EVICTION_RATE: f64 = 0.1;
+pub const DEFAULT_SECONDARY_NODE_EVICTION_RATE: f64 = 0.01;
+/// `--unhealthy-zone-threshold`: the share of not-ready nodes (with more than 2) that makes a
+/// zone partially disrupted.
+pub const DEFAULT_UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
+/// `--large-cluster-size-threshold`: above this many nodes a partially disrupted zone keeps
+/// evicting at the secondary rate; at or below it, eviction stops.
+pub const DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD: u32 = 50;
+/// The labels that name a node's zone.
+pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
+
+/// A zone's health as the controller classifies it (`ComputeZoneState`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ZoneState {
+    #[default]
+    Normal,
+    PartialDisruption,
+    FullDisruption,
+}
+
+impl ZoneState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneState::Normal => "Normal",
+            ZoneState::PartialDisruption => "PartialDisruption",
+            ZoneState::FullDisruption => "FullDisruption",
+        }
+    }
+}
+
+/// One zone's rate-limited queue of nodes waiting for their NoExecute taint.
+#[derive(Default)]
+struct Zone {
+    key: String,
+    state: ZoneState,
+    queue: VecDeque<NodeId>,
+    /// The token bucket (burst 1): the next moment a node may be tainted; `None` = stopped.
+    period_ms: Option<u64>,
+    next_ok: SimTime,
+    /// A `Taint` event is pending for this zone, and the epoch it carries (a swapped limiter
+    /// makes older events stale).
+    armed: bool,
+    epoch: u32,
+}
 /// The taints of a node whose kubelet stopped posting status.
 pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
@@ -24,12 +75,35 @@ pub enum NodeLifecycleEvent {
     Monitor,
     /// The pod's toleration of its node's NoExecute taint ran out (stale if `epoch` is old).
     Evict { pod: PodId, node: NodeId, epoch: u32 },
+    /// Work a zone's tainting queue (`doNoExecuteTaintingPass`).
+    Taint { zone: u32, epoch: u32 },
 }
 
 #[derive(Default)]
 pub struct NodeLifecycleController {
     /// Per node: bumped whenever its NoExecute taint goes, so pending evictions lapse.
     epochs: Vec<u32>,
+    /// Per node: its zone, and whether it is queued for or carries the NoExecute taint.
+    zone_of: Vec<u32>,
+    tainting: Vec<bool>,
+    zones: Vec<Zone>,
+    /// Every zone is fully disrupted: the controller suspects itself, not the nodes.
+    master_disruption: bool,
+}
+
+/// `GetZoneKey`: region and zone labels.
+fn zone_key(node: &Node) -> String {
+    format!("{}:\x00:{}", node.labels.get(LABEL_REGION).unwrap_or(""), node.labels.get(LABEL_ZONE).unwrap_or(""))
+}
+
+/// The rate of a zone in `state` with `size` nodes, as a tainting period (`None` = stopped).
+fn zone_period(state: ZoneState, size: u32, s: &crate::scenario::KubeSettings) -> Option<u64> {
+    let qps = match state {
+        ZoneState::Normal | ZoneState::FullDisruption => s.node_eviction_rate,
+        ZoneState::PartialDisruption if size > s.large_cluster_size_threshold => s.secondary_node_eviction_rate,
+        ZoneState::PartialDisruption => 0.0,
+    };
+    if qps > 0.0 { Some((1000.0 / qps).round().max(1.0) as u64) } else { None }
 }
 
 impl NodeLifecycleController {
@@ -48,34 +122,186 @@ impl NodeLifecycleController {
                     self.evict(pod, ctx);
                 }
             }
+            NodeLifecycleEvent::Taint { zone, epoch } => {
+                if self.zones[zone as usize].epoch == epoch {
+                    self.taint_pass(zone as usize, ctx)
+                }
+            }
         }
     }
 
     fn monitor(&mut self, ctx: &mut Ctx) {
         let grace = ctx.settings.node_monitor_grace_period_ms;
-        if self.epochs.len() < ctx.api.nodes.len() {
-            self.epochs.resize(ctx.api.nodes.len(), 0);
+        let n_nodes = ctx.api.nodes.len();
+        if self.epochs.len() < n_nodes {
+            self.epochs.resize(n_nodes, 0);
+            self.tainting.resize(n_nodes, false);
+            for i in self.zone_of.len()..n_nodes {
+                let key = zone_key(&ctx.api.nodes[i]);
+                let z = match self.zones.iter().position(|z| z.key == key) {
+                    Some(z) => z,
+                    None => {
+                        let period = zone_period(ZoneState::Normal, 1, ctx.settings);
+                        self.zones.push(Zone { key, period_ms: period, ..Zone::default() });
+                        self.zones.len() - 1
+                    }
+                };
+                self.zone_of.push(z as u32);
+            }
         }
         let root = ctx.cause;
-        for i in 0..ctx.api.nodes.len() {
+        for i in 0..n_nodes {
             ctx.cause = root;
             let n = NodeId(i as u32);
             let node = ctx.api.node(n);
+            if node.deleted.is_some() {
+                continue;
+            }
             let stale = ctx.now.since(node.lease_renewed) > grace;
             match (stale, node.ready) {
                 (true, ConditionStatus::True) => self.not_ready(n, ctx),
                 (false, ConditionStatus::Unknown) => self.ready_again(n, ctx),
                 _ => {}
             }
+            // A not-ready node waits in its zone's queue for the NoExecute taint.
+            if ctx.api.node(n).ready != ConditionStatus::True && !self.tainting[i] && !self.master_disruption {
+                self.tainting[i] = true;
+                let z = self.zone_of[i] as usize;
+                self.zones[z].queue.push_back(n);
+                self.arm(z, ctx);
+            }
+        }
+        ctx.cause = root;
+        self.handle_disruption(ctx);
+    }
+
+    /// `handleDisruption`: classify each zone, slow or stop tainting where many nodes are
+    /// down, and stop entirely when every zone is down.
+    fn handle_disruption(&mut self, ctx: &mut Ctx) {
+        let mut counts = vec![(0u32, 0u32); self.zones.len()];
+        for (i, node) in ctx.api.nodes.iter().enumerate() {
+            if node.deleted.is_some() {
+                continue;
+            }
+            let c = &mut counts[self.zone_of[i] as usize];
+            if node.ready == ConditionStatus::True { c.0 += 1 } else { c.1 += 1 }
+        }
+        let threshold = ctx.settings.unhealthy_zone_threshold;
+        let states: Vec<ZoneState> = counts
+            .iter()
+            .map(|&(ready, not_ready)| {
+                if ready == 0 && not_ready > 0 {
+                    ZoneState::FullDisruption
+                } else if not_ready > 2 && not_ready as f64 / (ready + not_ready) as f64 >= threshold {
+                    ZoneState::PartialDisruption
+                } else {
+                    ZoneState::Normal
+                }
+            })
+            .collect();
+        let all_full = !states.is_empty()
+            && states.iter().zip(&counts).all(|(s, c)| *s == ZoneState::FullDisruption || c.0 + c.1 == 0);
+        if all_full && !self.master_disruption {
+            // Every node is down: more likely the controller's own network. Untaint all.
+            self.master_disruption = true;
+            for i in 0..self.tainting.len() {
+                if self.tainting[i] {
+                    self.untaint(NodeId(i as u32), ctx);
+                }
+            }
+            for z in &mut self.zones {
+                z.queue.clear();
+                z.period_ms = None;
+            }
+            let msg = "Controller detected that all Nodes are not-Ready. Entering master disruption mode.";
+            self.zone_event(None, msg.to_string(), ctx);
+        } else if !all_full && self.master_disruption {
+            self.master_disruption = false;
+            let msg = "Controller detected that some Nodes are Ready. Exiting master disruption mode.";
+            self.zone_event(None, msg.to_string(), ctx);
+        }
+        for (z, &state) in states.iter().enumerate() {
+            let size = counts[z].0 + counts[z].1;
+            let changed = self.zones[z].state != state;
+            let period = if self.master_disruption { None } else { zone_period(state, size, ctx.settings) };
+            if changed {
+                let msg = format!(
+                    "Zone {:?} is now {} ({} of {size} nodes not ready): tainting {}",
+                    self.zones[z].key.rsplit(':').next().unwrap_or(""),
+                    state.as_str(),
+                    counts[z].1,
+                    match period {
+                        Some(p) => format!("one node every {}", crate::api::duration::format_go_duration_ms(p)),
+                        None => "stopped".into(),
+                    }
+                );
+                self.zones[z].state = state;
+                self.zone_event(Some(z), msg, ctx);
+            }
+            if self.zones[z].period_ms != period {
+                // SwapLimiter: a fresh bucket, its one token available at once.
+                let zone = &mut self.zones[z];
+                zone.period_ms = period;
+                zone.next_ok = ctx.now;
+                zone.epoch = zone.epoch.wrapping_add(1);
+                zone.armed = false;
+                self.arm(z, ctx);
+            }
         }
     }
 
+    /// kubesim's record of a zone state change (upstream only logs it), on the zone's first node.
+    fn zone_event(&mut self, zone: Option<usize>, msg: String, ctx: &mut Ctx) {
+        let first = self.zone_of.iter().position(|&z| zone.is_none_or(|x| x as u32 == z)).unwrap_or(0);
+        ctx.record(
+            EventType::Warning,
+            "ZoneStateChanged",
+            ObjRef::Node(NodeId(first as u32)),
+            None,
+            Source::NodeController,
+            Message::Text(msg.into()),
+        );
+    }
+
+    /// Make sure a `Taint` pass is pending for the zone when it has work and a rate.
+    fn arm(&mut self, z: usize, ctx: &mut Ctx) {
+        let zone = &mut self.zones[z];
+        let Some(_) = zone.period_ms else { return };
+        if zone.armed || zone.queue.is_empty() {
+            return;
+        }
+        zone.armed = true;
+        // The queues are worked on a 100 ms tick.
+        let t = zone.next_ok.max(ctx.now).0.div_ceil(NODE_EVICTION_PERIOD_MS) * NODE_EVICTION_PERIOD_MS;
+        let epoch = zone.epoch;
+        ctx.at(SimTime(t), Event::NodeLifecycle(NodeLifecycleEvent::Taint { zone: z as u32, epoch }));
+    }
+
+    /// `doNoExecuteTaintingPass` for one zone: taint the next queued node if the bucket allows.
+    fn taint_pass(&mut self, z: usize, ctx: &mut Ctx) {
+        self.zones[z].armed = false;
+        let Some(period) = self.zones[z].period_ms else { return };
+        while ctx.now >= self.zones[z].next_ok {
+            let Some(n) = self.zones[z].queue.pop_front() else { break };
+            let node = ctx.api.node(n);
+            if node.deleted.is_some() || node.ready == ConditionStatus::True || !self.tainting[n.idx()] {
+                continue; // recovered or gone while it waited: no token spent
+            }
+            self.zones[z].next_ok = ctx.now.plus(period);
+            self.taint_no_execute(n, ctx);
+        }
+        self.arm(z, ctx);
+    }
+
     fn not_ready(&mut self, n: NodeId, ctx: &mut Ctx) {
+        // Ready=Unknown and the NoSchedule taint at once; the NoExecute taint is rate limited.
         ctx.api.update_node(n, |x| {
             x.ready = ConditionStatus::Unknown;
-            for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
-                x.taints.push(Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect });
-            }
+            x.taints.push(Taint {
+                key: TAINT_UNREACHABLE.into(),
+                value: String::new(),
+                effect: TaintEffect::NoSchedule,
+            });
         });
         let msg = format!("Node {} status is now: NodeNotReady", ctx.api.node(n).name);
         ctx.record(
@@ -86,8 +312,6 @@ impl NodeLifecycleController {
             Source::NodeController,
             Message::Text(msg.into()),
         );
-        let taint = Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect: TaintEffect::NoExecute };
-        let epoch = self.epochs[n.idx()];
         let pods: Vec<PodId> = ctx.api.pods_on_node(n).to_vec();
         let root = ctx.cause;
         for id in pods {
@@ -103,8 +327,25 @@ impl NodeLifecycleController {
                     c.ready = false;
                 }
             });
-            // The shortest toleration of the taint decides; none means now.
+        }
+        ctx.cause = root;
+    }
+
+    /// The NoExecute taint goes on; the taint eviction controller schedules each pod's
+    /// eviction by its toleration.
+    fn taint_no_execute(&mut self, n: NodeId, ctx: &mut Ctx) {
+        let taint = Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect: TaintEffect::NoExecute };
+        ctx.api.update_node(n, |x| x.taints.push(taint.clone()));
+        let epoch = self.epochs[n.idx()];
+        let pods: Vec<PodId> = ctx.api.pods_on_node(n).to_vec();
+        let root = ctx.cause;
+        for id in pods {
+            ctx.cause = root;
             let p = ctx.api.pod(id);
+            if p.removed.is_some() || p.status.phase.is_terminal() {
+                continue;
+            }
+            // The shortest toleration of the taint decides; none means now.
             if p.deletion.is_some() || p.mirror {
                 continue;
             }
@@ -127,11 +368,23 @@ impl NodeLifecycleController {
         }
     }
 
-    fn ready_again(&mut self, n: NodeId, ctx: &mut Ctx) {
+    /// `markNodeAsReachable`: the NoExecute taint goes and pending evictions lapse.
+    fn untaint(&mut self, n: NodeId, ctx: &mut Ctx) {
+        self.tainting[n.idx()] = false;
         self.epochs[n.idx()] = self.epochs[n.idx()].wrapping_add(1);
+        let has = ctx.api.node(n).taints.iter().any(|t| t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t));
+        if has {
+            ctx.api.update_node(n, |x| {
+                x.taints.retain(|t| !(t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t)))
+            });
+        }
+    }
+
+    fn ready_again(&mut self, n: NodeId, ctx: &mut Ctx) {
+        self.untaint(n, ctx);
         ctx.api.update_node(n, |x| {
             x.ready = ConditionStatus::True;
-            x.taints.retain(|t| t.key != TAINT_UNREACHABLE && t.key != TAINT_NOT_READY);
+            x.taints.retain(|t| !is_lifecycle_taint(t));
         });
         let msg = format!("Node {} status is now: NodeReady", ctx.api.node(n).name);
         ctx.record(
@@ -162,4 +415,8 @@ impl NodeLifecycleController {
             Message::Text(msg.into()),
         );
     }
+}
+
+fn is_lifecycle_taint(t: &Taint) -> bool {
+    t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY
 }

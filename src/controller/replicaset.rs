@@ -1,15 +1,14 @@
 //! The ReplicaSet controller: keep `replicas` active pods, with expectations so that a sync
 //! does not act twice on the same observation, upstream's scale-down ranking, and `.status`.
 
-use super::{BURST_REPLICAS, EXPECTATIONS_TIMEOUT_MS, WorkQueue, random_suffix};
+use super::{BURST_REPLICAS, EXPECTATIONS_TIMEOUT_MS, WorkQueue, create_owned_pod, delete_owned_pod};
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event, new_pod};
+use crate::cluster::{Ctx, Event};
 use crate::report::recorder::WorkloadRef;
 use crate::sim::SimTime;
 use std::cmp::Reverse;
-use std::sync::Arc;
 
 #[derive(Clone, Copy, Default)]
 struct Expectations {
@@ -93,16 +92,7 @@ impl ReplicaSetController {
                 let root = ctx.cause;
                 for &p in victims.iter().take(n) {
                     ctx.cause = root;
-                    let grace = ctx.api.pod(p).spec.termination_grace_ms;
-                    ctx.api.delete_pod(p, grace, ctx.now);
-                    ctx.record(
-                        EventType::Normal,
-                        "SuccessfulDelete",
-                        ObjRef::ReplicaSet(id),
-                        None,
-                        Source::ReplicaSetController,
-                        Message::DeletedPod { pod: p },
-                    );
+                    delete_owned_pod(Owner::ReplicaSet(id), p, Source::ReplicaSetController, ctx);
                 }
             }
         }
@@ -121,30 +111,9 @@ impl ReplicaSetController {
     fn create_pod(&mut self, id: RsId, ctx: &mut Ctx) {
         let rs = &ctx.api.replicasets[id.idx()];
         let (ns, template, base) = (rs.namespace.clone(), rs.template.clone(), rs.name.clone());
-        let name = loop {
-            let n = format!("{base}-{}", random_suffix(&mut ctx.rng.names));
-            if !ctx.api.pod_name_taken(&ns, &n) {
-                break n;
-            }
-        };
-        let pod = new_pod(
-            Arc::from(ns.as_str()),
-            name,
-            template.labels.clone(),
-            Some(Owner::ReplicaSet(id)),
-            template.spec.clone(),
-            ctx.now,
-        );
-        let pid = ctx.api.create_pod(pod);
+        let owner = Owner::ReplicaSet(id);
+        create_owned_pod(owner, &ns, &base, template.labels, template.spec, Source::ReplicaSetController, ctx);
         self.created += 1;
-        ctx.record(
-            EventType::Normal,
-            "SuccessfulCreate",
-            ObjRef::ReplicaSet(id),
-            None,
-            Source::ReplicaSetController,
-            Message::CreatedPod { pod: pid },
-        );
     }
 }
 

@@ -14,10 +14,7 @@ pub struct Verdict {
 }
 
 fn name_of(r: &RunResult, w: WorkloadRef) -> String {
-    match w {
-        WorkloadRef::Deployment(d) => format!("deployment/{}", r.cluster.api.deployments[d.idx()].name),
-        WorkloadRef::ReplicaSet(x) => format!("replicaset/{}", r.cluster.api.replicasets[x.idx()].name),
-    }
+    r.cluster.api.workload(w).0
 }
 
 /// Check every expectation. State expectations read the time series, so they see the

@@ -5,7 +5,7 @@ use super::messages::render;
 use super::recorder::WorkloadRef;
 use super::summary::Summary;
 use crate::api::events::{ObjRef, RecordedEvent};
-use crate::api::{ContainerState, Owner, Pod};
+use crate::api::{ContainerState, Pod};
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
 use std::fs;
@@ -68,17 +68,8 @@ fn pod_reason(p: &Pod) -> &'static str {
 }
 
 fn object_names(c: &Cluster, e: &RecordedEvent) -> (&'static str, String, String) {
-    let api = &c.api;
-    match e.object {
-        ObjRef::Pod(p) => ("Pod", api.pod(p).namespace.to_string(), api.pod(p).name.clone()),
-        ObjRef::Node(n) => ("Node", String::new(), api.node(n).name.clone()),
-        ObjRef::ReplicaSet(r) => {
-            ("ReplicaSet", api.replicasets[r.idx()].namespace.clone(), api.replicasets[r.idx()].name.clone())
-        }
-        ObjRef::Deployment(d) => {
-            ("Deployment", api.deployments[d.idx()].namespace.clone(), api.deployments[d.idx()].name.clone())
-        }
-    }
+    let (kind, ns, name) = c.api.describe(e.object);
+    (kind, ns.to_string(), name.to_string())
 }
 
 /// Write every output of one run into `dir` (which must exist and be empty).
@@ -130,7 +121,10 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     .map_err(io_err)?;
     for p in &api.pods {
         let owner = match p.owner {
-            Some(Owner::ReplicaSet(r)) => format!("ReplicaSet/{}", api.replicasets[r.idx()].name),
+            Some(o) => {
+                let (kind, _, name) = api.describe(crate::apiserver::ApiServer::owner_ref(o));
+                format!("{kind}/{name}")
+            }
             None => String::new(),
         };
         w.write_record([
@@ -188,14 +182,12 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     w.write_record(["time", "kind", "namespace", "name", "desired", "ready", "available", "updated", "replicas"])
         .map_err(io_err)?;
     for x in &c.rec.workload_samples {
-        let (kind, ns, name) = match x.workload {
-            WorkloadRef::Deployment(d) => {
-                ("Deployment", &api.deployments[d.idx()].namespace, &api.deployments[d.idx()].name)
-            }
-            WorkloadRef::ReplicaSet(r) => {
-                ("ReplicaSet", &api.replicasets[r.idx()].namespace, &api.replicasets[r.idx()].name)
-            }
-        };
+        let (kind, ns, name) = api.describe(match x.workload {
+            WorkloadRef::Deployment(d) => ObjRef::Deployment(d),
+            WorkloadRef::ReplicaSet(r) => ObjRef::ReplicaSet(r),
+            WorkloadRef::StatefulSet(s) => ObjRef::StatefulSet(s),
+            WorkloadRef::DaemonSet(d) => ObjRef::DaemonSet(d),
+        });
         w.write_record([
             x.time.to_string().as_str(),
             kind,

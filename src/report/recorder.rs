@@ -25,6 +25,8 @@ pub struct Sample {
 pub enum WorkloadRef {
     Deployment(crate::api::DeployId),
     ReplicaSet(crate::api::RsId),
+    StatefulSet(crate::api::StsId),
+    DaemonSet(crate::api::DsId),
 }
 
 /// A workload's (time, desired, ready) at every change.

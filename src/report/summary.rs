@@ -1,7 +1,6 @@
 //! Run-level metrics (summary.csv and the end-of-run text). Definitions are in the README.
 
 use crate::cluster::{Cluster, RunOutcome};
-use crate::report::recorder::WorkloadRef;
 use crate::sim::SimTime;
 
 /// One workload's outcome.
@@ -78,16 +77,8 @@ impl Summary {
             .workload_changes
             .iter()
             .map(|(w, log)| {
-                let (name, desired, ready) = match *w {
-                    WorkloadRef::Deployment(d) => {
-                        let d = &api.deployments[d.idx()];
-                        (format!("deployment/{}", d.name), d.replicas, d.status.ready)
-                    }
-                    WorkloadRef::ReplicaSet(r) => {
-                        let r = &api.replicasets[r.idx()];
-                        (format!("replicaset/{}", r.name), r.replicas, r.status.ready)
-                    }
-                };
+                let (name, _, desired, st) = api.workload(*w);
+                let ready = st.ready;
                 let (availability, longest_outage_ms) = availability(log, end);
                 let recovery_ms = c.rec.faults.iter().map(|&(t, _)| recovery(log, t)).collect();
                 WorkloadSummary { name, desired, ready, availability, longest_outage_ms, recovery_ms }

@@ -15,6 +15,12 @@ pub use error::{InputError, LoadError, SourceFile};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// The Kubernetes release whose defaults kubesim follows unless `spec.kubernetes.version` says.
+pub const DEFAULT_KUBERNETES_VERSION: (u32, u32) = (1, 34);
+/// The oldest release whose defaults kubesim knows.
+pub const OLDEST_KUBERNETES_VERSION: (u32, u32) = (1, 25);
+/// `--node-monitor-grace-period` before v1.32.
+pub const NODE_MONITOR_GRACE_PERIOD_MS_BEFORE_1_32: u64 = 40_000;
 /// `spec.seed` when none is given.
 pub const DEFAULT_SEED: u64 = 1;
 /// `spec.sampleInterval` when none is given.
@@ -75,6 +81,10 @@ pub struct Scenario {
     pub pods: Vec<ObjectDef<Arc<PodSpec>>>,
     pub replicasets: Vec<WorkloadDef>,
     pub deployments: Vec<WorkloadDef>,
+    pub jobs: Vec<JobDef>,
+    pub daemonsets: Vec<WorkloadDef>,
+    pub statefulsets: Vec<WorkloadDef>,
+    pub pdbs: Vec<PdbDef>,
     pub faults: Vec<FaultDef>,
     /// `expect:`, checked by `kubesim check`.
     pub expectations: Vec<expect::Expectation>,
@@ -157,9 +167,23 @@ pub struct KubeSettings {
     pub default_unreachable_toleration_seconds: i64,
     pub serialize_image_pulls: bool,
     pub max_parallel_image_pulls: Option<u32>,
+    /// `--node-eviction-rate`, `--secondary-node-eviction-rate` (nodes per second per zone),
+    /// `--unhealthy-zone-threshold`, `--large-cluster-size-threshold`.
+    pub node_eviction_rate: f64,
+    pub secondary_node_eviction_rate: f64,
+    pub unhealthy_zone_threshold: f64,
+    pub large_cluster_size_threshold: u32,
+    /// `spec.kubernetes.version` (major, minor): selects the defaults that changed between
+    /// releases (the README's version table).
+    pub version: (u32, u32),
 }
 
 impl KubeSettings {
+    /// Whether the modelled release is older than `major.minor`.
+    pub fn version_before(&self, major: u32, minor: u32) -> bool {
+        self.version < (major, minor)
+    }
+
     pub fn lease_renew_interval_ms(&self) -> u64 {
         self.node_lease_duration_seconds as u64 * 1000 * NODE_LEASE_RENEW_INTERVAL_FRACTION_PERCENT / 100
     }
@@ -178,6 +202,11 @@ impl Default for KubeSettings {
             default_unreachable_toleration_seconds: DEFAULT_TOLERATION_SECONDS,
             serialize_image_pulls: DEFAULT_SERIALIZE_IMAGE_PULLS,
             max_parallel_image_pulls: None,
+            version: DEFAULT_KUBERNETES_VERSION,
+            node_eviction_rate: crate::controller::nodelifecycle::DEFAULT_NODE_EVICTION_RATE,
+            secondary_node_eviction_rate: crate::controller::nodelifecycle::DEFAULT_SECONDARY_NODE_EVICTION_RATE,
+            unhealthy_zone_threshold: crate::controller::nodelifecycle::DEFAULT_UNHEALTHY_ZONE_THRESHOLD,
+            large_cluster_size_threshold: crate::controller::nodelifecycle::DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
         }
     }
 }
@@ -203,6 +232,32 @@ pub struct WorkloadDef {
     pub strategy: DeploymentStrategy,
     /// Deployments: `spec.progressDeadlineSeconds` in ms.
     pub progress_deadline_ms: u64,
+    /// DaemonSets: `spec.updateStrategy.rollingUpdate.maxUnavailable`.
+    pub max_unavailable: crate::api::IntOrPercent,
+    /// StatefulSets: `spec.podManagementPolicy`.
+    pub pod_management: crate::api::PodManagementPolicy,
+}
+
+/// A Job from a manifest.
+#[derive(Clone, Debug)]
+pub struct JobDef {
+    pub namespace: String,
+    pub name: String,
+    pub template: PodTemplate,
+    pub completions: Option<u32>,
+    pub parallelism: u32,
+    pub backoff_limit: u32,
+    pub active_deadline_ms: Option<u64>,
+}
+
+/// A PodDisruptionBudget from a manifest.
+#[derive(Clone, Debug)]
+pub struct PdbDef {
+    pub namespace: String,
+    pub name: String,
+    pub selector: LabelSelector,
+    pub min_available: Option<crate::api::IntOrPercent>,
+    pub max_unavailable: Option<crate::api::IntOrPercent>,
 }
 
 /// Chaos Mesh's target modes.
@@ -235,6 +290,13 @@ pub enum FaultDef {
     SetImage { at: SimTime, deployment: crate::api::DeployId, init: bool, container: usize, image: ImageId },
     /// `kubectl rollout restart deployment/NAME`.
     RolloutRestart { at: SimTime, deployment: crate::api::DeployId },
+    /// `kubectl drain`: cordon, then evict every pod but mirror and DaemonSet pods through the
+    /// eviction API (PodDisruptionBudgets respected, refusals retried every 5 s).
+    NodeDrain { at: SimTime, nodes: Vec<crate::api::NodeId>, force: bool, grace_ms: Option<u64> },
+    /// New nodes of a pool join (their kubelets register them).
+    AddNodes { at: SimTime, nodes: Vec<NodeDef> },
+    /// `kubectl delete node`: the Node object goes; the machine, if running, does not know.
+    DeleteNode { at: SimTime, nodes: Vec<crate::api::NodeId> },
     /// `kubectl scale WORKLOAD --replicas=N`.
     Scale { at: SimTime, workload: ScaleTarget, replicas: u32 },
 }
@@ -244,6 +306,7 @@ pub enum FaultDef {
 pub enum ScaleTarget {
     Deployment(crate::api::DeployId),
     ReplicaSet(crate::api::RsId),
+    StatefulSet(crate::api::StsId),
 }
 
 impl FaultDef {
@@ -258,7 +321,10 @@ impl FaultDef {
             | FaultDef::NodeCrash { at, .. }
             | FaultDef::SetImage { at, .. }
             | FaultDef::RolloutRestart { at, .. }
-            | FaultDef::Scale { at, .. } => *at,
+            | FaultDef::Scale { at, .. }
+            | FaultDef::AddNodes { at, .. }
+            | FaultDef::NodeDrain { at, .. }
+            | FaultDef::DeleteNode { at, .. } => *at,
         }
     }
 
@@ -286,6 +352,9 @@ impl FaultDef {
             FaultDef::SetImage { .. } => "set-image",
             FaultDef::RolloutRestart { .. } => "rollout-restart",
             FaultDef::Scale { .. } => "scale",
+            FaultDef::AddNodes { .. } => "add-nodes",
+            FaultDef::NodeDrain { .. } => "node-drain",
+            FaultDef::DeleteNode { .. } => "delete-node",
         }
     }
 }

@@ -312,6 +312,9 @@ impl<'de> Deserialize<'de> for Rate {
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KubernetesRaw {
+    /// The release whose defaults apply (`"1.31"`, `v1.34.2`).
+    #[serde(default)]
+    pub version: Option<Spanned<String>>,
     /// kubesim: delay between a write and its watch notifications.
     #[serde(default)]
     pub watch_latency: Option<GoDuration>,
@@ -354,8 +357,8 @@ pub enum FaultRaw {
     NodeRestart(Box<NodeTargetRaw>),
     NetworkPartition(Ignored),
     KubeletServiceKill(Ignored),
-    ZoneOutage(Ignored),
-    NodeDrain(Ignored),
+    ZoneOutage(Box<ZoneOutageRaw>),
+    NodeDrain(Box<NodeTargetRaw>),
     NodeCordon(Box<NodeTargetRaw>),
     NodeUncordon(Box<NodeTargetRaw>),
     NodeMemoryHog(Box<NodeTargetRaw>),
@@ -368,8 +371,8 @@ pub enum FaultRaw {
     SetImage(Box<SetImageRaw>),
     RolloutRestart(Box<SetImageRaw>),
     Scale(Box<ScaleRaw>),
-    DeleteNode(Ignored),
-    AddNodes(Ignored),
+    DeleteNode(Box<NodeTargetRaw>),
+    AddNodes(Box<AddNodesRaw>),
 }
 
 #[derive(Deserialize, Debug)]
@@ -418,6 +421,25 @@ pub struct SetImageRaw {
     pub image: Option<Spanned<String>>,
 }
 
+/// `zone-outage: {at, zone, duration}`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ZoneOutageRaw {
+    pub at: GoDuration,
+    pub zone: Spanned<String>,
+    #[serde(default)]
+    pub duration: Option<GoDuration>,
+}
+
+/// `add-nodes: {at, pool, count}`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AddNodesRaw {
+    pub at: GoDuration,
+    pub pool: Spanned<String>,
+    pub count: u32,
+}
+
 /// `scale: {at, workload: deployment/web, replicas}`.
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -449,6 +471,19 @@ pub struct NodeTargetRaw {
     /// `node-restart`: how long the node is down.
     #[serde(default)]
     pub downtime: Option<GoDuration>,
+    /// `node-drain`: evict pods that no controller owns too (`kubectl drain --force`).
+    #[serde(default)]
+    pub force: Option<bool>,
+    /// `node-drain`: `kubectl drain --grace-period` (seconds) instead of each pod's own.
+    #[serde(default)]
+    pub grace_period: Option<u64>,
+}
+
+impl NodeTargetRaw {
+    /// Fields only `node-drain` takes.
+    pub fn has_drain_fields(&self) -> bool {
+        self.force.is_some() || self.grace_period.is_some()
+    }
 }
 
 // ---------- manifests ----------
@@ -656,3 +691,71 @@ k8s_struct!(NamespaceManifest {
     kind: String,
     #[serde(default)] metadata: ObjectMeta,
 } ignored [spec, status]);
+
+k8s_struct!(JobManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<JobSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(JobSpecRaw {
+    completions: Option<Spanned<u32>>,
+    parallelism: Option<Spanned<u32>>,
+    backoff_limit: Option<Spanned<u32>>,
+    active_deadline_seconds: Option<Spanned<u64>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+} ignored [manualSelector, ttlSecondsAfterFinished, completionMode, suspend, podFailurePolicy,
+    podReplacementPolicy, backoffLimitPerIndex, maxFailedIndexes, successPolicy, managedBy]);
+
+k8s_struct!(DaemonSetManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<DaemonSetSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(DaemonSetSpecRaw {
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+    update_strategy: Option<DaemonSetUpdateStrategyRaw>,
+} ignored [minReadySeconds, revisionHistoryLimit]);
+
+k8s_struct!(DaemonSetUpdateStrategyRaw {
+    r#type: Option<Spanned<String>>,
+    rolling_update: Option<DaemonSetRollingUpdateRaw>,
+} ignored []);
+
+k8s_struct!(DaemonSetRollingUpdateRaw {
+    max_unavailable: Option<Spanned<IntOrString>>,
+} ignored [maxSurge]);
+
+k8s_struct!(StatefulSetManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<StatefulSetSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(StatefulSetSpecRaw {
+    replicas: Option<Spanned<u32>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+    pod_management_policy: Option<Spanned<String>>,
+    service_name: Option<String>,
+} ignored [volumeClaimTemplates, updateStrategy, minReadySeconds, revisionHistoryLimit,
+    persistentVolumeClaimRetentionPolicy, ordinals]);
+
+k8s_struct!(PdbManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<PdbSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(PdbSpecRaw {
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    min_available: Option<Spanned<IntOrString>>,
+    max_unavailable: Option<Spanned<IntOrString>>,
+} ignored [unhealthyPodEvictionPolicy]);

@@ -3,10 +3,12 @@
 use super::error::{InputError, LoadError, SourceFile, suggestion};
 use super::raw::*;
 use super::*;
+use crate::api::PodManagementPolicy;
 use crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS;
 use crate::api::pod::TolerationOp;
 use crate::api::workloads::{
-    DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_PROGRESS_DEADLINE_SECONDS, IntOrPercent,
+    DEFAULT_DAEMONSET_MAX_UNAVAILABLE, DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_PROGRESS_DEADLINE_SECONDS,
+    IntOrPercent,
 };
 use crate::api::{Behavior, Probe};
 use crate::api::{
@@ -18,13 +20,10 @@ use serde_saphyr::{Location, Spanned};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Kinds of the contract that later issues bring, with the issue that does.
-const NOT_YET: &[(&str, &str)] = &[
-    ("DaemonSet", "apps/v1"),
-    ("StatefulSet", "apps/v1"),
-    ("Job", "batch/v1"),
-    ("PodDisruptionBudget", "policy/v1"),
-    ("PriorityClass", "scheduling.k8s.io/v1"),
-];
+const NOT_YET: &[(&str, &str)] = &[("PriorityClass", "scheduling.k8s.io/v1")];
+
+/// The kinds a scenario file may hold, for messages.
+const SUPPORTED_KINDS: &str = "supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, PodDisruptionBudget";
 
 /// One `---`-separated document: its text and the line it starts on.
 struct Doc<'a> {
@@ -149,6 +148,10 @@ struct Raw {
     nodes: Vec<(NodeManifest, usize)>,
     replicasets: Vec<(ReplicaSetManifest, usize)>,
     deployments: Vec<(DeploymentManifest, usize)>,
+    jobs: Vec<(JobManifest, usize)>,
+    daemonsets: Vec<(DaemonSetManifest, usize)>,
+    statefulsets: Vec<(StatefulSetManifest, usize)>,
+    pdbs: Vec<(PdbManifest, usize)>,
 }
 
 pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
@@ -172,23 +175,21 @@ pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Res
         let want = match kind.value.as_str() {
             "Scenario" => "kubesim.io/v1alpha1",
             "Pod" | "Node" | "Namespace" => "v1",
-            "Deployment" | "ReplicaSet" => "apps/v1",
+            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
+            "Job" => "batch/v1",
+            "PodDisruptionBudget" => "policy/v1",
             k => {
                 if let Some((_, av)) = NOT_YET.iter().find(|(n, _)| *n == k) {
                     return Err(ctx
                         .err_at(
                             kind.referenced,
                             format!("kind {k} ({av}) is not supported yet"),
-                            Some("supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet".into()),
+                            Some(SUPPORTED_KINDS.into()),
                         )
                         .into());
                 }
                 return Err(ctx
-                    .err_at(
-                        kind.referenced,
-                        format!("unknown kind {k:?}"),
-                        Some("supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet".into()),
-                    )
+                    .err_at(kind.referenced, format!("unknown kind {k:?}"), Some(SUPPORTED_KINDS.into()))
                     .into());
             }
         };
@@ -219,6 +220,10 @@ pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Res
             "Node" => raw.nodes.push((ctx.parse(d.text)?, d.first_line)),
             "Deployment" => raw.deployments.push((ctx.parse(d.text)?, d.first_line)),
             "ReplicaSet" => raw.replicasets.push((ctx.parse(d.text)?, d.first_line)),
+            "Job" => raw.jobs.push((ctx.parse(d.text)?, d.first_line)),
+            "DaemonSet" => raw.daemonsets.push((ctx.parse(d.text)?, d.first_line)),
+            "StatefulSet" => raw.statefulsets.push((ctx.parse(d.text)?, d.first_line)),
+            "PodDisruptionBudget" => raw.pdbs.push((ctx.parse(d.text)?, d.first_line)),
             "Namespace" => {
                 let _: NamespaceManifest = ctx.parse(d.text)?;
             }
@@ -337,6 +342,27 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     // Kubernetes settings.
     let mut kubernetes = KubeSettings::default();
     if let Some(k) = &spec.kubernetes {
+        if let Some(v) = &k.version {
+            kubernetes.version = parse_version(&v.value)
+                .filter(|&v| v >= OLDEST_KUBERNETES_VERSION && v <= DEFAULT_KUBERNETES_VERSION)
+                .ok_or_else(|| {
+                    ctx.err_at(
+                        v.referenced,
+                        format!("kubernetes.version {:?} is not a release kubesim knows", v.value),
+                        Some(format!(
+                            "use a version from {}.{} to {}.{}, e.g. \"1.31\"",
+                            OLDEST_KUBERNETES_VERSION.0,
+                            OLDEST_KUBERNETES_VERSION.1,
+                            DEFAULT_KUBERNETES_VERSION.0,
+                            DEFAULT_KUBERNETES_VERSION.1
+                        )),
+                    )
+                })?;
+            // Defaults that changed between releases (the README's version table).
+            if kubernetes.version_before(1, 32) {
+                kubernetes.node_monitor_grace_period_ms = NODE_MONITOR_GRACE_PERIOD_MS_BEFORE_1_32;
+            }
+        }
         if let Some(w) = k.watch_latency {
             kubernetes.watch_latency_ms = w.0;
         }
@@ -400,6 +426,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     let mut nodes: Vec<NodeDef> = Vec::new();
     let mut node_names = BTreeSet::new();
     let mut total_nodes: u64 = 0;
+    // Per pool: (name, count, a template of its nodes) for `add-nodes`.
+    let mut pool_templates: Vec<(String, u32, NodeDef)> = Vec::new();
     for pool in &spec.node_pools {
         if !is_dns_label(&pool.name.value) {
             return Err(ctx.err_at(
@@ -453,6 +481,28 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             taints.push(taint(ctx, t)?);
         }
         let pool_images: Vec<ImageId> = pool.images.iter().map(|i| image_id(i).0).collect();
+        {
+            let mut labels = Labels::default();
+            for (k, v) in &pool.labels {
+                labels.insert(k, v);
+            }
+            labels.insert("kubesim.io/pool", &pool.name.value);
+            pool_templates.push((
+                pool.name.value.clone(),
+                pool.count,
+                NodeDef {
+                    name: String::new(),
+                    labels,
+                    taints: taints.clone(),
+                    unschedulable: pool.unschedulable,
+                    capacity,
+                    allocatable,
+                    pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
+                    images: pool_images.clone(),
+                    static_pods: static_pods.clone(),
+                },
+            ));
+        }
         for i in 0..pool.count {
             let name = format!("{}-{}", pool.name.value, i);
             if !node_names.insert(name.clone()) {
@@ -558,23 +608,19 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     let mut biggest: Option<(u32, Location, usize)> = None;
     for (m, line) in &raw.replicasets {
         ctx.doc_line = *line;
-        let name = meta_name(ctx, &m.metadata, "ReplicaSet", false)?;
-        let ns = namespace(ctx, &m.metadata)?;
-        if !seen.insert(("ReplicaSet", ns.clone(), name.clone())) {
-            return Err(ctx.err_at(
-                m.metadata.name.as_ref().unwrap().referenced,
-                format!("ReplicaSet {ns}/{name} is defined twice"),
-                None,
-            ));
-        }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
-        ctx.warn_ignored("", m.ignored_fields());
-        let Some(spec) = &m.spec else {
-            return Err(ctx.err_doc(format!("ReplicaSet {name} has no spec"), None));
-        };
+        let (ns, name, spec) =
+            manifest_head(ctx, &mut seen, "ReplicaSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
-        let (selector, replicas, template) =
-            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
+        let (selector, replicas, template) = workload_parts(
+            ctx,
+            &name,
+            &spec.selector,
+            &spec.replicas,
+            &spec.template,
+            &mut image_id,
+            &kubernetes,
+            TemplateKind::Replicated,
+        )?;
         if let Some(r) = &spec.replicas
             && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
         {
@@ -589,25 +635,15 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             template,
             strategy: DeploymentStrategy::DEFAULT,
             progress_deadline_ms: DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
+            max_unavailable: DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
+            pod_management: PodManagementPolicy::OrderedReady,
         });
     }
     let mut deployments = Vec::new();
     for (m, line) in &raw.deployments {
         ctx.doc_line = *line;
-        let name = meta_name(ctx, &m.metadata, "Deployment", false)?;
-        let ns = namespace(ctx, &m.metadata)?;
-        if !seen.insert(("Deployment", ns.clone(), name.clone())) {
-            return Err(ctx.err_at(
-                m.metadata.name.as_ref().unwrap().referenced,
-                format!("Deployment {ns}/{name} is defined twice"),
-                None,
-            ));
-        }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
-        ctx.warn_ignored("", m.ignored_fields());
-        let Some(spec) = &m.spec else {
-            return Err(ctx.err_doc(format!("Deployment {name} has no spec"), None));
-        };
+        let (ns, name, spec) =
+            manifest_head(ctx, &mut seen, "Deployment", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
         let strategy = deployment_strategy(ctx, spec.strategy.as_ref())?;
         let progress_deadline_ms = match &spec.progress_deadline_seconds {
@@ -621,8 +657,16 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             }
             Some(p) => p.value as u64 * 1000,
         };
-        let (selector, replicas, template) =
-            workload_parts(ctx, &name, &spec.selector, &spec.replicas, &spec.template, &mut image_id, &kubernetes)?;
+        let (selector, replicas, template) = workload_parts(
+            ctx,
+            &name,
+            &spec.selector,
+            &spec.replicas,
+            &spec.template,
+            &mut image_id,
+            &kubernetes,
+            TemplateKind::Replicated,
+        )?;
         if let Some(r) = &spec.replicas
             && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
         {
@@ -637,11 +681,185 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             template,
             strategy,
             progress_deadline_ms,
+            max_unavailable: DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
+            pod_management: PodManagementPolicy::OrderedReady,
         });
+    }
+    let mut statefulsets = Vec::new();
+    for (m, line) in &raw.statefulsets {
+        ctx.doc_line = *line;
+        let (ns, name, spec) =
+            manifest_head(ctx, &mut seen, "StatefulSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+        ctx.warn_ignored("spec.", spec.ignored_fields());
+        let pod_management = match spec.pod_management_policy.as_ref().map(|p| (p.value.as_str(), p.referenced)) {
+            None | Some(("OrderedReady", _)) => PodManagementPolicy::OrderedReady,
+            Some(("Parallel", _)) => PodManagementPolicy::Parallel,
+            Some((other, loc)) => {
+                return Err(ctx.err_at(
+                    loc,
+                    format!("unknown podManagementPolicy {other:?}"),
+                    Some("use OrderedReady (the default) or Parallel".into()),
+                ));
+            }
+        };
+        let (selector, replicas, template) = workload_parts(
+            ctx,
+            &name,
+            &spec.selector,
+            &spec.replicas,
+            &spec.template,
+            &mut image_id,
+            &kubernetes,
+            TemplateKind::Replicated,
+        )?;
+        if let Some(r) = &spec.replicas
+            && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
+        {
+            biggest = Some((r.value, r.referenced, *line));
+        }
+        statefulsets.push(WorkloadDef {
+            namespace: ns,
+            name,
+            labels: labels_of(&m.metadata),
+            selector,
+            replicas,
+            template,
+            strategy: DeploymentStrategy::DEFAULT,
+            progress_deadline_ms: 0,
+            max_unavailable: DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
+            pod_management,
+        });
+    }
+    let mut daemonsets = Vec::new();
+    for (m, line) in &raw.daemonsets {
+        ctx.doc_line = *line;
+        let (ns, name, spec) =
+            manifest_head(ctx, &mut seen, "DaemonSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+        ctx.warn_ignored("spec.", spec.ignored_fields());
+        let mut max_unavailable = DEFAULT_DAEMONSET_MAX_UNAVAILABLE;
+        if let Some(u) = &spec.update_strategy {
+            match u.r#type.as_ref().map(|t| (t.value.as_str(), t.referenced)) {
+                None | Some(("RollingUpdate", _)) => {}
+                Some(("OnDelete", loc)) => {
+                    ctx.warn_at(loc, "updateStrategy OnDelete is modelled as RollingUpdate");
+                }
+                Some((other, loc)) => {
+                    return Err(ctx.err_at(
+                        loc,
+                        format!("unknown updateStrategy type {other:?}"),
+                        Some("use RollingUpdate or OnDelete".into()),
+                    ));
+                }
+            }
+            if let Some(ru) = &u.rolling_update {
+                ctx.warn_ignored("spec.updateStrategy.rollingUpdate.", ru.ignored_fields());
+                if let Some(v) = int_or_percent(ctx, ru.max_unavailable.as_ref(), "maxUnavailable")? {
+                    if matches!(v, IntOrPercent::Int(0) | IntOrPercent::Percent(0)) {
+                        let loc = ru.max_unavailable.as_ref().unwrap().referenced;
+                        return Err(ctx.err_at(loc, "maxUnavailable may not be 0 for a DaemonSet", None));
+                    }
+                    max_unavailable = v;
+                }
+            }
+        }
+        let (selector, _, template) = workload_parts(
+            ctx,
+            &name,
+            &spec.selector,
+            &None,
+            &spec.template,
+            &mut image_id,
+            &kubernetes,
+            TemplateKind::Daemon,
+        )?;
+        daemonsets.push(WorkloadDef {
+            namespace: ns,
+            name,
+            labels: labels_of(&m.metadata),
+            selector,
+            replicas: 0,
+            template,
+            strategy: DeploymentStrategy::DEFAULT,
+            progress_deadline_ms: 0,
+            max_unavailable,
+            pod_management: PodManagementPolicy::Parallel,
+        });
+    }
+    let mut jobs = Vec::new();
+    for (m, line) in &raw.jobs {
+        ctx.doc_line = *line;
+        let (ns, name, spec) = manifest_head(ctx, &mut seen, "Job", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+        ctx.warn_ignored("spec.", spec.ignored_fields());
+        // The controller labels the pods with the Job's name; a selector must match them.
+        let mut template_labels = labels_of(&spec.template.metadata);
+        template_labels.insert(crate::controller::job::JOB_NAME_LABEL, &name);
+        template_labels.insert(crate::controller::job::LEGACY_JOB_NAME_LABEL, &name);
+        if let Some(sel) = &spec.selector {
+            let sel_v = selector(ctx, sel)?;
+            if !sel_v.matches(&template_labels) {
+                return Err(ctx.err_at(
+                    sel.referenced,
+                    "spec.selector does not match the template's labels",
+                    Some("leave spec.selector out: the Job controller generates it".into()),
+                ));
+            }
+        }
+        let template = job_template(ctx, &name, &spec.template, template_labels, &mut image_id, &kubernetes)?;
+        let parallelism = spec.parallelism.as_ref().map_or(1, |p| p.value);
+        let completions = match (&spec.completions, &spec.parallelism) {
+            (Some(c), _) => Some(c.value),
+            // Neither set: one pod, one completion. Only parallelism: a work queue.
+            (None, None) => Some(1),
+            (None, Some(_)) => None,
+        };
+        jobs.push(JobDef {
+            namespace: ns,
+            name,
+            template,
+            completions,
+            parallelism,
+            backoff_limit: spec
+                .backoff_limit
+                .as_ref()
+                .map_or(crate::api::workloads::DEFAULT_BACKOFF_LIMIT, |b| b.value),
+            active_deadline_ms: match &spec.active_deadline_seconds {
+                Some(a) if a.value == 0 => {
+                    return Err(ctx.err_at(a.referenced, "spec.activeDeadlineSeconds must be positive", None));
+                }
+                Some(a) => Some(a.value.saturating_mul(1000)),
+                None => None,
+            },
+        });
+    }
+    let mut pdbs = Vec::new();
+    for (m, line) in &raw.pdbs {
+        ctx.doc_line = *line;
+        let (ns, name, spec) =
+            manifest_head(ctx, &mut seen, "PodDisruptionBudget", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+        ctx.warn_ignored("spec.", spec.ignored_fields());
+        let Some(sel) = &spec.selector else {
+            return Err(ctx.err_doc(
+                format!("PodDisruptionBudget {name}: spec.selector is required"),
+                Some("e.g. selector: {matchLabels: {app: web}}".into()),
+            ));
+        };
+        let sel = selector(ctx, sel)?;
+        let min_available = int_or_percent(ctx, spec.min_available.as_ref(), "minAvailable")?;
+        let max_unavailable = int_or_percent(ctx, spec.max_unavailable.as_ref(), "maxUnavailable")?;
+        if min_available.is_some() == max_unavailable.is_some() {
+            return Err(ctx.err_doc(
+                format!("PodDisruptionBudget {name}: give exactly one of spec.minAvailable and spec.maxUnavailable"),
+                Some("e.g. `minAvailable: 2` or `maxUnavailable: \"25%\"`".into()),
+            ));
+        }
+        pdbs.push(PdbDef { namespace: ns, name, selector: sel, min_available, max_unavailable });
     }
     let total_pods: u64 = pods.len() as u64
         + replicasets.iter().map(|r| r.replicas as u64).sum::<u64>()
-        + deployments.iter().map(|d| d.replicas as u64).sum::<u64>();
+        + deployments.iter().map(|d| d.replicas as u64).sum::<u64>()
+        + statefulsets.iter().map(|d| d.replicas as u64).sum::<u64>()
+        + jobs.iter().map(|j| j.completions.unwrap_or(j.parallelism) as u64).sum::<u64>()
+        + daemonsets.len() as u64 * nodes.len() as u64;
     ctx.doc_line = line;
     if !opts.allow_large {
         let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
@@ -745,6 +963,9 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 });
             }
             FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => {
+                if t.has_drain_fields() {
+                    return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
+                }
                 let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
                 let action = if cordon { "node-cordon" } else { "node-uncordon" };
                 if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
@@ -761,6 +982,9 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
             }
             FaultRaw::NodeCrash(t) | FaultRaw::NodeRestart(t) => {
+                if t.has_drain_fields() {
+                    return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
+                }
                 let restart = matches!(&f.value, FaultRaw::NodeRestart(_));
                 let action = if restart { "node-restart" } else { "node-crash" };
                 if t.memory.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some()) {
@@ -782,6 +1006,9 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 faults.push(FaultDef::NodeCrash { at, until, nodes: targets });
             }
             FaultRaw::NodeMemoryHog(t) => {
+                if t.has_drain_fields() {
+                    return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
+                }
                 if t.downtime.is_some() {
                     return Err(ctx.err_at(f.referenced, "node-memory-hog takes no `downtime`", None));
                 }
@@ -846,6 +1073,86 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                         FaultDef::ImageMissing { at, until, image: ImageId(i as u32) }
                     }
                 });
+            }
+            FaultRaw::NodeDrain(t) => {
+                if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
+                    return Err(ctx.err_at(
+                        f.referenced,
+                        "node-drain takes {at, nodes | pool | nodeSelector, force, gracePeriod}",
+                        Some("uncordon later with a node-uncordon action".into()),
+                    ));
+                }
+                let targets = node_targets(ctx, t, f.referenced, "node-drain", &nodes, &spec.node_pools)?;
+                faults.push(FaultDef::NodeDrain {
+                    at: SimTime(t.at.0),
+                    nodes: targets,
+                    force: t.force.unwrap_or(false),
+                    grace_ms: t.grace_period.map(|g| g.saturating_mul(1000)),
+                });
+            }
+            FaultRaw::ZoneOutage(z) => {
+                let label = crate::controller::nodelifecycle::LABEL_ZONE;
+                let targets: Vec<crate::api::NodeId> = (0..nodes.len())
+                    .filter(|&i| nodes[i].labels.get(label) == Some(z.zone.value.as_str()))
+                    .map(|i| crate::api::NodeId(i as u32))
+                    .collect();
+                if targets.is_empty() {
+                    let mut zones: Vec<&str> = nodes.iter().filter_map(|n| n.labels.get(label)).collect();
+                    zones.sort();
+                    zones.dedup();
+                    return Err(ctx.err_at(
+                        z.zone.referenced,
+                        format!("zone-outage: no node has the label {label}={}", z.zone.value),
+                        Some(if zones.is_empty() {
+                            format!("label a node pool, e.g. `labels: {{{label}: zone-a}}`")
+                        } else {
+                            format!("zones: {}", zones.join(", "))
+                        }),
+                    ));
+                }
+                let at = SimTime(z.at.0);
+                faults.push(FaultDef::NodeCrash { at, until: z.duration.map(|d| at.plus(d.0)), nodes: targets });
+            }
+            FaultRaw::AddNodes(a) => {
+                let Some(k) = pool_templates.iter().position(|p| p.0 == a.pool.value) else {
+                    let known: Vec<&str> = pool_templates.iter().map(|p| p.0.as_str()).collect();
+                    return Err(ctx.err_at(
+                        a.pool.referenced,
+                        format!("add-nodes names pool {:?}, which spec.nodePools does not define", a.pool.value),
+                        Some(format!("defined pools: {} (a pool may have count: 0)", known.join(", "))),
+                    ));
+                };
+                if a.count == 0 || a.count > 100_000 {
+                    return Err(ctx.err_at(f.referenced, "add-nodes count must be 1..100000", None));
+                }
+                let (pool, next, template) = &mut pool_templates[k];
+                let mut new_nodes = Vec::new();
+                for i in *next..*next + a.count {
+                    let name = format!("{pool}-{i}");
+                    if !node_names.insert(name.clone()) {
+                        return Err(ctx.err_at(f.referenced, format!("add-nodes: node {name:?} already exists"), None));
+                    }
+                    let mut n = template.clone();
+                    let mut labels = node_labels(&name);
+                    for (k, v) in &template.labels.0 {
+                        labels.insert(k, v);
+                    }
+                    n.labels = labels;
+                    n.name = name;
+                    new_nodes.push(n);
+                }
+                *next += a.count;
+                faults.push(FaultDef::AddNodes { at: SimTime(a.at.0), nodes: new_nodes });
+            }
+            FaultRaw::DeleteNode(t) => {
+                if t.has_drain_fields() {
+                    return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
+                }
+                if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
+                    return Err(ctx.err_at(f.referenced, "delete-node takes {at, nodes | pool | nodeSelector}", None));
+                }
+                let targets = node_targets(ctx, t, f.referenced, "delete-node", &nodes, &spec.node_pools)?;
+                faults.push(FaultDef::DeleteNode { at: SimTime(t.at.0), nodes: targets });
             }
             FaultRaw::SetImage(r) | FaultRaw::RolloutRestart(r) => {
                 let set_image = matches!(&f.value, FaultRaw::SetImage(_));
@@ -935,11 +1242,15 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                         .iter()
                         .position(|d| d.name == n && d.namespace == ns)
                         .map(|i| ScaleTarget::ReplicaSet(crate::api::RsId(i as u32))),
+                    Some(("statefulset", n)) => statefulsets
+                        .iter()
+                        .position(|d| d.name == n && d.namespace == ns)
+                        .map(|i| ScaleTarget::StatefulSet(crate::api::StsId(i as u32))),
                     _ => {
                         return Err(ctx.err_at(
                             r.workload.referenced,
                             format!("scale: {w:?} is not KIND/NAME"),
-                            Some("e.g. `workload: deployment/web` (deployment or replicaset)".into()),
+                            Some("e.g. `workload: deployment/web` (deployment, replicaset or statefulset)".into()),
                         ));
                     }
                 };
@@ -947,7 +1258,10 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     return Err(ctx.err_at(
                         r.workload.referenced,
                         format!("scale names {w} in namespace {ns}, which the scenario does not define"),
-                        Some(format!("defined: {}", workload_list(&deployments, &replicasets).join(", "))),
+                        Some(format!(
+                            "defined: {}",
+                            workload_list(&deployments, &replicasets, &statefulsets, &daemonsets).join(", ")
+                        )),
                     ));
                 };
                 faults.push(FaultDef::Scale { at: SimTime(r.at.0), workload, replicas: r.replicas });
@@ -965,7 +1279,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     }
 
     // Expectations, against the workloads that exist.
-    let workload_names = workload_list(&deployments, &replicasets);
+    let workload_names = workload_list(&deployments, &replicasets, &statefulsets, &daemonsets);
     let mut expectations = Vec::new();
     for e in spec.expect.iter().flatten() {
         let parsed = super::expect::parse(&e.value, &workload_names)
@@ -987,19 +1301,49 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         pods,
         replicasets,
         deployments,
+        jobs,
+        daemonsets,
+        statefulsets,
+        pdbs,
         faults,
         expectations,
         warnings: std::mem::take(&mut ctx.warnings),
     })
 }
 
+/// "1.31", "v1.31" or "1.31.4" -> (1, 31).
+fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let s = s.trim().strip_prefix('v').unwrap_or(s.trim());
+    let mut it = s.split('.');
+    let major = it.next()?.parse().ok()?;
+    let minor = it.next()?.parse().ok()?;
+    match it.next() {
+        None => {}
+        Some(patch) => {
+            patch.parse::<u32>().ok()?;
+        }
+    }
+    if it.next().is_some() {
+        return None;
+    }
+    Some((major, minor))
+}
+
 /// `kind/name` of every workload, for messages and expectations.
-fn workload_list(deployments: &[WorkloadDef], replicasets: &[WorkloadDef]) -> Vec<String> {
-    deployments
-        .iter()
-        .map(|d| format!("deployment/{}", d.name))
-        .chain(replicasets.iter().map(|r| format!("replicaset/{}", r.name)))
-        .collect()
+fn workload_list(
+    deployments: &[WorkloadDef],
+    replicasets: &[WorkloadDef],
+    statefulsets: &[WorkloadDef],
+    daemonsets: &[WorkloadDef],
+) -> Vec<String> {
+    let of = |kind: &str, v: &[WorkloadDef]| v.iter().map(|d| format!("{kind}/{}", d.name)).collect::<Vec<_>>();
+    [
+        of("deployment", deployments),
+        of("replicaset", replicasets),
+        of("statefulset", statefulsets),
+        of("daemonset", daemonsets),
+    ]
+    .concat()
 }
 
 /// `spec.strategy`: RollingUpdate (with upstream's 25%/25% defaults) or Recreate.
@@ -1285,6 +1629,7 @@ fn selector(ctx: &Ctx, s: &Spanned<LabelSelectorRaw>) -> R<LabelSelector> {
     Ok(sel)
 }
 
+#[allow(clippy::too_many_arguments)] // the parts of a manifest it checks together
 fn workload_parts(
     ctx: &mut Ctx,
     name: &str,
@@ -1293,6 +1638,7 @@ fn workload_parts(
     template: &PodTemplateRaw,
     image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
     kubernetes: &KubeSettings,
+    kind: TemplateKind,
 ) -> R<(LabelSelector, u32, PodTemplate)> {
     let Some(sel) = sel else {
         return Err(ctx.err_doc(
@@ -1314,11 +1660,17 @@ fn workload_parts(
         return Err(ctx.err_doc(format!("{name}: spec.template.spec is required"), None));
     };
     let mut spec = pod_spec(ctx, spec, &template.metadata.annotations, "spec.template.spec.", image_id)?;
+    if kind == TemplateKind::Daemon {
+        daemonset_tolerations(&mut spec);
+    }
     default_tolerations(&mut spec, kubernetes);
     if spec.restart_policy != RestartPolicy::Always {
         return Err(ctx.err_doc(
             format!("{name}: spec.template.spec.restartPolicy must be Always for this kind"),
-            Some("Deployments and ReplicaSets only allow Always (as upstream validation)".into()),
+            Some(
+                "Deployments, ReplicaSets, StatefulSets and DaemonSets only allow Always (as upstream validation)"
+                    .into(),
+            ),
         ));
     }
     let replicas = match replicas {
@@ -1326,6 +1678,100 @@ fn workload_parts(
         Some(r) => r.value,
     };
     Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None }))
+}
+
+/// What a pod template belongs to, for the kind-specific rules.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TemplateKind {
+    /// Deployments, ReplicaSets, StatefulSets.
+    Replicated,
+    /// DaemonSets: upstream adds its tolerations to every daemon pod.
+    Daemon,
+}
+
+/// A manifest's name, namespace and spec, checked for duplicates; ignored fields warned.
+fn manifest_head<'a, S>(
+    ctx: &mut Ctx,
+    seen: &mut BTreeSet<(&'static str, String, String)>,
+    kind: &'static str,
+    meta: &ObjectMeta,
+    ignored: Vec<(&'static str, Location)>,
+    spec: Option<&'a S>,
+) -> R<(String, String, &'a S)> {
+    let name = meta_name(ctx, meta, kind, false)?;
+    let ns = namespace(ctx, meta)?;
+    if !seen.insert((kind, ns.clone(), name.clone())) {
+        return Err(ctx.err_at(
+            meta.name.as_ref().unwrap().referenced,
+            format!("{kind} {ns}/{name} is defined twice"),
+            None,
+        ));
+    }
+    ctx.warn_ignored("metadata.", meta.ignored_fields());
+    ctx.warn_ignored("", ignored);
+    let Some(spec) = spec else {
+        return Err(ctx.err_doc(format!("{kind} {name} has no spec"), None));
+    };
+    Ok((ns, name, spec))
+}
+
+/// A Job's pod template: restartPolicy Never or OnFailure (upstream validation).
+fn job_template(
+    ctx: &mut Ctx,
+    name: &str,
+    template: &PodTemplateRaw,
+    labels: Labels,
+    image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
+    kubernetes: &KubeSettings,
+) -> R<PodTemplate> {
+    ctx.warn_ignored("spec.template.metadata.", template.metadata.ignored_fields());
+    let Some(spec_raw) = &template.spec else {
+        return Err(ctx.err_doc(format!("{name}: spec.template.spec is required"), None));
+    };
+    if spec_raw.restart_policy.is_none() {
+        return Err(ctx.err_doc(
+            format!("Job {name}: spec.template.spec.restartPolicy is required"),
+            Some("a Job's pods take `restartPolicy: Never` or `OnFailure`".into()),
+        ));
+    }
+    let mut spec = pod_spec(ctx, spec_raw, &template.metadata.annotations, "spec.template.spec.", image_id)?;
+    default_tolerations(&mut spec, kubernetes);
+    if spec.restart_policy == RestartPolicy::Always {
+        let loc = spec_raw.restart_policy.as_ref().unwrap().referenced;
+        return Err(ctx.err_at(
+            loc,
+            "a Job's spec.template.spec.restartPolicy may not be Always",
+            Some("use Never (the Job replaces failed pods) or OnFailure (the kubelet restarts containers)".into()),
+        ));
+    }
+    Ok(PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None })
+}
+
+/// The tolerations the DaemonSet controller adds to its pods (`util.AddOrUpdateDaemonPodTolerations`):
+/// not-ready and unreachable NoExecute without a time limit, and the pressure and
+/// unschedulable NoSchedule taints.
+fn daemonset_tolerations(spec: &mut PodSpec) {
+    use crate::controller::nodelifecycle::{TAINT_NOT_READY, TAINT_UNREACHABLE};
+    let wanted = [
+        (TAINT_NOT_READY, TaintEffect::NoExecute),
+        (TAINT_UNREACHABLE, TaintEffect::NoExecute),
+        ("node.kubernetes.io/disk-pressure", TaintEffect::NoSchedule),
+        ("node.kubernetes.io/memory-pressure", TaintEffect::NoSchedule),
+        ("node.kubernetes.io/pid-pressure", TaintEffect::NoSchedule),
+        ("node.kubernetes.io/unschedulable", TaintEffect::NoSchedule),
+    ];
+    for (key, effect) in wanted {
+        let t = Toleration {
+            key: key.into(),
+            op: TolerationOp::Exists,
+            value: String::new(),
+            effect: Some(effect),
+            toleration_seconds: None,
+        };
+        if !spec.tolerations.contains(&t) {
+            spec.tolerations.push(t);
+        }
+    }
 }
 
 /// The DefaultTolerationSeconds admission plugin: every pod tolerates the not-ready and
@@ -1606,6 +2052,7 @@ fn pod_spec(
         containers,
         init_containers,
         node_selector: Labels::from_pairs(s.node_selector.clone().into_iter().collect()),
+        affinity_node: None,
         node_name: s.node_name.as_ref().map(|n| n.value.clone()),
         tolerations,
         restart_policy,

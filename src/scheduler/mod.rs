@@ -262,6 +262,9 @@ impl Scheduler {
             let idx = (self.next_start_node + processed) % n;
             processed += 1;
             let node = &ctx.api.nodes[idx];
+            if node.deleted.is_some() {
+                continue; // gone from the informer's snapshot
+            }
             let v = plugins::filter(&spec, req, node, &self.nodes[idx]);
             if v.fits() {
                 self.feasible.push(NodeId(idx as u32));
@@ -273,7 +276,8 @@ impl Scheduler {
             self.next_start_node = (self.next_start_node + processed) % n;
         }
         if self.feasible.is_empty() {
-            self.fail(id, n, ctx);
+            let live = ctx.api.nodes.iter().filter(|x| x.deleted.is_none()).count();
+            self.fail(id, live, ctx);
             return;
         }
         // Score (LeastAllocated) and select; ties are broken at random (reservoir sampling).

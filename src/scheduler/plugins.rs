@@ -63,8 +63,10 @@ pub fn filter(pod: &PodSpec, req: Resources, node: &Node, info: &NodeInfo) -> Ve
             return Verdict { bits: TAINT, taint: i as u16 };
         }
     }
-    // NodeAffinity (nodeSelector).
-    if !pod.node_selector.0.iter().all(|(k, v)| node.labels.get(k) == Some(v.as_str())) {
+    // NodeAffinity (nodeSelector; a DaemonSet pod's matchFields on metadata.name).
+    if !pod.node_selector.0.iter().all(|(k, v)| node.labels.get(k) == Some(v.as_str()))
+        || pod.affinity_node.as_deref().is_some_and(|n| n != node.name)
+    {
         return Verdict { bits: AFFINITY, taint: 0 };
     }
     // NodeResourcesFit: every insufficient resource is a reason.

@@ -82,6 +82,11 @@ impl Registry {
         }
     }
 
+    /// A node joined: it gets its own download link.
+    pub fn add_node(&mut self) {
+        self.per_node.push(0);
+    }
+
     /// Start a pull of `bytes`; returns the timer for the end of the latency.
     pub fn start(&mut self, token: PullToken, image: ImageId, bytes: u64, now: SimTime) -> (SimTime, RegistryEvent) {
         let p =
