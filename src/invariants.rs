@@ -57,6 +57,8 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
     }
     let mut counts = crate::apiserver::Counters::default();
     let mut owned = 0u64;
+    // Names are unique among live pods: a StatefulSet never has two `web-0`.
+    let mut names: std::collections::BTreeSet<(&str, &str)> = std::collections::BTreeSet::new();
     for (i, p) in api.pods.iter().enumerate() {
         if matches!(p.owner, Some(Owner::ReplicaSet(_))) {
             owned += 1;
@@ -66,6 +68,9 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
                 return fail(format!("deleted pod {} is still indexed on a node", p.name));
             }
             continue;
+        }
+        if !names.insert((&p.namespace, &p.name)) {
+            return fail(format!("two live pods are named {}/{}", p.namespace, p.name));
         }
         if p.deletion.is_some() {
             counts.terminating += 1;

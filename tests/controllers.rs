@@ -196,3 +196,50 @@ fn a_drain_waits_for_the_disruption_budget_then_completes() {
             .any(|p| p["owner"].starts_with("ReplicaSet/") && p["node"] == "worker-0" && p["deleted"].is_empty())
     );
 }
+
+#[test]
+fn a_daemonset_rolls_a_new_image_out_one_node_at_a_time() {
+    let text = std::fs::read_to_string(scenario("daemonset.yaml"))
+        .unwrap()
+        .replace("duration: 16m", "duration: 25m\n  sampleInterval: 1s")
+        .replace(
+            "  - add-nodes: {at: 3m, pool: worker, count: 1}\n",
+            "  - add-nodes: {at: 3m, pool: worker, count: 1}\n  - set-image: {at: 16m, daemonset: log-agent, container: agent, image: \"agent:2\"}\n",
+        );
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("ds.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let rows = workload_rows(&out, "log-agent");
+    // maxUnavailable 1 (the default): at most one node without a ready daemon pod.
+    for r in rows.iter().filter(|r| ms(&r["time"]) >= 16 * 60_000) {
+        assert!(num(r, "ready") + 1 >= num(r, "desired"), "{r:?}");
+    }
+    let last = rows.last().unwrap();
+    assert_eq!((num(last, "desired"), num(last, "ready"), num(last, "updated")), (4, 4, 4));
+    let pods = read_csv(&out.join("pods.csv"));
+    let replaced =
+        pods.iter().filter(|p| p["owner"] == "DaemonSet/log-agent" && ms(&p["created"]) >= 16 * 60_000).count();
+    assert_eq!(replaced, 4);
+}
+
+#[test]
+fn a_job_past_its_active_deadline_fails_with_deadline_exceeded() {
+    let text = std::fs::read_to_string(scenario("job-backoff.yaml")).unwrap().replace(
+        "  completions: 6\n  parallelism: 2\n",
+        "  completions: 6\n  parallelism: 2\n  activeDeadlineSeconds: 45\n",
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("deadline.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = read_csv(&out.join("events.csv"));
+    let dl = with_reason(&events, "DeadlineExceeded");
+    assert_eq!(dl.len(), 1);
+    assert_eq!(dl[0]["message"], "Job was active longer than specified deadline");
+    // The Job started at its first sync (10 ms): 45 s later it fails and its pods are deleted.
+    assert_eq!(ms(&dl[0]["time"]), 45_010);
+    assert!(!events.iter().any(|e| e["reason"] == "Completed" && e["name"] == "batch"));
+    let pods = read_csv(&out.join("pods.csv"));
+    assert!(pods.iter().filter(|p| p["owner"] == "Job/batch").all(|p| !p["finished"].is_empty()));
+}

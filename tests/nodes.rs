@@ -201,3 +201,20 @@ fn kubernetes_version_selects_the_grace_period_of_its_release() {
     let nr = ms(&events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap()["time"]);
     assert!((160_000..=180_000).contains(&nr), "NotReady at {nr}");
 }
+
+#[test]
+fn a_standalone_pod_on_a_dead_node_is_evicted_and_never_replaced() {
+    let (_t, out) = run_cli(&scenario("standalone-pod.yaml"), &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let lonely: Vec<_> = pods.iter().filter(|p| p["name"] == "lonely").collect();
+    assert_eq!(lonely.len(), 1, "nothing recreates a bare pod");
+    let events = read_csv(&out.join("events.csv"));
+    let nr = ms(&events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap()["time"]);
+    assert_eq!(ms(&lonely[0]["deleted"]), nr + 300_000);
+    // Terminating until the Node object is deleted (10m) and PodGC's 40 s quarantine passes.
+    assert!((640_000..=660_000).contains(&ms(&lonely[0]["finished"])));
+    let web: Vec<_> = pods.iter().filter(|p| p["owner"].starts_with("ReplicaSet/")).collect();
+    assert_eq!(web.len(), 2, "the Deployment's pod is replaced");
+    assert_eq!(web[1]["node"], "spare-0");
+    assert!(ms(&web[1]["created"]) - (nr + 300_000) <= 1_000);
+}

@@ -38,8 +38,9 @@ struct Workload {
     init: bool,
     tolerate: bool,
     policy: u8,
-    /// liveness, startup probe, memory limit (Mi), preStop hook
-    more: (bool, bool, Option<u32>, bool),
+    /// liveness, startup probe, memory limit (Mi), preStop hook, kind (Deployment,
+    /// StatefulSet, DaemonSet, Job; standalone pods ignore it)
+    more: (bool, bool, Option<u32>, bool, u8),
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +50,12 @@ enum Fault {
     Hog { at_s: u32, pool: usize, mem_mi: u32, dur_s: u32 },
     Registry { at_s: u32, kind: u8, dur_s: u32 },
     Crash { at_s: u32, pool: usize, dur_s: Option<u32> },
+    Drain { at_s: u32, pool: usize, force: bool },
+    DeleteNode { at_s: u32, pool: usize },
+    AddNodes { at_s: u32, pool: usize, count: u32 },
+    SetImage { at_s: u32, target: usize, image: usize },
+    Scale { at_s: u32, target: usize, replicas: u32 },
+    Zone { at_s: u32, zone: bool, dur_s: Option<u32> },
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +68,8 @@ struct Case {
     pods: Vec<Workload>,
     faults: Vec<Fault>,
     watch_latency_ms: u32,
+    /// A PodDisruptionBudget on `app: w0`: minAvailable (Some(false)) or maxUnavailable.
+    pdb: Option<(bool, u32)>,
 }
 
 fn pool() -> impl Strategy<Value = Pool> {
@@ -89,7 +98,7 @@ fn image() -> impl Strategy<Value = Image> {
 }
 
 fn workload() -> impl Strategy<Value = Workload> {
-    let more = (any::<bool>(), any::<bool>(), proptest::option::of(1u32..400), any::<bool>());
+    let more = (any::<bool>(), any::<bool>(), proptest::option::of(1u32..400), any::<bool>(), 0u8..4);
     (0u32..12, 0u32..3000, 0u32..3000, 0usize..3, any::<bool>(), 0u32..60, any::<bool>(), any::<bool>(), 0u8..3, more)
         .prop_map(|(replicas, cpu_milli, mem_mi, image, probe, grace_s, init, tolerate, policy, more)| Workload {
             replicas,
@@ -122,6 +131,16 @@ fn fault() -> impl Strategy<Value = Fault> {
             pool,
             dur_s
         }),
+        (0u32..900, 0usize..3, any::<bool>()).prop_map(|(at_s, pool, force)| Fault::Drain { at_s, pool, force }),
+        (0u32..900, 0usize..3).prop_map(|(at_s, pool)| Fault::DeleteNode { at_s, pool }),
+        (0u32..900, 0usize..3, 1u32..4).prop_map(|(at_s, pool, count)| Fault::AddNodes { at_s, pool, count }),
+        (0u32..900, 0usize..4, 0usize..3).prop_map(|(at_s, target, image)| Fault::SetImage { at_s, target, image }),
+        (0u32..900, 0usize..4, 0u32..10).prop_map(|(at_s, target, replicas)| Fault::Scale { at_s, target, replicas }),
+        (0u32..900, any::<bool>(), proptest::option::of(1u32..600)).prop_map(|(at_s, zone, dur_s)| Fault::Zone {
+            at_s,
+            zone,
+            dur_s
+        }),
     ]
 }
 
@@ -135,8 +154,9 @@ fn case() -> impl Strategy<Value = Case> {
         proptest::collection::vec(workload(), 0..3),
         proptest::collection::vec(fault(), 0..6),
         0u32..50,
+        proptest::option::of((any::<bool>(), 0u32..4)),
     )
-        .prop_map(|(seed, duration_s, pools, images, workloads, pods, faults, watch_latency_ms)| Case {
+        .prop_map(|(seed, duration_s, pools, images, workloads, pods, faults, watch_latency_ms, pdb)| Case {
             seed,
             duration_s,
             pools,
@@ -145,12 +165,19 @@ fn case() -> impl Strategy<Value = Case> {
             pods,
             faults,
             watch_latency_ms,
+            pdb,
         })
 }
 
 fn pod_spec(y: &mut String, w: &Workload, images: &[Image], indent: &str, standalone: bool) {
     let img = w.image % images.len();
-    let policy = if standalone { ["Always", "OnFailure", "Never"][w.policy as usize] } else { "Always" };
+    let policy = if standalone {
+        ["Always", "OnFailure", "Never"][w.policy as usize]
+    } else if w.more.4 == 3 {
+        ["OnFailure", "Never"][w.policy as usize % 2]
+    } else {
+        "Always"
+    };
     let _ = writeln!(y, "{indent}restartPolicy: {policy}");
     let _ = writeln!(y, "{indent}terminationGracePeriodSeconds: {}", w.grace_s);
     if w.tolerate {
@@ -164,7 +191,7 @@ fn pod_spec(y: &mut String, w: &Workload, images: &[Image], indent: &str, standa
     let _ = writeln!(y, "{indent}containers:");
     let _ = writeln!(y, "{indent}- name: app");
     let _ = writeln!(y, "{indent}  image: \"img-{img}:1\"");
-    let (liveness, startup, limit, pre_stop) = w.more;
+    let (liveness, startup, limit, pre_stop, _) = w.more;
     let limits = limit.map(|l| format!(", limits: {{memory: {}Mi}}", l.max(w.mem_mi))).unwrap_or_default();
     let _ = writeln!(y, "{indent}  resources: {{requests: {{cpu: {}m, memory: {}Mi}}{limits}}}", w.cpu_milli, w.mem_mi);
     if w.probe {
@@ -193,6 +220,7 @@ fn yaml(c: &Case) -> String {
     let _ = writeln!(y, "  nodePools:");
     for (i, p) in c.pools.iter().enumerate() {
         let _ = writeln!(y, "  - name: pool{i}\n    count: {}", p.count);
+        let _ = writeln!(y, "    labels: {{topology.kubernetes.io/zone: zone-{}}}", i % 2);
         let _ = writeln!(y, "    capacity: {{cpu: {}m, memory: {}Mi, pods: {}}}", p.cpu_milli, p.mem_mi, p.pods);
         if p.taint {
             let _ = writeln!(y, "    taints: [{{key: dedicated, value: x, effect: NoSchedule}}]");
@@ -234,9 +262,8 @@ fn yaml(c: &Case) -> String {
             im.startup_ms, im.jitter_ms, im.ready_ms, im.termination_ms
         );
     }
-    if !c.faults.is_empty() {
-        let _ = writeln!(y, "  faults:");
-    }
+    let mut plan = String::new();
+    let y_main = std::mem::take(&mut y);
     for f in &c.faults {
         match f {
             Fault::PodKill { at_s, target, mode, value, grace } => {
@@ -270,13 +297,77 @@ fn yaml(c: &Case) -> String {
                 let action = if *cordon { "node-cordon" } else { "node-uncordon" };
                 let _ = writeln!(y, "  - {action}: {{at: {at_s}s, pool: pool{}}}", pool % c.pools.len());
             }
+            Fault::Drain { at_s, pool, force } => {
+                let _ =
+                    writeln!(y, "  - node-drain: {{at: {at_s}s, pool: pool{}, force: {force}}}", pool % c.pools.len());
+            }
+            Fault::DeleteNode { at_s, pool } => {
+                let _ = writeln!(y, "  - delete-node: {{at: {at_s}s, pool: pool{}}}", pool % c.pools.len());
+            }
+            Fault::AddNodes { at_s, pool, count } => {
+                let _ =
+                    writeln!(y, "  - add-nodes: {{at: {at_s}s, pool: pool{}, count: {count}}}", pool % c.pools.len());
+            }
+            Fault::SetImage { at_s, target, image } => {
+                // Only Deployments and DaemonSets roll out.
+                if let Some(w) = c.workloads.get(*target).filter(|w| w.more.4 == 0 || w.more.4 == 2) {
+                    let kind = if w.more.4 == 0 { "deployment" } else { "daemonset" };
+                    let img = image % c.images.len();
+                    let _ = writeln!(
+                        y,
+                        "  - set-image: {{at: {at_s}s, {kind}: w{target}, container: app, image: \"img-{img}:1\"}}"
+                    );
+                }
+            }
+            Fault::Scale { at_s, target, replicas } => {
+                if let Some(w) = c.workloads.get(*target).filter(|w| w.more.4 < 2) {
+                    let kind = if w.more.4 == 0 { "deployment" } else { "statefulset" };
+                    let _ = writeln!(y, "  - scale: {{at: {at_s}s, workload: {kind}/w{target}, replicas: {replicas}}}");
+                }
+            }
+            Fault::Zone { at_s, zone, dur_s } => {
+                let z = usize::from(*zone);
+                if c.pools.iter().enumerate().any(|(i, p)| i % 2 == z && p.count > 0) {
+                    let d = dur_s.map(|d| format!(", duration: {d}s")).unwrap_or_default();
+                    let _ = writeln!(y, "  - zone-outage: {{at: {at_s}s, zone: zone-{z}{d}}}");
+                }
+            }
         }
     }
+    std::mem::swap(&mut plan, &mut y);
+    y = y_main;
+    if !plan.is_empty() {
+        let _ = write!(y, "  faults:\n{plan}");
+    }
     for (i, w) in c.workloads.iter().enumerate() {
-        let _ = writeln!(y, "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: w{i}}}\nspec:");
-        let _ = writeln!(y, "  replicas: {}\n  selector: {{matchLabels: {{app: w{i}}}}}", w.replicas);
+        match w.more.4 {
+            0 | 1 => {
+                let kind = if w.more.4 == 0 { "Deployment" } else { "StatefulSet" };
+                let _ = writeln!(y, "---\napiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: w{i}}}\nspec:");
+                let _ = writeln!(y, "  replicas: {}\n  selector: {{matchLabels: {{app: w{i}}}}}", w.replicas);
+                if w.probe && w.more.4 == 1 {
+                    let _ = writeln!(y, "  podManagementPolicy: Parallel");
+                }
+            }
+            2 => {
+                let _ = writeln!(y, "---\napiVersion: apps/v1\nkind: DaemonSet\nmetadata: {{name: w{i}}}\nspec:");
+                let _ = writeln!(y, "  selector: {{matchLabels: {{app: w{i}}}}}");
+            }
+            _ => {
+                let _ = writeln!(y, "---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: w{i}}}\nspec:");
+                let _ = writeln!(y, "  completions: {}\n  parallelism: {}", w.replicas, 1 + w.grace_s % 3);
+                let _ = writeln!(y, "  backoffLimit: {}\n  activeDeadlineSeconds: {}", w.grace_s % 5, 60 + w.mem_mi);
+            }
+        }
         let _ = writeln!(y, "  template:\n    metadata: {{labels: {{app: w{i}}}}}\n    spec:");
         pod_spec(&mut y, w, &c.images, "      ", false);
+    }
+    if let Some((min, n)) = c.pdb {
+        let bound = if min { format!("minAvailable: {n}") } else { format!("maxUnavailable: \"{}%\"", n * 25) };
+        let _ = writeln!(
+            y,
+            "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: b}}\nspec:\n  {bound}\n  selector: {{matchLabels: {{app: w0}}}}"
+        );
     }
     for (i, p) in c.pods.iter().enumerate() {
         let _ = writeln!(y, "---\napiVersion: v1\nkind: Pod\nmetadata: {{name: p{i}, labels: {{app: w3}}}}\nspec:");

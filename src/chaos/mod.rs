@@ -300,25 +300,52 @@ impl Chaos {
 /// The operator's own actions: spec changes through the API server, as kubectl makes them.
 fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
     use crate::apiserver::Watcher;
-    use crate::scenario::ScaleTarget;
+    use crate::scenario::{RolloutTarget, ScaleTarget};
     use std::sync::Arc;
     let (obj, msg) = match *f {
-        FaultDef::SetImage { deployment, init, container, image, .. } => {
-            let d = &ctx.api.deployments[deployment.idx()];
-            let mut spec = (*d.template.spec).clone();
+        FaultDef::SetImage { deployment: target, init, container, image, .. } => {
+            let template = match target {
+                RolloutTarget::Deployment(d) => &ctx.api.deployments[d.idx()].template,
+                RolloutTarget::DaemonSet(d) => &ctx.api.daemonsets[d.idx()].template,
+            };
+            let mut spec = (*template.spec).clone();
             let c = if init { &mut spec.init_containers[container] } else { &mut spec.containers[container] };
             c.image = image;
-            let msg =
-                format!("set-image: deployment {} container {} image {}", d.name, c.name, ctx.images[image.idx()].name);
+            let cname = c.name.clone();
             let spec = Arc::new(spec);
-            ctx.api.update_deployment(deployment, Watcher::Operator, |d| d.template.spec = spec);
-            (ObjRef::Deployment(deployment), msg)
+            let obj = match target {
+                RolloutTarget::Deployment(d) => {
+                    ctx.api.update_deployment(d, Watcher::Operator, |d| d.template.spec = spec);
+                    ObjRef::Deployment(d)
+                }
+                RolloutTarget::DaemonSet(d) => {
+                    ctx.api.update_daemonset(d, Watcher::Operator, |d| d.template.spec = spec);
+                    ObjRef::DaemonSet(d)
+                }
+            };
+            let (kind, _, name) = ctx.api.describe(obj);
+            let msg = format!(
+                "set-image: {} {name} container {cname} image {}",
+                kind.to_lowercase(),
+                ctx.images[image.idx()].name
+            );
+            (obj, msg)
         }
-        FaultDef::RolloutRestart { deployment, .. } => {
+        FaultDef::RolloutRestart { deployment: target, .. } => {
             let now = ctx.now;
-            ctx.api.update_deployment(deployment, Watcher::Operator, |d| d.template.restarted_at = Some(now));
-            let msg = format!("rollout-restart: deployment {} restarted", ctx.api.deployments[deployment.idx()].name);
-            (ObjRef::Deployment(deployment), msg)
+            let obj = match target {
+                RolloutTarget::Deployment(d) => {
+                    ctx.api.update_deployment(d, Watcher::Operator, |d| d.template.restarted_at = Some(now));
+                    ObjRef::Deployment(d)
+                }
+                RolloutTarget::DaemonSet(d) => {
+                    ctx.api.update_daemonset(d, Watcher::Operator, |d| d.template.restarted_at = Some(now));
+                    ObjRef::DaemonSet(d)
+                }
+            };
+            let (kind, _, name) = ctx.api.describe(obj);
+            let msg = format!("rollout-restart: {} {name} restarted", kind.to_lowercase());
+            (obj, msg)
         }
         FaultDef::Scale { workload, replicas, .. } => {
             let (obj, from) = match workload {

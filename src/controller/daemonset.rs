@@ -9,6 +9,7 @@ use crate::api::*;
 use crate::apiserver::Watcher;
 use crate::cluster::{Ctx, Event};
 use crate::report::recorder::WorkloadRef;
+use crate::sim::SimTime;
 use std::sync::Arc;
 
 const NO_NODE: u32 = u32::MAX;
@@ -16,8 +17,9 @@ const NO_NODE: u32 = u32::MAX;
 #[derive(Default)]
 pub struct DaemonSetController {
     queue: WorkQueue,
-    /// Per DaemonSet: the template it last saw (by identity) and its generation.
-    templates: Vec<(usize, u32)>,
+    /// Per DaemonSet: the template it last saw (by identity, and its restartedAt) and its
+    /// generation.
+    templates: Vec<((usize, Option<SimTime>), u32)>,
     /// Per pod: the node it is pinned to and the template generation it was made from.
     pods: Vec<(u32, u32)>,
 }
@@ -63,9 +65,10 @@ impl DaemonSetController {
 
     fn generation(&mut self, id: DsId, ctx: &Ctx) -> u32 {
         if self.templates.len() <= id.idx() {
-            self.templates.resize(id.idx() + 1, (0, 0));
+            self.templates.resize(id.idx() + 1, ((0, None), 0));
         }
-        let key = Arc::as_ptr(&ctx.api.daemonsets[id.idx()].template.spec) as usize;
+        let t = &ctx.api.daemonsets[id.idx()].template;
+        let key = (Arc::as_ptr(&t.spec) as usize, t.restarted_at);
         let t = &mut self.templates[id.idx()];
         if t.0 != key {
             *t = (key, t.1 + 1);

@@ -287,9 +287,9 @@ pub enum FaultDef {
     ImageMissing { at: SimTime, until: Option<SimTime>, image: ImageId },
     /// `kubectl set image deployment/NAME CONTAINER=IMAGE` (`container` indexes
     /// `containers`, or `initContainers` when `init`).
-    SetImage { at: SimTime, deployment: crate::api::DeployId, init: bool, container: usize, image: ImageId },
+    SetImage { at: SimTime, deployment: RolloutTarget, init: bool, container: usize, image: ImageId },
     /// `kubectl rollout restart deployment/NAME`.
-    RolloutRestart { at: SimTime, deployment: crate::api::DeployId },
+    RolloutRestart { at: SimTime, deployment: RolloutTarget },
     /// `kubectl drain`: cordon, then evict every pod but mirror and DaemonSet pods through the
     /// eviction API (PodDisruptionBudgets respected, refusals retried every 5 s).
     NodeDrain { at: SimTime, nodes: Vec<crate::api::NodeId>, force: bool, grace_ms: Option<u64> },
@@ -299,6 +299,13 @@ pub enum FaultDef {
     DeleteNode { at: SimTime, nodes: Vec<crate::api::NodeId> },
     /// `kubectl scale WORKLOAD --replicas=N`.
     Scale { at: SimTime, workload: ScaleTarget, replicas: u32 },
+}
+
+/// A workload a rollout (`set-image`, `rollout-restart`) can act on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolloutTarget {
+    Deployment(crate::api::DeployId),
+    DaemonSet(crate::api::DsId),
 }
 
 /// A workload `scale` can act on.

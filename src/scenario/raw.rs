@@ -315,6 +315,16 @@ pub struct KubernetesRaw {
     /// The release whose defaults apply (`"1.31"`, `v1.34.2`).
     #[serde(default)]
     pub version: Option<Spanned<String>>,
+    /// kube-controller-manager `--node-eviction-rate`, `--secondary-node-eviction-rate`
+    /// (nodes per second per zone), `--unhealthy-zone-threshold`, `--large-cluster-size-threshold`.
+    #[serde(default)]
+    pub node_eviction_rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub secondary_node_eviction_rate: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub unhealthy_zone_threshold: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub large_cluster_size_threshold: Option<u32>,
     /// kubesim: delay between a write and its watch notifications.
     #[serde(default)]
     pub watch_latency: Option<GoDuration>,
@@ -412,7 +422,10 @@ pub struct RegistryFaultRaw {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SetImageRaw {
     pub at: GoDuration,
-    pub deployment: Spanned<String>,
+    #[serde(default)]
+    pub deployment: Option<Spanned<String>>,
+    #[serde(default)]
+    pub daemonset: Option<Spanned<String>>,
     #[serde(default)]
     pub namespace: Option<String>,
     #[serde(default)]

@@ -366,6 +366,27 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         if let Some(w) = k.watch_latency {
             kubernetes.watch_latency_ms = w.0;
         }
+        let rate = |v: &Option<Spanned<f64>>, name: &str, max: f64| -> R<Option<f64>> {
+            match v {
+                Some(s) if !(s.value >= 0.0 && s.value <= max) => {
+                    Err(ctx.err_at(s.referenced, format!("kubernetes.{name} must be between 0 and {max}"), None))
+                }
+                Some(s) => Ok(Some(s.value)),
+                None => Ok(None),
+            }
+        };
+        if let Some(v) = rate(&k.node_eviction_rate, "nodeEvictionRate", 1000.0)? {
+            kubernetes.node_eviction_rate = v;
+        }
+        if let Some(v) = rate(&k.secondary_node_eviction_rate, "secondaryNodeEvictionRate", 1000.0)? {
+            kubernetes.secondary_node_eviction_rate = v;
+        }
+        if let Some(v) = rate(&k.unhealthy_zone_threshold, "unhealthyZoneThreshold", 1.0)? {
+            kubernetes.unhealthy_zone_threshold = v;
+        }
+        if let Some(v) = k.large_cluster_size_threshold {
+            kubernetes.large_cluster_size_threshold = v;
+        }
         let positive = |v: &Option<Spanned<u32>>, name: &str| -> R<Option<u32>> {
             match v {
                 Some(s) if s.value == 0 => {
@@ -1158,24 +1179,34 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 let set_image = matches!(&f.value, FaultRaw::SetImage(_));
                 let action = if set_image { "set-image" } else { "rollout-restart" };
                 let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
-                let Some(di) = deployments.iter().position(|d| d.name == r.deployment.value && d.namespace == ns)
-                else {
-                    let known: Vec<String> =
-                        deployments.iter().map(|d| format!("{}/{}", d.namespace, d.name)).collect();
+                let (kind, list, wanted) = match (&r.deployment, &r.daemonset) {
+                    (Some(d), None) => ("deployment", &deployments, d),
+                    (None, Some(d)) => ("daemonset", &daemonsets, d),
+                    _ => {
+                        return Err(ctx.err_at(
+                            f.referenced,
+                            format!("{action} needs exactly one of `deployment` and `daemonset`"),
+                            Some("e.g. `deployment: web`".into()),
+                        ));
+                    }
+                };
+                let Some(di) = list.iter().position(|d| d.name == wanted.value && d.namespace == ns) else {
+                    let known: Vec<String> = list.iter().map(|d| format!("{}/{}", d.namespace, d.name)).collect();
                     return Err(ctx.err_at(
-                        r.deployment.referenced,
-                        format!(
-                            "{action} names deployment {ns}/{}, which the scenario does not define",
-                            r.deployment.value
-                        ),
+                        wanted.referenced,
+                        format!("{action} names {kind} {ns}/{}, which the scenario does not define", wanted.value),
                         Some(if known.is_empty() {
-                            "define a Deployment first".into()
+                            format!("define the {kind} first")
                         } else {
                             format!("defined: {}", known.join(", "))
                         }),
                     ));
                 };
-                let deployment = crate::api::DeployId(di as u32);
+                let deployment = if kind == "deployment" {
+                    RolloutTarget::Deployment(crate::api::DeployId(di as u32))
+                } else {
+                    RolloutTarget::DaemonSet(crate::api::DsId(di as u32))
+                };
                 let at = SimTime(r.at.0);
                 if r.at.0 > duration {
                     ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
@@ -1198,7 +1229,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                         Some("e.g. `set-image: {at: 2m, deployment: web, container: app, image: web:v2}`".into()),
                     ));
                 };
-                let spec = &deployments[di].template.spec;
+                let spec = &list[di].template.spec;
                 let found = spec
                     .containers
                     .iter()
@@ -1210,7 +1241,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                         spec.init_containers.iter().chain(spec.containers.iter()).map(|c| c.name.as_str()).collect();
                     return Err(ctx.err_at(
                         cname.referenced,
-                        format!("deployment {} has no container {:?}", r.deployment.value, cname.value),
+                        format!("{kind} {} has no container {:?}", wanted.value, cname.value),
                         Some(format!("its containers: {}", names.join(", "))),
                     ));
                 };
