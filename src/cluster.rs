@@ -147,6 +147,8 @@ pub struct Cluster {
     memory_hog: Vec<u64>,
     /// Recorded events already checked by the invariants.
     events_checked: usize,
+    /// Control-plane events held while the API server is down, replayed when it is back.
+    held: Vec<Scheduled<Event>>,
 }
 
 macro_rules! ctx {
@@ -198,6 +200,7 @@ impl Cluster {
             tracked: Vec::new(),
             memory_hog: Vec::with_capacity(n_nodes),
             events_checked: 0,
+            held: Vec::new(),
             scenario: scenario.clone(),
         };
         for n in &scenario.nodes {
@@ -436,7 +439,9 @@ impl Cluster {
 
     pub fn check_invariants(&mut self, now: SimTime) -> Result<(), Violation> {
         let kubelets = &self.kubelets;
-        let has = |n: NodeId, p: PodId| kubelets[n.idx()].runs(p);
+        let api = &self.api;
+        // A disconnected kubelet last reported what the API shows.
+        let has = |n: NodeId, p: PodId| api.is_disconnected(n) || kubelets[n.idx()].runs(p);
         let view = crate::invariants::View {
             api: &self.api,
             rec: &self.rec,
@@ -449,8 +454,98 @@ impl Cluster {
         Ok(())
     }
 
+    /// While the API server is down, the control plane (controllers, scheduler, node lifecycle,
+    /// kubectl-style actions) can do nothing: its events wait. Kubelets, containers, the
+    /// registry and the physical faults go on.
+    fn held_during_outage(&self, e: &Event) -> bool {
+        use crate::scenario::FaultDef as F;
+        match e {
+            Event::Watch(n) => !matches!(n.to, Watcher::Kubelet(_)),
+            Event::Kubelet(..) | Event::Registry(_) | Event::Sample | Event::FaultEnd(_) => false,
+            Event::Fault(i) => matches!(
+                self.scenario.faults[*i as usize],
+                F::PodKill { .. }
+                    | F::PodFailure { .. }
+                    | F::ContainerKill { .. }
+                    | F::NodeCordon { .. }
+                    | F::NodeDrain { .. }
+                    | F::DeleteNode { .. }
+                    | F::SetImage { .. }
+                    | F::RolloutRestart { .. }
+                    | F::Scale { .. }
+            ),
+            _ => true,
+        }
+    }
+
+    /// `apiserver-outage` starts (or ends): every kubelet loses (or regains) the API server.
+    fn apiserver(&mut self, up: bool, now: SimTime, cause: EventId) {
+        let n = self.api.nodes.len();
+        if !up {
+            if self.api.down {
+                return;
+            }
+            self.api.down = true;
+            for i in 0..n {
+                self.api.disconnect(NodeId(i as u32));
+            }
+            let mut ctx = ctx!(self, now, cause);
+            let msg = "apiserver-outage: the API server is unreachable";
+            ctx.record(
+                EventType::Warning,
+                "FaultInjected",
+                ObjRef::Node(NodeId(0)),
+                None,
+                Source::Chaos,
+                Message::Text(msg.into()),
+            );
+            return;
+        }
+        if !self.api.down {
+            return;
+        }
+        self.api.down = false;
+        self.api.resumed_at = now;
+        let mut ctx = ctx!(self, now, cause);
+        let msg = "apiserver-outage: the API server is back";
+        ctx.record(
+            EventType::Normal,
+            "FaultEnded",
+            ObjRef::Node(NodeId(0)),
+            None,
+            Source::Chaos,
+            Message::Text(msg.into()),
+        );
+        for i in 0..n {
+            ctx.at(now, Event::Kubelet(NodeId(i as u32), KubeletEvent::Reconnect));
+        }
+        // Replay what waited, in its original order.
+        for h in std::mem::take(&mut self.held) {
+            self.queue.schedule_at(now, h.cause, h.event);
+        }
+    }
+
     fn dispatch(&mut self, e: Scheduled<Event>) {
         let now = e.time;
+        if self.api.down && self.held_during_outage(&e.event) {
+            self.held.push(e);
+            return;
+        }
+        if let Event::Fault(i) | Event::FaultEnd(i) = e.event
+            && matches!(self.scenario.faults[i as usize], crate::scenario::FaultDef::ApiserverOutage { .. })
+        {
+            if let Event::Fault(_) = e.event {
+                self.rec.faults.push((now, "apiserver-outage"));
+            }
+            self.apiserver(matches!(e.event, Event::FaultEnd(_)), now, e.cause);
+            return;
+        }
+        if let Event::Watch(n) = e.event
+            && let Watcher::Kubelet(node) = n.to
+            && self.api.is_disconnected(node)
+        {
+            return; // lost; the kubelet relists when it is back
+        }
         let mut ctx = ctx!(self, now, e.cause);
         match e.event {
             Event::Watch(n) => match n.to {

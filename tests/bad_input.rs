@@ -42,7 +42,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("duplicate-deployment.yaml", "Deployment default/web is defined twice"),
     ("duplicate-pod.yaml", "Pod default/x is defined twice"),
     ("node-clashes-with-pool.yaml", "node \"worker-0\" is defined twice"),
-    ("unknown-fault.yaml", "fault action `network-partition` is not supported yet"),
+    ("partition-with-memory.yaml", "network-partition takes {at, nodes | pool | nodeSelector, duration}"),
     ("fault-unknown-node.yaml", "names node \"worker-9\", which the scenario does not define"),
     ("fault-unknown-pool.yaml", "names pool \"gpu\", which spec.nodePools does not define"),
     ("selector-mismatch.yaml", "spec.selector does not match the template's labels"),
@@ -120,7 +120,8 @@ fn every_bad_input_exits_2_with_a_clear_message_and_writes_nothing() {
 
 #[test]
 fn errors_point_at_line_and_column() {
-    for (file, line, col) in [("bad-quantity.yaml", 26, 41), ("typo-replica.yaml", 15, 3), ("unknown-fault.yaml", 7, 5)]
+    for (file, line, col) in
+        [("bad-quantity.yaml", 26, 41), ("typo-replica.yaml", 15, 3), ("partition-with-memory.yaml", 7, 5)]
     {
         let path = root().join("tests/bad").join(file);
         let out = Command::cargo_bin("kubesim").unwrap().arg("validate").arg(&path).output().unwrap();

@@ -3,6 +3,7 @@
 mod bad_input;
 mod cli;
 mod controllers;
+mod faults;
 mod golden;
 mod kubelet;
 mod nodes;

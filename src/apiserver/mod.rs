@@ -54,6 +54,16 @@ pub struct ApiServer {
     rs_by_deployment: Vec<Vec<RsId>>,
     pod_names: HashSet<String>,
     pub counters: Counters,
+    /// Per node: how many reasons (partition, kubelet down, API server outage) keep its kubelet
+    /// from reaching the API server.
+    disconnected: Vec<u16>,
+    /// Final deletes a disconnected kubelet made, applied when it reaches the API again.
+    deferred_removals: Vec<(NodeId, PodId)>,
+    /// `apiserver-outage` in progress: nothing in the control plane changes.
+    pub down: bool,
+    /// When the control plane last came back: the node lifecycle controller measures lease
+    /// staleness from no earlier than this (it has just started observing again).
+    pub resumed_at: SimTime,
 }
 
 impl ApiServer {
@@ -308,8 +318,46 @@ impl ApiServer {
     }
 
     /// A status write (kubelet's status manager).
+    ///
+    /// From a disconnected kubelet the write never arrives: what the API shows (phase,
+    /// readiness, the lifecycle times) stays as it was and nobody is told. The container
+    /// statuses are kept as the kubelet's own record, which it sends in full when it is back.
     pub fn update_pod_status(&mut self, id: PodId, writer: Watcher, f: impl FnOnce(&mut Pod)) {
+        if let Watcher::Kubelet(n) = writer
+            && self.is_disconnected(n)
+        {
+            let p = &mut self.pods[id.idx()];
+            let keep = (p.status.phase, p.status.ready, p.started_at, p.ready_at, p.finished_at);
+            f(p);
+            (p.status.phase, p.status.ready, p.started_at, p.ready_at, p.finished_at) = keep;
+            return;
+        }
         self.mutate_pod(id, Some(writer), f);
+    }
+
+    /// The node's kubelet loses (or regains) its connection to the API server.
+    pub fn disconnect(&mut self, n: NodeId) {
+        self.disconnected[n.idx()] += 1;
+    }
+
+    /// One reason for the disconnection is over; true when the kubelet is connected again.
+    /// Its deferred final deletes go through then.
+    pub fn reconnect(&mut self, n: NodeId, now: SimTime) -> bool {
+        let d = &mut self.disconnected[n.idx()];
+        *d = d.saturating_sub(1);
+        if *d > 0 {
+            return false;
+        }
+        let mine: Vec<PodId> = self.deferred_removals.iter().filter(|(node, _)| *node == n).map(|&(_, p)| p).collect();
+        self.deferred_removals.retain(|(node, _)| *node != n);
+        for p in mine {
+            self.remove_pod(p, now, Some(Watcher::Kubelet(n)));
+        }
+        true
+    }
+
+    pub fn is_disconnected(&self, n: NodeId) -> bool {
+        self.disconnected.get(n.idx()).is_some_and(|&d| d > 0)
     }
 
     /// DELETE with a grace period. Unbound and terminated pods, and grace 0, go at once (as
@@ -333,8 +381,17 @@ impl ApiServer {
         false
     }
 
-    /// The final delete (grace 0): the object leaves the store.
+    /// The final delete (grace 0): the object leaves the store. A disconnected kubelet's
+    /// final delete waits until it is back.
     pub fn remove_pod(&mut self, id: PodId, now: SimTime, writer: Option<Watcher>) {
+        if let Some(Watcher::Kubelet(n)) = writer
+            && self.is_disconnected(n)
+        {
+            if !self.deferred_removals.contains(&(n, id)) {
+                self.deferred_removals.push((n, id));
+            }
+            return;
+        }
         self.mutate_pod(id, writer, |p| {
             if p.deletion.is_none() {
                 p.deletion = Some((now, 0));
@@ -356,6 +413,7 @@ impl ApiServer {
         node.resource_version = self.next_rv();
         self.nodes.push(node);
         self.pods_by_node.push(Vec::new());
+        self.disconnected.push(0);
         self.route_node(id);
         id
     }
@@ -384,6 +442,9 @@ impl ApiServer {
     /// Renew the node's Lease. Nothing watches leases yet but the node lifecycle controller,
     /// so this queues no notification.
     pub fn renew_lease(&mut self, id: NodeId, now: SimTime) {
+        if self.is_disconnected(id) {
+            return; // the renewal never arrives
+        }
         self.next_rv();
         self.nodes[id.idx()].lease_renewed = now;
     }

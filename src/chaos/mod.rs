@@ -1,10 +1,14 @@
 //! The fault plan: each fault acts on the world (here: deletes pods as `kubectl delete pod`
 //! does); what follows emerges from the components.
 
+use crate::api::events::ContainerRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::cluster::Ctx;
-use crate::scenario::{FaultDef, PodMode};
+use crate::cluster::Event;
+use crate::kubelet::KubeletEvent;
+use crate::scenario::{FaultDef, PodMode, PodTarget};
+use crate::sim::SimTime;
 
 pub struct Chaos {
     faults: Vec<FaultDef>,
@@ -36,29 +40,9 @@ impl Chaos {
         let f = self.faults[i].clone();
         ctx.rec.faults.push((ctx.now, f.action()));
         match f {
-            FaultDef::PodKill { namespace, selector, mode, grace_ms, .. } => {
-                // Candidates in name order, so the random pick depends only on the seed.
-                let mut cands: Vec<PodId> = (0..ctx.api.pods.len() as u32)
-                    .map(PodId)
-                    .filter(|&id| {
-                        let p = ctx.api.pod(id);
-                        p.is_active() && *p.namespace == *namespace && selector.matches(&p.labels)
-                    })
-                    .collect();
-                cands.sort_by(|a, b| ctx.api.pod(*a).name.cmp(&ctx.api.pod(*b).name));
-                let n = match mode {
-                    PodMode::All => cands.len(),
-                    PodMode::One => cands.len().min(1),
-                    PodMode::Fixed(k) => cands.len().min(k as usize),
-                    PodMode::FixedPercent(pct) => cands.len() * pct as usize / 100,
-                };
-                // Partial Fisher-Yates: the first n are a uniform random choice.
-                for k in 0..n {
-                    let j = k + ctx.rng.faults.below((cands.len() - k) as u64) as usize;
-                    cands.swap(k, j);
-                }
+            FaultDef::PodKill { target, grace_ms, .. } => {
                 let root = ctx.cause;
-                for &id in &cands[..n] {
+                for id in pick_pods(&target, ctx) {
                     ctx.cause = root;
                     let p = ctx.api.pod(id);
                     let grace = grace_ms.unwrap_or(p.spec.termination_grace_ms);
@@ -70,16 +54,71 @@ impl Chaos {
                     );
                     let node = p.node;
                     ctx.api.delete_pod(id, grace, ctx.now);
-                    ctx.record(
-                        EventType::Warning,
-                        "FaultInjected",
-                        ObjRef::Pod(id),
-                        node,
-                        Source::Chaos,
-                        Message::Text(msg.into()),
-                    );
+                    pod_fault_event(ctx, id, node, msg);
                 }
             }
+            FaultDef::PodFailure { until, target, .. } => {
+                let root = ctx.cause;
+                let until = until.unwrap_or(SimTime(u64::MAX));
+                for id in pick_pods(&target, ctx) {
+                    ctx.cause = root;
+                    let p = ctx.api.pod(id);
+                    let Some(node) = p.node else { continue };
+                    let msg = format!("pod-failure: the containers of pod {}/{} fail", p.namespace, p.name);
+                    pod_fault_event(ctx, id, Some(node), msg);
+                    ctx.after(0, Event::Kubelet(node, KubeletEvent::FailPod { pod: id, until }));
+                }
+            }
+            FaultDef::ContainerKill { target, containers, .. } => {
+                let root = ctx.cause;
+                for id in pick_pods(&target, ctx) {
+                    let p = ctx.api.pod(id);
+                    let Some(node) = p.node else { continue };
+                    let spec = p.spec.clone();
+                    let refs = spec
+                        .init_containers
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| (ContainerRef { init: true, index: i as u16 }, c))
+                        .chain(
+                            spec.containers
+                                .iter()
+                                .enumerate()
+                                .map(|(i, c)| (ContainerRef { init: false, index: i as u16 }, c)),
+                        );
+                    for (c, cs) in refs.filter(|(_, cs)| containers.contains(&cs.name)) {
+                        ctx.cause = root;
+                        let p = ctx.api.pod(id);
+                        let msg = format!(
+                            "container-kill: SIGKILL to container {} of pod {}/{}",
+                            cs.name, p.namespace, p.name
+                        );
+                        pod_fault_event(ctx, id, Some(node), msg);
+                        ctx.after(0, Event::Kubelet(node, KubeletEvent::KillContainer { pod: id, c }));
+                    }
+                }
+            }
+            FaultDef::NetworkPartition { nodes, .. } => {
+                let root = ctx.cause;
+                for n in nodes {
+                    ctx.cause = root;
+                    let msg =
+                        format!("network-partition: node {} is cut off from the control plane", ctx.api.node(n).name);
+                    node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
+                    ctx.api.disconnect(n);
+                }
+            }
+            FaultDef::KubeletKill { nodes, .. } => {
+                let root = ctx.cause;
+                for n in nodes {
+                    ctx.cause = root;
+                    let msg = format!("kubelet-service-kill: the kubelet of node {} is killed", ctx.api.node(n).name);
+                    node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
+                    ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStop));
+                }
+            }
+            // The control plane's own outage is the cluster's to handle.
+            FaultDef::ApiserverOutage { .. } => {}
             FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
                 self.registry(&f, true, ctx);
             }
@@ -249,6 +288,29 @@ impl Chaos {
     /// A fault with a `duration` is over.
     pub fn end(&mut self, i: usize, ctx: &mut Ctx) {
         let f = self.faults[i].clone();
+        match &f {
+            FaultDef::NetworkPartition { nodes, .. } => {
+                let root = ctx.cause;
+                for &n in nodes {
+                    ctx.cause = root;
+                    let msg =
+                        format!("network-partition: node {} reaches the control plane again", ctx.api.node(n).name);
+                    node_event(ctx, n, EventType::Normal, "FaultEnded", msg);
+                    ctx.after(0, Event::Kubelet(n, KubeletEvent::Reconnect));
+                }
+            }
+            FaultDef::KubeletKill { nodes, .. } => {
+                let root = ctx.cause;
+                for &n in nodes {
+                    ctx.cause = root;
+                    let msg =
+                        format!("kubelet-service-kill: the kubelet of node {} starts again", ctx.api.node(n).name);
+                    node_event(ctx, n, EventType::Normal, "FaultEnded", msg);
+                    ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStart));
+                }
+            }
+            _ => {}
+        }
         self.registry(&f, false, ctx);
         self.hog(&f, false, ctx);
         self.power(&f, true, ctx);
@@ -377,4 +439,35 @@ fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
 /// Record kubesim-chaos's own event about a node.
 fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {
     ctx.record(kind, reason, ObjRef::Node(n), Some(n), Source::Chaos, Message::Text(msg.into()));
+}
+
+/// The pods a pod action picks: candidates in name order, then Chaos Mesh's mode, drawn from
+/// the fault stream so the choice depends only on the seed.
+fn pick_pods(t: &PodTarget, ctx: &mut Ctx) -> Vec<PodId> {
+    let mut cands: Vec<PodId> = (0..ctx.api.pods.len() as u32)
+        .map(PodId)
+        .filter(|&id| {
+            let p = ctx.api.pod(id);
+            p.is_active() && *p.namespace == *t.namespace && t.selector.matches(&p.labels)
+        })
+        .collect();
+    cands.sort_by(|a, b| ctx.api.pod(*a).name.cmp(&ctx.api.pod(*b).name));
+    let n = match t.mode {
+        PodMode::All => cands.len(),
+        PodMode::One => cands.len().min(1),
+        PodMode::Fixed(k) => cands.len().min(k as usize),
+        PodMode::FixedPercent(pct) => cands.len() * pct as usize / 100,
+    };
+    // Partial Fisher-Yates: the first n are a uniform random choice.
+    for k in 0..n {
+        let j = k + ctx.rng.faults.below((cands.len() - k) as u64) as usize;
+        cands.swap(k, j);
+    }
+    cands.truncate(n);
+    cands
+}
+
+/// Record kubesim-chaos's event about a pod.
+fn pod_fault_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, msg: String) {
+    ctx.record(EventType::Warning, "FaultInjected", ObjRef::Pod(id), node, Source::Chaos, Message::Text(msg.into()));
 }

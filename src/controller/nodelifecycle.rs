@@ -157,7 +157,8 @@ impl NodeLifecycleController {
             if node.deleted.is_some() {
                 continue;
             }
-            let stale = ctx.now.since(node.lease_renewed) > grace;
+            // After an API server outage the controller starts observing afresh.
+            let stale = ctx.now.since(node.lease_renewed.max(ctx.api.resumed_at)) > grace;
             match (stale, node.ready) {
                 (true, ConditionStatus::True) => self.not_ready(n, ctx),
                 (false, ConditionStatus::Unknown) => self.ready_again(n, ctx),

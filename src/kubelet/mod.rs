@@ -88,6 +88,23 @@ pub enum KubeletEvent {
         epoch: u32,
         code: i32,
     },
+    /// `kubelet-service-kill`: the kubelet process dies; containers keep running, nobody
+    /// looks after them, nothing is reported.
+    ServiceStop,
+    /// The kubelet process starts again: it catches up with what happened meanwhile.
+    ServiceStart,
+    /// The node reaches the control plane again (a partition or an API server outage ended).
+    Reconnect,
+    /// `container-kill`: SIGKILL to one container; the restart policy decides what follows.
+    KillContainer {
+        pod: PodId,
+        c: ContainerRef,
+    },
+    /// `pod-failure`: the pod's containers fail, and fail again at every start, until `until`.
+    FailPod {
+        pod: PodId,
+        until: SimTime,
+    },
 }
 
 /// The kubelet's view of one container across its restarts.
@@ -153,6 +170,12 @@ pub struct Kubelet {
     moved: BTreeMap<PodId, PodId>,
     /// The node has power (the kubelet process runs).
     up: bool,
+    /// The kubelet process is dead (`kubelet-service-kill`): its timers wait in `deferred`
+    /// until it starts again.
+    frozen: bool,
+    deferred: Vec<KubeletEvent>,
+    /// `pod-failure`: pods whose containers fail until the given time.
+    failing: BTreeMap<PodId, SimTime>,
 }
 
 /// Record a kubelet event about a pod (`node` is this kubelet's node, or `Some` of it).
@@ -202,6 +225,9 @@ impl Kubelet {
             pressure_seen: SimTime::ZERO,
             moved: BTreeMap::new(),
             up: true,
+            frozen: false,
+            deferred: Vec::new(),
+            failing: BTreeMap::new(),
         }
     }
 
@@ -253,7 +279,65 @@ impl Kubelet {
         if !self.up && ev != KubeletEvent::PowerOn {
             return; // a dead kubelet does nothing; its timers die with it
         }
+        if self.frozen && !matches!(ev, KubeletEvent::PowerOff | KubeletEvent::PowerOn | KubeletEvent::ServiceStart) {
+            // The processes live on; the kubelet notices what happened to them when it starts.
+            if ev != KubeletEvent::RenewLease {
+                self.deferred.push(ev);
+            }
+            return;
+        }
         match ev {
+            KubeletEvent::ServiceStop => {
+                if !self.frozen {
+                    self.frozen = true;
+                    ctx.api.disconnect(self.node);
+                }
+            }
+            KubeletEvent::ServiceStart => {
+                if !self.frozen {
+                    return;
+                }
+                self.frozen = false;
+                ctx.after(0, Event::Kubelet(self.node, KubeletEvent::RenewLease));
+                for ev in std::mem::take(&mut self.deferred) {
+                    self.handle(ev, ctx);
+                }
+                if ctx.api.reconnect(self.node, ctx.now) {
+                    self.resync(ctx);
+                }
+            }
+            KubeletEvent::Reconnect => {
+                if ctx.api.reconnect(self.node, ctx.now) {
+                    self.resync(ctx);
+                }
+            }
+            KubeletEvent::KillContainer { pod, c } => {
+                let running = self.workers.get(&pod).is_some_and(|w| {
+                    let st = &w.containers[w.idx(c)];
+                    st.running && !st.stopping && !w.killing
+                });
+                if running {
+                    self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
+                }
+            }
+            KubeletEvent::FailPod { pod, until } => {
+                let Some(w) = self.workers.get(&pod) else { return };
+                if w.killing {
+                    return;
+                }
+                self.failing.insert(pod, until);
+                let running: Vec<ContainerRef> = (0..w.containers.len())
+                    .filter(|&i| w.containers[i].running && !w.containers[i].stopping)
+                    .map(|i| w.cref(i))
+                    .collect();
+                let root = ctx.cause;
+                for c in running {
+                    ctx.cause = root;
+                    if self.workers.contains_key(&pod) {
+                        self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
+                    }
+                }
+            }
             KubeletEvent::PowerOff => self.power_off(),
             KubeletEvent::PowerOn => self.power_on(ctx),
             KubeletEvent::RenewLease => {
@@ -383,7 +467,42 @@ impl Kubelet {
         }
     }
 
+    /// Back in touch with the API server: send every pod's status as the kubelet knows it,
+    /// then catch up with the watch events it missed (deletions above all).
+    fn resync(&mut self, ctx: &mut Ctx) {
+        let root = ctx.cause;
+        let now = ctx.now;
+        let me = self.me();
+        let running: Vec<PodId> = self.workers.keys().copied().collect();
+        for &id in &running {
+            ctx.cause = root;
+            if ctx.api.pod(id).removed.is_some() {
+                continue;
+            }
+            ctx.api.update_pod_status(id, me, |p| status::refresh(p, now));
+            let w = &self.workers[&id];
+            if ctx.api.pod(id).status.phase.is_terminal() && !w.killing {
+                // It finished while nobody was told.
+                if let Some(w) = self.workers.remove(&id) {
+                    self.release(&w);
+                }
+            }
+        }
+        let mut ids: Vec<PodId> = ctx.api.pods_on_node(self.node).to_vec();
+        ids.extend(running);
+        ids.sort();
+        ids.dedup();
+        for id in ids {
+            ctx.cause = root;
+            self.on_watch(ObjRef::Pod(id), ctx);
+        }
+        ctx.cause = root;
+    }
+
     fn power_off(&mut self) {
+        self.frozen = false;
+        self.deferred.clear();
+        self.failing.clear();
         self.up = false;
         self.workers.clear();
         self.admitted = Resources::default();
@@ -650,6 +769,9 @@ impl Kubelet {
                 // First whole millisecond at which usage exceeds the limit.
                 consider(((limit - start) as u128 * 1000 / growth as u128) as u64 + 1, EXIT_CODE_SIGKILL, true);
             }
+        }
+        if self.failing.get(&id).is_some_and(|&until| now < until) {
+            consider(0, 1, false); // `pod-failure`: the container fails as soon as it starts
         }
         let answers = draw(b.ready, ctx);
         let hang = b.hang.map(|h| draw(h, ctx));

@@ -260,6 +260,14 @@ pub struct PdbDef {
     pub max_unavailable: Option<crate::api::IntOrPercent>,
 }
 
+/// Pods a pod action picks: Chaos Mesh's namespace + label selector + mode.
+#[derive(Clone, Debug)]
+pub struct PodTarget {
+    pub namespace: String,
+    pub selector: LabelSelector,
+    pub mode: PodMode,
+}
+
 /// Chaos Mesh's target modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PodMode {
@@ -272,7 +280,18 @@ pub enum PodMode {
 #[derive(Clone, Debug)]
 pub enum FaultDef {
     /// `kubectl delete pod` on the pods the selector picks at `at`.
-    PodKill { at: SimTime, namespace: String, selector: LabelSelector, mode: PodMode, grace_ms: Option<u64> },
+    PodKill { at: SimTime, target: PodTarget, grace_ms: Option<u64> },
+    /// The picked pods' containers fail (and fail at every restart) until the end.
+    PodFailure { at: SimTime, until: Option<SimTime>, target: PodTarget },
+    /// SIGKILL to the named containers of the picked pods.
+    ContainerKill { at: SimTime, target: PodTarget, containers: Vec<String> },
+    /// The nodes cannot reach the control plane: no lease renewals, no status, no watch events;
+    /// their containers keep running.
+    NetworkPartition { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
+    /// The kubelet process dies on the nodes (systemd restarts it at `until`).
+    KubeletKill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
+    /// The API server is unreachable: nothing in the control plane changes state.
+    ApiserverOutage { at: SimTime, until: Option<SimTime> },
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
     /// Power off: the kubelet and every container stop; with `until`, the node boots again.
@@ -331,6 +350,11 @@ impl FaultDef {
             | FaultDef::Scale { at, .. }
             | FaultDef::AddNodes { at, .. }
             | FaultDef::NodeDrain { at, .. }
+            | FaultDef::PodFailure { at, .. }
+            | FaultDef::ContainerKill { at, .. }
+            | FaultDef::NetworkPartition { at, .. }
+            | FaultDef::KubeletKill { at, .. }
+            | FaultDef::ApiserverOutage { at, .. }
             | FaultDef::DeleteNode { at, .. } => *at,
         }
     }
@@ -342,7 +366,11 @@ impl FaultDef {
             | FaultDef::RegistrySlow { until, .. }
             | FaultDef::ImageMissing { until, .. }
             | FaultDef::NodeMemoryHog { until, .. }
-            | FaultDef::NodeCrash { until, .. } => *until,
+            | FaultDef::NodeCrash { until, .. }
+            | FaultDef::PodFailure { until, .. }
+            | FaultDef::NetworkPartition { until, .. }
+            | FaultDef::KubeletKill { until, .. }
+            | FaultDef::ApiserverOutage { until, .. } => *until,
             _ => None,
         }
     }
@@ -361,6 +389,11 @@ impl FaultDef {
             FaultDef::Scale { .. } => "scale",
             FaultDef::AddNodes { .. } => "add-nodes",
             FaultDef::NodeDrain { .. } => "node-drain",
+            FaultDef::PodFailure { .. } => "pod-failure",
+            FaultDef::ContainerKill { .. } => "container-kill",
+            FaultDef::NetworkPartition { .. } => "network-partition",
+            FaultDef::KubeletKill { .. } => "kubelet-service-kill",
+            FaultDef::ApiserverOutage { .. } => "apiserver-outage",
             FaultDef::DeleteNode { .. } => "delete-node",
         }
     }

@@ -365,8 +365,8 @@ pub enum FaultRaw {
     // The rest of the contract; each is refused with "not supported yet" until it lands.
     NodeCrash(Box<NodeTargetRaw>),
     NodeRestart(Box<NodeTargetRaw>),
-    NetworkPartition(Ignored),
-    KubeletServiceKill(Ignored),
+    NetworkPartition(Box<NodeTargetRaw>),
+    KubeletServiceKill(Box<NodeTargetRaw>),
     ZoneOutage(Box<ZoneOutageRaw>),
     NodeDrain(Box<NodeTargetRaw>),
     NodeCordon(Box<NodeTargetRaw>),
@@ -375,9 +375,9 @@ pub enum FaultRaw {
     RegistryOutage(Box<RegistryFaultRaw>),
     RegistrySlow(Box<RegistryFaultRaw>),
     ImageMissing(Box<RegistryFaultRaw>),
-    PodFailure(Ignored),
-    ContainerKill(Ignored),
-    ApiserverOutage(Ignored),
+    PodFailure(Box<PodKillRaw>),
+    ContainerKill(Box<PodKillRaw>),
+    ApiserverOutage(Box<RegistryFaultRaw>),
     SetImage(Box<SetImageRaw>),
     RolloutRestart(Box<SetImageRaw>),
     Scale(Box<ScaleRaw>),
@@ -400,6 +400,12 @@ pub struct PodKillRaw {
     /// Seconds, as `kubectl delete --grace-period`.
     #[serde(default)]
     pub grace_period: Option<u64>,
+    /// `pod-failure`: how long the containers fail.
+    #[serde(default)]
+    pub duration: Option<GoDuration>,
+    /// `container-kill`: the containers to kill (by name).
+    #[serde(default)]
+    pub containers: Option<Vec<Spanned<String>>>,
 }
 
 /// `registry-outage: {at, duration}`, `registry-slow: {at, factor, duration}`,

@@ -926,7 +926,25 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     let mut faults = Vec::new();
     for f in &spec.faults {
         match &f.value {
-            FaultRaw::PodKill(k) => {
+            FaultRaw::PodKill(k) | FaultRaw::PodFailure(k) | FaultRaw::ContainerKill(k) => {
+                let action = match &f.value {
+                    FaultRaw::PodKill(_) => "pod-kill",
+                    FaultRaw::PodFailure(_) => "pod-failure",
+                    _ => "container-kill",
+                };
+                let allowed = match action {
+                    "pod-kill" => k.duration.is_none() && k.containers.is_none(),
+                    "pod-failure" => k.grace_period.is_none() && k.containers.is_none(),
+                    _ => k.grace_period.is_none() && k.duration.is_none() && k.containers.is_some(),
+                };
+                if !allowed {
+                    let want = match action {
+                        "pod-kill" => "{at, namespace, selector, mode, value, gracePeriod}",
+                        "pod-failure" => "{at, namespace, selector, mode, value, duration}",
+                        _ => "{at, namespace, selector, mode, value, containers: [NAME, ...]}",
+                    };
+                    return Err(ctx.err_at(f.referenced, format!("{action} takes {want}"), None));
+                }
                 let mode = match k.mode.as_ref().map(|m| m.value.as_str()) {
                     None | Some("all") => PodMode::All,
                     Some("one") => PodMode::One,
@@ -969,18 +987,30 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 if !matches_something {
                     ctx.warn_at(
                         f.referenced,
-                        "pod-kill: the selector matches no pod or pod template; it will kill nothing",
+                        format!("{action}: the selector matches no pod or pod template; it will do nothing"),
                     );
                 }
                 if k.at.0 > duration {
-                    ctx.warn_at(f.referenced, "pod-kill: `at` is after spec.duration; it will never happen");
+                    ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
                 }
-                faults.push(FaultDef::PodKill {
-                    at: SimTime(k.at.0),
-                    namespace,
-                    selector,
-                    mode,
-                    grace_ms: k.grace_period.map(|s| s.saturating_mul(1000)),
+                let at = SimTime(k.at.0);
+                let target = PodTarget { namespace, selector, mode };
+                faults.push(match action {
+                    "pod-kill" => {
+                        FaultDef::PodKill { at, target, grace_ms: k.grace_period.map(|s| s.saturating_mul(1000)) }
+                    }
+                    "pod-failure" => FaultDef::PodFailure { at, until: k.duration.map(|d| at.plus(d.0)), target },
+                    _ => {
+                        let names: Vec<String> = k.containers.iter().flatten().map(|c| c.value.clone()).collect();
+                        if names.is_empty() {
+                            return Err(ctx.err_at(
+                                f.referenced,
+                                "container-kill needs at least one container name",
+                                None,
+                            ));
+                        }
+                        FaultDef::ContainerKill { at, target, containers: names }
+                    }
                 });
             }
             FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => {
@@ -1133,6 +1163,32 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 }
                 let at = SimTime(z.at.0);
                 faults.push(FaultDef::NodeCrash { at, until: z.duration.map(|d| at.plus(d.0)), nodes: targets });
+            }
+            FaultRaw::NetworkPartition(t) | FaultRaw::KubeletServiceKill(t) => {
+                let partition = matches!(&f.value, FaultRaw::NetworkPartition(_));
+                let action = if partition { "network-partition" } else { "kubelet-service-kill" };
+                if t.memory.is_some() || t.downtime.is_some() || t.has_drain_fields() {
+                    return Err(ctx.err_at(
+                        f.referenced,
+                        format!("{action} takes {{at, nodes | pool | nodeSelector, duration}}"),
+                        None,
+                    ));
+                }
+                let nodes = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
+                let at = SimTime(t.at.0);
+                let until = t.duration.map(|d| at.plus(d.0));
+                faults.push(if partition {
+                    FaultDef::NetworkPartition { at, until, nodes }
+                } else {
+                    FaultDef::KubeletKill { at, until, nodes }
+                });
+            }
+            FaultRaw::ApiserverOutage(r) => {
+                if r.factor.is_some() || r.image.is_some() {
+                    return Err(ctx.err_at(f.referenced, "apiserver-outage takes {at, duration}", None));
+                }
+                let at = SimTime(r.at.0);
+                faults.push(FaultDef::ApiserverOutage { at, until: r.duration.map(|d| at.plus(d.0)) });
             }
             FaultRaw::AddNodes(a) => {
                 let Some(k) = pool_templates.iter().position(|p| p.0 == a.pool.value) else {
@@ -1296,15 +1352,6 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     ));
                 };
                 faults.push(FaultDef::Scale { at: SimTime(r.at.0), workload, replicas: r.replicas });
-            }
-            other => {
-                let action = format!("{other:?}");
-                let action = kebab(action.split('(').next().unwrap_or(""));
-                return Err(ctx.err_at(
-                    f.referenced,
-                    format!("fault action `{action}` is not supported yet"),
-                    Some("supported now: pod-kill (the other actions come with the fault-injection issue)".into()),
-                ));
             }
         }
     }
@@ -1519,21 +1566,6 @@ fn check_behavior(ctx: &Ctx, b: &BehaviorRaw) -> R<()> {
         ));
     }
     Ok(())
-}
-
-fn kebab(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn node_labels(name: &str) -> Labels {

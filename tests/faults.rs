@@ -1,0 +1,165 @@
+//! Every fault action: its physical effect and the consequences the components produce.
+
+use super::*;
+
+fn events_of(out: &Path) -> Vec<BTreeMap<String, String>> {
+    read_csv(&out.join("events.csv"))
+}
+
+fn write_scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("s.yaml");
+    std::fs::write(&f, text).unwrap();
+    (tmp, f)
+}
+
+#[test]
+fn a_partitioned_node_keeps_running_its_pod_while_a_replacement_runs_elsewhere() {
+    let (_t, out) = run_cli(&scenario("network-partition.yaml"), &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let old = pods.iter().find(|p| p["node"] == "worker-1").unwrap();
+    let new = pods.iter().find(|p| ms(&p["created"]) > 60_000).unwrap();
+    // Evicted (Terminating) 300 s after the taint, replaced within a second...
+    let evicted = ms(&old["deleted"]);
+    assert!(ms(&new["created"]) - evicted <= 1_000);
+    // ...while the old copy runs on until the partition heals at 11m and its kubelet, seeing the
+    // deletion, stops it (terminationTime 2s): both copies run from ~7m to 11m.
+    assert!(ms(&new["started"]) < 660_000);
+    assert_eq!(ms(&old["finished"]), 662_000);
+    let events = events_of(&out);
+    let killing = events.iter().find(|e| e["reason"] == "Killing" && e["name"] == old["name"]).unwrap();
+    assert_eq!(ms(&killing["time"]), 660_000, "the kubelet acts as soon as it is back");
+    // No lease arrived during the partition; the node is Ready again once one does.
+    let ready = events.iter().find(|e| e["reason"] == "NodeReady").unwrap();
+    assert!((660_000..=675_000).contains(&ms(&ready["time"])));
+    // One copy of each replica remains.
+    assert_eq!(pods.iter().filter(|p| p["finished"].is_empty()).count(), 3);
+}
+
+#[test]
+fn a_killed_kubelet_neither_reports_nor_restarts_until_it_starts_again() {
+    let (_t, out) = run_cli(&scenario("kubelet-killed.yaml"), &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    // The flaky container exits at ~3m; nobody restarts it while the kubelet is dead.
+    let starts: Vec<u64> = events
+        .iter()
+        .filter(|e| e["name"] == "flaky" && (e["reason"] == "Started" || e["reason"] == "Killing"))
+        .map(|e| ms(&e["time"]))
+        .collect();
+    assert!(starts.iter().all(|&t| t < 60_000 || t >= 540_000), "{starts:?}");
+    let nr = events.iter().find(|e| e["reason"] == "NodeNotReady").unwrap();
+    assert!((100_000..=120_000).contains(&ms(&nr["time"])));
+    // The evicted pods stay Terminating until the kubelet is back at 9m.
+    let pods = read_csv(&out.join("pods.csv"));
+    for p in pods.iter().filter(|p| p["node"] == "worker-1") {
+        assert!(ms(&p["finished"]) >= 540_000, "{p:?}");
+    }
+    let ready = events.iter().find(|e| e["reason"] == "NodeReady").unwrap();
+    assert!(ms(&ready["time"]) >= 540_000);
+}
+
+#[test]
+fn during_an_api_server_outage_nothing_changes_but_kubelets_carry_on() {
+    let (_t, out) = run_cli(&scenario("apiserver-outage.yaml"), &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    // The kubelets restart the static pods' containers on their own during the outage.
+    let during = |reason: &str| {
+        events.iter().filter(|e| e["reason"] == reason && (120_000..420_000).contains(&ms(&e["time"]))).count()
+    };
+    assert!(during("BackOff") >= 4);
+    // The control plane does nothing: no pod created, no node marked NotReady.
+    assert_eq!(during("SuccessfulCreate"), 0);
+    assert!(!events.iter().any(|e| e["reason"] == "NodeNotReady"));
+    // The operator's delete at 3m goes through when the API server is back at 7m.
+    let kill = events.iter().find(|e| e["message"].starts_with("pod-kill:")).unwrap();
+    assert_eq!(ms(&kill["time"]), 420_000);
+    let create = events.iter().find(|e| e["reason"] == "SuccessfulCreate" && ms(&e["time"]) > 1_000).unwrap();
+    assert_eq!(ms(&create["time"]), 420_010);
+}
+
+#[test]
+fn pod_failure_makes_the_containers_fail_for_its_duration() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: pf}
+spec:
+  duration: 8m
+  sampleInterval: 1s
+  nodePools:
+  - {name: worker, count: 1, capacity: {cpu: "4", memory: 8Gi}, images: ["web:1"]}
+  faults:
+  - pod-failure: {at: 1m, selector: {app: web}, mode: one, duration: 2m}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+"#;
+    let (_t, f) = write_scenario(text);
+    let (_o, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    assert_eq!(pods.len(), 2, "the pod is not replaced: its containers fail and restart");
+    let hit = pods.iter().find(|p| p["restarts"] != "0").unwrap();
+    // Restarts at 1m, then every failure in the window: immediately, 10 s, 20 s, 40 s back-off...
+    assert!(hit["restarts"].parse::<u32>().unwrap() >= 4, "{hit:?}");
+    let events = events_of(&out);
+    let backoffs: Vec<u64> = events
+        .iter()
+        .filter(|e| e["reason"] == "BackOff" && e["name"] == hit["name"])
+        .map(|e| ms(&e["time"]))
+        .collect();
+    assert!(backoffs.iter().all(|&t| (60_000..=180_000).contains(&t)), "{backoffs:?}");
+    // After the window the next start succeeds and the Deployment is whole again.
+    let w = read_csv(&out.join("workloads.csv"));
+    let at = |t: u64| w.iter().find(|r| ms(&r["time"]) == t).unwrap()["ready"].clone();
+    assert_eq!(at(90_000), "1");
+    assert_eq!(at(470_000), "2");
+}
+
+#[test]
+fn container_kill_sigkills_one_container_and_the_restart_policy_decides() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: ck}
+spec:
+  duration: 3m
+  nodePools:
+  - {name: worker, count: 1, capacity: {cpu: "4", memory: 8Gi}, images: ["app:1"]}
+  faults:
+  - container-kill: {at: 1m, selector: {app: two}, containers: [helper]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: always, labels: {app: two}}
+spec:
+  containers: [{name: main, image: "app:1"}, {name: helper, image: "app:1"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: never, labels: {app: two}}
+spec:
+  restartPolicy: Never
+  containers: [{name: main, image: "app:1"}, {name: helper, image: "app:1"}]
+"#;
+    let (_t, f) = write_scenario(text);
+    let (_o, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let always = pods.iter().find(|p| p["name"] == "always").unwrap();
+    assert_eq!((always["phase"].as_str(), always["restarts"].as_str()), ("Running", "1"));
+    // Under Never the helper stays dead (exit 137); main still runs, so the pod is Running.
+    let never = pods.iter().find(|p| p["name"] == "never").unwrap();
+    assert_eq!((never["phase"].as_str(), never["restarts"].as_str()), ("Running", "0"));
+    let events = events_of(&out);
+    let kills =
+        events.iter().filter(|e| e["message"].starts_with("container-kill: SIGKILL to container helper")).count();
+    assert_eq!(kills, 2);
+    let restarted =
+        events.iter().filter(|e| e["name"] == "always" && e["reason"] == "Started" && ms(&e["time"]) >= 60_000).count();
+    assert_eq!(restarted, 1, "restarted at once (the first restart has no back-off)");
+}
