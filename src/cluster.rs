@@ -149,6 +149,8 @@ pub struct Cluster {
     events_checked: usize,
     /// Control-plane events held while the API server is down, replayed when it is back.
     held: Vec<Scheduled<Event>>,
+    /// The fault plan: the scenario's, then the random failures drawn from the seed.
+    faults: Arc<[crate::scenario::FaultDef]>,
 }
 
 macro_rules! ctx {
@@ -173,6 +175,9 @@ impl Cluster {
     /// Build the cluster at time 0 from a validated scenario (with `seed` overriding its own).
     pub fn new(scenario: Scenario) -> Cluster {
         let scenario = Arc::new(scenario);
+        let mut plan = scenario.faults.clone();
+        plan.extend(crate::scenario::random_failure_plan(&scenario));
+        let faults: Arc<[crate::scenario::FaultDef]> = plan.into();
         let n_nodes = scenario.nodes.len();
         let mut c = Cluster {
             api: ApiServer::new(),
@@ -195,12 +200,13 @@ impl Cluster {
             disruption: DisruptionController::default(),
             nodelifecycle: NodeLifecycleController::default(),
             podgc: Default::default(),
-            chaos: Chaos::new(scenario.faults.clone()),
+            chaos: Chaos::new(faults.to_vec()),
             outbox: Vec::new(),
             tracked: Vec::new(),
             memory_hog: Vec::with_capacity(n_nodes),
             events_checked: 0,
             held: Vec::new(),
+            faults: faults.clone(),
             scenario: scenario.clone(),
         };
         for n in &scenario.nodes {
@@ -328,7 +334,7 @@ impl Cluster {
                 c.api.bind_pod(id, n, SimTime::ZERO, None);
             }
         }
-        for (i, f) in scenario.faults.iter().enumerate() {
+        for (i, f) in faults.iter().enumerate() {
             c.queue.schedule_at(f.at(), 0, Event::Fault(i as u32));
             if let Some(end) = f.until() {
                 c.queue.schedule_at(end, 0, Event::FaultEnd(i as u32));
@@ -371,8 +377,8 @@ impl Cluster {
 
     /// `add-nodes`: the machines boot and their kubelets register (with their static pods).
     fn add_nodes(&mut self, i: usize, now: SimTime, cause: EventId) {
-        let scenario = self.scenario.clone();
-        let crate::scenario::FaultDef::AddNodes { nodes: defs, .. } = &scenario.faults[i] else { return };
+        let faults = self.faults.clone();
+        let crate::scenario::FaultDef::AddNodes { nodes: defs, .. } = &faults[i] else { return };
         self.rec.faults.push((now, "add-nodes"));
         for def in defs {
             let id = self.add_node(def, now);
@@ -463,7 +469,7 @@ impl Cluster {
             Event::Watch(n) => !matches!(n.to, Watcher::Kubelet(_)),
             Event::Kubelet(..) | Event::Registry(_) | Event::Sample | Event::FaultEnd(_) => false,
             Event::Fault(i) => matches!(
-                self.scenario.faults[*i as usize],
+                self.faults[*i as usize],
                 F::PodKill { .. }
                     | F::PodFailure { .. }
                     | F::ContainerKill { .. }
@@ -494,7 +500,7 @@ impl Cluster {
             ctx.record(
                 EventType::Warning,
                 "FaultInjected",
-                ObjRef::Node(NodeId(0)),
+                ObjRef::ControlPlane,
                 None,
                 Source::Chaos,
                 Message::Text(msg.into()),
@@ -511,7 +517,7 @@ impl Cluster {
         ctx.record(
             EventType::Normal,
             "FaultEnded",
-            ObjRef::Node(NodeId(0)),
+            ObjRef::ControlPlane,
             None,
             Source::Chaos,
             Message::Text(msg.into()),
@@ -532,7 +538,7 @@ impl Cluster {
             return;
         }
         if let Event::Fault(i) | Event::FaultEnd(i) = e.event
-            && matches!(self.scenario.faults[i as usize], crate::scenario::FaultDef::ApiserverOutage { .. })
+            && matches!(self.faults[i as usize], crate::scenario::FaultDef::ApiserverOutage { .. })
         {
             if let Event::Fault(_) = e.event {
                 self.rec.faults.push((now, "apiserver-outage"));
@@ -583,9 +589,7 @@ impl Cluster {
             Event::PodGc => self.podgc.tick(&mut ctx),
             Event::DrainTick(i) => self.chaos.drain_tick(i as usize, &mut ctx),
             Event::NodeLifecycle(ev) => self.nodelifecycle.handle(ev, &mut ctx),
-            Event::Fault(i)
-                if matches!(self.scenario.faults[i as usize], crate::scenario::FaultDef::AddNodes { .. }) =>
-            {
+            Event::Fault(i) if matches!(self.faults[i as usize], crate::scenario::FaultDef::AddNodes { .. }) => {
                 self.add_nodes(i as usize, now, e.cause);
                 return;
             }

@@ -163,3 +163,61 @@ spec:
         events.iter().filter(|e| e["name"] == "always" && e["reason"] == "Started" && ms(&e["time"]) >= 60_000).count();
     assert_eq!(restarted, 1, "restarted at once (the first restart has no back-off)");
 }
+
+fn plan_for(seed: u64, text: &str) -> Vec<(u64, u64)> {
+    let mut s = kubesim::scenario::load_bytes("r.yaml", text.as_bytes(), Path::new("r.yaml")).unwrap();
+    s.seed = seed;
+    kubesim::scenario::random_failure_plan(&s)
+        .iter()
+        .map(|f| (f.at().as_millis(), f.until().unwrap().as_millis()))
+        .collect()
+}
+
+const RANDOM: &str = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: r}\nspec:\n  duration: 48h\n  nodePools:\n  - {name: w, count: 1, capacity: {cpu: \"1\", memory: 1Gi}}\n  faults:\n  - node-crash: {pool: w, mtbf: 10m, mttr: 1m}\n";
+
+#[test]
+fn random_failures_repeat_with_the_seed_and_change_with_it() {
+    assert_eq!(plan_for(7, RANDOM), plan_for(7, RANDOM));
+    assert_ne!(plan_for(7, RANDOM), plan_for(8, RANDOM));
+    // The run itself crashes the node at exactly those times.
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("r.yaml");
+    std::fs::write(&f, RANDOM.replace("48h", "2h")).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet", "--seed", "7"]);
+    let offs: Vec<u64> =
+        events_of(&out).iter().filter(|e| e["message"].contains("powering off")).map(|e| ms(&e["time"])).collect();
+    let want: Vec<u64> = plan_for(7, &RANDOM.replace("48h", "2h")).iter().map(|p| p.0).collect();
+    assert_eq!(offs, want);
+}
+
+#[test]
+fn over_100_seeds_the_mean_time_between_failures_is_within_10_percent_of_mtbf() {
+    let (mut up, mut down, mut n) = (0u64, 0u64, 0u64);
+    for seed in 1..=100 {
+        let mut last = 0;
+        for (at, until) in plan_for(seed, RANDOM) {
+            up += at - last;
+            down += until - at;
+            n += 1;
+            last = until;
+        }
+    }
+    let mtbf = up as f64 / n as f64;
+    let mttr = down as f64 / n as f64;
+    eprintln!("{n} failures over 100 seeds: mean time between failures {mtbf:.0} ms, to repair {mttr:.0} ms");
+    assert!(n > 10_000, "{n} failures");
+    assert!((mtbf - 600_000.0).abs() < 60_000.0, "mean time between failures {mtbf} ms");
+    assert!((mttr - 60_000.0).abs() < 6_000.0, "mean time to repair {mttr} ms");
+}
+
+/// Found by the property tests: the outage's own event named node 0, which a cluster without
+/// nodes does not have. It names the control plane now.
+#[test]
+fn regression_an_api_server_outage_on_a_cluster_without_nodes_runs_clean() {
+    let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: e}\nspec:\n  duration: 1m\n  nodePools:\n  - {name: p, count: 0, capacity: {cpu: \"1\", memory: 1Gi}}\n  faults:\n  - apiserver-outage: {at: 0s}\n";
+    let (_t, f) = write_scenario(text);
+    let (_o, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    assert_eq!(events[0]["kind"], "ControlPlane");
+    assert_eq!(events[0]["name"], "kube-apiserver");
+}

@@ -45,17 +45,80 @@ struct Workload {
 
 #[derive(Debug, Clone)]
 enum Fault {
-    PodKill { at_s: u32, target: usize, mode: u8, value: u32, grace: Option<u32> },
-    Cordon { at_s: u32, pool: usize, cordon: bool },
-    Hog { at_s: u32, pool: usize, mem_mi: u32, dur_s: u32 },
-    Registry { at_s: u32, kind: u8, dur_s: u32 },
-    Crash { at_s: u32, pool: usize, dur_s: Option<u32> },
-    Drain { at_s: u32, pool: usize, force: bool },
-    DeleteNode { at_s: u32, pool: usize },
-    AddNodes { at_s: u32, pool: usize, count: u32 },
-    SetImage { at_s: u32, target: usize, image: usize },
-    Scale { at_s: u32, target: usize, replicas: u32 },
-    Zone { at_s: u32, zone: bool, dur_s: Option<u32> },
+    PodKill {
+        at_s: u32,
+        target: usize,
+        mode: u8,
+        value: u32,
+        grace: Option<u32>,
+    },
+    Cordon {
+        at_s: u32,
+        pool: usize,
+        cordon: bool,
+    },
+    Hog {
+        at_s: u32,
+        pool: usize,
+        mem_mi: u32,
+        dur_s: u32,
+    },
+    Registry {
+        at_s: u32,
+        kind: u8,
+        dur_s: u32,
+    },
+    Crash {
+        at_s: u32,
+        pool: usize,
+        dur_s: Option<u32>,
+    },
+    Drain {
+        at_s: u32,
+        pool: usize,
+        force: bool,
+    },
+    DeleteNode {
+        at_s: u32,
+        pool: usize,
+    },
+    AddNodes {
+        at_s: u32,
+        pool: usize,
+        count: u32,
+    },
+    SetImage {
+        at_s: u32,
+        target: usize,
+        image: usize,
+    },
+    Scale {
+        at_s: u32,
+        target: usize,
+        replicas: u32,
+    },
+    Zone {
+        at_s: u32,
+        zone: bool,
+        dur_s: Option<u32>,
+    },
+    /// 0 partition, 1 kubelet kill, 2 random crashes (mtbf/mttr), 3 random partitions.
+    Disconnect {
+        at_s: u32,
+        pool: usize,
+        kind: u8,
+        dur_s: Option<u32>,
+    },
+    Outage {
+        at_s: u32,
+        dur_s: Option<u32>,
+    },
+    /// pod-failure (with a duration) or container-kill (without).
+    PodChaos {
+        at_s: u32,
+        target: usize,
+        dur_s: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +202,14 @@ fn fault() -> impl Strategy<Value = Fault> {
         (0u32..900, any::<bool>(), proptest::option::of(1u32..600)).prop_map(|(at_s, zone, dur_s)| Fault::Zone {
             at_s,
             zone,
+            dur_s
+        }),
+        (0u32..900, 0usize..3, 0u8..4, proptest::option::of(1u32..600))
+            .prop_map(|(at_s, pool, kind, dur_s)| Fault::Disconnect { at_s, pool, kind, dur_s }),
+        (0u32..900, proptest::option::of(1u32..600)).prop_map(|(at_s, dur_s)| Fault::Outage { at_s, dur_s }),
+        (0u32..900, 0usize..4, proptest::option::of(1u32..600)).prop_map(|(at_s, target, dur_s)| Fault::PodChaos {
+            at_s,
+            target,
             dur_s
         }),
     ]
@@ -332,6 +403,38 @@ fn yaml(c: &Case) -> String {
                     let _ = writeln!(y, "  - zone-outage: {{at: {at_s}s, zone: zone-{z}{d}}}");
                 }
             }
+            _ => {} // written below
+        }
+    }
+    for f in &c.faults {
+        match f {
+            Fault::Disconnect { at_s, pool, kind, dur_s } => {
+                let pool = pool % c.pools.len();
+                let d = dur_s.map(|d| format!(", duration: {d}s")).unwrap_or_default();
+                let _ = match kind {
+                    0 => writeln!(y, "  - network-partition: {{at: {at_s}s, pool: pool{pool}{d}}}"),
+                    1 => writeln!(y, "  - kubelet-service-kill: {{at: {at_s}s, pool: pool{pool}{d}}}"),
+                    2 => writeln!(y, "  - node-crash: {{pool: pool{pool}, mtbf: {}s, mttr: 60s}}", 60 + at_s),
+                    _ => writeln!(y, "  - network-partition: {{at: {at_s}s, pool: pool{pool}, mtbf: 300s, mttr: 90s}}"),
+                };
+            }
+            Fault::Outage { at_s, dur_s } => {
+                let d = dur_s.map(|d| format!(", duration: {d}s")).unwrap_or_default();
+                let _ = writeln!(y, "  - apiserver-outage: {{at: {at_s}s{d}}}");
+            }
+            Fault::PodChaos { at_s, target, dur_s } => {
+                let _ = match dur_s {
+                    Some(d) => writeln!(
+                        y,
+                        "  - pod-failure: {{at: {at_s}s, selector: {{app: w{target}}}, mode: one, duration: {d}s}}"
+                    ),
+                    None => writeln!(
+                        y,
+                        "  - container-kill: {{at: {at_s}s, selector: {{app: w{target}}}, containers: [app, init]}}"
+                    ),
+                };
+            }
+            _ => {}
         }
     }
     std::mem::swap(&mut plan, &mut y);

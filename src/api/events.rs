@@ -30,6 +30,8 @@ pub enum ObjRef {
     DaemonSet(DsId),
     StatefulSet(StsId),
     PodDisruptionBudget(PdbId),
+    /// The control plane as a whole (`apiserver-outage`).
+    ControlPlane,
 }
 
 /// The component that reported it (`source.component`).

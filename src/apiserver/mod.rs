@@ -129,6 +129,7 @@ impl ApiServer {
             ObjRef::PodDisruptionBudget(x) => {
                 ("PodDisruptionBudget", &self.pdbs[x.idx()].namespace, &self.pdbs[x.idx()].name)
             }
+            ObjRef::ControlPlane => ("ControlPlane", "", "kube-apiserver"),
         }
     }
     /// A tracked workload: (`kind/name` as expectations write it, namespace, desired, status).
@@ -165,6 +166,7 @@ impl ApiServer {
             ObjRef::DaemonSet(d) => d.idx() < self.daemonsets.len(),
             ObjRef::StatefulSet(x) => x.idx() < self.statefulsets.len(),
             ObjRef::PodDisruptionBudget(x) => x.idx() < self.pdbs.len(),
+            ObjRef::ControlPlane => true,
         }
     }
     /// The owner's object, as events name it.

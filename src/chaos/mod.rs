@@ -117,8 +117,9 @@ impl Chaos {
                     ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStop));
                 }
             }
-            // The control plane's own outage is the cluster's to handle.
-            FaultDef::ApiserverOutage { .. } => {}
+            // The control plane's own outage is the cluster's to handle; random failures were
+            // expanded into concrete faults when the cluster was built.
+            FaultDef::ApiserverOutage { .. } | FaultDef::RandomFailures { .. } => {}
             FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
                 self.registry(&f, true, ctx);
             }

@@ -292,6 +292,10 @@ pub enum FaultDef {
     KubeletKill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
     /// The API server is unreachable: nothing in the control plane changes state.
     ApiserverOutage { at: SimTime, until: Option<SimTime> },
+    /// `mtbf` / `mttr`: each node fails after an exponential time with mean `mtbf` (from
+    /// `from`), is repaired after one with mean `mttr`, and so on to the end of the run. The
+    /// cluster expands it into concrete faults from the seed (`random_failure_plan`).
+    RandomFailures { from: SimTime, action: RandomAction, nodes: Vec<crate::api::NodeId>, mtbf_ms: u64, mttr_ms: u64 },
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
     /// Power off: the kubelet and every container stop; with `until`, the node boots again.
@@ -318,6 +322,48 @@ pub enum FaultDef {
     DeleteNode { at: SimTime, nodes: Vec<crate::api::NodeId> },
     /// `kubectl scale WORKLOAD --replicas=N`.
     Scale { at: SimTime, workload: ScaleTarget, replicas: u32 },
+}
+
+/// The node actions that can fail at random.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RandomAction {
+    Crash,
+    Restart,
+    Partition,
+    KubeletKill,
+}
+
+/// Expand the scenario's `mtbf` / `mttr` entries into concrete faults, in time order, from the
+/// seed's own random-failure stream: the same seed gives the same failure times.
+pub fn random_failure_plan(s: &Scenario) -> Vec<FaultDef> {
+    use crate::api::behavior::exponential_ms;
+    let mut rng = crate::sim::rng::SimRng::new(s.seed, crate::sim::rng::Stream::RandomFailures);
+    let end = s.duration;
+    let mut out = Vec::new();
+    for f in &s.faults {
+        let FaultDef::RandomFailures { from, action, nodes, mtbf_ms, mttr_ms } = f else { continue };
+        for &n in nodes {
+            let mut t = *from;
+            loop {
+                t = t.plus(exponential_ms(*mtbf_ms, rng.next_u64()).max(1));
+                if t >= end {
+                    break;
+                }
+                let until = t.plus(exponential_ms(*mttr_ms, rng.next_u64()).max(1));
+                let nodes = vec![n];
+                out.push(match action {
+                    RandomAction::Crash | RandomAction::Restart => {
+                        FaultDef::NodeCrash { at: t, until: Some(until), nodes }
+                    }
+                    RandomAction::Partition => FaultDef::NetworkPartition { at: t, until: Some(until), nodes },
+                    RandomAction::KubeletKill => FaultDef::KubeletKill { at: t, until: Some(until), nodes },
+                });
+                t = until;
+            }
+        }
+    }
+    out.sort_by_key(|f| f.at());
+    out
 }
 
 /// A workload a rollout (`set-image`, `rollout-restart`) can act on.
@@ -356,6 +402,7 @@ impl FaultDef {
             | FaultDef::KubeletKill { at, .. }
             | FaultDef::ApiserverOutage { at, .. }
             | FaultDef::DeleteNode { at, .. } => *at,
+            FaultDef::RandomFailures { from, .. } => *from,
         }
     }
 
@@ -394,6 +441,10 @@ impl FaultDef {
             FaultDef::NetworkPartition { .. } => "network-partition",
             FaultDef::KubeletKill { .. } => "kubelet-service-kill",
             FaultDef::ApiserverOutage { .. } => "apiserver-outage",
+            FaultDef::RandomFailures { action: RandomAction::Crash, .. } => "node-crash",
+            FaultDef::RandomFailures { action: RandomAction::Restart, .. } => "node-restart",
+            FaultDef::RandomFailures { action: RandomAction::Partition, .. } => "network-partition",
+            FaultDef::RandomFailures { action: RandomAction::KubeletKill, .. } => "kubelet-service-kill",
             FaultDef::DeleteNode { .. } => "delete-node",
         }
     }

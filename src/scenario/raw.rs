@@ -474,7 +474,14 @@ pub struct ScaleRaw {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeTargetRaw {
-    pub at: GoDuration,
+    /// When (required unless `mtbf` makes the failures random).
+    #[serde(default)]
+    pub at: Option<GoDuration>,
+    /// Random failures: mean time between failures and to repair, exponential, per node.
+    #[serde(default)]
+    pub mtbf: Option<Spanned<GoDuration>>,
+    #[serde(default)]
+    pub mttr: Option<Spanned<GoDuration>>,
     #[serde(default)]
     pub nodes: Option<Vec<Spanned<String>>>,
     #[serde(default)]
@@ -499,6 +506,11 @@ pub struct NodeTargetRaw {
 }
 
 impl NodeTargetRaw {
+    /// `at` in ms (0 when random failures start with the run).
+    pub fn at_ms(&self) -> u64 {
+        self.at.map_or(0, |a| a.0)
+    }
+
     /// Fields only `node-drain` takes.
     pub fn has_drain_fields(&self) -> bool {
         self.force.is_some() || self.grace_period.is_some()

@@ -1027,10 +1027,10 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     ));
                 }
                 let nodes = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
-                if t.at.0 > duration {
+                if t.at_ms() > duration {
                     ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
                 }
-                faults.push(FaultDef::NodeCordon { at: SimTime(t.at.0), nodes, cordon });
+                faults.push(FaultDef::NodeCordon { at: SimTime(t.at_ms()), nodes, cordon });
             }
             FaultRaw::NodeCrash(t) | FaultRaw::NodeRestart(t) => {
                 if t.has_drain_fields() {
@@ -1047,7 +1047,23 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     return Err(ctx.err_at(f.referenced, format!("{action} takes {want}"), None));
                 }
                 let targets = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
-                let at = SimTime(t.at.0);
+                let at = SimTime(t.at_ms());
+                if let Some(r) = random_failures(
+                    ctx,
+                    t,
+                    if restart { RandomAction::Restart } else { RandomAction::Crash },
+                    &targets,
+                )? {
+                    if (restart && t.downtime.is_some()) || (!restart && t.duration.is_some()) {
+                        return Err(ctx.err_at(
+                            f.referenced,
+                            format!("{action} with `mtbf` takes its downtimes from `mttr`"),
+                            None,
+                        ));
+                    }
+                    faults.push(r);
+                    continue;
+                }
                 let until = if restart {
                     // A reboot: down for `downtime` (default 1m), then back.
                     Some(at.plus(t.downtime.map_or(DEFAULT_NODE_RESTART_DOWNTIME_MS, |d| d.0)))
@@ -1074,7 +1090,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     ctx.err_at(mem.referenced, "node-memory-hog memory must be positive and below 8Ei", None)
                 })? as u64;
                 let targets = node_targets(ctx, t, f.referenced, "node-memory-hog", &nodes, &spec.node_pools)?;
-                let at = SimTime(t.at.0);
+                let at = SimTime(t.at_ms());
                 faults.push(FaultDef::NodeMemoryHog {
                     at,
                     until: t.duration.map(|d| at.plus(d.0)),
@@ -1135,7 +1151,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                 }
                 let targets = node_targets(ctx, t, f.referenced, "node-drain", &nodes, &spec.node_pools)?;
                 faults.push(FaultDef::NodeDrain {
-                    at: SimTime(t.at.0),
+                    at: SimTime(t.at_ms()),
                     nodes: targets,
                     force: t.force.unwrap_or(false),
                     grace_ms: t.grace_period.map(|g| g.saturating_mul(1000)),
@@ -1175,7 +1191,19 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     ));
                 }
                 let nodes = node_targets(ctx, t, f.referenced, action, &nodes, &spec.node_pools)?;
-                let at = SimTime(t.at.0);
+                let kind = if partition { RandomAction::Partition } else { RandomAction::KubeletKill };
+                if let Some(r) = random_failures(ctx, t, kind, &nodes)? {
+                    if t.duration.is_some() {
+                        return Err(ctx.err_at(
+                            f.referenced,
+                            format!("{action} with `mtbf` takes its durations from `mttr`"),
+                            None,
+                        ));
+                    }
+                    faults.push(r);
+                    continue;
+                }
+                let at = SimTime(t.at_ms());
                 let until = t.duration.map(|d| at.plus(d.0));
                 faults.push(if partition {
                     FaultDef::NetworkPartition { at, until, nodes }
@@ -1229,7 +1257,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     return Err(ctx.err_at(f.referenced, "delete-node takes {at, nodes | pool | nodeSelector}", None));
                 }
                 let targets = node_targets(ctx, t, f.referenced, "delete-node", &nodes, &spec.node_pools)?;
-                faults.push(FaultDef::DeleteNode { at: SimTime(t.at.0), nodes: targets });
+                faults.push(FaultDef::DeleteNode { at: SimTime(t.at_ms()), nodes: targets });
             }
             FaultRaw::SetImage(r) | FaultRaw::RolloutRestart(r) => {
                 let set_image = matches!(&f.value, FaultRaw::SetImage(_));
@@ -1484,6 +1512,28 @@ fn int_or_percent(ctx: &Ctx, v: Option<&Spanned<IntOrString>>, field: &str) -> R
     }
 }
 
+/// `mtbf` / `mttr` on a node action: random failures of each target node for the whole run.
+fn random_failures(
+    ctx: &mut Ctx,
+    t: &NodeTargetRaw,
+    action: RandomAction,
+    nodes: &[crate::api::NodeId],
+) -> R<Option<FaultDef>> {
+    let (Some(mtbf), Some(mttr)) = (&t.mtbf, &t.mttr) else { return Ok(None) };
+    for (v, name) in [(mtbf, "mtbf"), (mttr, "mttr")] {
+        if v.value.0 == 0 {
+            return Err(ctx.err_at(v.referenced, format!("{name} must be positive"), Some("e.g. `mtbf: 2h`".into())));
+        }
+    }
+    Ok(Some(FaultDef::RandomFailures {
+        from: SimTime(t.at_ms()),
+        action,
+        nodes: nodes.to_vec(),
+        mtbf_ms: mtbf.value.0,
+        mttr_ms: mttr.value.0,
+    }))
+}
+
 /// Resolve a node action's targets to node ids (in node order).
 fn node_targets(
     ctx: &mut Ctx,
@@ -1493,6 +1543,26 @@ fn node_targets(
     nodes: &[NodeDef],
     pools: &[NodePool],
 ) -> R<Vec<crate::api::NodeId>> {
+    if t.at.is_none() && t.mtbf.is_none() {
+        return Err(ctx.err_at(at, format!("{action} needs `at`"), Some("e.g. `at: 2m`".into())));
+    }
+    let random_ok = matches!(action, "node-crash" | "node-restart" | "network-partition" | "kubelet-service-kill");
+    if (t.mtbf.is_some() || t.mttr.is_some()) && !random_ok {
+        return Err(ctx.err_at(
+            at,
+            format!("{action} takes no `mtbf` / `mttr`"),
+            Some(
+                "random failures apply to node-crash, node-restart, network-partition and kubelet-service-kill".into(),
+            ),
+        ));
+    }
+    if t.mtbf.is_some() != t.mttr.is_some() {
+        return Err(ctx.err_at(
+            at,
+            format!("{action}: give both `mtbf` and `mttr`"),
+            Some("e.g. `mtbf: 2h, mttr: 10m`".into()),
+        ));
+    }
     let given = usize::from(t.nodes.is_some()) + usize::from(t.pool.is_some()) + usize::from(t.node_selector.is_some());
     if given != 1 {
         return Err(ctx.err_at(

@@ -19,6 +19,8 @@ pub enum Stream {
     Faults = 4,
     /// Container behaviour draws (jittered durations).
     Behavior = 5,
+    /// `mtbf` / `mttr` failure and repair times.
+    RandomFailures = 6,
 }
 
 /// A small deterministic RNG with the helpers the simulator needs. Integer-only helpers, so the
