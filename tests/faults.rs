@@ -221,3 +221,105 @@ fn regression_an_api_server_outage_on_a_cluster_without_nodes_runs_clean() {
     assert_eq!(events[0]["kind"], "ControlPlane");
     assert_eq!(events[0]["name"], "kube-apiserver");
 }
+
+#[test]
+fn a_cordoned_node_gets_no_new_pods_until_it_is_uncordoned() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: c}
+spec:
+  duration: 5m
+  nodePools:
+  - {name: w, count: 2, capacity: {cpu: "4", memory: 8Gi}, images: ["app:1"]}
+  faults:
+  - node-cordon: {at: 0s, nodes: [w-0]}
+  - scale: {at: 1m, workload: deployment/web, replicas: 4}
+  - node-uncordon: {at: 2m, nodes: [w-0]}
+  - scale: {at: 3m, workload: deployment/web, replicas: 8}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: "app:1", resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+"#;
+    let (_t, f) = write_scenario(text);
+    let (_o, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    // While w-0 is cordoned everything lands on w-1 (the 4 pods of 1m included)...
+    assert!(pods.iter().filter(|p| ms(&p["created"]) < 120_000).all(|p| p["node"] == "w-1"));
+    // ...and once it is uncordoned the least allocated node, w-0, takes the new ones.
+    let late: Vec<_> = pods.iter().filter(|p| ms(&p["created"]) >= 180_000).collect();
+    assert_eq!(late.len(), 4);
+    assert!(late.iter().all(|p| p["node"] == "w-0"), "{late:?}");
+    let events = events_of(&out);
+    assert!(events.iter().any(|e| e["message"] == "node-cordon: marking node w-0 unschedulable"));
+}
+
+#[test]
+fn a_slow_registry_divides_the_pull_bandwidth() {
+    // A DaemonSet pulls its 100Mi image on each node: at the node's 100Mi/s that takes 1 s; a
+    // node that joins during registry-slow (factor 4) takes 4 s.
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: s}
+spec:
+  duration: 5m
+  registry: {latency: 0s}
+  nodePools:
+  - {name: w, count: 1, capacity: {cpu: "4", memory: 8Gi}}
+  images:
+  - {name: "agent:1", size: 100Mi}
+  faults:
+  - registry-slow: {at: 1m, factor: 4, duration: 2m}
+  - add-nodes: {at: 90s, pool: w, count: 1}
+  - add-nodes: {at: 200s, pool: w, count: 1}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: c, image: "agent:1"}]
+"#;
+    let (_t, f) = write_scenario(text);
+    let (_o, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    let pulled: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["reason"] == "Pulled")
+        .map(|e| (e["node"].as_str(), e["message"].as_str()))
+        .collect();
+    assert_eq!(pulled.len(), 3, "{pulled:?}");
+    assert!(pulled[0].0 == "w-0" && pulled[0].1.contains(" in 1s "), "{pulled:?}");
+    assert!(pulled[1].0 == "w-1" && pulled[1].1.contains(" in 4s "), "{pulled:?}");
+    assert!(pulled[2].0 == "w-2" && pulled[2].1.contains(" in 1s "), "after the fault: {pulled:?}");
+}
+
+#[test]
+fn a_zone_outage_powers_off_every_node_of_the_zone() {
+    let (_t, out) = run_cli(&scenario("pull-storm.yaml"), &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    let off: Vec<&str> = events
+        .iter()
+        .filter(|e| e["message"].starts_with("node-crash: powering off"))
+        .map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(off, ["a-0", "a-1", "a-2", "a-3"]);
+    let not_ready = events.iter().filter(|e| e["reason"] == "NodeNotReady").count();
+    assert_eq!(not_ready, 4, "zone-b is untouched");
+    // The whole zone is down but not every zone: tainting goes on at the normal 0.1/s.
+    let evictions: Vec<u64> =
+        events.iter().filter(|e| e["reason"] == "TaintManagerEviction").map(|e| ms(&e["time"])).collect();
+    let mut firsts = evictions.clone();
+    firsts.dedup();
+    assert!(firsts.windows(2).all(|w| w[1] - w[0] == 10_000 || w[1] - w[0] == 5_000), "{firsts:?}");
+}
