@@ -14,6 +14,7 @@ pub mod report;
 pub mod scenario;
 pub mod scheduler;
 pub mod sim;
+pub mod sweep;
 pub mod world;
 
 use std::path::{Path, PathBuf};

@@ -38,6 +38,41 @@ enum Cmd {
         /// Run scenarios above the size limits (pods, samples, events) anyway.
         #[arg(long)]
         allow_large: bool,
+        /// Change one value of the scenario first: PATH=VALUE, e.g. `deployment/web.spec.replicas=5`
+        /// or `spec.kubernetes.defaultUnreachableTolerationSeconds=30` (repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Run a parameter sweep (`kind: Sweep`) on all cores: runs.csv, aggregate.csv, charts.
+    Sweep {
+        file: PathBuf,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only shard I of N (every N-th grid point). Default from JOB_COMPLETION_INDEX and
+        /// JOB_COMPLETIONS (a Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID and
+        /// SLURM_ARRAY_TASK_COUNT (a Slurm array).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Output folder (default: reports/<sweep name>, or reports/<name>/part-I-of-N).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the number of runs and a time estimate from a short sample, run nothing else.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the parts of a sharded sweep; refuses missing, doubled or mismatched parts.
+    Merge {
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Output folder (default: reports/<sweep name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The sweep file, to draw the charts of the merged result.
+        #[arg(long)]
+        sweep: Option<PathBuf>,
     },
     /// Run scenarios and check their `expect:` blocks; exit 1 if any expectation fails.
     Check {
@@ -148,8 +183,10 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large } => {
-            let mut s = match scenario::load_with(&file, &scenario::LoadOptions { allow_large }) {
+        Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet),
+        Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep),
+        Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large, sets } => {
+            let mut s = match kubesim::sweep::load_with_sets(&file, &sets, &scenario::LoadOptions { allow_large }) {
                 Ok(s) => s,
                 Err(e) => {
                     report_error(e);
@@ -184,6 +221,126 @@ fn main() -> ExitCode {
                 print(&kubesim::text_summary(&result, &dir));
             }
             ExitCode::SUCCESS
+        }
+    }
+}
+
+fn sweep(
+    file: PathBuf,
+    jobs: Option<usize>,
+    shard: Option<String>,
+    out: Option<PathBuf>,
+    dry_run: bool,
+    quiet: bool,
+) -> ExitCode {
+    use kubesim::sweep::{Sweep, SweepError, SweepOptions, shard_from};
+    let sw = match Sweep::load(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(e);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let shard = match shard_from(shard.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(s) => s,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let dir = out.unwrap_or_else(|| {
+        let base = PathBuf::from("reports").join(&sw.name);
+        match shard {
+            Some((i, n)) => base.join(format!("part-{i}-of-{n}")),
+            None => base,
+        }
+    });
+    let points = sw.points();
+    let (mine, runs) = match shard {
+        Some((i, n)) => {
+            let p = (0..points).filter(|p| p % n as usize == i as usize).count();
+            (p, p as u64 * sw.seed_count as u64)
+        }
+        None => (points, sw.runs()),
+    };
+    if dry_run {
+        print(&format!(
+            "sweep {}: scenario {}, {} grid points x {} seeds = {} runs{}
+",
+            sw.name,
+            sw.scenario_name(),
+            points,
+            sw.seed_count,
+            sw.runs(),
+            shard.map_or(String::new(), |(i, n)| format!("; shard {i}/{n}: {mine} points, {runs} runs"))
+        ));
+        match sw.estimate(jobs, 3) {
+            Ok((secs, n)) => {
+                let secs = secs * runs as f64 / sw.runs().max(1) as f64;
+                print(&format!(
+                    "estimate: {} with {jobs} jobs (from {n} sample run(s) of the first grid point)\n",
+                    kubesim::api::duration::format_go_duration_ms((secs * 1000.0) as u64)
+                ));
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_BUG);
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    let start = std::time::Instant::now();
+    match sw.run(&dir, &SweepOptions { jobs, shard, progress: !quiet }) {
+        Ok(done) => {
+            if !quiet {
+                let secs = start.elapsed().as_secs_f64();
+                print(&format!(
+                    "sweep {}: {done} runs in {secs:.2}s ({:.1} runs/s, {jobs} jobs)\noutputs {}/ (runs.csv, aggregate.csv, manifest.yaml{})\n",
+                    sw.name,
+                    done as f64 / secs.max(1e-9),
+                    dir.display(),
+                    if shard.is_none() && !sw.params.is_empty() { ", charts/" } else { "" }
+                ));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e @ (SweepError::Bug { .. } | SweepError::Scenario { .. })) => {
+            eprintln!("error: {e}\nthe sweep stopped; nothing was written");
+            ExitCode::from(EXIT_BUG)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>) -> ExitCode {
+    let sw = match sweep.map(|f| kubesim::sweep::Sweep::load(&f)).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(e);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let name = std::fs::read_to_string(parts[0].join("manifest.yaml"))
+        .ok()
+        .and_then(|t| t.lines().find_map(|l| l.strip_prefix("sweep: ").map(str::to_string)))
+        .unwrap_or_else(|| "merged".into());
+    let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(name));
+    match kubesim::sweep::merge(&parts, &dir, sw.as_ref()) {
+        Ok(()) => {
+            print(&format!("merged {} parts into {}/\n", parts.len(), dir.display()));
+            ExitCode::SUCCESS
+        }
+        Err(kubesim::sweep::SweepError::Merge(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

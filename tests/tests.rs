@@ -8,6 +8,7 @@ mod golden;
 mod kubelet;
 mod nodes;
 mod properties;
+mod sweep;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,9 @@
 pub mod error;
 pub mod expect;
 pub mod raw;
+pub mod set;
 mod validate;
+pub(crate) use validate::{is_dns_label, parse_document};
 
 pub use crate::api::behavior::{Behavior, DurationDist};
 use crate::api::{DeploymentStrategy, ImageId};

@@ -26,12 +26,12 @@ const NOT_YET: &[(&str, &str)] = &[("PriorityClass", "scheduling.k8s.io/v1")];
 const SUPPORTED_KINDS: &str = "supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, PodDisruptionBudget";
 
 /// One `---`-separated document: its text and the line it starts on.
-struct Doc<'a> {
-    text: &'a str,
-    first_line: usize,
+pub(crate) struct Doc<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) first_line: usize,
 }
 
-fn split_documents(text: &str) -> Vec<Doc<'_>> {
+pub(crate) fn split_documents(text: &str) -> Vec<Doc<'_>> {
     let mut docs = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1usize;
@@ -129,7 +129,13 @@ fn strip_position(m: &str) -> String {
     }
 }
 
-fn is_dns_label(s: &str) -> bool {
+/// Parse a whole file as one document of type `T`, with kubesim's error messages.
+pub(crate) fn parse_document<T: DeserializeOwned>(src: &SourceFile) -> Result<T, Box<InputError>> {
+    let ctx = Ctx { src, doc_line: 1, warnings: Vec::new() };
+    ctx.parse(&src.text)
+}
+
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
