@@ -56,6 +56,8 @@ pub enum Event {
     PodGc,
     /// A `node-drain` retries its evictions or looks for its pods' deletion.
     DrainTick(u32),
+    /// Trace pod `n` arrives (as a Job); the next arrival is scheduled then.
+    TraceArrival(u32),
     NodeLifecycle(crate::controller::nodelifecycle::NodeLifecycleEvent),
     Fault(u32),
     FaultEnd(u32),
@@ -340,6 +342,9 @@ impl Cluster {
                 c.queue.schedule_at(end, 0, Event::FaultEnd(i as u32));
             }
         }
+        if let Some(p) = scenario.trace_pods.first() {
+            c.queue.schedule_at(SimTime(p.arrival_ms), 0, Event::TraceArrival(0));
+        }
         c.queue.schedule_at(SimTime::ZERO, 0, Event::Sample);
         let mut ctx = ctx!(c, SimTime::ZERO, 0);
         NodeLifecycleController::start(&mut ctx);
@@ -588,6 +593,13 @@ impl Cluster {
             Event::DisruptionTimer(b) => self.disruption.on_timer(b, &mut ctx),
             Event::PodGc => self.podgc.tick(&mut ctx),
             Event::DrainTick(i) => self.chaos.drain_tick(i as usize, &mut ctx),
+            Event::TraceArrival(i) => {
+                let i = i as usize;
+                ctx.api.create_job(crate::scenario::trace_job(&self.scenario, i, now));
+                if let Some(next) = self.scenario.trace_pods.get(i + 1) {
+                    ctx.at(SimTime(next.arrival_ms), Event::TraceArrival(i as u32 + 1));
+                }
+            }
             Event::NodeLifecycle(ev) => self.nodelifecycle.handle(ev, &mut ctx),
             Event::Fault(i) if matches!(self.faults[i as usize], crate::scenario::FaultDef::AddNodes { .. }) => {
                 self.add_nodes(i as usize, now, e.cause);

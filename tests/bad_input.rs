@@ -8,6 +8,7 @@ use assert_cmd::Command;
 /// What the message must say for some files (every file is checked for the rest).
 const MESSAGES: &[(&str, &str)] = &[
     ("typo-replica.yaml", "did you mean `replicas`?"),
+    ("trace-missing-file.yaml", "spec.trace: "),
     ("set-image-unknown-container.yaml", "deployment web has no container \"nginx\""),
     ("max-surge-not-a-percentage.yaml", "maxSurge: \"two\" is not a number or a percentage"),
     (

@@ -323,3 +323,30 @@ fn a_zone_outage_powers_off_every_node_of_the_zone() {
     firsts.dedup();
     assert!(firsts.windows(2).all(|w| w[1] - w[0] == 10_000 || w[1] - w[0] == 5_000), "{firsts:?}");
 }
+
+/// The trace replay (`spec.trace`): every trace pod completes as a one-completion Job, and the
+/// pods lost with the removed nodes run again elsewhere. A small trace in the benchmark's format
+/// (tests/data/trace-small: 12 nodes, 400 pods over 10 minutes, every third node lost at 5m).
+#[test]
+fn a_trace_completes_every_pod_and_reruns_the_ones_lost_with_their_nodes() {
+    let (_t, out) = run_cli(&root().join("tests/data/trace-small/trace.yaml"), &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    let completed = events.iter().filter(|e| e["reason"] == "Completed" && e["kind"] == "Job").count();
+    assert_eq!(completed, 400, "every trace pod completes");
+    assert!(!events.iter().any(|e| e["reason"] == "BackoffLimitExceeded"));
+    let pods = read_csv(&out.join("pods.csv"));
+    let removed = ["node_0", "node_3", "node_6", "node_9"];
+    // Pods running on a removed node at 5m were lost (PodGC: Failed, DeletionByPodGC) ...
+    let lost: Vec<_> =
+        pods.iter().filter(|p| removed.contains(&p["node"].as_str()) && p["reason"] == "DeletionByPodGC").collect();
+    assert!(lost.len() >= 5, "{} lost", lost.len());
+    for p in &lost {
+        // ... and their Job ran them again, to completion, on a node that is still there.
+        let job = &p["owner"];
+        let again = pods.iter().find(|q| &q["owner"] == job && q["phase"] == "Succeeded").unwrap();
+        assert!(!removed.contains(&again["node"].as_str()), "{again:?}");
+        assert!(ms(&again["created"]) > 300_000);
+    }
+    // Nothing was scheduled onto the removed nodes after they went.
+    assert!(pods.iter().filter(|p| removed.contains(&p["node"].as_str())).all(|p| ms(&p["scheduled"]) < 300_000));
+}

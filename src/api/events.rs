@@ -84,8 +84,9 @@ pub struct ContainerRef {
 pub enum Message {
     /// "Successfully assigned {ns}/{pod} to {node}"
     Scheduled { node: NodeId },
-    /// Built once per failed attempt (rare): "0/3 nodes are available: ..."
-    Text(Box<str>),
+    /// Built when it happens (rare paths): "0/3 nodes are available: ..."; shared when the
+    /// same text repeats.
+    Text(std::sync::Arc<str>),
     /// `Pulling image "{image}"`
     Pulling { image: ImageId },
     /// `Successfully pulled image "{image}" in {pull} ({total} including waiting). Image size: {size} bytes.`

@@ -61,6 +61,8 @@ pub struct ApiServer {
     deferred_removals: Vec<(NodeId, PodId)>,
     /// `apiserver-outage` in progress: nothing in the control plane changes.
     pub down: bool,
+    /// Bumped by every change to a Node object (not lease renewals): caches of nodes compare it.
+    pub node_epoch: u64,
     /// When the control plane last came back: the node lifecycle controller measures lease
     /// staleness from no earlier than this (it has just started observing again).
     pub resumed_at: SimTime,
@@ -434,6 +436,7 @@ impl ApiServer {
     }
 
     fn route_node(&mut self, id: NodeId) {
+        self.node_epoch += 1;
         let obj = ObjRef::Node(id);
         self.outbox.push(Notification { to: Watcher::Scheduler, obj });
         if !self.daemonsets.is_empty() {

@@ -38,6 +38,10 @@ pub struct JobController {
     jobs: Vec<JobState>,
     /// Per pod: bit 0 = its success was counted, bit 1 = its failure was counted.
     counted: Vec<u8>,
+    /// Per Job: the pods it created. Upstream's tracking finalizer keeps a Job's pod in the
+    /// API until the Job counted it; keeping the list here has the same effect (a pod the
+    /// garbage collector removed right after it finished is still counted).
+    owned: Vec<Vec<PodId>>,
 }
 
 impl JobController {
@@ -98,7 +102,10 @@ impl JobController {
         let mut active: Vec<PodId> = Vec::new();
         let mut restarts = 0u32;
         status.ready = 0;
-        for &p in ctx.api.pods_of(Owner::Job(id)) {
+        if self.owned.len() <= id.idx() {
+            self.owned.resize(id.idx() + 1, Vec::new());
+        }
+        for &p in &self.owned[id.idx()] {
             let pod = ctx.api.pod(p);
             if self.counted.len() <= p.idx() {
                 self.counted.resize(p.idx() + 1, 0);
@@ -226,6 +233,8 @@ impl JobController {
     fn create_pod(&mut self, id: JobId, ctx: &mut Ctx) {
         let j = &ctx.api.jobs[id.idx()];
         let (ns, template, base) = (j.namespace.clone(), j.template.clone(), j.name.clone());
-        create_owned_pod(Owner::Job(id), &ns, &base, template.labels, template.spec, Source::JobController, ctx);
+        let p =
+            create_owned_pod(Owner::Job(id), &ns, &base, template.labels, template.spec, Source::JobController, ctx);
+        self.owned[id.idx()].push(p);
     }
 }

@@ -6,8 +6,9 @@ pub mod error;
 pub mod expect;
 pub mod raw;
 pub mod set;
+pub mod trace;
 mod validate;
-pub(crate) use validate::{is_dns_label, parse_document};
+pub(crate) use validate::{default_tolerations, is_dns_label, parse_document};
 
 pub use crate::api::behavior::{Behavior, DurationDist};
 use crate::api::{DeploymentStrategy, ImageId};
@@ -56,6 +57,8 @@ pub const DEFAULT_POD_INITIAL_BACKOFF_SECONDS: u32 = 1;
 pub const DEFAULT_POD_MAX_BACKOFF_SECONDS: u32 = 10;
 /// kube-scheduler `podMaxInUnschedulablePodsDuration` default (5m).
 pub const DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS: u64 = 5 * 60 * 1000;
+/// The image trace pods run.
+pub const TRACE_IMAGE: &str = "kubesim.io/trace-workload:1";
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: usize = 16 * 1024 * 1024;
 /// Above these sizes a run is refused unless `--allow-large` is given: they would take many
@@ -87,6 +90,10 @@ pub struct Scenario {
     pub daemonsets: Vec<WorkloadDef>,
     pub statefulsets: Vec<WorkloadDef>,
     pub pdbs: Vec<PdbDef>,
+    /// `spec.trace` pods, in arrival order; each becomes a one-completion Job when it arrives.
+    pub trace_pods: Arc<[trace::TracePod]>,
+    /// The image every trace pod runs (on every trace node's disk from the start).
+    pub trace_image: Option<ImageId>,
     pub faults: Vec<FaultDef>,
     /// `expect:`, checked by `kubesim check`.
     pub expectations: Vec<expect::Expectation>,
@@ -509,4 +516,61 @@ pub fn load_bytes_with(name: &str, bytes: &[u8], path: &Path, opts: &LoadOptions
     };
     let src = SourceFile { name: name.to_string(), text: Arc::new(text) };
     validate::validate(&src, path, opts)
+}
+
+/// The Job a trace pod arrives as: one completion, restartPolicy Never, a container that runs
+/// `running_duration` and exits 0, requests equal to limits.
+pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
+    use crate::api::*;
+    let p = &s.trace_pods[i];
+    let r = Resources { cpu_milli: p.cpu_milli, memory: p.memory };
+    let behavior = Behavior {
+        startup: DurationDist::fixed(0),
+        exit: Some((DurationDist::fixed(p.run_ms), 0)),
+        ..Behavior::default()
+    };
+    let container = ContainerSpec {
+        name: "main".into(),
+        image: s.trace_image.expect("a trace has its image"),
+        pull_policy: PullPolicy::IfNotPresent,
+        requests: r,
+        limits: r,
+        has_cpu_request: true,
+        has_memory_request: true,
+        has_cpu_limit: true,
+        has_memory_limit: true,
+        readiness_probe: None,
+        liveness_probe: None,
+        startup_probe: None,
+        pre_stop: false,
+        behavior,
+        sidecar: false,
+    };
+    let mut spec = PodSpec {
+        containers: vec![container],
+        init_containers: Vec::new(),
+        node_selector: Labels::default(),
+        node_name: None,
+        affinity_node: None,
+        tolerations: Vec::new(),
+        restart_policy: RestartPolicy::Never,
+        termination_grace_ms: crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS * 1000,
+        priority: 0,
+    };
+    default_tolerations(&mut spec, &s.kubernetes);
+    let mut labels = Labels::default();
+    labels.insert(crate::controller::job::JOB_NAME_LABEL, &p.name);
+    labels.insert(crate::controller::job::LEGACY_JOB_NAME_LABEL, &p.name);
+    Job {
+        namespace: "default".into(),
+        name: p.name.clone(),
+        template: PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None },
+        completions: Some(1),
+        parallelism: 1,
+        backoff_limit: crate::api::workloads::DEFAULT_BACKOFF_LIMIT,
+        active_deadline_ms: None,
+        created: now,
+        resource_version: 0,
+        status: JobStatus::default(),
+    }
 }

@@ -183,6 +183,19 @@ pub struct ScenarioSpec {
     pub expect: Option<Vec<Spanned<super::expect::Value>>>,
     #[serde(default)]
     pub variants: Option<Spanned<Ignored>>,
+    #[serde(default)]
+    pub trace: Option<TraceRaw>,
+}
+
+/// `spec.trace`: CSV traces (gzip accepted), relative to the scenario file.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct TraceRaw {
+    pub nodes: Spanned<String>,
+    #[serde(default)]
+    pub pods: Option<Spanned<String>>,
+    #[serde(default)]
+    pub removals: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Debug)]

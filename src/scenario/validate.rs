@@ -10,7 +10,7 @@ use crate::api::workloads::{
     DEFAULT_DAEMONSET_MAX_UNAVAILABLE, DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_PROGRESS_DEADLINE_SECONDS,
     IntOrPercent,
 };
-use crate::api::{Behavior, Probe};
+use crate::api::{Behavior, Probe, Resources};
 use crate::api::{
     ContainerSpec, LabelSelector, Labels, PullPolicy, Requirement, RestartPolicy, SelectorOp, Taint, TaintEffect,
     Toleration,
@@ -630,6 +630,67 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         }
         pods.push(ObjectDef { namespace: ns, name, labels: labels_of(&p.metadata), spec: Arc::new(spec) });
     }
+    // Trace nodes, pods and removals.
+    let mut trace_pods: Vec<super::trace::TracePod> = Vec::new();
+    let mut trace_image = None;
+    let mut trace_faults = Vec::new();
+    if let Some(t) = &spec.trace {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let terr = |loc: Location, e: super::trace::TraceError| {
+            let place = if e.line > 0 { format!("{}:{}", e.file, e.line) } else { e.file.clone() };
+            ctx.err_at(
+                loc,
+                format!("spec.trace: {place}: {}", e.message),
+                Some("see shared/bench/README.md for the trace format".into()),
+            )
+        };
+        let img = image_id(TRACE_IMAGE).0;
+        trace_image = Some(img);
+        let tn = super::trace::nodes(&dir.join(&t.nodes.value)).map_err(|e| terr(t.nodes.referenced, e))?;
+        for (name, cpu, ram) in tn {
+            if !node_names.insert(name.clone()) {
+                return Err(ctx.err_at(
+                    t.nodes.referenced,
+                    format!("spec.trace: node {name:?} is defined twice"),
+                    None,
+                ));
+            }
+            let r = Resources { cpu_milli: cpu, memory: ram };
+            nodes.push(NodeDef {
+                labels: node_labels(&name),
+                name,
+                taints: Vec::new(),
+                unschedulable: false,
+                capacity: r,
+                allocatable: r,
+                pods: DEFAULT_MAX_PODS,
+                images: vec![img],
+                static_pods: Vec::new(),
+            });
+        }
+        if let Some(p) = &t.pods {
+            trace_pods = super::trace::pods(&dir.join(&p.value)).map_err(|e| terr(p.referenced, e))?;
+        }
+        if let Some(r) = &t.removals {
+            let rm = super::trace::removals(&dir.join(&r.value)).map_err(|e| terr(r.referenced, e))?;
+            // A removal is a node lost for good: it powers off and its Node object is deleted.
+            let mut by_time: BTreeMap<u64, Vec<crate::api::NodeId>> = BTreeMap::new();
+            for (name, at) in rm {
+                let Some(i) = nodes.iter().position(|n| n.name == name) else {
+                    return Err(ctx.err_at(
+                        r.referenced,
+                        format!("spec.trace: removals name node {name:?}, which no node has"),
+                        None,
+                    ));
+                };
+                by_time.entry(at).or_default().push(crate::api::NodeId(i as u32));
+            }
+            for (at, ids) in by_time {
+                trace_faults.push(FaultDef::NodeCrash { at: SimTime(at), until: None, nodes: ids.clone() });
+                trace_faults.push(FaultDef::DeleteNode { at: SimTime(at), nodes: ids });
+            }
+        }
+    }
     let mut replicasets = Vec::new();
     // The largest `replicas`, to point at when the total is too large.
     let mut biggest: Option<(u32, Location, usize)> = None;
@@ -882,6 +943,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         pdbs.push(PdbDef { namespace: ns, name, selector: sel, min_available, max_unavailable });
     }
     let total_pods: u64 = pods.len() as u64
+        + trace_pods.len() as u64
         + replicasets.iter().map(|r| r.replicas as u64).sum::<u64>()
         + deployments.iter().map(|d| d.replicas as u64).sum::<u64>()
         + statefulsets.iter().map(|d| d.replicas as u64).sum::<u64>()
@@ -1390,6 +1452,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         }
     }
 
+    faults.extend(trace_faults);
+
     // Expectations, against the workloads that exist.
     let workload_names = workload_list(&deployments, &replicasets, &statefulsets, &daemonsets);
     let mut expectations = Vec::new();
@@ -1417,6 +1481,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         daemonsets,
         statefulsets,
         pdbs,
+        trace_pods: trace_pods.into(),
+        trace_image,
         faults,
         expectations,
         warnings: std::mem::take(&mut ctx.warnings),
@@ -1915,7 +1981,7 @@ fn daemonset_tolerations(spec: &mut PodSpec) {
 
 /// The DefaultTolerationSeconds admission plugin: every pod tolerates the not-ready and
 /// unreachable NoExecute taints for 300 s unless it says otherwise.
-fn default_tolerations(spec: &mut PodSpec, k: &KubeSettings) {
+pub(crate) fn default_tolerations(spec: &mut PodSpec, k: &KubeSettings) {
     use crate::controller::nodelifecycle::{TAINT_NOT_READY, TAINT_UNREACHABLE};
     for (key, secs) in [
         (TAINT_NOT_READY, k.default_not_ready_toleration_seconds),

@@ -12,7 +12,7 @@ use crate::sim::SimTime;
 use plugins::{NodeInfo, Verdict};
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
 pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
@@ -63,6 +63,13 @@ pub struct Scheduler {
     nodes: Vec<NodeInfo>,
     cycle_pending: bool,
     flush_pending: bool,
+    /// The API server's node epoch the compact node copies reflect.
+    node_epoch: u64,
+    /// The plain nodes' free capacity, sorted; and how many nodes are deleted.
+    free: plugins::FreeIndex,
+    deleted_nodes: usize,
+    /// The last FailedScheduling message, shared by identical ones that follow.
+    last_message: Option<std::sync::Arc<str>>,
     next_start_node: usize,
     // Scratch buffers reused by every cycle.
     feasible: Vec<NodeId>,
@@ -82,6 +89,10 @@ impl Scheduler {
             nodes: Vec::new(),
             cycle_pending: false,
             flush_pending: false,
+            last_message: None,
+            node_epoch: u64::MAX,
+            free: plugins::FreeIndex::default(),
+            deleted_nodes: 0,
             next_start_node: 0,
             feasible: Vec::new(),
             failures: Vec::new(),
@@ -136,6 +147,24 @@ impl Scheduler {
         }
     }
 
+    /// Bring the compact node copies up to date if any node changed since the last look.
+    fn sync_nodes(&mut self, ctx: &Ctx) {
+        if self.node_epoch == ctx.api.node_epoch && self.nodes.len() == ctx.api.nodes.len() {
+            return;
+        }
+        self.node_epoch = ctx.api.node_epoch;
+        if self.nodes.len() < ctx.api.nodes.len() {
+            self.nodes.resize(ctx.api.nodes.len(), NodeInfo::default());
+        }
+        let mut deleted = 0;
+        for (info, node) in self.nodes.iter_mut().zip(&ctx.api.nodes) {
+            info.refresh(node);
+            deleted += usize::from(node.deleted.is_some());
+        }
+        self.deleted_nodes = deleted;
+        self.free.rebuild(&self.nodes);
+    }
+
     /// `MoveAllToActiveOrBackoffQueue` on a cluster event that may make pods schedulable.
     fn move_all(&mut self, ctx: &mut Ctx) {
         let pods = std::mem::take(&mut self.unschedulable);
@@ -148,19 +177,24 @@ impl Scheduler {
         let req = ctx.api.pod(id).spec.requests();
         let nz = ctx.api.pod(id).spec.nonzero_requests();
         if let Some(n) = self.info(id).assumed.take() {
+            let before = self.nodes[n.idx()];
             let ni = &mut self.nodes[n.idx()];
             ni.requested.sub(req);
             ni.nonzero.sub(nz);
             ni.pods -= 1;
+            self.free.update(&before, &self.nodes[n.idx()]);
         }
     }
 
     fn assume(&mut self, id: PodId, node: NodeId, ctx: &mut Ctx) {
+        self.sync_nodes(ctx);
         let spec = &ctx.api.pod(id).spec;
+        let before = self.nodes[node.idx()];
         let ni = &mut self.nodes[node.idx()];
         ni.requested.add(spec.requests());
         ni.nonzero.add(spec.nonzero_requests());
         ni.pods += 1;
+        self.free.update(&before, &self.nodes[node.idx()]);
         self.info(id).assumed = Some(node);
     }
 
@@ -191,9 +225,8 @@ impl Scheduler {
                 }
             }
             ObjRef::Node(id) => {
-                if self.nodes.len() <= id.idx() {
-                    self.nodes.resize(id.idx() + 1, NodeInfo::default());
-                }
+                self.sync_nodes(ctx);
+                let _ = id;
                 self.move_all(ctx); // NodeAdd / NodeUpdate
             }
             _ => {}
@@ -253,19 +286,37 @@ impl Scheduler {
             i.attempts += 1;
             i.last_attempt = ctx.now;
         }
+        self.sync_nodes(ctx);
         let n = ctx.api.nodes.len();
         let want = plugins::num_feasible_nodes_to_find(n);
         self.feasible.clear();
         self.failures.clear();
+        // A pod without node selection on a plain node: only the resources decide.
+        let plain_pod = spec.node_selector.0.is_empty() && spec.affinity_node.is_none();
+        // Every live node plain and one resource short on all of them: the visit would fail
+        // every node; the sorted free capacities give its counts without it.
+        if plain_pod && self.free.len() + self.deleted_nodes == n && !self.free.is_empty() {
+            let counts = self.free.shortfalls(req);
+            let live = self.free.len() as u32;
+            if counts.contains(&live) {
+                self.fail(id, live as usize, Some(counts), ctx);
+                return;
+            }
+        }
         let mut processed = 0;
         while processed < n && self.feasible.len() < want {
             let idx = (self.next_start_node + processed) % n;
             processed += 1;
-            let node = &ctx.api.nodes[idx];
-            if node.deleted.is_some() {
-                continue; // gone from the informer's snapshot
-            }
-            let v = plugins::filter(&spec, req, node, &self.nodes[idx]);
+            let info = &self.nodes[idx];
+            let v = if plain_pod && info.plain {
+                plugins::fit(req, info)
+            } else {
+                let node = &ctx.api.nodes[idx];
+                if node.deleted.is_some() {
+                    continue; // gone from the informer's snapshot
+                }
+                plugins::filter(&spec, req, node, info)
+            };
             if v.fits() {
                 self.feasible.push(NodeId(idx as u32));
             } else {
@@ -277,7 +328,7 @@ impl Scheduler {
         }
         if self.feasible.is_empty() {
             let live = ctx.api.nodes.iter().filter(|x| x.deleted.is_none()).count();
-            self.fail(id, live, ctx);
+            self.fail(id, live, None, ctx);
             return;
         }
         // Score (LeastAllocated) and select; ties are broken at random (reservoir sampling).
@@ -316,12 +367,29 @@ impl Scheduler {
     }
 
     /// FailedScheduling in upstream's shape, then park the pod in unschedulablePods.
-    fn fail(&mut self, id: PodId, n: usize, ctx: &mut Ctx) {
-        let mut hist: BTreeMap<String, u32> = BTreeMap::new();
-        let (mut unresolvable, mut resolvable) = (0u32, 0u32);
-        for &(nid, v) in &self.failures {
-            for r in plugins::reasons(v, &ctx.api.nodes[nid.idx()]) {
-                *hist.entry(r).or_default() += 1;
+    /// A failed attempt; `counts` are the per-reason node counts when they are known without
+    /// the visit (every node short of a resource: all resolvable by preemption).
+    fn fail(&mut self, id: PodId, n: usize, counts: Option<[u32; 5]>, ctx: &mut Ctx) {
+        // Count nodes per reason without building a string per node: the fixed reasons by
+        // their bit, the untolerated taints by content (few distinct ones in practice).
+        let mut fixed = counts.unwrap_or([0u32; plugins::FIXED_REASONS.len()]);
+        let mut taints: Vec<(NodeId, u16, u32)> = Vec::new();
+        let (mut unresolvable, mut resolvable) = (0u32, if counts.is_some() { n as u32 } else { 0 });
+        let visited: &[(NodeId, Verdict)] = if counts.is_some() { &[] } else { &self.failures };
+        for &(nid, v) in visited {
+            for (k, &(bit, _)) in plugins::FIXED_REASONS.iter().enumerate() {
+                fixed[k] += u32::from(v.bits & bit != 0);
+            }
+            if v.bits & plugins::TAINT != 0 {
+                let t = &ctx.api.nodes[nid.idx()].taints[v.taint as usize];
+                let same = taints.iter_mut().find(|(n, i, _)| {
+                    let o = &ctx.api.nodes[n.idx()].taints[*i as usize];
+                    o.key == t.key && o.value == t.value
+                });
+                match same {
+                    Some(e) => e.2 += 1,
+                    None => taints.push((nid, v.taint, 1)),
+                }
             }
             if v.bits & plugins::UNRESOLVABLE != 0 {
                 unresolvable += 1;
@@ -333,7 +401,16 @@ impl Scheduler {
         if n == 0 {
             msg.push_str(" no nodes available to schedule pods.");
         } else {
-            let mut parts: Vec<String> = hist.iter().map(|(r, c)| format!("{c} {r}")).collect();
+            let mut parts: Vec<String> = Vec::new();
+            for (k, &(_, text)) in plugins::FIXED_REASONS.iter().enumerate() {
+                if fixed[k] > 0 {
+                    parts.push(format!("{} {text}", fixed[k]));
+                }
+            }
+            for &(nid, i, c) in &taints {
+                let t = &ctx.api.nodes[nid.idx()].taints[i as usize];
+                parts.push(format!("{c} node(s) had untolerated taint {{{}: {}}}", t.key, t.value));
+            }
             parts.sort();
             msg.push(' ');
             msg.push_str(&parts.join(", "));
@@ -350,6 +427,15 @@ impl Scheduler {
             post.sort();
             msg.push_str(&format!(" preemption: 0/{n} nodes are available: {}.", post.join(", ")));
         }
+        // The same message again (a burst of identical pods) shares one copy.
+        let text: std::sync::Arc<str> = match &self.last_message {
+            Some(m) if **m == *msg => m.clone(),
+            _ => {
+                let m: std::sync::Arc<str> = msg.into();
+                self.last_message = Some(m.clone());
+                m
+            }
+        };
         ctx.rec.failed_scheduling += 1;
         ctx.record(
             EventType::Warning,
@@ -357,7 +443,7 @@ impl Scheduler {
             ObjRef::Pod(id),
             None,
             Source::Scheduler,
-            Message::Text(msg.into()),
+            Message::Text(text),
         );
         let now = ctx.now;
         let i = self.info(id);
