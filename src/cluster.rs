@@ -181,8 +181,15 @@ impl Cluster {
         plan.extend(crate::scenario::random_failure_plan(&scenario));
         let faults: Arc<[crate::scenario::FaultDef]> = plan.into();
         let n_nodes = scenario.nodes.len();
+        let mut api = ApiServer::new();
+        let interval = scenario.kubernetes.lease_renew_interval_ms();
+        api.configure_leases(
+            interval,
+            interval * crate::scenario::LEASE_RENEW_JITTER_PERCENT / 100,
+            crate::sim::rng::SimRng::new(scenario.seed, crate::sim::rng::Stream::Kubelet).next_u64(),
+        );
         let mut c = Cluster {
-            api: ApiServer::new(),
+            api,
             rec: Recorder::default(),
             queue: EventQueue::with_capacity(1024 + n_nodes * 4),
             rng: RngStreams::new(scenario.seed),
@@ -366,7 +373,6 @@ impl Cluster {
             pods: n.pods,
             ready: ConditionStatus::True,
             memory_pressure: false,
-            lease_renewed: now,
             created: now,
             resource_version: 0,
             deleted: None,
@@ -374,9 +380,10 @@ impl Cluster {
         self.kubelets.push(Kubelet::new(id, self.scenario.images.len(), &n.images));
         self.registry.add_node();
         self.memory_hog.push(0);
+        // Kubelets did not all start at the same instant: stagger the first renewal.
         let renew = self.scenario.kubernetes.lease_renew_interval_ms().max(1);
         let offset = self.rng.kubelet.below(renew);
-        self.queue.schedule_at(now.plus(offset), 0, Event::Kubelet(id, KubeletEvent::RenewLease));
+        self.api.lease_start(id, now.plus(offset));
         id
     }
 
@@ -498,7 +505,7 @@ impl Cluster {
             }
             self.api.down = true;
             for i in 0..n {
-                self.api.disconnect(NodeId(i as u32));
+                self.api.disconnect(NodeId(i as u32), now);
             }
             let mut ctx = ctx!(self, now, cause);
             let msg = "apiserver-outage: the API server is unreachable";

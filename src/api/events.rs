@@ -20,7 +20,7 @@ impl EventType {
 }
 
 /// The object an event is about (`involvedObject`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ObjRef {
     Pod(PodId),
     Node(NodeId),
@@ -35,7 +35,7 @@ pub enum ObjRef {
 }
 
 /// The component that reported it (`source.component`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Source {
     Scheduler,
     Kubelet,

@@ -48,8 +48,6 @@ pub struct Node {
     /// The MemoryPressure condition (True while the kubelet sees memory.available below its
     /// eviction threshold, and for the transition period after).
     pub memory_pressure: bool,
-    /// `Lease.spec.renewTime` of the node's lease in kube-node-lease.
-    pub lease_renewed: SimTime,
     pub created: SimTime,
     pub resource_version: u64,
     /// When the Node object was deleted (`kubectl delete node`); the slot stays as a tombstone.

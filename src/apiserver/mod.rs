@@ -27,6 +27,32 @@ pub struct Counters {
     pub requested: Resources,
 }
 
+/// A node's Lease, computed rather than written every 10 s: while its kubelet runs, it renews
+/// at `start`, then every `interval + jitter_k` (client-go's sliding `JitterUntil`, jitter up
+/// to 4%), so the renewTime at any moment is known without an event per renewal. A kubelet
+/// that stops (power off, killed) ends the grid; one that starts again begins a new one. While
+/// the kubelet cannot reach the API its renewals are lost: the API keeps the last one before.
+#[derive(Clone, Copy, Debug, Default)]
+struct Lease {
+    start: SimTime,
+    epoch: u32,
+    stop: Option<SimTime>,
+    /// Cursor into the grid: renewal number `k` happened at `t` (queries only move forward).
+    k: u64,
+    t: SimTime,
+    /// The renewTime the API kept when the kubelet lost the API server, and when it came back.
+    frozen: SimTime,
+    back_at: SimTime,
+}
+
+/// SplitMix64: the k-th jitter of a node's lease grid as a pure function of its coordinates.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Bucket {
     Gone,
@@ -63,6 +89,16 @@ pub struct ApiServer {
     pub down: bool,
     /// Bumped by every change to a Node object (not lease renewals): caches of nodes compare it.
     pub node_epoch: u64,
+    leases: Vec<Lease>,
+    /// Lease grid settings: the renew interval and its largest jitter (ms), and the seed.
+    lease_interval_ms: u64,
+    lease_jitter_ms: u64,
+    lease_seed: u64,
+    /// Nodes whose lease may go stale (not renewing, or cut off) or that are not Ready: the
+    /// only ones the node lifecycle controller has to look at.
+    pub suspects: std::collections::BTreeSet<NodeId>,
+    /// Deleted nodes, for the pod garbage collector.
+    pub deleted_nodes: Vec<NodeId>,
     /// When the control plane last came back: the node lifecycle controller measures lease
     /// staleness from no earlier than this (it has just started observing again).
     pub resumed_at: SimTime,
@@ -71,6 +107,76 @@ pub struct ApiServer {
 impl ApiServer {
     pub fn new() -> ApiServer {
         ApiServer::default()
+    }
+
+    /// Set the lease grid: renew every `interval_ms` plus up to `jitter_ms`, jitters from `seed`.
+    pub fn configure_leases(&mut self, interval_ms: u64, jitter_ms: u64, seed: u64) {
+        self.lease_interval_ms = interval_ms.max(1);
+        self.lease_jitter_ms = jitter_ms;
+        self.lease_seed = seed;
+    }
+
+    fn jitter(&self, n: NodeId, epoch: u32, k: u64) -> u64 {
+        let h =
+            mix(self.lease_seed ^ mix((n.0 as u64) << 32 | epoch as u64) ^ mix(k.wrapping_mul(0x2545_f491_4f6c_dd1d)));
+        h % (self.lease_jitter_ms + 1)
+    }
+
+    /// The node's kubelet starts renewing now (boot, restart): a new grid.
+    pub fn lease_start(&mut self, n: NodeId, now: SimTime) {
+        let l = &mut self.leases[n.idx()];
+        let epoch = l.epoch.wrapping_add(1);
+        *l = Lease { start: now, epoch, stop: None, k: 0, t: now, frozen: l.frozen, back_at: l.back_at };
+    }
+
+    /// The node's kubelet stops renewing (power off, killed).
+    pub fn lease_stop(&mut self, n: NodeId, now: SimTime) {
+        let last = self.grid_last(n, now);
+        let l = &mut self.leases[n.idx()];
+        if l.stop.is_none() {
+            l.stop = Some(now.max(last));
+        }
+        self.suspects.insert(n);
+    }
+
+    /// The last renewal of the grid at or before `now` (its start if none yet happened).
+    fn grid_last(&mut self, n: NodeId, now: SimTime) -> SimTime {
+        let l = self.leases[n.idx()];
+        let until = l.stop.map_or(now, |s| s.min(now));
+        if until < l.start {
+            return l.start;
+        }
+        let (mut k, mut t) = if l.t <= until { (l.k, l.t) } else { (0, l.start) };
+        loop {
+            let next = t.plus(self.lease_interval_ms + self.jitter(n, l.epoch, k));
+            if next > until {
+                break;
+            }
+            k += 1;
+            t = next;
+        }
+        let l = &mut self.leases[n.idx()];
+        l.k = k;
+        l.t = t;
+        t
+    }
+
+    /// `Lease.spec.renewTime` as the API shows it at `now`.
+    pub fn lease_renewed(&mut self, n: NodeId, now: SimTime) -> SimTime {
+        if self.is_disconnected(n) {
+            return self.leases[n.idx()].frozen;
+        }
+        let g = self.grid_last(n, now);
+        let l = self.leases[n.idx()];
+        if g >= l.back_at { g } else { l.frozen }
+    }
+
+    /// Whether the node's lease cannot be stale whatever the time: its kubelet renews, reaches
+    /// the API, and renews more often than `grace_ms`.
+    pub fn lease_is_live(&self, n: NodeId, grace_ms: u64) -> bool {
+        self.leases[n.idx()].stop.is_none()
+            && !self.is_disconnected(n)
+            && self.lease_interval_ms + self.lease_jitter_ms < grace_ms
     }
 
     /// Take the notifications queued by the writes so far (the caller schedules them).
@@ -340,8 +446,13 @@ impl ApiServer {
     }
 
     /// The node's kubelet loses (or regains) its connection to the API server.
-    pub fn disconnect(&mut self, n: NodeId) {
+    pub fn disconnect(&mut self, n: NodeId, now: SimTime) {
+        if self.disconnected[n.idx()] == 0 {
+            let kept = self.lease_renewed(n, now);
+            self.leases[n.idx()].frozen = kept;
+        }
         self.disconnected[n.idx()] += 1;
+        self.suspects.insert(n);
     }
 
     /// One reason for the disconnection is over; true when the kubelet is connected again.
@@ -352,6 +463,8 @@ impl ApiServer {
         if *d > 0 {
             return false;
         }
+        // Renewals arrive again from the next one on.
+        self.leases[n.idx()].back_at = now.plus(1);
         let mine: Vec<PodId> = self.deferred_removals.iter().filter(|(node, _)| *node == n).map(|&(_, p)| p).collect();
         self.deferred_removals.retain(|(node, _)| *node != n);
         for p in mine {
@@ -414,6 +527,7 @@ impl ApiServer {
 
     pub fn create_node(&mut self, mut node: Node) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
+        self.leases.push(Lease::default());
         node.resource_version = self.next_rv();
         self.nodes.push(node);
         self.pods_by_node.push(Vec::new());
@@ -433,6 +547,7 @@ impl ApiServer {
     /// tombstone); its pods stay until the pod garbage collector removes them.
     pub fn delete_node(&mut self, id: NodeId, now: SimTime) {
         self.update_node(id, |n| n.deleted = Some(now));
+        self.deleted_nodes.push(id);
     }
 
     fn route_node(&mut self, id: NodeId) {
@@ -442,16 +557,6 @@ impl ApiServer {
         if !self.daemonsets.is_empty() {
             self.outbox.push(Notification { to: Watcher::DaemonSetController, obj });
         }
-    }
-
-    /// Renew the node's Lease. Nothing watches leases yet but the node lifecycle controller,
-    /// so this queues no notification.
-    pub fn renew_lease(&mut self, id: NodeId, now: SimTime) {
-        if self.is_disconnected(id) {
-            return; // the renewal never arrives
-        }
-        self.next_rv();
-        self.nodes[id.idx()].lease_renewed = now;
     }
 
     // ---- workloads ----
@@ -566,5 +671,69 @@ impl ApiServer {
         if writer != Watcher::DeploymentController {
             self.outbox.push(Notification { to: Watcher::DeploymentController, obj: ObjRef::Deployment(id) });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_node() -> ApiServer {
+        let mut a = ApiServer::new();
+        a.configure_leases(10_000, 400, 42);
+        a.create_node(Node {
+            name: "n".into(),
+            labels: Labels::default(),
+            taints: vec![],
+            unschedulable: false,
+            capacity: Resources::default(),
+            allocatable: Resources::default(),
+            pods: 110,
+            ready: ConditionStatus::True,
+            memory_pressure: false,
+            created: SimTime::ZERO,
+            resource_version: 0,
+            deleted: None,
+        });
+        a
+    }
+
+    #[test]
+    fn the_lease_grid_renews_every_interval_plus_jitter_and_stops_with_its_kubelet() {
+        let mut a = one_node();
+        let n = NodeId(0);
+        a.lease_start(n, SimTime(3_000));
+        // Walk the grid one millisecond at a time: renewals come 10.0 to 10.4 s apart.
+        let mut last = a.lease_renewed(n, SimTime(3_000));
+        assert_eq!(last, SimTime(3_000));
+        let mut gaps = Vec::new();
+        for t in 3_000..200_000 {
+            let r = a.lease_renewed(n, SimTime(t));
+            assert!(r <= SimTime(t));
+            if r != last {
+                gaps.push(r.0 - last.0);
+                last = r;
+            }
+        }
+        assert!(gaps.len() >= 18 && gaps.iter().all(|&g| (10_000..=10_400).contains(&g)), "{gaps:?}");
+        // Asking again for an earlier time (a fresh cursor) gives the same grid.
+        let mut b = one_node();
+        b.lease_start(n, SimTime(3_000));
+        assert_eq!(b.lease_renewed(n, SimTime(199_999)), last);
+        // Cut off at 250 s: the API keeps the last renewal before; renewals count again after.
+        a.disconnect(n, SimTime(250_000));
+        let kept = a.lease_renewed(n, SimTime(250_000));
+        assert!(kept <= SimTime(250_000) && kept.0 > 239_000);
+        assert_eq!(a.lease_renewed(n, SimTime(400_000)), kept);
+        a.reconnect(n, SimTime(400_000));
+        assert_eq!(a.lease_renewed(n, SimTime(400_000)), kept, "no renewal has arrived yet");
+        assert!(a.lease_renewed(n, SimTime(411_000)) > SimTime(400_000));
+        // Power off at 500 s: the grid ends there.
+        a.lease_stop(n, SimTime(500_000));
+        let stopped = a.lease_renewed(n, SimTime(900_000));
+        assert!(stopped <= SimTime(500_000) && stopped.0 > 489_000);
+        // Boot at 1000 s: a renewal at once, then the grid again.
+        a.lease_start(n, SimTime(1_000_000));
+        assert_eq!(a.lease_renewed(n, SimTime(1_000_000)), SimTime(1_000_000));
     }
 }

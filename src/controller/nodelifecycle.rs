@@ -89,6 +89,8 @@ pub struct NodeLifecycleController {
     zones: Vec<Zone>,
     /// Every zone is fully disrupted: the controller suspects itself, not the nodes.
     master_disruption: bool,
+    /// The node epoch zone states were last computed at.
+    seen_epoch: Option<u64>,
 }
 
 /// `GetZoneKey`: region and zone labels.
@@ -150,19 +152,30 @@ impl NodeLifecycleController {
             }
         }
         let root = ctx.cause;
-        for i in 0..n_nodes {
+        // A node whose kubelet renews, reaches the API and renews more often than the grace
+        // period cannot go stale: only the others (and the nodes not Ready) need a look.
+        let candidates: Vec<NodeId> = if ctx.api.suspects.len() < n_nodes {
+            ctx.api.suspects.iter().copied().collect()
+        } else {
+            (0..n_nodes as u32).map(NodeId).collect()
+        };
+        for n in candidates {
+            let i = n.idx();
             ctx.cause = root;
-            let n = NodeId(i as u32);
-            let node = ctx.api.node(n);
-            if node.deleted.is_some() {
+            if ctx.api.node(n).deleted.is_some() {
+                ctx.api.suspects.remove(&n);
                 continue;
             }
             // After an API server outage the controller starts observing afresh.
-            let stale = ctx.now.since(node.lease_renewed.max(ctx.api.resumed_at)) > grace;
-            match (stale, node.ready) {
+            let renewed = ctx.api.lease_renewed(n, ctx.now);
+            let stale = ctx.now.since(renewed.max(ctx.api.resumed_at)) > grace;
+            match (stale, ctx.api.node(n).ready) {
                 (true, ConditionStatus::True) => self.not_ready(n, ctx),
                 (false, ConditionStatus::Unknown) => self.ready_again(n, ctx),
                 _ => {}
+            }
+            if ctx.api.node(n).ready == ConditionStatus::True && ctx.api.lease_is_live(n, grace) {
+                ctx.api.suspects.remove(&n);
             }
             // A not-ready node waits in its zone's queue for the NoExecute taint.
             if ctx.api.node(n).ready != ConditionStatus::True && !self.tainting[i] && !self.master_disruption {
@@ -173,7 +186,11 @@ impl NodeLifecycleController {
             }
         }
         ctx.cause = root;
-        self.handle_disruption(ctx);
+        // Zone states only change when nodes do.
+        if self.seen_epoch != Some(ctx.api.node_epoch) {
+            self.handle_disruption(ctx);
+            self.seen_epoch = Some(ctx.api.node_epoch);
+        }
     }
 
     /// `handleDisruption`: classify each zone, slow or stop tainting where many nodes are

@@ -52,7 +52,8 @@ impl PodGc {
     /// Pods on nodes deleted at least `QUARANTINE_MS` ago: Failed, then gone (grace 0).
     fn gc_orphaned(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
-        for n in 0..ctx.api.nodes.len() {
+        for k in 0..ctx.api.deleted_nodes.len() {
+            let n = ctx.api.deleted_nodes[k].idx();
             let node = &ctx.api.nodes[n];
             let Some(deleted) = node.deleted else { continue };
             if now.since(deleted) < QUARANTINE_MS || ctx.api.pods_on_node(NodeId(n as u32)).is_empty() {

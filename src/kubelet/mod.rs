@@ -15,7 +15,7 @@ use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
 use crate::cluster::{Ctx, Event};
-use crate::scenario::{DurationDist, LEASE_RENEW_JITTER_PERCENT};
+use crate::scenario::DurationDist;
 use crate::sim::SimTime;
 use images::ImageManager;
 use probes::{ProbeKind, ProbeState};
@@ -41,7 +41,6 @@ pub const EXIT_CODE_SIGTERM: i32 = 143;
 /// container moved on (it was restarted, killed, or its pod deleted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KubeletEvent {
-    RenewLease,
     /// The node loses power (`node-crash`): the kubelet and every container stop.
     PowerOff,
     /// The node boots again: the kubelet starts and syncs the pods bound to it.
@@ -49,45 +48,17 @@ pub enum KubeletEvent {
     /// The eviction manager's housekeeping tick.
     EvictionMonitor,
     /// The container's process is up (Created -> Started).
-    Started {
-        pod: PodId,
-        c: ContainerRef,
-        epoch: u32,
-    },
+    Started { pod: PodId, c: ContainerRef, epoch: u32 },
     /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
-    Exited {
-        pod: PodId,
-        c: ContainerRef,
-        epoch: u32,
-        code: i32,
-        oom: bool,
-    },
+    Exited { pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool },
     /// A probe of this container runs now.
-    Probe {
-        pod: PodId,
-        c: ContainerRef,
-        epoch: u32,
-        kind: ProbeKind,
-    },
+    Probe { pod: PodId, c: ContainerRef, epoch: u32, kind: ProbeKind },
     /// CrashLoopBackOff is over: start the container again.
-    Restart {
-        pod: PodId,
-        c: ContainerRef,
-        epoch: u32,
-    },
+    Restart { pod: PodId, c: ContainerRef, epoch: u32 },
     /// The pod worker syncs again after the container's image could not be had.
-    Resync {
-        pod: PodId,
-        c: ContainerRef,
-        epoch: u32,
-    },
+    Resync { pod: PodId, c: ContainerRef, epoch: u32 },
     /// The process is gone after the kubelet stopped it (preStop, SIGTERM, or SIGKILL).
-    Stopped {
-        pod: PodId,
-        c: ContainerRef,
-        epoch: u32,
-        code: i32,
-    },
+    Stopped { pod: PodId, c: ContainerRef, epoch: u32, code: i32 },
     /// `kubelet-service-kill`: the kubelet process dies; containers keep running, nobody
     /// looks after them, nothing is reported.
     ServiceStop,
@@ -96,15 +67,9 @@ pub enum KubeletEvent {
     /// The node reaches the control plane again (a partition or an API server outage ended).
     Reconnect,
     /// `container-kill`: SIGKILL to one container; the restart policy decides what follows.
-    KillContainer {
-        pod: PodId,
-        c: ContainerRef,
-    },
+    KillContainer { pod: PodId, c: ContainerRef },
     /// `pod-failure`: the pod's containers fail, and fail again at every start, until `until`.
-    FailPod {
-        pod: PodId,
-        until: SimTime,
-    },
+    FailPod { pod: PodId, until: SimTime },
 }
 
 /// The kubelet's view of one container across its restarts.
@@ -281,16 +246,15 @@ impl Kubelet {
         }
         if self.frozen && !matches!(ev, KubeletEvent::PowerOff | KubeletEvent::PowerOn | KubeletEvent::ServiceStart) {
             // The processes live on; the kubelet notices what happened to them when it starts.
-            if ev != KubeletEvent::RenewLease {
-                self.deferred.push(ev);
-            }
+            self.deferred.push(ev);
             return;
         }
         match ev {
             KubeletEvent::ServiceStop => {
                 if !self.frozen {
                     self.frozen = true;
-                    ctx.api.disconnect(self.node);
+                    ctx.api.lease_stop(self.node, ctx.now);
+                    ctx.api.disconnect(self.node, ctx.now);
                 }
             }
             KubeletEvent::ServiceStart => {
@@ -298,7 +262,7 @@ impl Kubelet {
                     return;
                 }
                 self.frozen = false;
-                ctx.after(0, Event::Kubelet(self.node, KubeletEvent::RenewLease));
+                ctx.api.lease_start(self.node, ctx.now);
                 for ev in std::mem::take(&mut self.deferred) {
                     self.handle(ev, ctx);
                 }
@@ -338,14 +302,11 @@ impl Kubelet {
                     }
                 }
             }
-            KubeletEvent::PowerOff => self.power_off(),
-            KubeletEvent::PowerOn => self.power_on(ctx),
-            KubeletEvent::RenewLease => {
-                ctx.api.renew_lease(self.node, ctx.now);
-                let interval = ctx.settings.lease_renew_interval_ms().max(1);
-                let jitter = ctx.rng.kubelet.below(interval * LEASE_RENEW_JITTER_PERCENT / 100 + 1);
-                ctx.after(interval + jitter, Event::Kubelet(self.node, KubeletEvent::RenewLease));
+            KubeletEvent::PowerOff => {
+                ctx.api.lease_stop(self.node, ctx.now);
+                self.power_off();
             }
+            KubeletEvent::PowerOn => self.power_on(ctx),
             KubeletEvent::EvictionMonitor => self.eviction_monitor(ctx),
             KubeletEvent::Started { pod, c, epoch } => {
                 if self.current(pod, c, epoch).is_some() {
@@ -518,7 +479,7 @@ impl Kubelet {
             return;
         }
         self.up = true;
-        ctx.after(0, Event::Kubelet(self.node, KubeletEvent::RenewLease));
+        ctx.api.lease_start(self.node, ctx.now);
         let pods: Vec<PodId> = ctx.api.pods_on_node(self.node).to_vec();
         let root = ctx.cause;
         for id in pods {
