@@ -121,7 +121,6 @@ fn unschedulable_pod_fails_with_upstream_message_and_retries_with_backoff() {
     let events = read_csv(&out.join("events.csv"));
     let fails: Vec<&BTreeMap<String, String>> =
         events.iter().filter(|e| e["reason"] == "FailedScheduling" && e["name"] == "too-big").collect();
-    assert!(fails.len() >= 3, "retried: {}", fails.len());
     for f in &fails {
         assert_eq!(f["type"], "Warning");
         assert_eq!(f["source"], "default-scheduler");
@@ -130,15 +129,14 @@ fn unschedulable_pod_fails_with_upstream_message_and_retries_with_backoff() {
             "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod."
         );
     }
-    // Attempt k+1 never comes before the backoff of attempt k (1s doubling, max 10s) ran out.
-    let times: Vec<u64> = fails.iter().map(|f| ms(&f["time"])).collect();
-    for (k, w) in times.windows(2).enumerate() {
-        let backoff = (1000u64 << k).min(10_000);
-        assert!(w[1] - w[0] >= backoff, "attempt {} at {} after {}: backoff {backoff}", k + 2, w[1], w[0]);
-    }
-    // The cluster changed once a second from 1m, yet the retries were spaced by the backoff.
-    assert!(times.iter().any(|&t| (60_000..70_000).contains(&t)));
-    assert!(times.windows(2).any(|w| w[1] - w[0] >= 4000 && w[1] < 100_000), "{times:?}");
+    // kube-scheduler records through events/v1: the identical failures join one event as a
+    // series. Attempts: 0.01 s; the cluster changes once a second from 1m, but each retry waits
+    // for the pod's backoff (1 s, 2 s, 4 s): 60.52, 62.52, 66.52; then nothing changes for it
+    // and the 5-minute flush (checked every 30 s) retries at 390.01.
+    assert_eq!(fails.len(), 1);
+    assert_eq!(ms(&fails[0]["time"]), 10);
+    assert_eq!(fails[0]["count"], "5");
+    assert_eq!(fails[0]["last_seen"], "390.010");
     let pods = read_csv(&out.join("pods.csv"));
     let p = pods.iter().find(|p| p["name"] == "too-big").unwrap();
     assert_eq!(p["phase"], "Pending");

@@ -133,4 +133,8 @@ pub struct RecordedEvent {
     pub message: Message,
     /// The event that led to this one; 0 for a root cause.
     pub cause: EventId,
+    /// An event series (events/v1, as kube-scheduler records): how many times the same event
+    /// was observed, and when last.
+    pub count: u32,
+    pub last_seen: SimTime,
 }

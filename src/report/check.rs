@@ -62,7 +62,8 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
                 }
             }
             Expectation::Events { reason, cmp } => {
-                let n = rec.events.iter().filter(|e| e.reason == reason.as_str()).count() as i64;
+                // An event series counts every occurrence.
+                let n = rec.events.iter().filter(|e| e.reason == reason.as_str()).map(|e| e.count as i64).sum::<i64>();
                 Verdict {
                     expectation: format!("events {reason}: count {cmp}"),
                     pass: cmp.holds(n),

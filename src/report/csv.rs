@@ -78,8 +78,22 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     let images = &c.scenario.images;
 
     let mut w = csv_writer(dir, "events.csv")?;
-    w.write_record(["id", "time", "type", "reason", "kind", "namespace", "name", "node", "source", "message", "cause"])
-        .map_err(io_err)?;
+    w.write_record([
+        "id",
+        "time",
+        "type",
+        "reason",
+        "kind",
+        "namespace",
+        "name",
+        "node",
+        "source",
+        "message",
+        "cause",
+        "count",
+        "last_seen",
+    ])
+    .map_err(io_err)?;
     for e in &c.rec.events {
         let (kind, ns, name) = object_names(c, e);
         let node = e.node.map(|n| api.node(n).name.as_str()).unwrap_or("");
@@ -96,6 +110,8 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
             e.source.as_str(),
             &render(e, api, images, c.scenario.seed),
             &cause,
+            &e.count.to_string(),
+            &e.last_seen.to_string(),
         ])
         .map_err(io_err)?;
     }

@@ -71,7 +71,19 @@ impl Recorder {
         cause: EventId,
     ) -> EventId {
         let id = self.events.len() as EventId + 1;
-        self.events.push(RecordedEvent { id, time, kind, reason, object, node, source, message, cause });
+        self.events.push(RecordedEvent {
+            id,
+            time,
+            kind,
+            reason,
+            object,
+            node,
+            source,
+            message,
+            cause,
+            count: 1,
+            last_seen: time,
+        });
         id
     }
 

@@ -17,13 +17,21 @@ use std::collections::BTreeSet;
 /// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
 pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
 
+/// The scheduling queue moves expired backoff pods to activeQ on a 1 s ticker
+/// (`flushBackoffQCompleted`).
+pub const BACKOFF_FLUSH_PERIOD_MS: u64 = 1_000;
+
+/// client-go events/v1 `isomorphic` window: an identical event within 6 minutes of the last
+/// observation is counted in its series.
+pub const EVENT_SERIES_WINDOW_MS: u64 = 6 * 60 * 1000;
+
 /// Scheduler timers (scheduler -> scheduler).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchedulerEvent {
     /// Take the next pod from activeQ and run one scheduling cycle.
     ScheduleOne,
-    /// A pod's backoff has expired (stale if `epoch` is old).
-    BackoffDone { pod: PodId, epoch: u32 },
+    /// `flushBackoffQCompleted`: move the pods whose backoff has expired to activeQ.
+    FlushBackoff,
     /// Move pods that have waited too long in unschedulablePods.
     FlushUnschedulable,
 }
@@ -49,6 +57,8 @@ struct PodInfo {
     assumed: Option<NodeId>,
     /// What last put the pod in the queue: the cause of its Scheduled / FailedScheduling.
     cause: EventId,
+    /// The pod's last FailedScheduling event, which an identical failure joins as a series.
+    series: EventId,
 }
 
 pub struct Scheduler {
@@ -63,11 +73,16 @@ pub struct Scheduler {
     nodes: Vec<NodeInfo>,
     cycle_pending: bool,
     flush_pending: bool,
+    /// backoffQ: (expiry, pod, epoch), flushed to activeQ once a second.
+    backoff_q: BTreeSet<(SimTime, PodId, u32)>,
+    backoff_flush_pending: bool,
     /// The API server's node epoch the compact node copies reflect.
     node_epoch: u64,
     /// The plain nodes' free capacity, sorted; and how many nodes are deleted.
     free: plugins::FreeIndex,
     deleted_nodes: usize,
+    /// The per-reason counts of the last fast failure, whose message `last_message` is.
+    last_counts: Option<(usize, [u32; 5])>,
     /// The last FailedScheduling message, shared by identical ones that follow.
     last_message: Option<std::sync::Arc<str>>,
     next_start_node: usize,
@@ -90,7 +105,10 @@ impl Scheduler {
             cycle_pending: false,
             flush_pending: false,
             last_message: None,
+            last_counts: None,
             node_epoch: u64::MAX,
+            backoff_q: BTreeSet::new(),
+            backoff_flush_pending: false,
             free: plugins::FreeIndex::default(),
             deleted_nodes: 0,
             next_start_node: 0,
@@ -141,7 +159,13 @@ impl Scheduler {
             i.state = QState::Backoff;
             i.epoch = i.epoch.wrapping_add(1);
             let epoch = i.epoch;
-            ctx.at(expiry, Event::Scheduler(SchedulerEvent::BackoffDone { pod: id, epoch }));
+            self.backoff_q.insert((expiry, id, epoch));
+            if !self.backoff_flush_pending {
+                // The queue's 1 s ticker: the next whole second.
+                self.backoff_flush_pending = true;
+                let t = SimTime((ctx.now.0 / BACKOFF_FLUSH_PERIOD_MS + 1) * BACKOFF_FLUSH_PERIOD_MS);
+                ctx.at(t, Event::Scheduler(SchedulerEvent::FlushBackoff));
+            }
         } else {
             self.push_active(id, ctx);
         }
@@ -245,10 +269,21 @@ impl Scheduler {
                     ctx.after(0, Event::Scheduler(SchedulerEvent::ScheduleOne));
                 }
             }
-            SchedulerEvent::BackoffDone { pod, epoch } => {
-                let i = *self.info(pod);
-                if i.epoch == epoch && i.state == QState::Backoff {
-                    self.push_active(pod, ctx);
+            SchedulerEvent::FlushBackoff => {
+                while let Some(&(expiry, pod, epoch)) = self.backoff_q.first() {
+                    if expiry > ctx.now {
+                        break;
+                    }
+                    self.backoff_q.pop_first();
+                    let i = *self.info(pod);
+                    if i.epoch == epoch && i.state == QState::Backoff {
+                        self.push_active(pod, ctx);
+                    }
+                }
+                if self.backoff_q.is_empty() {
+                    self.backoff_flush_pending = false;
+                } else {
+                    ctx.after(BACKOFF_FLUSH_PERIOD_MS, Event::Scheduler(SchedulerEvent::FlushBackoff));
                 }
             }
             SchedulerEvent::FlushUnschedulable => {
@@ -280,7 +315,6 @@ impl Scheduler {
         let spec = p.spec.clone();
         ctx.cause = self.info(id).cause;
         let req = spec.requests();
-        let nz = spec.nonzero_requests();
         {
             let i = self.info(id);
             i.attempts += 1;
@@ -303,6 +337,7 @@ impl Scheduler {
                 return;
             }
         }
+        let nz = spec.nonzero_requests();
         let mut processed = 0;
         while processed < n && self.feasible.len() < want {
             let idx = (self.next_start_node + processed) % n;
@@ -370,6 +405,16 @@ impl Scheduler {
     /// A failed attempt; `counts` are the per-reason node counts when they are known without
     /// the visit (every node short of a resource: all resolvable by preemption).
     fn fail(&mut self, id: PodId, n: usize, counts: Option<[u32; 5]>, ctx: &mut Ctx) {
+        // The same counts as the last fast failure: the same message, without building it.
+        if let (Some(c), Some((ln, lc)), Some(m)) = (counts, self.last_counts, &self.last_message)
+            && ln == n
+            && lc == c
+        {
+            let text = m.clone();
+            self.failed(id, text, ctx);
+            return;
+        }
+        self.last_counts = counts.map(|c| (n, c));
         // Count nodes per reason without building a string per node: the fixed reasons by
         // their bit, the untolerated taints by content (few distinct ones in practice).
         let mut fixed = counts.unwrap_or([0u32; plugins::FIXED_REASONS.len()]);
@@ -428,23 +473,51 @@ impl Scheduler {
             msg.push_str(&format!(" preemption: 0/{n} nodes are available: {}.", post.join(", ")));
         }
         // The same message again (a burst of identical pods) shares one copy.
-        let text: std::sync::Arc<str> = match &self.last_message {
+        let text = self.share(msg);
+        self.failed(id, text, ctx);
+    }
+
+    fn share(&mut self, msg: String) -> std::sync::Arc<str> {
+        match &self.last_message {
             Some(m) if **m == *msg => m.clone(),
             _ => {
                 let m: std::sync::Arc<str> = msg.into();
                 self.last_message = Some(m.clone());
                 m
             }
-        };
+        }
+    }
+
+    /// Record a failed attempt with its message and park the pod with the unschedulable ones.
+    fn failed(&mut self, id: PodId, text: std::sync::Arc<str>, ctx: &mut Ctx) {
         ctx.rec.failed_scheduling += 1;
-        ctx.record(
-            EventType::Warning,
-            "FailedScheduling",
-            ObjRef::Pod(id),
-            None,
-            Source::Scheduler,
-            Message::Text(text),
-        );
+        // events/v1 (kube-scheduler's recorder): the same event again within 6 minutes joins
+        // the last one as a series (count, last observed) instead of being stored anew.
+        let last = self.info(id).series;
+        let joined = last > 0 && {
+            let e = &mut ctx.rec.events[last as usize - 1];
+            let same = matches!(&e.message, Message::Text(m) if **m == *text);
+            if same && ctx.now.since(e.last_seen) <= EVENT_SERIES_WINDOW_MS {
+                e.count += 1;
+                e.last_seen = ctx.now;
+                true
+            } else {
+                false
+            }
+        };
+        if joined {
+            ctx.cause = last;
+        } else {
+            let eid = ctx.record(
+                EventType::Warning,
+                "FailedScheduling",
+                ObjRef::Pod(id),
+                None,
+                Source::Scheduler,
+                Message::Text(text),
+            );
+            self.info(id).series = eid;
+        }
         let now = ctx.now;
         let i = self.info(id);
         i.state = QState::Unschedulable;
