@@ -82,5 +82,11 @@ fn engine(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, engine);
+// Criterion's own charts would need a registered font (plotters is built with ab_glyph here):
+// the figures are printed instead.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = engine
+}
 criterion_main!(benches);

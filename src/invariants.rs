@@ -142,6 +142,20 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             v.rs_created
         ));
     }
+    // Each ReplicaSet's counts of active and ready pods match a recount.
+    for r in 0..api.replicasets.len() {
+        let rs = crate::api::RsId(r as u32);
+        let active = api.pods_of_rs(rs).iter().filter(|&&p| api.pod(p).is_active());
+        let (a, ready) = active.fold((0u32, 0u32), |(a, r), &p| (a + 1, r + u32::from(api.pod(p).status.ready)));
+        if (a, ready) != api.rs_counts(rs) {
+            return fail(format!(
+                "ReplicaSet {}: counted {:?} active/ready pods, a recount gives {:?}",
+                api.replicasets[r].name,
+                api.rs_counts(rs),
+                (a, ready)
+            ));
+        }
+    }
     // Recorded events point at objects that exist, in time order, with causes that came first.
     let from = v.events_from.min(v.rec.events.len());
     let mut last = if from > 0 { v.rec.events[from - 1].time } else { SimTime::ZERO };

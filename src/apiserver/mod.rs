@@ -74,6 +74,8 @@ pub struct ApiServer {
     outbox: Vec<Notification>,
     pods_by_node: Vec<Vec<PodId>>,
     pods_by_rs: Vec<Vec<PodId>>,
+    /// Per ReplicaSet: (active pods, active and ready pods).
+    rs_live: Vec<(u32, u32)>,
     pods_by_job: Vec<Vec<PodId>>,
     pods_by_ds: Vec<Vec<PodId>>,
     pods_by_sts: Vec<Vec<PodId>>,
@@ -308,6 +310,17 @@ impl ApiServer {
         }
     }
 
+    /// (active, active and ready): what a ReplicaSet counts.
+    fn liveness(p: &Pod) -> (bool, bool) {
+        let a = p.is_active();
+        (a, a && p.status.ready)
+    }
+
+    /// A ReplicaSet's active pods and how many of them are ready, kept as pods change.
+    pub fn rs_counts(&self, rs: RsId) -> (u32, u32) {
+        self.rs_live[rs.idx()]
+    }
+
     fn holds_resources(p: &Pod) -> bool {
         p.node.is_some() && p.removed.is_none() && !p.status.phase.is_terminal()
     }
@@ -330,6 +343,7 @@ impl ApiServer {
     fn mutate_pod(&mut self, id: PodId, writer: Option<Watcher>, f: impl FnOnce(&mut Pod)) {
         let p = &self.pods[id.idx()];
         let (b0, held0, node0) = (Self::bucket(p), Self::holds_resources(p), p.node);
+        let live0 = Self::liveness(p);
         let req = p.spec.requests();
         f(&mut self.pods[id.idx()]);
         let rv = self.next_rv();
@@ -339,6 +353,14 @@ impl ApiServer {
         let bound_now = node0.is_none() && node1.is_some();
         let removed = p.removed.is_some();
         let owner = p.owner;
+        let live1 = Self::liveness(p);
+        if live0 != live1
+            && let Some(Owner::ReplicaSet(rs)) = owner
+        {
+            let c = &mut self.rs_live[rs.idx()];
+            c.0 = c.0 + live1.0 as u32 - live0.0 as u32;
+            c.1 = c.1 + live1.1 as u32 - live0.1 as u32;
+        }
         if b0 != b1 {
             self.count(b0, -1);
             self.count(b1, 1);
@@ -407,6 +429,11 @@ impl ApiServer {
         }
         if let Some(n) = pod.node {
             self.pods_by_node[n.idx()].push(id);
+        }
+        if let Some(Owner::ReplicaSet(rs)) = pod.owner {
+            let (a, r) = Self::liveness(&pod);
+            self.rs_live[rs.idx()].0 += a as u32;
+            self.rs_live[rs.idx()].1 += r as u32;
         }
         let b = Self::bucket(&pod);
         let pod_bound = pod.node.is_some();
@@ -569,6 +596,7 @@ impl ApiServer {
         }
         self.replicasets.push(rs);
         self.pods_by_rs.push(Vec::new());
+        self.rs_live.push((0, 0));
         self.route_rs(id, None);
         id
     }

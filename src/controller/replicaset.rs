@@ -69,14 +69,14 @@ impl ReplicaSetController {
         }
         let rs = &ctx.api.replicasets[id.idx()];
         let replicas = rs.replicas as usize;
-        let active: Vec<PodId> =
-            ctx.api.pods_of_rs(id).iter().copied().filter(|&p| ctx.api.pod(p).is_active()).collect();
-        let ready = active.iter().filter(|&&p| ctx.api.pod(p).status.ready).count() as u32;
+        // Counted as pods change: a sync is O(1) unless it has to choose pods to delete.
+        let (active_n, ready) = ctx.api.rs_counts(id);
+        let active_n = active_n as usize;
         let e = self.expectations[id.idx()];
         let satisfied = (e.adds <= 0 && e.dels <= 0) || ctx.now.since(e.set_at) > EXPECTATIONS_TIMEOUT_MS;
         if satisfied {
-            if active.len() < replicas {
-                let n = (replicas - active.len()).min(BURST_REPLICAS);
+            if active_n < replicas {
+                let n = (replicas - active_n).min(BURST_REPLICAS);
                 self.expectations[id.idx()] = Expectations { adds: n as i64, dels: 0, set_at: ctx.now };
                 // Slow start (batches of 1, 2, 4, ...) only matters when creations fail, which
                 // they do not here: all n are created in this sync.
@@ -85,8 +85,10 @@ impl ReplicaSetController {
                     ctx.cause = root;
                     self.create_pod(id, ctx);
                 }
-            } else if active.len() > replicas {
-                let n = (active.len() - replicas).min(BURST_REPLICAS);
+            } else if active_n > replicas {
+                let active: Vec<PodId> =
+                    ctx.api.pods_of_rs(id).iter().copied().filter(|&p| ctx.api.pod(p).is_active()).collect();
+                let n = (active_n - replicas).min(BURST_REPLICAS);
                 let victims = rank_for_deletion(&active, ctx);
                 self.expectations[id.idx()] = Expectations { adds: 0, dels: n as i64, set_at: ctx.now };
                 let root = ctx.cause;
@@ -96,8 +98,7 @@ impl ReplicaSetController {
                 }
             }
         }
-        let status =
-            WorkloadStatus { replicas: active.len() as u32, ready, available: ready, updated: active.len() as u32 };
+        let status = WorkloadStatus { replicas: active_n as u32, ready, available: ready, updated: active_n as u32 };
         let rs = &ctx.api.replicasets[id.idx()];
         let (desired, standalone) = (rs.replicas, rs.owner.is_none());
         if rs.status != status {

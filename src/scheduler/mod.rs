@@ -80,6 +80,9 @@ pub struct Scheduler {
     node_epoch: u64,
     /// The plain nodes' free capacity, sorted; and how many nodes are deleted.
     free: plugins::FreeIndex,
+    /// The index is kept only once an attempt has failed (a cluster that never fills up never
+    /// pays for it).
+    free_enabled: bool,
     deleted_nodes: usize,
     /// The per-reason counts of the last fast failure, whose message `last_message` is.
     last_counts: Option<(usize, [u32; 5])>,
@@ -110,6 +113,7 @@ impl Scheduler {
             backoff_q: BTreeSet::new(),
             backoff_flush_pending: false,
             free: plugins::FreeIndex::default(),
+            free_enabled: false,
             deleted_nodes: 0,
             next_start_node: 0,
             feasible: Vec::new(),
@@ -186,7 +190,9 @@ impl Scheduler {
             deleted += usize::from(node.deleted.is_some());
         }
         self.deleted_nodes = deleted;
-        self.free.rebuild(&self.nodes);
+        if self.free_enabled {
+            self.free.rebuild(&self.nodes);
+        }
     }
 
     /// `MoveAllToActiveOrBackoffQueue` on a cluster event that may make pods schedulable.
@@ -206,7 +212,9 @@ impl Scheduler {
             ni.requested.sub(req);
             ni.nonzero.sub(nz);
             ni.pods -= 1;
-            self.free.update(&before, &self.nodes[n.idx()]);
+            if self.free_enabled {
+                self.free.update(&before, &self.nodes[n.idx()]);
+            }
         }
     }
 
@@ -218,7 +226,9 @@ impl Scheduler {
         ni.requested.add(spec.requests());
         ni.nonzero.add(spec.nonzero_requests());
         ni.pods += 1;
-        self.free.update(&before, &self.nodes[node.idx()]);
+        if self.free_enabled {
+            self.free.update(&before, &self.nodes[node.idx()]);
+        }
         self.info(id).assumed = Some(node);
     }
 
@@ -329,7 +339,7 @@ impl Scheduler {
         let plain_pod = spec.node_selector.0.is_empty() && spec.affinity_node.is_none();
         // Every live node plain and one resource short on all of them: the visit would fail
         // every node; the sorted free capacities give its counts without it.
-        if plain_pod && self.free.len() + self.deleted_nodes == n && !self.free.is_empty() {
+        if self.free_enabled && plain_pod && self.free.len() + self.deleted_nodes == n && !self.free.is_empty() {
             let counts = self.free.shortfalls(req);
             let live = self.free.len() as u32;
             if counts.contains(&live) {
@@ -363,6 +373,11 @@ impl Scheduler {
         }
         if self.feasible.is_empty() {
             let live = ctx.api.nodes.iter().filter(|x| x.deleted.is_none()).count();
+            // From the first failure on, the cluster may be full: keep the free-capacity index.
+            if !self.free_enabled {
+                self.free_enabled = true;
+                self.free.rebuild(&self.nodes);
+            }
             self.fail(id, live, None, ctx);
             return;
         }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// Runs in flight between two writes: enough to keep every worker busy, few enough that
 /// memory stays bounded for any number of runs.
-const RUNS_PER_BATCH_PER_JOB: usize = 16;
+const RUNS_PER_BATCH_PER_JOB: usize = 64;
 
 /// A metric of one run (`report:` names them; runs.csv has them all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

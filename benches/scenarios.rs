@@ -1,0 +1,78 @@
+//! Whole-run benches on the scenarios of `scenarios/bench/`: the neutral traces (1,000 nodes /
+//! 100,000 pods, the same with a third of the nodes lost at 30 minutes, 5,000 nodes / 150,000
+//! pods), an idle day of 5,000 nodes, and the sweep unit (a 20-node hour with a node crash).
+//! Each prints its figures once (events, events/s, simulated seconds per wall second, peak
+//! RSS of the process so far) and lets criterion time it with a small sample.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn scenario(name: &str) -> kubesim::scenario::Scenario {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench").join(name);
+    kubesim::scenario::load_with(&p, &kubesim::scenario::LoadOptions { allow_large: true }).expect("bench scenario")
+}
+
+fn report(name: &str, s: &kubesim::scenario::Scenario) {
+    let start = Instant::now();
+    let r = kubesim::simulate(s.clone(), &kubesim::RunOptions::default()).expect("no invariant violation");
+    let wall = start.elapsed().as_secs_f64();
+    let sim = r.outcome.end.as_millis() as f64 / 1000.0;
+    let rss = kubesim::report::csv::peak_rss_bytes().map_or("?".into(), |b| format!("{} MB", b / 1_000_000));
+    let c = r.cluster.api.counters;
+    println!(
+        "{name}: {wall:.3} s wall, {} events ({:.2} M events/s), {:.0} simulated s per wall s, peak RSS {rss}; {} pods created, {} succeeded at the end",
+        r.outcome.events_processed,
+        r.outcome.events_processed as f64 / wall / 1e6,
+        sim / wall,
+        r.summary.pods_created,
+        c.succeeded
+    );
+}
+
+fn bench(c: &mut Criterion, name: &str, file: &str) {
+    let s = scenario(file);
+    report(name, &s);
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10).measurement_time(Duration::from_secs(1)).warm_up_time(Duration::from_millis(1));
+    g.bench_function("run", |b| b.iter(|| kubesim::simulate(s.clone(), &kubesim::RunOptions::default()).unwrap()));
+    g.finish();
+}
+
+fn traces(c: &mut Criterion) {
+    bench(c, "trace_1000n", "trace-1000n.yaml");
+    bench(c, "trace_1000n_removal", "trace-1000n-removal.yaml");
+    bench(c, "trace_5000n", "trace-5000n.yaml");
+}
+
+fn idle_day(c: &mut Criterion) {
+    bench(c, "idle_day", "idle-day.yaml");
+}
+
+fn sweep_small(c: &mut Criterion) {
+    let s = scenario("twenty-nodes-crash.yaml");
+    let n = 200;
+    let start = Instant::now();
+    for seed in 0..n {
+        let mut x = s.clone();
+        x.seed = seed;
+        kubesim::simulate(x, &kubesim::RunOptions::default()).unwrap();
+    }
+    println!(
+        "sweep_small: {:.0} runs/s on one core (20 nodes, 1 h, a node crash)",
+        n as f64 / start.elapsed().as_secs_f64()
+    );
+    let mut g = c.benchmark_group("sweep_small");
+    g.sample_size(20);
+    g.bench_function("run", |b| b.iter(|| kubesim::simulate(s.clone(), &kubesim::RunOptions::default()).unwrap()));
+    g.finish();
+}
+
+// Criterion's own charts would need a registered font (plotters is built with ab_glyph here):
+// the figures are printed instead.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = idle_day, sweep_small, traces
+}
+criterion_main!(benches);
