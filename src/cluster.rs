@@ -678,6 +678,7 @@ pub fn new_pod(
         containers: vec![ContainerStatus::default(); spec.containers.len()],
         init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
     };
+    let requests = spec.requests();
     Pod {
         namespace,
         name,
@@ -696,5 +697,6 @@ pub fn new_pod(
         finished_at: None,
         pull_ms: 0,
         mirror: false,
+        requests,
     }
 }

@@ -326,6 +326,8 @@ pub struct Pod {
     pub pull_ms: u64,
     /// A mirror pod: the API's view of a static pod its node's kubelet runs on its own.
     pub mirror: bool,
+    /// `spec.requests()`, computed once (the spec never changes): read on every status write.
+    pub requests: Resources,
 }
 
 impl Pod {

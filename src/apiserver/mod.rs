@@ -344,7 +344,7 @@ impl ApiServer {
         let p = &self.pods[id.idx()];
         let (b0, held0, node0) = (Self::bucket(p), Self::holds_resources(p), p.node);
         let live0 = Self::liveness(p);
-        let req = p.spec.requests();
+        let req = p.requests;
         f(&mut self.pods[id.idx()]);
         let rv = self.next_rv();
         let p = &mut self.pods[id.idx()];
@@ -438,7 +438,7 @@ impl ApiServer {
         let b = Self::bucket(&pod);
         let pod_bound = pod.node.is_some();
         if Self::holds_resources(&pod) {
-            self.counters.requested.add(pod.spec.requests());
+            self.counters.requested.add(pod.requests);
         }
         self.pods.push(pod);
         self.count(b, 1);

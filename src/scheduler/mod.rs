@@ -204,7 +204,7 @@ impl Scheduler {
     }
 
     fn forget(&mut self, id: PodId, ctx: &mut Ctx) {
-        let req = ctx.api.pod(id).spec.requests();
+        let req = ctx.api.pod(id).requests;
         let nz = ctx.api.pod(id).spec.nonzero_requests();
         if let Some(n) = self.info(id).assumed.take() {
             let before = self.nodes[n.idx()];
@@ -223,7 +223,7 @@ impl Scheduler {
         let spec = &ctx.api.pod(id).spec;
         let before = self.nodes[node.idx()];
         let ni = &mut self.nodes[node.idx()];
-        ni.requested.add(spec.requests());
+        ni.requested.add(ctx.api.pod(id).requests);
         ni.nonzero.add(spec.nonzero_requests());
         ni.pods += 1;
         if self.free_enabled {
@@ -324,7 +324,7 @@ impl Scheduler {
         }
         let spec = p.spec.clone();
         ctx.cause = self.info(id).cause;
-        let req = spec.requests();
+        let req = p.requests;
         {
             let i = self.info(id);
             i.attempts += 1;
