@@ -142,6 +142,13 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             v.rs_created
         ));
     }
+    if api.terminated.len() as u32 != counts.succeeded + counts.failed {
+        return fail(format!(
+            "the API server indexes {} terminated pods, a recount gives {}",
+            api.terminated.len(),
+            counts.succeeded + counts.failed
+        ));
+    }
     // Each ReplicaSet's counts of active and ready pods match a recount.
     for r in 0..api.replicasets.len() {
         let rs = crate::api::RsId(r as u32);

@@ -101,6 +101,9 @@ pub struct ApiServer {
     pub suspects: std::collections::BTreeSet<NodeId>,
     /// Deleted nodes, for the pod garbage collector.
     pub deleted_nodes: Vec<NodeId>,
+    /// Terminated pods (Succeeded or Failed, not deleting) by creation time: the pod garbage
+    /// collector removes the oldest above its threshold.
+    pub terminated: std::collections::BTreeSet<(SimTime, PodId)>,
     /// When the control plane last came back: the node lifecycle controller measures lease
     /// staleness from no earlier than this (it has just started observing again).
     pub resumed_at: SimTime,
@@ -321,6 +324,11 @@ impl ApiServer {
         self.rs_live[rs.idx()]
     }
 
+    /// Succeeded or Failed, not being deleted and still in the store.
+    fn is_terminated(b: Bucket) -> bool {
+        matches!(b, Bucket::Phase(PodPhase::Succeeded | PodPhase::Failed))
+    }
+
     fn holds_resources(p: &Pod) -> bool {
         p.node.is_some() && p.removed.is_none() && !p.status.phase.is_terminal()
     }
@@ -364,6 +372,15 @@ impl ApiServer {
         if b0 != b1 {
             self.count(b0, -1);
             self.count(b1, 1);
+            let (t0, t1) = (Self::is_terminated(b0), Self::is_terminated(b1));
+            if t0 != t1 {
+                let key = (self.pods[id.idx()].created, id);
+                if t1 {
+                    self.terminated.insert(key);
+                } else {
+                    self.terminated.remove(&key);
+                }
+            }
         }
         if held0 && !held1 {
             self.counters.requested.sub(req);
@@ -436,6 +453,9 @@ impl ApiServer {
             self.rs_live[rs.idx()].1 += r as u32;
         }
         let b = Self::bucket(&pod);
+        if Self::is_terminated(b) {
+            self.terminated.insert((pod.created, id));
+        }
         let pod_bound = pod.node.is_some();
         if Self::holds_resources(&pod) {
             self.counters.requested.add(pod.requests);

@@ -5,7 +5,6 @@
 use crate::api::*;
 use crate::apiserver::Watcher;
 use crate::cluster::{Ctx, Event};
-use crate::sim::SimTime;
 
 /// `gcCheckPeriod`.
 pub const GC_CHECK_PERIOD_MS: u64 = 20_000;
@@ -29,22 +28,14 @@ impl PodGc {
     }
 
     fn gc_terminated(&mut self, ctx: &mut Ctx) {
-        let c = ctx.api.counters;
-        let terminated = c.succeeded + c.failed;
-        if terminated <= TERMINATED_POD_GC_THRESHOLD {
+        let terminated = ctx.api.terminated.len();
+        if terminated <= TERMINATED_POD_GC_THRESHOLD as usize {
             return;
         }
-        let mut pods: Vec<(SimTime, PodId)> = (0..ctx.api.pods.len() as u32)
-            .map(PodId)
-            .filter(|&p| {
-                let pod = ctx.api.pod(p);
-                pod.removed.is_none() && pod.deletion.is_none() && pod.status.phase.is_terminal()
-            })
-            .map(|p| (ctx.api.pod(p).created, p))
-            .collect();
-        pods.sort();
-        let excess = (terminated - TERMINATED_POD_GC_THRESHOLD) as usize;
-        for &(_, p) in pods.iter().take(excess) {
+        // The oldest first (by creation), as upstream sorts them.
+        let excess = terminated - TERMINATED_POD_GC_THRESHOLD as usize;
+        let oldest: Vec<PodId> = ctx.api.terminated.iter().take(excess).map(|&(_, p)| p).collect();
+        for p in oldest {
             ctx.api.remove_pod(p, ctx.now, None);
         }
     }
