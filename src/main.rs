@@ -220,6 +220,8 @@ fn main() -> ExitCode {
             if !quiet {
                 print(&kubesim::text_summary(&result, &dir));
             }
+            // The process ends here: freeing every object one by one would only cost time.
+            std::mem::forget(result);
             ExitCode::SUCCESS
         }
     }

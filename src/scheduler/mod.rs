@@ -389,7 +389,7 @@ impl Scheduler {
             let mut chosen = self.feasible[0];
             let mut ties = 0u64;
             for &nid in &self.feasible {
-                let s = plugins::least_allocated(nz, &ctx.api.nodes[nid.idx()], &self.nodes[nid.idx()]);
+                let s = plugins::least_allocated(nz, &self.nodes[nid.idx()]);
                 if s > best || ties == 0 {
                     best = s;
                     chosen = nid;

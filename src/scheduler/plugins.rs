@@ -129,12 +129,13 @@ pub const FIXED_REASONS: [(u8, &str); 5] = [
 
 /// NodeResourcesFit with the LeastAllocated strategy (cpu and memory, weight 1 each):
 /// `sum((allocatable - requested) * 100 / allocatable * w) / sum(w)`.
-pub fn least_allocated(pod_nonzero: Resources, node: &Node, info: &NodeInfo) -> u64 {
+pub fn least_allocated(pod_nonzero: Resources, info: &NodeInfo) -> u64 {
     let one = |alloc: u64, req: u64| -> u64 {
         if alloc == 0 || req > alloc { 0 } else { (alloc - req) * MAX_NODE_SCORE / alloc }
     };
-    let cpu = one(node.allocatable.cpu_milli, info.nonzero.cpu_milli + pod_nonzero.cpu_milli);
-    let mem = one(node.allocatable.memory, info.nonzero.memory + pod_nonzero.memory);
+    // The node's allocatable from the compact copy (the same value as the Node object's).
+    let cpu = one(info.allocatable.cpu_milli, info.nonzero.cpu_milli + pod_nonzero.cpu_milli);
+    let mem = one(info.allocatable.memory, info.nonzero.memory + pod_nonzero.memory);
     (cpu + mem) / 2
 }
 
