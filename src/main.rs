@@ -63,6 +63,11 @@ enum Cmd {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// What kubectl would show at a moment of the run (the run is simulated up to it).
+    Get {
+        #[command(subcommand)]
+        what: GetCmd,
+    },
     /// Join the parts of a sharded sweep; refuses missing, doubled or mismatched parts.
     Merge {
         #[arg(required = true)]
@@ -89,6 +94,29 @@ enum Cmd {
         /// Accept scenarios above the size limits.
         #[arg(long)]
         allow_large: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GetCmd {
+    /// `kubectl get pods` at a virtual time.
+    Pods {
+        file: PathBuf,
+        /// The moment (a Go duration from the start: `6m`, `1h30m`); default the end of the run.
+        #[arg(long)]
+        at: Option<String>,
+        /// `-o wide`: also IP, NODE, NOMINATED NODE, READINESS GATES.
+        #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+        output: Option<String>,
+        /// Namespace (default: default).
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        /// Every namespace.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
@@ -185,6 +213,9 @@ fn main() -> ExitCode {
         }
         Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet),
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep),
+        Cmd::Get { what: GetCmd::Pods { file, at, output, namespace, all_namespaces, seed } } => {
+            get_pods(file, at, output, namespace, all_namespaces, seed)
+        }
         Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large, sets } => {
             let mut s = match kubesim::sweep::load_with_sets(&file, &sets, &scenario::LoadOptions { allow_large }) {
                 Ok(s) => s,
@@ -345,4 +376,56 @@ fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>) -> E
             ExitCode::FAILURE
         }
     }
+}
+
+fn get_pods(
+    file: PathBuf,
+    at: Option<String>,
+    output: Option<String>,
+    namespace: Option<String>,
+    all: bool,
+    seed: Option<u64>,
+) -> ExitCode {
+    let wide = match output.as_deref() {
+        None => false,
+        Some("wide") => true,
+        Some(o) => {
+            eprintln!("error: -o {o:?} is not supported: use -o wide or nothing");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let mut s = match scenario::load(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            report_error(e);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    if let Some(seed) = seed {
+        s.seed = seed;
+    }
+    if let Some(a) = at {
+        match kubesim::scenario::raw::duration_to_ms(&a) {
+            Ok(ms) if ms <= s.duration.as_millis() => s.duration = kubesim::sim::SimTime(ms),
+            Ok(_) => {
+                eprintln!("error: --at {a} is after the end of the run ({}s)", s.duration);
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            Err(e) => {
+                eprintln!("error: --at {a:?}: {e}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    let r = match kubesim::simulate(s, &kubesim::RunOptions::default()) {
+        Ok(r) => r,
+        Err(v) => {
+            eprintln!("error: {v}");
+            return ExitCode::from(EXIT_BUG);
+        }
+    };
+    let ns = if all { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
+    print(&kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide));
+    std::mem::forget(r);
+    ExitCode::SUCCESS
 }

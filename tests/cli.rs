@@ -195,3 +195,39 @@ fn check_exits_1_and_shows_what_happened_when_an_expectation_fails() {
     assert!(stdout.contains("FAIL  events Killing: count >= 3  (actual: 1)"), "{stdout}");
     assert!(stdout.contains("PASS  at 5m0s: deployment/web readyReplicas == 5"), "{stdout}");
 }
+
+#[test]
+fn get_pods_prints_what_kubectl_would_at_a_moment() {
+    let get = |file: &str, at: &str| {
+        let out = Command::cargo_bin("kubesim")
+            .unwrap()
+            .args(["get", "pods", scenario(file).to_str().unwrap(), "--at", at])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // CrashLoopBackOff: 6 restarts by 6m30s (at once, then 10, 20, 40, 80, 160 s apart), the
+    // last 65 s before; kubectl's tabwriter columns (minimum 10 wide, 3 of padding).
+    assert_eq!(
+        get("crashloop.yaml", "6m30s"),
+        "NAME      READY     STATUS             RESTARTS      AGE\ncrasher   0/1       CrashLoopBackOff   6 (65s ago)   6m30s\n"
+    );
+    let init = get("init-container-failure.yaml", "6m30s");
+    assert!(init.lines().skip(1).all(|l| l.contains(" 0/1 ") && l.contains("Init:CrashLoopBackOff")), "{init}");
+    let pending = get("unschedulable.yaml", "3m");
+    assert!(pending.lines().any(|l| l.starts_with("too-big ") && l.contains(" Pending ")), "{pending}");
+    let jobs = get("job-backoff.yaml", "6m30s");
+    assert_eq!(jobs.matches(" Completed ").count(), 6, "{jobs}");
+    assert_eq!(jobs.matches(" Error ").count(), 4, "{jobs}");
+    // A pod evicted from a partitioned node is Terminating (its kubelet has not seen it).
+    let split = get("network-partition.yaml", "8m");
+    assert!(split.contains(" Terminating "), "{split}");
+    // After the end of the run: bad input.
+    let out = Command::cargo_bin("kubesim")
+        .unwrap()
+        .args(["get", "pods", scenario("crashloop.yaml").to_str().unwrap(), "--at", "2h"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

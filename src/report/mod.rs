@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod csv;
+pub mod kubectl;
 pub mod messages;
 pub mod recorder;
 pub mod summary;

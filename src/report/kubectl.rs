@@ -1,0 +1,218 @@
+//! What `kubectl get pods` would print at a moment of a run: the STATUS column derived from the
+//! pod's status as kubectl's printer derives it, RESTARTS with the last restart's age, AGE in
+//! kubectl's human duration, and columns aligned as its tabwriter aligns them.
+
+use crate::api::*;
+use crate::cluster::Cluster;
+use crate::sim::SimTime;
+
+/// `duration.HumanDuration` (k8s.io/apimachinery): how kubectl writes an age.
+pub fn human_duration(ms: u64) -> String {
+    let seconds = ms / 1000;
+    if seconds < 60 * 2 {
+        return format!("{seconds}s");
+    }
+    let minutes = seconds / 60;
+    if minutes < 10 {
+        let s = seconds % 60;
+        return if s == 0 { format!("{minutes}m") } else { format!("{minutes}m{s}s") };
+    }
+    if minutes < 60 * 3 {
+        return format!("{minutes}m");
+    }
+    let hours = minutes / 60;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 { format!("{hours}h") } else { format!("{hours}h{m}m") };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 { format!("{}d", hours / 24) } else { format!("{}d{h}h", hours / 24) };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        let dy = (hours / 24) % 365;
+        return if dy == 0 { format!("{}y", hours / 24 / 365) } else { format!("{}y{dy}d", hours / 24 / 365) };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+/// One row of `kubectl get pods`: READY, STATUS, RESTARTS (as printed) for a pod at `now`.
+pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
+    let mut restarts = 0u32;
+    let mut sidecar_restarts = 0u32;
+    let mut total = p.spec.containers.len();
+    let mut ready = 0usize;
+    let mut last_restart: Option<SimTime> = None;
+    let mut note_restart = |s: &ContainerStatus| {
+        if let Some((_, _, t)) = s.last_terminated {
+            last_restart = Some(last_restart.map_or(t, |l: SimTime| l.max(t)));
+        }
+    };
+    let mut reason: String = p.status.reason.unwrap_or(p.status.phase.as_str()).to_string();
+    // Before a kubelet reports, a pod has no container statuses (kubesim starts them waiting).
+    let reported = p.node.is_some();
+    let mut initializing = false;
+    if reported {
+        let n_init = p.spec.init_containers.len();
+        for (i, (s, c)) in p.status.init_containers.iter().zip(&p.spec.init_containers).enumerate() {
+            restarts += s.restart_count;
+            note_restart(s);
+            if c.sidecar {
+                sidecar_restarts += s.restart_count;
+                total += 1;
+                if s.ready {
+                    ready += 1;
+                }
+                continue;
+            }
+            match s.state {
+                ContainerState::Terminated { exit_code: 0, .. } => continue,
+                ContainerState::Terminated { reason: r, exit_code, .. } => {
+                    reason = if r.is_empty() { format!("Init:ExitCode:{exit_code}") } else { format!("Init:{r}") };
+                    initializing = true;
+                }
+                ContainerState::Waiting { reason: r }
+                    if !r.is_empty() && r != "PodInitializing" && r != "ContainerCreating" =>
+                {
+                    reason = format!("Init:{r}");
+                    initializing = true;
+                }
+                _ => {
+                    reason = format!("Init:{i}/{n_init}");
+                    initializing = true;
+                }
+            }
+            break;
+        }
+        if !initializing {
+            restarts = sidecar_restarts;
+            let mut has_running = false;
+            for s in p.status.containers.iter().rev() {
+                restarts += s.restart_count;
+                note_restart(s);
+                match s.state {
+                    ContainerState::Waiting { reason: r } if !r.is_empty() => reason = r.to_string(),
+                    ContainerState::Terminated { reason: r, .. } if !r.is_empty() => reason = r.to_string(),
+                    ContainerState::Terminated { exit_code, .. } => reason = format!("ExitCode:{exit_code}"),
+                    ContainerState::Running { .. } if s.ready => {
+                        has_running = true;
+                        ready += 1;
+                    }
+                    _ => {}
+                }
+            }
+            if reason == "Completed" && has_running {
+                reason = if p.status.ready { "Running".into() } else { "NotReady".into() };
+            }
+        }
+    }
+    if p.deletion.is_some() && !p.status.phase.is_terminal() {
+        reason = "Terminating".into();
+    }
+    let restarts = match last_restart {
+        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(now.since(t))),
+        _ => restarts.to_string(),
+    };
+    (format!("{ready}/{total}"), reason, restarts)
+}
+
+/// kubectl's tabwriter (minwidth 10, padding 3): every column but the last padded.
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
+    let mut widths = vec![0usize; cols];
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count() + 3).max(10);
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            out.push_str(c);
+            if i + 1 < r.len() {
+                out.extend(std::iter::repeat_n(' ', widths[i] - c.chars().count()));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `kubectl get pods [-n NS | -A] [-o wide]` at the cluster's current time.
+pub fn get_pods(c: &Cluster, now: SimTime, namespace: Option<&str>, wide: bool) -> String {
+    let api = &c.api;
+    let mut pods: Vec<&Pod> =
+        api.pods.iter().filter(|p| p.removed.is_none() && namespace.is_none_or(|ns| *p.namespace == *ns)).collect();
+    pods.sort_by(|a, b| (&*a.namespace, &a.name).cmp(&(&*b.namespace, &b.name)));
+    if pods.is_empty() {
+        return match namespace {
+            Some(ns) => format!("No resources found in {ns} namespace.\n"),
+            None => "No resources found\n".into(),
+        };
+    }
+    let all = namespace.is_none();
+    let mut head: Vec<String> = Vec::new();
+    if all {
+        head.push("NAMESPACE".into());
+    }
+    head.extend(["NAME", "READY", "STATUS", "RESTARTS", "AGE"].map(String::from));
+    if wide {
+        head.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"].map(String::from));
+    }
+    let mut rows = vec![head];
+    for p in pods {
+        let (ready, status, restarts) = pod_row(p, now);
+        let mut r = Vec::new();
+        if all {
+            r.push(p.namespace.to_string());
+        }
+        r.extend([p.name.clone(), ready, status, restarts, human_duration(now.since(p.created))]);
+        if wide {
+            let node = p.node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
+            r.extend(["<none>".to_string(), node, "<none>".into(), "<none>".into()]);
+        }
+        rows.push(r);
+    }
+    table(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_as_kubectl_writes_them() {
+        let s = |x: u64| human_duration(x * 1000);
+        assert_eq!(s(0), "0s");
+        assert_eq!(s(119), "119s");
+        assert_eq!(s(120), "2m");
+        assert_eq!(s(142), "2m22s");
+        assert_eq!(s(600), "10m");
+        assert_eq!(s(3 * 3600 - 1), "179m");
+        assert_eq!(s(3 * 3600), "3h");
+        assert_eq!(s(3 * 3600 + 60 * 5), "3h5m");
+        assert_eq!(s(8 * 3600), "8h");
+        assert_eq!(s(47 * 3600), "47h");
+        assert_eq!(s(48 * 3600), "2d");
+        assert_eq!(s(50 * 3600), "2d2h");
+        assert_eq!(s(8 * 86400), "8d");
+        assert_eq!(s(730 * 86400), "2y");
+        assert_eq!(s(731 * 86400), "2y1d");
+        assert_eq!(s(8 * 365 * 86400), "8y");
+    }
+
+    #[test]
+    fn the_table_pads_as_kubectls_tabwriter() {
+        let t = table(&[
+            vec!["NAME".into(), "READY".into(), "AGE".into()],
+            vec!["web-abcdefghijk".into(), "1/1".into(), "5m".into()],
+        ]);
+        assert_eq!(t, "NAME              READY     AGE\nweb-abcdefghijk   1/1       5m\n");
+    }
+}
