@@ -424,7 +424,7 @@ impl Cluster {
     /// stop after `max_events`. Invariants are checked at the end, and at every sample in debug
     /// builds or when asked.
     pub fn run(&mut self, opts: &crate::RunOptions) -> Result<RunOutcome, Violation> {
-        let end = self.scenario.duration;
+        let end = opts.stop_at.map_or(self.scenario.duration, |t| t.min(self.scenario.duration));
         let check_often = opts.check_invariants || cfg!(debug_assertions);
         let mut last = SimTime::ZERO;
         let max = opts.max_events.unwrap_or(u64::MAX);

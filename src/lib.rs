@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub max_events: Option<u64>,
     /// Check the invariants at every sample (always on in debug builds).
     pub check_invariants: bool,
+    /// Stop at this moment (`kubesim get --at`): the same run as the whole one, cut there.
+    pub stop_at: Option<sim::SimTime>,
 }
 
 /// Simulate a validated scenario to its end (or to `max_events`). An invariant violation is

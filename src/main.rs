@@ -231,13 +231,14 @@ fn main() -> ExitCode {
                 s.seed = seed;
             }
             let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
-            let result = match kubesim::simulate(s, &kubesim::RunOptions { max_events, check_invariants }) {
-                Ok(r) => r,
-                Err(v) => {
-                    eprintln!("error: {v}");
-                    return ExitCode::from(EXIT_BUG);
-                }
-            };
+            let result =
+                match kubesim::simulate(s, &kubesim::RunOptions { max_events, check_invariants, stop_at: None }) {
+                    Ok(r) => r,
+                    Err(v) => {
+                        eprintln!("error: {v}");
+                        return ExitCode::from(EXIT_BUG);
+                    }
+                };
             if !result.outcome.complete {
                 eprintln!(
                     "warning: stopped after {} events (--max-events) at t={}s of {}s; the outputs are marked incomplete",
@@ -404,9 +405,10 @@ fn get_pods(
     if let Some(seed) = seed {
         s.seed = seed;
     }
+    let mut stop_at = None;
     if let Some(a) = at {
         match kubesim::scenario::raw::duration_to_ms(&a) {
-            Ok(ms) if ms <= s.duration.as_millis() => s.duration = kubesim::sim::SimTime(ms),
+            Ok(ms) if ms <= s.duration.as_millis() => stop_at = Some(kubesim::sim::SimTime(ms)),
             Ok(_) => {
                 eprintln!("error: --at {a} is after the end of the run ({}s)", s.duration);
                 return ExitCode::from(EXIT_BAD_INPUT);
@@ -417,7 +419,7 @@ fn get_pods(
             }
         }
     }
-    let r = match kubesim::simulate(s, &kubesim::RunOptions::default()) {
+    let r = match kubesim::simulate(s, &kubesim::RunOptions { stop_at, ..kubesim::RunOptions::default() }) {
         Ok(r) => r,
         Err(v) => {
             eprintln!("error: {v}");
