@@ -118,6 +118,26 @@ enum GetCmd {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// `kubectl get nodes` at a virtual time.
+    Nodes {
+        file: PathBuf,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// `kubectl get deployments` at a virtual time.
+    Deployments {
+        file: PathBuf,
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(short = 'n', long)]
+        namespace: Option<String>,
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 /// Exit code for bad input (nothing was written).
@@ -215,6 +235,15 @@ fn main() -> ExitCode {
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep),
         Cmd::Get { what: GetCmd::Pods { file, at, output, namespace, all_namespaces, seed } } => {
             get_pods(file, at, output, namespace, all_namespaces, seed)
+        }
+        Cmd::Get { what: GetCmd::Nodes { file, at, seed } } => {
+            get_view(file, at, seed, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
+        }
+        Cmd::Get { what: GetCmd::Deployments { file, at, namespace, all_namespaces, seed } } => {
+            let ns = if all_namespaces { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
+            get_view(file, at, seed, move |r| {
+                kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
+            })
         }
         Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large, sets } => {
             let mut s = match kubesim::sweep::load_with_sets(&file, &sets, &scenario::LoadOptions { allow_large }) {
@@ -395,6 +424,19 @@ fn get_pods(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    let ns = if all { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
+    get_view(file, at, seed, move |r| {
+        kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide)
+    })
+}
+
+/// Run the scenario up to `--at` (the same run, cut there) and print a kubectl view of it.
+fn get_view(
+    file: PathBuf,
+    at: Option<String>,
+    seed: Option<u64>,
+    view: impl FnOnce(&kubesim::RunResult) -> String,
+) -> ExitCode {
     let mut s = match scenario::load(&file) {
         Ok(s) => s,
         Err(e) => {
@@ -426,8 +468,7 @@ fn get_pods(
             return ExitCode::from(EXIT_BUG);
         }
     };
-    let ns = if all { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-    print(&kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide));
+    print(&view(&r));
     std::mem::forget(r);
     ExitCode::SUCCESS
 }

@@ -231,3 +231,24 @@ fn get_pods_prints_what_kubectl_would_at_a_moment() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn get_nodes_and_deployments_print_kubectls_columns() {
+    let run = |args: &[&str]| {
+        let out = Command::cargo_bin("kubesim").unwrap().args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let crash = scenario("node-crash.yaml");
+    let nodes = run(&["get", "nodes", crash.to_str().unwrap(), "--at", "5m"]);
+    assert_eq!(
+        nodes,
+        "NAME       STATUS     ROLES     AGE       VERSION\nworker-0   Ready      <none>    5m        v1.34.0\nworker-1   NotReady   <none>    5m        v1.34.0\nworker-2   Ready      <none>    5m        v1.34.0\n"
+    );
+    let bad = scenario("bad-rollout.yaml");
+    let d = run(&["get", "deployments", bad.to_str().unwrap(), "--at", "15m"]);
+    assert_eq!(
+        d,
+        "NAME      READY     UP-TO-DATE   AVAILABLE   AGE\nweb       8/10      5            8           15m\n"
+    );
+}

@@ -182,6 +182,75 @@ pub fn get_pods(c: &Cluster, now: SimTime, namespace: Option<&str>, wide: bool) 
     table(&rows)
 }
 
+/// `kubectl get nodes` at the cluster's current time.
+pub fn get_nodes(c: &Cluster, now: SimTime) -> String {
+    let (major, minor) = c.scenario.kubernetes.version;
+    let mut nodes: Vec<&Node> = c.api.nodes.iter().filter(|n| n.deleted.is_none()).collect();
+    if nodes.is_empty() {
+        return "No resources found\n".into();
+    }
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut rows = vec![["NAME", "STATUS", "ROLES", "AGE", "VERSION"].map(String::from).to_vec()];
+    for n in nodes {
+        let mut status = if n.ready == ConditionStatus::True { "Ready" } else { "NotReady" }.to_string();
+        if n.unschedulable {
+            status.push_str(",SchedulingDisabled");
+        }
+        let mut roles: Vec<&str> = n
+            .labels
+            .0
+            .iter()
+            .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
+            .filter(|r| !r.is_empty())
+            .collect();
+        roles.sort();
+        let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+        rows.push(vec![
+            n.name.clone(),
+            status,
+            roles,
+            human_duration(now.since(n.created)),
+            format!("v{major}.{minor}.0"),
+        ]);
+    }
+    table(&rows)
+}
+
+/// `kubectl get deployments [-n NS | -A]` at the cluster's current time.
+pub fn get_deployments(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
+    let mut ds: Vec<&Deployment> =
+        c.api.deployments.iter().filter(|d| namespace.is_none_or(|ns| d.namespace == ns)).collect();
+    if ds.is_empty() {
+        return match namespace {
+            Some(ns) => format!("No resources found in {ns} namespace.\n"),
+            None => "No resources found\n".into(),
+        };
+    }
+    ds.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    let all = namespace.is_none();
+    let mut head = Vec::new();
+    if all {
+        head.push("NAMESPACE".to_string());
+    }
+    head.extend(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"].map(String::from));
+    let mut rows = vec![head];
+    for d in ds {
+        let mut r = Vec::new();
+        if all {
+            r.push(d.namespace.clone());
+        }
+        r.extend([
+            d.name.clone(),
+            format!("{}/{}", d.status.ready, d.replicas),
+            d.status.updated.to_string(),
+            d.status.available.to_string(),
+            human_duration(now.since(d.created)),
+        ]);
+        rows.push(r);
+    }
+    table(&rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
