@@ -505,7 +505,7 @@ impl Cluster {
             }
             self.api.down = true;
             for i in 0..n {
-                self.api.disconnect(NodeId(i as u32), now);
+                self.api.disconnect(NodeId(i as u32), now, cause);
             }
             let mut ctx = ctx!(self, now, cause);
             let msg = "apiserver-outage: the API server is unreachable";

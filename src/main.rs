@@ -126,6 +126,20 @@ enum GetCmd {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// `kubectl get events` (in time order); `--why` follows each event's causes to the root.
+    Events {
+        file: PathBuf,
+        #[arg(long)]
+        at: Option<String>,
+        /// Only the events about one object: `pod/NAME`, `node/NAME`, `deployment/NAME`, ...
+        #[arg(long = "for", value_name = "KIND/NAME")]
+        for_object: Option<String>,
+        /// Walk the `cause` links back to the root, naming the rule behind each step.
+        #[arg(long)]
+        why: bool,
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// `kubectl get deployments` at a virtual time.
     Deployments {
         file: PathBuf,
@@ -235,6 +249,32 @@ fn main() -> ExitCode {
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep),
         Cmd::Get { what: GetCmd::Pods { file, at, output, namespace, all_namespaces, seed } } => {
             get_pods(file, at, output, namespace, all_namespaces, seed)
+        }
+        Cmd::Get { what: GetCmd::Events { file, at, for_object, why, seed } } => {
+            let only = match for_object.as_deref().map(|f| f.split_once('/')) {
+                None => None,
+                Some(Some((k, n))) if !k.is_empty() && !n.is_empty() => Some((k.to_string(), n.to_string())),
+                Some(_) => {
+                    eprintln!("error: --for takes KIND/NAME, e.g. --for pod/web-7d9c8b5f4-x2k9q");
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            let mut failed = None;
+            let code = get_view(file, at, seed, |r| {
+                let only = only.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
+                match kubesim::report::kubectl::get_events(&r.cluster, r.outcome.end, only, why) {
+                    Ok(t) => t,
+                    Err(m) => {
+                        failed = Some(m);
+                        String::new()
+                    }
+                }
+            });
+            if let Some(m) = failed {
+                eprintln!("error: {m}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+            code
         }
         Cmd::Get { what: GetCmd::Nodes { file, at, seed } } => {
             get_view(file, at, seed, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))

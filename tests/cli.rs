@@ -252,3 +252,40 @@ fn get_nodes_and_deployments_print_kubectls_columns() {
         "NAME      READY     UP-TO-DATE   AVAILABLE   AGE\nweb       8/10      5            8           15m\n"
     );
 }
+
+#[test]
+fn get_events_why_walks_the_causes_back_to_the_fault() {
+    let crash = scenario("node-crash.yaml");
+    let (_t, o) = run_cli(&crash, &["--quiet"]);
+    let events = read_csv(&o.join("events.csv"));
+    let evicted = events.iter().find(|e| e["reason"] == "TaintManagerEviction").unwrap();
+    let pod = format!("pod/{}", evicted["name"]);
+    let out = Command::cargo_bin("kubesim")
+        .unwrap()
+        .args(["get", "events", crash.to_str().unwrap(), "--for", &pod, "--why"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let chain: Vec<&str> = text
+        .split("\n\n")
+        .find(|b| b.contains("TaintManagerEviction"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("because"))
+        .collect();
+    // The pod was evicted <- the node went NotReady (grace 50 s) <- the node crashed at 2m.
+    assert!(chain[0].contains("TaintManagerEviction"), "{text}");
+    assert!(chain[1].contains("NodeNotReady  node/worker-1"), "{text}");
+    assert!(chain[2].starts_with("  <- 120.000s  FaultInjected  node/worker-1: node-crash: powering off"), "{text}");
+    assert_eq!(chain.len(), 3, "the fault is the root: {text}");
+    assert!(text.contains("nodeMonitorGracePeriod (50s)") && text.contains("300s by DefaultTolerationSeconds"));
+    // A series shows as kubectl shows it.
+    let out = Command::cargo_bin("kubesim")
+        .unwrap()
+        .args(["get", "events", scenario("unschedulable.yaml").to_str().unwrap(), "--for", "pod/too-big"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("(x5 over 6m30s)   Warning   FailedScheduling   pod/too-big"), "{text}");
+}

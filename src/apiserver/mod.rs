@@ -43,6 +43,8 @@ struct Lease {
     /// The renewTime the API kept when the kubelet lost the API server, and when it came back.
     frozen: SimTime,
     back_at: SimTime,
+    /// The recorded event that stopped the renewals (a fault): the cause of a NotReady.
+    why: EventId,
 }
 
 /// SplitMix64: the k-th jitter of a node's lease grid as a pure function of its coordinates.
@@ -131,13 +133,14 @@ impl ApiServer {
     pub fn lease_start(&mut self, n: NodeId, now: SimTime) {
         let l = &mut self.leases[n.idx()];
         let epoch = l.epoch.wrapping_add(1);
-        *l = Lease { start: now, epoch, stop: None, k: 0, t: now, frozen: l.frozen, back_at: l.back_at };
+        *l = Lease { start: now, epoch, stop: None, k: 0, t: now, frozen: l.frozen, back_at: l.back_at, why: l.why };
     }
 
     /// The node's kubelet stops renewing (power off, killed).
-    pub fn lease_stop(&mut self, n: NodeId, now: SimTime) {
+    pub fn lease_stop(&mut self, n: NodeId, now: SimTime, why: EventId) {
         let last = self.grid_last(n, now);
         let l = &mut self.leases[n.idx()];
+        l.why = why;
         if l.stop.is_none() {
             l.stop = Some(now.max(last));
         }
@@ -174,6 +177,11 @@ impl ApiServer {
         let g = self.grid_last(n, now);
         let l = self.leases[n.idx()];
         if g >= l.back_at { g } else { l.frozen }
+    }
+
+    /// The event that stopped the node's lease from being renewed (0: none known).
+    pub fn lease_why(&self, n: NodeId) -> EventId {
+        self.leases[n.idx()].why
     }
 
     /// Whether the node's lease cannot be stale whatever the time: its kubelet renews, reaches
@@ -493,10 +501,11 @@ impl ApiServer {
     }
 
     /// The node's kubelet loses (or regains) its connection to the API server.
-    pub fn disconnect(&mut self, n: NodeId, now: SimTime) {
+    pub fn disconnect(&mut self, n: NodeId, now: SimTime, why: EventId) {
         if self.disconnected[n.idx()] == 0 {
             let kept = self.lease_renewed(n, now);
             self.leases[n.idx()].frozen = kept;
+            self.leases[n.idx()].why = why;
         }
         self.disconnected[n.idx()] += 1;
         self.suspects.insert(n);
@@ -769,7 +778,7 @@ mod tests {
         b.lease_start(n, SimTime(3_000));
         assert_eq!(b.lease_renewed(n, SimTime(199_999)), last);
         // Cut off at 250 s: the API keeps the last renewal before; renewals count again after.
-        a.disconnect(n, SimTime(250_000));
+        a.disconnect(n, SimTime(250_000), 0);
         let kept = a.lease_renewed(n, SimTime(250_000));
         assert!(kept <= SimTime(250_000) && kept.0 > 239_000);
         assert_eq!(a.lease_renewed(n, SimTime(400_000)), kept);
@@ -777,7 +786,7 @@ mod tests {
         assert_eq!(a.lease_renewed(n, SimTime(400_000)), kept, "no renewal has arrived yet");
         assert!(a.lease_renewed(n, SimTime(411_000)) > SimTime(400_000));
         // Power off at 500 s: the grid ends there.
-        a.lease_stop(n, SimTime(500_000));
+        a.lease_stop(n, SimTime(500_000), 0);
         let stopped = a.lease_renewed(n, SimTime(900_000));
         assert!(stopped <= SimTime(500_000) && stopped.0 > 489_000);
         // Boot at 1000 s: a renewal at once, then the grid again.

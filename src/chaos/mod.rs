@@ -105,7 +105,7 @@ impl Chaos {
                     let msg =
                         format!("network-partition: node {} is cut off from the control plane", ctx.api.node(n).name);
                     node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
-                    ctx.api.disconnect(n, ctx.now);
+                    ctx.api.disconnect(n, ctx.now, ctx.cause);
                 }
             }
             FaultDef::KubeletKill { nodes, .. } => {

@@ -170,7 +170,14 @@ impl NodeLifecycleController {
             let renewed = ctx.api.lease_renewed(n, ctx.now);
             let stale = ctx.now.since(renewed.max(ctx.api.resumed_at)) > grace;
             match (stale, ctx.api.node(n).ready) {
-                (true, ConditionStatus::True) => self.not_ready(n, ctx),
+                (true, ConditionStatus::True) => {
+                    // The NotReady follows from whatever stopped the lease (a fault).
+                    let why = ctx.api.lease_why(n);
+                    if why > 0 {
+                        ctx.cause = why;
+                    }
+                    self.not_ready(n, ctx)
+                }
                 (false, ConditionStatus::Unknown) => self.ready_again(n, ctx),
                 _ => {}
             }

@@ -253,8 +253,8 @@ impl Kubelet {
             KubeletEvent::ServiceStop => {
                 if !self.frozen {
                     self.frozen = true;
-                    ctx.api.lease_stop(self.node, ctx.now);
-                    ctx.api.disconnect(self.node, ctx.now);
+                    ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
+                    ctx.api.disconnect(self.node, ctx.now, ctx.cause);
                 }
             }
             KubeletEvent::ServiceStart => {
@@ -303,7 +303,7 @@ impl Kubelet {
                 }
             }
             KubeletEvent::PowerOff => {
-                ctx.api.lease_stop(self.node, ctx.now);
+                ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
                 self.power_off();
             }
             KubeletEvent::PowerOn => self.power_on(ctx),

@@ -2,9 +2,11 @@
 //! pod's status as kubectl's printer derives it, RESTARTS with the last restart's age, AGE in
 //! kubectl's human duration, and columns aligned as its tabwriter aligns them.
 
+use crate::api::events::RecordedEvent;
 use crate::api::*;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
+use std::fmt::Write as _;
 
 /// `duration.HumanDuration` (k8s.io/apimachinery): how kubectl writes an age.
 pub fn human_duration(ms: u64) -> String {
@@ -249,6 +251,100 @@ pub fn get_deployments(c: &Cluster, now: SimTime, namespace: Option<&str>) -> St
         rows.push(r);
     }
     table(&rows)
+}
+
+/// The rule behind an event, with the setting that timed it, for `get events --why`.
+fn rule(e: &RecordedEvent, c: &Cluster) -> String {
+    let k = &c.scenario.kubernetes;
+    let secs = |ms: u64| crate::api::duration::format_go_duration_ms(ms);
+    match e.reason {
+        "NodeNotReady" => format!(
+            "node lifecycle controller: no Lease renewal for nodeMonitorGracePeriod ({}), checked every 5s",
+            secs(k.node_monitor_grace_period_ms)
+        ),
+        "TaintManagerEviction" => format!(
+            "taint eviction: the pod's toleration of the NoExecute taint ran out (tolerationSeconds; {}s by DefaultTolerationSeconds)",
+            k.default_unreachable_toleration_seconds
+        ),
+        "SuccessfulCreate" => "the controller had fewer pods than it wants and created one".into(),
+        "SuccessfulDelete" => "the controller had more pods than it wants, or the Job ended".into(),
+        "ScalingReplicaSet" => "Deployment rollout: maxSurge / maxUnavailable decide each step".into(),
+        "Scheduled" => "kube-scheduler: filters, then the best score".into(),
+        "FailedScheduling" => {
+            "kube-scheduler: no node passed the filters; retried with backoff (1s doubling to 10s)".into()
+        }
+        "Killing" => {
+            "kubelet: the pod is being deleted (or a probe failed): SIGTERM, then SIGKILL at the grace period".into()
+        }
+        "BackOff" => "kubelet: CrashLoopBackOff / image pull back-off (10s doubling to 5m)".into(),
+        "Evicted" => "kubelet node-pressure eviction: memory.available below 100Mi".into(),
+        "ProgressDeadlineExceeded" => "Deployment: no progress for progressDeadlineSeconds".into(),
+        "BackoffLimitExceeded" => "Job: more pods failed than backoffLimit".into(),
+        "FaultInjected" | "OperatorAction" => "the scenario's fault plan".into(),
+        "Pulling" | "Pulled" | "Created" | "Started" => "kubelet: the pod worker starts the containers in order".into(),
+        _ => String::new(),
+    }
+}
+
+/// `kubectl get events` at the cluster's current time (in time order), optionally only about one
+/// object (`kind/name`), and with `why` the chain of causes of each event back to its root.
+pub fn get_events(c: &Cluster, now: SimTime, only: Option<(&str, &str)>, why: bool) -> Result<String, String> {
+    let api = &c.api;
+    let images = &c.scenario.images;
+    let name_of = |o: crate::api::events::ObjRef| {
+        let (kind, _, name) = api.describe(o);
+        format!("{}/{}", kind.to_lowercase(), name)
+    };
+    let selected: Vec<&RecordedEvent> = c
+        .rec
+        .events
+        .iter()
+        .filter(|e| {
+            only.is_none_or(|(kind, name)| {
+                let (k, _, n) = api.describe(e.object);
+                k.eq_ignore_ascii_case(kind) && n == name
+            })
+        })
+        .collect();
+    if let Some((kind, name)) = only
+        && selected.is_empty()
+    {
+        return Err(format!("no events about {kind}/{name}"));
+    }
+    let msg = |e: &RecordedEvent| crate::report::messages::render(e, api, images, c.scenario.seed);
+    if !why {
+        let mut rows = vec![["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"].map(String::from).to_vec()];
+        for e in selected {
+            let seen = human_duration(now.since(e.last_seen));
+            let seen = if e.count > 1 {
+                format!("{seen} (x{} over {})", e.count, human_duration(e.last_seen.since(e.time)))
+            } else {
+                seen
+            };
+            rows.push(vec![seen, e.kind.as_str().into(), e.reason.into(), name_of(e.object), msg(e)]);
+        }
+        return Ok(table(&rows));
+    }
+    let mut out = String::new();
+    for e in selected {
+        let _ = writeln!(out, "{}s  {}  {}: {}", e.time, e.reason, name_of(e.object), msg(e));
+        let r = rule(e, c);
+        if !r.is_empty() {
+            let _ = writeln!(out, "          because: {r}");
+        }
+        let mut cause = e.cause;
+        while cause > 0 {
+            let p = &c.rec.events[cause as usize - 1];
+            let _ = writeln!(out, "  <- {}s  {}  {}: {}", p.time, p.reason, name_of(p.object), msg(p));
+            let r = rule(p, c);
+            if !r.is_empty() {
+                let _ = writeln!(out, "          because: {r}");
+            }
+            cause = p.cause;
+        }
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
