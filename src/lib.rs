@@ -56,7 +56,18 @@ pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunRe
 
 /// Write a run's outputs to `dir` atomically (a temporary folder renamed into place).
 pub fn write_outputs(dir: &Path, r: &RunResult) -> std::io::Result<PathBuf> {
-    report::csv::write_atomically(dir, |tmp| report::csv::write_run(tmp, &r.cluster, &r.summary, &r.stats))
+    write_outputs_with(dir, r, false)
+}
+
+/// `write_outputs`, with the charts (`charts/*.png`, `*.svg`) when `charts` is set.
+pub fn write_outputs_with(dir: &Path, r: &RunResult, charts: bool) -> std::io::Result<PathBuf> {
+    report::csv::write_atomically(dir, |tmp| {
+        report::csv::write_run(tmp, &r.cluster, &r.summary, &r.stats)?;
+        if charts {
+            report::charts::write_run_charts(tmp, &r.cluster, r.outcome.end)?;
+        }
+        Ok(())
+    })
 }
 
 /// The one-screen end-of-run summary.

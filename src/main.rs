@@ -38,6 +38,9 @@ enum Cmd {
         /// Run scenarios above the size limits (pods, samples, events) anyway.
         #[arg(long)]
         allow_large: bool,
+        /// Write no charts (charts/*.png and *.svg), only the CSV files.
+        #[arg(long)]
+        no_charts: bool,
         /// Change one value of the scenario first: PATH=VALUE, e.g. `deployment/web.spec.replicas=5`
         /// or `spec.kubernetes.defaultUnreachableTolerationSeconds=30` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -285,7 +288,7 @@ fn main() -> ExitCode {
                 kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
             })
         }
-        Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large, sets } => {
+        Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large, sets, no_charts } => {
             let mut s = match kubesim::sweep::load_with_sets(&file, &sets, &scenario::LoadOptions { allow_large }) {
                 Ok(s) => s,
                 Err(e) => {
@@ -314,7 +317,7 @@ fn main() -> ExitCode {
                     result.outcome.events_processed, result.outcome.end, result.cluster.scenario.duration
                 );
             }
-            if let Err(e) = kubesim::write_outputs(&dir, &result) {
+            if let Err(e) = kubesim::write_outputs_with(&dir, &result, !no_charts) {
                 eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
                 return ExitCode::FAILURE;
             }

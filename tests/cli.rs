@@ -289,3 +289,29 @@ fn get_events_why_walks_the_causes_back_to_the_fault() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("(x5 over 6m30s)   Warning   FailedScheduling   pod/too-big"), "{text}");
 }
+
+#[test]
+fn run_draws_its_charts_the_same_bytes_every_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for k in 0..2 {
+        let out = tmp.path().join(format!("o{k}"));
+        Command::cargo_bin("kubesim")
+            .unwrap()
+            .args(["run", scenario("node-crash.yaml").to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+            .assert()
+            .success();
+        outs.push(out);
+    }
+    for f in ["pods-by-phase.png", "pods-by-phase.svg", "ready-vs-desired.png", "ready-vs-desired.svg"] {
+        let a = std::fs::read(outs[0].join("charts").join(f)).unwrap();
+        let b = std::fs::read(outs[1].join("charts").join(f)).unwrap();
+        assert_eq!(a, b, "{f}");
+        if f.ends_with(".png") {
+            assert_eq!(&a[..8], b"\x89PNG\r\n\x1a\n", "{f}");
+        } else {
+            let svg = String::from_utf8(a).unwrap();
+            assert!(svg.contains("node-crash: ") && svg.contains("time (s)"), "{f}: titles and axis labels");
+        }
+    }
+}

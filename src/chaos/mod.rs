@@ -39,6 +39,7 @@ impl Chaos {
     pub fn inject(&mut self, i: usize, ctx: &mut Ctx) {
         let f = self.faults[i].clone();
         ctx.rec.faults.push((ctx.now, f.action()));
+        ctx.rec.fault_spans.push((ctx.now, f.until(), f.action()));
         match f {
             FaultDef::PodKill { target, grace_ms, .. } => {
                 let root = ctx.cause;

@@ -1,6 +1,7 @@
 //! What happened, and the files that show it. Components record into the `Recorder`; writers
 //! turn it into CSV (and later charts and views). Components never write files.
 
+pub mod charts;
 pub mod check;
 pub mod csv;
 pub mod kubectl;

@@ -55,6 +55,8 @@ pub struct Recorder {
     pub failed_scheduling: u64,
     /// Fault start times with the action name, for recovery metrics.
     pub faults: Vec<(SimTime, &'static str)>,
+    /// Fault spans (start, end if it has one, action), for the charts.
+    pub fault_spans: Vec<(SimTime, Option<SimTime>, &'static str)>,
 }
 
 impl Recorder {
