@@ -140,8 +140,9 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
             ));
         }
     }
+    let charts = if dir.join("charts").is_dir() { ", charts/" } else { "" };
     o.push_str(&format!(
-        "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv)\n",
+        "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{charts})\n",
         dir.display()
     ));
     o
