@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 
 fn scenario(name: &str) -> kubesim::scenario::Scenario {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench").join(name);
-    kubesim::scenario::load_with(&p, &kubesim::scenario::LoadOptions { allow_large: true }).expect("bench scenario")
+    kubesim::scenario::load_with(&p, &kubesim::scenario::LoadOptions { allow_large: true }).unwrap_or_else(|e| {
+        panic!(
+            "{name}: {e} (the trace scenarios read ../shared/bench beside the repository: scenarios/bench/README.md)"
+        )
+    })
 }
 
 fn report(name: &str, s: &kubesim::scenario::Scenario) {

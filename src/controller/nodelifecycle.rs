@@ -328,15 +328,7 @@ impl NodeLifecycleController {
                 effect: TaintEffect::NoSchedule,
             });
         });
-        let msg = format!("Node {} status is now: NodeNotReady", ctx.api.node(n).name);
-        ctx.record(
-            EventType::Normal,
-            "NodeNotReady",
-            ObjRef::Node(n),
-            Some(n),
-            Source::NodeController,
-            Message::Text(msg.into()),
-        );
+        status_change(n, "NodeNotReady", ctx);
         let pods: Vec<PodId> = ctx.api.pods_on_node(n).to_vec();
         let root = ctx.cause;
         for id in pods {
@@ -395,8 +387,7 @@ impl NodeLifecycleController {
 
     /// `markNodeAsReachable`: the NoExecute taint goes and pending evictions lapse.
     fn untaint(&mut self, n: NodeId, ctx: &mut Ctx) {
-        self.tainting[n.idx()] = false;
-        self.epochs[n.idx()] = self.epochs[n.idx()].wrapping_add(1);
+        self.forget_taint(n);
         let has = ctx.api.node(n).taints.iter().any(|t| t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t));
         if has {
             ctx.api.update_node(n, |x| {
@@ -405,21 +396,20 @@ impl NodeLifecycleController {
         }
     }
 
+    /// The node leaves the tainting queue (if it waits there) and its pending evictions lapse.
+    fn forget_taint(&mut self, n: NodeId) {
+        self.tainting[n.idx()] = false;
+        self.epochs[n.idx()] = self.epochs[n.idx()].wrapping_add(1);
+    }
+
     fn ready_again(&mut self, n: NodeId, ctx: &mut Ctx) {
-        self.untaint(n, ctx);
+        // One update: Ready, and every taint the controller put on goes.
+        self.forget_taint(n);
         ctx.api.update_node(n, |x| {
             x.ready = ConditionStatus::True;
             x.taints.retain(|t| !is_lifecycle_taint(t));
         });
-        let msg = format!("Node {} status is now: NodeReady", ctx.api.node(n).name);
-        ctx.record(
-            EventType::Normal,
-            "NodeReady",
-            ObjRef::Node(n),
-            Some(n),
-            Source::NodeController,
-            Message::Text(msg.into()),
-        );
+        status_change(n, "NodeReady", ctx);
     }
 
     fn evict(&mut self, id: PodId, ctx: &mut Ctx) {
@@ -444,4 +434,10 @@ impl NodeLifecycleController {
 
 fn is_lifecycle_taint(t: &Taint) -> bool {
     t.key == TAINT_UNREACHABLE || t.key == TAINT_NOT_READY
+}
+
+/// `RecordNodeStatusChange`: "Node NAME status is now: REASON".
+fn status_change(n: NodeId, reason: &'static str, ctx: &mut Ctx) {
+    let msg = format!("Node {} status is now: {reason}", ctx.api.node(n).name);
+    ctx.record(EventType::Normal, reason, ObjRef::Node(n), Some(n), Source::NodeController, Message::Text(msg.into()));
 }

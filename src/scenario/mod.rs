@@ -247,6 +247,31 @@ pub struct WorkloadDef {
     pub pod_management: crate::api::PodManagementPolicy,
 }
 
+impl WorkloadDef {
+    /// A workload with its kind-specific settings at upstream's defaults.
+    pub fn new(
+        namespace: String,
+        name: String,
+        labels: Labels,
+        selector: LabelSelector,
+        replicas: u32,
+        template: PodTemplate,
+    ) -> WorkloadDef {
+        WorkloadDef {
+            namespace,
+            name,
+            labels,
+            selector,
+            replicas,
+            template,
+            strategy: DeploymentStrategy::DEFAULT,
+            progress_deadline_ms: crate::api::workloads::DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
+            max_unavailable: crate::api::workloads::DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
+            pod_management: crate::api::PodManagementPolicy::OrderedReady,
+        }
+    }
+}
+
 /// A Job from a manifest.
 #[derive(Clone, Debug)]
 pub struct JobDef {

@@ -709,23 +709,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             &kubernetes,
             TemplateKind::Replicated,
         )?;
-        if let Some(r) = &spec.replicas
-            && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
-        {
-            biggest = Some((r.value, r.referenced, *line));
-        }
-        replicasets.push(WorkloadDef {
-            namespace: ns,
-            name,
-            labels: labels_of(&m.metadata),
-            selector,
-            replicas,
-            template,
-            strategy: DeploymentStrategy::DEFAULT,
-            progress_deadline_ms: DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
-            max_unavailable: DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
-            pod_management: PodManagementPolicy::OrderedReady,
-        });
+        note_biggest(&mut biggest, &spec.replicas, *line);
+        replicasets.push(WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template));
     }
     let mut deployments = Vec::new();
     for (m, line) in &raw.deployments {
@@ -755,22 +740,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             &kubernetes,
             TemplateKind::Replicated,
         )?;
-        if let Some(r) = &spec.replicas
-            && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
-        {
-            biggest = Some((r.value, r.referenced, *line));
-        }
+        note_biggest(&mut biggest, &spec.replicas, *line);
         deployments.push(WorkloadDef {
-            namespace: ns,
-            name,
-            labels: labels_of(&m.metadata),
-            selector,
-            replicas,
-            template,
             strategy,
             progress_deadline_ms,
-            max_unavailable: DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
-            pod_management: PodManagementPolicy::OrderedReady,
+            ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template)
         });
     }
     let mut statefulsets = Vec::new();
@@ -800,22 +774,10 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             &kubernetes,
             TemplateKind::Replicated,
         )?;
-        if let Some(r) = &spec.replicas
-            && biggest.is_none_or(|b: (u32, Location, usize)| r.value > b.0)
-        {
-            biggest = Some((r.value, r.referenced, *line));
-        }
+        note_biggest(&mut biggest, &spec.replicas, *line);
         statefulsets.push(WorkloadDef {
-            namespace: ns,
-            name,
-            labels: labels_of(&m.metadata),
-            selector,
-            replicas,
-            template,
-            strategy: DeploymentStrategy::DEFAULT,
-            progress_deadline_ms: 0,
-            max_unavailable: DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
             pod_management,
+            ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template)
         });
     }
     let mut daemonsets = Vec::new();
@@ -861,16 +823,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             TemplateKind::Daemon,
         )?;
         daemonsets.push(WorkloadDef {
-            namespace: ns,
-            name,
-            labels: labels_of(&m.metadata),
-            selector,
-            replicas: 0,
-            template,
-            strategy: DeploymentStrategy::DEFAULT,
-            progress_deadline_ms: 0,
             max_unavailable,
-            pod_management: PodManagementPolicy::Parallel,
+            ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, 0, template)
         });
     }
     let mut jobs = Vec::new();
@@ -1883,6 +1837,15 @@ fn workload_parts(
         Some(r) => r.value,
     };
     Ok((selector, replicas, PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None }))
+}
+
+/// Remember the largest `replicas` written, to point at when the total is too large.
+fn note_biggest(biggest: &mut Option<(u32, Location, usize)>, replicas: &Option<Spanned<u32>>, line: usize) {
+    if let Some(r) = replicas
+        && biggest.is_none_or(|b| r.value > b.0)
+    {
+        *biggest = Some((r.value, r.referenced, line));
+    }
 }
 
 /// What a pod template belongs to, for the kind-specific rules.

@@ -167,14 +167,26 @@ where
             .map_err(e)?;
         chart.draw_series(l.points.iter().map(|p| Circle::new((p.0, p.1), 4, color.filled()))).map_err(e)?;
     }
+    finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// Draw the legend in kubesim's style and write the chart out.
+pub fn finish<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 15))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .draw()
         .map_err(e)?;
-    root.present().map_err(e)?;
-    Ok(())
+    root.present().map_err(e)
 }

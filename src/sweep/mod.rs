@@ -509,7 +509,7 @@ impl Sweep {
         let _ = write!(l, ",{}", rows.len());
         for i in 0..Metric::ALL.len() {
             let vals: Vec<f64> = rows.iter().filter_map(|r| r.values[i]).collect();
-            for cell in stats::summarize(&vals, rows.len()) {
+            for cell in stats::summarize(&vals) {
                 l.push(',');
                 if let Some(v) = cell {
                     let _ = write!(l, "{v:.6}");

@@ -23,7 +23,7 @@ fn nearest_rank(sorted: &[f64], p: usize) -> f64 {
 }
 
 /// The six statistics of the defined values of one metric at one grid point.
-pub fn summarize(vals: &[f64], _runs: usize) -> [Option<f64>; 6] {
+pub fn summarize(vals: &[f64]) -> [Option<f64>; 6] {
     let n = vals.len();
     if n == 0 {
         return [Some(0.0), None, None, None, None, None];
@@ -85,7 +85,7 @@ mod tests {
 
     #[test]
     fn statistics_of_a_sample() {
-        let s = summarize(&[1.0, 2.0, 3.0, 4.0, 5.0], 5);
+        let s = summarize(&[1.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!(s[0], Some(5.0));
         assert_eq!(s[1], Some(3.0));
         assert_eq!(s[2], Some(3.0));
@@ -94,7 +94,7 @@ mod tests {
         let half = 2.776 * (0.5f64).sqrt();
         assert!((s[4].unwrap() - (3.0 - half)).abs() < 1e-9);
         assert!((s[5].unwrap() - (3.0 + half)).abs() < 1e-9);
-        assert_eq!(summarize(&[], 3)[1], None);
-        assert_eq!(summarize(&[7.0], 1)[4], Some(7.0));
+        assert_eq!(summarize(&[])[1], None);
+        assert_eq!(summarize(&[7.0])[4], Some(7.0));
     }
 }
