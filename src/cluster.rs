@@ -133,7 +133,7 @@ pub struct Cluster {
     queue: EventQueue<Event>,
     rng: RngStreams,
     registry: Registry,
-    scheduler: Scheduler,
+    pub scheduler: Scheduler,
     kubelets: Vec<Kubelet>,
     replicasets: ReplicaSetController,
     deployments: DeploymentController,
@@ -199,7 +199,7 @@ impl Cluster {
                 scenario.registry.latency_ms,
                 0,
             ),
-            scheduler: Scheduler::new(&scenario.kubernetes),
+            scheduler: Scheduler::new(&scenario.kubernetes, &scenario.scheduler),
             kubelets: Vec::with_capacity(n_nodes),
             replicasets: ReplicaSetController::default(),
             deployments: DeploymentController::default(),
@@ -376,6 +376,12 @@ impl Cluster {
             created: now,
             resource_version: 0,
             deleted: None,
+            images: {
+                let mut v = n.images.clone();
+                v.sort();
+                v.dedup();
+                v
+            },
         });
         self.kubelets.push(Kubelet::new(id, self.scenario.images.len(), &n.images));
         self.registry.add_node();
@@ -698,5 +704,6 @@ pub fn new_pod(
         pull_ms: 0,
         mirror: false,
         requests,
+        nominated_node: None,
     }
 }

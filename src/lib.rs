@@ -37,6 +37,9 @@ pub struct RunOptions {
     pub check_invariants: bool,
     /// Stop at this moment (`kubesim get --at`): the same run as the whole one, cut there.
     pub stop_at: Option<sim::SimTime>,
+    /// `--trace-scheduling`: record every attempt's per-node filter verdicts and scores
+    /// (written as `scheduling.csv`).
+    pub trace_scheduling: bool,
 }
 
 /// Simulate a validated scenario to its end (or to `max_events`). An invariant violation is
@@ -44,6 +47,9 @@ pub struct RunOptions {
 pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunResult, invariants::Violation> {
     let start = Instant::now();
     let mut cluster = cluster::Cluster::new(scenario);
+    if opts.trace_scheduling {
+        cluster.scheduler.trace = Some(Vec::new());
+    }
     let outcome = cluster.run(opts)?;
     let summary = report::Summary::compute(&cluster, &outcome);
     let stats = report::csv::Stats {

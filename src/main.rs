@@ -41,6 +41,10 @@ enum Cmd {
         /// Write no charts (charts/*.png and *.svg), only the CSV files.
         #[arg(long)]
         no_charts: bool,
+        /// Also write scheduling.csv: every scheduling attempt's filter verdict and reasons per
+        /// node, each score plugin's raw and normalized score, the weighted total, the choice.
+        #[arg(long)]
+        trace_scheduling: bool,
         /// Change one value of the scenario first: PATH=VALUE, e.g. `deployment/web.spec.replicas=5`
         /// or `spec.kubernetes.defaultUnreachableTolerationSeconds=30` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -288,7 +292,18 @@ fn main() -> ExitCode {
                 kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
             })
         }
-        Cmd::Run { file, out, seed, quiet, max_events, check_invariants, allow_large, sets, no_charts } => {
+        Cmd::Run {
+            file,
+            out,
+            seed,
+            quiet,
+            max_events,
+            check_invariants,
+            allow_large,
+            sets,
+            no_charts,
+            trace_scheduling,
+        } => {
             let mut s = match kubesim::sweep::load_with_sets(&file, &sets, &scenario::LoadOptions { allow_large }) {
                 Ok(s) => s,
                 Err(e) => {
@@ -303,14 +318,16 @@ fn main() -> ExitCode {
                 s.seed = seed;
             }
             let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
-            let result =
-                match kubesim::simulate(s, &kubesim::RunOptions { max_events, check_invariants, stop_at: None }) {
-                    Ok(r) => r,
-                    Err(v) => {
-                        eprintln!("error: {v}");
-                        return ExitCode::from(EXIT_BUG);
-                    }
-                };
+            let result = match kubesim::simulate(
+                s,
+                &kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling },
+            ) {
+                Ok(r) => r,
+                Err(v) => {
+                    eprintln!("error: {v}");
+                    return ExitCode::from(EXIT_BUG);
+                }
+            };
             if !result.outcome.complete {
                 eprintln!(
                     "warning: stopped after {} events (--max-events) at t={}s of {}s; the outputs are marked incomplete",

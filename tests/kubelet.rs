@@ -93,8 +93,9 @@ fn restart_policies_give_upstream_phases() {
         assert_eq!(restarted, should_restart, "{policy}/{code}: restarts {}", p["restarts"]);
         if !should_restart {
             assert_eq!(p["reason"], if code == 0 { "Completed" } else { "Error" });
-            // Scheduled at 10ms, Created at 20ms, Started 1s later, exits 5s after that.
-            assert_eq!(ms(&p["finished"]), 6_020, "{policy}/{code}: finished {}", p["finished"]);
+            // Scheduled at 11ms (one 1 ms attempt), Created at 21ms, Started 1s later, exits
+            // 5s after that.
+            assert_eq!(ms(&p["finished"]), 6_021, "{policy}/{code}: finished {}", p["finished"]);
         }
     }
 }

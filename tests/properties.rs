@@ -482,7 +482,7 @@ fn yaml(c: &Case) -> String {
 fn run(text: &str) -> (kubesim::RunResult, std::collections::BTreeMap<String, Vec<u8>>) {
     let s = kubesim::scenario::load_bytes("prop.yaml", text.as_bytes(), std::path::Path::new("prop.yaml"))
         .unwrap_or_else(|e| panic!("generated scenario does not validate: {e}\n{text}"));
-    let opts = kubesim::RunOptions { max_events: Some(1_000_000), check_invariants: true, stop_at: None };
+    let opts = kubesim::RunOptions { max_events: Some(1_000_000), check_invariants: true, ..Default::default() };
     let r = kubesim::simulate(s, &opts).unwrap_or_else(|v| panic!("{v}\n{text}"));
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

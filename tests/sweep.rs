@@ -186,7 +186,7 @@ fn every_shipped_scenario_survives_the_rewrite_unchanged() {
         let docs = kubesim::scenario::set::Docs::parse(&text).unwrap();
         let a = kubesim::scenario::load(&p).unwrap();
         let b = kubesim::scenario::load_bytes("x", docs.text().as_bytes(), &p).unwrap();
-        let opts = kubesim::RunOptions { max_events: Some(200_000), check_invariants: false, stop_at: None };
+        let opts = kubesim::RunOptions { max_events: Some(200_000), check_invariants: false, ..Default::default() };
         let (ra, rb) = (kubesim::simulate(a, &opts).unwrap(), kubesim::simulate(b, &opts).unwrap());
         assert_eq!(ra.outcome.events_processed, rb.outcome.events_processed, "{}", p.display());
         assert_eq!(ra.cluster.rec.events.len(), rb.cluster.rec.events.len(), "{}", p.display());

@@ -52,4 +52,26 @@ pub struct Node {
     pub resource_version: u64,
     /// When the Node object was deleted (`kubectl delete node`); the slot stays as a tombstone.
     pub deleted: Option<SimTime>,
+    /// `status.images`: the images on the node's disk, sorted (what ImageLocality reads).
+    pub images: Vec<super::ImageId>,
+}
+
+/// A ready node with the given labels and no capacity, for unit tests.
+#[cfg(test)]
+pub fn test_node(name: &str, labels: &[(&str, &str)]) -> Node {
+    Node {
+        name: name.into(),
+        labels: Labels::from_pairs(labels.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()),
+        taints: vec![],
+        unschedulable: false,
+        capacity: Resources::default(),
+        allocatable: Resources::default(),
+        pods: 110,
+        ready: ConditionStatus::True,
+        memory_pressure: false,
+        created: SimTime::ZERO,
+        resource_version: 0,
+        deleted: None,
+        images: vec![],
+    }
 }

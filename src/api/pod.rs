@@ -166,6 +166,12 @@ pub struct PodSpec {
     pub restart_policy: RestartPolicy,
     pub termination_grace_ms: u64,
     pub priority: i32,
+    /// `priorityClassName` as given (the priority is resolved from it at admission).
+    pub priority_class: Option<String>,
+    pub preemption_policy: super::PreemptionPolicy,
+    /// Node affinity, pod affinity and anti-affinity (boxed: most pods have none).
+    pub affinity: Option<Box<super::Affinity>>,
+    pub topology_spread: Vec<super::TopologySpreadConstraint>,
 }
 
 impl PodSpec {
@@ -185,6 +191,7 @@ impl PodSpec {
         let nz = |c: &ContainerSpec| Resources {
             cpu_milli: if c.has_cpu_request { c.requests.cpu_milli } else { DEFAULT_MILLI_CPU_REQUEST },
             memory: if c.has_memory_request { c.requests.memory } else { DEFAULT_MEMORY_REQUEST },
+            ..c.requests
         };
         let mut sum = Resources::default();
         for c in &self.containers {
@@ -293,7 +300,7 @@ pub struct PodStatus {
 }
 
 /// Ownership as far as the controllers need it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Owner {
     ReplicaSet(RsId),
     Job(JobId),
@@ -328,6 +335,8 @@ pub struct Pod {
     pub mirror: bool,
     /// `spec.requests()`, computed once (the spec never changes): read on every status write.
     pub requests: Resources,
+    /// `status.nominatedNodeName`: where preemption made room for it.
+    pub nominated_node: Option<NodeId>,
 }
 
 impl Pod {

@@ -66,6 +66,8 @@ enum Bucket {
 pub struct ApiServer {
     pub pods: Vec<Pod>,
     pub nodes: Vec<Node>,
+    /// Per image, how many live nodes have it in `status.images`.
+    pub image_nodes: Vec<u32>,
     pub replicasets: Vec<ReplicaSet>,
     pub deployments: Vec<Deployment>,
     pub jobs: Vec<Job>,
@@ -583,6 +585,9 @@ impl ApiServer {
 
     pub fn create_node(&mut self, mut node: Node) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
+        for i in &node.images {
+            self.count_image(*i, 1);
+        }
         self.leases.push(Lease::default());
         node.resource_version = self.next_rv();
         self.nodes.push(node);
@@ -602,8 +607,36 @@ impl ApiServer {
     /// DELETE a Node object (`kubectl delete node`): it leaves the store (its slot stays as a
     /// tombstone); its pods stay until the pod garbage collector removes them.
     pub fn delete_node(&mut self, id: NodeId, now: SimTime) {
+        for i in std::mem::take(&mut self.nodes[id.idx()].images) {
+            self.count_image(i, -1);
+        }
         self.update_node(id, |n| n.deleted = Some(now));
         self.deleted_nodes.push(id);
+    }
+
+    fn count_image(&mut self, i: ImageId, d: i32) {
+        if self.image_nodes.len() <= i.idx() {
+            self.image_nodes.resize(i.idx() + 1, 0);
+        }
+        self.image_nodes[i.idx()] = self.image_nodes[i.idx()].saturating_add_signed(d);
+    }
+
+    /// The kubelet reports an image it now has in `status.images` (a status write the
+    /// scheduler reads when it scores, without a watch event of its own).
+    pub fn node_image_added(&mut self, id: NodeId, image: ImageId) {
+        let n = &mut self.nodes[id.idx()];
+        if n.deleted.is_some() {
+            return;
+        }
+        if let Err(at) = n.images.binary_search(&image) {
+            n.images.insert(at, image);
+            self.count_image(image, 1);
+        }
+    }
+
+    /// How many (live) nodes report the image: `ImageStateSummary.NumNodes`.
+    pub fn image_num_nodes(&self, image: ImageId) -> u32 {
+        self.image_nodes.get(image.idx()).copied().unwrap_or(0)
     }
 
     fn route_node(&mut self, id: NodeId) {
@@ -738,20 +771,9 @@ mod tests {
     fn one_node() -> ApiServer {
         let mut a = ApiServer::new();
         a.configure_leases(10_000, 400, 42);
-        a.create_node(Node {
-            name: "n".into(),
-            labels: Labels::default(),
-            taints: vec![],
-            unschedulable: false,
-            capacity: Resources::default(),
-            allocatable: Resources::default(),
-            pods: 110,
-            ready: ConditionStatus::True,
-            memory_pressure: false,
-            created: SimTime::ZERO,
-            resource_version: 0,
-            deleted: None,
-        });
+        let mut n = crate::api::node::test_node("n", &[]);
+        n.allocatable = Resources::default();
+        a.create_node(n);
         a
     }
 

@@ -39,7 +39,7 @@ impl EvictionError {
     }
 }
 
-fn selects(pdb: &PodDisruptionBudget, pod: &Pod) -> bool {
+pub(crate) fn selects(pdb: &PodDisruptionBudget, pod: &Pod) -> bool {
     *pod.namespace == *pdb.namespace && pdb.selector.matches(&pod.labels)
 }
 

@@ -171,6 +171,7 @@ impl ImageManager {
         match result {
             Ok(()) => {
                 self.present[req.image.idx()] = true;
+                ctx.api.node_image_added(self.node, req.image);
                 let size = ctx.images[req.image.idx()].size;
                 let msg = Message::Pulled { image: req.image, pull_ms, total_ms, size };
                 ctx.record(EventType::Normal, "Pulled", ObjRef::Pod(req.pod), node, Source::Kubelet, msg);

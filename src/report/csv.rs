@@ -72,8 +72,52 @@ fn object_names(c: &Cluster, e: &RecordedEvent) -> (&'static str, String, String
     (kind, ns.to_string(), name.to_string())
 }
 
+/// `scheduling.csv` (`--trace-scheduling`): one row per attempt and node visited, with the
+/// filter's reasons or each score plugin's raw and normalised score, the weighted total, and
+/// which node was chosen.
+fn write_scheduling(dir: &Path, c: &Cluster, rows: &[crate::scheduler::TraceRow]) -> io::Result<()> {
+    use crate::scheduler::SCORE_PLUGINS;
+    let mut w = csv_writer(dir, "scheduling.csv")?;
+    let mut header: Vec<String> = ["time", "attempt", "pod", "node", "result", "reasons"].map(String::from).to_vec();
+    for (p, weight) in SCORE_PLUGINS {
+        header.push(format!("{p}.raw"));
+        header.push(format!("{p}.score(x{weight})"));
+    }
+    header.push("total".into());
+    w.write_record(&header).map_err(io_err)?;
+    let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for r in rows {
+        let pod = c.api.pod(r.pod);
+        let result = if r.chosen {
+            "chosen"
+        } else if r.total.is_some() {
+            "feasible"
+        } else {
+            "filtered"
+        };
+        let mut rec = vec![
+            r.time.to_string(),
+            r.attempt.to_string(),
+            format!("{}/{}", pod.namespace, pod.name),
+            c.api.node(r.node).name.clone(),
+            result.to_string(),
+            r.filter.clone(),
+        ];
+        for p in 0..SCORE_PLUGINS.len() {
+            rec.push(opt(r.raw[p]));
+            rec.push(opt(r.normalized[p]));
+        }
+        rec.push(opt(r.total));
+        w.write_record(&rec).map_err(io_err)?;
+    }
+    w.flush()
+}
+
 /// Write every output of one run into `dir` (which must exist and be empty).
 pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Result<()> {
+    if let Some(rows) = &c.scheduler.trace {
+        write_scheduling(dir, c, rows)?;
+    }
     let api = &c.api;
     let images = &c.scenario.images;
 

@@ -99,6 +99,8 @@ pub struct Scenario {
     pub expectations: Vec<expect::Expectation>,
     /// Non-fatal findings ("ignored: spec.template.spec.volumes"), each with its place.
     pub warnings: Vec<String>,
+    /// `spec.kubernetes.scheduler` (with the extended resource names, by index).
+    pub scheduler: crate::scheduler::SchedulerConfig,
 }
 
 #[derive(Clone, Debug)]
@@ -548,7 +550,7 @@ pub fn load_bytes_with(name: &str, bytes: &[u8], path: &Path, opts: &LoadOptions
 pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
     use crate::api::*;
     let p = &s.trace_pods[i];
-    let r = Resources { cpu_milli: p.cpu_milli, memory: p.memory };
+    let r = Resources::new(p.cpu_milli, p.memory);
     let behavior = Behavior {
         startup: DurationDist::fixed(0),
         exit: Some((DurationDist::fixed(p.run_ms), 0)),
@@ -581,6 +583,10 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
         restart_policy: RestartPolicy::Never,
         termination_grace_ms: crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS * 1000,
         priority: 0,
+        priority_class: None,
+        preemption_policy: Default::default(),
+        affinity: None,
+        topology_spread: Vec::new(),
     };
     default_tolerations(&mut spec, &s.kubernetes);
     let mut labels = Labels::default();
@@ -597,5 +603,43 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
         created: now,
         resource_version: 0,
         status: JobStatus::default(),
+    }
+}
+
+/// A pod spec with one container and nothing else, for unit tests.
+#[cfg(test)]
+pub fn test_pod_spec() -> PodSpec {
+    use crate::api::*;
+    let c = ContainerSpec {
+        name: "c".into(),
+        image: ImageId(0),
+        pull_policy: PullPolicy::IfNotPresent,
+        requests: Resources::default(),
+        limits: Resources::default(),
+        has_cpu_request: false,
+        has_memory_request: false,
+        has_cpu_limit: false,
+        has_memory_limit: false,
+        readiness_probe: None,
+        liveness_probe: None,
+        startup_probe: None,
+        pre_stop: false,
+        behavior: Behavior::default(),
+        sidecar: false,
+    };
+    PodSpec {
+        containers: vec![c],
+        init_containers: Vec::new(),
+        node_selector: Labels::default(),
+        node_name: None,
+        affinity_node: None,
+        tolerations: Vec::new(),
+        restart_policy: RestartPolicy::Always,
+        termination_grace_ms: 30_000,
+        priority: 0,
+        priority_class: None,
+        preemption_policy: Default::default(),
+        affinity: None,
+        topology_spread: Vec::new(),
     }
 }

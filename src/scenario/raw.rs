@@ -368,6 +368,54 @@ pub struct KubernetesRaw {
     /// kubelet `maxParallelImagePulls` (only with `serializeImagePulls: false`).
     #[serde(default)]
     pub max_parallel_image_pulls: Option<Spanned<u32>>,
+    /// KubeSchedulerConfiguration settings.
+    #[serde(default)]
+    pub scheduler: Option<SchedulerRaw>,
+}
+
+/// `spec.kubernetes.scheduler`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SchedulerRaw {
+    #[serde(default)]
+    pub percentage_of_nodes_to_score: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub scoring_strategy: Option<ScoringStrategyRaw>,
+    /// kubesim: how long one scheduling attempt takes.
+    #[serde(default)]
+    pub attempt_latency: Option<GoDuration>,
+}
+
+/// NodeResourcesFitArgs `scoringStrategy`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScoringStrategyRaw {
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub resources: Vec<ResourceSpecRaw>,
+    #[serde(default)]
+    pub requested_to_capacity_ratio: Option<RtcrRaw>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceSpecRaw {
+    pub name: Spanned<String>,
+    pub weight: Spanned<i64>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RtcrRaw {
+    pub shape: Vec<ShapePointRaw>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ShapePointRaw {
+    pub utilization: Spanned<i64>,
+    pub score: Spanned<i64>,
 }
 
 /// A fault-plan entry: externally tagged, the action is the key.
@@ -566,12 +614,84 @@ k8s_struct!(PodSpecRaw {
     restart_policy: Option<Spanned<String>>,
     termination_grace_period_seconds: Option<u64>,
     priority: Option<i32>,
-} ignored [activeDeadlineSeconds, affinity, automountServiceAccountToken, dnsConfig, dnsPolicy,
+    priority_class_name: Option<Spanned<String>>,
+    preemption_policy: Option<Spanned<String>>,
+    affinity: Option<AffinityRaw>,
+    #[serde(default)] topology_spread_constraints: Vec<TopologySpreadConstraintRaw>,
+} ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
     enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers,
-    hostname, hostnameOverride, imagePullSecrets, os, overhead, preemptionPolicy, priorityClassName,
+    hostname, hostnameOverride, imagePullSecrets, os, overhead,
     readinessGates, resourceClaims, resources, runtimeClassName, schedulerName, schedulingGates,
     securityContext, serviceAccount, serviceAccountName, setHostnameAsFQDN, shareProcessNamespace,
-    subdomain, topologySpreadConstraints, volumes]);
+    subdomain, volumes]);
+
+k8s_struct!(AffinityRaw {
+    node_affinity: Option<NodeAffinityRaw>,
+    pod_affinity: Option<PodAffinityRaw>,
+    pod_anti_affinity: Option<PodAffinityRaw>,
+} ignored []);
+
+k8s_struct!(NodeAffinityRaw {
+    required_during_scheduling_ignored_during_execution: Option<Spanned<NodeSelectorRaw>>,
+    #[serde(default)] preferred_during_scheduling_ignored_during_execution: Vec<PreferredSchedulingTermRaw>,
+} ignored []);
+
+k8s_struct!(NodeSelectorRaw {
+    #[serde(default)] node_selector_terms: Vec<NodeSelectorTermRaw>,
+} ignored []);
+
+k8s_struct!(#[derive(Default)] NodeSelectorTermRaw {
+    #[serde(default)] match_expressions: Vec<NodeSelectorRequirementRaw>,
+    #[serde(default)] match_fields: Vec<NodeSelectorRequirementRaw>,
+} ignored []);
+
+k8s_struct!(NodeSelectorRequirementRaw {
+    key: Spanned<String>,
+    operator: Spanned<String>,
+    #[serde(default)] values: Vec<String>,
+} ignored []);
+
+k8s_struct!(PreferredSchedulingTermRaw {
+    weight: Spanned<i32>,
+    #[serde(default)] preference: NodeSelectorTermRaw,
+} ignored []);
+
+k8s_struct!(PodAffinityRaw {
+    #[serde(default)] required_during_scheduling_ignored_during_execution: Vec<PodAffinityTermRaw>,
+    #[serde(default)] preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTermRaw>,
+} ignored []);
+
+k8s_struct!(PodAffinityTermRaw {
+    label_selector: Option<Spanned<LabelSelectorRaw>>,
+    #[serde(default)] namespaces: Vec<String>,
+    topology_key: Spanned<String>,
+} ignored [namespaceSelector, matchLabelKeys, mismatchLabelKeys]);
+
+k8s_struct!(WeightedPodAffinityTermRaw {
+    weight: Spanned<i32>,
+    pod_affinity_term: PodAffinityTermRaw,
+} ignored []);
+
+k8s_struct!(TopologySpreadConstraintRaw {
+    max_skew: Spanned<i32>,
+    topology_key: Spanned<String>,
+    when_unsatisfiable: Spanned<String>,
+    label_selector: Option<Spanned<LabelSelectorRaw>>,
+    min_domains: Option<Spanned<i32>>,
+    node_affinity_policy: Option<Spanned<String>>,
+    node_taints_policy: Option<Spanned<String>>,
+    #[serde(default)] match_label_keys: Vec<String>,
+} ignored []);
+
+k8s_struct!(PriorityClassManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    value: Option<Spanned<i64>>,
+    #[serde(default)] global_default: bool,
+    preemption_policy: Option<Spanned<String>>,
+    description: Option<String>,
+} ignored []);
 
 k8s_struct!(ContainerRaw {
     name: Spanned<String>,

@@ -10,6 +10,10 @@ use crate::api::workloads::{
     DEFAULT_DAEMONSET_MAX_UNAVAILABLE, DEFAULT_MAX_SURGE, DEFAULT_MAX_UNAVAILABLE, DEFAULT_PROGRESS_DEADLINE_SECONDS,
     IntOrPercent,
 };
+use crate::api::{
+    Affinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityTerm, PreemptionPolicy,
+    PriorityClass, TopologySpreadConstraint, WhenUnsatisfiable,
+};
 use crate::api::{Behavior, Probe, Resources};
 use crate::api::{
     ContainerSpec, LabelSelector, Labels, PullPolicy, Requirement, RestartPolicy, SelectorOp, Taint, TaintEffect,
@@ -20,10 +24,10 @@ use serde_saphyr::{Location, Spanned};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Kinds of the contract that later issues bring, with the issue that does.
-const NOT_YET: &[(&str, &str)] = &[("PriorityClass", "scheduling.k8s.io/v1")];
+const NOT_YET: &[(&str, &str)] = &[];
 
 /// The kinds a scenario file may hold, for messages.
-const SUPPORTED_KINDS: &str = "supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, PodDisruptionBudget";
+const SUPPORTED_KINDS: &str = "supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, PodDisruptionBudget, PriorityClass";
 
 /// One `---`-separated document: its text and the line it starts on.
 pub(crate) struct Doc<'a> {
@@ -66,11 +70,34 @@ struct Ctx<'a> {
     src: &'a SourceFile,
     doc_line: usize,
     warnings: Vec<String>,
+    /// The scenario's PriorityClasses (and the two system ones), for `priorityClassName`.
+    priority_classes: Vec<PriorityClass>,
+    /// Extended resource names, in first-seen order: their index in `Resources::ext`.
+    extended_resources: Vec<String>,
 }
 
 type R<T> = Result<T, Box<InputError>>;
 
 impl Ctx<'_> {
+    /// The index of an extended resource name, registering it on first sight.
+    fn extended_resource(&mut self, name: &str, loc: Location) -> R<usize> {
+        if let Some(i) = self.extended_resources.iter().position(|n| n == name) {
+            return Ok(i);
+        }
+        if self.extended_resources.len() >= crate::api::MAX_EXTENDED_RESOURCES {
+            return Err(self.err_at(
+                loc,
+                format!(
+                    "{name}: a scenario may use at most {} extended resource names",
+                    crate::api::MAX_EXTENDED_RESOURCES
+                ),
+                None,
+            ));
+        }
+        self.extended_resources.push(name.to_string());
+        Ok(self.extended_resources.len() - 1)
+    }
+
     fn err_at(&self, loc: Location, msg: impl Into<String>, help: Option<String>) -> Box<InputError> {
         let line = loc.line() as usize + self.doc_line - 1;
         Box::new(self.src.error(line, loc.column() as usize, msg, help))
@@ -131,7 +158,8 @@ fn strip_position(m: &str) -> String {
 
 /// Parse a whole file as one document of type `T`, with kubesim's error messages.
 pub(crate) fn parse_document<T: DeserializeOwned>(src: &SourceFile) -> Result<T, Box<InputError>> {
-    let ctx = Ctx { src, doc_line: 1, warnings: Vec::new() };
+    let ctx =
+        Ctx { src, doc_line: 1, warnings: Vec::new(), priority_classes: Vec::new(), extended_resources: Vec::new() };
     ctx.parse(&src.text)
 }
 
@@ -158,11 +186,13 @@ struct Raw {
     daemonsets: Vec<(DaemonSetManifest, usize)>,
     statefulsets: Vec<(StatefulSetManifest, usize)>,
     pdbs: Vec<(PdbManifest, usize)>,
+    priority_classes: Vec<(PriorityClassManifest, usize)>,
 }
 
 pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
     let docs = split_documents(&src.text);
-    let mut ctx = Ctx { src, doc_line: 1, warnings: Vec::new() };
+    let mut ctx =
+        Ctx { src, doc_line: 1, warnings: Vec::new(), priority_classes: Vec::new(), extended_resources: Vec::new() };
     if docs.is_empty() {
         return Err(src
             .error(0, 0, "the file holds no YAML document", Some("start from scenarios/quickstart.yaml".into()))
@@ -184,6 +214,7 @@ pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Res
             "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
             "Job" => "batch/v1",
             "PodDisruptionBudget" => "policy/v1",
+            "PriorityClass" => "scheduling.k8s.io/v1",
             k => {
                 if let Some((_, av)) = NOT_YET.iter().find(|(n, _)| *n == k) {
                     return Err(ctx
@@ -230,6 +261,7 @@ pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Res
             "DaemonSet" => raw.daemonsets.push((ctx.parse(d.text)?, d.first_line)),
             "StatefulSet" => raw.statefulsets.push((ctx.parse(d.text)?, d.first_line)),
             "PodDisruptionBudget" => raw.pdbs.push((ctx.parse(d.text)?, d.first_line)),
+            "PriorityClass" => raw.priority_classes.push((ctx.parse(d.text)?, d.first_line)),
             "Namespace" => {
                 let _: NamespaceManifest = ctx.parse(d.text)?;
             }
@@ -287,6 +319,62 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             "spec.variants is not supported yet",
             Some("run each variant as its own scenario for now".into()),
         ));
+    }
+
+    // PriorityClasses first: pods name them.
+    ctx.priority_classes = vec![
+        PriorityClass {
+            name: crate::api::SYSTEM_CLUSTER_CRITICAL.0.into(),
+            value: crate::api::SYSTEM_CLUSTER_CRITICAL.1,
+            global_default: false,
+            preemption_policy: PreemptionPolicy::PreemptLowerPriority,
+        },
+        PriorityClass {
+            name: crate::api::SYSTEM_NODE_CRITICAL.0.into(),
+            value: crate::api::SYSTEM_NODE_CRITICAL.1,
+            global_default: false,
+            preemption_policy: PreemptionPolicy::PreemptLowerPriority,
+        },
+    ];
+    for (m, line) in &raw.priority_classes {
+        ctx.doc_line = *line;
+        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        let Some(name) = &m.metadata.name else {
+            return Err(ctx.err_doc("PriorityClass: metadata.name is required", None));
+        };
+        if ctx.priority_classes.iter().any(|c| c.name == name.value) {
+            return Err(ctx.err_at(name.referenced, format!("PriorityClass {:?} is defined twice", name.value), None));
+        }
+        if name.value.starts_with("system-") {
+            return Err(ctx.err_at(
+                name.referenced,
+                "PriorityClass names starting with \"system-\" are reserved (as upstream validation)",
+                None,
+            ));
+        }
+        let Some(v) = &m.value else {
+            return Err(ctx.err_doc(format!("PriorityClass {}: value is required", name.value), None));
+        };
+        if v.value > crate::api::HIGHEST_USER_DEFINABLE_PRIORITY as i64 || v.value < i32::MIN as i64 {
+            return Err(ctx.err_at(
+                v.referenced,
+                format!(
+                    "value must be at most {} (HighestUserDefinablePriority)",
+                    crate::api::HIGHEST_USER_DEFINABLE_PRIORITY
+                ),
+                None,
+            ));
+        }
+        if m.global_default && ctx.priority_classes.iter().any(|c| c.global_default) {
+            return Err(ctx.err_doc("only one PriorityClass may be globalDefault", None));
+        }
+        let preemption_policy = preemption_policy(ctx, &m.preemption_policy)?.unwrap_or_default();
+        ctx.priority_classes.push(PriorityClass {
+            name: name.value.clone(),
+            value: v.value as i32,
+            global_default: m.global_default,
+            preemption_policy,
+        });
     }
 
     // Images: the catalogue first, then any image a manifest or pool names.
@@ -449,6 +537,8 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         }
     }
 
+    let mut scheduler = crate::scheduler::SchedulerConfig::default();
+    let sched_raw = spec.kubernetes.as_ref().and_then(|k| k.scheduler.as_ref());
     // Nodes: pools, then Node manifests.
     let mut nodes: Vec<NodeDef> = Vec::new();
     let mut node_names = BTreeSet::new();
@@ -655,7 +745,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
                     None,
                 ));
             }
-            let r = Resources { cpu_milli: cpu, memory: ram };
+            let r = Resources::new(cpu, ram);
             nodes.push(NodeDef {
                 labels: node_labels(&name),
                 name,
@@ -1417,6 +1507,10 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         expectations.extend(parsed);
     }
 
+    if let Some(r) = sched_raw {
+        scheduler_config(ctx, r, &mut scheduler)?;
+    }
+    scheduler.extended_resources = ctx.extended_resources.clone();
     Ok(Scenario {
         file: path.to_path_buf(),
         name: doc.metadata.name.value.clone(),
@@ -1440,7 +1534,97 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         faults,
         expectations,
         warnings: std::mem::take(&mut ctx.warnings),
+        scheduler,
     })
+}
+
+/// `spec.kubernetes.scheduler`: percentageOfNodesToScore, the NodeResourcesFit scoring
+/// strategy (validated as kube-scheduler validates its args), the attempt latency.
+fn scheduler_config(ctx: &mut Ctx, r: &SchedulerRaw, out: &mut crate::scheduler::SchedulerConfig) -> R<()> {
+    use crate::scheduler::plugins::noderesources::{Res, ResourceSpec, Strategy};
+    if let Some(p) = &r.percentage_of_nodes_to_score {
+        if p.value > 100 {
+            return Err(ctx.err_at(p.referenced, "percentageOfNodesToScore must be between 0 and 100", None));
+        }
+        out.percentage_of_nodes_to_score = Some(p.value);
+    }
+    if let Some(l) = r.attempt_latency {
+        out.attempt_latency_ms = l.0;
+    }
+    let Some(st) = &r.scoring_strategy else { return Ok(()) };
+    if !st.resources.is_empty() {
+        let mut v = Vec::new();
+        for (i, rs) in st.resources.iter().enumerate() {
+            if !(1..=100).contains(&rs.weight.value) {
+                return Err(ctx.err_at(
+                    rs.weight.referenced,
+                    format!("scoringStrategy.resources[{i}].weight must be between 1 and 100"),
+                    None,
+                ));
+            }
+            let res = match rs.name.value.as_str() {
+                "cpu" => Res::Cpu,
+                "memory" => Res::Memory,
+                "ephemeral-storage" => Res::Storage,
+                other if other.contains('/') => Res::Ext(ctx.extended_resource(other, rs.name.referenced)?),
+                other => {
+                    return Err(ctx.err_at(
+                        rs.name.referenced,
+                        format!("scoringStrategy: unknown resource {other:?}"),
+                        Some("use cpu, memory, ephemeral-storage or an extended resource (domain/name)".into()),
+                    ));
+                }
+            };
+            v.push(ResourceSpec { res, weight: rs.weight.value });
+        }
+        out.resources = v;
+    }
+    out.strategy = match st.kind.value.as_str() {
+        "LeastAllocated" => Strategy::LeastAllocated,
+        "MostAllocated" => Strategy::MostAllocated,
+        "RequestedToCapacityRatio" => {
+            let Some(p) = &st.requested_to_capacity_ratio else {
+                return Err(ctx.err_at(
+                    st.kind.referenced,
+                    "RequestedToCapacityRatio needs requestedToCapacityRatio.shape",
+                    Some("e.g. shape: [{utilization: 0, score: 0}, {utilization: 100, score: 10}]".into()),
+                ));
+            };
+            if p.shape.is_empty() {
+                return Err(ctx.err_at(st.kind.referenced, "requestedToCapacityRatio.shape must not be empty", None));
+            }
+            let mut pts = Vec::new();
+            for (i, sp) in p.shape.iter().enumerate() {
+                if !(0..=100).contains(&sp.utilization.value) {
+                    return Err(ctx.err_at(
+                        sp.utilization.referenced,
+                        "shape utilization must be between 0 and 100",
+                        None,
+                    ));
+                }
+                if !(0..=10).contains(&sp.score.value) {
+                    return Err(ctx.err_at(sp.score.referenced, "shape score must be between 0 and 10", None));
+                }
+                if i > 0 && sp.utilization.value <= pts.last().map_or(-1, |x: &(i64, i64)| x.0) {
+                    return Err(ctx.err_at(
+                        sp.utilization.referenced,
+                        "shape utilization values must be in increasing order",
+                        None,
+                    ));
+                }
+                pts.push((sp.utilization.value, sp.score.value));
+            }
+            Strategy::RequestedToCapacityRatio(crate::scheduler::plugins::helper::scale_shape(&pts))
+        }
+        o => {
+            return Err(ctx.err_at(
+                st.kind.referenced,
+                format!("unknown scoringStrategy type {o:?}"),
+                Some("use LeastAllocated, MostAllocated or RequestedToCapacityRatio".into()),
+            ));
+        }
+    };
+    Ok(())
 }
 
 /// "1.31", "v1.31" or "1.31.4" -> (1, 31).
@@ -1726,9 +1910,24 @@ fn resource_map(ctx: &mut Ctx, m: &Spanned<BTreeMap<String, Qty>>, what: &str) -
                 })?;
                 pods = Some(v as u32);
             }
-            other => {
-                ctx.warn_at(m.referenced, format!("ignored: {what}.{other} (only cpu, memory and pods are modelled)"))
+            "ephemeral-storage" => {
+                r.storage = q.0.value().ok_or_else(|| {
+                    ctx.err_at(m.referenced, format!("{what}.ephemeral-storage is out of range"), None)
+                })? as u64;
             }
+            other if other.contains('/') && !other.starts_with("kubernetes.io/") => {
+                let i = ctx.extended_resource(other, m.referenced)?;
+                r.ext[i] =
+                    q.0.value()
+                        .ok_or_else(|| ctx.err_at(m.referenced, format!("{what}.{other} is out of range"), None))?
+                        as u64;
+            }
+            other => ctx.warn_at(
+                m.referenced,
+                format!(
+                    "ignored: {what}.{other} (cpu, memory, pods, ephemeral-storage and extended resources are modelled)"
+                ),
+            ),
         }
     }
     if !have.0 || !have.1 {
@@ -2145,14 +2344,43 @@ fn pod_spec(
                                     spec.has_memory_request = true
                                 }
                             }
+                            "ephemeral-storage" => {
+                                let v = q.value.0.value().ok_or_else(|| {
+                                    ctx.err_at(q.referenced, "ephemeral-storage quantity out of range", None)
+                                })? as u64;
+                                if is_limit {
+                                    spec.limits.storage = v;
+                                } else {
+                                    spec.requests.storage = v;
+                                }
+                            }
+                            other if other.contains('/') && !other.starts_with("kubernetes.io/") => {
+                                let i = ctx.extended_resource(other, q.referenced)?;
+                                let v = q.value.0.value().filter(|_| q.value.0.milli_value().is_some_and(|m| m % 1000 == 0)).ok_or_else(|| {
+                                    ctx.err_at(q.referenced, format!("{other} must be a whole number (extended resources are integers)"), None)
+                                })? as u64;
+                                if is_limit {
+                                    spec.limits.ext[i] = v;
+                                } else {
+                                    spec.requests.ext[i] = v;
+                                }
+                            }
                             other => ctx.warn_at(
                                 q.referenced,
-                                format!("ignored: {p}resources.{what}.{other} (only cpu and memory are modelled)"),
+                                format!("ignored: {p}resources.{what}.{other} (cpu, memory, ephemeral-storage and extended resources are modelled)"),
                             ),
                         }
                     }
                 }
                 // Upstream defaulting: a limit without a request sets the request.
+                if spec.limits.storage > 0 && !r.requests.contains_key("ephemeral-storage") {
+                    spec.requests.storage = spec.limits.storage;
+                }
+                for i in 0..spec.limits.ext.len() {
+                    if spec.limits.ext[i] > 0 && spec.requests.ext[i] == 0 {
+                        spec.requests.ext[i] = spec.limits.ext[i];
+                    }
+                }
                 if spec.has_cpu_limit && !spec.has_cpu_request {
                     spec.requests.cpu_milli = spec.limits.cpu_milli;
                     spec.has_cpu_request = true;
@@ -2190,6 +2418,13 @@ fn pod_spec(
             ));
         }
     };
+    let (priority, priority_class, preemption_policy) = resolve_priority(ctx, s)?;
+    let affinity = match &s.affinity {
+        Some(a) => Some(Box::new(affinity(ctx, a, prefix)?)),
+        None => None,
+    };
+    let topology_spread =
+        s.topology_spread_constraints.iter().map(|c| spread_constraint(ctx, c, prefix)).collect::<R<Vec<_>>>()?;
     let mut tolerations = Vec::new();
     for t in &s.tolerations {
         let op = match t.operator.as_ref().map(|o| o.value.as_str()) {
@@ -2228,8 +2463,214 @@ fn pod_spec(
             .termination_grace_period_seconds
             .unwrap_or(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS)
             .saturating_mul(1000),
-        priority: s.priority.unwrap_or(0),
+        priority,
+        priority_class,
+        preemption_policy,
+        affinity,
+        topology_spread,
     })
+}
+
+fn preemption_policy(ctx: &Ctx, p: &Option<Spanned<String>>) -> R<Option<PreemptionPolicy>> {
+    match p {
+        None => Ok(None),
+        Some(v) if v.value == "PreemptLowerPriority" => Ok(Some(PreemptionPolicy::PreemptLowerPriority)),
+        Some(v) if v.value == "Never" => Ok(Some(PreemptionPolicy::Never)),
+        Some(v) => Err(ctx.err_at(
+            v.referenced,
+            format!("unknown preemptionPolicy {:?}", v.value),
+            Some("use PreemptLowerPriority or Never".into()),
+        )),
+    }
+}
+
+/// Admission (`Priority` plugin): the class named, else the global default, else 0.
+fn resolve_priority(ctx: &Ctx, s: &PodSpecRaw) -> R<(i32, Option<String>, PreemptionPolicy)> {
+    let own = preemption_policy(ctx, &s.preemption_policy)?;
+    let class = match &s.priority_class_name {
+        Some(n) => match ctx.priority_classes.iter().find(|c| c.name == n.value) {
+            Some(c) => Some(c),
+            None => {
+                let known: Vec<&str> = ctx.priority_classes.iter().map(|c| c.name.as_str()).collect();
+                return Err(ctx.err_at(
+                    n.referenced,
+                    format!("no PriorityClass with name {:?} was found", n.value),
+                    Some(format!("define it in the scenario (kind: PriorityClass); known: {}", known.join(", "))),
+                ));
+            }
+        },
+        None => ctx.priority_classes.iter().find(|c| c.global_default),
+    };
+    Ok(match class {
+        Some(c) => (c.value, Some(c.name.clone()), own.unwrap_or(c.preemption_policy)),
+        None => (s.priority.unwrap_or(0), None, own.unwrap_or_default()),
+    })
+}
+
+fn node_selector_term(ctx: &Ctx, t: &NodeSelectorTermRaw, what: &str) -> R<NodeSelectorTerm> {
+    let req = |r: &NodeSelectorRequirementRaw, field: bool| -> R<NodeSelectorRequirement> {
+        let op = match r.operator.value.as_str() {
+            "In" => NodeSelectorOp::In,
+            "NotIn" => NodeSelectorOp::NotIn,
+            "Exists" => NodeSelectorOp::Exists,
+            "DoesNotExist" => NodeSelectorOp::DoesNotExist,
+            "Gt" => NodeSelectorOp::Gt,
+            "Lt" => NodeSelectorOp::Lt,
+            o => {
+                return Err(ctx.err_at(
+                    r.operator.referenced,
+                    format!("{what}: unknown operator {o:?}"),
+                    Some("use In, NotIn, Exists, DoesNotExist, Gt or Lt".into()),
+                ));
+            }
+        };
+        let n = r.values.len();
+        let bad = match op {
+            NodeSelectorOp::In | NodeSelectorOp::NotIn => (n == 0).then_some("needs at least one value"),
+            NodeSelectorOp::Exists | NodeSelectorOp::DoesNotExist => (n != 0).then_some("takes no values"),
+            NodeSelectorOp::Gt | NodeSelectorOp::Lt => {
+                (n != 1 || r.values[0].parse::<i64>().is_err()).then_some("takes exactly one integer value")
+            }
+        };
+        if let Some(b) = bad {
+            return Err(ctx.err_at(r.operator.referenced, format!("{what}: operator {} {b}", r.operator.value), None));
+        }
+        if field && r.key.value != "metadata.name" {
+            return Err(ctx.err_at(
+                r.key.referenced,
+                format!("{what}: matchFields supports only the key metadata.name"),
+                None,
+            ));
+        }
+        Ok(NodeSelectorRequirement { key: r.key.value.clone(), op, values: r.values.clone() })
+    };
+    let e = t.match_expressions.iter().map(|r| req(r, false)).collect::<R<Vec<_>>>()?;
+    let f = t.match_fields.iter().map(|r| req(r, true)).collect::<R<Vec<_>>>()?;
+    Ok(NodeSelectorTerm::new(e, f))
+}
+
+fn pod_affinity_term(ctx: &mut Ctx, t: &PodAffinityTermRaw, what: &str) -> R<PodAffinityTerm> {
+    ctx.warn_ignored(&format!("{what}."), t.ignored_fields());
+    if t.topology_key.value.is_empty() {
+        return Err(ctx.err_at(t.topology_key.referenced, format!("{what}.topologyKey must not be empty"), None));
+    }
+    // A term without a selector selects no pod (as upstream).
+    let selector = match &t.label_selector {
+        Some(sel) => any_selector(ctx, sel)?,
+        None => LabelSelector {
+            match_labels: vec![],
+            match_expressions: vec![Requirement { key: "kubesim.io/never".into(), op: SelectorOp::In, values: vec![] }],
+        },
+    };
+    Ok(PodAffinityTerm { selector, namespaces: t.namespaces.clone(), topology_key: t.topology_key.value.clone() })
+}
+
+fn weight(ctx: &Ctx, w: &Spanned<i32>, what: &str) -> R<i32> {
+    if !(1..=100).contains(&w.value) {
+        return Err(ctx.err_at(w.referenced, format!("{what}.weight must be between 1 and 100"), None));
+    }
+    Ok(w.value)
+}
+
+fn affinity(ctx: &mut Ctx, a: &AffinityRaw, prefix: &str) -> R<Affinity> {
+    let mut out = Affinity::default();
+    if let Some(na) = &a.node_affinity {
+        let what = format!("{prefix}affinity.nodeAffinity");
+        if let Some(r) = &na.required_during_scheduling_ignored_during_execution {
+            if r.value.node_selector_terms.is_empty() {
+                return Err(ctx.err_at(r.referenced, format!("{what}: nodeSelectorTerms must not be empty"), None));
+            }
+            let terms =
+                r.value.node_selector_terms.iter().map(|t| node_selector_term(ctx, t, &what)).collect::<R<_>>()?;
+            out.node_required = Some(terms);
+        }
+        for p in &na.preferred_during_scheduling_ignored_during_execution {
+            out.node_preferred.push((weight(ctx, &p.weight, &what)?, node_selector_term(ctx, &p.preference, &what)?));
+        }
+    }
+    for (anti, pa) in [(false, &a.pod_affinity), (true, &a.pod_anti_affinity)] {
+        let Some(pa) = pa else { continue };
+        let what = format!("{prefix}affinity.{}", if anti { "podAntiAffinity" } else { "podAffinity" });
+        let mut req = Vec::new();
+        for t in &pa.required_during_scheduling_ignored_during_execution {
+            req.push(pod_affinity_term(ctx, t, &what)?);
+        }
+        let mut pref = Vec::new();
+        for w in &pa.preferred_during_scheduling_ignored_during_execution {
+            pref.push((weight(ctx, &w.weight, &what)?, pod_affinity_term(ctx, &w.pod_affinity_term, &what)?));
+        }
+        if anti {
+            (out.pod_anti_affinity_required, out.pod_anti_affinity_preferred) = (req, pref);
+        } else {
+            (out.pod_affinity_required, out.pod_affinity_preferred) = (req, pref);
+        }
+    }
+    Ok(out)
+}
+
+fn spread_constraint(ctx: &mut Ctx, c: &TopologySpreadConstraintRaw, prefix: &str) -> R<TopologySpreadConstraint> {
+    let what = format!("{prefix}topologySpreadConstraints");
+    if c.max_skew.value < 1 {
+        return Err(ctx.err_at(c.max_skew.referenced, format!("{what}: maxSkew must be at least 1"), None));
+    }
+    let when_unsatisfiable = match c.when_unsatisfiable.value.as_str() {
+        "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+        "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+        o => {
+            return Err(ctx.err_at(
+                c.when_unsatisfiable.referenced,
+                format!("{what}: unknown whenUnsatisfiable {o:?}"),
+                Some("use DoNotSchedule or ScheduleAnyway".into()),
+            ));
+        }
+    };
+    if let Some(m) = &c.min_domains {
+        if m.value < 1 {
+            return Err(ctx.err_at(m.referenced, format!("{what}: minDomains must be at least 1"), None));
+        }
+        if when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule {
+            return Err(ctx.err_at(
+                m.referenced,
+                format!("{what}: minDomains needs whenUnsatisfiable: DoNotSchedule"),
+                None,
+            ));
+        }
+    }
+    let policy = |p: &Option<Spanned<String>>, default: bool| -> R<bool> {
+        match p {
+            None => Ok(default),
+            Some(v) if v.value == "Honor" => Ok(true),
+            Some(v) if v.value == "Ignore" => Ok(false),
+            Some(v) => Err(ctx.err_at(v.referenced, format!("{what}: policy must be Honor or Ignore"), None)),
+        }
+    };
+    let honor_node_affinity = policy(&c.node_affinity_policy, true)?;
+    let honor_node_taints = policy(&c.node_taints_policy, false)?;
+    let selector = match &c.label_selector {
+        Some(sel) => any_selector(ctx, sel)?,
+        None => LabelSelector {
+            match_labels: vec![],
+            match_expressions: vec![Requirement { key: "kubesim.io/never".into(), op: SelectorOp::In, values: vec![] }],
+        },
+    };
+    Ok(TopologySpreadConstraint {
+        max_skew: c.max_skew.value,
+        topology_key: c.topology_key.value.clone(),
+        when_unsatisfiable,
+        selector,
+        min_domains: c.min_domains.as_ref().map(|m| m.value),
+        honor_node_affinity,
+        honor_node_taints,
+        match_label_keys: c.match_label_keys.clone(),
+    })
+}
+
+/// A label selector where an empty one is allowed (it selects every pod).
+fn any_selector(ctx: &Ctx, s: &Spanned<LabelSelectorRaw>) -> R<LabelSelector> {
+    if s.value.match_labels.is_empty() && s.value.match_expressions.is_empty() {
+        return Ok(LabelSelector::default());
+    }
+    selector(ctx, s)
 }
 
 #[cfg(test)]

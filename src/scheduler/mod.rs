@@ -1,18 +1,22 @@
-//! kube-scheduler: the scheduling queue (activeQ, backoff, unschedulable pods), one pod per
-//! scheduling cycle (filter -> score -> select -> assume -> bind), and its per-node cache of
+//! kube-scheduler: the scheduling queue (activeQ by priority, backoffQ, unschedulable pods),
+//! one pod per scheduling cycle (PreFilter -> Filter -> PostFilter (preemption) -> PreScore ->
+//! Score -> NormalizeScore -> select -> Reserve (assume) -> Bind), and its per-node cache of
 //! requested resources kept incrementally (assume on bind, forget when a pod goes).
 
+pub mod framework;
 pub mod plugins;
+pub mod preemption;
 
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::cluster::{Ctx, Event};
 use crate::scenario::KubeSettings;
 use crate::sim::SimTime;
+use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
 pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
@@ -25,11 +29,56 @@ pub const BACKOFF_FLUSH_PERIOD_MS: u64 = 1_000;
 /// observation is counted in its series.
 pub const EVENT_SERIES_WINDOW_MS: u64 = 6 * 60 * 1000;
 
+/// kubesim: how long one scheduling attempt occupies the scheduler, from popping the pod to
+/// the binding being written (kube-scheduler's `scheduling_attempt_duration_seconds` is in the
+/// milliseconds on small clusters). Pods are scheduled one at a time, so a burst of N pods
+/// takes N times this. `spec.kubernetes.scheduler.attemptLatency` overrides it.
+pub const DEFAULT_ATTEMPT_LATENCY_MS: u64 = 1;
+
+/// The default profile's score plugins in order, with their weights (v1.34
+/// `getDefaultPlugins`).
+pub const SCORE_PLUGINS: [(&str, i64); 7] = [
+    ("TaintToleration", 3),
+    ("NodeAffinity", 2),
+    ("NodeResourcesFit", 1),
+    ("PodTopologySpread", 2),
+    ("InterPodAffinity", 2),
+    ("NodeResourcesBalancedAllocation", 1),
+    ("ImageLocality", 1),
+];
+
+/// `spec.kubernetes.scheduler`: the KubeSchedulerConfiguration settings kubesim models.
+#[derive(Clone, Debug)]
+pub struct SchedulerConfig {
+    /// `percentageOfNodesToScore`; None (or 0): adaptive.
+    pub percentage_of_nodes_to_score: Option<u32>,
+    /// NodeResourcesFit `scoringStrategy`.
+    pub strategy: Strategy,
+    pub resources: Vec<ResourceSpec>,
+    pub attempt_latency_ms: u64,
+    /// Extended resource names, by index (for messages).
+    pub extended_resources: Vec<String>,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            percentage_of_nodes_to_score: None,
+            strategy: Strategy::LeastAllocated,
+            resources: DEFAULT_RESOURCES.to_vec(),
+            attempt_latency_ms: DEFAULT_ATTEMPT_LATENCY_MS,
+            extended_resources: Vec::new(),
+        }
+    }
+}
+
 /// Scheduler timers (scheduler -> scheduler).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchedulerEvent {
     /// Take the next pod from activeQ and run one scheduling cycle.
     ScheduleOne,
+    /// The binding of an assumed pod reaches the API server.
+    Bind(PodId, NodeId),
     /// `flushBackoffQCompleted`: move the pods whose backoff has expired to activeQ.
     FlushBackoff,
     /// Move pods that have waited too long in unschedulablePods.
@@ -43,6 +92,8 @@ enum QState {
     Active,
     Backoff,
     Unschedulable,
+    /// Assumed, its binding on the way.
+    Binding,
     Done,
 }
 
@@ -61,16 +112,43 @@ struct PodInfo {
     series: EventId,
 }
 
+/// One row of `scheduling.csv`: a node's verdict and scores in one attempt.
+#[derive(Clone, Debug)]
+pub struct TraceRow {
+    pub time: SimTime,
+    pub attempt: u64,
+    pub pod: PodId,
+    pub node: NodeId,
+    /// Empty when the node passed the filters; else its reasons, `; `-separated.
+    pub filter: String,
+    /// Per score plugin (SCORE_PLUGINS order): raw and normalised, None when skipped.
+    pub raw: [Option<i64>; 7],
+    pub normalized: [Option<i64>; 7],
+    pub total: Option<i64>,
+    pub chosen: bool,
+}
+
 pub struct Scheduler {
     initial_backoff_ms: u64,
     max_backoff_ms: u64,
     max_in_unschedulable_ms: u64,
+    pub config: SchedulerConfig,
     /// activeQ: highest priority first, then FIFO by enqueue order.
     active: PriorityQueue<PodId, (i32, Reverse<u64>)>,
     enqueue_seq: u64,
     pods: Vec<PodInfo>,
     unschedulable: BTreeSet<PodId>,
-    nodes: Vec<NodeInfo>,
+    pub(crate) nodes: Vec<NodeInfo>,
+    /// The pods counted on each node (`NodeInfo.Pods`).
+    pub(crate) node_pods: Vec<Vec<PodId>>,
+    /// Per owner, how many of its pods each node holds (default topology spreading).
+    owner_counts: HashMap<Owner, Vec<u32>>,
+    /// Counted pods with pod affinity or anti-affinity terms.
+    pods_with_affinity: usize,
+    /// Priorities of the counted pods (preemption is only possible above the lowest).
+    priorities: BTreeMap<i32, u32>,
+    /// Pods nominated to a node by preemption, not yet bound: (pod, node).
+    pub(crate) nominated: Vec<(PodId, NodeId)>,
     cycle_pending: bool,
     flush_pending: bool,
     /// backoffQ: (expiry, pod, epoch), flushed to activeQ once a second.
@@ -84,27 +162,39 @@ pub struct Scheduler {
     /// pays for it).
     free_enabled: bool,
     deleted_nodes: usize,
+    /// Nodes with a PreferNoSchedule taint (TaintToleration's score varies only with them).
+    prefer_taint_nodes: usize,
     /// The per-reason counts of the last fast failure, whose message `last_message` is.
-    last_counts: Option<(usize, [u32; 5])>,
+    last_counts: Option<(usize, [(u32, u32); 3])>,
     /// The last FailedScheduling message, shared by identical ones that follow.
     last_message: Option<std::sync::Arc<str>>,
     next_start_node: usize,
+    attempt_seq: u64,
+    /// `--trace-scheduling`: every attempt's per-node verdicts and scores.
+    pub trace: Option<Vec<TraceRow>>,
     // Scratch buffers reused by every cycle.
     feasible: Vec<NodeId>,
     failures: Vec<(NodeId, Verdict)>,
+    scores: framework::Scores,
 }
 
 impl Scheduler {
-    pub fn new(k: &KubeSettings) -> Scheduler {
+    pub fn new(k: &KubeSettings, config: &SchedulerConfig) -> Scheduler {
         Scheduler {
             initial_backoff_ms: k.pod_initial_backoff_ms,
             max_backoff_ms: k.pod_max_backoff_ms,
             max_in_unschedulable_ms: k.pod_max_in_unschedulable_ms,
+            config: config.clone(),
             active: PriorityQueue::new(),
             enqueue_seq: 0,
             pods: Vec::new(),
             unschedulable: BTreeSet::new(),
             nodes: Vec::new(),
+            node_pods: Vec::new(),
+            owner_counts: HashMap::new(),
+            pods_with_affinity: 0,
+            priorities: BTreeMap::new(),
+            nominated: Vec::new(),
             cycle_pending: false,
             flush_pending: false,
             last_message: None,
@@ -115,9 +205,13 @@ impl Scheduler {
             free: plugins::FreeIndex::default(),
             free_enabled: false,
             deleted_nodes: 0,
+            prefer_taint_nodes: 0,
             next_start_node: 0,
+            attempt_seq: 0,
+            trace: None,
             feasible: Vec::new(),
             failures: Vec::new(),
+            scores: framework::Scores::default(),
         }
     }
 
@@ -140,6 +234,13 @@ impl Scheduler {
         d
     }
 
+    fn kick(&mut self, delay_ms: u64, ctx: &mut Ctx) {
+        if !self.cycle_pending {
+            self.cycle_pending = true;
+            ctx.after(delay_ms, Event::Scheduler(SchedulerEvent::ScheduleOne));
+        }
+    }
+
     fn push_active(&mut self, id: PodId, ctx: &mut Ctx) {
         let prio = ctx.api.pod(id).spec.priority;
         self.enqueue_seq += 1;
@@ -148,10 +249,7 @@ impl Scheduler {
         let i = self.info(id);
         i.state = QState::Active;
         i.cause = cause;
-        if !self.cycle_pending {
-            self.cycle_pending = true;
-            ctx.after(0, Event::Scheduler(SchedulerEvent::ScheduleOne));
-        }
+        self.kick(0, ctx);
     }
 
     /// Backoff if it has not expired yet, else straight to activeQ.
@@ -183,13 +281,19 @@ impl Scheduler {
         self.node_epoch = ctx.api.node_epoch;
         if self.nodes.len() < ctx.api.nodes.len() {
             self.nodes.resize(ctx.api.nodes.len(), NodeInfo::default());
+            self.node_pods.resize(ctx.api.nodes.len(), Vec::new());
+            for v in self.owner_counts.values_mut() {
+                v.resize(ctx.api.nodes.len(), 0);
+            }
         }
-        let mut deleted = 0;
+        let (mut deleted, mut prefer) = (0, 0);
         for (info, node) in self.nodes.iter_mut().zip(&ctx.api.nodes) {
             info.refresh(node);
             deleted += usize::from(node.deleted.is_some());
+            prefer += usize::from(info.prefer_taint && node.deleted.is_none());
         }
         self.deleted_nodes = deleted;
+        self.prefer_taint_nodes = prefer;
         if self.free_enabled {
             self.free.rebuild(&self.nodes);
         }
@@ -200,6 +304,25 @@ impl Scheduler {
         let pods = std::mem::take(&mut self.unschedulable);
         for id in pods {
             self.requeue(id, ctx);
+        }
+    }
+
+    fn count(&mut self, id: PodId, node: NodeId, ctx: &Ctx, d: i32) {
+        let p = ctx.api.pod(id);
+        // Only ReplicaSets' and StatefulSets' pods are spread by default (per-node counts for
+        // every Job would cost nodes x jobs).
+        if let Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) = p.owner {
+            let n = self.nodes.len();
+            let v = self.owner_counts.entry(o).or_insert_with(|| vec![0; n]);
+            v[node.idx()] = v[node.idx()].saturating_add_signed(d);
+        }
+        if p.spec.affinity.as_ref().is_some_and(|a| a.has_pod_terms()) {
+            self.pods_with_affinity = self.pods_with_affinity.saturating_add_signed(d as isize);
+        }
+        let e = self.priorities.entry(p.spec.priority).or_insert(0);
+        *e = e.saturating_add_signed(d);
+        if *e == 0 {
+            self.priorities.remove(&p.spec.priority);
         }
     }
 
@@ -215,6 +338,11 @@ impl Scheduler {
             if self.free_enabled {
                 self.free.update(&before, &self.nodes[n.idx()]);
             }
+            let list = &mut self.node_pods[n.idx()];
+            if let Some(i) = list.iter().position(|&p| p == id) {
+                list.swap_remove(i);
+            }
+            self.count(id, n, ctx, -1);
         }
     }
 
@@ -229,7 +357,10 @@ impl Scheduler {
         if self.free_enabled {
             self.free.update(&before, &self.nodes[node.idx()]);
         }
+        self.node_pods[node.idx()].push(id);
+        self.count(id, node, ctx, 1);
         self.info(id).assumed = Some(node);
+        self.nominated.retain(|&(p, _)| p != id);
     }
 
     pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
@@ -246,6 +377,7 @@ impl Scheduler {
                     }
                     self.active.remove(&id);
                     self.unschedulable.remove(&id);
+                    self.nominated.retain(|&(p, _)| p != id);
                     self.info(id).state = QState::Done;
                 } else if let Some(n) = bound {
                     if info.assumed.is_none() {
@@ -254,13 +386,13 @@ impl Scheduler {
                 } else if deleting {
                     self.active.remove(&id);
                     self.unschedulable.remove(&id);
+                    self.nominated.retain(|&(p, _)| p != id);
                 } else if !named && info.state == QState::Unknown {
                     self.push_active(id, ctx);
                 }
             }
-            ObjRef::Node(id) => {
+            ObjRef::Node(_) => {
                 self.sync_nodes(ctx);
-                let _ = id;
                 self.move_all(ctx); // NodeAdd / NodeUpdate
             }
             _ => {}
@@ -271,14 +403,16 @@ impl Scheduler {
         match ev {
             SchedulerEvent::ScheduleOne => {
                 self.cycle_pending = false;
+                let mut busy = false;
                 if let Some((id, _)) = self.active.pop() {
-                    self.schedule_one(id, ctx);
+                    busy = self.schedule_one(id, ctx);
                 }
-                if !self.active.is_empty() && !self.cycle_pending {
-                    self.cycle_pending = true;
-                    ctx.after(0, Event::Scheduler(SchedulerEvent::ScheduleOne));
+                if !self.active.is_empty() {
+                    // The next cycle starts when this attempt's time is spent.
+                    self.kick(if busy { self.config.attempt_latency_ms } else { 0 }, ctx);
                 }
             }
+            SchedulerEvent::Bind(id, node) => self.bind(id, node, ctx),
             SchedulerEvent::FlushBackoff => {
                 while let Some(&(expiry, pod, epoch)) = self.backoff_q.first() {
                     if expiry > ctx.now {
@@ -316,114 +450,39 @@ impl Scheduler {
         }
     }
 
-    fn schedule_one(&mut self, id: PodId, ctx: &mut Ctx) {
-        let p = ctx.api.pod(id);
-        if p.node.is_some() || p.removed.is_some() || p.deletion.is_some() {
-            self.info(id).state = QState::Done;
+    /// The binding reaches the API server (`DefaultBinder`), unless the pod went meanwhile.
+    fn bind(&mut self, id: PodId, node: NodeId, ctx: &mut Ctx) {
+        let info = *self.info(id);
+        if info.state != QState::Binding || info.assumed != Some(node) {
             return;
         }
-        let spec = p.spec.clone();
-        ctx.cause = self.info(id).cause;
-        let req = p.requests;
-        {
-            let i = self.info(id);
-            i.attempts += 1;
-            i.last_attempt = ctx.now;
-        }
-        self.sync_nodes(ctx);
-        let n = ctx.api.nodes.len();
-        let want = plugins::num_feasible_nodes_to_find(n);
-        self.feasible.clear();
-        self.failures.clear();
-        // A pod without node selection on a plain node: only the resources decide.
-        let plain_pod = spec.node_selector.0.is_empty() && spec.affinity_node.is_none();
-        // Every live node plain and one resource short on all of them: the visit would fail
-        // every node; the sorted free capacities give its counts without it.
-        if self.free_enabled && plain_pod && self.free.len() + self.deleted_nodes == n && !self.free.is_empty() {
-            let counts = self.free.shortfalls(req);
-            let live = self.free.len() as u32;
-            if counts.contains(&live) {
-                self.fail(id, live as usize, Some(counts), ctx);
-                return;
-            }
-        }
-        let nz = spec.nonzero_requests();
-        let mut processed = 0;
-        while processed < n && self.feasible.len() < want {
-            let idx = (self.next_start_node + processed) % n;
-            processed += 1;
-            let info = &self.nodes[idx];
-            let v = if plain_pod && info.plain {
-                plugins::fit(req, info)
-            } else {
-                let node = &ctx.api.nodes[idx];
-                if node.deleted.is_some() {
-                    continue; // gone from the informer's snapshot
-                }
-                plugins::filter(&spec, req, node, info)
-            };
-            if v.fits() {
-                self.feasible.push(NodeId(idx as u32));
-            } else {
-                self.failures.push((NodeId(idx as u32), v));
-            }
-        }
-        if n > 0 {
-            self.next_start_node = (self.next_start_node + processed) % n;
-        }
-        if self.feasible.is_empty() {
-            let live = ctx.api.nodes.iter().filter(|x| x.deleted.is_none()).count();
-            // From the first failure on, the cluster may be full: keep the free-capacity index.
-            if !self.free_enabled {
-                self.free_enabled = true;
-                self.free.rebuild(&self.nodes);
-            }
-            self.fail(id, live, None, ctx);
-            return;
-        }
-        // Score (LeastAllocated) and select; ties are broken at random (reservoir sampling).
-        let chosen = if self.feasible.len() == 1 {
-            self.feasible[0]
-        } else {
-            let mut best = 0u64;
-            let mut chosen = self.feasible[0];
-            let mut ties = 0u64;
-            for &nid in &self.feasible {
-                let s = plugins::least_allocated(nz, &self.nodes[nid.idx()]);
-                if s > best || ties == 0 {
-                    best = s;
-                    chosen = nid;
-                    ties = 1;
-                } else if s == best {
-                    ties += 1;
-                    if ctx.rng.scheduler.below(ties) == 0 {
-                        chosen = nid;
-                    }
-                }
-            }
-            chosen
-        };
-        self.assume(id, chosen, ctx);
         self.info(id).state = QState::Done;
-        ctx.api.bind_pod(id, chosen, ctx.now, Some(crate::apiserver::Watcher::Scheduler));
+        let p = ctx.api.pod(id);
+        if p.removed.is_some() || p.deletion.is_some() || p.node.is_some() {
+            return; // the watch already made the cache forget it, or will
+        }
+        ctx.cause = info.cause;
+        ctx.api.pods[id.idx()].nominated_node = None;
+        ctx.api.bind_pod(id, node, ctx.now, Some(crate::apiserver::Watcher::Scheduler));
         ctx.record(
             EventType::Normal,
             "Scheduled",
             ObjRef::Pod(id),
-            Some(chosen),
+            Some(node),
             Source::Scheduler,
-            Message::Scheduled { node: chosen },
+            Message::Scheduled { node },
         );
     }
 
-    /// FailedScheduling in upstream's shape, then park the pod in unschedulablePods.
-    /// A failed attempt; `counts` are the per-reason node counts when they are known without
-    /// the visit (every node short of a resource: all resolvable by preemption).
-    fn fail(&mut self, id: PodId, n: usize, counts: Option<[u32; 5]>, ctx: &mut Ctx) {
+    /// FailedScheduling in upstream's shape (reasons by node count, then preemption's
+    /// message), then park the pod in unschedulablePods. `counts`: the per-reason node counts
+    /// when they are known without the visit (every node short of a resource).
+    fn fail(&mut self, id: PodId, n: usize, counts: Option<[(u32, u32); 3]>, post: Option<String>, ctx: &mut Ctx) {
         // The same counts as the last fast failure: the same message, without building it.
         if let (Some(c), Some((ln, lc)), Some(m)) = (counts, self.last_counts, &self.last_message)
             && ln == n
             && lc == c
+            && post.as_deref().is_some_and(|p| m.ends_with(p))
         {
             let text = m.clone();
             self.failed(id, text, ctx);
@@ -432,13 +491,21 @@ impl Scheduler {
         self.last_counts = counts.map(|c| (n, c));
         // Count nodes per reason without building a string per node: the fixed reasons by
         // their bit, the untolerated taints by content (few distinct ones in practice).
-        let mut fixed = counts.unwrap_or([0u32; plugins::FIXED_REASONS.len()]);
+        let mut fixed = [0u32; plugins::FIXED_REASONS.len()];
+        let mut ext = [0u32; MAX_EXTENDED_RESOURCES];
         let mut taints: Vec<(NodeId, u16, u32)> = Vec::new();
-        let (mut unresolvable, mut resolvable) = (0u32, if counts.is_some() { n as u32 } else { 0 });
-        let visited: &[(NodeId, Verdict)] = if counts.is_some() { &[] } else { &self.failures };
-        for &(nid, v) in visited {
+        if let Some(c) = counts {
+            for (bit, k) in c {
+                let i = plugins::FIXED_REASONS.iter().position(|r| r.0 == bit).expect("a fixed reason");
+                fixed[i] = k;
+            }
+        }
+        for &(nid, v) in if counts.is_some() { &[][..] } else { &self.failures[..] } {
             for (k, &(bit, _)) in plugins::FIXED_REASONS.iter().enumerate() {
                 fixed[k] += u32::from(v.bits & bit != 0);
+            }
+            for (i, e) in ext.iter_mut().enumerate() {
+                *e += u32::from(v.bits & (plugins::EXT << i) != 0);
             }
             if v.bits & plugins::TAINT != 0 {
                 let t = &ctx.api.nodes[nid.idx()].taints[v.taint as usize];
@@ -451,11 +518,6 @@ impl Scheduler {
                     None => taints.push((nid, v.taint, 1)),
                 }
             }
-            if v.bits & plugins::UNRESOLVABLE != 0 {
-                unresolvable += 1;
-            } else {
-                resolvable += 1;
-            }
         }
         let mut msg = format!("0/{n} nodes are available:");
         if n == 0 {
@@ -467,25 +529,23 @@ impl Scheduler {
                     parts.push(format!("{} {text}", fixed[k]));
                 }
             }
+            for (i, name) in self.config.extended_resources.iter().enumerate() {
+                if ext[i] > 0 {
+                    parts.push(format!("{} Insufficient {name}", ext[i]));
+                }
+            }
             for &(nid, i, c) in &taints {
                 let t = &ctx.api.nodes[nid.idx()].taints[i as usize];
-                parts.push(format!("{c} node(s) had untolerated taint {{{}: {}}}", t.key, t.value));
+                parts.push(format!("{c} {}", plugins::tainttoleration::untolerated_message(t)));
             }
             parts.sort();
             msg.push(' ');
             msg.push_str(&parts.join(", "));
             msg.push('.');
-            // DefaultPreemption's PostFilter message (no pod of lower priority is modelled as
-            // a victim yet: see the fidelity table).
-            let mut post = Vec::new();
-            if resolvable > 0 {
-                post.push(format!("{resolvable} No preemption victims found for incoming pod"));
+            if let Some(p) = post {
+                msg.push_str(" preemption: ");
+                msg.push_str(&p);
             }
-            if unresolvable > 0 {
-                post.push(format!("{unresolvable} Preemption is not helpful for scheduling"));
-            }
-            post.sort();
-            msg.push_str(&format!(" preemption: 0/{n} nodes are available: {}.", post.join(", ")));
         }
         // The same message again (a burst of identical pods) shares one copy.
         let text = self.share(msg);
