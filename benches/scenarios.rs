@@ -1,6 +1,7 @@
 //! Whole-run benches on the scenarios of `scenarios/bench/`: the neutral traces (1,000 nodes /
 //! 100,000 pods, the same with a third of the nodes lost at 30 minutes, 5,000 nodes / 150,000
-//! pods), an idle day of 5,000 nodes, and the sweep unit (a 20-node hour with a node crash).
+//! pods), an idle day of 5,000 nodes, the sweep unit (a 20-node hour with a node crash), and
+//! the scheduler's throughput (150,000 pods onto 5,000 nodes).
 //! Each prints its figures once (events, events/s, simulated seconds per wall second, peak
 //! RSS of the process so far) and lets criterion time it with a small sample.
 
@@ -49,6 +50,26 @@ fn traces(c: &mut Criterion) {
     bench(c, "trace_5000n", "trace-5000n.yaml");
 }
 
+/// Scheduler throughput: 150,000 pods of one Deployment onto 5,000 nodes. Prints pods per
+/// second of the scheduler's own work (its attempts' wall time) and of the whole run.
+fn schedule_150k(c: &mut Criterion) {
+    let s = scenario("schedule-150k.yaml");
+    let start = Instant::now();
+    let r = kubesim::simulate(s.clone(), &kubesim::RunOptions::default()).expect("no invariant violation");
+    let wall = start.elapsed().as_secs_f64();
+    let sched = r.cluster.scheduler.wall.as_secs_f64();
+    let attempts = r.cluster.scheduler.attempts;
+    println!(
+        "schedule_150k: {attempts} attempts onto 5,000 nodes: {:.0} pods/s of scheduler time ({sched:.3} s), {:.0} pods/s of the whole run ({wall:.3} s, kubelets and controllers included)",
+        attempts as f64 / sched,
+        attempts as f64 / wall,
+    );
+    let mut g = c.benchmark_group("schedule_150k");
+    g.sample_size(10).measurement_time(Duration::from_secs(1)).warm_up_time(Duration::from_millis(1));
+    g.bench_function("run", |b| b.iter(|| kubesim::simulate(s.clone(), &kubesim::RunOptions::default()).unwrap()));
+    g.finish();
+}
+
 fn idle_day(c: &mut Criterion) {
     bench(c, "idle_day", "idle-day.yaml");
 }
@@ -77,6 +98,6 @@ fn sweep_small(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().without_plots();
-    targets = idle_day, sweep_small, traces
+    targets = idle_day, sweep_small, schedule_150k, traces
 }
 criterion_main!(benches);

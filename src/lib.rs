@@ -56,6 +56,8 @@ pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunRe
         wall_seconds: start.elapsed().as_secs_f64(),
         events: outcome.events_processed,
         peak_rss_bytes: report::csv::peak_rss_bytes(),
+        scheduling_attempts: cluster.scheduler.attempts,
+        scheduler_seconds: cluster.scheduler.wall.as_secs_f64(),
     };
     Ok(RunResult { cluster, outcome, summary, stats })
 }

@@ -8,6 +8,7 @@ mod golden;
 mod kubelet;
 mod nodes;
 mod properties;
+mod scheduler;
 mod sweep;
 
 use std::collections::BTreeMap;

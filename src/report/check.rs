@@ -70,6 +70,36 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
                     actual: n.to_string(),
                 }
             }
+            Expectation::Pods { at, filter, cmp } => {
+                let api = &r.cluster.api;
+                let has = |labels: &crate::api::Labels, want: &[(String, String)]| {
+                    want.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
+                };
+                let n = api
+                    .pods
+                    .iter()
+                    .filter(|p| p.created <= *at && p.removed.is_none_or(|t| t > *at))
+                    .filter(|p| has(&p.labels, &filter.selector))
+                    .filter(|p| {
+                        let bound =
+                            p.scheduled_at.is_some_and(|t| t <= *at) || (p.node.is_some() && p.scheduled_at.is_none());
+                        match p.node {
+                            _ if !filter.scheduled => !bound,
+                            Some(n) if bound => {
+                                let node = api.node(n);
+                                filter.node.as_ref().is_none_or(|x| *x == node.name)
+                                    && has(&node.labels, &filter.node_selector)
+                            }
+                            _ => false,
+                        }
+                    })
+                    .count() as i64;
+                Verdict {
+                    expectation: format!("at {}: {filter} count {cmp}", d(at.as_millis())),
+                    pass: cmp.holds(n),
+                    actual: n.to_string(),
+                }
+            }
             Expectation::Recovers { workload, after, within_ms } => {
                 let log = rec.workload_changes.iter().find(|(w, _)| name_of(r, *w) == *workload).map(|x| &x.1);
                 let got = log.and_then(|l| recovery(l, *after));

@@ -18,6 +18,9 @@ pub struct Stats {
     pub wall_seconds: f64,
     pub events: u64,
     pub peak_rss_bytes: Option<u64>,
+    /// Scheduling attempts and the wall seconds the scheduler spent in them.
+    pub scheduling_attempts: u64,
+    pub scheduler_seconds: f64,
 }
 
 fn t(t: Option<SimTime>) -> String {
@@ -266,13 +269,27 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     write_summary(dir, s)?;
 
     let mut w = csv_writer(dir, "stats.csv")?;
-    w.write_record(["wall_seconds", "events", "events_per_second", "peak_rss_bytes"]).map_err(io_err)?;
+    w.write_record([
+        "wall_seconds",
+        "events",
+        "events_per_second",
+        "peak_rss_bytes",
+        "scheduling_attempts",
+        "scheduler_seconds",
+        "attempts_per_second",
+    ])
+    .map_err(io_err)?;
     let eps = if stats.wall_seconds > 0.0 { stats.events as f64 / stats.wall_seconds } else { 0.0 };
+    let aps =
+        if stats.scheduler_seconds > 0.0 { stats.scheduling_attempts as f64 / stats.scheduler_seconds } else { 0.0 };
     w.write_record([
         format!("{:.3}", stats.wall_seconds),
         stats.events.to_string(),
         format!("{eps:.0}"),
         stats.peak_rss_bytes.map(|b| b.to_string()).unwrap_or_default(),
+        stats.scheduling_attempts.to_string(),
+        format!("{:.3}", stats.scheduler_seconds),
+        format!("{aps:.0}"),
     ])
     .map_err(io_err)?;
     w.flush()?;

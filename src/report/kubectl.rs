@@ -177,7 +177,8 @@ pub fn get_pods(c: &Cluster, now: SimTime, namespace: Option<&str>, wide: bool) 
         r.extend([p.name.clone(), ready, status, restarts, human_duration(now.since(p.created))]);
         if wide {
             let node = p.node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
-            r.extend(["<none>".to_string(), node, "<none>".into(), "<none>".into()]);
+            let nominated = p.nominated_node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
+            r.extend(["<none>".to_string(), node, nominated, "<none>".into()]);
         }
         rows.push(r);
     }

@@ -151,6 +151,41 @@ pub enum Expectation {
     Events { reason: String, cmp: Cmp },
     /// The workload is back at ready >= desired within `within` of `after`.
     Recovers { workload: String, after: SimTime, within_ms: u64 },
+    /// Where pods are at a time: how many pods with these labels exist then and are bound
+    /// (`scheduled: true`, the default) or not (`false`), on nodes with these labels or this
+    /// name.
+    Pods { at: SimTime, filter: PodFilter, cmp: Cmp },
+}
+
+/// The pods a `pods:` expectation counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodFilter {
+    pub selector: Vec<(String, String)>,
+    pub node_selector: Vec<(String, String)>,
+    pub node: Option<String>,
+    pub scheduled: bool,
+}
+
+impl fmt::Display for PodFilter {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let kv = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+        write!(f, "pods {}", kv(&self.selector))?;
+        if !self.scheduled {
+            return write!(f, " unscheduled");
+        }
+        if let Some(n) = &self.node {
+            write!(f, " on node {n}")?;
+        }
+        if !self.node_selector.is_empty() {
+            write!(f, " on nodes {}", kv(&self.node_selector))?;
+        }
+        Ok(())
+    }
+}
+
+fn label_map(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
+    let Value::Map(m) = v else { return Err(format!("{what} is a map of labels, e.g. {{app: web}}")) };
+    m.iter().map(|(k, v)| Ok((k.clone(), scalar(v, what)?.to_string()))).collect()
 }
 
 fn dur(v: &Value, what: &str) -> Result<u64, String> {
@@ -202,6 +237,35 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
                 let cmp = Cmp::parse(scalar(e.get("count").ok_or("events needs `count`")?, "events.count")?)?;
                 out.push(Expectation::Events { reason, cmp });
             }
+            "pods" => {
+                const HELP: &str =
+                    "pods: {selector: {app: web}, nodeSelector: {zone: a} | node: NAME | scheduled: false, count: 2}";
+                let Value::Map(p) = v else { return Err(HELP.into()) };
+                let Some((at, to)) = window else { return Err("pods: give `at: TIME`".into()) };
+                if at != to {
+                    return Err("pods: give `at: TIME` (not `during`)".into());
+                }
+                let mut f = PodFilter { scheduled: true, ..PodFilter::default() };
+                let mut cmp = None;
+                for (k, x) in p {
+                    match k.as_str() {
+                        "selector" => f.selector = label_map(x, "pods.selector")?,
+                        "nodeSelector" => f.node_selector = label_map(x, "pods.nodeSelector")?,
+                        "node" => f.node = Some(scalar(x, "pods.node")?.to_string()),
+                        "scheduled" => {
+                            f.scheduled = match scalar(x, "pods.scheduled")? {
+                                "true" => true,
+                                "false" => false,
+                                o => return Err(format!("pods.scheduled is true or false, not {o:?}")),
+                            }
+                        }
+                        "count" => cmp = Some(Cmp::parse(scalar(x, "pods.count")?)?),
+                        o => return Err(format!("pods: unknown key {o:?} ({HELP})")),
+                    }
+                }
+                let cmp = cmp.ok_or("pods needs `count`")?;
+                out.push(Expectation::Pods { at, filter: f, cmp });
+            }
             "recovers" => {
                 let Value::Map(r) = v else {
                     return Err("recovers: {workload: deployment/web, within: 7m, after: 2m}".into());
@@ -238,7 +302,9 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
                     out.push(Expectation::State { from, to, workload: w.to_string(), field, cmp });
                 }
             }
-            other => return Err(format!("unknown expect key {other:?} (at, during, events, recovers, or kind/name)")),
+            other => {
+                return Err(format!("unknown expect key {other:?} (at, during, events, recovers, pods, or kind/name)"));
+            }
         }
     }
     if out.is_empty() {

@@ -96,18 +96,20 @@ impl Scheduler {
     }
 
     /// PreFilter: requests, and the state of the plugins that look at other pods.
-    pub(super) fn pre_filter(&self, id: PodId, api: &ApiServer) -> Cycle {
+    pub(super) fn pre_filter(&mut self, id: PodId, api: &ApiServer) -> Cycle {
         let p = api.pod(id);
         let spec = p.spec.clone();
         let nonzero = spec.nonzero_requests();
         let req = p.requests;
         let extra = req.storage > 0 || req.has_ext();
-        let hard =
+        let mut hard =
             podtopologyspread::constraints_of(&spec.topology_spread, &p.labels, WhenUnsatisfiable::DoNotSchedule);
+        podtopologyspread::resolve(&mut hard, &mut self.topology, &api.nodes, api.node_epoch);
         let spread = (!hard.is_empty()).then(|| {
             let ns = p.namespace.clone();
             podtopologyspread::pre_filter(
                 hard,
+                &self.topology,
                 &api.nodes,
                 |c, n| {
                     (!c.honor_node_affinity || nodeaffinity::matches(&spec, n))
@@ -187,7 +189,7 @@ impl Scheduler {
             return v;
         }
         if let Some(s) = &cyc.spread {
-            let b = podtopologyspread::filter(s, node, &cyc.labels);
+            let b = podtopologyspread::filter(s, &self.topology, i, &cyc.labels);
             if b != 0 {
                 return Verdict::of(b);
             }
@@ -434,7 +436,7 @@ impl Scheduler {
         // ReplicaSet or StatefulSet selects.
         {
             let explicit = !spec.topology_spread.is_empty();
-            let (constraints, by_owner) = if explicit {
+            let (mut constraints, by_owner) = if explicit {
                 (
                     podtopologyspread::constraints_of(
                         &spec.topology_spread,
@@ -444,19 +446,15 @@ impl Scheduler {
                     None,
                 )
             } else {
-                let sel = match cyc.owner {
-                    Some(Owner::ReplicaSet(r)) => Some(&api.replicasets[r.idx()].selector),
-                    Some(Owner::StatefulSet(x)) => Some(&api.statefulsets[x.idx()].selector),
-                    _ => None,
-                };
-                match sel {
-                    Some(sel) => (
-                        podtopologyspread::system_default_constraints(sel),
-                        cyc.owner.and_then(|o| self.owner_counts.get(&o)),
-                    ),
-                    None => (Vec::new(), None),
+                // DefaultSelector: the pod's ReplicaSet or StatefulSet (Services are not modelled).
+                match cyc.owner {
+                    Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) => {
+                        (podtopologyspread::system_default_constraints(), self.owner_counts.get(&o))
+                    }
+                    _ => (Vec::new(), None),
                 }
             };
+            podtopologyspread::resolve(&mut constraints, &mut self.topology, &api.nodes, api.node_epoch);
             if !constraints.is_empty() {
                 s.activate(3, k);
                 let idx: Vec<usize> = feasible.iter().map(|n| n.idx()).collect();
@@ -468,6 +466,7 @@ impl Scheduler {
                 let st = podtopologyspread::pre_score(
                     constraints,
                     explicit,
+                    &self.topology,
                     &api.nodes,
                     &idx,
                     |c, n| {
@@ -478,7 +477,7 @@ impl Scheduler {
                     count,
                 );
                 for (j, &i) in idx.iter().enumerate() {
-                    s.raw[3][j] = podtopologyspread::score(&st, j, &api.nodes[i], i, count);
+                    s.raw[3][j] = podtopologyspread::score(&st, &self.topology, j, i, count);
                 }
                 s.norm[3].copy_from_slice(&s.raw[3]);
                 podtopologyspread::normalize(&st, &mut s.norm[3]);

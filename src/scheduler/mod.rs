@@ -143,6 +143,8 @@ pub struct Scheduler {
     pub(crate) node_pods: Vec<Vec<PodId>>,
     /// Per owner, how many of its pods each node holds (default topology spreading).
     owner_counts: HashMap<Owner, Vec<u32>>,
+    /// Topology label values of every node as integers (PodTopologySpread).
+    topology: plugins::podtopologyspread::Topology,
     /// Counted pods with pod affinity or anti-affinity terms.
     pods_with_affinity: usize,
     /// Priorities of the counted pods (preemption is only possible above the lowest).
@@ -172,6 +174,10 @@ pub struct Scheduler {
     attempt_seq: u64,
     /// `--trace-scheduling`: every attempt's per-node verdicts and scores.
     pub trace: Option<Vec<TraceRow>>,
+    /// Scheduling attempts made, and the wall time they took (for the benches and stats.csv
+    /// only: never part of a decision).
+    pub attempts: u64,
+    pub wall: std::time::Duration,
     // Scratch buffers reused by every cycle.
     feasible: Vec<NodeId>,
     failures: Vec<(NodeId, Verdict)>,
@@ -192,6 +198,7 @@ impl Scheduler {
             nodes: Vec::new(),
             node_pods: Vec::new(),
             owner_counts: HashMap::new(),
+            topology: Default::default(),
             pods_with_affinity: 0,
             priorities: BTreeMap::new(),
             nominated: Vec::new(),
@@ -209,6 +216,8 @@ impl Scheduler {
             next_start_node: 0,
             attempt_seq: 0,
             trace: None,
+            attempts: 0,
+            wall: std::time::Duration::ZERO,
             feasible: Vec::new(),
             failures: Vec::new(),
             scores: framework::Scores::default(),
@@ -405,7 +414,10 @@ impl Scheduler {
                 self.cycle_pending = false;
                 let mut busy = false;
                 if let Some((id, _)) = self.active.pop() {
+                    let t0 = std::time::Instant::now();
                     busy = self.schedule_one(id, ctx);
+                    self.wall += t0.elapsed();
+                    self.attempts += u64::from(busy);
                 }
                 if !self.active.is_empty() {
                     // The next cycle starts when this attempt's time is spent.
