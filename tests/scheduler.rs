@@ -78,6 +78,12 @@ fn scheduling_csv_matches_a_hand_computation_for_three_nodes() {
     assert_eq!(row("b-0")["total"], (300 + 81 + 2 * 100 + 93).to_string());
     assert_eq!(row("b-0")["result"], "chosen");
     assert_eq!(row(&first)["result"], "feasible");
+    // The same bytes on a second run.
+    let (_t2, again) = run_cli(&root().join("tests/data/sched-3node.yaml"), &["--quiet", "--trace-scheduling"]);
+    assert_eq!(
+        std::fs::read(out.join("scheduling.csv")).unwrap(),
+        std::fs::read(again.join("scheduling.csv")).unwrap()
+    );
     // Every pod bound where the trace says it was chosen.
     let pods = read_csv(&out.join("pods.csv"));
     for r in rows.iter().filter(|r| r["result"] == "chosen") {
@@ -95,8 +101,14 @@ fn filtered_nodes_carry_their_plugins_reasons_in_the_trace_and_the_event() {
     assert!(!web_on_gpu.is_empty());
     for r in web_on_gpu {
         assert_eq!(r["result"], "filtered");
+        assert_eq!(r["status"], "UnschedulableAndUnresolvable");
         assert_eq!(r["reasons"], "node(s) had untolerated taint {dedicated: gpu}");
     }
+    // The third trainer: the GPU node is short of the extended resource (preemption could
+    // help in principle), the general nodes do not match the selector (it cannot).
+    let gpu_short: Vec<_> = rows.iter().filter(|r| r["reasons"] == "Insufficient nvidia.com/gpu").collect();
+    assert!(!gpu_short.is_empty());
+    assert!(gpu_short.iter().all(|r| r["node"] == "gpu-0" && r["status"] == "Unschedulable"));
     let events = read_csv(&out.join("events.csv"));
     let failed: Vec<_> = events.iter().filter(|e| e["reason"] == "FailedScheduling").collect();
     assert_eq!(

@@ -81,7 +81,8 @@ fn object_names(c: &Cluster, e: &RecordedEvent) -> (&'static str, String, String
 fn write_scheduling(dir: &Path, c: &Cluster, rows: &[crate::scheduler::TraceRow]) -> io::Result<()> {
     use crate::scheduler::SCORE_PLUGINS;
     let mut w = csv_writer(dir, "scheduling.csv")?;
-    let mut header: Vec<String> = ["time", "attempt", "pod", "node", "result", "reasons"].map(String::from).to_vec();
+    let mut header: Vec<String> =
+        ["time", "attempt", "pod", "node", "result", "status", "reasons"].map(String::from).to_vec();
     for (p, weight) in SCORE_PLUGINS {
         header.push(format!("{p}.raw"));
         header.push(format!("{p}.score(x{weight})"));
@@ -104,6 +105,7 @@ fn write_scheduling(dir: &Path, c: &Cluster, rows: &[crate::scheduler::TraceRow]
             format!("{}/{}", pod.namespace, pod.name),
             c.api.node(r.node).name.clone(),
             result.to_string(),
+            r.code.as_str().to_string(),
             r.filter.clone(),
         ];
         for p in 0..SCORE_PLUGINS.len() {

@@ -213,7 +213,7 @@ impl Scheduler {
         }
     }
 
-    fn trace_row(&mut self, id: PodId, node: usize, filter: String, now: crate::sim::SimTime) {
+    fn trace_row(&mut self, id: PodId, node: usize, code: plugins::Code, filter: String, now: crate::sim::SimTime) {
         let attempt = self.attempt_seq;
         if let Some(t) = &mut self.trace {
             t.push(TraceRow {
@@ -221,6 +221,7 @@ impl Scheduler {
                 attempt,
                 pod: id,
                 node: NodeId(node as u32),
+                code,
                 filter,
                 raw: [None; 7],
                 normalized: [None; 7],
@@ -298,7 +299,7 @@ impl Scheduler {
                     self.failures.push((NodeId(idx as u32), v));
                     if tracing {
                         let text = plugins::reasons(v, &ctx.api.nodes[idx], &self.config.extended_resources).join("; ");
-                        self.trace_row(id, idx, text, ctx.now);
+                        self.trace_row(id, idx, v.code(), text, ctx.now);
                     }
                 }
             }
@@ -559,6 +560,7 @@ impl Scheduler {
                     attempt: self.attempt_seq,
                     pod: cyc.id,
                     node: self.feasible[j],
+                    code: plugins::Code::Success,
                     filter: String::new(),
                     raw,
                     normalized,

@@ -119,6 +119,8 @@ pub struct TraceRow {
     pub attempt: u64,
     pub pod: PodId,
     pub node: NodeId,
+    /// The filters' status code for the node.
+    pub code: plugins::Code,
     /// Empty when the node passed the filters; else its reasons, `; `-separated.
     pub filter: String,
     /// Per score plugin (SCORE_PLUGINS order): raw and normalised, None when skipped.

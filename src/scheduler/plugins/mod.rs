@@ -51,9 +51,42 @@ pub const UNRESOLVABLE: u32 = UNSCHEDULABLE | NODE_NAME | TAINT | AFFINITY | SPR
 /// The NodeResourcesFit reasons.
 pub const RESOURCES: u32 = PODS | CPU | MEMORY | STORAGE | (0xF * EXT);
 
+/// The framework's status codes (`fwk.Code`) as the plugins return them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Success,
+    /// Preemption might make the node fit.
+    Unschedulable,
+    /// Removing pods cannot help (a taint, a selector, a missing label).
+    UnschedulableAndUnresolvable,
+    /// PreFilter/PreScore: the plugin has nothing to do for this pod.
+    Skip,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Success => "Success",
+            Code::Unschedulable => "Unschedulable",
+            Code::UnschedulableAndUnresolvable => "UnschedulableAndUnresolvable",
+            Code::Skip => "Skip",
+        }
+    }
+}
+
 impl Verdict {
     pub fn fits(self) -> bool {
         self.bits == 0
+    }
+    /// The status code of the plugin that failed (or Success).
+    pub fn code(self) -> Code {
+        if self.bits == 0 {
+            Code::Success
+        } else if self.bits & UNRESOLVABLE != 0 {
+            Code::UnschedulableAndUnresolvable
+        } else {
+            Code::Unschedulable
+        }
     }
     pub fn of(bits: u32) -> Verdict {
         Verdict { bits, taint: 0 }
