@@ -73,6 +73,7 @@ pub fn write_outputs_with(dir: &Path, r: &RunResult, charts: bool) -> std::io::R
         report::csv::write_run(tmp, &r.cluster, &r.summary, &r.stats)?;
         if charts {
             report::charts::write_run_charts(tmp, &r.cluster, r.outcome.end)?;
+            report::html::write_report(tmp, r)?;
         }
         Ok(())
     })

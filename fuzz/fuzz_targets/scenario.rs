@@ -16,7 +16,13 @@ fuzz_target!(|data: &[u8]| {
     }
     s.duration = s.duration.min(kubesim::sim::SimTime::from_secs(900));
     s.sample_interval_ms = s.sample_interval_ms.max(1000);
-    let opts = kubesim::RunOptions { max_events: Some(50_000), check_invariants: true };
+    // The scheduling trace too: its rows name every node a filter visited.
+    let opts = kubesim::RunOptions {
+        max_events: Some(50_000),
+        check_invariants: true,
+        trace_scheduling: true,
+        ..Default::default()
+    };
     if let Err(v) = kubesim::simulate(s, &opts) {
         panic!("{v}");
     }

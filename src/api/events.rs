@@ -73,7 +73,7 @@ impl Source {
 }
 
 /// Which container of a pod: index into `containers` or `initContainers`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ContainerRef {
     pub init: bool,
     pub index: u16,

@@ -1,7 +1,10 @@
 //! Charts of one run (`reports/<name>/charts/`, PNG and SVG): pods by phase over time (stacked)
 //! and ready against desired replicas per workload, both with the faults drawn as labelled
-//! shaded spans. Drawn with plotters and the bundled font.
+//! shaded spans; a node x time timeline of which pod ran where and in which state, with the
+//! nodes' NotReady periods shaded; the pod startup latency CDF split into its parts; restarts
+//! and evictions over time. Drawn with plotters and the bundled font.
 
+use super::timeline;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
 use plotters::coord::Shift;
@@ -45,7 +48,237 @@ pub fn write_run_charts(dir: &Path, c: &Cluster, end: SimTime) -> io::Result<()>
         let svg = charts.join("ready-vs-desired.svg");
         workloads(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
     }
+    let segments = timeline::pod_segments(c, end);
+    let rows = c.api.nodes.len().clamp(1, MAX_TIMELINE_NODES);
+    let size = (SIZE.0, (140 + 26 * rows as u32).max(360));
+    let png = charts.join("node-timeline.png");
+    node_timeline(BitMapBackend::new(&png, size).into_drawing_area(), c, end, &segments).map_err(io::Error::other)?;
+    let svg = charts.join("node-timeline.svg");
+    node_timeline(SVGBackend::new(&svg, size).into_drawing_area(), c, end, &segments).map_err(io::Error::other)?;
+    let parts = timeline::startup_parts(c);
+    let png = charts.join("startup-latency.png");
+    startup_cdf(BitMapBackend::new(&png, SIZE).into_drawing_area(), c, &parts).map_err(io::Error::other)?;
+    let svg = charts.join("startup-latency.svg");
+    startup_cdf(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, &parts).map_err(io::Error::other)?;
+    let png = charts.join("restarts-evictions.png");
+    restarts_evictions(BitMapBackend::new(&png, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
+    let svg = charts.join("restarts-evictions.svg");
+    restarts_evictions(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
     Ok(())
+}
+
+/// The node x time chart shows at most this many nodes (the first ones).
+pub const MAX_TIMELINE_NODES: usize = 40;
+
+fn state_color(s: timeline::PodState) -> RGBColor {
+    match s {
+        timeline::PodState::Starting => RGBColor(170, 170, 170),
+        timeline::PodState::Pulling => RGBColor(31, 119, 180),
+        timeline::PodState::Running => RGBColor(44, 160, 44),
+        timeline::PodState::BackOff => RGBColor(214, 39, 40),
+        timeline::PodState::Terminating => RGBColor(148, 103, 189),
+    }
+}
+
+/// Which pod ran where: one row per node, a bar per pod coloured by its state (several pods on
+/// a node share the row in thinner lanes), the node's NotReady periods shaded.
+fn node_timeline<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    c: &Cluster,
+    end: SimTime,
+    segments: &[timeline::Segment],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
+    root.fill(&WHITE).map_err(e)?;
+    let n = c.api.nodes.len().min(MAX_TIMELINE_NODES);
+    let t_end = end.as_millis() as f64 / 1000.0;
+    let secs = |t: SimTime| t.as_millis() as f64 / 1000.0;
+    let title = if c.api.nodes.len() > n {
+        format!("{}: pods on nodes over time (first {n} of {} nodes)", c.scenario.name, c.api.nodes.len())
+    } else {
+        format!("{}: pods on nodes over time", c.scenario.name)
+    };
+    let names: Vec<String> = c.api.nodes.iter().take(n).map(|x| x.name.clone()).collect();
+    // The legend gets its own column on the right, clear of the bars.
+    let (w, _) = root.dim_in_pixel();
+    let (plot, side) = root.split_horizontally(w.saturating_sub(230));
+    let entries: [(&str, RGBColor); 6] = [
+        (timeline::PodState::Starting.name(), state_color(timeline::PodState::Starting)),
+        (timeline::PodState::Pulling.name(), state_color(timeline::PodState::Pulling)),
+        (timeline::PodState::Running.name(), state_color(timeline::PodState::Running)),
+        (timeline::PodState::BackOff.name(), state_color(timeline::PodState::BackOff)),
+        (timeline::PodState::Terminating.name(), state_color(timeline::PodState::Terminating)),
+        ("node NotReady", RGBColor(255, 200, 200)),
+    ];
+    for (i, (label, color)) in entries.iter().enumerate() {
+        let y = 70 + 26 * i as i32;
+        side.draw(&Rectangle::new([(10, y - 7), (30, y + 7)], color.filled())).map_err(e)?;
+        side.draw(&Text::new(label.to_string(), (38, y - 8), ("sans-serif", 15).into_font())).map_err(e)?;
+    }
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(title, ("sans-serif", 22))
+        .margin(18)
+        .x_label_area_size(50)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..n.max(1) as f64)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("node")
+        .y_labels(n.max(1) * 2 + 1)
+        .y_label_formatter(&|y: &f64| {
+            // Labels sit at row centres (k + 0.5); other tick positions stay blank.
+            let k = y.floor() as usize;
+            if (y - k as f64 - 0.5).abs() < 1e-6 { names.get(n - 1 - k.min(n - 1)).cloned().unwrap_or_default() } else { String::new() }
+        })
+        .disable_y_mesh()
+        .label_style(("sans-serif", 13))
+        .draw()
+        .map_err(e)?;
+    // Row k (from the top) is node k.
+    let row = |node: usize| (n - 1 - node) as f64;
+    for (node, a, b) in timeline::node_down_spans(c, end) {
+        if node.idx() >= n {
+            continue;
+        }
+        let y = row(node.idx());
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(secs(a), y), (secs(b), y + 1.0)],
+                RGBColor(255, 80, 80).mix(0.18).filled(),
+            )))
+            .map_err(e)?;
+    }
+    // Lanes: each pod gets the lowest lane of its node free at its start.
+    let mut lanes: Vec<Vec<(crate::api::PodId, SimTime)>> = vec![Vec::new(); n];
+    let mut lane_of: std::collections::BTreeMap<crate::api::PodId, usize> = std::collections::BTreeMap::new();
+    let mut order: Vec<&timeline::Segment> = segments.iter().filter(|s| s.node.idx() < n).collect();
+    order.sort_by_key(|s| (s.from, s.pod));
+    for s in &order {
+        if lane_of.contains_key(&s.pod) {
+            continue;
+        }
+        let last = segments.iter().filter(|x| x.pod == s.pod).map(|x| x.to).max().unwrap_or(s.to);
+        let l = &mut lanes[s.node.idx()];
+        let k = match l.iter().position(|&(_, free)| free <= s.from) {
+            Some(k) => k,
+            None => {
+                l.push((s.pod, SimTime::ZERO));
+                l.len() - 1
+            }
+        };
+        l[k] = (s.pod, last);
+        lane_of.insert(s.pod, k);
+    }
+    for s in order {
+        let count = lanes[s.node.idx()].len().max(1) as f64;
+        let k = lane_of[&s.pod] as f64;
+        let y0 = row(s.node.idx()) + 0.1 + 0.8 * k / count;
+        let y1 = y0 + 0.8 / count * 0.85;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(secs(s.from), y0), (secs(s.to), y1)],
+                state_color(s.state).filled(),
+            )))
+            .map_err(e)?;
+    }
+    root.present().map_err(e)
+}
+
+/// The startup latency CDF (created -> Ready), and of its parts: scheduling (created ->
+/// bound), image pulls, the rest (create, start, readiness).
+fn startup_cdf<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Cluster, parts: &[[f64; 4]]) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
+    root.fill(&WHITE).map_err(e)?;
+    let max = parts.iter().map(|p| p[3]).fold(0.0, f64::max).max(0.001) * 1.05;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!("{}: pod startup latency, {} pods (created -> Ready)", c.scenario.name, parts.len()),
+            ("sans-serif", 22),
+        )
+        .margin(18)
+        .x_label_area_size(50)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..max, 0.0..1.02)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("seconds")
+        .y_desc("fraction of pods")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
+    let series: [(&str, usize, RGBColor); 4] = [
+        ("total (created -> Ready)", 3, RGBColor(0, 0, 0)),
+        ("scheduling (created -> bound)", 0, RGBColor(255, 127, 14)),
+        ("image pulls", 1, RGBColor(31, 119, 180)),
+        ("start (create, start, readiness)", 2, RGBColor(44, 160, 44)),
+    ];
+    for (name, k, color) in series {
+        let mut v: Vec<f64> = parts.iter().map(|p| p[k]).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len().max(1) as f64;
+        // A step function: the fraction at or below each value.
+        let mut pts = vec![(0.0, 0.0)];
+        for (i, x) in v.iter().enumerate() {
+            pts.push((*x, i as f64 / n));
+            pts.push((*x, (i + 1) as f64 / n));
+        }
+        pts.push((max, if v.is_empty() { 0.0 } else { 1.0 }));
+        let width = if k == 3 { 3 } else { 2 };
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(width)))
+            .map_err(e)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(width)));
+    }
+    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
+}
+
+/// Cumulative container restarts and evictions over time, with the faults shaded.
+fn restarts_evictions<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Cluster, end: SimTime) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
+    root.fill(&WHITE).map_err(e)?;
+    let (restarts, evictions) = timeline::restarts_and_evictions(c);
+    let t_end = end.as_millis() as f64 / 1000.0;
+    let top = restarts.len().max(evictions.len()).max(1) as f64 * 1.2;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{}: restarts and evictions", c.scenario.name), ("sans-serif", 22))
+        .margin(18)
+        .x_label_area_size(50)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
+        .map_err(e)?;
+    chart.configure_mesh().x_desc("time (s)").y_desc("count so far").label_style(("sans-serif", 15)).draw().map_err(e)?;
+    shade_faults(&mut chart, &fault_spans(c, end), top)?;
+    for (name, times, color) in [
+        ("container restarts", &restarts, RGBColor(214, 39, 40)),
+        ("evictions (node pressure, taint, preemption)", &evictions, RGBColor(148, 103, 189)),
+    ] {
+        let mut pts = vec![(0.0, 0.0)];
+        for (i, t) in times.iter().enumerate() {
+            let x = t.as_millis() as f64 / 1000.0;
+            pts.push((x, i as f64));
+            pts.push((x, (i + 1) as f64));
+        }
+        pts.push((t_end, times.len() as f64));
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+            .map_err(e)?
+            .label(format!("{name}: {}", times.len()))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
+    }
+    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn shade_faults<DB: DrawingBackend>(

@@ -255,7 +255,7 @@ pub fn get_deployments(c: &Cluster, now: SimTime, namespace: Option<&str>) -> St
 }
 
 /// The rule behind an event, with the setting that timed it, for `get events --why`.
-fn rule(e: &RecordedEvent, c: &Cluster) -> String {
+pub(crate) fn rule(e: &RecordedEvent, c: &Cluster) -> String {
     let k = &c.scenario.kubernetes;
     let secs = |ms: u64| crate::api::duration::format_go_duration_ms(ms);
     match e.reason {

@@ -4,9 +4,11 @@
 pub mod charts;
 pub mod check;
 pub mod csv;
+pub mod html;
 pub mod kubectl;
 pub mod messages;
 pub mod recorder;
+pub mod timeline;
 pub mod summary;
 
 pub use recorder::Recorder;
