@@ -8,6 +8,7 @@ mod golden;
 mod kubelet;
 mod nodes;
 mod properties;
+mod report;
 mod scheduler;
 mod sweep;
 

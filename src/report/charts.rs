@@ -133,7 +133,11 @@ where
         .y_label_formatter(&|y: &f64| {
             // Labels sit at row centres (k + 0.5); other tick positions stay blank.
             let k = y.floor() as usize;
-            if (y - k as f64 - 0.5).abs() < 1e-6 { names.get(n - 1 - k.min(n - 1)).cloned().unwrap_or_default() } else { String::new() }
+            if (y - k as f64 - 0.5).abs() < 1e-6 {
+                names.get(n - 1 - k.min(n - 1)).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
         })
         .disable_y_mesh()
         .label_style(("sans-serif", 13))
@@ -259,7 +263,13 @@ where
         .y_label_area_size(60)
         .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
         .map_err(e)?;
-    chart.configure_mesh().x_desc("time (s)").y_desc("count so far").label_style(("sans-serif", 15)).draw().map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("count so far")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     for (name, times, color) in [
         ("container restarts", &restarts, RGBColor(214, 39, 40)),

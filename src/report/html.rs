@@ -98,7 +98,7 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
     if !s.workloads.is_empty() {
         let _ = writeln!(
             h,
-            "<table id=\"workloads\"><tr><th>workload</th><th>ready</th><th>availability</th><th>longest outage</th><th>recovery per fault</th></tr>"
+            "<table id=\"workloads\"><tr><th>workload</th><th>ready</th><th>availability</th><th>longest outage</th><th>ready >= PDB minimum</th><th>recovery per fault</th></tr>"
         );
         for w in &s.workloads {
             let rec = if w.recovery_ms.is_empty() {
@@ -108,12 +108,13 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
             };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}/{}</td><td>{:.2}%</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}/{}</td><td>{:.2}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&w.name),
                 w.ready,
                 w.desired,
                 w.availability * 100.0,
                 d(w.longest_outage_ms),
+                w.pdb_availability.as_ref().map_or("-".into(), |(b, a)| format!("{:.2}% (pdb/{})", a * 100.0, esc(b))),
                 esc(&rec)
             );
         }
@@ -160,12 +161,7 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
     }
     for f in faults {
         let e = &events[f];
-        let _ = writeln!(
-            h,
-            "<h3>{} at {}</h3>\n<div class=\"ev\">",
-            esc(&msg(e)),
-            d(e.time.as_millis())
-        );
+        let _ = writeln!(h, "<h3>{} at {}</h3>\n<div class=\"ev\">", esc(&msg(e)), d(e.time.as_millis()));
         let chain: Vec<usize> = (f..events.len()).filter(|&i| root[i] == f).collect();
         for &i in chain.iter().take(MAX_CHAIN_EVENTS) {
             let x = &events[i];
@@ -178,7 +174,11 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
                 esc(x.reason),
                 esc(&name_of(x)),
                 esc(&msg(x)),
-                if why.is_empty() || i == f { String::new() } else { format!("  <span class=\"why\">({})</span>", esc(&why)) }
+                if why.is_empty() || i == f {
+                    String::new()
+                } else {
+                    format!("  <span class=\"why\">({})</span>", esc(&why))
+                }
             );
         }
         if chain.len() > MAX_CHAIN_EVENTS {

@@ -8,8 +8,8 @@ pub mod html;
 pub mod kubectl;
 pub mod messages;
 pub mod recorder;
-pub mod timeline;
 pub mod summary;
+pub mod timeline;
 
 pub use recorder::Recorder;
 pub use summary::Summary;

@@ -16,6 +16,9 @@ pub struct WorkloadSummary {
     pub longest_outage_ms: u64,
     /// Per fault, ms from the fault to ready >= desired again (None: never recovered).
     pub recovery_ms: Vec<Option<u64>>,
+    /// When a PodDisruptionBudget selects the workload's pods: (its name, the fraction of the
+    /// same window with ready >= the budget's minimum healthy count).
+    pub pdb_availability: Option<(String, f64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -81,7 +84,20 @@ impl Summary {
                 let ready = st.ready;
                 let (availability, longest_outage_ms) = availability(log, end);
                 let recovery_ms = c.rec.faults.iter().map(|&(t, _)| recovery(log, t)).collect();
-                WorkloadSummary { name, desired, ready, availability, longest_outage_ms, recovery_ms }
+                let pdb_availability = budget_of(api, *w).map(|b| {
+                    let pdb = &api.pdbs[b];
+                    // The budget's minimum healthy count for the desired replicas of the moment.
+                    let min = |desired: u32| match (pdb.min_available, pdb.max_unavailable) {
+                        (Some(m), _) => m.scaled(desired, true),
+                        (None, Some(u)) => desired.saturating_sub(u.scaled(desired, true)),
+                        (None, None) => desired,
+                    };
+                    let relative: Vec<(SimTime, u32, u32)> = log.iter().map(|&(t, d, r)| (t, min(d), r)).collect();
+                    let start = log.iter().position(|&(_, d, r)| r >= d).map_or(0, |i| i);
+                    let (a, _) = self::availability(&relative[start..], end);
+                    (pdb.name.clone(), a)
+                });
+                WorkloadSummary { name, desired, ready, availability, longest_outage_ms, recovery_ms, pdb_availability }
             })
             .collect();
         Summary {
@@ -118,6 +134,19 @@ impl Summary {
         }
         Some(worst)
     }
+}
+
+/// The PodDisruptionBudget (index) in the workload's namespace whose selector matches its
+/// pod template's labels, if any.
+fn budget_of(api: &crate::apiserver::ApiServer, w: crate::report::recorder::WorkloadRef) -> Option<usize> {
+    use crate::report::recorder::WorkloadRef as W;
+    let (ns, labels) = match w {
+        W::Deployment(d) => (&api.deployments[d.idx()].namespace, &api.deployments[d.idx()].template.labels),
+        W::ReplicaSet(r) => (&api.replicasets[r.idx()].namespace, &api.replicasets[r.idx()].template.labels),
+        W::StatefulSet(x) => (&api.statefulsets[x.idx()].namespace, &api.statefulsets[x.idx()].template.labels),
+        W::DaemonSet(d) => (&api.daemonsets[d.idx()].namespace, &api.daemonsets[d.idx()].template.labels),
+    };
+    api.pdbs.iter().position(|b| *b.namespace == **ns && b.selector.matches(labels))
 }
 
 /// (availability, longest outage) from a workload's (time, desired, ready) changes.

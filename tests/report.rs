@@ -1,0 +1,183 @@
+//! The reports people look at: every chart for quickstart and a node crash, report.html in a
+//! real browser with the network off, and snapshots of the kubectl-style views.
+
+use crate::scenario;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Run with the charts (and so report.html).
+fn run_with_charts(file: &Path) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert_cmd::Command::cargo_bin("kubesim")
+        .unwrap()
+        .arg("run")
+        .arg(file)
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .assert()
+        .success();
+    (tmp, out)
+}
+
+const CHARTS: [&str; 5] =
+    ["pods-by-phase", "ready-vs-desired", "node-timeline", "startup-latency", "restarts-evictions"];
+
+/// Decode a PNG; (width, height, share of pixels that are not near-white).
+fn png_ink(path: &Path) -> (u32, u32, f64) {
+    let d = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut r = d.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let bytes = &buf[..info.buffer_size()];
+    let ch = info.color_type.samples();
+    let px = bytes.chunks(ch);
+    let total = (info.width * info.height) as f64;
+    let ink = px.filter(|p| p.iter().take(3).any(|&v| v < 235)).count() as f64;
+    (info.width, info.height, ink / total)
+}
+
+#[test]
+fn every_chart_is_drawn_for_quickstart_and_a_node_crash() {
+    for s in ["quickstart.yaml", "node-crash.yaml"] {
+        let (_t, out) = run_with_charts(&scenario(s));
+        for c in CHARTS {
+            let png = out.join("charts").join(format!("{c}.png"));
+            let (w, h, ink) = png_ink(&png);
+            assert!(w >= 1000 && h >= 300, "{s} {c}: {w}x{h}");
+            // Axes, labels, bars: a real drawing, not a blank canvas.
+            assert!(ink > 0.02, "{s} {c}: only {:.1}% of the pixels drawn", ink * 100.0);
+            let svg = std::fs::read_to_string(out.join("charts").join(format!("{c}.svg"))).unwrap();
+            assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{s} {c}");
+            assert!(
+                svg.contains("<text") && svg.contains("time (s)") || svg.contains("seconds"),
+                "{s} {c}: axis title"
+            );
+        }
+        let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+        for c in CHARTS {
+            assert!(html.contains(&format!("id=\"chart-{c}\"")), "{s}: {c} in report.html");
+        }
+    }
+}
+
+#[test]
+fn the_node_timeline_shows_the_crashed_nodes_pods_terminating() {
+    // node-crash: worker-1's pods run, are evicted at 465 s and stay Terminating until the
+    // node boots; the row is shaded NotReady in between.
+    let (_t, out) = run_with_charts(&scenario("node-crash.yaml"));
+    let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
+    for label in ["worker-0", "worker-1", "worker-2", "running", "terminating", "node NotReady"] {
+        assert!(svg.contains(label), "{label}");
+    }
+    // The terminating colour (148, 103, 189) is used for bars.
+    assert!(svg.contains("#9467BD") || svg.contains("#9467bd"), "terminating bars drawn");
+}
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        for dir in std::env::split_paths(&path) {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Headless Chromium on a file with every network request refused; (stdout, stderr).
+fn headless(browser: &Path, url: &str, extra: &[&str]) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let o = Command::new(browser)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--proxy-server=127.0.0.1:9",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "chromium failed: {}", String::from_utf8_lossy(&o.stderr));
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn report_html_loads_in_headless_chromium_with_no_console_errors() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("KUBESIM_REQUIRE_BROWSER").is_none(),
+            "KUBESIM_REQUIRE_BROWSER is set but no chromium is on PATH (apt-get install chromium)"
+        );
+        eprintln!("skipped: no chromium on PATH (CI installs Debian's chromium and runs this test)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // The channel works: a page with an error shows up as a console message.
+    let probe = tmp.path().join("probe.html");
+    std::fs::write(&probe, "<html><body><script>console.error('kubesim-probe')</script></body></html>").unwrap();
+    let (_, err) = headless(&browser, &format!("file://{}", probe.display()), &["--dump-dom"]);
+    assert!(err.contains("kubesim-probe"), "console messages must reach stderr for this test to mean anything");
+
+    let (_t, out) = run_with_charts(&scenario("node-crash.yaml"));
+    let url = format!("file://{}", out.join("report.html").display());
+    let (dom, err) = headless(&browser, &url, &["--dump-dom"]);
+    let console: Vec<&str> = err.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    // Everything is inline: the charts, the summary, the fault's chain of consequences.
+    assert_eq!(dom.matches("<svg").count(), CHARTS.len(), "every chart inline");
+    for want in ["id=\"summary\"", "id=\"timeline\"", "node-crash", "TaintManagerEviction", "NodeNotReady"] {
+        assert!(dom.contains(want), "{want} in the rendered page");
+    }
+    // And it is visible: a screenshot that is not blank.
+    let shot = tmp.path().join("shot.png");
+    headless(&browser, &url, &["--window-size=1200,2400", &format!("--screenshot={}", shot.display())]);
+    let (w, h, ink) = png_ink(&shot);
+    assert_eq!((w, h), (1200, 2400));
+    assert!(ink > 0.05, "the screenshot is nearly blank ({:.1}% drawn)", ink * 100.0);
+}
+
+fn get(args: &[&str]) -> String {
+    let o = assert_cmd::Command::cargo_bin("kubesim").unwrap().args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn snapshot_get_pods_during_a_crash_loop_and_a_node_crash() {
+    let crash = scenario("crashloop.yaml");
+    insta::assert_snapshot!(
+        "get_pods_crashloop_6m30s",
+        get(&["get", "pods", crash.to_str().unwrap(), "--at", "6m30s"])
+    );
+    let node = scenario("node-crash.yaml");
+    insta::assert_snapshot!(
+        "get_pods_node_crash_10m_wide",
+        get(&["get", "pods", node.to_str().unwrap(), "--at", "10m", "-o", "wide"])
+    );
+    let init = scenario("init-container-failure.yaml");
+    insta::assert_snapshot!("get_pods_init_failure_3m", get(&["get", "pods", init.to_str().unwrap(), "--at", "3m"]));
+    let pull = scenario("image-pull-backoff.yaml");
+    insta::assert_snapshot!("get_pods_image_pull_3m", get(&["get", "pods", pull.to_str().unwrap(), "--at", "3m"]));
+}
+
+#[test]
+fn snapshot_get_nodes_and_events_why() {
+    let node = scenario("node-crash.yaml");
+    let f = node.to_str().unwrap();
+    insta::assert_snapshot!("get_nodes_node_crash_4m", get(&["get", "nodes", f, "--at", "4m"]));
+    let why = get(&["get", "events", f, "--why"]);
+    // The eviction's chain, back to the fault.
+    let eviction = why.split("\n\n").find(|b| b.contains("TaintManagerEviction")).unwrap();
+    insta::assert_snapshot!("get_events_why_node_crash_eviction", eviction);
+}
