@@ -436,29 +436,52 @@ impl Cluster {
         let max = opts.max_events.unwrap_or(u64::MAX);
         // Checks cost O(objects): space them so that they stay O(1) per event on average.
         let mut next_check = 0u64;
+        let mut progress = Progress::new();
+        let result = self.run_loop(opts, end, check_often, max, &mut last, &mut next_check, &mut progress);
+        if opts.progress {
+            progress.clear();
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_loop(
+        &mut self,
+        opts: &crate::RunOptions,
+        end: SimTime,
+        check_often: bool,
+        max: u64,
+        last: &mut SimTime,
+        next_check: &mut u64,
+        progress: &mut Progress,
+    ) -> Result<RunOutcome, Violation> {
         while self.queue.processed() < max {
             let Some(e) = self.queue.pop_until(end) else {
                 self.queue.advance_to(end);
                 self.check_invariants(end)?;
                 return Ok(RunOutcome { events_processed: self.queue.processed(), end, complete: true });
             };
-            if e.time < last {
+            if e.time < *last {
                 return Err(Violation {
                     time: e.time,
                     seed: self.scenario.seed,
-                    what: format!("virtual time went back from {last}s"),
+                    what: format!("virtual time went back from {}s", *last),
                 });
             }
-            last = e.time;
+            *last = e.time;
             let sample = matches!(e.event, Event::Sample);
             self.dispatch(e);
-            if sample && check_often && self.queue.processed() >= next_check {
-                self.check_invariants(last)?;
-                next_check = self.queue.processed() + 4 * (self.api.pods.len() + self.api.nodes.len()) as u64 + 1000;
+            // The progress line: looked at every 2^16 events, written at most once a second.
+            if opts.progress && self.queue.processed() & 0xFFFF == 0 {
+                progress.tick(*last, end, self.queue.processed());
+            }
+            if sample && check_often && self.queue.processed() >= *next_check {
+                self.check_invariants(*last)?;
+                *next_check = self.queue.processed() + 4 * (self.api.pods.len() + self.api.nodes.len()) as u64 + 1000;
             }
         }
-        self.check_invariants(last)?;
-        Ok(RunOutcome { events_processed: self.queue.processed(), end: last, complete: false })
+        self.check_invariants(*last)?;
+        Ok(RunOutcome { events_processed: self.queue.processed(), end: *last, complete: false })
     }
 
     pub fn check_invariants(&mut self, now: SimTime) -> Result<(), Violation> {
@@ -705,5 +728,43 @@ pub fn new_pod(
         mirror: false,
         requests,
         nominated_node: None,
+    }
+}
+
+/// The progress line of a long run on stderr (`\r`-rewritten): simulated time and events/s.
+struct Progress {
+    start: std::time::Instant,
+    last_print: std::time::Instant,
+    printed: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        let now = std::time::Instant::now();
+        Progress { start: now, last_print: now, printed: false }
+    }
+
+    fn tick(&mut self, now: SimTime, end: SimTime, events: u64) {
+        let t = std::time::Instant::now();
+        if t.duration_since(self.last_print).as_millis() < 1000 {
+            return;
+        }
+        self.last_print = t;
+        self.printed = true;
+        let wall = t.duration_since(self.start).as_secs_f64().max(1e-9);
+        let d = crate::api::duration::format_go_duration_ms;
+        eprint!(
+            "\r  simulated {} of {} ({:.0}%), {:.2} M events/s   ",
+            d(now.as_millis()),
+            d(end.as_millis()),
+            100.0 * now.as_millis() as f64 / end.as_millis().max(1) as f64,
+            events as f64 / wall / 1e6
+        );
+    }
+
+    fn clear(&self) {
+        if self.printed {
+            eprint!("\r{:70}\r", "");
+        }
     }
 }

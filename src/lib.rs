@@ -40,6 +40,8 @@ pub struct RunOptions {
     /// `--trace-scheduling`: record every attempt's per-node filter verdicts and scores
     /// (written as `scheduling.csv`).
     pub trace_scheduling: bool,
+    /// Show a progress line on stderr (simulated time, events/s) during long runs.
+    pub progress: bool,
 }
 
 /// Simulate a validated scenario to its end (or to `max_events`). An invariant violation is
@@ -77,6 +79,88 @@ pub fn write_outputs_with(dir: &Path, r: &RunResult, charts: bool) -> std::io::R
         }
         Ok(())
     })
+}
+
+/// The base scenario and each of its `spec.variants`, loaded: `sets` (`--set`) first, then the
+/// variant's own changes. A bad variant is a load error like any other.
+pub fn load_variants(
+    file: &Path,
+    sets: &[String],
+    opts: &scenario::LoadOptions,
+) -> Result<Vec<(String, scenario::Scenario)>, scenario::LoadError> {
+    let base = sweep::load_with_sets(file, sets, opts)?;
+    let mut out = Vec::with_capacity(base.variants.len() + 1);
+    for (name, changes) in &base.variants {
+        let all: Vec<String> = sets.iter().chain(changes).cloned().collect();
+        let mut s = sweep::load_with_sets(file, &all, opts)?;
+        s.variants.clear();
+        out.push((name.clone(), s));
+    }
+    out.insert(0, ("base".to_string(), base));
+    Ok(out)
+}
+
+/// Simulate the base and its variants in parallel (each run single-threaded and deterministic).
+pub fn simulate_variants(
+    runs: Vec<(String, scenario::Scenario)>,
+    opts: &RunOptions,
+) -> Result<Vec<(String, RunResult)>, invariants::Violation> {
+    use rayon::prelude::*;
+    runs.into_par_iter()
+        .map(|(name, s)| {
+            simulate(s, opts).map(|mut r| {
+                r.summary.variant = if name == "base" { String::new() } else { name.clone() };
+                (name, r)
+            })
+        })
+        .collect()
+}
+
+/// Write the outputs of a scenario with variants: one folder per variant (`base/`, `NAME/`),
+/// `compare/`, and the comparison page `report.html` (with charts), atomically.
+pub fn write_variant_outputs(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> std::io::Result<PathBuf> {
+    report::csv::write_atomically(dir, |tmp| {
+        for (name, r) in runs {
+            let sub = tmp.join(name);
+            std::fs::create_dir_all(&sub)?;
+            report::csv::write_run(&sub, &r.cluster, &r.summary, &r.stats)?;
+            if charts {
+                report::charts::write_run_charts(&sub, &r.cluster, r.outcome.end)?;
+                report::html::write_report(&sub, r)?;
+            }
+        }
+        report::compare::write_compare(tmp, runs, charts)
+    })
+}
+
+/// The end-of-run summary of a scenario with variants: one line per variant.
+pub fn variants_summary(runs: &[(String, RunResult)], dir: &Path) -> String {
+    use api::duration::format_go_duration_ms as d;
+    let mut o = String::new();
+    if let Some((_, r)) = runs.first() {
+        o.push_str(&format!(
+            "kubesim {}: scenario {} (seed {}): {} variants\n",
+            env!("CARGO_PKG_VERSION"),
+            r.cluster.scenario.name,
+            r.cluster.scenario.seed,
+            runs.len()
+        ));
+    }
+    let w = runs.iter().map(|(n, _)| n.len()).max().unwrap_or(4).max(7);
+    o.push_str(&format!("  {:<w$}  AVAILABILITY  RECOVERY   RESTARTS  EVICTIONS  FAILED SCHEDULING\n", "VARIANT"));
+    for (n, r) in runs {
+        let s = &r.summary;
+        let rec = if s.faults.is_empty() { "-".into() } else { s.recovery_ms().map_or("never".into(), d) };
+        o.push_str(&format!(
+            "  {n:<w$}  {:<12}  {rec:<9}  {:<8}  {:<9}  {}\n",
+            format!("{:.2}%", s.availability() * 100.0),
+            s.restarts,
+            s.evictions,
+            s.failed_scheduling
+        ));
+    }
+    o.push_str(&format!("\noutputs    {}/ (one folder per variant, compare/, report.html)\n", dir.display()));
+    o
 }
 
 /// The one-screen end-of-run summary.

@@ -45,6 +45,9 @@ enum Cmd {
         /// node, each score plugin's raw and normalized score, the weighted total, the choice.
         #[arg(long)]
         trace_scheduling: bool,
+        /// Run only this one of the scenario's variants (`base` is the scenario as written).
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
         /// Change one value of the scenario first: PATH=VALUE, e.g. `deployment/web.spec.replicas=5`
         /// or `spec.kubernetes.defaultUnreachableTolerationSeconds=30` (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -303,25 +306,56 @@ fn main() -> ExitCode {
             sets,
             no_charts,
             trace_scheduling,
+            variant,
         } => {
-            let mut s = match kubesim::sweep::load_with_sets(&file, &sets, &scenario::LoadOptions { allow_large }) {
-                Ok(s) => s,
+            let mut all = match kubesim::load_variants(&file, &sets, &scenario::LoadOptions { allow_large }) {
+                Ok(v) => v,
                 Err(e) => {
                     report_error(e);
                     return ExitCode::from(EXIT_BAD_INPUT);
                 }
             };
+            if let Some(v) = &variant {
+                let Some(i) = all.iter().position(|(n, _)| n == v) else {
+                    let known: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+                    eprintln!("error: {}: no variant {v:?} (known: {})", file.display(), known.join(", "));
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                };
+                all = vec![all.swap_remove(i)];
+            }
+            for (_, s) in all.iter_mut() {
+                if let Some(seed) = seed {
+                    s.seed = seed;
+                }
+            }
             if !quiet {
-                warn(&s);
+                warn(&all[0].1);
             }
-            if let Some(seed) = seed {
-                s.seed = seed;
+            // The progress line only on a terminal, and not for several variants at once.
+            let progress = !quiet && all.len() == 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let opts = kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling, progress };
+            if all.len() > 1 {
+                let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
+                let runs = match kubesim::simulate_variants(all, &opts) {
+                    Ok(r) => r,
+                    Err(v) => {
+                        eprintln!("error: {v}");
+                        return ExitCode::from(EXIT_BUG);
+                    }
+                };
+                if let Err(e) = kubesim::write_variant_outputs(&dir, &runs, !no_charts) {
+                    eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
+                    return ExitCode::FAILURE;
+                }
+                if !quiet {
+                    print(&kubesim::variants_summary(&runs, &dir));
+                }
+                std::mem::forget(runs);
+                return ExitCode::SUCCESS;
             }
+            let (_, s) = all.pop().expect("the base at least");
             let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
-            let result = match kubesim::simulate(
-                s,
-                &kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling },
-            ) {
+            let result = match kubesim::simulate(s, &opts) {
                 Ok(r) => r,
                 Err(v) => {
                     eprintln!("error: {v}");

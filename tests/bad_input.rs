@@ -33,6 +33,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("unknown-priorityclass.yaml", "no PriorityClass with name \"hihg\" was found"),
     ("bad-node-affinity.yaml", "unknown operator \"Bigger\""),
     ("bad-spread.yaml", "maxSkew must be at least 1"),
+    ("bad-variant.yaml", "variant name \"compare\" must be a DNS label other than base, compare and charts"),
     ("bad-scoring-strategy.yaml", "scoringStrategy.resources[0].weight must be between 1 and 100"),
     ("daemonset-no-spec.yaml", "DaemonSet x has no spec"),
     ("job-restart-always.yaml", "a Job's spec.template.spec.restartPolicy may not be Always"),

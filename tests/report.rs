@@ -181,3 +181,50 @@ fn snapshot_get_nodes_and_events_why() {
     let eviction = why.split("\n\n").find(|b| b.contains("TaintManagerEviction")).unwrap();
     insta::assert_snapshot!("get_events_why_node_crash_eviction", eviction);
 }
+
+#[test]
+fn variants_run_side_by_side_with_a_comparison() {
+    let (_t, out) = run_with_charts(&scenario("eviction-timing.yaml"));
+    for v in ["base", "fast-eviction", "slow-detection"] {
+        assert!(out.join(v).join("events.csv").is_file(), "{v}/events.csv");
+        assert!(out.join(v).join("report.html").is_file(), "{v}/report.html");
+    }
+    let rows = crate::read_csv(&out.join("compare/summary.csv"));
+    let variants: Vec<&str> = rows.iter().map(|r| r["variant"].as_str()).collect();
+    assert_eq!(variants, ["", "fast-eviction", "slow-detection"]);
+    let avail = |i: usize| rows[i]["availability"].parse::<f64>().unwrap();
+    let recovery = |i: usize| crate::ms(&rows[i]["recovery_time"]);
+    // 30s instead of 300s of toleration: the pods leave the dead node 270s sooner.
+    assert_eq!(recovery(0) - recovery(1), 270_000);
+    assert!(avail(1) > avail(0));
+    // A 2m grace period instead of 50s: NotReady (and so everything after it) 70s later.
+    assert_eq!(recovery(2) - recovery(0), 70_000);
+    for c in ["ready-by-variant", "availability-by-variant"] {
+        assert!(out.join("compare").join(format!("{c}.png")).is_file());
+    }
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("href=\"fast-eviction/report.html\""));
+    assert!(page.contains("spec.kubernetes.defaultUnreachableTolerationSeconds=30"));
+    // One variant alone is an ordinary run.
+    let tmp = tempfile::tempdir().unwrap();
+    let one = tmp.path().join("one");
+    assert_cmd::Command::cargo_bin("kubesim")
+        .unwrap()
+        .arg("run")
+        .arg(scenario("eviction-timing.yaml"))
+        .args(["--variant", "fast-eviction", "--no-charts", "--quiet", "--out"])
+        .arg(&one)
+        .assert()
+        .success();
+    let s = crate::read_csv(&one.join("summary.csv"));
+    assert_eq!(crate::ms(&s[0]["recovery_time"]), recovery(1));
+    assert_cmd::Command::cargo_bin("kubesim")
+        .unwrap()
+        .arg("run")
+        .arg(scenario("eviction-timing.yaml"))
+        .args(["--variant", "nope", "--quiet", "--out"])
+        .arg(tmp.path().join("x"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no variant \"nope\" (known: base, fast-eviction, slow-detection)"));
+}

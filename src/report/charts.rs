@@ -383,14 +383,7 @@ where
         .map_err(e)?;
     chart.configure_mesh().x_desc("time (s)").y_desc("replicas").label_style(("sans-serif", 15)).draw().map_err(e)?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
-    const PALETTE: [RGBColor; 6] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-        RGBColor(127, 127, 127),
-    ];
+    use crate::sweep::charts::PALETTE;
     for (i, (w, log)) in c.rec.workload_changes.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let name = c.api.workload(*w).0;

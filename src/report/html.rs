@@ -20,13 +20,13 @@ const CHARTS: [(&str, &str); 5] = [
 /// Most events shown under one fault.
 const MAX_CHAIN_EVENTS: usize = 60;
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// An inline SVG that scales with the page: plotters writes width and height; a viewBox lets
 /// CSS resize it.
-fn inline_svg(text: &str) -> String {
+pub(crate) fn inline_svg(text: &str) -> String {
     let Some(start) = text.find("<svg") else { return String::new() };
     let body = &text[start..];
     let attr = |name: &str| -> Option<String> {

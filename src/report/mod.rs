@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod check;
+pub mod compare;
 pub mod csv;
 pub mod html;
 pub mod kubectl;

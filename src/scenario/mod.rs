@@ -101,6 +101,8 @@ pub struct Scenario {
     pub warnings: Vec<String>,
     /// `spec.kubernetes.scheduler` (with the extended resource names, by index).
     pub scheduler: crate::scheduler::SchedulerConfig,
+    /// `spec.variants`: (name, `PATH=VALUE` changes), run beside the base by `kubesim run`.
+    pub variants: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Clone, Debug)]

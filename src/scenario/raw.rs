@@ -182,9 +182,18 @@ pub struct ScenarioSpec {
     #[serde(default)]
     pub expect: Option<Vec<Spanned<super::expect::Value>>>,
     #[serde(default)]
-    pub variants: Option<Spanned<Ignored>>,
+    pub variants: Option<Spanned<Vec<VariantRaw>>>,
     #[serde(default)]
     pub trace: Option<TraceRaw>,
+}
+
+/// `spec.variants[]`: a named set of `--set`-style changes to the base scenario.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRaw {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub set: BTreeMap<String, super::set::Node>,
 }
 
 /// `spec.trace`: CSV traces (gzip accepted), relative to the scenario file.

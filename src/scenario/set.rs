@@ -106,6 +106,13 @@ impl Node {
         }
     }
 
+    /// `write` into a new string.
+    pub fn inline(&self) -> String {
+        let mut s = String::new();
+        self.write(&mut s);
+        s
+    }
+
     fn get(&self, key: &str) -> Option<&Node> {
         match self {
             Node::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),

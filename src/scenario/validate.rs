@@ -313,12 +313,23 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             Some("e.g. `sampleInterval: 5s`".into()),
         ));
     }
+    let mut variants = Vec::new();
     if let Some(v) = &spec.variants {
-        return Err(ctx.err_at(
-            v.referenced,
-            "spec.variants is not supported yet",
-            Some("run each variant as its own scenario for now".into()),
-        ));
+        for x in &v.value {
+            let n = &x.name;
+            if !is_dns_label(&n.value) || matches!(n.value.as_str(), "base" | "compare" | "charts") {
+                return Err(ctx.err_at(
+                    n.referenced,
+                    format!("variant name {:?} must be a DNS label other than base, compare and charts", n.value),
+                    Some("it names the variant's output folder".into()),
+                ));
+            }
+            if variants.iter().any(|(m, _): &(String, Vec<String>)| *m == n.value) {
+                return Err(ctx.err_at(n.referenced, format!("variant {:?} is defined twice", n.value), None));
+            }
+            let sets = x.set.iter().map(|(k, v)| format!("{k}={}", v.inline())).collect();
+            variants.push((n.value.clone(), sets));
+        }
     }
 
     // PriorityClasses first: pods name them.
@@ -1535,6 +1546,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         expectations,
         warnings: std::mem::take(&mut ctx.warnings),
         scheduler,
+        variants,
     })
 }
 

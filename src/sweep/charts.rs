@@ -22,7 +22,8 @@ pub fn register_font() {
     });
 }
 
-const PALETTE: [RGBColor; 8] = [
+/// The charts' colours (matplotlib's tab10), shared by the run, sweep and comparison charts.
+pub const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
