@@ -172,6 +172,22 @@ fn snapshot_get_pods_during_a_crash_loop_and_a_node_crash() {
 }
 
 #[test]
+fn snapshot_get_pods_in_the_other_states_the_kubelet_models() {
+    // ContainerCreating (image being pulled), Completed / Error (Job pods), Pending (nothing
+    // fits), Terminating (grace period running), and node-pressure eviction's failed pods.
+    for (file, at, name) in [
+        ("quickstart.yaml", "0.5s", "get_pods_quickstart_creating"),
+        ("job-backoff.yaml", "2m", "get_pods_job_backoff_2m"),
+        ("unschedulable.yaml", "2m", "get_pods_unschedulable_2m"),
+        ("graceful-termination.yaml", "62s", "get_pods_graceful_termination_62s"),
+        ("memory-pressure.yaml", "5m", "get_pods_memory_pressure_5m"),
+    ] {
+        let f = scenario(file);
+        insta::assert_snapshot!(name, get(&["get", "pods", f.to_str().unwrap(), "--at", at]));
+    }
+}
+
+#[test]
 fn snapshot_get_nodes_and_events_why() {
     let node = scenario("node-crash.yaml");
     let f = node.to_str().unwrap();
