@@ -36,7 +36,8 @@ pub struct Resources {
     pub cpu_milli: u64,
     pub memory: u64,
     pub storage: u64,
-    pub ext: [u64; MAX_EXTENDED_RESOURCES],
+    /// Extended resources are whole numbers (device counts): 32 bits keep the struct small.
+    pub ext: [u32; MAX_EXTENDED_RESOURCES],
 }
 
 impl Resources {

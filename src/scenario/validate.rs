@@ -1929,10 +1929,9 @@ fn resource_map(ctx: &mut Ctx, m: &Spanned<BTreeMap<String, Qty>>, what: &str) -
             }
             other if other.contains('/') && !other.starts_with("kubernetes.io/") => {
                 let i = ctx.extended_resource(other, m.referenced)?;
-                r.ext[i] =
-                    q.0.value()
-                        .ok_or_else(|| ctx.err_at(m.referenced, format!("{what}.{other} is out of range"), None))?
-                        as u64;
+                r.ext[i] = q.0.value().and_then(|v| u32::try_from(v).ok()).ok_or_else(|| {
+                    ctx.err_at(m.referenced, format!("{what}.{other} must be a whole number below 2^32"), None)
+                })?;
             }
             other => ctx.warn_at(
                 m.referenced,
@@ -2368,9 +2367,19 @@ fn pod_spec(
                             }
                             other if other.contains('/') && !other.starts_with("kubernetes.io/") => {
                                 let i = ctx.extended_resource(other, q.referenced)?;
-                                let v = q.value.0.value().filter(|_| q.value.0.milli_value().is_some_and(|m| m % 1000 == 0)).ok_or_else(|| {
-                                    ctx.err_at(q.referenced, format!("{other} must be a whole number (extended resources are integers)"), None)
-                                })? as u64;
+                                let v = q
+                                    .value
+                                    .0
+                                    .value()
+                                    .filter(|_| q.value.0.milli_value().is_some_and(|m| m % 1000 == 0))
+                                    .and_then(|v| u32::try_from(v).ok())
+                                    .ok_or_else(|| {
+                                        ctx.err_at(
+                                            q.referenced,
+                                            format!("{other} must be a whole number below 2^32 (extended resources are integers)"),
+                                            None,
+                                        )
+                                    })?;
                                 if is_limit {
                                     spec.limits.ext[i] = v;
                                 } else {

@@ -286,13 +286,20 @@ impl Scheduler {
                 }
             }
             let mut processed = 0;
+            let fast_filter = cyc.simple && self.nominated.is_empty();
             while processed < n && self.feasible.len() < want {
                 let idx = (self.next_start_node + processed) % n;
                 processed += 1;
                 if ctx.api.nodes[idx].deleted.is_some() {
                     continue; // gone from the informer's snapshot
                 }
-                let v = self.verdict(&cyc, idx, ctx.api);
+                // The common case inline: no nominated pods and a pod only resources constrain.
+                let info = &self.nodes[idx];
+                let v = if fast_filter && info.plain {
+                    plugins::fit(&cyc.req, cyc.extra, info)
+                } else {
+                    self.verdict(&cyc, idx, ctx.api)
+                };
                 if v.fits() {
                     self.feasible.push(NodeId(idx as u32));
                 } else {
@@ -327,7 +334,7 @@ impl Scheduler {
     /// Whether some counted pod has a lower priority than this one (preemption could help).
     pub(super) fn may_preempt(&self, cyc: &Cycle) -> bool {
         cyc.spec.preemption_policy != PreemptionPolicy::Never
-            && self.priorities.keys().next().is_some_and(|&lo| lo < cyc.spec.priority)
+            && self.priorities.first().is_some_and(|&(lo, _)| lo < cyc.spec.priority)
     }
 
     /// PreScore, Score, NormalizeScore of every score plugin over the feasible nodes, the

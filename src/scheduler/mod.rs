@@ -16,7 +16,7 @@ use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
 pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
@@ -149,8 +149,9 @@ pub struct Scheduler {
     topology: plugins::podtopologyspread::Topology,
     /// Counted pods with pod affinity or anti-affinity terms.
     pods_with_affinity: usize,
-    /// Priorities of the counted pods (preemption is only possible above the lowest).
-    priorities: BTreeMap<i32, u32>,
+    /// Priorities of the counted pods with how many each, sorted (few distinct values):
+    /// preemption is only possible above the lowest.
+    pub(crate) priorities: Vec<(i32, u32)>,
     /// Pods nominated to a node by preemption, not yet bound: (pod, node).
     pub(crate) nominated: Vec<(PodId, NodeId)>,
     cycle_pending: bool,
@@ -202,7 +203,7 @@ impl Scheduler {
             owner_counts: HashMap::new(),
             topology: Default::default(),
             pods_with_affinity: 0,
-            priorities: BTreeMap::new(),
+            priorities: Vec::new(),
             nominated: Vec::new(),
             cycle_pending: false,
             flush_pending: false,
@@ -330,10 +331,16 @@ impl Scheduler {
         if p.spec.affinity.as_ref().is_some_and(|a| a.has_pod_terms()) {
             self.pods_with_affinity = self.pods_with_affinity.saturating_add_signed(d as isize);
         }
-        let e = self.priorities.entry(p.spec.priority).or_insert(0);
-        *e = e.saturating_add_signed(d);
-        if *e == 0 {
-            self.priorities.remove(&p.spec.priority);
+        let prio = p.spec.priority;
+        match self.priorities.binary_search_by_key(&prio, |&(x, _)| x) {
+            Ok(i) => {
+                self.priorities[i].1 = self.priorities[i].1.saturating_add_signed(d);
+                if self.priorities[i].1 == 0 {
+                    self.priorities.remove(i);
+                }
+            }
+            Err(i) if d > 0 => self.priorities.insert(i, (prio, d as u32)),
+            Err(_) => {}
         }
     }
 

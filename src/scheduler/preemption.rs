@@ -135,7 +135,7 @@ pub fn post_filter(s: &mut Scheduler, cyc: &Cycle, ctx: &mut Ctx) -> Option<Stri
         s.failures.iter().filter(|(_, v)| v.bits & plugins::UNRESOLVABLE == 0).map(|(n, _)| n.idx()).collect();
     let unresolvable = n_all - potential.len();
     let mut cands = Vec::new();
-    if !potential.is_empty() && s.priorities.keys().next().is_some_and(|&lo| lo < cyc.spec.priority) {
+    if !potential.is_empty() && s.priorities.first().is_some_and(|&(lo, _)| lo < cyc.spec.priority) {
         let want = (potential.len() * MIN_CANDIDATE_NODES_PERCENTAGE / 100).max(MIN_CANDIDATE_NODES_ABSOLUTE);
         let offset = ctx.rng.scheduler.below(potential.len() as u64) as usize;
         for k in 0..potential.len() {

@@ -163,7 +163,7 @@ impl NodeInfo {
 
 /// NodeResourcesFit alone, from the compact copy: for a plain node and a pod without node
 /// selection this is the whole filter chain's verdict (the same bits as the full chain).
-#[inline]
+#[inline(always)]
 pub fn fit(req: &Resources, extra: bool, info: &NodeInfo) -> Verdict {
     let mut bits = 0;
     if info.pods + 1 > info.max_pods {

@@ -50,7 +50,7 @@ fn amount(r: &Resources, res: Res) -> i64 {
         Res::Cpu => r.cpu_milli,
         Res::Memory => r.memory,
         Res::Storage => r.storage,
-        Res::Ext(i) => r.ext[i],
+        Res::Ext(i) => r.ext[i] as u64,
     }) as i64
 }
 
@@ -176,7 +176,7 @@ mod tests {
 
     /// A container's requests as upstream's test helpers write them: (cpu cores, memory
     /// bytes, extended[0]); None = not set.
-    type C = (Option<u64>, Option<u64>, u64);
+    type C = (Option<u64>, Option<u64>, u32);
 
     fn pod(containers: &[C]) -> (Resources, Resources) {
         let (mut actual, mut nonzero) = (Resources::default(), Resources::default());
@@ -195,7 +195,7 @@ mod tests {
     }
 
     /// A node of `cpu` cores and `mem` bytes (and `ext` of extended[0]) with existing pods.
-    fn node(cpu: u64, mem: u64, ext: u64, pods: &[&[C]]) -> NodeInfo {
+    fn node(cpu: u64, mem: u64, ext: u32, pods: &[&[C]]) -> NodeInfo {
         let mut alloc = Resources::new(cpu * 1000, mem);
         alloc.ext[0] = ext;
         let mut info = NodeInfo { allocatable: alloc, max_pods: 110, ..NodeInfo::default() };
