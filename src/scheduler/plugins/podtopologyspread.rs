@@ -66,6 +66,8 @@ pub struct Constraint {
     pub key: String,
     /// `key`'s column in the Topology (set by `resolve`).
     pub key_idx: usize,
+    /// `key` is `kubernetes.io/hostname` (set by `resolve`): counted per node, not per domain.
+    pub hostname: bool,
     pub selector: LabelSelector,
     pub min_domains: Option<i32>,
     pub honor_node_affinity: bool,
@@ -78,6 +80,7 @@ impl Constraint {
             max_skew: c.max_skew,
             key: c.topology_key.clone(),
             key_idx: 0,
+            hostname: false,
             selector: c.effective_selector(labels),
             min_domains: c.min_domains,
             honor_node_affinity: c.honor_node_affinity,
@@ -90,6 +93,7 @@ impl Constraint {
 pub fn resolve(cs: &mut [Constraint], topo: &mut Topology, nodes: &[Node], epoch: u64) {
     for c in cs {
         c.key_idx = topo.key(&c.key, nodes, epoch);
+        c.hostname = c.key == LABEL_HOSTNAME;
     }
 }
 
@@ -100,6 +104,7 @@ pub fn system_default_constraints() -> Vec<Constraint> {
         max_skew,
         key: key.into(),
         key_idx: 0,
+        hostname: false,
         selector: LabelSelector::default(),
         min_domains: None,
         honor_node_affinity: true,
@@ -219,10 +224,8 @@ pub fn pre_score(
 ) -> ScoreState {
     let has_all = |i: usize| constraints.iter().all(|c| topo.value(c.key_idx, i).is_some());
     // Hostname domains are counted per node in Score: no table for them.
-    let mut domains: Vec<Domains> = constraints
-        .iter()
-        .map(|c| Domains::new(if c.key == LABEL_HOSTNAME { 0 } else { topo.size(c.key_idx) }))
-        .collect();
+    let mut domains: Vec<Domains> =
+        constraints.iter().map(|c| Domains::new(if c.hostname { 0 } else { topo.size(c.key_idx) })).collect();
     let mut ignored = Vec::with_capacity(feasible.len());
     for &i in feasible {
         if require_all && !has_all(i) {
@@ -231,7 +234,7 @@ pub fn pre_score(
         }
         ignored.push(false);
         for (ci, c) in constraints.iter().enumerate() {
-            if c.key == LABEL_HOSTNAME {
+            if c.hostname {
                 continue;
             }
             if let Some(v) = topo.value(c.key_idx, i) {
@@ -243,7 +246,7 @@ pub fn pre_score(
     let weights = constraints
         .iter()
         .zip(&domains)
-        .map(|(c, d)| topology_normalizing_weight(if c.key == LABEL_HOSTNAME { scored } else { d.len() }))
+        .map(|(c, d)| topology_normalizing_weight(if c.hostname { scored } else { d.len() }))
         .collect();
     if domains.iter().any(|d| d.len() > 0) {
         for (i, n) in nodes.iter().enumerate() {
@@ -251,7 +254,7 @@ pub fn pre_score(
                 continue;
             }
             for (ci, c) in constraints.iter().enumerate() {
-                if c.key == LABEL_HOSTNAME {
+                if c.hostname {
                     continue;
                 }
                 let Some(v) = topo.value(c.key_idx, i) else { continue };
@@ -272,7 +275,7 @@ pub fn score(s: &ScoreState, topo: &Topology, k: usize, i: usize, count: impl Fn
     let mut total = 0.0;
     for (ci, c) in s.constraints.iter().enumerate() {
         let Some(v) = topo.value(c.key_idx, i) else { continue };
-        let cnt = if c.key == LABEL_HOSTNAME { count(c, i) } else { s.domains[ci].get(v).unwrap_or(0) };
+        let cnt = if c.hostname { count(c, i) } else { s.domains[ci].get(v).unwrap_or(0) };
         total += cnt as f64 * s.weights[ci] + (c.max_skew - 1) as f64;
     }
     round_half_away(total)
@@ -329,6 +332,7 @@ mod tests {
             max_skew: 1,
             key: LABEL_ZONE.into(),
             key_idx: topo.key(LABEL_ZONE, &nodes, 0),
+            hostname: false,
             selector: sel(),
             min_domains: None,
             honor_node_affinity: true,
