@@ -59,6 +59,25 @@ impl Cycle {
     }
 }
 
+/// `selectHost`: the index of the highest total, ties broken by reservoir sampling (each tie
+/// replaces the pick with probability 1/ties), from the scheduler's own stream.
+fn select_host(totals: impl Iterator<Item = i64>, rng: &mut crate::sim::rng::SimRng) -> usize {
+    let (mut best, mut chosen, mut ties) = (i64::MIN, 0, 0u64);
+    for (j, t) in totals.enumerate() {
+        if t > best {
+            best = t;
+            chosen = j;
+            ties = 1;
+        } else if t == best {
+            ties += 1;
+            if rng.below(ties) == 0 {
+                chosen = j;
+            }
+        }
+    }
+    chosen
+}
+
 /// Tolerates the `node.kubernetes.io/unschedulable:NoSchedule` taint (NodeUnschedulable).
 fn tolerates_unschedulable(spec: &PodSpec) -> bool {
     spec.tolerations.iter().any(|t| {
@@ -359,6 +378,69 @@ impl Scheduler {
             && !cyc.extra;
         let spec = &cyc.spec;
         let feasible = &self.feasible;
+        let least = |req: u64, cap: u64| -> i64 {
+            if cap == 0 || req > cap { 0 } else { ((cap - req) * plugins::MAX_NODE_SCORE as u64 / cap) as i64 }
+        };
+        let frac = |req: u64, cap: u64| (req as f64 / cap as f64).min(1.0);
+        let balanced = !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req);
+        let (nz, rq) = (cyc.nonzero, cyc.req);
+        let fast_total = |i: &NodeInfo| -> i64 {
+            let (ac, am) = (i.allocatable.cpu_milli, i.allocatable.memory);
+            let mut t = 0;
+            // LeastAllocated: the mean over the resources the node has.
+            let (mut sum, mut n) = (0, 0);
+            if ac > 0 {
+                sum += least(i.nonzero.cpu_milli + nz.cpu_milli, ac);
+                n += 1;
+            }
+            if am > 0 {
+                sum += least(i.nonzero.memory + nz.memory, am);
+                n += 1;
+            }
+            if n > 0 {
+                t += sum / n;
+            }
+            if balanced {
+                let std = if ac > 0 && am > 0 {
+                    ((frac(i.requested.cpu_milli + rq.cpu_milli, ac) - frac(i.requested.memory + rq.memory, am)) / 2.0)
+                        .abs()
+                } else {
+                    0.0
+                };
+                t += ((1.0 - std) * plugins::MAX_NODE_SCORE as f64) as i64;
+            }
+            t
+        };
+        // Which plugins can tell nodes apart for this pod (the others add the same to every
+        // node, or are skipped by their PreScore).
+        let spread_active = if spec.topology_spread.is_empty() {
+            matches!(cyc.owner, Some(Owner::ReplicaSet(_) | Owner::StatefulSet(_)))
+        } else {
+            spec.topology_spread.iter().any(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway)
+        };
+        let ipa_active = self.pods_with_affinity > 0
+            || spec
+                .affinity
+                .as_ref()
+                .is_some_and(|a| !a.pod_affinity_preferred.is_empty() || !a.pod_anti_affinity_preferred.is_empty());
+        let images_vary = spec.containers.iter().any(|c| {
+            let k = api.image_num_nodes(c.image) as usize;
+            k > 0 && k < live
+        });
+        // Only the resources differ: score and select in one pass (the same totals, the same
+        // tie-break draws in the same order as the general path).
+        if fast_resources
+            && self.prefer_taint_nodes == 0
+            && !nodeaffinity::has_preferred(spec)
+            && !spread_active
+            && !ipa_active
+            && !images_vary
+        {
+            let totals = feasible.iter().map(|nid| fast_total(&self.nodes[nid.idx()]));
+            let id = self.feasible[select_host(totals, &mut ctx.rng.scheduler)];
+            self.scores = s;
+            return id;
+        }
         // TaintToleration: constant unless some node has a PreferNoSchedule taint.
         if tracing || self.prefer_taint_nodes > 0 {
             s.activate(0, k);
@@ -379,40 +461,8 @@ impl Scheduler {
         }
         // NodeResourcesFit (its scoring strategy) and BalancedAllocation.
         if fast_resources {
-            let least = |req: u64, cap: u64| -> i64 {
-                if cap == 0 || req > cap { 0 } else { ((cap - req) * plugins::MAX_NODE_SCORE as u64 / cap) as i64 }
-            };
-            let frac = |req: u64, cap: u64| (req as f64 / cap as f64).min(1.0);
-            let balanced = !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req);
-            let (nz, rq) = (cyc.nonzero, cyc.req);
             for (j, &nid) in feasible.iter().enumerate() {
-                let i = &self.nodes[nid.idx()];
-                let (ac, am) = (i.allocatable.cpu_milli, i.allocatable.memory);
-                let mut t = 0;
-                // LeastAllocated: the mean over the resources the node has.
-                let (mut sum, mut n) = (0, 0);
-                if ac > 0 {
-                    sum += least(i.nonzero.cpu_milli + nz.cpu_milli, ac);
-                    n += 1;
-                }
-                if am > 0 {
-                    sum += least(i.nonzero.memory + nz.memory, am);
-                    n += 1;
-                }
-                if n > 0 {
-                    t += sum / n;
-                }
-                if balanced {
-                    let std = if ac > 0 && am > 0 {
-                        ((frac(i.requested.cpu_milli + rq.cpu_milli, ac) - frac(i.requested.memory + rq.memory, am))
-                            / 2.0)
-                            .abs()
-                    } else {
-                        0.0
-                    };
-                    t += ((1.0 - std) * plugins::MAX_NODE_SCORE as f64) as i64;
-                }
-                s.total[j] = t;
+                s.total[j] = fast_total(&self.nodes[nid.idx()]);
             }
         } else {
             let specs = &self.config.resources;
@@ -506,10 +556,6 @@ impl Scheduler {
             interpodaffinity::normalize(&mut s.norm[4]);
         }
         // ImageLocality: constant unless some image is on some nodes but not all.
-        let images_vary = spec.containers.iter().any(|c| {
-            let k = api.image_num_nodes(c.image) as usize;
-            k > 0 && k < live
-        });
         if tracing || images_vary {
             s.activate(6, k);
             for (j, &nid) in feasible.iter().enumerate() {
@@ -536,22 +582,7 @@ impl Scheduler {
                 }
             }
         }
-        let mut best = i64::MIN;
-        let mut chosen = 0;
-        let mut ties = 0u64;
-        for j in 0..k {
-            let t = s.total[j];
-            if t > best {
-                best = t;
-                chosen = j;
-                ties = 1;
-            } else if t == best {
-                ties += 1;
-                if ctx.rng.scheduler.below(ties) == 0 {
-                    chosen = j;
-                }
-            }
-        }
+        let chosen = select_host(s.total.iter().copied(), &mut ctx.rng.scheduler);
         if let Some(t) = &mut self.trace {
             for j in 0..k {
                 let mut raw = [None; 7];
