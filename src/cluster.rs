@@ -708,6 +708,7 @@ pub fn new_pod(
         init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
     };
     let requests = spec.requests();
+    let nonzero = spec.nonzero_requests();
     Pod {
         namespace,
         name,
@@ -728,6 +729,7 @@ pub fn new_pod(
         mirror: false,
         requests,
         nominated_node: None,
+        nonzero,
     }
 }
 

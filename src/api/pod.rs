@@ -337,6 +337,8 @@ pub struct Pod {
     pub requests: Resources,
     /// `status.nominatedNodeName`: where preemption made room for it.
     pub nominated_node: Option<NodeId>,
+    /// `spec.nonzero_requests()`, computed once: the scheduler reads it on every attempt.
+    pub nonzero: Resources,
 }
 
 impl Pod {

@@ -118,7 +118,7 @@ impl Scheduler {
     pub(super) fn pre_filter(&mut self, id: PodId, api: &ApiServer) -> Cycle {
         let p = api.pod(id);
         let spec = p.spec.clone();
-        let nonzero = spec.nonzero_requests();
+        let nonzero = p.nonzero;
         let req = p.requests;
         let extra = req.storage > 0 || req.has_ext();
         let mut hard =
@@ -180,7 +180,7 @@ impl Scheduler {
             if pod.spec.priority >= cyc.spec.priority {
                 let x = info.get_or_insert(self.nodes[i]);
                 x.requested.add(pod.requests);
-                x.nonzero.add(pod.spec.nonzero_requests());
+                x.nonzero.add(pod.nonzero);
                 x.pods += 1;
             }
         }

@@ -14,9 +14,8 @@ use crate::scenario::KubeSettings;
 use crate::sim::SimTime;
 use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
-use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 /// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
 pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
@@ -110,6 +109,8 @@ struct PodInfo {
     cause: EventId,
     /// The pod's last FailedScheduling event, which an identical failure joins as a series.
     series: EventId,
+    /// Its entry's enqueue number in activeQ, while Active.
+    active_seq: u64,
 }
 
 /// One row of `scheduling.csv`: a node's verdict and scores in one attempt.
@@ -135,8 +136,11 @@ pub struct Scheduler {
     max_backoff_ms: u64,
     max_in_unschedulable_ms: u64,
     pub config: SchedulerConfig,
-    /// activeQ: highest priority first, then FIFO by enqueue order.
-    active: PriorityQueue<PodId, (i32, Reverse<u64>)>,
+    /// activeQ: highest priority first, then FIFO by enqueue order. A heap with lazy deletion:
+    /// an entry is live while its pod is Active with that enqueue number.
+    active: BinaryHeap<(i32, Reverse<u64>, PodId)>,
+    /// How many entries of `active` are live.
+    active_live: usize,
     enqueue_seq: u64,
     pods: Vec<PodInfo>,
     unschedulable: BTreeSet<PodId>,
@@ -194,7 +198,8 @@ impl Scheduler {
             max_backoff_ms: k.pod_max_backoff_ms,
             max_in_unschedulable_ms: k.pod_max_in_unschedulable_ms,
             config: config.clone(),
-            active: PriorityQueue::new(),
+            active: BinaryHeap::new(),
+            active_live: 0,
             enqueue_seq: 0,
             pods: Vec::new(),
             unschedulable: BTreeSet::new(),
@@ -256,12 +261,40 @@ impl Scheduler {
     fn push_active(&mut self, id: PodId, ctx: &mut Ctx) {
         let prio = ctx.api.pod(id).spec.priority;
         self.enqueue_seq += 1;
-        self.active.push(id, (prio, Reverse(self.enqueue_seq)));
+        let seq = self.enqueue_seq;
+        self.active.push((prio, Reverse(seq), id));
         let cause = ctx.cause;
         let i = self.info(id);
+        let was_active = i.state == QState::Active;
         i.state = QState::Active;
         i.cause = cause;
+        i.active_seq = seq;
+        if !was_active {
+            self.active_live += 1;
+        }
         self.kick(0, ctx);
+    }
+
+    /// Take the pod out of activeQ (its entry goes stale).
+    fn remove_active(&mut self, id: PodId) {
+        let i = self.info(id);
+        if i.state == QState::Active {
+            i.state = QState::Unknown;
+            self.active_live -= 1;
+        }
+    }
+
+    /// The next live entry of activeQ.
+    fn pop_active(&mut self) -> Option<PodId> {
+        while let Some((_, Reverse(seq), id)) = self.active.pop() {
+            let i = self.pods[id.idx()];
+            if i.state == QState::Active && i.active_seq == seq {
+                self.active_live -= 1;
+                self.pods[id.idx()].state = QState::Unknown;
+                return Some(id);
+            }
+        }
+        None
     }
 
     /// Backoff if it has not expired yet, else straight to activeQ.
@@ -346,7 +379,7 @@ impl Scheduler {
 
     fn forget(&mut self, id: PodId, ctx: &mut Ctx) {
         let req = ctx.api.pod(id).requests;
-        let nz = ctx.api.pod(id).spec.nonzero_requests();
+        let nz = ctx.api.pod(id).nonzero;
         if let Some(n) = self.info(id).assumed.take() {
             let before = self.nodes[n.idx()];
             let ni = &mut self.nodes[n.idx()];
@@ -366,11 +399,10 @@ impl Scheduler {
 
     fn assume(&mut self, id: PodId, node: NodeId, ctx: &mut Ctx) {
         self.sync_nodes(ctx);
-        let spec = &ctx.api.pod(id).spec;
         let before = self.nodes[node.idx()];
         let ni = &mut self.nodes[node.idx()];
         ni.requested.add(ctx.api.pod(id).requests);
-        ni.nonzero.add(spec.nonzero_requests());
+        ni.nonzero.add(ctx.api.pod(id).nonzero);
         ni.pods += 1;
         if self.free_enabled {
             self.free.update(&before, &self.nodes[node.idx()]);
@@ -393,7 +425,7 @@ impl Scheduler {
                         self.forget(id, ctx);
                         self.move_all(ctx); // AssignedPodDelete
                     }
-                    self.active.remove(&id);
+                    self.remove_active(id);
                     self.unschedulable.remove(&id);
                     self.nominated.retain(|&(p, _)| p != id);
                     self.info(id).state = QState::Done;
@@ -402,7 +434,7 @@ impl Scheduler {
                         self.assume(id, n, ctx); // bound by someone else (spec.nodeName)
                     }
                 } else if deleting {
-                    self.active.remove(&id);
+                    self.remove_active(id);
                     self.unschedulable.remove(&id);
                     self.nominated.retain(|&(p, _)| p != id);
                 } else if !named && info.state == QState::Unknown {
@@ -422,13 +454,13 @@ impl Scheduler {
             SchedulerEvent::ScheduleOne => {
                 self.cycle_pending = false;
                 let mut busy = false;
-                if let Some((id, _)) = self.active.pop() {
+                if let Some(id) = self.pop_active() {
                     let t0 = std::time::Instant::now();
                     busy = self.schedule_one(id, ctx);
                     self.wall += t0.elapsed();
                     self.attempts += u64::from(busy);
                 }
-                if !self.active.is_empty() {
+                if self.active_live > 0 {
                     // The next cycle starts when this attempt's time is spent.
                     self.kick(if busy { self.config.attempt_latency_ms } else { 0 }, ctx);
                 }

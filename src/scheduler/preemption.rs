@@ -36,13 +36,13 @@ fn fits(cyc: &Cycle, info: &NodeInfo) -> bool {
 
 fn remove(info: &mut NodeInfo, pod: &Pod) {
     info.requested.sub(pod.requests);
-    info.nonzero.sub(pod.spec.nonzero_requests());
+    info.nonzero.sub(pod.nonzero);
     info.pods -= 1;
 }
 
 fn add(info: &mut NodeInfo, pod: &Pod) {
     info.requested.add(pod.requests);
-    info.nonzero.add(pod.spec.nonzero_requests());
+    info.nonzero.add(pod.nonzero);
     info.pods += 1;
 }
 
