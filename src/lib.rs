@@ -233,7 +233,13 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
             ));
         }
     }
-    let charts = if dir.join("charts").is_dir() { ", charts/" } else { "" };
+    let charts = if dir.join("report.html").is_file() {
+        ", charts/, report.html"
+    } else if dir.join("charts").is_dir() {
+        ", charts/"
+    } else {
+        ""
+    };
     o.push_str(&format!(
         "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{charts})\n",
         dir.display()
