@@ -337,12 +337,10 @@ impl NodeLifecycleController {
             if p.removed.is_some() || p.status.phase.is_terminal() {
                 continue;
             }
-            // MarkPodsNotReady: the Ready condition goes False.
+            // MarkPodsNotReady: only the pod's Ready condition goes False; the container statuses
+            // stay as the kubelet last reported them (kubectl still counts them READY).
             ctx.api.update_pod_status(id, crate::apiserver::Watcher::NodeLifecycleController, |p| {
                 p.status.ready = false;
-                for c in p.status.containers.iter_mut().chain(p.status.init_containers.iter_mut()) {
-                    c.ready = false;
-                }
             });
         }
         ctx.cause = root;
