@@ -7,6 +7,7 @@
 use super::timeline;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
+use crate::sweep::charts::png_and_svg;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::io;
@@ -38,32 +39,17 @@ pub fn write_run_charts(dir: &Path, c: &Cluster, end: SimTime) -> io::Result<()>
     crate::sweep::charts::register_font();
     let charts = dir.join("charts");
     std::fs::create_dir_all(&charts)?;
-    let png = charts.join("pods-by-phase.png");
-    phases(BitMapBackend::new(&png, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
-    let svg = charts.join("pods-by-phase.svg");
-    phases(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
+    png_and_svg!(charts, "pods-by-phase", SIZE, |root| phases(root, c, end));
     if !c.rec.workload_changes.is_empty() {
-        let png = charts.join("ready-vs-desired.png");
-        workloads(BitMapBackend::new(&png, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
-        let svg = charts.join("ready-vs-desired.svg");
-        workloads(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
+        png_and_svg!(charts, "ready-vs-desired", SIZE, |root| workloads(root, c, end));
     }
     let segments = timeline::pod_segments(c, end);
     let rows = c.api.nodes.len().clamp(1, MAX_TIMELINE_NODES);
     let size = (SIZE.0, (140 + 26 * rows as u32).max(360));
-    let png = charts.join("node-timeline.png");
-    node_timeline(BitMapBackend::new(&png, size).into_drawing_area(), c, end, &segments).map_err(io::Error::other)?;
-    let svg = charts.join("node-timeline.svg");
-    node_timeline(SVGBackend::new(&svg, size).into_drawing_area(), c, end, &segments).map_err(io::Error::other)?;
+    png_and_svg!(charts, "node-timeline", size, |root| node_timeline(root, c, end, &segments));
     let parts = timeline::startup_parts(c);
-    let png = charts.join("startup-latency.png");
-    startup_cdf(BitMapBackend::new(&png, SIZE).into_drawing_area(), c, &parts).map_err(io::Error::other)?;
-    let svg = charts.join("startup-latency.svg");
-    startup_cdf(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, &parts).map_err(io::Error::other)?;
-    let png = charts.join("restarts-evictions.png");
-    restarts_evictions(BitMapBackend::new(&png, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
-    let svg = charts.join("restarts-evictions.svg");
-    restarts_evictions(SVGBackend::new(&svg, SIZE).into_drawing_area(), c, end).map_err(io::Error::other)?;
+    png_and_svg!(charts, "startup-latency", SIZE, |root| startup_cdf(root, c, &parts));
+    png_and_svg!(charts, "restarts-evictions", SIZE, |root| restarts_evictions(root, c, end));
     Ok(())
 }
 

@@ -153,24 +153,8 @@ pub fn write_compare(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> 
         return Ok(());
     }
     crate::sweep::charts::register_font();
-    let draw = |name: &str, f: &dyn Fn(&Path, bool) -> Result<(), String>| -> io::Result<()> {
-        f(&cmp.join(format!("{name}.png")), false).map_err(io::Error::other)?;
-        f(&cmp.join(format!("{name}.svg")), true).map_err(io::Error::other)
-    };
-    draw("ready-by-variant", &|p, svg| {
-        if svg {
-            ready_overlay(SVGBackend::new(p, SIZE).into_drawing_area(), runs)
-        } else {
-            ready_overlay(BitMapBackend::new(p, SIZE).into_drawing_area(), runs)
-        }
-    })?;
-    draw("availability-by-variant", &|p, svg| {
-        if svg {
-            availability_bars(SVGBackend::new(p, SIZE).into_drawing_area(), runs)
-        } else {
-            availability_bars(BitMapBackend::new(p, SIZE).into_drawing_area(), runs)
-        }
-    })?;
+    crate::sweep::charts::png_and_svg!(cmp, "ready-by-variant", SIZE, |root| ready_overlay(root, runs));
+    crate::sweep::charts::png_and_svg!(cmp, "availability-by-variant", SIZE, |root| availability_bars(root, runs));
     // The comparison page.
     let first = &runs[0].1;
     let mut h = String::new();

@@ -78,13 +78,12 @@ fn select_host(totals: impl Iterator<Item = i64>, rng: &mut crate::sim::rng::Sim
     chosen
 }
 
-/// Tolerates the `node.kubernetes.io/unschedulable:NoSchedule` taint (NodeUnschedulable).
+/// NodeUnschedulable: whether the pod tolerates the `node.kubernetes.io/unschedulable:NoSchedule`
+/// taint a cordoned node stands for.
 fn tolerates_unschedulable(spec: &PodSpec) -> bool {
-    spec.tolerations.iter().any(|t| {
-        (t.key.is_empty() || t.key == plugins::TAINT_NODE_UNSCHEDULABLE)
-            && t.effect.is_none_or(|e| e == TaintEffect::NoSchedule)
-            && (t.op == crate::api::pod::TolerationOp::Exists || t.value.is_empty())
-    })
+    let t =
+        Taint { key: plugins::TAINT_NODE_UNSCHEDULABLE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
+    spec.tolerations.iter().any(|tol| tol.tolerates(&t))
 }
 
 impl Scheduler {
@@ -126,16 +125,9 @@ impl Scheduler {
         podtopologyspread::resolve(&mut hard, &mut self.topology, &api.nodes, api.node_epoch);
         let spread = (!hard.is_empty()).then(|| {
             let ns = p.namespace.clone();
-            podtopologyspread::pre_filter(
-                hard,
-                &self.topology,
-                &api.nodes,
-                |c, n| {
-                    (!c.honor_node_affinity || nodeaffinity::matches(&spec, n))
-                        && (!c.honor_node_taints || tainttoleration::first_untolerated(n, &spec.tolerations).is_none())
-                },
-                |c, i| self.spread_count(api, &ns, &c.selector, i),
-            )
+            podtopologyspread::pre_filter(hard, &self.topology, &api.nodes, &spec, |c, i| {
+                self.spread_count(api, &ns, &c.selector, i)
+            })
         });
         let has_required_pod_terms = spec
             .affinity
@@ -296,9 +288,9 @@ impl Scheduler {
                 if counts.iter().any(|&(_, c)| c as usize == live) {
                     // PostFilter: only resources are short and no pod ranks below this one.
                     let post = if cyc.spec.preemption_policy == PreemptionPolicy::Never {
-                        "not eligible due to preemptionPolicy=Never.".to_string()
+                        super::preemption::NOT_ELIGIBLE_NEVER.to_string()
                     } else {
-                        format!("0/{live} nodes are available: {live} No preemption victims found for incoming pod.")
+                        super::preemption::no_candidates_message(live, live, 0)
                     };
                     self.fail(id, live, Some(counts), Some(post), ctx);
                     return true;
@@ -378,53 +370,38 @@ impl Scheduler {
             && !cyc.extra;
         let spec = &cyc.spec;
         let feasible = &self.feasible;
-        let least = |req: u64, cap: u64| -> i64 {
-            if cap == 0 || req > cap { 0 } else { ((cap - req) * plugins::MAX_NODE_SCORE as u64 / cap) as i64 }
-        };
-        let frac = |req: u64, cap: u64| (req as f64 / cap as f64).min(1.0);
         let balanced = !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req);
-        let (nz, rq) = (cyc.nonzero, cyc.req);
-        let fast_total = |i: &NodeInfo| -> i64 {
-            let (ac, am) = (i.allocatable.cpu_milli, i.allocatable.memory);
-            let mut t = 0;
-            // LeastAllocated: the mean over the resources the node has.
-            let (mut sum, mut n) = (0, 0);
-            if ac > 0 {
-                sum += least(i.nonzero.cpu_milli + nz.cpu_milli, ac);
-                n += 1;
-            }
-            if am > 0 {
-                sum += least(i.nonzero.memory + nz.memory, am);
-                n += 1;
-            }
-            if n > 0 {
-                t += sum / n;
-            }
-            if balanced {
-                let std = if ac > 0 && am > 0 {
-                    ((frac(i.requested.cpu_milli + rq.cpu_milli, ac) - frac(i.requested.memory + rq.memory, am)) / 2.0)
-                        .abs()
-                } else {
-                    0.0
-                };
-                t += ((1.0 - std) * plugins::MAX_NODE_SCORE as f64) as i64;
-            }
-            t
-        };
+        let fast_total = |i: &NodeInfo| noderesources::default_profile_score(i, &cyc.nonzero, &cyc.req, balanced);
         // Which plugins can tell nodes apart for this pod (the others add the same to every
         // node, or are skipped by their PreScore).
-        let spread_active = if spec.topology_spread.is_empty() {
-            matches!(cyc.owner, Some(Owner::ReplicaSet(_) | Owner::StatefulSet(_)))
+        // PodTopologySpread: the soft constraints, or the system defaults for a pod a
+        // ReplicaSet or StatefulSet selects (DefaultSelector; Services are not modelled).
+        let explicit = !spec.topology_spread.is_empty();
+        let (mut constraints, by_owner) = if explicit {
+            let c = podtopologyspread::constraints_of(
+                &spec.topology_spread,
+                &cyc.labels,
+                WhenUnsatisfiable::ScheduleAnyway,
+            );
+            (c, None)
         } else {
-            spec.topology_spread.iter().any(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway)
+            match cyc.owner {
+                Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) => {
+                    (podtopologyspread::system_default_constraints(), self.owner_counts.get(&o))
+                }
+                _ => (Vec::new(), None),
+            }
         };
+        let spread_active = !constraints.is_empty();
         let ipa_active = self.pods_with_affinity > 0
             || spec
                 .affinity
                 .as_ref()
                 .is_some_and(|a| !a.pod_affinity_preferred.is_empty() || !a.pod_anti_affinity_preferred.is_empty());
-        let images_vary = spec.containers.iter().any(|c| {
-            let k = api.image_num_nodes(c.image) as usize;
+        // ImageLocality looks at the images of the init and app containers.
+        let all_images = || spec.init_containers.iter().chain(&spec.containers).map(|c| c.image);
+        let images_vary = all_images().any(|i| {
+            let k = api.image_num_nodes(i) as usize;
             k > 0 && k < live
         });
         // Only the resources differ: score and select in one pass (the same totals, the same
@@ -490,28 +467,8 @@ impl Scheduler {
                 }
             }
         }
-        // PodTopologySpread: the soft constraints, or the system defaults for a pod a
-        // ReplicaSet or StatefulSet selects.
+        // PodTopologySpread (its constraints were chosen above).
         {
-            let explicit = !spec.topology_spread.is_empty();
-            let (mut constraints, by_owner) = if explicit {
-                (
-                    podtopologyspread::constraints_of(
-                        &spec.topology_spread,
-                        &cyc.labels,
-                        WhenUnsatisfiable::ScheduleAnyway,
-                    ),
-                    None,
-                )
-            } else {
-                // DefaultSelector: the pod's ReplicaSet or StatefulSet (Services are not modelled).
-                match cyc.owner {
-                    Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) => {
-                        (podtopologyspread::system_default_constraints(), self.owner_counts.get(&o))
-                    }
-                    _ => (Vec::new(), None),
-                }
-            };
             podtopologyspread::resolve(&mut constraints, &mut self.topology, &api.nodes, api.node_epoch);
             if !constraints.is_empty() {
                 s.activate(3, k);
@@ -521,19 +478,8 @@ impl Scheduler {
                     None if explicit => self.spread_count(api, &cyc.namespace, &c.selector, i),
                     None => 0,
                 };
-                let st = podtopologyspread::pre_score(
-                    constraints,
-                    explicit,
-                    &self.topology,
-                    &api.nodes,
-                    &idx,
-                    |c, n| {
-                        (!c.honor_node_affinity || nodeaffinity::matches(spec, n))
-                            && (!c.honor_node_taints
-                                || tainttoleration::first_untolerated(n, &spec.tolerations).is_none())
-                    },
-                    count,
-                );
+                let st =
+                    podtopologyspread::pre_score(constraints, explicit, &self.topology, &api.nodes, &idx, spec, count);
                 for (j, &i) in idx.iter().enumerate() {
                     s.raw[3][j] = podtopologyspread::score(&st, &self.topology, j, i, count);
                 }
@@ -542,11 +488,7 @@ impl Scheduler {
             }
         }
         // InterPodAffinity: skipped unless either side has terms.
-        let has_pref = spec
-            .affinity
-            .as_ref()
-            .is_some_and(|a| !a.pod_affinity_preferred.is_empty() || !a.pod_anti_affinity_preferred.is_empty());
-        if has_pref || self.pods_with_affinity > 0 {
+        if ipa_active {
             s.activate(4, k);
             let m = interpodaffinity::pre_score(&cyc.incoming(), self.existing(api));
             for (j, &nid) in feasible.iter().enumerate() {
@@ -560,16 +502,14 @@ impl Scheduler {
             s.activate(6, k);
             for (j, &nid) in feasible.iter().enumerate() {
                 let node = &api.nodes[nid.idx()];
-                let sum: i64 = spec
-                    .containers
-                    .iter()
-                    .filter(|c| node.images.binary_search(&c.image).is_ok())
-                    .map(|c| {
-                        let size = ctx.images.get(c.image.idx()).map_or(0, |i| i.size) as i64;
-                        imagelocality::scaled_image_score(size, api.image_num_nodes(c.image), live)
+                let sum: i64 = all_images()
+                    .filter(|i| node.images.binary_search(i).is_ok())
+                    .map(|i| {
+                        let size = ctx.images.get(i.idx()).map_or(0, |x| x.size) as i64;
+                        imagelocality::scaled_image_score(size, api.image_num_nodes(i), live)
                     })
                     .sum();
-                let v = imagelocality::calculate_priority(sum, spec.containers.len());
+                let v = imagelocality::calculate_priority(sum, spec.init_containers.len() + spec.containers.len());
                 s.raw[6][j] = v;
                 s.norm[6][j] = v;
             }

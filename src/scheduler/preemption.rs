@@ -15,6 +15,23 @@ use crate::sim::SimTime;
 pub const MIN_CANDIDATE_NODES_PERCENTAGE: usize = 10;
 pub const MIN_CANDIDATE_NODES_ABSOLUTE: usize = 100;
 
+/// `PodEligibleToPreemptOthers`' answer for a pod whose policy is Never.
+pub const NOT_ELIGIBLE_NEVER: &str = "not eligible due to preemptionPolicy=Never.";
+
+/// PostFilter's message when no node offers victims: the nodes that failed for reasons removing
+/// pods could fix, and the others.
+pub fn no_candidates_message(n_all: usize, resolvable: usize, unresolvable: usize) -> String {
+    let mut parts = Vec::new();
+    if resolvable > 0 {
+        parts.push(format!("{resolvable} No preemption victims found for incoming pod"));
+    }
+    if unresolvable > 0 {
+        parts.push(format!("{unresolvable} Preemption is not helpful for scheduling"));
+    }
+    parts.sort();
+    format!("0/{n_all} nodes are available: {}.", parts.join(", "))
+}
+
 struct Candidate {
     node: NodeId,
     /// Most important first.
@@ -117,7 +134,7 @@ fn pick(cands: &[Candidate], api: &crate::apiserver::ApiServer) -> usize {
 /// preemption cannot help, for the FailedScheduling event.
 pub fn post_filter(s: &mut Scheduler, cyc: &Cycle, ctx: &mut Ctx) -> Option<String> {
     if cyc.spec.preemption_policy == PreemptionPolicy::Never {
-        return Some("not eligible due to preemptionPolicy=Never.".into());
+        return Some(NOT_ELIGIBLE_NEVER.into());
     }
     // A pod whose earlier preemption is still under way waits for it.
     if let Some(nn) = ctx.api.pod(cyc.id).nominated_node {
@@ -148,15 +165,7 @@ pub fn post_filter(s: &mut Scheduler, cyc: &Cycle, ctx: &mut Ctx) -> Option<Stri
         }
     }
     if cands.is_empty() {
-        let mut parts = Vec::new();
-        if !potential.is_empty() {
-            parts.push(format!("{} No preemption victims found for incoming pod", potential.len()));
-        }
-        if unresolvable > 0 {
-            parts.push(format!("{unresolvable} Preemption is not helpful for scheduling"));
-        }
-        parts.sort();
-        return Some(format!("0/{n_all} nodes are available: {}.", parts.join(", ")));
+        return Some(no_candidates_message(n_all, potential.len(), unresolvable));
     }
     let best = pick(&cands, ctx.api);
     let c = &cands[best];

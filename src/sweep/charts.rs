@@ -22,6 +22,24 @@ pub fn register_font() {
     });
 }
 
+/// Draw one chart twice, as `DIR/NAME.png` and `DIR/NAME.svg`: `$draw` is called with the
+/// drawing area of each backend (the drawing functions are generic over it).
+macro_rules! png_and_svg {
+    ($dir:expr, $name:expr, $size:expr, |$root:ident| $draw:expr) => {{
+        let png = $dir.join(format!("{}.png", $name));
+        {
+            let $root = plotters::prelude::BitMapBackend::new(&png, $size).into_drawing_area();
+            $draw.map_err(std::io::Error::other)?;
+        }
+        let svg = $dir.join(format!("{}.svg", $name));
+        {
+            let $root = plotters::prelude::SVGBackend::new(&svg, $size).into_drawing_area();
+            $draw.map_err(std::io::Error::other)?;
+        }
+    }};
+}
+pub(crate) use png_and_svg;
+
 /// The charts' colours (matplotlib's tab10), shared by the run, sweep and comparison charts.
 pub const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -84,16 +102,7 @@ pub fn write_all(dir: &Path, sweep: &Sweep, rows: &[AggRow]) -> io::Result<()> {
             let title = format!("{}: {} vs {}", sweep.name, m.name(), param.path.as_str());
             let x_desc = param.path.as_str().to_string();
             let cat = numeric.is_none().then_some(labels.as_slice());
-            let png = charts.join(format!("{name}.png"));
-            {
-                let root = BitMapBackend::new(&png, (960, 600)).into_drawing_area();
-                draw(root, &title, &x_desc, m, &lines, cat).map_err(io::Error::other)?;
-            }
-            let svg = charts.join(format!("{name}.svg"));
-            {
-                let root = SVGBackend::new(&svg, (960, 600)).into_drawing_area();
-                draw(root, &title, &x_desc, m, &lines, cat).map_err(io::Error::other)?;
-            }
+            png_and_svg!(charts, name, (960, 600), |root| draw(root, &title, &x_desc, m, &lines, cat));
         }
     }
     Ok(())

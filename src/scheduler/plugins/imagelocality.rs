@@ -1,6 +1,7 @@
-//! `imagelocality`: favour nodes that already have the pod's images, each image's size scaled
-//! by the share of nodes that have it (so one hot node is not preferred forever), between
-//! 23 MiB and 1000 MiB per container.
+//! `imagelocality`: favour nodes that already have the pod's images (of its init and app
+//! containers, as today's plugin counts them), each image's size scaled by the share of nodes
+//! that have it (so one hot node is not preferred forever), between 23 MiB and 1000 MiB per
+//! container.
 
 use super::MAX_NODE_SCORE;
 

@@ -141,7 +141,7 @@ pub fn balanced_score(ra: &[(i64, i64)]) -> i64 {
         if alloc == 0 {
             continue;
         }
-        let f = (req as f64 / alloc as f64).min(1.0);
+        let f = fraction(req, alloc);
         total += f;
         fractions[n] = f;
         n += 1;
@@ -155,7 +155,51 @@ pub fn balanced_score(ra: &[(i64, i64)]) -> i64 {
     } else {
         0.0
     };
+    balanced_from_std(std)
+}
+
+/// A resource's requested fraction of the allocatable, capped at 1.
+#[inline]
+fn fraction(req: i64, alloc: i64) -> f64 {
+    (req as f64 / alloc as f64).min(1.0)
+}
+
+/// `(1 - std) * MaxNodeScore`, truncated.
+#[inline]
+fn balanced_from_std(std: f64) -> i64 {
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
+}
+
+/// The default profile's two resource scores summed (both have weight 1): LeastAllocated over cpu
+/// and memory with the non-zero requests, plus BalancedAllocation with the actual ones (0 for a
+/// best-effort pod, whose PreScore skips it). `strategy_score` and `balanced_score` on fixed
+/// pairs, for the hot path.
+#[inline]
+pub fn default_profile_score(info: &NodeInfo, nonzero: &Resources, req: &Resources, balanced: bool) -> i64 {
+    let (ac, am) = (info.allocatable.cpu_milli as i64, info.allocatable.memory as i64);
+    // LeastAllocated: the mean over the resources the node has (weights 1).
+    let (mut sum, mut n) = (0, 0);
+    if ac > 0 {
+        sum += least_requested((info.nonzero.cpu_milli + nonzero.cpu_milli) as i64, ac);
+        n += 1;
+    }
+    if am > 0 {
+        sum += least_requested((info.nonzero.memory + nonzero.memory) as i64, am);
+        n += 1;
+    }
+    let least = if n == 0 { 0 } else { sum / n };
+    if !balanced {
+        return least;
+    }
+    // BalancedAllocation: two fractions, std = half their difference; fewer: std 0.
+    let std = if ac > 0 && am > 0 {
+        let fc = fraction((info.requested.cpu_milli + req.cpu_milli) as i64, ac);
+        let fm = fraction((info.requested.memory + req.memory) as i64, am);
+        ((fc - fm) / 2.0).abs()
+    } else {
+        0.0
+    };
+    least + balanced_from_std(std)
 }
 
 /// BalancedAllocation's PreScore skips a pod that requests none of its resources.
@@ -369,6 +413,21 @@ mod tests {
         let req4 = [(None, None, 4)];
         assert_eq!(s(&node(4000, gi10, 8, &[]), &req4), 5);
         assert_eq!(s(&node(4000, gi10, 4, &[]), &req4), 10);
+    }
+
+    #[test]
+    fn the_default_profile_fast_path_is_the_two_plugins_summed() {
+        for (cpu, mem, pods) in [(4, 10000, 0), (10, 20000, 2), (6, 9000, 1), (1, 1, 3)] {
+            let existing: Vec<&[C]> = (0..pods).map(|_| TWO_CONTAINERS).collect();
+            let info = node(cpu * 1000, mem, 0, &existing);
+            for p in [TWO_CONTAINERS, &[(None, None, 0)][..], &[(Some(1), Some(0), 0)][..]] {
+                let (actual, nonzero) = pod(p);
+                let want =
+                    fit_score(&Strategy::LeastAllocated, CPU_MEM, &info, p) + balanced(CPU_MEM, &info, p).unwrap_or(0);
+                let got = default_profile_score(&info, &nonzero, &actual, !is_best_effort(CPU_MEM, &actual));
+                assert_eq!(got, want, "node {cpu}/{mem}/{pods}, pod {p:?}");
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::MAX_NODE_SCORE;
 use crate::api::{
-    LABEL_HOSTNAME, LABEL_ZONE, LabelSelector, Labels, Node, TopologySpreadConstraint, WhenUnsatisfiable,
+    LABEL_HOSTNAME, LABEL_ZONE, LabelSelector, Labels, Node, PodSpec, TopologySpreadConstraint, WhenUnsatisfiable,
 };
 use std::collections::BTreeMap;
 
@@ -89,6 +89,16 @@ impl Constraint {
     }
 }
 
+impl Constraint {
+    /// The node inclusion policies: with `nodeAffinityPolicy: Honor` (the default) only nodes
+    /// the pod's nodeSelector and required node affinity accept count; with
+    /// `nodeTaintsPolicy: Honor` only nodes whose taints it tolerates.
+    pub fn includes(&self, pod: &PodSpec, node: &Node) -> bool {
+        (!self.honor_node_affinity || super::nodeaffinity::matches(pod, node))
+            && (!self.honor_node_taints || super::tainttoleration::first_untolerated(node, &pod.tolerations).is_none())
+    }
+}
+
 /// Point each constraint at its key's column.
 pub fn resolve(cs: &mut [Constraint], topo: &mut Topology, nodes: &[Node], epoch: u64) {
     for c in cs {
@@ -152,7 +162,7 @@ pub fn pre_filter(
     constraints: Vec<Constraint>,
     topo: &Topology,
     nodes: &[Node],
-    eligible: impl Fn(&Constraint, &Node) -> bool,
+    pod: &PodSpec,
     count: impl Fn(&Constraint, usize) -> i64,
 ) -> FilterState {
     let mut domains: Vec<Domains> = constraints.iter().map(|c| Domains::new(topo.size(c.key_idx))).collect();
@@ -161,7 +171,7 @@ pub fn pre_filter(
             continue;
         }
         for (ci, c) in constraints.iter().enumerate() {
-            if !eligible(c, n) {
+            if !c.includes(pod, n) {
                 continue;
             }
             let v = topo.value(c.key_idx, i).expect("checked above") as usize;
@@ -219,7 +229,7 @@ pub fn pre_score(
     topo: &Topology,
     nodes: &[Node],
     feasible: &[usize],
-    eligible: impl Fn(&Constraint, &Node) -> bool,
+    pod: &PodSpec,
     count: impl Fn(&Constraint, usize) -> i64,
 ) -> ScoreState {
     let has_all = |i: usize| constraints.iter().all(|c| topo.value(c.key_idx, i).is_some());
@@ -258,7 +268,7 @@ pub fn pre_score(
                     continue;
                 }
                 let Some(v) = topo.value(c.key_idx, i) else { continue };
-                if domains[ci].present[v as usize] && eligible(c, n) {
+                if domains[ci].present[v as usize] && c.includes(pod, n) {
                     domains[ci].counts[v as usize] += count(c, i);
                 }
             }
@@ -338,7 +348,7 @@ mod tests {
             honor_node_affinity: true,
             honor_node_taints: false,
         };
-        let s = pre_filter(vec![c], &topo, &nodes, |_, _| true, |_, i| pods[i]);
+        let s = pre_filter(vec![c], &topo, &nodes, &crate::scenario::test_pod_spec(), |_, i| pods[i]);
         assert_eq!(s.min, [0]);
         let mut l = Labels::default();
         l.insert("app", "web");
@@ -347,7 +357,7 @@ mod tests {
         // minDomains 3 with two domains: the minimum counts as 0.
         let mut c = s.constraints[0].clone();
         c.min_domains = Some(3);
-        let s = pre_filter(vec![c], &topo, &nodes, |_, _| true, |_, i| pods[i] + 1);
+        let s = pre_filter(vec![c], &topo, &nodes, &crate::scenario::test_pod_spec(), |_, i| pods[i] + 1);
         assert_eq!(s.min, [0]);
     }
 
@@ -360,7 +370,7 @@ mod tests {
         let mut topo = Topology::default();
         let mut cs = system_default_constraints();
         resolve(&mut cs, &mut topo, &nodes, 0);
-        let s = pre_score(cs, false, &topo, &nodes, &[0, 1, 2], |_, _| true, |_, i| pods[i]);
+        let s = pre_score(cs, false, &topo, &nodes, &[0, 1, 2], &crate::scenario::test_pod_spec(), |_, i| pods[i]);
         let (wh, wz) = (5f64.ln(), 4f64.ln());
         let raw: Vec<i64> = (0..3).map(|k| score(&s, &topo, k, k, |_, i| pods[i])).collect();
         let want = |h: f64, z: f64| (h * wh + 2.0 + z * wz + 4.0).round() as i64;
