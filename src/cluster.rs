@@ -191,7 +191,16 @@ impl Cluster {
         let mut c = Cluster {
             api,
             rec: Recorder::default(),
-            queue: EventQueue::with_capacity(1024 + n_nodes * 4),
+            queue: {
+                let mut q = EventQueue::with_capacity(1024 + n_nodes * 4);
+                // The delays most events use: work-queue kicks, watch deliveries, the Job
+                // controller's batch period and the backoff ticker, a scheduling attempt.
+                q.add_lane(0);
+                q.add_lane(scenario.kubernetes.watch_latency_ms);
+                q.add_lane(crate::controller::job::SYNC_JOB_BATCH_PERIOD_MS);
+                q.add_lane(scenario.scheduler.attempt_latency_ms);
+                q
+            },
             rng: RngStreams::new(scenario.seed),
             registry: Registry::new(
                 scenario.registry.bandwidth,
