@@ -149,6 +149,18 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             counts.succeeded + counts.failed
         ));
     }
+    // The scheduler's dense view of which pods may still be bound matches the objects.
+    if let Some((i, p)) = api
+        .pods
+        .iter()
+        .enumerate()
+        .find(|(i, p)| api.unsettled[*i] != (p.node.is_none() && p.deletion.is_none() && p.removed.is_none()))
+    {
+        return fail(format!(
+            "pod {}: the API server's unsettled flag {} disagrees with the object",
+            p.name, api.unsettled[i]
+        ));
+    }
     // Each ReplicaSet's counts of active and ready pods match a recount.
     for r in 0..api.replicasets.len() {
         let rs = crate::api::RsId(r as u32);

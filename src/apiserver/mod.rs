@@ -65,6 +65,10 @@ enum Bucket {
 #[derive(Default)]
 pub struct ApiServer {
     pub pods: Vec<Pod>,
+    /// Per pod: not bound, not being deleted, not removed (what the scheduler checks before
+    /// each attempt), as one dense byte so that a retry does not read the whole object.
+    /// Kept by `create_pod` and `mutate_pod`, the only writers of those fields.
+    pub unsettled: Vec<bool>,
     pub nodes: Vec<Node>,
     /// Per image, how many live nodes have it in `status.images`.
     pub image_nodes: Vec<u32>,
@@ -358,6 +362,10 @@ impl ApiServer {
     }
 
     /// Apply `f` to a pod, keeping counters, indices and notifications right.
+    fn is_unsettled(p: &Pod) -> bool {
+        p.node.is_none() && p.deletion.is_none() && p.removed.is_none()
+    }
+
     fn mutate_pod(&mut self, id: PodId, writer: Option<Watcher>, f: impl FnOnce(&mut Pod)) {
         let p = &self.pods[id.idx()];
         let (b0, held0, node0) = (Self::bucket(p), Self::holds_resources(p), p.node);
@@ -367,6 +375,7 @@ impl ApiServer {
         let rv = self.next_rv();
         let p = &mut self.pods[id.idx()];
         p.resource_version = rv;
+        self.unsettled[id.idx()] = Self::is_unsettled(p);
         let (b1, held1, node1) = (Self::bucket(p), Self::holds_resources(p), p.node);
         let bound_now = node0.is_none() && node1.is_some();
         let removed = p.removed.is_some();
@@ -470,6 +479,7 @@ impl ApiServer {
         if Self::holds_resources(&pod) {
             self.counters.requested.add(pod.requests);
         }
+        self.unsettled.push(Self::is_unsettled(&pod));
         self.pods.push(pod);
         self.count(b, 1);
         self.route_pod(id, None, pod_bound);

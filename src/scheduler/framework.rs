@@ -5,7 +5,7 @@
 
 use super::plugins::{self, NodeInfo, Verdict, helper, imagelocality, interpodaffinity, nodeaffinity};
 use super::plugins::{noderesources, podtopologyspread, tainttoleration};
-use super::{QState, SCORE_PLUGINS, Scheduler, SchedulerEvent, TraceRow};
+use super::{NEVER, QState, QUICK, SCORE_PLUGINS, Scheduler, SchedulerEvent, TraceRow};
 use crate::api::*;
 use crate::apiserver::ApiServer;
 use crate::cluster::{Ctx, Event};
@@ -244,8 +244,7 @@ impl Scheduler {
 
     /// One scheduling cycle for `id`; whether it took the scheduler's time (an attempt ran).
     pub(super) fn schedule_one(&mut self, id: PodId, ctx: &mut Ctx) -> bool {
-        let p = ctx.api.pod(id);
-        if p.node.is_some() || p.removed.is_some() || p.deletion.is_some() {
+        if !ctx.api.unsettled[id.idx()] {
             self.info(id).state = QState::Done;
             return false;
         }
@@ -258,6 +257,9 @@ impl Scheduler {
         }
         self.attempt_seq += 1;
         self.sync_nodes(ctx);
+        if self.quick_fail(id, ctx) {
+            return true;
+        }
         let cyc = self.pre_filter(id, ctx.api);
         let n = ctx.api.nodes.len();
         let live = n - self.deleted_nodes;
@@ -339,6 +341,56 @@ impl Scheduler {
         self.assume(id, chosen, ctx);
         self.info(id).state = QState::Binding;
         ctx.after(self.config.attempt_latency_ms, Event::Scheduler(SchedulerEvent::Bind(id, chosen)));
+        true
+    }
+
+    /// The fast failure below without PreFilter's cycle state: for a pod only resources
+    /// constrain (`QUICK`), when no pod has affinity terms, none is nominated and preemption
+    /// cannot help, the same verdict and message as the full cycle, read from the pod's learnt
+    /// facts and the sorted free capacities (a pod that waits long in a full cluster is
+    /// retried many times: this keeps each retry off its spec).
+    fn quick_fail(&mut self, id: PodId, ctx: &mut Ctx) -> bool {
+        let i = self.learn(id, ctx.api);
+        let n = ctx.api.nodes.len();
+        if i.flags & QUICK == 0
+            || self.trace.is_some()
+            || !self.free_enabled
+            || self.pods_with_affinity > 0
+            || !self.nominated.is_empty()
+            || self.free.len() + self.deleted_nodes != n
+            || self.free.is_empty()
+        {
+            return false;
+        }
+        let never = i.flags & NEVER != 0;
+        if !never && self.priorities.first().is_some_and(|&(lo, _)| lo < i.prio) {
+            return false; // may_preempt
+        }
+        if self.ever_nominated && ctx.api.pod(id).nominated_node.is_some() {
+            return false;
+        }
+        let live = n - self.deleted_nodes;
+        let counts = self.free.shortfalls(Resources::new(i.req_cpu, i.req_memory));
+        if !counts.iter().any(|&(_, c)| c as usize == live) {
+            return false;
+        }
+        let key = (live, counts, never);
+        if let Some((k, m)) = &self.last_quick
+            && *k == key
+        {
+            let text = m.clone();
+            self.failed(id, text, ctx);
+            return true;
+        }
+        let post = if never {
+            super::preemption::NOT_ELIGIBLE_NEVER.to_string()
+        } else {
+            super::preemption::no_candidates_message(live, live, 0)
+        };
+        self.fail(id, live, Some(counts), Some(post), ctx);
+        if let Some(m) = &self.last_message {
+            self.last_quick = Some((key, m.clone()));
+        }
         true
     }
 

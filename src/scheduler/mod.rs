@@ -111,7 +111,24 @@ struct PodInfo {
     series: EventId,
     /// Its entry's enqueue number in activeQ, while Active.
     active_seq: u64,
+    /// From the spec (immutable), learnt when the pod is first queued: its priority, and
+    /// `QUICK` when only resources can rule a plain node out for it (no node selection,
+    /// affinity, DoNotSchedule spreading or required pod terms, no ephemeral-storage or
+    /// extended resource), `NEVER` for preemptionPolicy Never.
+    prio: i32,
+    flags: u8,
+    /// Its cpu and memory requests (all a `QUICK` pod's filters read).
+    req_cpu: u64,
+    req_memory: u64,
 }
+
+/// What a quick failure's message depends on: the live nodes, the per-reason node counts,
+/// and whether the pod's preemptionPolicy is Never.
+type QuickKey = (usize, [(u32, u32); 3], bool);
+
+const KNOWN: u8 = 1;
+const QUICK: u8 = 2;
+const NEVER: u8 = 4;
 
 /// One row of `scheduling.csv`: a node's verdict and scores in one attempt.
 #[derive(Clone, Debug)]
@@ -158,6 +175,8 @@ pub struct Scheduler {
     pub(crate) priorities: Vec<(i32, u32)>,
     /// Pods nominated to a node by preemption, not yet bound: (pod, node).
     pub(crate) nominated: Vec<(PodId, NodeId)>,
+    /// Whether preemption ever nominated a pod (else no pod has a `nominatedNodeName`).
+    pub(crate) ever_nominated: bool,
     cycle_pending: bool,
     flush_pending: bool,
     /// backoffQ: (expiry, pod, epoch), flushed to activeQ once a second.
@@ -177,6 +196,9 @@ pub struct Scheduler {
     last_counts: Option<(usize, [(u32, u32); 3])>,
     /// The last FailedScheduling message, shared by identical ones that follow.
     last_message: Option<std::sync::Arc<str>>,
+    /// The last quick failure's (nodes, per-reason counts, preemptionPolicy Never) and its
+    /// message: the same inputs give the same message.
+    last_quick: Option<(QuickKey, std::sync::Arc<str>)>,
     next_start_node: usize,
     attempt_seq: u64,
     /// `--trace-scheduling`: every attempt's per-node verdicts and scores.
@@ -210,10 +232,12 @@ impl Scheduler {
             pods_with_affinity: 0,
             priorities: Vec::new(),
             nominated: Vec::new(),
+            ever_nominated: false,
             cycle_pending: false,
             flush_pending: false,
             last_message: None,
             last_counts: None,
+            last_quick: None,
             node_epoch: u64::MAX,
             backoff_q: BTreeSet::new(),
             backoff_flush_pending: false,
@@ -258,8 +282,37 @@ impl Scheduler {
         }
     }
 
+    /// The spec's facts the queue and the quick failure path read, learnt once.
+    fn learn(&mut self, id: PodId, api: &crate::apiserver::ApiServer) -> PodInfo {
+        let i = *self.info(id);
+        if i.flags & KNOWN != 0 {
+            return i;
+        }
+        let p = api.pod(id);
+        let spec = &p.spec;
+        let quick = spec.node_selector.0.is_empty()
+            && spec.affinity_node.is_none()
+            && spec.affinity.as_ref().is_none_or(|a| {
+                a.node_required.is_none()
+                    && a.pod_affinity_required.is_empty()
+                    && a.pod_anti_affinity_required.is_empty()
+            })
+            && spec.topology_spread.iter().all(|c| c.when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule)
+            && p.requests.storage == 0
+            && !p.requests.has_ext();
+        let never = spec.preemption_policy == PreemptionPolicy::Never;
+        let prio = spec.priority;
+        let req = p.requests;
+        let i = self.info(id);
+        i.prio = prio;
+        i.req_cpu = req.cpu_milli;
+        i.req_memory = req.memory;
+        i.flags = KNOWN | if quick { QUICK } else { 0 } | if never { NEVER } else { 0 };
+        *i
+    }
+
     fn push_active(&mut self, id: PodId, ctx: &mut Ctx) {
-        let prio = ctx.api.pod(id).spec.priority;
+        let prio = self.learn(id, ctx.api).prio;
         self.enqueue_seq += 1;
         let seq = self.enqueue_seq;
         self.active.push((prio, Reverse(seq), id));

@@ -201,6 +201,7 @@ pub fn post_filter(s: &mut Scheduler, cyc: &Cycle, ctx: &mut Ctx) -> Option<Stri
     }
     s.nominated.retain(|&(p, _)| p != cyc.id);
     s.nominated.push((cyc.id, node));
+    s.ever_nominated = true;
     ctx.api.pods[cyc.id.idx()].nominated_node = Some(node);
     None
 }
