@@ -15,7 +15,7 @@ use crate::sim::SimTime;
 use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap};
 
 /// `flushUnschedulablePodsLeftover` runs every 30 s upstream.
 pub const UNSCHEDULABLE_FLUSH_PERIOD_MS: u64 = 30_000;
@@ -107,8 +107,12 @@ struct PodInfo {
     assumed: Option<NodeId>,
     /// What last put the pod in the queue: the cause of its Scheduled / FailedScheduling.
     cause: EventId,
-    /// The pod's last FailedScheduling event, which an identical failure joins as a series.
+    /// The pod's last FailedScheduling event, which an identical failure joins as a series;
+    /// the address of that event's message (alive as long as the event) and its last
+    /// observation, so that a retry with the same shared message need not read the event.
     series: EventId,
+    series_msg: usize,
+    series_seen: SimTime,
     /// Its entry's enqueue number in activeQ, while Active.
     active_seq: u64,
     /// From the spec (immutable), learnt when the pod is first queued: its priority, and
@@ -148,6 +152,69 @@ pub struct TraceRow {
     pub chosen: bool,
 }
 
+/// unschedulablePods: parked pods, taken in PodId order. A vector with a membership flag per
+/// pod (removal only clears the flag) instead of an ordered set: a full cluster parks and
+/// takes thousands of pods per second.
+#[derive(Default)]
+struct Parked {
+    /// Members, possibly with stale or repeated entries; sorted when read.
+    ids: Vec<PodId>,
+    member: Vec<bool>,
+    live: usize,
+}
+
+impl Parked {
+    fn insert(&mut self, id: PodId) {
+        if self.member.len() <= id.idx() {
+            self.member.resize(id.idx() + 1, false);
+        }
+        if !self.member[id.idx()] {
+            self.member[id.idx()] = true;
+            self.live += 1;
+            if self.ids.len() > 2 * self.live + 64 {
+                self.members(); // drop the stale entries
+            }
+            self.ids.push(id);
+        }
+    }
+
+    fn remove(&mut self, id: PodId) {
+        if self.member.get(id.idx()).copied().unwrap_or(false) {
+            self.member[id.idx()] = false;
+            self.live -= 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// The members in PodId order.
+    fn members(&mut self) -> &[PodId] {
+        self.ids.sort_unstable();
+        self.ids.dedup();
+        let member = &self.member;
+        self.ids.retain(|id| member[id.idx()]);
+        &self.ids
+    }
+
+    /// Every member in PodId order, leaving none (hand the vector back with `give_back`).
+    fn take_all(&mut self) -> Vec<PodId> {
+        self.members();
+        for id in &self.ids {
+            self.member[id.idx()] = false;
+        }
+        self.live = 0;
+        std::mem::take(&mut self.ids)
+    }
+
+    fn give_back(&mut self, empty: Vec<PodId>) {
+        if self.ids.is_empty() {
+            self.ids = empty;
+        }
+    }
+}
+
 pub struct Scheduler {
     initial_backoff_ms: u64,
     max_backoff_ms: u64,
@@ -160,7 +227,7 @@ pub struct Scheduler {
     active_live: usize,
     enqueue_seq: u64,
     pods: Vec<PodInfo>,
-    unschedulable: BTreeSet<PodId>,
+    unschedulable: Parked,
     pub(crate) nodes: Vec<NodeInfo>,
     /// The pods counted on each node (`NodeInfo.Pods`).
     pub(crate) node_pods: Vec<Vec<PodId>>,
@@ -180,7 +247,7 @@ pub struct Scheduler {
     cycle_pending: bool,
     flush_pending: bool,
     /// backoffQ: (expiry, pod, epoch), flushed to activeQ once a second.
-    backoff_q: BTreeSet<(SimTime, PodId, u32)>,
+    backoff_q: BinaryHeap<Reverse<(SimTime, PodId, u32)>>,
     backoff_flush_pending: bool,
     /// The API server's node epoch the compact node copies reflect.
     node_epoch: u64,
@@ -224,7 +291,7 @@ impl Scheduler {
             active_live: 0,
             enqueue_seq: 0,
             pods: Vec::new(),
-            unschedulable: BTreeSet::new(),
+            unschedulable: Parked::default(),
             nodes: Vec::new(),
             node_pods: Vec::new(),
             owner_counts: HashMap::new(),
@@ -239,7 +306,7 @@ impl Scheduler {
             last_counts: None,
             last_quick: None,
             node_epoch: u64::MAX,
-            backoff_q: BTreeSet::new(),
+            backoff_q: BinaryHeap::new(),
             backoff_flush_pending: false,
             free: plugins::FreeIndex::default(),
             free_enabled: false,
@@ -359,7 +426,7 @@ impl Scheduler {
             i.state = QState::Backoff;
             i.epoch = i.epoch.wrapping_add(1);
             let epoch = i.epoch;
-            self.backoff_q.insert((expiry, id, epoch));
+            self.backoff_q.push(Reverse((expiry, id, epoch)));
             if !self.backoff_flush_pending {
                 // The queue's 1 s ticker: the next whole second.
                 self.backoff_flush_pending = true;
@@ -399,10 +466,12 @@ impl Scheduler {
 
     /// `MoveAllToActiveOrBackoffQueue` on a cluster event that may make pods schedulable.
     fn move_all(&mut self, ctx: &mut Ctx) {
-        let pods = std::mem::take(&mut self.unschedulable);
-        for id in pods {
+        let mut pods = self.unschedulable.take_all();
+        for &id in &pods {
             self.requeue(id, ctx);
         }
+        pods.clear();
+        self.unschedulable.give_back(pods);
     }
 
     fn count(&mut self, id: PodId, node: NodeId, ctx: &Ctx, d: i32) {
@@ -479,7 +548,7 @@ impl Scheduler {
                         self.move_all(ctx); // AssignedPodDelete
                     }
                     self.remove_active(id);
-                    self.unschedulable.remove(&id);
+                    self.unschedulable.remove(id);
                     self.nominated.retain(|&(p, _)| p != id);
                     self.info(id).state = QState::Done;
                 } else if let Some(n) = bound {
@@ -488,7 +557,7 @@ impl Scheduler {
                     }
                 } else if deleting {
                     self.remove_active(id);
-                    self.unschedulable.remove(&id);
+                    self.unschedulable.remove(id);
                     self.nominated.retain(|&(p, _)| p != id);
                 } else if !named && info.state == QState::Unknown {
                     self.push_active(id, ctx);
@@ -520,11 +589,11 @@ impl Scheduler {
             }
             SchedulerEvent::Bind(id, node) => self.bind(id, node, ctx),
             SchedulerEvent::FlushBackoff => {
-                while let Some(&(expiry, pod, epoch)) = self.backoff_q.first() {
+                while let Some(&Reverse((expiry, pod, epoch))) = self.backoff_q.peek() {
                     if expiry > ctx.now {
                         break;
                     }
-                    self.backoff_q.pop_first();
+                    self.backoff_q.pop();
                     let i = *self.info(pod);
                     if i.epoch == epoch && i.state == QState::Backoff {
                         self.push_active(pod, ctx);
@@ -539,12 +608,13 @@ impl Scheduler {
             SchedulerEvent::FlushUnschedulable => {
                 let stale: Vec<PodId> = self
                     .unschedulable
+                    .members()
                     .iter()
                     .copied()
                     .filter(|&id| ctx.now.since(self.pods[id.idx()].unschedulable_since) > self.max_in_unschedulable_ms)
                     .collect();
                 for id in stale {
-                    self.unschedulable.remove(&id);
+                    self.unschedulable.remove(id);
                     self.requeue(id, ctx);
                 }
                 if self.unschedulable.is_empty() {
@@ -674,13 +744,20 @@ impl Scheduler {
         ctx.rec.failed_scheduling += 1;
         // events/v1 (kube-scheduler's recorder): the same event again within 6 minutes joins
         // the last one as a series (count, last observed) instead of being stored anew.
-        let last = self.info(id).series;
+        let now = ctx.now;
+        let info = *self.info(id);
+        let last = info.series;
         let joined = last > 0 && {
-            let e = &mut ctx.rec.events[last as usize - 1];
-            let same = matches!(&e.message, Message::Text(m) if **m == *text);
-            if same && ctx.now.since(e.last_seen) <= EVENT_SERIES_WINDOW_MS {
+            let (same, seen) = if info.series_msg == text.as_ptr() as usize {
+                (true, info.series_seen)
+            } else {
+                let e = &ctx.rec.events[last as usize - 1];
+                (matches!(&e.message, Message::Text(m) if **m == *text), e.last_seen)
+            };
+            if same && now.since(seen) <= EVENT_SERIES_WINDOW_MS {
+                let e = &mut ctx.rec.events[last as usize - 1];
                 e.count += 1;
-                e.last_seen = ctx.now;
+                e.last_seen = now;
                 true
             } else {
                 false
@@ -688,7 +765,9 @@ impl Scheduler {
         };
         if joined {
             ctx.cause = last;
+            self.info(id).series_seen = now;
         } else {
+            let addr = text.as_ptr() as usize;
             let eid = ctx.record(
                 EventType::Warning,
                 "FailedScheduling",
@@ -697,9 +776,11 @@ impl Scheduler {
                 Source::Scheduler,
                 Message::Text(text),
             );
-            self.info(id).series = eid;
+            let i = self.info(id);
+            i.series = eid;
+            i.series_msg = addr;
+            i.series_seen = now;
         }
-        let now = ctx.now;
         let i = self.info(id);
         i.state = QState::Unschedulable;
         i.unschedulable_since = now;
@@ -708,5 +789,40 @@ impl Scheduler {
             self.flush_pending = true;
             ctx.after(UNSCHEDULABLE_FLUSH_PERIOD_MS, Event::Scheduler(SchedulerEvent::FlushUnschedulable));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parked_pods_come_out_once_each_in_id_order() {
+        let mut p = Parked::default();
+        for i in [9, 3, 7, 3, 1] {
+            p.insert(PodId(i));
+        }
+        p.remove(PodId(7));
+        p.remove(PodId(4)); // never parked
+        p.insert(PodId(7)); // parked again after a removal: one entry
+        assert_eq!(p.members(), &[PodId(1), PodId(3), PodId(7), PodId(9)]);
+        let all = p.take_all();
+        assert_eq!(all, vec![PodId(1), PodId(3), PodId(7), PodId(9)]);
+        assert!(p.is_empty());
+        p.give_back(all);
+        // Many removals: the stale entries are dropped on the way, the order stays.
+        for round in 0..50u32 {
+            for i in 0..20 {
+                p.insert(PodId(i * 7 % 20 + round % 3));
+            }
+            for i in 0..22 {
+                p.remove(PodId(i));
+            }
+        }
+        assert!(p.is_empty());
+        assert!(p.ids.len() <= 2 * 22 + 64 + 1);
+        p.insert(PodId(5));
+        p.insert(PodId(2));
+        assert_eq!(p.take_all(), vec![PodId(2), PodId(5)]);
     }
 }
