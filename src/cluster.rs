@@ -360,6 +360,9 @@ impl Cluster {
         }
         if let Some(p) = scenario.trace_pods.first() {
             c.queue.schedule_at(SimTime(p.arrival_ms), 0, Event::TraceArrival(0));
+            // One Job and at least one pod per trace pod: room for them now rather than
+            // copying the stores as they double.
+            c.api.reserve(scenario.trace_pods.len(), scenario.trace_pods.len());
         }
         c.queue.schedule_at(SimTime::ZERO, 0, Event::Sample);
         let mut ctx = ctx!(c, SimTime::ZERO, 0);

@@ -362,6 +362,13 @@ impl ApiServer {
     }
 
     /// Apply `f` to a pod, keeping counters, indices and notifications right.
+    /// Room for `pods` more pods and `jobs` more Jobs (a trace's size is known up front).
+    pub fn reserve(&mut self, pods: usize, jobs: usize) {
+        self.pods.reserve(pods);
+        self.unsettled.reserve(pods);
+        self.jobs.reserve(jobs);
+    }
+
     fn is_unsettled(p: &Pod) -> bool {
         p.node.is_none() && p.deletion.is_none() && p.removed.is_none()
     }

@@ -300,10 +300,12 @@ impl Scheduler {
             }
             let mut processed = 0;
             let fast_filter = cyc.simple && self.nominated.is_empty();
+            let mut next = if n > 0 { self.next_start_node % n } else { 0 };
             while processed < n && self.feasible.len() < want {
-                let idx = (self.next_start_node + processed) % n;
+                let idx = next;
+                next = if next + 1 == n { 0 } else { next + 1 };
                 processed += 1;
-                if ctx.api.nodes[idx].deleted.is_some() {
+                if self.nodes[idx].deleted {
                     continue; // gone from the informer's snapshot
                 }
                 // The common case inline: no nominated pods and a pod only resources constrain.

@@ -147,6 +147,8 @@ pub struct NodeInfo {
     pub plain: bool,
     /// Whether it has a PreferNoSchedule taint (TaintToleration scores it).
     pub prefer_taint: bool,
+    /// Deleted: gone from the scheduler's snapshot.
+    pub deleted: bool,
 }
 
 impl NodeInfo {
@@ -154,6 +156,7 @@ impl NodeInfo {
     pub fn refresh(&mut self, node: &Node) {
         self.allocatable = node.allocatable;
         self.max_pods = node.pods;
+        self.deleted = node.deleted.is_some();
         self.plain = node.deleted.is_none()
             && !node.unschedulable
             && node.taints.iter().all(|t| t.effect == TaintEffect::PreferNoSchedule);
