@@ -57,7 +57,7 @@ fn schedule_150k(c: &mut Criterion) {
     let start = Instant::now();
     let r = kubesim::simulate(s.clone(), &kubesim::RunOptions::default()).expect("no invariant violation");
     let wall = start.elapsed().as_secs_f64();
-    let sched = r.cluster.scheduler.wall.as_secs_f64();
+    let sched = r.cluster.scheduler.wall().as_secs_f64();
     let attempts = r.cluster.scheduler.attempts;
     println!(
         "schedule_150k: {attempts} attempts onto 5,000 nodes: {:.0} pods/s of scheduler time ({sched:.3} s), {:.0} pods/s of the whole run ({wall:.3} s, kubelets and controllers included)",

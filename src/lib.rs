@@ -59,7 +59,7 @@ pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunRe
         events: outcome.events_processed,
         peak_rss_bytes: report::csv::peak_rss_bytes(),
         scheduling_attempts: cluster.scheduler.attempts,
-        scheduler_seconds: cluster.scheduler.wall.as_secs_f64(),
+        scheduler_seconds: cluster.scheduler.wall().as_secs_f64(),
     };
     Ok(RunResult { cluster, outcome, summary, stats })
 }
