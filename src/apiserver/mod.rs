@@ -7,7 +7,8 @@ pub mod watch;
 use crate::api::events::ObjRef;
 use crate::api::*;
 use crate::sim::SimTime;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 pub use watch::{Notification, Watcher};
 
 /// Default delay between a write and its watch notification (kubesim's own setting: a healthy
@@ -88,7 +89,8 @@ pub struct ApiServer {
     pods_by_ds: Vec<Vec<PodId>>,
     pods_by_sts: Vec<Vec<PodId>>,
     rs_by_deployment: Vec<Vec<RsId>>,
-    pod_names: HashSet<String>,
+    /// Live pod names by namespace (looked up without building a key).
+    pod_names: HashMap<Arc<str>, HashSet<String>>,
     pub counters: Counters,
     /// Per node: how many reasons (partition, kubelet down, API server outage) keep its kubelet
     /// from reaching the API server.
@@ -309,7 +311,7 @@ impl ApiServer {
         &self.rs_by_deployment[d.idx()]
     }
     pub fn pod_name_taken(&self, namespace: &str, name: &str) -> bool {
-        self.pod_names.contains(&format!("{namespace}/{name}"))
+        self.pod_names.get(namespace).is_some_and(|names| names.contains(name))
     }
     pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
         self.nodes.iter().position(|n| n.name == name).map(|i| NodeId(i as u32))
@@ -466,7 +468,7 @@ impl ApiServer {
     pub fn create_pod(&mut self, mut pod: Pod) -> PodId {
         let id = PodId(self.pods.len() as u32);
         pod.resource_version = self.next_rv();
-        self.pod_names.insert(format!("{}/{}", pod.namespace, pod.name));
+        self.pod_names.entry(pod.namespace.clone()).or_default().insert(pod.name.clone());
         if let Some(o) = pod.owner {
             self.pods_of_mut(o).push(id);
         }
@@ -594,8 +596,9 @@ impl ApiServer {
             }
         });
         let p = &self.pods[id.idx()];
-        let key = format!("{}/{}", p.namespace, p.name);
-        self.pod_names.remove(&key);
+        if let Some(names) = self.pod_names.get_mut(&*p.namespace) {
+            names.remove(&p.name);
+        }
     }
 
     // ---- nodes ----
