@@ -305,13 +305,13 @@ impl Scheduler {
                 let idx = next;
                 next = if next + 1 == n { 0 } else { next + 1 };
                 processed += 1;
-                if self.nodes[idx].deleted {
+                let slot = self.slots[idx];
+                if slot.deleted {
                     continue; // gone from the informer's snapshot
                 }
                 // The common case inline: no nominated pods and a pod only resources constrain.
-                let info = &self.nodes[idx];
-                let v = if fast_filter && info.plain {
-                    plugins::fit(&cyc.req, cyc.extra, info)
+                let v = if fast_filter && slot.plain {
+                    if cyc.extra { plugins::fit(&cyc.req, true, &self.nodes[idx]) } else { slot.fit(&cyc.req) }
                 } else {
                     self.verdict(&cyc, idx, ctx.api)
                 };

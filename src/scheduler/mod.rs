@@ -264,6 +264,8 @@ pub struct Scheduler {
     pods: Vec<PodInfo>,
     unschedulable: Parked,
     pub(crate) nodes: Vec<NodeInfo>,
+    /// The filter loop's packed view of `nodes` (kept with it).
+    slots: Vec<plugins::FreeSlot>,
     /// The pods counted on each node (`NodeInfo.Pods`).
     pub(crate) node_pods: Vec<Vec<PodId>>,
     /// Per owner, how many of its pods each node holds (default topology spreading).
@@ -333,6 +335,7 @@ impl Scheduler {
             pods: Vec::new(),
             unschedulable: Parked::default(),
             nodes: Vec::new(),
+            slots: Vec::new(),
             node_pods: Vec::new(),
             owner_counts: HashMap::new(),
             topology: Default::default(),
@@ -510,6 +513,8 @@ impl Scheduler {
         }
         self.deleted_nodes = deleted;
         self.prefer_taint_nodes = prefer;
+        self.slots.clear();
+        self.slots.extend(self.nodes.iter().map(plugins::FreeSlot::of));
         if self.free_enabled {
             self.free.rebuild(&self.nodes);
         }
@@ -562,6 +567,7 @@ impl Scheduler {
             if self.free_enabled {
                 self.free.update(&before, &self.nodes[n.idx()]);
             }
+            self.slots[n.idx()] = plugins::FreeSlot::of(&self.nodes[n.idx()]);
             let list = &mut self.node_pods[n.idx()];
             if let Some(i) = list.iter().position(|&p| p == id) {
                 list.swap_remove(i);
@@ -580,6 +586,7 @@ impl Scheduler {
         if self.free_enabled {
             self.free.update(&before, &self.nodes[node.idx()]);
         }
+        self.slots[node.idx()] = plugins::FreeSlot::of(&self.nodes[node.idx()]);
         self.node_pods[node.idx()].push(id);
         self.count(id, node, ctx, 1);
         self.info(id).assumed = Some(node);

@@ -164,6 +164,45 @@ impl NodeInfo {
     }
 }
 
+/// What the inlined filter loop reads of a node, packed (24 bytes: a thousand nodes stay in the
+/// L1 cache): the free cpu, memory and pod slots, and the `plain` and `deleted` flags.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FreeSlot {
+    pub cpu: u64,
+    pub memory: u64,
+    pub pods: u32,
+    pub plain: bool,
+    pub deleted: bool,
+}
+
+impl FreeSlot {
+    pub fn of(info: &NodeInfo) -> FreeSlot {
+        FreeSlot {
+            cpu: info.allocatable.cpu_milli.saturating_sub(info.requested.cpu_milli),
+            memory: info.allocatable.memory.saturating_sub(info.requested.memory),
+            pods: info.max_pods.saturating_sub(info.pods),
+            plain: info.plain,
+            deleted: info.deleted,
+        }
+    }
+
+    /// `fit` for a pod that asks for no ephemeral-storage or extended resource: the same bits.
+    #[inline(always)]
+    pub fn fit(&self, req: &Resources) -> Verdict {
+        let mut bits = 0;
+        if self.pods == 0 {
+            bits |= PODS;
+        }
+        if req.cpu_milli > 0 && req.cpu_milli > self.cpu {
+            bits |= CPU;
+        }
+        if req.memory > 0 && req.memory > self.memory {
+            bits |= MEMORY;
+        }
+        Verdict { bits, taint: 0 }
+    }
+}
+
 /// NodeResourcesFit alone, from the compact copy: for a plain node and a pod without node
 /// selection this is the whole filter chain's verdict (the same bits as the full chain).
 #[inline(always)]
