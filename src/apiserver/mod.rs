@@ -310,6 +310,11 @@ impl ApiServer {
     pub fn replicasets_of(&self, d: DeployId) -> &[RsId] {
         &self.rs_by_deployment[d.idx()]
     }
+    /// The namespace's name shared with the pods already in it (one copy per namespace).
+    pub fn namespace(&self, namespace: &str) -> Arc<str> {
+        self.pod_names.get_key_value(namespace).map_or_else(|| Arc::from(namespace), |(k, _)| k.clone())
+    }
+
     pub fn pod_name_taken(&self, namespace: &str, name: &str) -> bool {
         self.pod_names.get(namespace).is_some_and(|names| names.contains(name))
     }

@@ -80,12 +80,15 @@ pub fn create_owned_pod(
     ctx: &mut Ctx,
 ) -> PodId {
     let name = loop {
-        let n = format!("{base}-{}", random_suffix(&mut ctx.rng.names));
+        let mut n = String::with_capacity(base.len() + 6);
+        n.push_str(base);
+        n.push('-');
+        push_random_suffix(&mut n, &mut ctx.rng.names);
         if !ctx.api.pod_name_taken(namespace, &n) {
             break n;
         }
     };
-    let pod = new_pod(Arc::from(namespace), name, labels, Some(owner), spec, ctx.now);
+    let pod = new_pod(ctx.api.namespace(namespace), name, labels, Some(owner), spec, ctx.now);
     let pid = ctx.api.create_pod(pod);
     let obj = ApiServer::owner_ref(owner);
     ctx.record(EventType::Normal, "SuccessfulCreate", obj, None, source, Message::CreatedPod { pod: pid });
@@ -100,9 +103,11 @@ pub fn delete_owned_pod(owner: Owner, p: PodId, source: Source, ctx: &mut Ctx) {
     ctx.record(EventType::Normal, "SuccessfulDelete", obj, None, source, Message::DeletedPod { pod: p });
 }
 
-/// `rand.String(5)`: a generated-name suffix.
-pub fn random_suffix(rng: &mut SimRng) -> String {
-    (0..5).map(|_| NAME_ALPHABET[rng.below(NAME_ALPHABET.len() as u64) as usize] as char).collect()
+/// `rand.String(5)`: a generated-name suffix, appended to `s`.
+pub fn push_random_suffix(s: &mut String, rng: &mut SimRng) {
+    for _ in 0..5 {
+        s.push(NAME_ALPHABET[rng.below(NAME_ALPHABET.len() as u64) as usize] as char);
+    }
 }
 
 /// FNV-1a, 32 bits (the hash upstream's `ComputeHash` uses).
