@@ -450,6 +450,7 @@ impl Cluster {
         let mut next_check = 0u64;
         let mut progress = Progress::new();
         let result = self.run_loop(opts, end, check_often, max, &mut last, &mut next_check, &mut progress);
+        self.scheduler.flush_series(&mut self.rec);
         if opts.progress {
             progress.clear();
         }

@@ -112,11 +112,13 @@ struct PodInfo {
     /// What last put the pod in the queue: the cause of its Scheduled / FailedScheduling.
     cause: EventId,
     /// The pod's last FailedScheduling event, which an identical failure joins as a series;
-    /// the address of that event's message (alive as long as the event) and its last
+    /// the address of that event's message (alive as long as the event) and the series' last
     /// observation, so that a retry with the same shared message need not read the event.
     series: EventId,
     series_msg: usize,
     series_seen: SimTime,
+    /// Repeats joined to the series since its event was last written.
+    series_pending: u32,
     /// Its entry's enqueue number in activeQ, while Active.
     active_seq: u64,
     /// From the spec (immutable), learnt when the pod is first queued: its priority, and
@@ -803,6 +805,24 @@ impl Scheduler {
         }
     }
 
+    /// Write the pod's counted repeats of its FailedScheduling series to the event.
+    fn flush_series_of(&mut self, id: PodId, rec: &mut crate::report::Recorder) {
+        let i = self.info(id);
+        if i.series_pending > 0 {
+            let e = &mut rec.events[i.series as usize - 1];
+            e.count += i.series_pending;
+            e.last_seen = i.series_seen;
+            i.series_pending = 0;
+        }
+    }
+
+    /// Write every pod's counted repeats to its FailedScheduling event (at the end of a run).
+    pub fn flush_series(&mut self, rec: &mut crate::report::Recorder) {
+        for i in 0..self.pods.len() {
+            self.flush_series_of(PodId(i as u32), rec);
+        }
+    }
+
     /// Record a failed attempt with its message and park the pod with the unschedulable ones.
     fn failed(&mut self, id: PodId, text: std::sync::Arc<str>, ctx: &mut Ctx) {
         ctx.rec.failed_scheduling += 1;
@@ -811,26 +831,19 @@ impl Scheduler {
         let now = ctx.now;
         let info = *self.info(id);
         let last = info.series;
-        let joined = last > 0 && {
-            let (same, seen) = if info.series_msg == text.as_ptr() as usize {
-                (true, info.series_seen)
-            } else {
-                let e = &ctx.rec.events[last as usize - 1];
-                (matches!(&e.message, Message::Text(m) if **m == *text), e.last_seen)
-            };
-            if same && now.since(seen) <= EVENT_SERIES_WINDOW_MS {
-                let e = &mut ctx.rec.events[last as usize - 1];
-                e.count += 1;
-                e.last_seen = now;
-                true
-            } else {
-                false
-            }
-        };
+        let joined = last > 0
+            && now.since(info.series_seen) <= EVENT_SERIES_WINDOW_MS
+            && (info.series_msg == text.as_ptr() as usize
+                || matches!(&ctx.rec.events[last as usize - 1].message, Message::Text(m) if **m == *text));
         if joined {
+            // Counted here and written to the event by `flush_series` (nothing reads a
+            // series' count during the run): a retry does not touch the old event.
             ctx.cause = last;
-            self.info(id).series_seen = now;
+            let i = self.info(id);
+            i.series_pending += 1;
+            i.series_seen = now;
         } else {
+            self.flush_series_of(id, ctx.rec);
             let addr = text.as_ptr() as usize;
             let eid = ctx.record(
                 EventType::Warning,
