@@ -288,13 +288,8 @@ impl Scheduler {
             {
                 let counts = self.free.shortfalls(cyc.req);
                 if counts.iter().any(|&(_, c)| c as usize == live) {
-                    // PostFilter: only resources are short and no pod ranks below this one.
-                    let post = if cyc.spec.preemption_policy == PreemptionPolicy::Never {
-                        super::preemption::NOT_ELIGIBLE_NEVER.to_string()
-                    } else {
-                        super::preemption::no_candidates_message(live, live, 0)
-                    };
-                    self.fail(id, live, Some(counts), Some(post), ctx);
+                    let never = cyc.spec.preemption_policy == PreemptionPolicy::Never;
+                    self.fail_short(id, live, counts, never, ctx);
                     return true;
                 }
             }
@@ -376,13 +371,21 @@ impl Scheduler {
         if !counts.iter().any(|&(_, c)| c as usize == live) {
             return false;
         }
+        self.fail_short(id, live, counts, never, ctx);
+        true
+    }
+
+    /// FailedScheduling when every live node is one resource short (`counts` per reason):
+    /// PostFilter finds no victims (no pod ranks below this one) or may not preempt (Never).
+    /// The message of the last identical inputs is reused.
+    fn fail_short(&mut self, id: PodId, live: usize, counts: [(u32, u32); 3], never: bool, ctx: &mut Ctx) {
         let key = (live, counts, never);
         if let Some((k, m)) = &self.last_quick
             && *k == key
         {
             let text = m.clone();
             self.failed(id, text, ctx);
-            return true;
+            return;
         }
         let post = if never {
             super::preemption::NOT_ELIGIBLE_NEVER.to_string()
@@ -393,7 +396,6 @@ impl Scheduler {
         if let Some(m) = &self.last_message {
             self.last_quick = Some((key, m.clone()));
         }
-        true
     }
 
     /// Whether some counted pod has a lower priority than this one (preemption could help).
