@@ -277,15 +277,7 @@ impl Scheduler {
         if self.feasible.is_empty() {
             // Every live node plain and one resource short on all of them: the visit would
             // fail every node; the sorted free capacities give its counts without it.
-            if !tracing
-                && self.free_enabled
-                && cyc.simple
-                && !cyc.extra
-                && self.nominated.is_empty()
-                && !self.may_preempt(&cyc)
-                && self.free.len() + self.deleted_nodes == n
-                && !self.free.is_empty()
-            {
+            if cyc.simple && !cyc.extra && !self.may_preempt(&cyc) && self.free_index_answers(n) {
                 let counts = self.free.shortfalls(cyc.req);
                 if counts.iter().any(|&(_, c)| c as usize == live) {
                     let never = cyc.spec.preemption_policy == PreemptionPolicy::Never;
@@ -341,6 +333,17 @@ impl Scheduler {
         true
     }
 
+    /// Whether the sorted free capacities can stand for the visit of every node: they are kept,
+    /// every live node is plain, no pod is nominated (nothing to add to a node) and no
+    /// per-node trace is asked for.
+    fn free_index_answers(&self, n: usize) -> bool {
+        self.trace.is_none()
+            && self.free_enabled
+            && self.nominated.is_empty()
+            && self.free.len() + self.deleted_nodes == n
+            && !self.free.is_empty()
+    }
+
     /// The fast failure below without PreFilter's cycle state: for a pod only resources
     /// constrain (`QUICK`), when no pod has affinity terms, none is nominated and preemption
     /// cannot help, the same verdict and message as the full cycle, read from the pod's learnt
@@ -349,14 +352,7 @@ impl Scheduler {
     fn quick_fail(&mut self, id: PodId, ctx: &mut Ctx) -> bool {
         let i = self.learn(id, ctx.api);
         let n = ctx.api.nodes.len();
-        if i.flags & QUICK == 0
-            || self.trace.is_some()
-            || !self.free_enabled
-            || self.pods_with_affinity > 0
-            || !self.nominated.is_empty()
-            || self.free.len() + self.deleted_nodes != n
-            || self.free.is_empty()
-        {
+        if i.flags & QUICK == 0 || self.pods_with_affinity > 0 || !self.free_index_answers(n) {
             return false;
         }
         let never = i.flags & NEVER != 0;

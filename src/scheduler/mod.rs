@@ -298,8 +298,6 @@ pub struct Scheduler {
     deleted_nodes: usize,
     /// Nodes with a PreferNoSchedule taint (TaintToleration's score varies only with them).
     prefer_taint_nodes: usize,
-    /// The per-reason counts of the last fast failure, whose message `last_message` is.
-    last_counts: Option<(usize, [(u32, u32); 3])>,
     /// The last FailedScheduling message, shared by identical ones that follow.
     last_message: Option<std::sync::Arc<str>>,
     /// The last quick failure's (nodes, per-reason counts, preemptionPolicy Never) and its
@@ -348,7 +346,6 @@ impl Scheduler {
             cycle_pending: false,
             flush_pending: false,
             last_message: None,
-            last_counts: None,
             last_quick: None,
             node_epoch: u64::MAX,
             backoff_q: BinaryHeap::new(),
@@ -720,17 +717,6 @@ impl Scheduler {
     /// message), then park the pod in unschedulablePods. `counts`: the per-reason node counts
     /// when they are known without the visit (every node short of a resource).
     fn fail(&mut self, id: PodId, n: usize, counts: Option<[(u32, u32); 3]>, post: Option<String>, ctx: &mut Ctx) {
-        // The same counts as the last fast failure: the same message, without building it.
-        if let (Some(c), Some((ln, lc)), Some(m)) = (counts, self.last_counts, &self.last_message)
-            && ln == n
-            && lc == c
-            && post.as_deref().is_some_and(|p| m.ends_with(p))
-        {
-            let text = m.clone();
-            self.failed(id, text, ctx);
-            return;
-        }
-        self.last_counts = counts.map(|c| (n, c));
         // Count nodes per reason without building a string per node: the fixed reasons by
         // their bit, the untolerated taints by content (few distinct ones in practice).
         let mut fixed = [0u32; plugins::FIXED_REASONS.len()];

@@ -186,7 +186,8 @@ impl FreeSlot {
         }
     }
 
-    /// `fit` for a pod that asks for no ephemeral-storage or extended resource: the same bits.
+    /// NodeResourcesFit's pods, cpu and memory checks (all of `fit` for a pod that asks for no
+    /// ephemeral-storage or extended resource).
     #[inline(always)]
     pub fn fit(&self, req: &Resources) -> Verdict {
         let mut bits = 0;
@@ -207,27 +208,18 @@ impl FreeSlot {
 /// selection this is the whole filter chain's verdict (the same bits as the full chain).
 #[inline(always)]
 pub fn fit(req: &Resources, extra: bool, info: &NodeInfo) -> Verdict {
-    let mut bits = 0;
-    if info.pods + 1 > info.max_pods {
-        bits |= PODS;
-    }
-    if req.cpu_milli > 0 && req.cpu_milli > info.allocatable.cpu_milli.saturating_sub(info.requested.cpu_milli) {
-        bits |= CPU;
-    }
-    if req.memory > 0 && req.memory > info.allocatable.memory.saturating_sub(info.requested.memory) {
-        bits |= MEMORY;
-    }
+    let mut v = FreeSlot::of(info).fit(req);
     if extra {
         if req.storage > 0 && req.storage > info.allocatable.storage.saturating_sub(info.requested.storage) {
-            bits |= STORAGE;
+            v.bits |= STORAGE;
         }
         for i in 0..req.ext.len() {
             if req.ext[i] > 0 && req.ext[i] > info.allocatable.ext[i].saturating_sub(info.requested.ext[i]) {
-                bits |= EXT << i;
+                v.bits |= EXT << i;
             }
         }
     }
-    Verdict { bits, taint: 0 }
+    v
 }
 
 /// `numFeasibleNodesToFind`: all nodes below 100; else `percentage` of them (adaptive when
