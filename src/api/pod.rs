@@ -174,7 +174,55 @@ pub struct PodSpec {
     pub topology_spread: Vec<super::TopologySpreadConstraint>,
 }
 
+impl ContainerSpec {
+    /// A container of `image` with no requests, limits, probes or preStop hook.
+    pub fn new(
+        name: impl Into<String>,
+        image: ImageId,
+        pull_policy: PullPolicy,
+        behavior: crate::api::behavior::Behavior,
+    ) -> ContainerSpec {
+        ContainerSpec {
+            name: name.into(),
+            image,
+            pull_policy,
+            requests: Resources::default(),
+            limits: Resources::default(),
+            has_cpu_request: false,
+            has_memory_request: false,
+            has_cpu_limit: false,
+            has_memory_limit: false,
+            readiness_probe: None,
+            liveness_probe: None,
+            startup_probe: None,
+            pre_stop: false,
+            behavior,
+            sidecar: false,
+        }
+    }
+}
+
 impl PodSpec {
+    /// A pod of these containers with every other field at its Kubernetes default
+    /// (restartPolicy Always, a 30 s grace period, priority 0, no selection or tolerations).
+    pub fn of(containers: Vec<ContainerSpec>) -> PodSpec {
+        PodSpec {
+            containers,
+            init_containers: Vec::new(),
+            node_selector: Labels::default(),
+            node_name: None,
+            affinity_node: None,
+            tolerations: Vec::new(),
+            restart_policy: RestartPolicy::Always,
+            termination_grace_ms: DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS * 1000,
+            priority: 0,
+            priority_class: None,
+            preemption_policy: Default::default(),
+            affinity: None,
+            topology_spread: Vec::new(),
+        }
+    }
+
     /// The pod's effective request (`resourcehelper.PodRequests`): the larger of the sum over
     /// app containers and the largest init container.
     pub fn requests(&self) -> Resources {

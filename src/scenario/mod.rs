@@ -558,38 +558,17 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
         exit: Some((DurationDist::fixed(p.run_ms), 0)),
         ..Behavior::default()
     };
-    let container = ContainerSpec {
-        name: "main".into(),
-        image: s.trace_image.expect("a trace has its image"),
-        pull_policy: PullPolicy::IfNotPresent,
-        requests: r,
-        limits: r,
-        has_cpu_request: true,
-        has_memory_request: true,
-        has_cpu_limit: true,
-        has_memory_limit: true,
-        readiness_probe: None,
-        liveness_probe: None,
-        startup_probe: None,
-        pre_stop: false,
-        behavior,
-        sidecar: false,
-    };
-    let mut spec = PodSpec {
-        containers: vec![container],
-        init_containers: Vec::new(),
-        node_selector: Labels::default(),
-        node_name: None,
-        affinity_node: None,
-        tolerations: Vec::new(),
-        restart_policy: RestartPolicy::Never,
-        termination_grace_ms: crate::api::pod::DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS * 1000,
-        priority: 0,
-        priority_class: None,
-        preemption_policy: Default::default(),
-        affinity: None,
-        topology_spread: Vec::new(),
-    };
+    let mut container =
+        ContainerSpec::new("main", s.trace_image.expect("a trace has its image"), PullPolicy::IfNotPresent, behavior);
+    // The trace gives one figure per resource: requests equal to limits (a Guaranteed pod).
+    container.requests = r;
+    container.limits = r;
+    container.has_cpu_request = true;
+    container.has_memory_request = true;
+    container.has_cpu_limit = true;
+    container.has_memory_limit = true;
+    let mut spec = PodSpec::of(vec![container]);
+    spec.restart_policy = RestartPolicy::Never;
     default_tolerations(&mut spec, &s.kubernetes);
     let mut labels = Labels::default();
     labels.insert(crate::controller::job::JOB_NAME_LABEL, &p.name);
@@ -612,36 +591,5 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
 #[cfg(test)]
 pub fn test_pod_spec() -> PodSpec {
     use crate::api::*;
-    let c = ContainerSpec {
-        name: "c".into(),
-        image: ImageId(0),
-        pull_policy: PullPolicy::IfNotPresent,
-        requests: Resources::default(),
-        limits: Resources::default(),
-        has_cpu_request: false,
-        has_memory_request: false,
-        has_cpu_limit: false,
-        has_memory_limit: false,
-        readiness_probe: None,
-        liveness_probe: None,
-        startup_probe: None,
-        pre_stop: false,
-        behavior: Behavior::default(),
-        sidecar: false,
-    };
-    PodSpec {
-        containers: vec![c],
-        init_containers: Vec::new(),
-        node_selector: Labels::default(),
-        node_name: None,
-        affinity_node: None,
-        tolerations: Vec::new(),
-        restart_policy: RestartPolicy::Always,
-        termination_grace_ms: 30_000,
-        priority: 0,
-        priority_class: None,
-        preemption_policy: Default::default(),
-        affinity: None,
-        topology_spread: Vec::new(),
-    }
+    PodSpec::of(vec![ContainerSpec::new("c", ImageId(0), PullPolicy::IfNotPresent, Behavior::default())])
 }

@@ -2288,21 +2288,12 @@ fn pod_spec(
                 apply_behavior(&mut behavior, o);
             }
             let mut spec = ContainerSpec {
-                name: c.name.value.clone(),
-                image: image_id_,
-                pull_policy,
-                requests: Resources::default(),
-                limits: Resources::default(),
-                has_cpu_request: false,
-                has_memory_request: false,
-                has_cpu_limit: false,
-                has_memory_limit: false,
                 readiness_probe: probe(ctx, &c.readiness_probe, &format!("{p}readinessProbe"), false)?,
                 liveness_probe: probe(ctx, &c.liveness_probe, &format!("{p}livenessProbe"), true)?,
                 startup_probe: probe(ctx, &c.startup_probe, &format!("{p}startupProbe"), true)?,
                 pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
-                behavior,
                 sidecar,
+                ..ContainerSpec::new(c.name.value.clone(), image_id_, pull_policy, behavior)
             };
             if let Some(l) = &c.lifecycle {
                 ctx.warn_ignored(&format!("{p}lifecycle."), l.ignored_fields());
