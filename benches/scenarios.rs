@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 fn scenario(name: &str) -> kubesim::scenario::Scenario {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/bench").join(name);
-    kubesim::scenario::load_with(&p, &kubesim::scenario::LoadOptions { allow_large: true }).unwrap_or_else(|e| {
+    kubesim::scenario::load_with(&p, &kubesim::scenario::LoadOptions { allow_large: true, allow_outside_paths: true }).unwrap_or_else(|e| {
         panic!(
             "{name}: {e} (the trace scenarios read ../shared/bench beside the repository: scenarios/bench/README.md)"
         )

@@ -64,14 +64,23 @@ pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunRe
     Ok(RunResult { cluster, outcome, summary, stats })
 }
 
-/// Write a run's outputs to `dir` atomically (a temporary folder renamed into place).
+/// Write a run's outputs to `dir` atomically (a temporary folder swapped into place). `dir` may
+/// be absent, empty or an earlier kubesim output; the scenario's folder is protected.
 pub fn write_outputs(dir: &Path, r: &RunResult) -> std::io::Result<PathBuf> {
-    write_outputs_with(dir, r, false)
+    let guard = report::output::OutGuard::new(&[&r.cluster.scenario.file]);
+    write_outputs_with(dir, r, false, &guard)
 }
 
-/// `write_outputs`, with the charts (`charts/*.png`, `*.svg`) when `charts` is set.
-pub fn write_outputs_with(dir: &Path, r: &RunResult, charts: bool) -> std::io::Result<PathBuf> {
-    report::csv::write_atomically(dir, |tmp| {
+/// `write_outputs`, with the charts (`charts/*.png`, `*.svg`) when `charts` is set; `guard`
+/// says which folders may never be replaced.
+pub fn write_outputs_with(
+    dir: &Path,
+    r: &RunResult,
+    charts: bool,
+    guard: &report::output::OutGuard,
+) -> std::io::Result<PathBuf> {
+    use report::output::{OutputKind, write_atomically};
+    write_atomically(dir, OutputKind::Run, r.cluster.scenario.source_hash, guard, |tmp| {
         report::csv::write_run(tmp, &r.cluster, &r.summary, &r.stats)?;
         if charts {
             report::charts::write_run_charts(tmp, &r.cluster, r.outcome.end)?;
@@ -117,12 +126,21 @@ pub fn simulate_variants(
 }
 
 /// Write the outputs of a scenario with variants: one folder per variant (`base/`, `NAME/`),
-/// `compare/`, and the comparison page `report.html` (with charts), atomically.
-pub fn write_variant_outputs(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> std::io::Result<PathBuf> {
-    report::csv::write_atomically(dir, |tmp| {
+/// `compare/`, and the comparison page `report.html` (with charts), atomically; each folder
+/// carries the output marker.
+pub fn write_variant_outputs(
+    dir: &Path,
+    runs: &[(String, RunResult)],
+    charts: bool,
+    guard: &report::output::OutGuard,
+) -> std::io::Result<PathBuf> {
+    use report::output::{OutputKind, mark, write_atomically};
+    let hash = runs.first().map_or(0, |(_, r)| r.cluster.scenario.source_hash);
+    write_atomically(dir, OutputKind::Variants, hash, guard, |tmp| {
         for (name, r) in runs {
             let sub = tmp.join(name);
             std::fs::create_dir_all(&sub)?;
+            mark(&sub, OutputKind::Run, r.cluster.scenario.source_hash)?;
             report::csv::write_run(&sub, &r.cluster, &r.summary, &r.stats)?;
             if charts {
                 report::charts::write_run_charts(&sub, &r.cluster, r.outcome.end)?;

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use kubesim::report::csv::print;
+use kubesim::report::output::OutGuard;
 use kubesim::scenario;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,10 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
+    /// Let paths written in a scenario (`spec.trace`) be absolute or leave the scenario's folder.
+    /// Off by default: a scenario is often someone else's file.
+    #[arg(long, global = true)]
+    allow_outside_paths: bool,
 }
 
 #[derive(Subcommand)]
@@ -20,7 +25,8 @@ enum Cmd {
     Run {
         /// The scenario file (YAML: a Scenario document plus Kubernetes manifests).
         file: PathBuf,
-        /// Output folder (default: reports/<scenario name>).
+        /// Output folder (default: reports/<scenario name>). It must be new, empty or an earlier
+        /// kubesim output: any other folder is refused, never replaced.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Override the scenario's seed.
@@ -171,6 +177,24 @@ const EXIT_EXPECTATION_FAILED: u8 = 1;
 /// Exit code for an invariant violation: a kubesim bug (nothing was written).
 const EXIT_BUG: u8 = 3;
 
+/// Refuse an `--out` folder kubesim may not replace, before anything runs.
+fn check_out(guard: &OutGuard, dir: &std::path::Path) -> Result<(), ExitCode> {
+    guard.check(dir).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(EXIT_BAD_INPUT)
+    })
+}
+
+/// A failed write: bad input (exit 2) when the folder was refused, a failure otherwise.
+fn write_failed(dir: &std::path::Path, e: &std::io::Error) -> ExitCode {
+    if let Some(refused) = e.get_ref().and_then(|x| x.downcast_ref::<kubesim::report::output::OutError>()) {
+        eprintln!("error: {refused}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
+    ExitCode::FAILURE
+}
+
 fn report_error(e: scenario::LoadError) {
     let r = miette::Report::new(e);
     eprintln!("{r:?}");
@@ -186,10 +210,11 @@ fn main() -> ExitCode {
     // One line per message: file:line:column must stay greppable, whatever the terminal width.
     miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build()))).ok();
     let cli = Cli::parse();
+    let outside = cli.allow_outside_paths;
     match cli.cmd {
         Cmd::Validate { files, allow_large } => {
             let mut bad = false;
-            let opts = scenario::LoadOptions { allow_large };
+            let opts = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
             for f in files {
                 match scenario::load_with(&f, &opts) {
                     Ok(s) => {
@@ -217,7 +242,8 @@ fn main() -> ExitCode {
             let mut bad_input = false;
             let mut failed = 0usize;
             for f in files {
-                let mut s = match scenario::load(&f) {
+                let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
+                let mut s = match scenario::load_with(&f, &opts) {
                     Ok(s) => s,
                     Err(e) => {
                         report_error(e);
@@ -255,10 +281,10 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
         }
-        Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet),
-        Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep),
+        Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet, outside),
+        Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep, outside),
         Cmd::Get { what: GetCmd::Pods { file, at, output, namespace, all_namespaces, seed } } => {
-            get_pods(file, at, output, namespace, all_namespaces, seed)
+            get_pods(file, at, output, namespace, all_namespaces, seed, outside)
         }
         Cmd::Get { what: GetCmd::Events { file, at, for_object, why, seed } } => {
             let only = match for_object.as_deref().map(|f| f.split_once('/')) {
@@ -270,7 +296,7 @@ fn main() -> ExitCode {
                 }
             };
             let mut failed = None;
-            let code = get_view(file, at, seed, |r| {
+            let code = get_view(file, at, seed, outside, |r| {
                 let only = only.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
                 match kubesim::report::kubectl::get_events(&r.cluster, r.outcome.end, only, why) {
                     Ok(t) => t,
@@ -287,11 +313,11 @@ fn main() -> ExitCode {
             code
         }
         Cmd::Get { what: GetCmd::Nodes { file, at, seed } } => {
-            get_view(file, at, seed, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
+            get_view(file, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
         }
         Cmd::Get { what: GetCmd::Deployments { file, at, namespace, all_namespaces, seed } } => {
             let ns = if all_namespaces { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-            get_view(file, at, seed, move |r| {
+            get_view(file, at, seed, outside, move |r| {
                 kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
             })
         }
@@ -308,7 +334,8 @@ fn main() -> ExitCode {
             trace_scheduling,
             variant,
         } => {
-            let mut all = match kubesim::load_variants(&file, &sets, &scenario::LoadOptions { allow_large }) {
+            let load = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
+            let mut all = match kubesim::load_variants(&file, &sets, &load) {
                 Ok(v) => v,
                 Err(e) => {
                     report_error(e);
@@ -334,8 +361,12 @@ fn main() -> ExitCode {
             // The progress line only on a terminal, and not for several variants at once.
             let progress = !quiet && all.len() == 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
             let opts = kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling, progress };
+            let guard = OutGuard::new(&[&file]);
+            let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
+            if let Err(code) = check_out(&guard, &dir) {
+                return code;
+            }
             if all.len() > 1 {
-                let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
                 let runs = match kubesim::simulate_variants(all, &opts) {
                     Ok(r) => r,
                     Err(v) => {
@@ -343,9 +374,8 @@ fn main() -> ExitCode {
                         return ExitCode::from(EXIT_BUG);
                     }
                 };
-                if let Err(e) = kubesim::write_variant_outputs(&dir, &runs, !no_charts) {
-                    eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
-                    return ExitCode::FAILURE;
+                if let Err(e) = kubesim::write_variant_outputs(&dir, &runs, !no_charts, &guard) {
+                    return write_failed(&dir, &e);
                 }
                 if !quiet {
                     print(&kubesim::variants_summary(&runs, &dir));
@@ -354,7 +384,6 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let (_, s) = all.pop().expect("the base at least");
-            let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&s.name));
             let result = match kubesim::simulate(s, &opts) {
                 Ok(r) => r,
                 Err(v) => {
@@ -368,9 +397,8 @@ fn main() -> ExitCode {
                     result.outcome.events_processed, result.outcome.end, result.cluster.scenario.duration
                 );
             }
-            if let Err(e) = kubesim::write_outputs_with(&dir, &result, !no_charts) {
-                eprintln!("error: cannot write the outputs to {}: {e}", dir.display());
-                return ExitCode::FAILURE;
+            if let Err(e) = kubesim::write_outputs_with(&dir, &result, !no_charts, &guard) {
+                return write_failed(&dir, &e);
             }
             if !quiet {
                 print(&kubesim::text_summary(&result, &dir));
@@ -389,9 +417,11 @@ fn sweep(
     out: Option<PathBuf>,
     dry_run: bool,
     quiet: bool,
+    outside: bool,
 ) -> ExitCode {
     use kubesim::sweep::{Sweep, SweepError, SweepOptions, shard_from};
-    let sw = match Sweep::load(&file) {
+    let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
+    let sw = match Sweep::load_with(&file, &opts) {
         Ok(s) => s,
         Err(e) => {
             report_error(e);
@@ -447,8 +477,12 @@ fn sweep(
         }
         return ExitCode::SUCCESS;
     }
+    let guard = OutGuard::new(&[&file, &sw.scenario_file]);
+    if let Err(code) = check_out(&guard, &dir) {
+        return code;
+    }
     let start = std::time::Instant::now();
-    match sw.run(&dir, &SweepOptions { jobs, shard, progress: !quiet }) {
+    match sw.run(&dir, &SweepOptions { jobs, shard, progress: !quiet, guard: guard.clone() }) {
         Ok(done) => {
             if !quiet {
                 let secs = start.elapsed().as_secs_f64();
@@ -466,6 +500,7 @@ fn sweep(
             eprintln!("error: {e}\nthe sweep stopped; nothing was written");
             ExitCode::from(EXIT_BUG)
         }
+        Err(SweepError::Io(e)) => write_failed(&dir, &e),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -473,8 +508,9 @@ fn sweep(
     }
 }
 
-fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>) -> ExitCode {
-    let sw = match sweep.map(|f| kubesim::sweep::Sweep::load(&f)).transpose() {
+fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>, outside: bool) -> ExitCode {
+    let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
+    let sw = match sweep.as_ref().map(|f| kubesim::sweep::Sweep::load_with(f, &opts)).transpose() {
         Ok(s) => s,
         Err(e) => {
             report_error(e);
@@ -486,7 +522,13 @@ fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>) -> E
         .and_then(|t| t.lines().find_map(|l| l.strip_prefix("sweep: ").map(str::to_string)))
         .unwrap_or_else(|| "merged".into());
     let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(name));
-    match kubesim::sweep::merge(&parts, &dir, sw.as_ref()) {
+    let mut inputs: Vec<&std::path::Path> = parts.iter().map(PathBuf::as_path).collect();
+    inputs.extend(sweep.as_deref());
+    let guard = OutGuard::new(&inputs);
+    if let Err(code) = check_out(&guard, &dir) {
+        return code;
+    }
+    match kubesim::sweep::merge(&parts, &dir, sw.as_ref(), &guard) {
         Ok(()) => {
             print(&format!("merged {} parts into {}/\n", parts.len(), dir.display()));
             ExitCode::SUCCESS
@@ -495,6 +537,7 @@ fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>) -> E
             eprintln!("error: {m}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
+        Err(kubesim::sweep::SweepError::Io(e)) => write_failed(&dir, &e),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -509,6 +552,7 @@ fn get_pods(
     namespace: Option<String>,
     all: bool,
     seed: Option<u64>,
+    outside: bool,
 ) -> ExitCode {
     let wide = match output.as_deref() {
         None => false,
@@ -519,7 +563,7 @@ fn get_pods(
         }
     };
     let ns = if all { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-    get_view(file, at, seed, move |r| {
+    get_view(file, at, seed, outside, move |r| {
         kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide)
     })
 }
@@ -529,9 +573,11 @@ fn get_view(
     file: PathBuf,
     at: Option<String>,
     seed: Option<u64>,
+    outside: bool,
     view: impl FnOnce(&kubesim::RunResult) -> String,
 ) -> ExitCode {
-    let mut s = match scenario::load(&file) {
+    let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
+    let mut s = match scenario::load_with(&file, &opts) {
         Ok(s) => s,
         Err(e) => {
             report_error(e);

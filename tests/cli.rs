@@ -108,7 +108,15 @@ fn a_run_killed_mid_way_leaves_no_partial_output_folder() {
     let bin = assert_cmd::cargo::cargo_bin("kubesim");
     let check_whole_or_absent = |out: &Path| {
         if out.exists() {
-            for f in ["events.csv", "pods.csv", "timeseries.csv", "workloads.csv", "summary.csv", "stats.csv"] {
+            for f in [
+                "events.csv",
+                "pods.csv",
+                "timeseries.csv",
+                "workloads.csv",
+                "summary.csv",
+                "stats.csv",
+                ".kubesim-output",
+            ] {
                 assert!(out.join(f).is_file(), "partial output: {f} missing");
             }
             assert_eq!(read_csv(&out.join("summary.csv")).len(), 1);
@@ -131,18 +139,36 @@ fn a_run_killed_mid_way_leaves_no_partial_output_folder() {
         check_whole_or_absent(&out);
     }
     // A later run completes and sweeps away what the killed ones left behind.
-    Command::new(&bin)
-        .arg("run")
-        .arg(root().join("tests/data/big-output.yaml"))
-        .arg("--out")
+    let run_to_the_end = |why: &str| {
+        let mut c = Command::new(&bin);
+        c.arg("run").arg(root().join("tests/data/big-output.yaml")).arg("--out").arg(&out).arg("-q");
+        c.assert().success();
+        check_whole_or_absent(&out);
+        let names: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["out".to_string()], "{why}");
+    };
+    run_to_the_end("stale temporary folders remain");
+    // Killed during the swap, after the old output was moved aside and before the new one was
+    // renamed in: both stay whole beside the target, and the next run cleans up.
+    let aborted = std::process::Command::new(&bin)
+        .args(["run", root().join("tests/data/big-output.yaml").to_str().unwrap(), "--out"])
         .arg(&out)
         .arg("-q")
-        .assert()
-        .success();
-    check_whole_or_absent(&out);
-    let names: Vec<String> =
-        std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(names, vec!["out".to_string()], "stale temporary folders remain");
+        .env("KUBESIM_TEST_ABORT_IN_SWAP", "1")
+        .output()
+        .unwrap();
+    assert!(!aborted.status.success());
+    let left: Vec<PathBuf> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert!(!out.exists(), "the abort came between the two renames");
+    let old = left.iter().find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".out.old-")).expect("old");
+    let new = left.iter().find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".out.tmp-")).expect("new");
+    check_whole_or_absent(old);
+    check_whole_or_absent(new);
+    // The next write puts the old output back, then replaces it, and leaves nothing beside it.
+    run_to_the_end("the aside and temporary folders are gone");
 }
 
 #[test]

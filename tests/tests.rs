@@ -7,6 +7,7 @@ mod faults;
 mod golden;
 mod kubelet;
 mod nodes;
+mod outputs;
 mod properties;
 mod report;
 mod scheduler;

@@ -148,6 +148,8 @@ where
 pub fn write_compare(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> io::Result<()> {
     let cmp = dir.join("compare");
     std::fs::create_dir_all(&cmp)?;
+    let hash = runs.first().map_or(0, |(_, r)| r.cluster.scenario.source_hash);
+    super::output::mark(&cmp, super::output::OutputKind::Compare, hash)?;
     write_summary(&cmp, runs)?;
     if !charts {
         return Ok(());

@@ -1,5 +1,5 @@
-//! CSV outputs, written into a temporary folder and renamed into place, so a run that fails
-//! leaves nothing half-written.
+//! CSV outputs, written into a temporary folder and swapped into place (`output.rs`), so a run
+//! that fails leaves nothing half-written.
 
 use super::messages::render;
 use super::recorder::WorkloadRef;
@@ -10,7 +10,7 @@ use crate::cluster::Cluster;
 use crate::sim::SimTime;
 use std::fs;
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Measurements of the run itself (stats.csv): the only output that is not deterministic.
 #[derive(Clone, Copy, Debug)]
@@ -374,46 +374,6 @@ fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
     w.write_record(&r).map_err(io_err)?;
     w.flush()?;
     Ok(())
-}
-
-/// Create a fresh temporary folder next to `target`, let `fill` write into it, then replace
-/// `target` with it. On any error the temporary folder is removed and `target` is untouched.
-pub fn write_atomically(target: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<PathBuf> {
-    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    fs::create_dir_all(parent)?;
-    let base = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-    remove_stale_temporaries(parent, &base);
-    let tmp = parent.join(format!(".{base}.tmp-{}", std::process::id()));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
-    fs::create_dir(&tmp)?;
-    let result = fill(&tmp).and_then(|_| {
-        if target.exists() {
-            fs::remove_dir_all(target)?;
-        }
-        fs::rename(&tmp, target)
-    });
-    if let Err(e) = result {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    Ok(target.to_path_buf())
-}
-
-/// Remove temporary folders left by runs of the same output that were killed mid-write (their
-/// process no longer exists). Only Linux can tell; elsewhere they are left alone.
-fn remove_stale_temporaries(parent: &Path, base: &str) {
-    let prefix = format!(".{base}.tmp-");
-    let Ok(entries) = fs::read_dir(parent) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
-        let proc_root = Path::new("/proc/self");
-        if proc_root.exists() && pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_dir_all(e.path());
-        }
-    }
 }
 
 /// Write to stdout, ignoring a closed pipe (`kubesim run ... | head`).

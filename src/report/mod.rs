@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod kubectl;
 pub mod messages;
+pub mod output;
 pub mod recorder;
 pub mod summary;
 pub mod timeline;

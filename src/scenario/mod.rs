@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod expect;
+pub mod paths;
 pub mod raw;
 pub mod set;
 pub mod trace;
@@ -103,6 +104,8 @@ pub struct Scenario {
     pub scheduler: crate::scheduler::SchedulerConfig,
     /// `spec.variants`: (name, `PATH=VALUE` changes), run beside the base by `kubesim run`.
     pub variants: Vec<(String, Vec<String>)>,
+    /// FNV-1a 64 of the scenario's text (after `--set`): written into the output's marker.
+    pub source_hash: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -493,6 +496,9 @@ impl FaultDef {
 pub struct LoadOptions {
     /// `--allow-large`: run scenarios above the size limits anyway.
     pub allow_large: bool,
+    /// `--allow-outside-paths`: let paths written in a scenario (`spec.trace`) be absolute or
+    /// leave the scenario's folder.
+    pub allow_outside_paths: bool,
 }
 
 /// Read and validate a scenario file.

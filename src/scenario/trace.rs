@@ -5,6 +5,10 @@
 use std::io::Read;
 use std::path::Path;
 
+/// Where the format is described (shown with every trace error).
+pub const TRACE_FORMAT_HELP: &str =
+    "the trace format is in kubesim's README (Scenario files, `spec.trace`) and scenarios/bench/README.md";
+
 /// One pod of a trace.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TracePod {
@@ -60,10 +64,12 @@ fn records(
     let headers = r.headers().map_err(|e| TraceError { file: file.clone(), line: 1, message: e.to_string() })?.clone();
     let got: Vec<&str> = headers.iter().collect();
     if got != want {
+        // Say which column differs without quoting the file: it may not be the user's own.
+        let col = got.iter().zip(want).position(|(g, w)| g != w).unwrap_or(got.len().min(want.len())) + 1;
         return Err(TraceError {
             file,
             line: 1,
-            message: format!("the header is `{}`; expected `{}`", got.join(","), want.join(",")),
+            message: format!("the header is not `{}` ({} columns; column {col} differs)", want.join(","), got.len()),
         });
     }
     for rec in r.records() {
@@ -87,13 +93,13 @@ pub fn nodes(path: &Path) -> Result<Vec<(String, u64, u64)>, TraceError> {
             return Err("a node without a name".into());
         }
         if secs_ms(&r[1]) != Some(0) {
-            return Err(format!("create_time {:?}: kubesim creates trace nodes at time 0 only", &r[1]));
+            return Err("create_time is not 0: kubesim creates trace nodes at time 0 only".to_string());
         }
         let cpu = whole(&r[2])
             .filter(|&c| c > 0)
-            .ok_or(format!("cpu_millicores {:?} is not a positive whole number", &r[2]))?;
+            .ok_or_else(|| "cpu_millicores is not a positive whole number".to_string())?;
         let ram =
-            whole(&r[3]).filter(|&c| c > 0).ok_or(format!("ram_bytes {:?} is not a positive whole number", &r[3]))?;
+            whole(&r[3]).filter(|&c| c > 0).ok_or_else(|| "ram_bytes is not a positive whole number".to_string())?;
         out.push((name, cpu, ram));
         Ok(())
     })?;
@@ -108,10 +114,10 @@ pub fn pods(path: &Path) -> Result<Vec<TracePod>, TraceError> {
         if name.is_empty() {
             return Err("a pod without a name".into());
         }
-        let arrival_ms = secs_ms(&r[1]).ok_or(format!("arrival_time {:?} is not a time in seconds", &r[1]))?;
-        let cpu_milli = whole(&r[2]).ok_or(format!("cpu_millicores {:?} is not a whole number", &r[2]))?;
-        let memory = whole(&r[3]).ok_or(format!("ram_bytes {:?} is not a whole number", &r[3]))?;
-        let run_ms = secs_ms(&r[4]).ok_or(format!("running_duration {:?} is not a time in seconds", &r[4]))?;
+        let arrival_ms = secs_ms(&r[1]).ok_or_else(|| "arrival_time is not a time in seconds".to_string())?;
+        let cpu_milli = whole(&r[2]).ok_or_else(|| "cpu_millicores is not a whole number".to_string())?;
+        let memory = whole(&r[3]).ok_or_else(|| "ram_bytes is not a whole number".to_string())?;
+        let run_ms = secs_ms(&r[4]).ok_or_else(|| "running_duration is not a time in seconds".to_string())?;
         out.push(TracePod { name, arrival_ms, cpu_milli, memory, run_ms });
         Ok(())
     })?;
@@ -123,7 +129,7 @@ pub fn pods(path: &Path) -> Result<Vec<TracePod>, TraceError> {
 pub fn removals(path: &Path) -> Result<Vec<(String, u64)>, TraceError> {
     let mut out = Vec::new();
     records(path, &["name", "remove_time"], |_, r| {
-        let t = secs_ms(&r[1]).ok_or(format!("remove_time {:?} is not a time in seconds", &r[1]))?;
+        let t = secs_ms(&r[1]).ok_or_else(|| "remove_time is not a time in seconds".to_string())?;
         out.push((r[0].trim().to_string(), t));
         Ok(())
     })?;

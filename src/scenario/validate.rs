@@ -736,18 +736,23 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     let mut trace_image = None;
     let mut trace_faults = Vec::new();
     if let Some(t) = &spec.trace {
-        let dir = path.parent().unwrap_or(Path::new("."));
         let terr = |loc: Location, e: super::trace::TraceError| {
             let place = if e.line > 0 { format!("{}:{}", e.file, e.line) } else { e.file.clone() };
-            ctx.err_at(
-                loc,
-                format!("spec.trace: {place}: {}", e.message),
-                Some("see shared/bench/README.md for the trace format".into()),
-            )
+            ctx.err_at(loc, format!("spec.trace: {place}: {}", e.message), Some(super::trace::TRACE_FORMAT_HELP.into()))
         };
         let img = image_id(TRACE_IMAGE).0;
         trace_image = Some(img);
-        let tn = super::trace::nodes(&dir.join(&t.nodes.value)).map_err(|e| terr(t.nodes.referenced, e))?;
+        let outside = opts.allow_outside_paths;
+        let resolve = |v: &Spanned<String>, field: &str| {
+            super::paths::resolve(path, &v.value, outside).map_err(|m| {
+                ctx.err_at(v.referenced, format!("spec.trace.{field}: {m}"), Some(super::paths::OUTSIDE_HELP.into()))
+            })
+        };
+        // Every path is checked before any file is read.
+        let nodes_path = resolve(&t.nodes, "nodes")?;
+        let pods_path = t.pods.as_ref().map(|p| resolve(p, "pods")).transpose()?;
+        let removals_path = t.removals.as_ref().map(|r| resolve(r, "removals")).transpose()?;
+        let tn = super::trace::nodes(&nodes_path).map_err(|e| terr(t.nodes.referenced, e))?;
         for (name, cpu, ram) in tn {
             if !node_names.insert(name.clone()) {
                 return Err(ctx.err_at(
@@ -770,10 +775,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
             });
         }
         if let Some(p) = &t.pods {
-            trace_pods = super::trace::pods(&dir.join(&p.value)).map_err(|e| terr(p.referenced, e))?;
+            trace_pods = super::trace::pods(pods_path.as_deref().unwrap_or(path)).map_err(|e| terr(p.referenced, e))?;
         }
         if let Some(r) = &t.removals {
-            let rm = super::trace::removals(&dir.join(&r.value)).map_err(|e| terr(r.referenced, e))?;
+            let rm =
+                super::trace::removals(removals_path.as_deref().unwrap_or(path)).map_err(|e| terr(r.referenced, e))?;
             // A removal is a node lost for good: it powers off and its Node object is deleted.
             let mut by_time: BTreeMap<u64, Vec<crate::api::NodeId>> = BTreeMap::new();
             for (name, at) in rm {
@@ -1547,6 +1553,7 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         warnings: std::mem::take(&mut ctx.warnings),
         scheduler,
         variants,
+        source_hash: crate::sim::fnv64(&[ctx.src.text.as_bytes()]),
     })
 }
 

@@ -19,3 +19,18 @@ pub mod time;
 pub use queue::{EventQueue, Scheduled};
 pub use rng::{RngStreams, Stream};
 pub use time::SimTime;
+
+/// FNV-1a 64 over byte strings, each closed by a separator byte: a stable content hash (the
+/// same on every machine and version) for markers and manifests, never for decisions.
+pub fn fnv64(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in *p {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

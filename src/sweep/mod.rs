@@ -196,25 +196,14 @@ pub struct Sweep {
     pub report: Vec<Metric>,
     /// FNV-1a 64 over the sweep and scenario texts: parts of one sweep carry the same hash.
     pub hash: u64,
+    /// How the base scenario and every grid point are loaded.
+    opts: LoadOptions,
 }
 
 /// Default seeds when `spec.seeds` is left out: the scenario's own seed, once.
 const DEFAULT_SEED_COUNT: u32 = 1;
 /// Refuse grids larger than this (it would not finish; split it with shards or fewer values).
 pub const MAX_RUNS: u64 = 100_000_000;
-
-fn fnv64(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in *p {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
 
 fn scalar_text(v: &Value) -> Option<String> {
     match v {
@@ -227,6 +216,11 @@ impl Sweep {
     /// Read and validate a sweep file: the base scenario must load, and so must every grid
     /// point (each value of each parameter is tried), before anything runs.
     pub fn load(path: &Path) -> Result<Sweep, LoadError> {
+        Sweep::load_with(path, &LoadOptions::default())
+    }
+
+    /// `load` with the user's options (`--allow-outside-paths` for the base scenario's paths).
+    pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Sweep, LoadError> {
         let io = |source| LoadError::Io { path: path.display().to_string(), source };
         let text = std::fs::read_to_string(path).map_err(io)?;
         let src = SourceFile { name: path.display().to_string(), text: Arc::new(text.clone()) };
@@ -262,7 +256,7 @@ impl Sweep {
             )
         })?;
         // The base scenario must be valid on its own (its errors point into its own file).
-        let base_scn = crate::scenario::load(&scenario_file)?;
+        let base_scn = crate::scenario::load_with(&scenario_file, opts)?;
         let base = Docs::parse(&scenario_text).map_err(|m| err(doc.spec.scenario.referenced, m, None))?;
         let (seed_from, seed_count) = match &doc.spec.seeds {
             None => (base_scn.seed, DEFAULT_SEED_COUNT),
@@ -296,7 +290,7 @@ impl Sweep {
                 let mut d = base.clone();
                 d.set(&path, &node).map_err(|m| err(p.value.set.referenced, m, None))?;
                 let shown = format!("{}={text}", path.as_str());
-                check_scenario(&d, &shown, &scenario_file).map_err(|m| err(v.referenced, m, None))?;
+                check_scenario(&d, &shown, &scenario_file, opts).map_err(|m| err(v.referenced, m, None))?;
                 values.push((text, node));
             }
             params.push(Param { path, values });
@@ -330,7 +324,8 @@ impl Sweep {
             seed_count,
             params,
             report,
-            hash: fnv64(&[text.as_bytes(), scenario_text.as_bytes()]),
+            hash: crate::sim::fnv64(&[text.as_bytes(), scenario_text.as_bytes()]),
+            opts: *opts,
         };
         if sweep.runs() > MAX_RUNS {
             return Err(err(
@@ -374,7 +369,7 @@ impl Sweep {
             d.set(&p.path, &p.values[i].1)?;
             shown.push(format!("{}={}", p.path.as_str(), p.values[i].0));
         }
-        check_scenario(&d, &shown.join(", "), &self.scenario_file)
+        check_scenario(&d, &shown.join(", "), &self.scenario_file, &self.opts)
     }
 
     /// A run's seed: the base seed plus its replicate, the same at every grid point (common
@@ -385,13 +380,12 @@ impl Sweep {
 }
 
 /// Validate a scenario made by `set`s; the message names the settings.
-fn check_scenario(d: &Docs, shown: &str, file: &Path) -> Result<Scenario, String> {
+fn check_scenario(d: &Docs, shown: &str, file: &Path, opts: &LoadOptions) -> Result<Scenario, String> {
     let text = d.text();
-    crate::scenario::load_bytes_with(&file.display().to_string(), text.as_bytes(), file, &LoadOptions::default())
-        .map_err(|e| match e {
-            LoadError::Input(i) => format!("with {shown}: {}", i.message),
-            other => format!("with {shown}: {other}"),
-        })
+    crate::scenario::load_bytes_with(&file.display().to_string(), text.as_bytes(), file, opts).map_err(|e| match e {
+        LoadError::Input(i) => format!("with {shown}: {}", i.message),
+        other => format!("with {shown}: {other}"),
+    })
 }
 
 /// Apply `--set PATH=VALUE` settings to a scenario file (for `kubesim run --set`).
@@ -429,6 +423,8 @@ pub struct SweepOptions {
     /// `(index, count)`: run only the grid points whose index is `index` modulo `count`.
     pub shard: Option<(u32, u32)>,
     pub progress: bool,
+    /// The folders `out` may never be (`/`, home, the inputs' folders, ...).
+    pub guard: crate::report::output::OutGuard,
 }
 
 /// One finished run, as runs.csv writes it.
@@ -539,7 +535,9 @@ impl Sweep {
         };
         let mut done = 0u64;
         let mut aggregate_rows: Vec<stats::AggRow> = Vec::new();
-        let res = crate::report::csv::write_atomically(out, |dir| {
+        use crate::report::output::{OutputKind, write_atomically};
+        let kind = if shards > 1 { OutputKind::SweepPart } else { OutputKind::Sweep };
+        let res = write_atomically(out, kind, self.hash, &opts.guard, |dir| {
             let (runs_h, agg_h) = header(&self.param_names());
             let mut runs = io::BufWriter::new(std::fs::File::create(dir.join("runs.csv"))?);
             let mut agg = io::BufWriter::new(std::fs::File::create(dir.join("aggregate.csv"))?);
@@ -687,7 +685,12 @@ fn field<'a>(m: &'a [(String, String)], k: &str) -> &'a str {
 /// Join the parts of a sharded sweep into `out`: every shard exactly once, all of the same
 /// sweep (hash) and kubesim version; rows back in grid order, so the result is the same bytes
 /// as the unsharded run. Charts are drawn from the joined aggregate.
-pub fn merge(parts: &[PathBuf], out: &Path, sweep: Option<&Sweep>) -> Result<(), SweepError> {
+pub fn merge(
+    parts: &[PathBuf],
+    out: &Path,
+    sweep: Option<&Sweep>,
+    guard: &crate::report::output::OutGuard,
+) -> Result<(), SweepError> {
     if parts.is_empty() {
         return Err(SweepError::Merge("no parts given".into()));
     }
@@ -765,7 +768,8 @@ pub fn merge(parts: &[PathBuf], out: &Path, sweep: Option<&Sweep>) -> Result<(),
     let (rh, runs) = read_rows("runs.csv")?;
     let (ah, aggs) = read_rows("aggregate.csv")?;
     let n_params = ah.split(',').take_while(|c| *c != "n").count() - 1;
-    crate::report::csv::write_atomically(out, |dir| {
+    let hash = u64::from_str_radix(field(first, "hash"), 16).unwrap_or(0);
+    crate::report::output::write_atomically(out, crate::report::output::OutputKind::Merge, hash, guard, |dir| {
         let mut w = io::BufWriter::new(std::fs::File::create(dir.join("runs.csv"))?);
         writeln!(w, "{rh}")?;
         for (_, l) in &runs {
