@@ -5,6 +5,7 @@ mod cli;
 mod controllers;
 mod faults;
 mod golden;
+mod hashes;
 mod kubelet;
 mod nodes;
 mod outputs;
