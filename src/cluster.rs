@@ -2,6 +2,7 @@
 //! validated `Scenario`, and dispatches each popped event to its component. It is the only
 //! place that knows all the components; they talk to each other through the API server.
 
+use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::{ApiServer, Notification, Watcher};
@@ -14,108 +15,31 @@ use crate::controller::nodelifecycle::NodeLifecycleController;
 use crate::controller::replicaset::ReplicaSetController;
 use crate::controller::statefulset::StatefulSetController;
 use crate::invariants::Violation;
-use crate::kubelet::{Kubelet, KubeletEvent};
-use crate::report::Recorder;
-use crate::report::recorder::{Sample, WorkloadRef, WorkloadSample};
-use crate::scenario::{ImageDef, KubeSettings, Scenario};
-use crate::scheduler::{Scheduler, SchedulerEvent};
+use crate::kubelet::Kubelet;
+use crate::record::Recorder;
+use crate::record::{Sample, WorkloadSample};
+use crate::runtime::KubeletEvent;
+pub use crate::runtime::{Ctx, Event};
+use crate::scenario::Scenario;
+use crate::scheduler::Scheduler;
 use crate::sim::{EventQueue, RngStreams, Scheduled, SimTime};
-use crate::world::{Registry, RegistryEvent};
+use crate::world::Registry;
 use std::sync::Arc;
 
-/// Every event of a run. Small and `Copy`; each component owns its variants.
-///
-/// | variant | sender -> receiver | effect |
-/// |---|---|---|
-/// | `Watch` | API server -> a watcher | "this object changed"; the watcher re-reads it |
-/// | `Scheduler` | scheduler -> itself | a scheduling cycle, a backoff expiry, the leftover flush |
-/// | `Kubelet` | kubelet -> itself | lease renewal, container started/ready/exited, grace expiry |
-/// | `Registry` | registry -> itself | first byte of a pull, end of a transfer (then -> kubelet) |
-/// | `ReplicaSetWork` / `DeploymentWork` | controller -> itself | process the next queued key |
-/// | `Fault` / `FaultEnd` | fault plan -> chaos | inject fault number `n` of the plan / end it |
-/// | `Sample` | recorder -> itself | take a time-series sample |
-#[derive(Clone, Copy, Debug)]
-pub enum Event {
-    Watch(Notification),
-    Scheduler(SchedulerEvent),
-    Kubelet(NodeId, KubeletEvent),
-    Registry(RegistryEvent),
-    ReplicaSetWork,
-    DeploymentWork,
-    /// A Deployment's progress deadline may have passed.
-    DeploymentDeadline(DeployId),
-    JobWork,
-    /// A Job's batch period, back-off or active deadline ended.
-    JobSync(JobId),
-    DaemonSetWork,
-    StatefulSetWork,
-    DisruptionWork,
-    /// A disrupted pod of a budget stops being held back (`DeletionTimeout`).
-    DisruptionTimer(PdbId),
-    /// The pod garbage collector's period.
-    PodGc,
-    /// A `node-drain` retries its evictions or looks for its pods' deletion.
-    DrainTick(u32),
-    /// Trace pod `n` arrives (as a Job); the next arrival is scheduled then.
-    TraceArrival(u32),
-    NodeLifecycle(crate::controller::nodelifecycle::NodeLifecycleEvent),
-    Fault(u32),
-    FaultEnd(u32),
-    Sample,
-}
-
-/// What a handler may touch: the clock, the API server, the recorder, RNG streams and the
-/// physical world. Components keep their own state and get this for each event.
-pub struct Ctx<'a> {
-    pub now: SimTime,
-    /// The recorded event that led here (0 = a root cause). Recording an event makes it the
-    /// cause of whatever the handler does next.
-    pub cause: EventId,
-    pub api: &'a mut ApiServer,
-    pub rec: &'a mut Recorder,
-    pub rng: &'a mut RngStreams,
-    pub registry: &'a mut Registry,
-    /// Memory taken on each node by processes outside pods (`node-memory-hog`).
-    pub memory_hog: &'a mut Vec<u64>,
-    pub images: &'a [ImageDef],
-    pub settings: &'a KubeSettings,
-    queue: &'a mut EventQueue<Event>,
-    outbox: &'a mut Vec<Notification>,
-}
-
-impl Ctx<'_> {
-    /// Record a Kubernetes Event; writes made so far in this handler are attributed to it.
-    pub fn record(
-        &mut self,
-        kind: EventType,
-        reason: &'static str,
-        object: ObjRef,
-        node: Option<NodeId>,
-        source: Source,
-        message: Message,
-    ) -> EventId {
-        let id = self.rec.record(self.now, kind, reason, object, node, source, message, self.cause);
-        self.cause = id;
-        self.flush_watches();
-        id
-    }
-
-    /// Schedule one of the caller's own events `delay_ms` from now.
-    pub fn after(&mut self, delay_ms: u64, event: Event) {
-        self.queue.schedule_in(delay_ms, self.cause, event);
-    }
-
-    pub fn at(&mut self, time: SimTime, event: Event) {
-        self.queue.schedule_at(time, self.cause, event);
-    }
-
-    /// Turn the API server's queued notifications into deliveries after the watch latency.
-    pub fn flush_watches(&mut self) {
-        self.api.drain_outbox(self.outbox);
-        for n in self.outbox.drain(..) {
-            self.queue.schedule_in(self.settings.watch_latency_ms, self.cause, Event::Watch(n));
-        }
-    }
+/// How to run: limits and checks that are not part of the scenario.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Stop cleanly after this many events; the outputs are marked incomplete.
+    pub max_events: Option<u64>,
+    /// Check the invariants at every sample (always on in debug builds).
+    pub check_invariants: bool,
+    /// Stop at this moment (`kubesim get --at`): the same run as the whole one, cut there.
+    pub stop_at: Option<SimTime>,
+    /// `--trace-scheduling`: record every attempt's per-node filter verdicts and scores
+    /// (written as `scheduling.csv`).
+    pub trace_scheduling: bool,
+    /// Show a progress line on stderr (simulated time, events/s) during long runs.
+    pub progress: bool,
 }
 
 /// The result of a run, for outputs.
@@ -441,7 +365,7 @@ impl Cluster {
     /// Run to `spec.duration` (events at exactly that time included), then stop cleanly; or
     /// stop after `max_events`. Invariants are checked at the end, and at every sample in debug
     /// builds or when asked.
-    pub fn run(&mut self, opts: &crate::RunOptions) -> Result<RunOutcome, Violation> {
+    pub fn run(&mut self, opts: &RunOptions) -> Result<RunOutcome, Violation> {
         let end = opts.stop_at.map_or(self.scenario.duration, |t| t.min(self.scenario.duration));
         let check_often = opts.check_invariants || cfg!(debug_assertions);
         let mut last = SimTime::ZERO;
@@ -460,7 +384,7 @@ impl Cluster {
     #[allow(clippy::too_many_arguments)]
     fn run_loop(
         &mut self,
-        opts: &crate::RunOptions,
+        opts: &RunOptions,
         end: SimTime,
         check_often: bool,
         max: u64,
@@ -700,49 +624,6 @@ impl Cluster {
                 replicas: st.replicas,
             });
         }
-    }
-}
-
-/// A new Pending pod object.
-pub fn new_pod(
-    namespace: Arc<str>,
-    name: String,
-    labels: Arc<Labels>,
-    owner: Option<Owner>,
-    spec: Arc<PodSpec>,
-    now: SimTime,
-) -> Pod {
-    let status = PodStatus {
-        phase: PodPhase::Pending,
-        reason: None,
-        message: None,
-        ready: false,
-        containers: vec![ContainerStatus::default(); spec.containers.len()],
-        init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
-    };
-    let requests = spec.requests();
-    let nonzero = spec.nonzero_requests();
-    Pod {
-        namespace,
-        name,
-        labels,
-        owner,
-        spec,
-        node: None,
-        resource_version: 0,
-        created: now,
-        deletion: None,
-        removed: None,
-        status,
-        scheduled_at: None,
-        started_at: None,
-        ready_at: None,
-        finished_at: None,
-        pull_ms: 0,
-        mirror: false,
-        requests,
-        nominated_node: None,
-        nonzero,
     }
 }
 

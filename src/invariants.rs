@@ -4,7 +4,7 @@
 
 use crate::api::*;
 use crate::apiserver::ApiServer;
-use crate::report::Recorder;
+use crate::record::Recorder;
 use crate::sim::SimTime;
 use std::fmt;
 

@@ -7,6 +7,7 @@ mod faults;
 mod golden;
 mod hashes;
 mod kubelet;
+mod layers;
 mod nodes;
 mod outputs;
 mod properties;

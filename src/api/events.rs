@@ -106,7 +106,7 @@ pub enum Message {
     /// "Deleted pod: {pod}"
     DeletedPod { pod: PodId },
     /// `Failed to pull image "{image}": ...`
-    PullFailed { image: ImageId, err: crate::world::PullError },
+    PullFailed { image: ImageId, err: PullError },
     /// `Error: {reason}` (ErrImagePull, ImagePullBackOff)
     Error { reason: &'static str },
     /// `Back-off pulling image "{image}"`
@@ -137,4 +137,13 @@ pub struct RecordedEvent {
     /// was observed, and when last.
     pub count: u32,
     pub last_seen: SimTime,
+}
+
+/// Why a pull failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullError {
+    /// The registry cannot be reached (`registry-outage`).
+    Unavailable,
+    /// The registry has no such image (`image-missing`, a bad tag).
+    NotFound,
 }

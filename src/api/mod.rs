@@ -10,6 +10,7 @@ pub mod node;
 pub mod pod;
 pub mod quantity;
 pub mod scheduling;
+pub mod settings;
 pub mod workloads;
 
 pub use behavior::Behavior;
@@ -21,7 +22,7 @@ pub use pod::*;
 pub use scheduling::*;
 pub use workloads::{
     DaemonSet, Deployment, DeploymentStrategy, IntOrPercent, Job, JobCondition, JobStatus, PodDisruptionBudget,
-    PodManagementPolicy, PodTemplate, ReplicaSet, StatefulSet, WorkloadStatus,
+    PodManagementPolicy, PodTemplate, ReplicaSet, StatefulSet, WorkloadRef, WorkloadStatus,
 };
 
 /// How many extended resources (`nvidia.com/gpu`, ...) one scenario may name: their amounts

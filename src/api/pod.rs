@@ -402,6 +402,56 @@ impl Pod {
     }
 }
 
+/// A new Pending pod object.
+pub fn new_pod(
+    namespace: Arc<str>,
+    name: String,
+    labels: Arc<Labels>,
+    owner: Option<Owner>,
+    spec: Arc<PodSpec>,
+    now: SimTime,
+) -> Pod {
+    let status = PodStatus {
+        phase: PodPhase::Pending,
+        reason: None,
+        message: None,
+        ready: false,
+        containers: vec![ContainerStatus::default(); spec.containers.len()],
+        init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
+    };
+    let requests = spec.requests();
+    let nonzero = spec.nonzero_requests();
+    Pod {
+        namespace,
+        name,
+        labels,
+        owner,
+        spec,
+        node: None,
+        resource_version: 0,
+        created: now,
+        deletion: None,
+        removed: None,
+        status,
+        scheduled_at: None,
+        started_at: None,
+        ready_at: None,
+        finished_at: None,
+        pull_ms: 0,
+        mirror: false,
+        requests,
+        nominated_node: None,
+        nonzero,
+    }
+}
+
+/// A pod spec with one container and nothing else, for unit tests.
+#[cfg(test)]
+pub fn test_pod_spec() -> PodSpec {
+    use crate::api::*;
+    PodSpec::of(vec![ContainerSpec::new("c", ImageId(0), PullPolicy::IfNotPresent, Behavior::default())])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -214,3 +214,19 @@ pub struct PodDisruptionBudget {
     /// seen deleted, with when (they stop counting as healthy at once).
     pub disrupted: BTreeMap<u32, SimTime>,
 }
+
+/// A top-level workload being tracked (a Deployment, or a ReplicaSet no Deployment owns).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadRef {
+    Deployment(super::DeployId),
+    ReplicaSet(super::RsId),
+    StatefulSet(super::StsId),
+    DaemonSet(super::DsId),
+}
+
+impl PodDisruptionBudget {
+    /// Whether the budget covers `pod`: its namespace and its selector.
+    pub fn selects(&self, pod: &super::Pod) -> bool {
+        *pod.namespace == *self.namespace && self.selector.matches(&pod.labels)
+    }
+}

@@ -2,6 +2,7 @@
 //! notifications in an outbox; the `Cluster` delivers them after the watch latency. Components
 //! read and write cluster state only through here.
 
+pub mod eviction;
 pub mod watch;
 
 use crate::api::events::ObjRef;
@@ -11,9 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 pub use watch::{Notification, Watcher};
 
-/// Default delay between a write and its watch notification (kubesim's own setting: a healthy
-/// control plane delivers watch events in a few milliseconds).
-pub const DEFAULT_WATCH_LATENCY_MS: u64 = 10;
+pub use crate::api::settings::DEFAULT_WATCH_LATENCY_MS;
 
 /// Incrementally maintained counts for the time series (no scan per sample).
 #[derive(Clone, Copy, Debug, Default)]
@@ -262,8 +261,8 @@ impl ApiServer {
         }
     }
     /// A tracked workload: (`kind/name` as expectations write it, namespace, desired, status).
-    pub fn workload(&self, w: crate::report::recorder::WorkloadRef) -> (String, &str, u32, WorkloadStatus) {
-        use crate::report::recorder::WorkloadRef as W;
+    pub fn workload(&self, w: crate::api::WorkloadRef) -> (String, &str, u32, WorkloadStatus) {
+        use crate::api::WorkloadRef as W;
         match w {
             W::Deployment(d) => {
                 let x = &self.deployments[d.idx()];

@@ -1,14 +1,16 @@
 //! The fault plan: each fault acts on the world (here: deletes pods as `kubectl delete pod`
 //! does); what follows emerges from the components.
 
+pub mod plan;
+
 use crate::api::events::ContainerRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
-use crate::cluster::Ctx;
-use crate::cluster::Event;
-use crate::kubelet::KubeletEvent;
-use crate::scenario::{FaultDef, PodMode, PodTarget};
+use crate::runtime::Ctx;
+use crate::runtime::Event;
+use crate::runtime::KubeletEvent;
 use crate::sim::SimTime;
+use plan::{FaultDef, PodMode, PodTarget};
 
 pub struct Chaos {
     faults: Vec<FaultDef>,
@@ -233,7 +235,7 @@ impl Chaos {
         let mut still = Vec::new();
         for &p in &d.pending {
             ctx.cause = root;
-            match crate::controller::disruption::evict(p, d.grace_ms, ctx) {
+            match ctx.api.evict(p, d.grace_ms, ctx.now) {
                 Ok(live) => {
                     if live {
                         let pod = ctx.api.pod(p);
@@ -284,7 +286,7 @@ impl Chaos {
             return;
         }
         let delay = if d.pending.is_empty() { DRAIN_DELETE_POLL_MS } else { DRAIN_EVICTION_RETRY_MS };
-        ctx.after(delay, crate::cluster::Event::DrainTick(i as u32));
+        ctx.after(delay, Event::DrainTick(i as u32));
     }
 
     /// A fault with a `duration` is over.
@@ -327,8 +329,8 @@ impl Chaos {
             let what = if on { "powering on" } else { "powering off" };
             let msg = format!("node-crash: {what} node {}", ctx.api.node(n).name);
             node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
-            let ev = if on { crate::kubelet::KubeletEvent::PowerOn } else { crate::kubelet::KubeletEvent::PowerOff };
-            ctx.after(0, crate::cluster::Event::Kubelet(n, ev));
+            let ev = if on { KubeletEvent::PowerOn } else { KubeletEvent::PowerOff };
+            ctx.after(0, Event::Kubelet(n, ev));
         }
     }
 
@@ -339,7 +341,7 @@ impl Chaos {
         for &n in nodes {
             let h = &mut ctx.memory_hog[n.idx()];
             *h = if on { h.saturating_add(*bytes) } else { h.saturating_sub(*bytes) };
-            crate::kubelet::eviction::wake(n, ctx);
+            ctx.at(KubeletEvent::next_eviction_monitor(ctx.now), Event::Kubelet(n, KubeletEvent::EvictionMonitor));
         }
     }
 
@@ -356,7 +358,7 @@ impl Chaos {
             _ => return,
         }
         for (t, ev) in timers {
-            ctx.at(t, crate::cluster::Event::Registry(ev));
+            ctx.at(t, Event::Registry(ev));
         }
     }
 }
@@ -364,7 +366,7 @@ impl Chaos {
 /// The operator's own actions: spec changes through the API server, as kubectl makes them.
 fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
     use crate::apiserver::Watcher;
-    use crate::scenario::{RolloutTarget, ScaleTarget};
+    use plan::{RolloutTarget, ScaleTarget};
     use std::sync::Arc;
     let (obj, msg) = match *f {
         FaultDef::SetImage { deployment: target, init, container, image, .. } => {

@@ -4,11 +4,11 @@
 //! theirs; a template change rolls out node by node within maxUnavailable.
 
 use super::{WorkQueue, create_owned_pod, delete_owned_pod};
+use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
-use crate::report::recorder::WorkloadRef;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 use std::sync::Arc;
 

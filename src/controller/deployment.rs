@@ -4,11 +4,11 @@
 //! numbers revisions, and tracks the Progressing condition against `progressDeadlineSeconds`.
 
 use super::{WorkQueue, fnv32a, safe_encode};
+use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
-use crate::report::recorder::WorkloadRef;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 use std::sync::Arc;
 
@@ -43,7 +43,7 @@ pub struct DeploymentController {
 }
 
 /// `ComputeHash`-style: FNV-32a over a canonical rendering of the template, safe-encoded.
-pub fn template_hash(t: &PodTemplate, images: &[crate::scenario::ImageDef]) -> String {
+pub fn template_hash(t: &PodTemplate, images: &[crate::api::settings::ImageDef]) -> String {
     let mut s = String::new();
     for (k, v) in &t.labels.0 {
         s.push_str(&format!("l:{k}={v};"));

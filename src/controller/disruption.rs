@@ -1,46 +1,20 @@
-//! The disruption controller (`pkg/controller/disruption`) and the eviction subresource
-//! (`pkg/registry/core/pod/storage/eviction.go`): each PodDisruptionBudget's
-//! `disruptionsAllowed` from its pods' health, and evictions that honour it (429 while it is 0).
+//! The disruption controller (`pkg/controller/disruption`): each PodDisruptionBudget's
+//! `disruptionsAllowed` from its pods' health. The eviction subresource that honours it lives in
+//! the API server (`apiserver/eviction.rs`).
 
 use super::WorkQueue;
 use crate::api::events::ObjRef;
 use crate::api::*;
-use crate::cluster::{Ctx, Event};
+pub use crate::apiserver::eviction::{EVICTION_REFUSED, EvictionError};
+use crate::runtime::{Ctx, Event};
 
 /// `DeletionTimeout`: a pod the eviction API let go that is not seen deleted within 2 minutes
 /// counts as healthy again.
 pub const DELETION_TIMEOUT_MS: u64 = 2 * 60 * 1000;
 
-/// The 429 the eviction subresource answers while a budget allows no disruption.
-pub const EVICTION_REFUSED: &str = "Cannot evict pod as it would violate the pod's disruption budget.";
-
 #[derive(Default)]
 pub struct DisruptionController {
     queue: WorkQueue,
-}
-
-/// Why an eviction was refused.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EvictionError {
-    /// 429 TooManyRequests: the budget allows no disruption now.
-    TooManyRequests,
-    /// 500: more than one budget selects the pod.
-    MultipleBudgets,
-}
-
-impl EvictionError {
-    pub fn message(&self) -> &'static str {
-        match self {
-            EvictionError::TooManyRequests => EVICTION_REFUSED,
-            EvictionError::MultipleBudgets => {
-                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
-            }
-        }
-    }
-}
-
-pub(crate) fn selects(pdb: &PodDisruptionBudget, pod: &Pod) -> bool {
-    *pod.namespace == *pdb.namespace && pdb.selector.matches(&pod.labels)
 }
 
 impl DisruptionController {
@@ -49,7 +23,7 @@ impl DisruptionController {
             ObjRef::PodDisruptionBudget(b) => self.queue.add(b.0, ctx, Event::DisruptionWork),
             ObjRef::Pod(p) => {
                 for b in 0..ctx.api.pdbs.len() {
-                    if selects(&ctx.api.pdbs[b], ctx.api.pod(p)) {
+                    if ctx.api.pdbs[b].selects(ctx.api.pod(p)) {
                         self.queue.add(b as u32, ctx, Event::DisruptionWork);
                     }
                 }
@@ -104,7 +78,7 @@ fn sync(id: PdbId, ctx: &mut Ctx) {
         .map(PodId)
         .filter(|&p| {
             let pod = ctx.api.pod(p);
-            pod.removed.is_none() && selects(pdb, pod)
+            pod.removed.is_none() && pdb.selects(pod)
         })
         .collect();
     // Disrupted pods stay out of the healthy count until deleted or 2 minutes have passed.
@@ -148,41 +122,3 @@ fn sync(id: PdbId, ctx: &mut Ctx) {
 }
 
 use crate::api::workloads::PdbStatus;
-
-/// POST `pods/NAME/eviction`: delete the pod with its grace period if no budget forbids it.
-/// Ok(true) when the pod is (being) deleted, Ok(false) when it was already gone.
-pub fn evict(p: PodId, grace_ms: Option<u64>, ctx: &mut Ctx) -> Result<bool, EvictionError> {
-    let pod = ctx.api.pod(p);
-    if pod.removed.is_some() {
-        return Ok(false);
-    }
-    let budgets: Vec<usize> = (0..ctx.api.pdbs.len()).filter(|&b| selects(&ctx.api.pdbs[b], pod)).collect();
-    // A pod that is terminal or already being deleted needs no budget.
-    let exempt = pod.status.phase.is_terminal() || pod.deletion.is_some();
-    if !exempt && !budgets.is_empty() {
-        if budgets.len() > 1 {
-            return Err(EvictionError::MultipleBudgets);
-        }
-        let b = &ctx.api.pdbs[budgets[0]];
-        // unhealthyPodEvictionPolicy IfHealthyBudget: a pod that is not ready may go while
-        // the budget is met.
-        let ok = if pod.status.ready {
-            b.status.disruptions_allowed > 0
-        } else {
-            b.status.current_healthy >= b.status.desired_healthy
-        };
-        if !ok {
-            return Err(EvictionError::TooManyRequests);
-        }
-        if pod.status.ready {
-            let now = ctx.now;
-            ctx.api.update_pdb(PdbId(budgets[0] as u32), |b| {
-                b.status.disruptions_allowed -= 1;
-                b.disrupted.insert(p.0, now);
-            });
-        }
-    }
-    let grace = grace_ms.unwrap_or(ctx.api.pod(p).spec.termination_grace_ms);
-    ctx.api.delete_pod(p, grace, ctx.now);
-    Ok(true)
-}

@@ -7,7 +7,7 @@ use super::{BURST_REPLICAS, WorkQueue, create_owned_pod, delete_owned_pod};
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 
 /// `DefaultJobPodFailureBackOff`: the first replacement after a failure waits 10 s.

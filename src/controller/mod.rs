@@ -11,9 +11,10 @@ pub mod replicaset;
 pub mod statefulset;
 
 use crate::api::events::Source;
+use crate::api::pod::new_pod;
 use crate::api::{EventType, Labels, Message, Owner, PodId, PodSpec};
 use crate::apiserver::ApiServer;
-use crate::cluster::{Ctx, Event, new_pod};
+use crate::runtime::{Ctx, Event};
 use crate::sim::rng::SimRng;
 use std::collections::VecDeque;
 use std::sync::Arc;

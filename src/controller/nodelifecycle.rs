@@ -9,7 +9,8 @@
 
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
-use crate::cluster::{Ctx, Event};
+pub use crate::runtime::NodeLifecycleEvent;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 use std::collections::VecDeque;
 
@@ -17,16 +18,10 @@ use std::collections::VecDeque;
 pub const NODE_MONITOR_PERIOD_MS: u64 = 5_000;
 /// `nodeEvictionPeriod`: how often the per-zone tainting queues are worked.
 pub const NODE_EVICTION_PERIOD_MS: u64 = 100;
-/// `--node-eviction-rate` (nodes tainted per second per zone) and
-/// `--secondary-node-eviction-rate` (in a partially disrupted large zone).
-pub const DEFAULT_NODE_EVICTION_RATE: f64 = 0.1;
-pub const DEFAULT_SECONDARY_NODE_EVICTION_RATE: f64 = 0.01;
-/// `--unhealthy-zone-threshold`: the share of not-ready nodes (with more than 2) that makes a
-/// zone partially disrupted.
-pub const DEFAULT_UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
-/// `--large-cluster-size-threshold`: above this many nodes a partially disrupted zone keeps
-/// evicting at the secondary rate; at or below it, eviction stops.
-pub const DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD: u32 = 50;
+pub use crate::api::settings::{
+    DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD, DEFAULT_NODE_EVICTION_RATE, DEFAULT_SECONDARY_NODE_EVICTION_RATE,
+    DEFAULT_UNHEALTHY_ZONE_THRESHOLD,
+};
 /// The labels that name a node's zone.
 pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
 pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
@@ -68,17 +63,6 @@ struct Zone {
 pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
 
-/// Node lifecycle timers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeLifecycleEvent {
-    /// The periodic look at every node's lease.
-    Monitor,
-    /// The pod's toleration of its node's NoExecute taint ran out (stale if `epoch` is old).
-    Evict { pod: PodId, node: NodeId, epoch: u32 },
-    /// Work a zone's tainting queue (`doNoExecuteTaintingPass`).
-    Taint { zone: u32, epoch: u32 },
-}
-
 #[derive(Default)]
 pub struct NodeLifecycleController {
     /// Per node: bumped whenever its NoExecute taint goes, so pending evictions lapse.
@@ -99,7 +83,7 @@ fn zone_key(node: &Node) -> String {
 }
 
 /// The rate of a zone in `state` with `size` nodes, as a tainting period (`None` = stopped).
-fn zone_period(state: ZoneState, size: u32, s: &crate::scenario::KubeSettings) -> Option<u64> {
+fn zone_period(state: ZoneState, size: u32, s: &crate::api::settings::KubeSettings) -> Option<u64> {
     let qps = match state {
         ZoneState::Normal | ZoneState::FullDisruption => s.node_eviction_rate,
         ZoneState::PartialDisruption if size > s.large_cluster_size_threshold => s.secondary_node_eviction_rate,

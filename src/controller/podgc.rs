@@ -4,7 +4,7 @@
 
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
+use crate::runtime::{Ctx, Event};
 
 /// `gcCheckPeriod`.
 pub const GC_CHECK_PERIOD_MS: u64 = 20_000;

@@ -2,11 +2,11 @@
 //! does not act twice on the same observation, upstream's scale-down ranking, and `.status`.
 
 use super::{BURST_REPLICAS, EXPECTATIONS_TIMEOUT_MS, WorkQueue, create_owned_pod, delete_owned_pod};
+use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
-use crate::report::recorder::WorkloadRef;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 use std::cmp::Reverse;
 

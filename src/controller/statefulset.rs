@@ -5,11 +5,12 @@
 //! node is never replaced by a second copy: the at-most-one guarantee.
 
 use super::WorkQueue;
+use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, Source};
+use crate::api::pod::new_pod;
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event, new_pod};
-use crate::report::recorder::WorkloadRef;
+use crate::runtime::{Ctx, Event};
 use std::sync::Arc;
 
 /// The labels upstream puts on each StatefulSet pod.

@@ -12,26 +12,16 @@ use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::quantity::format_bytes;
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
+pub use crate::runtime::events::EVICTION_MONITORING_PERIOD_MS;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 
 /// kubelet `evictionHard` default `memory.available<100Mi`.
 pub const EVICTION_HARD_MEMORY_AVAILABLE: u64 = 100 * 1024 * 1024;
-/// kubelet `evictionMonitoringPeriod` (housekeeping) default.
-pub const EVICTION_MONITORING_PERIOD_MS: u64 = 10_000;
 /// kubelet `evictionPressureTransitionPeriod` default.
 pub const EVICTION_PRESSURE_TRANSITION_PERIOD_MS: u64 = 5 * 60 * 1000;
 /// The taint the node gets while it reports MemoryPressure.
 pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
-
-fn next_tick(now: SimTime) -> SimTime {
-    SimTime((now.as_millis() / EVICTION_MONITORING_PERIOD_MS + 1) * EVICTION_MONITORING_PERIOD_MS)
-}
-
-/// Make sure node `n`'s eviction manager looks at the node at its next tick.
-pub fn wake(n: NodeId, ctx: &mut Ctx) {
-    ctx.at(next_tick(ctx.now), Event::Kubelet(n, KubeletEvent::EvictionMonitor));
-}
 
 /// Memory a container's process uses now (only behaviours with `memory` use any).
 fn usage(cs: &ContainerSpec, started: SimTime, now: SimTime) -> u64 {
@@ -43,7 +33,7 @@ fn usage(cs: &ContainerSpec, started: SimTime, now: SimTime) -> u64 {
 impl Kubelet {
     pub(super) fn ensure_monitor(&mut self, ctx: &mut Ctx) {
         if self.monitor_next.is_none() {
-            let t = next_tick(ctx.now);
+            let t = KubeletEvent::next_eviction_monitor(ctx.now);
             self.monitor_next = Some(t);
             ctx.at(t, Event::Kubelet(self.node, KubeletEvent::EvictionMonitor));
         }

@@ -6,12 +6,13 @@
 //! pull back-off behind ErrImagePull and ImagePullBackOff.
 
 use super::status_mut;
+use crate::api::events::PullError;
 use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
-use crate::world::{PullError, PullToken};
+use crate::world::PullToken;
 use std::collections::{BTreeMap, VecDeque};
 
 /// The image pull back-off: 10 s doubling to 300 s (`backOffPeriod`, `MaxContainerBackOff`),

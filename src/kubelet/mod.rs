@@ -10,12 +10,13 @@ pub mod images;
 pub mod probes;
 pub mod status;
 
+use crate::api::behavior::DurationDist;
 use crate::api::behavior::exponential_ms;
 use crate::api::events::{ContainerRef, ObjRef, Source};
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
-use crate::scenario::DurationDist;
+pub use crate::runtime::KubeletEvent;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 use images::ImageManager;
 use probes::{ProbeKind, ProbeState};
@@ -36,41 +37,6 @@ pub const EXIT_CODE_SIGKILL: i32 = 137;
 pub const POD_WORKER_RESYNC_MS: u64 = 10_000;
 /// Exit code of a process that ended on SIGTERM without handling it.
 pub const EXIT_CODE_SIGTERM: i32 = 143;
-
-/// Kubelet timers (kubelet -> itself). `epoch` is the container's: a timer is stale once the
-/// container moved on (it was restarted, killed, or its pod deleted).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KubeletEvent {
-    /// The node loses power (`node-crash`): the kubelet and every container stop.
-    PowerOff,
-    /// The node boots again: the kubelet starts and syncs the pods bound to it.
-    PowerOn,
-    /// The eviction manager's housekeeping tick.
-    EvictionMonitor,
-    /// The container's process is up (Created -> Started).
-    Started { pod: PodId, c: ContainerRef, epoch: u32 },
-    /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
-    Exited { pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool },
-    /// A probe of this container runs now.
-    Probe { pod: PodId, c: ContainerRef, epoch: u32, kind: ProbeKind },
-    /// CrashLoopBackOff is over: start the container again.
-    Restart { pod: PodId, c: ContainerRef, epoch: u32 },
-    /// The pod worker syncs again after the container's image could not be had.
-    Resync { pod: PodId, c: ContainerRef, epoch: u32 },
-    /// The process is gone after the kubelet stopped it (preStop, SIGTERM, or SIGKILL).
-    Stopped { pod: PodId, c: ContainerRef, epoch: u32, code: i32 },
-    /// `kubelet-service-kill`: the kubelet process dies; containers keep running, nobody
-    /// looks after them, nothing is reported.
-    ServiceStop,
-    /// The kubelet process starts again: it catches up with what happened meanwhile.
-    ServiceStart,
-    /// The node reaches the control plane again (a partition or an API server outage ended).
-    Reconnect,
-    /// `container-kill`: SIGKILL to one container; the restart policy decides what follows.
-    KillContainer { pod: PodId, c: ContainerRef },
-    /// `pod-failure`: the pod's containers fail, and fail again at every start, until `until`.
-    FailPod { pod: PodId, until: SimTime },
-}
 
 /// The kubelet's view of one container across its restarts.
 #[derive(Clone, Copy, Debug, Default)]
@@ -666,7 +632,7 @@ impl Kubelet {
     }
 
     /// An image pull finished: the container that waited for it goes on.
-    pub fn on_pull_done(&mut self, request: u32, result: Result<(), crate::world::PullError>, ctx: &mut Ctx) {
+    pub fn on_pull_done(&mut self, request: u32, result: Result<(), crate::api::events::PullError>, ctx: &mut Ctx) {
         if !self.up {
             return;
         }

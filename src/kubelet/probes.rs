@@ -9,7 +9,7 @@ use super::{Kubelet, KubeletEvent, container, status, status_mut};
 use crate::api::events::ContainerRef;
 use crate::api::*;
 use crate::apiserver::Watcher;
-use crate::cluster::{Ctx, Event};
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 
 pub use crate::api::ProbeKind;

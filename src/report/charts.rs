@@ -6,8 +6,8 @@
 
 use super::timeline;
 use crate::cluster::Cluster;
+use crate::report::plot::png_and_svg;
 use crate::sim::SimTime;
-use crate::sweep::charts::png_and_svg;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::io;
@@ -16,7 +16,7 @@ use std::path::Path;
 const SIZE: (u32, u32) = (1100, 600);
 
 /// A stacked layer: its name, colour and count in a sample.
-type Layer = (&'static str, RGBColor, fn(&crate::report::recorder::Sample) -> u32);
+type Layer = (&'static str, RGBColor, fn(&crate::record::Sample) -> u32);
 
 fn fault_spans(c: &Cluster, end: SimTime) -> Vec<(f64, f64, &'static str)> {
     let secs = |t: SimTime| t.as_millis() as f64 / 1000.0;
@@ -36,7 +36,7 @@ fn fault_spans(c: &Cluster, end: SimTime) -> Vec<(f64, f64, &'static str)> {
 
 /// Write the run's charts into `dir/charts`.
 pub fn write_run_charts(dir: &Path, c: &Cluster, end: SimTime) -> io::Result<()> {
-    crate::sweep::charts::register_font();
+    crate::report::plot::register_font();
     let charts = dir.join("charts");
     std::fs::create_dir_all(&charts)?;
     png_and_svg!(charts, "pods-by-phase", SIZE, |root| phases(root, c, end));
@@ -229,7 +229,7 @@ where
             .label(name)
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(width)));
     }
-    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
+    crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
 }
 
 /// Cumulative container restarts and evictions over time, with the faults shaded.
@@ -274,7 +274,7 @@ where
             .label(format!("{name}: {}", times.len()))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
     }
-    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
+    crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn shade_faults<DB: DrawingBackend>(
@@ -346,7 +346,7 @@ where
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], color.filled()));
     }
-    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
+    crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn workloads<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Cluster, end: SimTime) -> Result<(), String>
@@ -369,7 +369,7 @@ where
         .map_err(e)?;
     chart.configure_mesh().x_desc("time (s)").y_desc("replicas").label_style(("sans-serif", 15)).draw().map_err(e)?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
-    use crate::sweep::charts::PALETTE;
+    use crate::report::plot::PALETTE;
     for (i, (w, log)) in c.rec.workload_changes.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let name = c.api.workload(*w).0;
@@ -399,5 +399,5 @@ where
             .label(format!("{name} desired"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(1)));
     }
-    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
+    crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
 }

@@ -1,8 +1,8 @@
 //! Evaluating a scenario's `expect:` against what happened.
 
-use crate::RunResult;
-use crate::report::recorder::WorkloadRef;
+use crate::api::WorkloadRef;
 use crate::report::summary::recovery;
+use crate::run::RunResult;
 use crate::scenario::expect::{Expectation, Field};
 
 /// One expectation's verdict.
@@ -30,7 +30,7 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
             Expectation::State { from, to, workload, field, cmp } => {
                 let samples: Vec<_> =
                     rec.workload_samples.iter().filter(|s| name_of(r, s.workload) == *workload).collect();
-                let value = |s: &crate::report::recorder::WorkloadSample| -> i64 {
+                let value = |s: &crate::record::WorkloadSample| -> i64 {
                     (match field {
                         Field::Replicas => s.desired,
                         Field::ReadyReplicas => s.ready,

@@ -2,8 +2,8 @@
 //! the variants' ready replicas and comparing their availability, and the top-level
 //! report.html that puts them side by side.
 
-use crate::RunResult;
 use crate::api::duration::format_go_duration_ms as d;
+use crate::run::RunResult;
 use crate::sim::SimTime;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -12,7 +12,7 @@ use std::io;
 use std::path::Path;
 
 const SIZE: (u32, u32) = (1100, 600);
-use crate::sweep::charts::PALETTE;
+use crate::report::plot::PALETTE;
 
 /// `compare/summary.csv`: the variants' summary rows under the union of their columns (a
 /// workload only one variant has leaves the others' cells empty).
@@ -90,7 +90,7 @@ where
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
         }
     }
-    crate::sweep::charts::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
+    crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
 }
 
 /// Each variant's availability (the lowest over its workloads) as a bar, in percent.
@@ -154,9 +154,9 @@ pub fn write_compare(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> 
     if !charts {
         return Ok(());
     }
-    crate::sweep::charts::register_font();
-    crate::sweep::charts::png_and_svg!(cmp, "ready-by-variant", SIZE, |root| ready_overlay(root, runs));
-    crate::sweep::charts::png_and_svg!(cmp, "availability-by-variant", SIZE, |root| availability_bars(root, runs));
+    crate::report::plot::register_font();
+    crate::report::plot::png_and_svg!(cmp, "ready-by-variant", SIZE, |root| ready_overlay(root, runs));
+    crate::report::plot::png_and_svg!(cmp, "availability-by-variant", SIZE, |root| availability_bars(root, runs));
     // The comparison page.
     let first = &runs[0].1;
     let mut h = String::new();

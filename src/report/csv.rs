@@ -2,37 +2,19 @@
 //! that fails leaves nothing half-written.
 
 use super::messages::render;
-use super::recorder::WorkloadRef;
-use super::summary::Summary;
+use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, RecordedEvent};
 use crate::api::{ContainerState, Pod};
 use crate::cluster::Cluster;
+use crate::run::Summary;
+pub use crate::run::{Stats, peak_rss_bytes};
 use crate::sim::SimTime;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Measurements of the run itself (stats.csv): the only output that is not deterministic.
-#[derive(Clone, Copy, Debug)]
-pub struct Stats {
-    pub wall_seconds: f64,
-    pub events: u64,
-    pub peak_rss_bytes: Option<u64>,
-    /// Scheduling attempts and the wall seconds the scheduler spent in them.
-    pub scheduling_attempts: u64,
-    pub scheduler_seconds: f64,
-}
-
 fn t(t: Option<SimTime>) -> String {
     t.map(|t| t.to_string()).unwrap_or_default()
-}
-
-/// Peak resident set size of this process (Linux `VmHWM`), if known.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let s = fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 fn csv_writer(dir: &Path, name: &str) -> io::Result<csv::Writer<io::BufWriter<fs::File>>> {

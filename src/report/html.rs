@@ -1,9 +1,9 @@
 //! `report.html`: one self-contained page (inline SVG, no script, no network) with the
 //! scenario's story, the summary, every chart, and each fault's chain of consequences.
 
-use crate::RunResult;
 use crate::api::RecordedEvent;
 use crate::api::duration::format_go_duration_ms as d;
+use crate::run::RunResult;
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;

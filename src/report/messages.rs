@@ -67,10 +67,10 @@ pub fn render(e: &RecordedEvent, api: &ApiServer, images: &[ImageDef], seed: u64
         Message::PullFailed { image, err } => {
             let i = img(*image);
             match err {
-                crate::world::PullError::Unavailable => format!(
+                crate::api::events::PullError::Unavailable => format!(
                     "Failed to pull image \"{i}\": rpc error: code = Unavailable desc = failed to pull and unpack image \"{i}\": failed to resolve reference \"{i}\": dial tcp: connect: connection refused"
                 ),
-                crate::world::PullError::NotFound => format!(
+                crate::api::events::PullError::NotFound => format!(
                     "Failed to pull image \"{i}\": rpc error: code = NotFound desc = failed to pull and unpack image \"{i}\": failed to resolve reference \"{i}\": not found"
                 ),
             }

@@ -9,9 +9,178 @@ pub mod html;
 pub mod kubectl;
 pub mod messages;
 pub mod output;
-pub mod recorder;
-pub mod summary;
+pub mod plot;
 pub mod timeline;
 
-pub use recorder::Recorder;
-pub use summary::Summary;
+pub use crate::run::Summary;
+pub use crate::run::summary;
+
+use crate::api;
+use crate::run::RunResult;
+use std::path::{Path, PathBuf};
+
+/// Write a run's outputs to `dir` atomically (a temporary folder swapped into place). `dir` may
+/// be absent, empty or an earlier kubesim output; the scenario's folder is protected.
+pub fn write_outputs(dir: &Path, r: &RunResult) -> std::io::Result<PathBuf> {
+    let guard = crate::report::output::OutGuard::new(&[&r.cluster.scenario.file]);
+    write_outputs_with(dir, r, false, &guard)
+}
+
+/// `write_outputs`, with the charts (`charts/*.png`, `*.svg`) when `charts` is set; `guard`
+/// says which folders may never be replaced.
+pub fn write_outputs_with(
+    dir: &Path,
+    r: &RunResult,
+    charts: bool,
+    guard: &crate::report::output::OutGuard,
+) -> std::io::Result<PathBuf> {
+    use crate::report::output::{OutputKind, write_atomically};
+    write_atomically(dir, OutputKind::Run, r.cluster.scenario.source_hash, guard, |tmp| {
+        crate::report::csv::write_run(tmp, &r.cluster, &r.summary, &r.stats)?;
+        if charts {
+            crate::report::charts::write_run_charts(tmp, &r.cluster, r.outcome.end)?;
+            crate::report::html::write_report(tmp, r)?;
+        }
+        Ok(())
+    })
+}
+
+/// Write the outputs of a scenario with variants: one folder per variant (`base/`, `NAME/`),
+/// `compare/`, and the comparison page `report.html` (with charts), atomically; each folder
+/// carries the output marker.
+pub fn write_variant_outputs(
+    dir: &Path,
+    runs: &[(String, RunResult)],
+    charts: bool,
+    guard: &crate::report::output::OutGuard,
+) -> std::io::Result<PathBuf> {
+    use crate::report::output::{OutputKind, mark, write_atomically};
+    let hash = runs.first().map_or(0, |(_, r)| r.cluster.scenario.source_hash);
+    write_atomically(dir, OutputKind::Variants, hash, guard, |tmp| {
+        for (name, r) in runs {
+            let sub = tmp.join(name);
+            std::fs::create_dir_all(&sub)?;
+            mark(&sub, OutputKind::Run, r.cluster.scenario.source_hash)?;
+            crate::report::csv::write_run(&sub, &r.cluster, &r.summary, &r.stats)?;
+            if charts {
+                crate::report::charts::write_run_charts(&sub, &r.cluster, r.outcome.end)?;
+                crate::report::html::write_report(&sub, r)?;
+            }
+        }
+        crate::report::compare::write_compare(tmp, runs, charts)
+    })
+}
+
+/// The end-of-run summary of a scenario with variants: one line per variant.
+pub fn variants_summary(runs: &[(String, RunResult)], dir: &Path) -> String {
+    use api::duration::format_go_duration_ms as d;
+    let mut o = String::new();
+    if let Some((_, r)) = runs.first() {
+        o.push_str(&format!(
+            "kubesim {}: scenario {} (seed {}): {} variants\n",
+            env!("CARGO_PKG_VERSION"),
+            r.cluster.scenario.name,
+            r.cluster.scenario.seed,
+            runs.len()
+        ));
+    }
+    let w = runs.iter().map(|(n, _)| n.len()).max().unwrap_or(4).max(7);
+    o.push_str(&format!("  {:<w$}  AVAILABILITY  RECOVERY   RESTARTS  EVICTIONS  FAILED SCHEDULING\n", "VARIANT"));
+    for (n, r) in runs {
+        let s = &r.summary;
+        let rec = if s.faults.is_empty() { "-".into() } else { s.recovery_ms().map_or("never".into(), d) };
+        o.push_str(&format!(
+            "  {n:<w$}  {:<12}  {rec:<9}  {:<8}  {:<9}  {}\n",
+            format!("{:.2}%", s.availability() * 100.0),
+            s.restarts,
+            s.evictions,
+            s.failed_scheduling
+        ));
+    }
+    o.push_str(&format!("\noutputs    {}/ (one folder per variant, compare/, report.html)\n", dir.display()));
+    o
+}
+
+/// The one-screen end-of-run summary.
+pub fn text_summary(r: &RunResult, dir: &Path) -> String {
+    use api::duration::format_go_duration_ms as d;
+    let s = &r.summary;
+    let mut o = String::new();
+    o.push_str(&format!(
+        "kubesim {}: scenario {} (seed {}): {} of virtual time in {:.2}s of wall time ({} events)\n",
+        env!("CARGO_PKG_VERSION"),
+        s.scenario,
+        s.seed,
+        d(s.duration.as_millis()),
+        r.stats.wall_seconds,
+        s.events_processed
+    ));
+    let desc = r.cluster.scenario.description.trim();
+    if !desc.is_empty() {
+        o.push_str(&format!("  {desc}\n"));
+    }
+    o.push('\n');
+    if !r.outcome.complete {
+        o.push_str(&format!(
+            "INCOMPLETE stopped by --max-events after {} events at {} of virtual time; the outputs cover [0, {}] only\n",
+            s.events_processed,
+            d(s.duration.as_millis()),
+            d(s.duration.as_millis())
+        ));
+    }
+    o.push_str(&format!(
+        "cluster    {} nodes, {} pods created, {} restarts, {} evictions, {} failed scheduling attempts\n",
+        s.nodes, s.pods_created, s.restarts, s.evictions, s.failed_scheduling
+    ));
+    match (s.startup_ms, s.startup_with_pulls_ms) {
+        (Some(a), Some(b)) => o.push_str(&format!(
+            "startup    p50 {}  p90 {}  p99 {} (created -> Ready, image pulls excluded); with pulls p50 {}  p99 {}\n",
+            d(a[0]),
+            d(a[1]),
+            d(a[2]),
+            d(b[0]),
+            d(b[2])
+        )),
+        _ => o.push_str("startup    no pod became Ready\n"),
+    }
+    let c = r.cluster.api.counters;
+    o.push_str(&format!(
+        "at the end {} Running, {} Pending, {} Succeeded, {} Failed, {} Terminating\n",
+        c.running, c.pending, c.succeeded, c.failed, c.terminating
+    ));
+    if !s.faults.is_empty() {
+        let f: Vec<String> = s.faults.iter().map(|(t, a)| format!("{} at {}", a, d(t.as_millis()))).collect();
+        o.push_str(&format!("faults     {}\n", f.join(", ")));
+    }
+    if !s.workloads.is_empty() {
+        let w = s.workloads.iter().map(|w| w.name.len()).max().unwrap_or(4).max(8);
+        o.push_str(&format!("workloads  {:<w$}  READY   AVAILABILITY  LONGEST OUTAGE  RECOVERY\n", "NAME"));
+        for x in &s.workloads {
+            let rec = if x.recovery_ms.is_empty() {
+                "-".to_string()
+            } else {
+                x.recovery_ms.iter().map(|r| r.map_or("never".into(), d)).collect::<Vec<_>>().join(", ")
+            };
+            o.push_str(&format!(
+                "           {:<w$}  {:<6}  {:<12}  {:<14}  {}\n",
+                x.name,
+                format!("{}/{}", x.ready, x.desired),
+                format!("{:.2}%", x.availability * 100.0),
+                d(x.longest_outage_ms),
+                rec
+            ));
+        }
+    }
+    let charts = if dir.join("report.html").is_file() {
+        ", charts/, report.html"
+    } else if dir.join("charts").is_dir() {
+        ", charts/"
+    } else {
+        ""
+    };
+    o.push_str(&format!(
+        "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{charts})\n",
+        dir.display()
+    ));
+    o
+}

@@ -12,52 +12,16 @@ mod validate;
 pub(crate) use validate::{default_tolerations, is_dns_label, parse_document};
 
 pub use crate::api::behavior::{Behavior, DurationDist};
+pub use crate::api::behavior::{DEFAULT_STARTUP_MS, DEFAULT_TERMINATION_TIME_MS};
+pub use crate::api::settings::*;
 use crate::api::{DeploymentStrategy, ImageId};
-use crate::api::{LabelSelector, Labels, PodSpec, PodTemplate, Resources, Taint};
+use crate::api::{LabelSelector, Labels, PodSpec, PodTemplate};
+pub use crate::chaos::plan::*;
 use crate::sim::SimTime;
 pub use error::{InputError, LoadError, SourceFile};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The Kubernetes release whose defaults kubesim follows unless `spec.kubernetes.version` says.
-pub const DEFAULT_KUBERNETES_VERSION: (u32, u32) = (1, 34);
-/// The oldest release whose defaults kubesim knows.
-pub const OLDEST_KUBERNETES_VERSION: (u32, u32) = (1, 25);
-/// `--node-monitor-grace-period` before v1.32.
-pub const NODE_MONITOR_GRACE_PERIOD_MS_BEFORE_1_32: u64 = 40_000;
-/// `spec.seed` when none is given.
-pub const DEFAULT_SEED: u64 = 1;
-/// `spec.sampleInterval` when none is given.
-pub const DEFAULT_SAMPLE_INTERVAL_MS: u64 = 5_000;
-/// Size of an image the catalogue does not describe (kubesim's choice).
-pub const DEFAULT_IMAGE_SIZE: u64 = 50 * 1024 * 1024;
-pub use crate::api::behavior::{DEFAULT_STARTUP_MS, DEFAULT_TERMINATION_TIME_MS};
-/// Registry model defaults (kubesim's: a registry serving 1 GiB/s in all, 100 MiB/s per node).
-pub const DEFAULT_REGISTRY_BANDWIDTH: u64 = 1024 * 1024 * 1024;
-pub const DEFAULT_NODE_BANDWIDTH: u64 = 100 * 1024 * 1024;
-pub const DEFAULT_REGISTRY_LATENCY_MS: u64 = 300;
-/// kubelet `--max-pods` default.
-pub const DEFAULT_MAX_PODS: u32 = 110;
-/// `--node-monitor-grace-period`: 50s since v1.32 (40s before).
-pub const DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS: u64 = 50_000;
-/// `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-seconds`.
-pub const DEFAULT_TOLERATION_SECONDS: i64 = 300;
-/// `node-restart` without `downtime`: a reboot takes a minute (kubesim's choice).
-pub const DEFAULT_NODE_RESTART_DOWNTIME_MS: u64 = 60_000;
-/// kubelet `serializeImagePulls` default.
-pub const DEFAULT_SERIALIZE_IMAGE_PULLS: bool = true;
-/// kubelet `nodeLeaseDurationSeconds` default.
-pub const DEFAULT_NODE_LEASE_DURATION_SECONDS: u32 = 40;
-/// kubelet: the lease is renewed every `nodeLeaseDurationSeconds * 0.25`
-/// (`nodeLeaseRenewIntervalFraction`).
-pub const NODE_LEASE_RENEW_INTERVAL_FRACTION_PERCENT: u64 = 25;
-/// client-go's lease controller renews with `wait.JitterUntil(..., 0.04, ...)`.
-pub const LEASE_RENEW_JITTER_PERCENT: u64 = 4;
-/// kube-scheduler `podInitialBackoffSeconds` / `podMaxBackoffSeconds` defaults.
-pub const DEFAULT_POD_INITIAL_BACKOFF_SECONDS: u32 = 1;
-pub const DEFAULT_POD_MAX_BACKOFF_SECONDS: u32 = 10;
-/// kube-scheduler `podMaxInUnschedulablePodsDuration` default (5m).
-pub const DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS: u64 = 5 * 60 * 1000;
 /// The image trace pods run.
 pub const TRACE_IMAGE: &str = "kubesim.io/trace-workload:1";
 /// Scenario files larger than this are refused before parsing.
@@ -108,27 +72,6 @@ pub struct Scenario {
     pub source_hash: u64,
 }
 
-#[derive(Clone, Debug)]
-pub struct NodeDef {
-    pub name: String,
-    pub labels: Labels,
-    pub taints: Vec<Taint>,
-    pub unschedulable: bool,
-    pub capacity: Resources,
-    pub allocatable: Resources,
-    pub pods: u32,
-    pub images: Vec<ImageId>,
-    /// Pods the node's kubelet runs from its manifest folder (each with a mirror pod).
-    pub static_pods: Vec<ObjectDef<Arc<PodSpec>>>,
-}
-
-#[derive(Clone, Debug)]
-pub struct ImageDef {
-    pub name: String,
-    pub size: u64,
-    pub behavior: Behavior,
-}
-
 /// Apply the keys a `behavior:` block (or the `kubesim.io/behavior` annotation) gives.
 pub fn apply_behavior(b: &mut Behavior, r: &raw::BehaviorRaw) {
     if let Some(v) = r.startup {
@@ -159,82 +102,6 @@ pub fn apply_behavior(b: &mut Behavior, r: &raw::BehaviorRaw) {
 
 /// The annotation through which a pod overrides its containers' behaviour.
 pub const BEHAVIOR_ANNOTATION: &str = "kubesim.io/behavior";
-
-#[derive(Clone, Copy, Debug)]
-pub struct RegistryDef {
-    pub bandwidth: u64,
-    pub node_bandwidth: u64,
-    pub latency_ms: u64,
-}
-
-/// Upstream settings a scenario may override (`spec.kubernetes`).
-#[derive(Clone, Copy, Debug)]
-pub struct KubeSettings {
-    pub watch_latency_ms: u64,
-    pub node_lease_duration_seconds: u32,
-    pub pod_initial_backoff_ms: u64,
-    pub pod_max_backoff_ms: u64,
-    pub pod_max_in_unschedulable_ms: u64,
-    /// kube-controller-manager `--node-monitor-grace-period`.
-    pub node_monitor_grace_period_ms: u64,
-    /// DefaultTolerationSeconds admission: `--default-not-ready-toleration-seconds` and
-    /// `--default-unreachable-toleration-seconds`.
-    pub default_not_ready_toleration_seconds: i64,
-    pub default_unreachable_toleration_seconds: i64,
-    pub serialize_image_pulls: bool,
-    pub max_parallel_image_pulls: Option<u32>,
-    /// `--node-eviction-rate`, `--secondary-node-eviction-rate` (nodes per second per zone),
-    /// `--unhealthy-zone-threshold`, `--large-cluster-size-threshold`.
-    pub node_eviction_rate: f64,
-    pub secondary_node_eviction_rate: f64,
-    pub unhealthy_zone_threshold: f64,
-    pub large_cluster_size_threshold: u32,
-    /// `spec.kubernetes.version` (major, minor): selects the defaults that changed between
-    /// releases (the README's version table).
-    pub version: (u32, u32),
-}
-
-impl KubeSettings {
-    /// Whether the modelled release is older than `major.minor`.
-    pub fn version_before(&self, major: u32, minor: u32) -> bool {
-        self.version < (major, minor)
-    }
-
-    pub fn lease_renew_interval_ms(&self) -> u64 {
-        self.node_lease_duration_seconds as u64 * 1000 * NODE_LEASE_RENEW_INTERVAL_FRACTION_PERCENT / 100
-    }
-}
-
-impl Default for KubeSettings {
-    fn default() -> Self {
-        KubeSettings {
-            watch_latency_ms: crate::apiserver::DEFAULT_WATCH_LATENCY_MS,
-            node_lease_duration_seconds: DEFAULT_NODE_LEASE_DURATION_SECONDS,
-            pod_initial_backoff_ms: DEFAULT_POD_INITIAL_BACKOFF_SECONDS as u64 * 1000,
-            pod_max_backoff_ms: DEFAULT_POD_MAX_BACKOFF_SECONDS as u64 * 1000,
-            pod_max_in_unschedulable_ms: DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS,
-            node_monitor_grace_period_ms: DEFAULT_NODE_MONITOR_GRACE_PERIOD_MS,
-            default_not_ready_toleration_seconds: DEFAULT_TOLERATION_SECONDS,
-            default_unreachable_toleration_seconds: DEFAULT_TOLERATION_SECONDS,
-            serialize_image_pulls: DEFAULT_SERIALIZE_IMAGE_PULLS,
-            max_parallel_image_pulls: None,
-            version: DEFAULT_KUBERNETES_VERSION,
-            node_eviction_rate: crate::controller::nodelifecycle::DEFAULT_NODE_EVICTION_RATE,
-            secondary_node_eviction_rate: crate::controller::nodelifecycle::DEFAULT_SECONDARY_NODE_EVICTION_RATE,
-            unhealthy_zone_threshold: crate::controller::nodelifecycle::DEFAULT_UNHEALTHY_ZONE_THRESHOLD,
-            large_cluster_size_threshold: crate::controller::nodelifecycle::DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
-        }
-    }
-}
-
-/// A standalone object from a manifest.
-#[derive(Clone, Debug)]
-pub struct ObjectDef<S> {
-    pub namespace: String,
-    pub name: String,
-    pub labels: Labels,
-    pub spec: S,
-}
 
 /// A ReplicaSet or Deployment from a manifest.
 #[derive(Clone, Debug)]
@@ -301,79 +168,6 @@ pub struct PdbDef {
     pub max_unavailable: Option<crate::api::IntOrPercent>,
 }
 
-/// Pods a pod action picks: Chaos Mesh's namespace + label selector + mode.
-#[derive(Clone, Debug)]
-pub struct PodTarget {
-    pub namespace: String,
-    pub selector: LabelSelector,
-    pub mode: PodMode,
-}
-
-/// Chaos Mesh's target modes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PodMode {
-    One,
-    All,
-    Fixed(u32),
-    FixedPercent(u32),
-}
-
-#[derive(Clone, Debug)]
-pub enum FaultDef {
-    /// `kubectl delete pod` on the pods the selector picks at `at`.
-    PodKill { at: SimTime, target: PodTarget, grace_ms: Option<u64> },
-    /// The picked pods' containers fail (and fail at every restart) until the end.
-    PodFailure { at: SimTime, until: Option<SimTime>, target: PodTarget },
-    /// SIGKILL to the named containers of the picked pods.
-    ContainerKill { at: SimTime, target: PodTarget, containers: Vec<String> },
-    /// The nodes cannot reach the control plane: no lease renewals, no status, no watch events;
-    /// their containers keep running.
-    NetworkPartition { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
-    /// The kubelet process dies on the nodes (systemd restarts it at `until`).
-    KubeletKill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
-    /// The API server is unreachable: nothing in the control plane changes state.
-    ApiserverOutage { at: SimTime, until: Option<SimTime> },
-    /// `mtbf` / `mttr`: each node fails after an exponential time with mean `mtbf` (from
-    /// `from`), is repaired after one with mean `mttr`, and so on to the end of the run. The
-    /// cluster expands it into concrete faults from the seed (`random_failure_plan`).
-    RandomFailures { from: SimTime, action: RandomAction, nodes: Vec<crate::api::NodeId>, mtbf_ms: u64, mttr_ms: u64 },
-    /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
-    NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
-    /// Power off: the kubelet and every container stop; with `until`, the node boots again.
-    NodeCrash { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
-    /// A process outside any pod takes `bytes` of memory on the target nodes.
-    NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
-    /// Every pull fails until the end.
-    RegistryOutage { at: SimTime, until: Option<SimTime> },
-    /// Pull bandwidth divided by `factor` until the end.
-    RegistrySlow { at: SimTime, until: Option<SimTime>, factor: u32 },
-    /// Pulls of one image fail (a bad tag) until the end.
-    ImageMissing { at: SimTime, until: Option<SimTime>, image: ImageId },
-    /// `kubectl set image deployment/NAME CONTAINER=IMAGE` (`container` indexes
-    /// `containers`, or `initContainers` when `init`).
-    SetImage { at: SimTime, deployment: RolloutTarget, init: bool, container: usize, image: ImageId },
-    /// `kubectl rollout restart deployment/NAME`.
-    RolloutRestart { at: SimTime, deployment: RolloutTarget },
-    /// `kubectl drain`: cordon, then evict every pod but mirror and DaemonSet pods through the
-    /// eviction API (PodDisruptionBudgets respected, refusals retried every 5 s).
-    NodeDrain { at: SimTime, nodes: Vec<crate::api::NodeId>, force: bool, grace_ms: Option<u64> },
-    /// New nodes of a pool join (their kubelets register them).
-    AddNodes { at: SimTime, nodes: Vec<NodeDef> },
-    /// `kubectl delete node`: the Node object goes; the machine, if running, does not know.
-    DeleteNode { at: SimTime, nodes: Vec<crate::api::NodeId> },
-    /// `kubectl scale WORKLOAD --replicas=N`.
-    Scale { at: SimTime, workload: ScaleTarget, replicas: u32 },
-}
-
-/// The node actions that can fail at random.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RandomAction {
-    Crash,
-    Restart,
-    Partition,
-    KubeletKill,
-}
-
 /// Expand the scenario's `mtbf` / `mttr` entries into concrete faults, in time order, from the
 /// seed's own random-failure stream: the same seed gives the same failure times.
 pub fn random_failure_plan(s: &Scenario) -> Vec<FaultDef> {
@@ -405,90 +199,6 @@ pub fn random_failure_plan(s: &Scenario) -> Vec<FaultDef> {
     }
     out.sort_by_key(|f| f.at());
     out
-}
-
-/// A workload a rollout (`set-image`, `rollout-restart`) can act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RolloutTarget {
-    Deployment(crate::api::DeployId),
-    DaemonSet(crate::api::DsId),
-}
-
-/// A workload `scale` can act on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ScaleTarget {
-    Deployment(crate::api::DeployId),
-    ReplicaSet(crate::api::RsId),
-    StatefulSet(crate::api::StsId),
-}
-
-impl FaultDef {
-    pub fn at(&self) -> SimTime {
-        match self {
-            FaultDef::PodKill { at, .. }
-            | FaultDef::NodeCordon { at, .. }
-            | FaultDef::RegistryOutage { at, .. }
-            | FaultDef::RegistrySlow { at, .. }
-            | FaultDef::ImageMissing { at, .. }
-            | FaultDef::NodeMemoryHog { at, .. }
-            | FaultDef::NodeCrash { at, .. }
-            | FaultDef::SetImage { at, .. }
-            | FaultDef::RolloutRestart { at, .. }
-            | FaultDef::Scale { at, .. }
-            | FaultDef::AddNodes { at, .. }
-            | FaultDef::NodeDrain { at, .. }
-            | FaultDef::PodFailure { at, .. }
-            | FaultDef::ContainerKill { at, .. }
-            | FaultDef::NetworkPartition { at, .. }
-            | FaultDef::KubeletKill { at, .. }
-            | FaultDef::ApiserverOutage { at, .. }
-            | FaultDef::DeleteNode { at, .. } => *at,
-            FaultDef::RandomFailures { from, .. } => *from,
-        }
-    }
-
-    /// When the fault ends, for faults with a `duration`.
-    pub fn until(&self) -> Option<SimTime> {
-        match self {
-            FaultDef::RegistryOutage { until, .. }
-            | FaultDef::RegistrySlow { until, .. }
-            | FaultDef::ImageMissing { until, .. }
-            | FaultDef::NodeMemoryHog { until, .. }
-            | FaultDef::NodeCrash { until, .. }
-            | FaultDef::PodFailure { until, .. }
-            | FaultDef::NetworkPartition { until, .. }
-            | FaultDef::KubeletKill { until, .. }
-            | FaultDef::ApiserverOutage { until, .. } => *until,
-            _ => None,
-        }
-    }
-    pub fn action(&self) -> &'static str {
-        match self {
-            FaultDef::PodKill { .. } => "pod-kill",
-            FaultDef::NodeCordon { cordon: true, .. } => "node-cordon",
-            FaultDef::NodeCordon { cordon: false, .. } => "node-uncordon",
-            FaultDef::RegistryOutage { .. } => "registry-outage",
-            FaultDef::RegistrySlow { .. } => "registry-slow",
-            FaultDef::ImageMissing { .. } => "image-missing",
-            FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
-            FaultDef::NodeCrash { .. } => "node-crash",
-            FaultDef::SetImage { .. } => "set-image",
-            FaultDef::RolloutRestart { .. } => "rollout-restart",
-            FaultDef::Scale { .. } => "scale",
-            FaultDef::AddNodes { .. } => "add-nodes",
-            FaultDef::NodeDrain { .. } => "node-drain",
-            FaultDef::PodFailure { .. } => "pod-failure",
-            FaultDef::ContainerKill { .. } => "container-kill",
-            FaultDef::NetworkPartition { .. } => "network-partition",
-            FaultDef::KubeletKill { .. } => "kubelet-service-kill",
-            FaultDef::ApiserverOutage { .. } => "apiserver-outage",
-            FaultDef::RandomFailures { action: RandomAction::Crash, .. } => "node-crash",
-            FaultDef::RandomFailures { action: RandomAction::Restart, .. } => "node-restart",
-            FaultDef::RandomFailures { action: RandomAction::Partition, .. } => "network-partition",
-            FaultDef::RandomFailures { action: RandomAction::KubeletKill, .. } => "kubelet-service-kill",
-            FaultDef::DeleteNode { .. } => "delete-node",
-        }
-    }
 }
 
 /// Limits a user may lift on the command line.
@@ -591,11 +301,4 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
         resource_version: 0,
         status: JobStatus::default(),
     }
-}
-
-/// A pod spec with one container and nothing else, for unit tests.
-#[cfg(test)]
-pub fn test_pod_spec() -> PodSpec {
-    use crate::api::*;
-    PodSpec::of(vec![ContainerSpec::new("c", ImageId(0), PullPolicy::IfNotPresent, Behavior::default())])
 }

@@ -4,10 +4,13 @@
 //! manifest named by `kind/name` (`deployment/web.spec.replicas`). Missing map keys on the way
 //! are created; list indices must exist.
 
+use super::error::{LoadError, SourceFile};
+use super::{LoadOptions, Scenario};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// A YAML value that remembers whether a scalar was a string, so it can be written back.
 #[derive(Clone, Debug, PartialEq)]
@@ -286,6 +289,32 @@ impl Docs {
         }
         out
     }
+}
+
+/// Apply `--set PATH=VALUE` settings to a scenario file (for `kubesim run --set`).
+pub fn load_with_sets(file: &std::path::Path, sets: &[String], opts: &LoadOptions) -> Result<Scenario, LoadError> {
+    if sets.is_empty() {
+        return crate::scenario::load_with(file, opts);
+    }
+    crate::scenario::load_with(file, opts)?; // the file's own errors first, with their places
+    let text =
+        std::fs::read_to_string(file).map_err(|source| LoadError::Io { path: file.display().to_string(), source })?;
+    let cli = SourceFile { name: "--set".into(), text: Arc::new(sets.join(" ")) };
+    let bad = |m: String| -> LoadError {
+        cli.error(0, 0, m, Some("e.g. --set deployment/web.spec.replicas=5".into())).into()
+    };
+    let mut d = Docs::parse(&text).map_err(&bad)?;
+    for s in sets {
+        let (p, v) = s.split_once('=').ok_or_else(|| bad(format!("{s:?} is not PATH=VALUE")))?;
+        let path = Path::parse(p).map_err(&bad)?;
+        let value = parse_value(v).map_err(&bad)?;
+        d.set(&path, &value).map_err(&bad)?;
+    }
+    let text = d.text();
+    crate::scenario::load_bytes_with(&file.display().to_string(), text.as_bytes(), file, opts).map_err(|e| match e {
+        LoadError::Input(i) => bad(format!("with {}: {}", sets.join(", "), i.message)),
+        other => other,
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::plugins::{noderesources, podtopologyspread, tainttoleration};
 use super::{NEVER, QState, QUICK, SCORE_PLUGINS, Scheduler, SchedulerEvent, TraceRow};
 use crate::api::*;
 use crate::apiserver::ApiServer;
-use crate::cluster::{Ctx, Event};
+use crate::runtime::{Ctx, Event};
 use std::sync::Arc;
 
 /// Per-plugin score buffers, reused by every cycle.

@@ -8,9 +8,10 @@ pub mod plugins;
 pub mod preemption;
 
 use crate::api::events::{ObjRef, Source};
+use crate::api::settings::KubeSettings;
 use crate::api::*;
-use crate::cluster::{Ctx, Event};
-use crate::scenario::KubeSettings;
+pub use crate::runtime::SchedulerEvent;
+use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
@@ -73,19 +74,6 @@ impl Default for SchedulerConfig {
             extended_resources: Vec::new(),
         }
     }
-}
-
-/// Scheduler timers (scheduler -> scheduler).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SchedulerEvent {
-    /// Take the next pod from activeQ and run one scheduling cycle.
-    ScheduleOne,
-    /// The binding of an assumed pod reaches the API server.
-    Bind(PodId, NodeId),
-    /// `flushBackoffQCompleted`: move the pods whose backoff has expired to activeQ.
-    FlushBackoff,
-    /// Move pods that have waited too long in unschedulablePods.
-    FlushUnschedulable,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -792,7 +780,7 @@ impl Scheduler {
     }
 
     /// Write the pod's counted repeats of its FailedScheduling series to the event.
-    fn flush_series_of(&mut self, id: PodId, rec: &mut crate::report::Recorder) {
+    fn flush_series_of(&mut self, id: PodId, rec: &mut crate::record::Recorder) {
         let i = self.info(id);
         if i.series_pending > 0 {
             let e = &mut rec.events[i.series as usize - 1];
@@ -803,7 +791,7 @@ impl Scheduler {
     }
 
     /// Write every pod's counted repeats to its FailedScheduling event (at the end of a run).
-    pub fn flush_series(&mut self, rec: &mut crate::report::Recorder) {
+    pub fn flush_series(&mut self, rec: &mut crate::record::Recorder) {
         for i in 0..self.pods.len() {
             self.flush_series_of(PodId(i as u32), rec);
         }

@@ -8,7 +8,7 @@ use super::framework::Cycle;
 use super::plugins::{self, NodeInfo};
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
-use crate::cluster::Ctx;
+use crate::runtime::Ctx;
 use crate::sim::SimTime;
 
 /// `minCandidateNodesPercentage` and `minCandidateNodesAbsolute` (DefaultPreemptionArgs).
@@ -85,7 +85,7 @@ fn select_victims(s: &Scheduler, cyc: &Cycle, node: usize, ctx: &Ctx) -> Option<
         let pod = api.pod(p);
         let mut v = false;
         for (b, pdb) in api.pdbs.iter().enumerate() {
-            if crate::controller::disruption::selects(pdb, pod) && pod.deletion.is_none() {
+            if pdb.selects(pod) && pod.deletion.is_none() {
                 allowed[b] -= 1;
                 if allowed[b] < 0 {
                     v = true;

@@ -388,31 +388,7 @@ fn check_scenario(d: &Docs, shown: &str, file: &Path, opts: &LoadOptions) -> Res
     })
 }
 
-/// Apply `--set PATH=VALUE` settings to a scenario file (for `kubesim run --set`).
-pub fn load_with_sets(file: &Path, sets: &[String], opts: &LoadOptions) -> Result<Scenario, LoadError> {
-    if sets.is_empty() {
-        return crate::scenario::load_with(file, opts);
-    }
-    crate::scenario::load_with(file, opts)?; // the file's own errors first, with their places
-    let text =
-        std::fs::read_to_string(file).map_err(|source| LoadError::Io { path: file.display().to_string(), source })?;
-    let cli = SourceFile { name: "--set".into(), text: Arc::new(sets.join(" ")) };
-    let bad = |m: String| -> LoadError {
-        cli.error(0, 0, m, Some("e.g. --set deployment/web.spec.replicas=5".into())).into()
-    };
-    let mut d = Docs::parse(&text).map_err(&bad)?;
-    for s in sets {
-        let (p, v) = s.split_once('=').ok_or_else(|| bad(format!("{s:?} is not PATH=VALUE")))?;
-        let path = SetPath::parse(p).map_err(&bad)?;
-        let value = parse_value(v).map_err(&bad)?;
-        d.set(&path, &value).map_err(&bad)?;
-    }
-    let text = d.text();
-    crate::scenario::load_bytes_with(&file.display().to_string(), text.as_bytes(), file, opts).map_err(|e| match e {
-        LoadError::Input(i) => bad(format!("with {}: {}", sets.join(", "), i.message)),
-        other => other,
-    })
-}
+pub use crate::scenario::set::load_with_sets;
 
 // ---------- running ----------
 
@@ -562,7 +538,7 @@ impl Sweep {
                             let mut s = (*scenarios[i]).clone();
                             s.seed = self.seed(rep);
                             let run = point as u64 * self.seed_count as u64 + rep as u64;
-                            let r = crate::simulate(s, &crate::RunOptions::default())
+                            let r = crate::run::simulate(s, &crate::run::RunOptions::default())
                                 .map_err(|violation| SweepError::Bug { run, point, seed: self.seed(rep), violation })?;
                             let values = Metric::ALL.iter().map(|m| m.of(&r.summary)).collect();
                             bar.inc(1);
@@ -620,7 +596,7 @@ impl Sweep {
         for rep in 0..n {
             let mut x = s.clone();
             x.seed = self.seed(rep);
-            crate::simulate(x, &crate::RunOptions::default()).map_err(|violation| SweepError::Bug {
+            crate::run::simulate(x, &crate::run::RunOptions::default()).map_err(|violation| SweepError::Bug {
                 run: rep as u64,
                 point: 0,
                 seed: self.seed(rep),

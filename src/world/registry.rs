@@ -14,14 +14,7 @@ pub struct PullToken {
     pub request: u32,
 }
 
-/// Why a pull failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PullError {
-    /// The registry cannot be reached (`registry-outage`).
-    Unavailable,
-    /// The registry has no such image (`image-missing`, a bad tag).
-    NotFound,
-}
+pub use crate::api::events::PullError;
 
 /// Registry timers (world -> world).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -47,7 +47,7 @@ mod tests {
     }
 
     fn spec(selector: &[(&str, &str)], required: Option<Vec<NodeSelectorTerm>>) -> PodSpec {
-        let mut s = crate::scenario::test_pod_spec();
+        let mut s = crate::api::pod::test_pod_spec();
         s.node_selector = Labels::from_pairs(selector.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect());
         if required.is_some() {
             s.affinity = Some(Box::new(Affinity { node_required: required, ..Affinity::default() }));
@@ -125,7 +125,7 @@ mod tests {
     fn node_affinity_score() {
         // Preferred terms of weight 2 (foo=bar), 4 (key=value) and 5 (az1 in zone): a node
         // matching all three scores 11 -> 100; one matching only foo=bar 2 -> 18; none 0.
-        let mut s = crate::scenario::test_pod_spec();
+        let mut s = crate::api::pod::test_pod_spec();
         s.affinity = Some(Box::new(Affinity {
             node_preferred: vec![
                 (2, term(vec![req("foo", In, &["bar"])])),
@@ -144,6 +144,6 @@ mod tests {
         default_normalize_score(100, false, &mut v);
         assert_eq!(v, [18, 0, 100]);
         assert!(has_preferred(&s));
-        assert!(!has_preferred(&crate::scenario::test_pod_spec()));
+        assert!(!has_preferred(&crate::api::pod::test_pod_spec()));
     }
 }

@@ -348,7 +348,7 @@ mod tests {
             honor_node_affinity: true,
             honor_node_taints: false,
         };
-        let s = pre_filter(vec![c], &topo, &nodes, &crate::scenario::test_pod_spec(), |_, i| pods[i]);
+        let s = pre_filter(vec![c], &topo, &nodes, &crate::api::pod::test_pod_spec(), |_, i| pods[i]);
         assert_eq!(s.min, [0]);
         let mut l = Labels::default();
         l.insert("app", "web");
@@ -357,7 +357,7 @@ mod tests {
         // minDomains 3 with two domains: the minimum counts as 0.
         let mut c = s.constraints[0].clone();
         c.min_domains = Some(3);
-        let s = pre_filter(vec![c], &topo, &nodes, &crate::scenario::test_pod_spec(), |_, i| pods[i] + 1);
+        let s = pre_filter(vec![c], &topo, &nodes, &crate::api::pod::test_pod_spec(), |_, i| pods[i] + 1);
         assert_eq!(s.min, [0]);
     }
 
@@ -370,7 +370,7 @@ mod tests {
         let mut topo = Topology::default();
         let mut cs = system_default_constraints();
         resolve(&mut cs, &mut topo, &nodes, 0);
-        let s = pre_score(cs, false, &topo, &nodes, &[0, 1, 2], &crate::scenario::test_pod_spec(), |_, i| pods[i]);
+        let s = pre_score(cs, false, &topo, &nodes, &[0, 1, 2], &crate::api::pod::test_pod_spec(), |_, i| pods[i]);
         let (wh, wz) = (5f64.ln(), 4f64.ln());
         let raw: Vec<i64> = (0..3).map(|k| score(&s, &topo, k, k, |_, i| pods[i])).collect();
         let want = |h: f64, z: f64| (h * wh + 2.0 + z * wz + 4.0).round() as i64;

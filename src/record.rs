@@ -1,8 +1,8 @@
-//! The recorder: Kubernetes Events as they are emitted, time-series samples and workload
+//! The recorder (the `record` layer, below the components): Kubernetes Events as they are emitted, time-series samples and workload
 //! readiness changes. Appends only; nothing here allocates strings.
 
 use crate::api::events::{ObjRef, RecordedEvent, Source};
-use crate::api::{EventId, EventType, Message, NodeId};
+use crate::api::{EventId, EventType, Message, NodeId, WorkloadRef};
 use crate::sim::SimTime;
 
 /// One row of timeseries.csv.
@@ -18,15 +18,6 @@ pub struct Sample {
     pub terminating: u32,
     pub cpu_requested_milli: u64,
     pub memory_requested: u64,
-}
-
-/// A top-level workload being tracked (a Deployment, or a ReplicaSet no Deployment owns).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WorkloadRef {
-    Deployment(crate::api::DeployId),
-    ReplicaSet(crate::api::RsId),
-    StatefulSet(crate::api::StsId),
-    DaemonSet(crate::api::DsId),
 }
 
 /// A workload's (time, desired, ready) at every change.

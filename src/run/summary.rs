@@ -138,8 +138,8 @@ impl Summary {
 
 /// The PodDisruptionBudget (index) in the workload's namespace whose selector matches its
 /// pod template's labels, if any.
-fn budget_of(api: &crate::apiserver::ApiServer, w: crate::report::recorder::WorkloadRef) -> Option<usize> {
-    use crate::report::recorder::WorkloadRef as W;
+fn budget_of(api: &crate::apiserver::ApiServer, w: crate::api::WorkloadRef) -> Option<usize> {
+    use crate::api::WorkloadRef as W;
     let (ns, labels) = match w {
         W::Deployment(d) => (&api.deployments[d.idx()].namespace, &api.deployments[d.idx()].template.labels),
         W::ReplicaSet(r) => (&api.replicasets[r.idx()].namespace, &api.replicasets[r.idx()].template.labels),

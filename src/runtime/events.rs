@@ -1,0 +1,76 @@
+//! Each component's timer payloads: plain `Copy` data carried by [`super::Event`]. They live
+//! here, below the components, so that the event enum and `Ctx` need no component.
+
+use crate::api::events::ContainerRef;
+use crate::api::{NodeId, PodId, ProbeKind};
+use crate::sim::SimTime;
+
+/// kubelet `evictionMonitoringPeriod` (housekeeping) default.
+pub const EVICTION_MONITORING_PERIOD_MS: u64 = 10_000;
+
+/// Scheduler timers (scheduler -> scheduler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchedulerEvent {
+    /// Take the next pod from activeQ and run one scheduling cycle.
+    ScheduleOne,
+    /// The binding of an assumed pod reaches the API server.
+    Bind(PodId, NodeId),
+    /// `flushBackoffQCompleted`: move the pods whose backoff has expired to activeQ.
+    FlushBackoff,
+    /// Move pods that have waited too long in unschedulablePods.
+    FlushUnschedulable,
+}
+
+/// Kubelet timers (kubelet -> itself). `epoch` is the container's: a timer is stale once the
+/// container moved on (it was restarted, killed, or its pod deleted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KubeletEvent {
+    /// The node loses power (`node-crash`): the kubelet and every container stop.
+    PowerOff,
+    /// The node boots again: the kubelet starts and syncs the pods bound to it.
+    PowerOn,
+    /// The eviction manager's housekeeping tick.
+    EvictionMonitor,
+    /// The container's process is up (Created -> Started).
+    Started { pod: PodId, c: ContainerRef, epoch: u32 },
+    /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
+    Exited { pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool },
+    /// A probe of this container runs now.
+    Probe { pod: PodId, c: ContainerRef, epoch: u32, kind: ProbeKind },
+    /// CrashLoopBackOff is over: start the container again.
+    Restart { pod: PodId, c: ContainerRef, epoch: u32 },
+    /// The pod worker syncs again after the container's image could not be had.
+    Resync { pod: PodId, c: ContainerRef, epoch: u32 },
+    /// The process is gone after the kubelet stopped it (preStop, SIGTERM, or SIGKILL).
+    Stopped { pod: PodId, c: ContainerRef, epoch: u32, code: i32 },
+    /// `kubelet-service-kill`: the kubelet process dies; containers keep running, nobody
+    /// looks after them, nothing is reported.
+    ServiceStop,
+    /// The kubelet process starts again: it catches up with what happened meanwhile.
+    ServiceStart,
+    /// The node reaches the control plane again (a partition or an API server outage ended).
+    Reconnect,
+    /// `container-kill`: SIGKILL to one container; the restart policy decides what follows.
+    KillContainer { pod: PodId, c: ContainerRef },
+    /// `pod-failure`: the pod's containers fail, and fail again at every start, until `until`.
+    FailPod { pod: PodId, until: SimTime },
+}
+
+/// Node lifecycle timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeLifecycleEvent {
+    /// The periodic look at every node's lease.
+    Monitor,
+    /// The pod's toleration of its node's NoExecute taint ran out (stale if `epoch` is old).
+    Evict { pod: PodId, node: NodeId, epoch: u32 },
+    /// Work a zone's tainting queue (`doNoExecuteTaintingPass`).
+    Taint { zone: u32, epoch: u32 },
+}
+
+impl KubeletEvent {
+    /// The eviction manager's next housekeeping tick after `now` (ticks fall on multiples of
+    /// `evictionMonitoringPeriod`): where a change of node memory is first seen.
+    pub fn next_eviction_monitor(now: SimTime) -> SimTime {
+        SimTime((now.as_millis() / EVICTION_MONITORING_PERIOD_MS + 1) * EVICTION_MONITORING_PERIOD_MS)
+    }
+}

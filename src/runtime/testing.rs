@@ -1,0 +1,1 @@
+//! A test harness (filled in below).
