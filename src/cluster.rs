@@ -337,7 +337,7 @@ impl Cluster {
         for def in defs {
             let id = self.add_node(def, now);
             let mut ctx = ctx!(self, now, cause);
-            ctx.record(
+            ctx.cause = ctx.record(
                 EventType::Normal,
                 "RegisteredNode",
                 ObjRef::Node(id),
@@ -492,7 +492,7 @@ impl Cluster {
         self.api.resumed_at = now;
         let mut ctx = ctx!(self, now, cause);
         let msg = "apiserver-outage: the API server is back";
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "FaultEnded",
             ObjRef::ControlPlane,

@@ -155,7 +155,7 @@ impl Chaos {
                         format!("delete-node: kubectl delete node {name}"),
                     );
                     ctx.api.delete_node(n, ctx.now);
-                    ctx.record(
+                    ctx.cause = ctx.record(
                         EventType::Normal,
                         "RemovingNode",
                         ObjRef::Node(n),
@@ -188,7 +188,7 @@ impl Chaos {
     fn start_drain(&mut self, n: NodeId, force: bool, grace_ms: Option<u64>, ctx: &mut Ctx) {
         let name = ctx.api.node(n).name.clone();
         ctx.api.update_node(n, |x| x.unschedulable = true);
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Warning,
             "FaultInjected",
             ObjRef::Node(n),
@@ -240,7 +240,7 @@ impl Chaos {
                     if live {
                         let pod = ctx.api.pod(p);
                         let msg = format!("node-drain: evicting pod {}/{}", pod.namespace, pod.name);
-                        ctx.record(
+                        ctx.cause = ctx.record(
                             EventType::Normal,
                             "EvictionRequested",
                             ObjRef::Pod(p),
@@ -261,7 +261,7 @@ impl Chaos {
                             pod.namespace,
                             e.message()
                         );
-                        ctx.record(
+                        ctx.cause = ctx.record(
                             EventType::Warning,
                             "EvictionRefused",
                             ObjRef::Pod(p),
@@ -437,12 +437,12 @@ fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
         }
         _ => return,
     };
-    ctx.record(EventType::Normal, "OperatorAction", obj, None, Source::Chaos, Message::Text(msg.into()));
+    ctx.cause = ctx.record(EventType::Normal, "OperatorAction", obj, None, Source::Chaos, Message::Text(msg.into()));
 }
 
 /// Record kubesim-chaos's own event about a node.
 fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {
-    ctx.record(kind, reason, ObjRef::Node(n), Some(n), Source::Chaos, Message::Text(msg.into()));
+    ctx.cause = ctx.record(kind, reason, ObjRef::Node(n), Some(n), Source::Chaos, Message::Text(msg.into()));
 }
 
 /// The pods a pod action picks: candidates in name order, then Chaos Mesh's mode, drawn from
@@ -473,5 +473,12 @@ fn pick_pods(t: &PodTarget, ctx: &mut Ctx) -> Vec<PodId> {
 
 /// Record kubesim-chaos's event about a pod.
 fn pod_fault_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, msg: String) {
-    ctx.record(EventType::Warning, "FaultInjected", ObjRef::Pod(id), node, Source::Chaos, Message::Text(msg.into()));
+    ctx.cause = ctx.record(
+        EventType::Warning,
+        "FaultInjected",
+        ObjRef::Pod(id),
+        node,
+        Source::Chaos,
+        Message::Text(msg.into()),
+    );
 }

@@ -113,7 +113,7 @@ impl DaemonSetController {
                         pod.name,
                         ctx.api.node(nid).name
                     );
-                    ctx.record(
+                    ctx.cause = ctx.record(
                         EventType::Warning,
                         "FailedDaemonPod",
                         ObjRef::DaemonSet(id),

@@ -359,7 +359,7 @@ impl DeploymentController {
                     Some(r) => format!("ReplicaSet {:?} has timed out progressing.", ctx.api.replicasets[r.idx()].name),
                     None => format!("Deployment {:?} has timed out progressing.", d.name),
                 };
-                ctx.record(
+                ctx.cause = ctx.record(
                     EventType::Warning,
                     "ProgressDeadlineExceeded",
                     ObjRef::Deployment(id),
@@ -383,5 +383,12 @@ impl DeploymentController {
 /// "Scaled up replica set web-abc from 0 to 3" on the Deployment.
 fn scaled_event(id: DeployId, rs: RsId, from: u32, to: u32, ctx: &mut Ctx) {
     let msg = Message::ScaledReplicaSet { rs, from, to };
-    ctx.record(EventType::Normal, "ScalingReplicaSet", ObjRef::Deployment(id), None, Source::DeploymentController, msg);
+    ctx.cause = ctx.record(
+        EventType::Normal,
+        "ScalingReplicaSet",
+        ObjRef::Deployment(id),
+        None,
+        Source::DeploymentController,
+        msg,
+    );
 }

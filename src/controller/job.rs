@@ -155,7 +155,7 @@ impl JobController {
             status.ready = 0;
             status.condition = Some(JobCondition::Failed(reason));
             ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
-            ctx.record(
+            ctx.cause = ctx.record(
                 EventType::Warning,
                 reason,
                 ObjRef::Job(id),
@@ -172,7 +172,7 @@ impl JobController {
             status.condition = Some(JobCondition::Complete);
             status.completion = Some(now);
             ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
-            ctx.record(
+            ctx.cause = ctx.record(
                 EventType::Normal,
                 "Completed",
                 ObjRef::Job(id),

@@ -92,7 +92,7 @@ pub fn create_owned_pod(
     let pod = new_pod(ctx.api.namespace(namespace), name, labels, Some(owner), spec, ctx.now);
     let pid = ctx.api.create_pod(pod);
     let obj = ApiServer::owner_ref(owner);
-    ctx.record(EventType::Normal, "SuccessfulCreate", obj, None, source, Message::CreatedPod { pod: pid });
+    ctx.cause = ctx.record(EventType::Normal, "SuccessfulCreate", obj, None, source, Message::CreatedPod { pod: pid });
     pid
 }
 
@@ -101,7 +101,7 @@ pub fn delete_owned_pod(owner: Owner, p: PodId, source: Source, ctx: &mut Ctx) {
     let grace = ctx.api.pod(p).spec.termination_grace_ms;
     ctx.api.delete_pod(p, grace, ctx.now);
     let obj = ApiServer::owner_ref(owner);
-    ctx.record(EventType::Normal, "SuccessfulDelete", obj, None, source, Message::DeletedPod { pod: p });
+    ctx.cause = ctx.record(EventType::Normal, "SuccessfulDelete", obj, None, source, Message::DeletedPod { pod: p });
 }
 
 /// `rand.String(5)`: a generated-name suffix, appended to `s`.

@@ -262,7 +262,7 @@ impl NodeLifecycleController {
     /// kubesim's record of a zone state change (upstream only logs it), on the zone's first node.
     fn zone_event(&mut self, zone: Option<usize>, msg: String, ctx: &mut Ctx) {
         let first = self.zone_of.iter().position(|&z| zone.is_none_or(|x| x as u32 == z)).unwrap_or(0);
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Warning,
             "ZoneStateChanged",
             ObjRef::Node(NodeId(first as u32)),
@@ -403,7 +403,7 @@ impl NodeLifecycleController {
         let msg = format!("Marking for deletion Pod {}/{}", p.namespace, p.name);
         let grace = p.spec.termination_grace_ms;
         ctx.api.delete_pod(id, grace, ctx.now);
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "TaintManagerEviction",
             ObjRef::Pod(id),
@@ -421,5 +421,12 @@ fn is_lifecycle_taint(t: &Taint) -> bool {
 /// `RecordNodeStatusChange`: "Node NAME status is now: REASON".
 fn status_change(n: NodeId, reason: &'static str, ctx: &mut Ctx) {
     let msg = format!("Node {} status is now: {reason}", ctx.api.node(n).name);
-    ctx.record(EventType::Normal, reason, ObjRef::Node(n), Some(n), Source::NodeController, Message::Text(msg.into()));
+    ctx.cause = ctx.record(
+        EventType::Normal,
+        reason,
+        ObjRef::Node(n),
+        Some(n),
+        Source::NodeController,
+        Message::Text(msg.into()),
+    );
 }

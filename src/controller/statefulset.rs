@@ -80,7 +80,7 @@ impl StatefulSetController {
                     set_name(ctx, id),
                     pod.name
                 );
-                ctx.record(
+                ctx.cause = ctx.record(
                     EventType::Warning,
                     "RecreatingFailedPod",
                     ObjRef::StatefulSet(id),
@@ -164,7 +164,7 @@ impl StatefulSetController {
             self.ordinals.resize(pid.idx() + 1, 0);
         }
         self.ordinals[pid.idx()] = ord;
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "SuccessfulCreate",
             ObjRef::StatefulSet(id),
@@ -179,7 +179,7 @@ impl StatefulSetController {
         let msg = format!("delete Pod {} in StatefulSet {} successful", pod.name, set_name(ctx, id));
         let grace = pod.spec.termination_grace_ms;
         ctx.api.delete_pod(p, grace, ctx.now);
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "SuccessfulDelete",
             ObjRef::StatefulSet(id),

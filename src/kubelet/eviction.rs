@@ -103,7 +103,7 @@ impl Kubelet {
             ("NodeHasSufficientMemory", "NodeHasSufficientMemory")
         };
         let msg = format!("Node {} status is now: {status}", ctx.api.node(node).name);
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             reason,
             ObjRef::Node(node),
@@ -129,7 +129,7 @@ impl Kubelet {
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)));
         let Some(&(_, _, _, victim, used, req)) = ranked.first() else { return };
         let node = self.node;
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Warning,
             "EvictionThresholdMet",
             ObjRef::Node(node),

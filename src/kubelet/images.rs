@@ -91,7 +91,7 @@ impl ImageManager {
         let present = self.present[image.idx()];
         let node = Some(self.node);
         let rec = |ctx: &mut Ctx, kind, reason, msg| {
-            ctx.record(kind, reason, ObjRef::Pod(pod), node, Source::Kubelet, msg);
+            ctx.cause = ctx.record(kind, reason, ObjRef::Pod(pod), node, Source::Kubelet, msg);
         };
         match policy {
             PullPolicy::Never if !present => {
@@ -175,7 +175,7 @@ impl ImageManager {
                 ctx.api.node_image_added(self.node, req.image);
                 let size = ctx.images[req.image.idx()].size;
                 let msg = Message::Pulled { image: req.image, pull_ms, total_ms, size };
-                ctx.record(EventType::Normal, "Pulled", ObjRef::Pod(req.pod), node, Source::Kubelet, msg);
+                ctx.cause = ctx.record(EventType::Normal, "Pulled", ObjRef::Pod(req.pod), node, Source::Kubelet, msg);
             }
             Err(err) => {
                 // Backoff.Next: 10 s, or double, or start again after 10 quiet minutes.
@@ -187,8 +187,8 @@ impl ImageManager {
                 set_waiting(ctx, self.node, req.pod, req.c, "ErrImagePull");
                 let pod = ObjRef::Pod(req.pod);
                 let msg = Message::PullFailed { image: req.image, err };
-                ctx.record(EventType::Warning, "Failed", pod, node, Source::Kubelet, msg);
-                ctx.record(
+                ctx.cause = ctx.record(EventType::Warning, "Failed", pod, node, Source::Kubelet, msg);
+                ctx.cause = ctx.record(
                     EventType::Warning,
                     "Failed",
                     pod,

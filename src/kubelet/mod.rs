@@ -118,7 +118,7 @@ pub(crate) fn pod_event(
     reason: &'static str,
     msg: Message,
 ) {
-    ctx.record(kind, reason, ObjRef::Pod(pod), node.into(), Source::Kubelet, msg);
+    ctx.cause = ctx.record(kind, reason, ObjRef::Pod(pod), node.into(), Source::Kubelet, msg);
 }
 
 pub(crate) fn draw(d: DurationDist, ctx: &mut Ctx) -> u64 {
@@ -290,7 +290,7 @@ impl Kubelet {
                             container(&self.workers[&pod].spec, c).name
                         );
                         let node = self.node;
-                        ctx.record(
+                        ctx.cause = ctx.record(
                             EventType::Warning,
                             "SystemOOM",
                             ObjRef::Node(node),
@@ -547,7 +547,7 @@ impl Kubelet {
                 p.status.message = Some(status_msg);
                 p.finished_at = Some(now);
             });
-            ctx.record(
+            ctx.cause = ctx.record(
                 EventType::Warning,
                 reason,
                 ObjRef::Pod(id),
@@ -619,7 +619,7 @@ impl Kubelet {
         let i = w.idx(c);
         let startup = container(&w.spec, c).behavior.startup;
         let epoch = w.containers[i].epoch;
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "Created",
             ObjRef::Pod(id),
@@ -812,7 +812,7 @@ impl Kubelet {
                 s.ready = false;
                 status::refresh_restarting(p, now);
             });
-            ctx.record(
+            ctx.cause = ctx.record(
                 EventType::Warning,
                 "BackOff",
                 ObjRef::Pod(id),

@@ -61,8 +61,8 @@ pub enum Event {
 /// physical world. Components keep their own state and get this for each event.
 pub struct Ctx<'a> {
     pub now: SimTime,
-    /// The recorded event that led here (0 = a root cause). Recording an event makes it the
-    /// cause of whatever the handler does next.
+    /// The recorded event that led here (0 = a root cause): what the handler records and
+    /// schedules is attributed to it. Handlers change it explicitly.
     pub cause: EventId,
     pub api: &'a mut ApiServer,
     pub rec: &'a mut Recorder,
@@ -78,7 +78,9 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Record a Kubernetes Event; writes made so far in this handler are attributed to it.
+    /// Record a Kubernetes Event caused by `self.cause`; writes made so far in this handler are
+    /// attributed to it. The handler's cause does not change: a handler that wants what it does
+    /// next to follow from this event says so (`ctx.cause = ctx.record(...)`).
     pub fn record(
         &mut self,
         kind: EventType,
@@ -89,8 +91,7 @@ impl Ctx<'_> {
         message: Message,
     ) -> EventId {
         let id = self.rec.record(self.now, kind, reason, object, node, source, message, self.cause);
-        self.cause = id;
-        self.flush_watches();
+        self.flush_watches_as(id);
         id
     }
 
@@ -105,9 +106,14 @@ impl Ctx<'_> {
 
     /// Turn the API server's queued notifications into deliveries after the watch latency.
     pub fn flush_watches(&mut self) {
+        self.flush_watches_as(self.cause);
+    }
+
+    /// `flush_watches`, the deliveries caused by `cause`.
+    fn flush_watches_as(&mut self, cause: EventId) {
         self.api.drain_outbox(self.outbox);
         for n in self.outbox.drain(..) {
-            self.queue.schedule_in(self.settings.watch_latency_ms, self.cause, Event::Watch(n));
+            self.queue.schedule_in(self.settings.watch_latency_ms, cause, Event::Watch(n));
         }
     }
 }

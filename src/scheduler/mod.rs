@@ -691,7 +691,7 @@ impl Scheduler {
         ctx.cause = info.cause;
         ctx.api.pods[id.idx()].nominated_node = None;
         ctx.api.bind_pod(id, node, ctx.now, Some(crate::apiserver::Watcher::Scheduler));
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "Scheduled",
             ObjRef::Pod(id),
@@ -827,6 +827,7 @@ impl Scheduler {
                 Source::Scheduler,
                 Message::Text(text),
             );
+            ctx.cause = eid;
             let i = self.info(id);
             i.series = eid;
             i.series_msg = addr;

@@ -175,7 +175,7 @@ pub fn post_filter(s: &mut Scheduler, cyc: &Cycle, ctx: &mut Ctx) -> Option<Stri
     let now = ctx.now;
     for &v in &c.victims {
         let grace = ctx.api.pod(v).spec.termination_grace_ms;
-        ctx.record(
+        ctx.cause = ctx.record(
             EventType::Normal,
             "Preempted",
             ObjRef::Pod(v),
