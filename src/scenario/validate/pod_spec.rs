@@ -1,0 +1,533 @@
+//! Pod specs (containers, probes, resources, scheduling constraints) as every manifest kind
+//! holds them.
+
+use super::*;
+
+/// A probe's timing with upstream's defaults and validation.
+pub(super) fn probe(ctx: &Ctx, p: &Option<ProbeRaw>, what: &str, success_must_be_one: bool) -> R<Option<Probe>> {
+    let Some(p) = p else { return Ok(None) };
+    let mut out = Probe { initial_delay_ms: p.initial_delay_seconds.unwrap_or(0) as u64 * 1000, ..Probe::default() };
+    let positive = |v: &Option<Spanned<u32>>, name: &str| -> R<Option<u32>> {
+        match v {
+            Some(s) if s.value == 0 => {
+                Err(ctx.err_at(s.referenced, format!("{what}.{name} must be greater than 0"), None))
+            }
+            Some(s) => Ok(Some(s.value)),
+            None => Ok(None),
+        }
+    };
+    if let Some(v) = positive(&p.period_seconds, "periodSeconds")? {
+        out.period_ms = v as u64 * 1000;
+    }
+    if let Some(v) = positive(&p.timeout_seconds, "timeoutSeconds")? {
+        out.timeout_ms = v as u64 * 1000;
+    }
+    if let Some(v) = positive(&p.failure_threshold, "failureThreshold")? {
+        out.failure_threshold = v;
+    }
+    if let Some(v) = positive(&p.success_threshold, "successThreshold")? {
+        if success_must_be_one && v != 1 {
+            let loc = p.success_threshold.as_ref().unwrap().referenced;
+            return Err(ctx.err_at(loc, format!("{what}.successThreshold must be 1 (as upstream validation)"), None));
+        }
+        out.success_threshold = v;
+    }
+    Ok(Some(out))
+}
+
+/// A pod spec as every kind holds it: containers (init containers first), restart policy,
+/// priority, affinity, spread constraints, tolerations.
+pub(super) fn pod_spec(
+    ctx: &mut Ctx,
+    s: &PodSpecRaw,
+    annotations: &BTreeMap<String, String>,
+    prefix: &str,
+    image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
+) -> R<PodSpec> {
+    ctx.warn_ignored(prefix, s.ignored_fields());
+    if s.containers.is_empty() {
+        return Err(ctx.err_doc(format!("{prefix}containers must list at least one container"), None));
+    }
+    let mut names = BTreeSet::new();
+    let mut containers = Vec::new();
+    let mut init_containers = Vec::new();
+    let override_ = behavior_override(ctx, annotations)?;
+    for (list, out, what, init) in [
+        (&s.init_containers, &mut init_containers, "initContainers", true),
+        (&s.containers, &mut containers, "containers", false),
+    ] {
+        for (i, c) in list.iter().enumerate() {
+            let p = format!("{prefix}{what}[{i}].");
+            if !names.insert(c.name.value.clone()) && is_dns_label(&c.name.value) {
+                return Err(ctx.err_at(
+                    c.name.referenced,
+                    format!("container name {:?} is used twice", c.name.value),
+                    None,
+                ));
+            }
+            out.push(container(ctx, c, &p, init, override_.as_ref(), image_id)?);
+        }
+    }
+    let restart_policy = match s.restart_policy.as_ref().map(|r| r.value.as_str()) {
+        None | Some("Always") => RestartPolicy::Always,
+        Some("OnFailure") => RestartPolicy::OnFailure,
+        Some("Never") => RestartPolicy::Never,
+        Some(o) => {
+            return Err(ctx.err_at(
+                s.restart_policy.as_ref().unwrap().referenced,
+                format!("unknown restartPolicy {o:?}"),
+                Some("use Always, OnFailure or Never".into()),
+            ));
+        }
+    };
+    let (priority, priority_class, preemption_policy) = resolve_priority(ctx, s)?;
+    let affinity = match &s.affinity {
+        Some(a) => Some(Box::new(affinity(ctx, a, prefix)?)),
+        None => None,
+    };
+    let topology_spread =
+        s.topology_spread_constraints.iter().map(|c| spread_constraint(ctx, c, prefix)).collect::<R<Vec<_>>>()?;
+    Ok(PodSpec {
+        containers,
+        init_containers,
+        node_selector: Labels::from_pairs(s.node_selector.clone().into_iter().collect()),
+        affinity_node: None,
+        node_name: s.node_name.as_ref().map(|n| n.value.clone()),
+        tolerations: tolerations(ctx, &s.tolerations)?,
+        restart_policy,
+        termination_grace_ms: s
+            .termination_grace_period_seconds
+            .unwrap_or(DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS)
+            .saturating_mul(1000),
+        priority,
+        priority_class,
+        preemption_policy,
+        affinity,
+        topology_spread,
+    })
+}
+
+/// The pod's `kubesim.io/behavior` annotation: behaviour keys applied over every container's.
+fn behavior_override(ctx: &mut Ctx, annotations: &BTreeMap<String, String>) -> R<Option<BehaviorRaw>> {
+    let Some(v) = annotations.get(BEHAVIOR_ANNOTATION) else { return Ok(None) };
+    let b: BehaviorRaw = serde_saphyr::from_str(v).map_err(|e| {
+        ctx.err_doc(
+            format!("annotation {BEHAVIOR_ANNOTATION}: {}", strip_position(&e.without_snippet().to_string())),
+            Some("the annotation holds behaviour keys as YAML, e.g. '{exit: {after: 30s, code: 1}}'".into()),
+        )
+    })?;
+    check_behavior(ctx, &b)?;
+    Ok(Some(b))
+}
+
+/// One container (`p` is its field path): name, sidecar restart policy, image and pull
+/// policy, probes, preStop, resources.
+fn container(
+    ctx: &mut Ctx,
+    c: &ContainerRaw,
+    p: &str,
+    init: bool,
+    override_: Option<&BehaviorRaw>,
+    image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
+) -> R<ContainerSpec> {
+    ctx.warn_ignored(p, c.ignored_fields());
+    if !is_dns_label(&c.name.value) {
+        return Err(ctx.err_at(
+            c.name.referenced,
+            format!("container name {:?} is not a DNS label", c.name.value),
+            None,
+        ));
+    }
+    let sidecar = match &c.restart_policy {
+        None => false,
+        Some(rp) if init && rp.value == "Always" => true,
+        Some(rp) => {
+            return Err(ctx.err_at(
+                rp.referenced,
+                format!("{p}restartPolicy {:?} is not allowed", rp.value),
+                Some("only init containers may set it, and only to Always (a sidecar container)".into()),
+            ));
+        }
+    };
+    let Some(image) = &c.image else {
+        return Err(ctx.err_at(c.name.referenced, format!("container {:?} has no image", c.name.value), None));
+    };
+    let pull_policy = match c.image_pull_policy.as_ref().map(|p| p.value.as_str()) {
+        None => PullPolicy::default_for(&image.value),
+        Some("Always") => PullPolicy::Always,
+        Some("IfNotPresent") => PullPolicy::IfNotPresent,
+        Some("Never") => PullPolicy::Never,
+        Some(o) => {
+            return Err(ctx.err_at(
+                c.image_pull_policy.as_ref().unwrap().referenced,
+                format!("unknown imagePullPolicy {o:?}"),
+                Some("use Always, IfNotPresent or Never".into()),
+            ));
+        }
+    };
+    let (image_id_, mut behavior) = image_id(&image.value);
+    if let Some(o) = override_ {
+        apply_behavior(&mut behavior, o);
+    }
+    let mut spec = ContainerSpec {
+        readiness_probe: probe(ctx, &c.readiness_probe, &format!("{p}readinessProbe"), false)?,
+        liveness_probe: probe(ctx, &c.liveness_probe, &format!("{p}livenessProbe"), true)?,
+        startup_probe: probe(ctx, &c.startup_probe, &format!("{p}startupProbe"), true)?,
+        pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
+        sidecar,
+        ..ContainerSpec::new(c.name.value.clone(), image_id_, pull_policy, behavior)
+    };
+    if let Some(l) = &c.lifecycle {
+        ctx.warn_ignored(&format!("{p}lifecycle."), l.ignored_fields());
+    }
+    if init
+        && !sidecar
+        && (spec.readiness_probe.is_some() || spec.liveness_probe.is_some() || spec.startup_probe.is_some())
+    {
+        return Err(ctx.err_at(
+            c.name.referenced,
+            format!("{p}: init containers may not have probes, unless they are sidecars (as upstream validation)"),
+            None,
+        ));
+    }
+    if let Some(r) = &c.resources {
+        resources(ctx, r, p, c.name.referenced, &mut spec)?;
+    }
+    Ok(spec)
+}
+
+/// The amount a quantity gives one resource, in its unit (millicores for cpu, bytes,
+/// a count for extended resources); `None` for a resource kubesim does not model.
+fn resource_amount(ctx: &mut Ctx, name: &str, q: &Spanned<Qty>) -> R<Option<(ResourceName, u64)>> {
+    let out_of_range = |ctx: &Ctx| ctx.err_at(q.referenced, format!("{name} quantity out of range"), None);
+    let bytes = |ctx: &Ctx| q.value.0.value().map(|v| v as u64).ok_or_else(|| out_of_range(ctx));
+    Ok(Some(match name {
+        "cpu" => (ResourceName::Cpu, q.value.0.milli_value().ok_or_else(|| out_of_range(ctx))? as u64),
+        "memory" => (ResourceName::Memory, bytes(ctx)?),
+        "ephemeral-storage" => (ResourceName::Storage, bytes(ctx)?),
+        other if other.contains('/') && !other.starts_with("kubernetes.io/") => {
+            let i = ctx.extended_resource(other, q.referenced)?;
+            let v = q
+                .value
+                .0
+                .value()
+                .filter(|_| q.value.0.milli_value().is_some_and(|m| m % 1000 == 0))
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| {
+                    ctx.err_at(
+                        q.referenced,
+                        format!("{other} must be a whole number below 2^32 (extended resources are integers)"),
+                        None,
+                    )
+                })?;
+            (ResourceName::Extended(i), v as u64)
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// A resource kubesim models.
+#[derive(Clone, Copy)]
+enum ResourceName {
+    Cpu,
+    Memory,
+    Storage,
+    Extended(usize),
+}
+
+/// `resources.requests` and `resources.limits`, each parsed the same way, then upstream's
+/// defaulting (a limit without a request sets the request) and its check (request <= limit).
+fn resources(ctx: &mut Ctx, r: &ResourcesRaw, p: &str, name_loc: Location, spec: &mut ContainerSpec) -> R<()> {
+    ctx.warn_ignored(&format!("{p}resources."), r.ignored_fields());
+    for (is_limit, map) in [(false, &r.requests), (true, &r.limits)] {
+        for (k, q) in map {
+            let Some((res, v)) = resource_amount(ctx, k, q)? else {
+                let what = if is_limit { "limits" } else { "requests" };
+                ctx.warn_at(
+                    q.referenced,
+                    format!("ignored: {p}resources.{what}.{k} (cpu, memory, ephemeral-storage and extended resources are modelled)"),
+                );
+                continue;
+            };
+            let (amounts, has_cpu, has_memory) = if is_limit {
+                (&mut spec.limits, &mut spec.has_cpu_limit, &mut spec.has_memory_limit)
+            } else {
+                (&mut spec.requests, &mut spec.has_cpu_request, &mut spec.has_memory_request)
+            };
+            match res {
+                ResourceName::Cpu => (amounts.cpu_milli, *has_cpu) = (v, true),
+                ResourceName::Memory => (amounts.memory, *has_memory) = (v, true),
+                ResourceName::Storage => amounts.storage = v,
+                ResourceName::Extended(i) => amounts.ext[i] = v as u32,
+            }
+        }
+    }
+    // Upstream defaulting: a limit without a request sets the request.
+    if spec.limits.storage > 0 && !r.requests.contains_key("ephemeral-storage") {
+        spec.requests.storage = spec.limits.storage;
+    }
+    for i in 0..spec.limits.ext.len() {
+        if spec.limits.ext[i] > 0 && spec.requests.ext[i] == 0 {
+            spec.requests.ext[i] = spec.limits.ext[i];
+        }
+    }
+    if spec.has_cpu_limit && !spec.has_cpu_request {
+        spec.requests.cpu_milli = spec.limits.cpu_milli;
+        spec.has_cpu_request = true;
+    }
+    if spec.has_memory_limit && !spec.has_memory_request {
+        spec.requests.memory = spec.limits.memory;
+        spec.has_memory_request = true;
+    }
+    for (res, req, lim, has) in [
+        ("cpu", spec.requests.cpu_milli, spec.limits.cpu_milli, spec.has_cpu_limit),
+        ("memory", spec.requests.memory, spec.limits.memory, spec.has_memory_limit),
+    ] {
+        if has && req > lim {
+            let loc = r.requests.get(res).map(|q| q.referenced).unwrap_or(name_loc);
+            return Err(ctx.err_at(
+                loc,
+                format!("{p}resources.requests.{res} must be less than or equal to the {res} limit"),
+                None,
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `tolerations`: operator Equal (default) or Exists, an effect or all effects.
+fn tolerations(ctx: &mut Ctx, raw: &[TolerationRaw]) -> R<Vec<Toleration>> {
+    let mut out = Vec::new();
+    for t in raw {
+        let op = match t.operator.as_ref().map(|o| o.value.as_str()) {
+            None | Some("Equal") => TolerationOp::Equal,
+            Some("Exists") => TolerationOp::Exists,
+            Some(o) => {
+                return Err(ctx.err_at(
+                    t.operator.as_ref().unwrap().referenced,
+                    format!("unknown toleration operator {o:?}"),
+                    Some("use Equal or Exists".into()),
+                ));
+            }
+        };
+        let effect = match &t.effect {
+            None => None,
+            Some(e) if e.value.is_empty() => None,
+            Some(e) => Some(effect(ctx, e)?),
+        };
+        out.push(Toleration {
+            key: t.key.clone().unwrap_or_default(),
+            op,
+            value: t.value.clone().unwrap_or_default(),
+            effect,
+            toleration_seconds: t.toleration_seconds,
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn preemption_policy(ctx: &Ctx, p: &Option<Spanned<String>>) -> R<Option<PreemptionPolicy>> {
+    match p {
+        None => Ok(None),
+        Some(v) if v.value == "PreemptLowerPriority" => Ok(Some(PreemptionPolicy::PreemptLowerPriority)),
+        Some(v) if v.value == "Never" => Ok(Some(PreemptionPolicy::Never)),
+        Some(v) => Err(ctx.err_at(
+            v.referenced,
+            format!("unknown preemptionPolicy {:?}", v.value),
+            Some("use PreemptLowerPriority or Never".into()),
+        )),
+    }
+}
+
+/// Admission (`Priority` plugin): the class named, else the global default, else 0.
+pub(super) fn resolve_priority(ctx: &Ctx, s: &PodSpecRaw) -> R<(i32, Option<String>, PreemptionPolicy)> {
+    let own = preemption_policy(ctx, &s.preemption_policy)?;
+    let class = match &s.priority_class_name {
+        Some(n) => match ctx.priority_classes.iter().find(|c| c.name == n.value) {
+            Some(c) => Some(c),
+            None => {
+                let known: Vec<&str> = ctx.priority_classes.iter().map(|c| c.name.as_str()).collect();
+                return Err(ctx.err_at(
+                    n.referenced,
+                    format!("no PriorityClass with name {:?} was found", n.value),
+                    Some(format!("define it in the scenario (kind: PriorityClass); known: {}", known.join(", "))),
+                ));
+            }
+        },
+        None => ctx.priority_classes.iter().find(|c| c.global_default),
+    };
+    Ok(match class {
+        Some(c) => (c.value, Some(c.name.clone()), own.unwrap_or(c.preemption_policy)),
+        None => (s.priority.unwrap_or(0), None, own.unwrap_or_default()),
+    })
+}
+
+pub(super) fn node_selector_term(ctx: &Ctx, t: &NodeSelectorTermRaw, what: &str) -> R<NodeSelectorTerm> {
+    let req = |r: &NodeSelectorRequirementRaw, field: bool| -> R<NodeSelectorRequirement> {
+        let op = match r.operator.value.as_str() {
+            "In" => NodeSelectorOp::In,
+            "NotIn" => NodeSelectorOp::NotIn,
+            "Exists" => NodeSelectorOp::Exists,
+            "DoesNotExist" => NodeSelectorOp::DoesNotExist,
+            "Gt" => NodeSelectorOp::Gt,
+            "Lt" => NodeSelectorOp::Lt,
+            o => {
+                return Err(ctx.err_at(
+                    r.operator.referenced,
+                    format!("{what}: unknown operator {o:?}"),
+                    Some("use In, NotIn, Exists, DoesNotExist, Gt or Lt".into()),
+                ));
+            }
+        };
+        let n = r.values.len();
+        let bad = match op {
+            NodeSelectorOp::In | NodeSelectorOp::NotIn => (n == 0).then_some("needs at least one value"),
+            NodeSelectorOp::Exists | NodeSelectorOp::DoesNotExist => (n != 0).then_some("takes no values"),
+            NodeSelectorOp::Gt | NodeSelectorOp::Lt => {
+                (n != 1 || r.values[0].parse::<i64>().is_err()).then_some("takes exactly one integer value")
+            }
+        };
+        if let Some(b) = bad {
+            return Err(ctx.err_at(r.operator.referenced, format!("{what}: operator {} {b}", r.operator.value), None));
+        }
+        if field && r.key.value != "metadata.name" {
+            return Err(ctx.err_at(
+                r.key.referenced,
+                format!("{what}: matchFields supports only the key metadata.name"),
+                None,
+            ));
+        }
+        Ok(NodeSelectorRequirement { key: r.key.value.clone(), op, values: r.values.clone() })
+    };
+    let e = t.match_expressions.iter().map(|r| req(r, false)).collect::<R<Vec<_>>>()?;
+    let f = t.match_fields.iter().map(|r| req(r, true)).collect::<R<Vec<_>>>()?;
+    Ok(NodeSelectorTerm::new(e, f))
+}
+
+pub(super) fn pod_affinity_term(ctx: &mut Ctx, t: &PodAffinityTermRaw, what: &str) -> R<PodAffinityTerm> {
+    ctx.warn_ignored(&format!("{what}."), t.ignored_fields());
+    if t.topology_key.value.is_empty() {
+        return Err(ctx.err_at(t.topology_key.referenced, format!("{what}.topologyKey must not be empty"), None));
+    }
+    // A term without a selector selects no pod (as upstream).
+    let selector = match &t.label_selector {
+        Some(sel) => any_selector(ctx, sel)?,
+        None => LabelSelector {
+            match_labels: vec![],
+            match_expressions: vec![Requirement { key: "kubesim.io/never".into(), op: SelectorOp::In, values: vec![] }],
+        },
+    };
+    Ok(PodAffinityTerm { selector, namespaces: t.namespaces.clone(), topology_key: t.topology_key.value.clone() })
+}
+
+pub(super) fn weight(ctx: &Ctx, w: &Spanned<i32>, what: &str) -> R<i32> {
+    if !(1..=100).contains(&w.value) {
+        return Err(ctx.err_at(w.referenced, format!("{what}.weight must be between 1 and 100"), None));
+    }
+    Ok(w.value)
+}
+
+pub(super) fn affinity(ctx: &mut Ctx, a: &AffinityRaw, prefix: &str) -> R<Affinity> {
+    let mut out = Affinity::default();
+    if let Some(na) = &a.node_affinity {
+        let what = format!("{prefix}affinity.nodeAffinity");
+        if let Some(r) = &na.required_during_scheduling_ignored_during_execution {
+            if r.value.node_selector_terms.is_empty() {
+                return Err(ctx.err_at(r.referenced, format!("{what}: nodeSelectorTerms must not be empty"), None));
+            }
+            let terms =
+                r.value.node_selector_terms.iter().map(|t| node_selector_term(ctx, t, &what)).collect::<R<_>>()?;
+            out.node_required = Some(terms);
+        }
+        for p in &na.preferred_during_scheduling_ignored_during_execution {
+            out.node_preferred.push((weight(ctx, &p.weight, &what)?, node_selector_term(ctx, &p.preference, &what)?));
+        }
+    }
+    for (anti, pa) in [(false, &a.pod_affinity), (true, &a.pod_anti_affinity)] {
+        let Some(pa) = pa else { continue };
+        let what = format!("{prefix}affinity.{}", if anti { "podAntiAffinity" } else { "podAffinity" });
+        let mut req = Vec::new();
+        for t in &pa.required_during_scheduling_ignored_during_execution {
+            req.push(pod_affinity_term(ctx, t, &what)?);
+        }
+        let mut pref = Vec::new();
+        for w in &pa.preferred_during_scheduling_ignored_during_execution {
+            pref.push((weight(ctx, &w.weight, &what)?, pod_affinity_term(ctx, &w.pod_affinity_term, &what)?));
+        }
+        if anti {
+            (out.pod_anti_affinity_required, out.pod_anti_affinity_preferred) = (req, pref);
+        } else {
+            (out.pod_affinity_required, out.pod_affinity_preferred) = (req, pref);
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn spread_constraint(
+    ctx: &mut Ctx,
+    c: &TopologySpreadConstraintRaw,
+    prefix: &str,
+) -> R<TopologySpreadConstraint> {
+    let what = format!("{prefix}topologySpreadConstraints");
+    if c.max_skew.value < 1 {
+        return Err(ctx.err_at(c.max_skew.referenced, format!("{what}: maxSkew must be at least 1"), None));
+    }
+    let when_unsatisfiable = match c.when_unsatisfiable.value.as_str() {
+        "DoNotSchedule" => WhenUnsatisfiable::DoNotSchedule,
+        "ScheduleAnyway" => WhenUnsatisfiable::ScheduleAnyway,
+        o => {
+            return Err(ctx.err_at(
+                c.when_unsatisfiable.referenced,
+                format!("{what}: unknown whenUnsatisfiable {o:?}"),
+                Some("use DoNotSchedule or ScheduleAnyway".into()),
+            ));
+        }
+    };
+    if let Some(m) = &c.min_domains {
+        if m.value < 1 {
+            return Err(ctx.err_at(m.referenced, format!("{what}: minDomains must be at least 1"), None));
+        }
+        if when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule {
+            return Err(ctx.err_at(
+                m.referenced,
+                format!("{what}: minDomains needs whenUnsatisfiable: DoNotSchedule"),
+                None,
+            ));
+        }
+    }
+    let policy = |p: &Option<Spanned<String>>, default: bool| -> R<bool> {
+        match p {
+            None => Ok(default),
+            Some(v) if v.value == "Honor" => Ok(true),
+            Some(v) if v.value == "Ignore" => Ok(false),
+            Some(v) => Err(ctx.err_at(v.referenced, format!("{what}: policy must be Honor or Ignore"), None)),
+        }
+    };
+    let honor_node_affinity = policy(&c.node_affinity_policy, true)?;
+    let honor_node_taints = policy(&c.node_taints_policy, false)?;
+    let selector = match &c.label_selector {
+        Some(sel) => any_selector(ctx, sel)?,
+        None => LabelSelector {
+            match_labels: vec![],
+            match_expressions: vec![Requirement { key: "kubesim.io/never".into(), op: SelectorOp::In, values: vec![] }],
+        },
+    };
+    Ok(TopologySpreadConstraint {
+        max_skew: c.max_skew.value,
+        topology_key: c.topology_key.value.clone(),
+        when_unsatisfiable,
+        selector,
+        min_domains: c.min_domains.as_ref().map(|m| m.value),
+        honor_node_affinity,
+        honor_node_taints,
+        match_label_keys: c.match_label_keys.clone(),
+    })
+}
+
+/// A label selector where an empty one is allowed (it selects every pod).
+pub(super) fn any_selector(ctx: &Ctx, s: &Spanned<LabelSelectorRaw>) -> R<LabelSelector> {
+    if s.value.match_labels.is_empty() && s.value.match_expressions.is_empty() {
+        return Ok(LabelSelector::default());
+    }
+    selector(ctx, s)
+}
