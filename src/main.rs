@@ -22,43 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Simulate a scenario and write its outputs (CSV) to reports/<name>/.
-    Run {
-        /// The scenario file (YAML: a Scenario document plus Kubernetes manifests).
-        file: PathBuf,
-        /// Output folder (default: reports/<scenario name>). It must be new, empty or an earlier
-        /// kubesim output: any other folder is refused, never replaced.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Stop cleanly after this many events; the outputs are marked incomplete.
-        #[arg(long)]
-        max_events: Option<u64>,
-        /// Check the invariants at every sample (always done in debug builds, and at the end).
-        #[arg(long)]
-        check_invariants: bool,
-        /// Run scenarios above the size limits (pods, samples, events) anyway.
-        #[arg(long)]
-        allow_large: bool,
-        /// Write no charts (charts/*.png and *.svg), only the CSV files.
-        #[arg(long)]
-        no_charts: bool,
-        /// Also write scheduling.csv: every scheduling attempt's filter verdict and reasons per
-        /// node, each score plugin's raw and normalized score, the weighted total, the choice.
-        #[arg(long)]
-        trace_scheduling: bool,
-        /// Run only this one of the scenario's variants (`base` is the scenario as written).
-        #[arg(long, value_name = "NAME")]
-        variant: Option<String>,
-        /// Change one value of the scenario first: PATH=VALUE, e.g. `deployment/web.spec.replicas=5`
-        /// or `spec.kubernetes.defaultUnreachableTolerationSeconds=30` (repeatable).
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-    },
+    Run(RunArgs),
     /// Run a parameter sweep (`kind: Sweep`) on all cores: runs.csv, aggregate.csv, charts.
     Sweep {
         file: PathBuf,
@@ -111,6 +75,46 @@ enum Cmd {
         #[arg(long)]
         allow_large: bool,
     },
+}
+
+/// `kubesim run`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The scenario file (YAML: a Scenario document plus Kubernetes manifests).
+    file: PathBuf,
+    /// Output folder (default: reports/<scenario name>). It must be new, empty or an earlier
+    /// kubesim output: any other folder is refused, never replaced.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Stop cleanly after this many events; the outputs are marked incomplete.
+    #[arg(long)]
+    max_events: Option<u64>,
+    /// Check the invariants at every sample (always done in debug builds, and at the end).
+    #[arg(long)]
+    check_invariants: bool,
+    /// Run scenarios above the size limits (pods, samples, events) anyway.
+    #[arg(long)]
+    allow_large: bool,
+    /// Write no charts (charts/*.png and *.svg), only the CSV files.
+    #[arg(long)]
+    no_charts: bool,
+    /// Also write scheduling.csv: every scheduling attempt's filter verdict and reasons per
+    /// node, each score plugin's raw and normalized score, the weighted total, the choice.
+    #[arg(long)]
+    trace_scheduling: bool,
+    /// Run only this one of the scenario's variants (`base` is the scenario as written).
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
+    /// Change one value of the scenario first: PATH=VALUE, e.g. `deployment/web.spec.replicas=5`
+    /// or `spec.kubernetes.defaultUnreachableTolerationSeconds=30` (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -212,105 +216,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outside = cli.allow_outside_paths;
     match cli.cmd {
-        Cmd::Validate { files, allow_large } => {
-            let mut bad = false;
-            let opts = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
-            for f in files {
-                match scenario::load_with(&f, &opts) {
-                    Ok(s) => {
-                        warn(&s);
-                        print(&format!(
-                            "{}: ok ({} nodes, {} deployments, {} replicasets, {} pods, {} faults, {} warnings)\n",
-                            f.display(),
-                            s.nodes.len(),
-                            s.deployments.len(),
-                            s.replicasets.len(),
-                            s.pods.len(),
-                            s.faults.len(),
-                            s.warnings.len()
-                        ));
-                    }
-                    Err(e) => {
-                        report_error(e);
-                        bad = true;
-                    }
-                }
-            }
-            if bad { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS }
-        }
-        Cmd::Check { files, seed } => {
-            let mut bad_input = false;
-            let mut failed = 0usize;
-            for f in files {
-                let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
-                let mut s = match scenario::load_with(&f, &opts) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        report_error(e);
-                        bad_input = true;
-                        continue;
-                    }
-                };
-                if let Some(seed) = seed {
-                    s.seed = seed;
-                }
-                let r = match kubesim::simulate(s, &kubesim::RunOptions::default()) {
-                    Ok(r) => r,
-                    Err(v) => {
-                        eprintln!("error: {v}");
-                        return ExitCode::from(EXIT_BUG);
-                    }
-                };
-                let verdicts = kubesim::report::check::check(&r);
-                print(&format!("{} (seed {}):\n", f.display(), r.cluster.scenario.seed));
-                if verdicts.is_empty() {
-                    print("  no expectations\n");
-                }
-                for v in &verdicts {
-                    let mark = if v.pass { "PASS" } else { "FAIL" };
-                    print(&format!("  {mark}  {}  (actual: {})\n", v.expectation, v.actual));
-                    failed += usize::from(!v.pass);
-                }
-            }
-            if bad_input {
-                ExitCode::from(EXIT_BAD_INPUT)
-            } else if failed > 0 {
-                eprintln!("{failed} expectation(s) failed");
-                ExitCode::from(EXIT_EXPECTATION_FAILED)
-            } else {
-                ExitCode::SUCCESS
-            }
-        }
+        Cmd::Validate { files, allow_large } => validate(files, allow_large, outside),
+        Cmd::Check { files, seed } => check(files, seed, outside),
         Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet, outside),
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep, outside),
         Cmd::Get { what: GetCmd::Pods { file, at, output, namespace, all_namespaces, seed } } => {
             get_pods(file, at, output, namespace, all_namespaces, seed, outside)
         }
         Cmd::Get { what: GetCmd::Events { file, at, for_object, why, seed } } => {
-            let only = match for_object.as_deref().map(|f| f.split_once('/')) {
-                None => None,
-                Some(Some((k, n))) if !k.is_empty() && !n.is_empty() => Some((k.to_string(), n.to_string())),
-                Some(_) => {
-                    eprintln!("error: --for takes KIND/NAME, e.g. --for pod/web-7d9c8b5f4-x2k9q");
-                    return ExitCode::from(EXIT_BAD_INPUT);
-                }
-            };
-            let mut failed = None;
-            let code = get_view(file, at, seed, outside, |r| {
-                let only = only.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
-                match kubesim::report::kubectl::get_events(&r.cluster, r.outcome.end, only, why) {
-                    Ok(t) => t,
-                    Err(m) => {
-                        failed = Some(m);
-                        String::new()
-                    }
-                }
-            });
-            if let Some(m) = failed {
-                eprintln!("error: {m}");
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
-            code
+            get_events(file, at, for_object, why, seed, outside)
         }
         Cmd::Get { what: GetCmd::Nodes { file, at, seed } } => {
             get_view(file, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
@@ -321,93 +235,205 @@ fn main() -> ExitCode {
                 kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
             })
         }
-        Cmd::Run {
-            file,
-            out,
-            seed,
-            quiet,
-            max_events,
-            check_invariants,
-            allow_large,
-            sets,
-            no_charts,
-            trace_scheduling,
-            variant,
-        } => {
-            let load = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
-            let mut all = match kubesim::load_variants(&file, &sets, &load) {
-                Ok(v) => v,
-                Err(e) => {
-                    report_error(e);
-                    return ExitCode::from(EXIT_BAD_INPUT);
-                }
-            };
-            if let Some(v) = &variant {
-                let Some(i) = all.iter().position(|(n, _)| n == v) else {
-                    let known: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-                    eprintln!("error: {}: no variant {v:?} (known: {})", file.display(), known.join(", "));
-                    return ExitCode::from(EXIT_BAD_INPUT);
-                };
-                all = vec![all.swap_remove(i)];
+        Cmd::Run(args) => run(args, outside),
+    }
+}
+
+/// `kubesim validate`: parse and check each file; every error of every file is printed.
+fn validate(files: Vec<PathBuf>, allow_large: bool, outside: bool) -> ExitCode {
+    let mut bad = false;
+    let opts = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
+    for f in files {
+        match scenario::load_with(&f, &opts) {
+            Ok(s) => {
+                warn(&s);
+                print(&format!(
+                    "{}: ok ({} nodes, {} deployments, {} replicasets, {} pods, {} faults, {} warnings)\n",
+                    f.display(),
+                    s.nodes.len(),
+                    s.deployments.len(),
+                    s.replicasets.len(),
+                    s.pods.len(),
+                    s.faults.len(),
+                    s.warnings.len()
+                ));
             }
-            for (_, s) in all.iter_mut() {
-                if let Some(seed) = seed {
-                    s.seed = seed;
-                }
+            Err(e) => {
+                report_error(e);
+                bad = true;
             }
-            if !quiet {
-                warn(&all[0].1);
-            }
-            // The progress line only on a terminal, and not for several variants at once.
-            let progress = !quiet && all.len() == 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let opts = kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling, progress };
-            let guard = OutGuard::new(&[&file]);
-            let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
-            if let Err(code) = check_out(&guard, &dir) {
-                return code;
-            }
-            if all.len() > 1 {
-                let runs = match kubesim::simulate_variants(all, &opts) {
-                    Ok(r) => r,
-                    Err(v) => {
-                        eprintln!("error: {v}");
-                        return ExitCode::from(EXIT_BUG);
-                    }
-                };
-                if let Err(e) = kubesim::write_variant_outputs(&dir, &runs, !no_charts, &guard) {
-                    return write_failed(&dir, &e);
-                }
-                if !quiet {
-                    print(&kubesim::variants_summary(&runs, &dir));
-                }
-                std::mem::forget(runs);
-                return ExitCode::SUCCESS;
-            }
-            let (_, s) = all.pop().expect("the base at least");
-            let result = match kubesim::simulate(s, &opts) {
-                Ok(r) => r,
-                Err(v) => {
-                    eprintln!("error: {v}");
-                    return ExitCode::from(EXIT_BUG);
-                }
-            };
-            if !result.outcome.complete {
-                eprintln!(
-                    "warning: stopped after {} events (--max-events) at t={}s of {}s; the outputs are marked incomplete",
-                    result.outcome.events_processed, result.outcome.end, result.cluster.scenario.duration
-                );
-            }
-            if let Err(e) = kubesim::write_outputs_with(&dir, &result, !no_charts, &guard) {
-                return write_failed(&dir, &e);
-            }
-            if !quiet {
-                print(&kubesim::text_summary(&result, &dir));
-            }
-            // The process ends here: freeing every object one by one would only cost time.
-            std::mem::forget(result);
-            ExitCode::SUCCESS
         }
     }
+    if bad { ExitCode::from(EXIT_BAD_INPUT) } else { ExitCode::SUCCESS }
+}
+
+/// `kubesim check`: run each scenario and evaluate its `expect:` block.
+fn check(files: Vec<PathBuf>, seed: Option<u64>, outside: bool) -> ExitCode {
+    let mut bad_input = false;
+    let mut failed = 0usize;
+    for f in files {
+        let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
+        let mut s = match scenario::load_with(&f, &opts) {
+            Ok(s) => s,
+            Err(e) => {
+                report_error(e);
+                bad_input = true;
+                continue;
+            }
+        };
+        if let Some(seed) = seed {
+            s.seed = seed;
+        }
+        let r = match kubesim::simulate(s, &kubesim::RunOptions::default()) {
+            Ok(r) => r,
+            Err(v) => {
+                eprintln!("error: {v}");
+                return ExitCode::from(EXIT_BUG);
+            }
+        };
+        let verdicts = kubesim::report::check::check(&r);
+        print(&format!("{} (seed {}):\n", f.display(), r.cluster.scenario.seed));
+        if verdicts.is_empty() {
+            print("  no expectations\n");
+        }
+        for v in &verdicts {
+            let mark = if v.pass { "PASS" } else { "FAIL" };
+            print(&format!("  {mark}  {}  (actual: {})\n", v.expectation, v.actual));
+            failed += usize::from(!v.pass);
+        }
+    }
+    if bad_input {
+        ExitCode::from(EXIT_BAD_INPUT)
+    } else if failed > 0 {
+        eprintln!("{failed} expectation(s) failed");
+        ExitCode::from(EXIT_EXPECTATION_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `kubesim get events`, optionally for one object and with `--why`.
+fn get_events(
+    file: PathBuf,
+    at: Option<String>,
+    for_object: Option<String>,
+    why: bool,
+    seed: Option<u64>,
+    outside: bool,
+) -> ExitCode {
+    let only = match for_object.as_deref().map(|f| f.split_once('/')) {
+        None => None,
+        Some(Some((k, n))) if !k.is_empty() && !n.is_empty() => Some((k.to_string(), n.to_string())),
+        Some(_) => {
+            eprintln!("error: --for takes KIND/NAME, e.g. --for pod/web-7d9c8b5f4-x2k9q");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let mut failed = None;
+    let code = get_view(file, at, seed, outside, |r| {
+        let only = only.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
+        match kubesim::report::kubectl::get_events(&r.cluster, r.outcome.end, only, why) {
+            Ok(t) => t,
+            Err(m) => {
+                failed = Some(m);
+                String::new()
+            }
+        }
+    });
+    if let Some(m) = failed {
+        eprintln!("error: {m}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    code
+}
+
+/// `kubesim run`: the scenario (or its variants), then the outputs into `--out`.
+fn run(args: RunArgs, outside: bool) -> ExitCode {
+    let RunArgs {
+        file,
+        out,
+        seed,
+        quiet,
+        max_events,
+        check_invariants,
+        allow_large,
+        sets,
+        no_charts,
+        trace_scheduling,
+        variant,
+    } = args;
+    let load = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
+    let mut all = match kubesim::load_variants(&file, &sets, &load) {
+        Ok(v) => v,
+        Err(e) => {
+            report_error(e);
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    if let Some(v) = &variant {
+        let Some(i) = all.iter().position(|(n, _)| n == v) else {
+            let known: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+            eprintln!("error: {}: no variant {v:?} (known: {})", file.display(), known.join(", "));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        };
+        all = vec![all.swap_remove(i)];
+    }
+    for (_, s) in all.iter_mut() {
+        if let Some(seed) = seed {
+            s.seed = seed;
+        }
+    }
+    if !quiet {
+        warn(&all[0].1);
+    }
+    // The progress line only on a terminal, and not for several variants at once.
+    let progress = !quiet && all.len() == 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let opts = kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling, progress };
+    let guard = OutGuard::new(&[&file]);
+    let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
+    if let Err(code) = check_out(&guard, &dir) {
+        return code;
+    }
+    if all.len() > 1 {
+        let runs = match kubesim::simulate_variants(all, &opts) {
+            Ok(r) => r,
+            Err(v) => {
+                eprintln!("error: {v}");
+                return ExitCode::from(EXIT_BUG);
+            }
+        };
+        if let Err(e) = kubesim::write_variant_outputs(&dir, &runs, !no_charts, &guard) {
+            return write_failed(&dir, &e);
+        }
+        if !quiet {
+            print(&kubesim::variants_summary(&runs, &dir));
+        }
+        std::mem::forget(runs);
+        return ExitCode::SUCCESS;
+    }
+    let (_, s) = all.pop().expect("the base at least");
+    let result = match kubesim::simulate(s, &opts) {
+        Ok(r) => r,
+        Err(v) => {
+            eprintln!("error: {v}");
+            return ExitCode::from(EXIT_BUG);
+        }
+    };
+    if !result.outcome.complete {
+        eprintln!(
+            "warning: stopped after {} events (--max-events) at t={}s of {}s; the outputs are marked incomplete",
+            result.outcome.events_processed, result.outcome.end, result.cluster.scenario.duration
+        );
+    }
+    if let Err(e) = kubesim::write_outputs_with(&dir, &result, !no_charts, &guard) {
+        return write_failed(&dir, &e);
+    }
+    if !quiet {
+        print(&kubesim::text_summary(&result, &dir));
+    }
+    // The process ends here: freeing every object one by one would only cost time.
+    std::mem::forget(result);
+    ExitCode::SUCCESS
 }
 
 fn sweep(
