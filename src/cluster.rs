@@ -154,128 +154,8 @@ impl Cluster {
         for n in &scenario.nodes {
             c.add_node(n, SimTime::ZERO);
         }
-        for d in &scenario.deployments {
-            let id = c.api.create_deployment(Deployment {
-                namespace: d.namespace.clone(),
-                name: d.name.clone(),
-                selector: d.selector.clone(),
-                replicas: d.replicas,
-                template: d.template.clone(),
-                strategy: d.strategy,
-                progress_deadline_ms: d.progress_deadline_ms,
-                created: SimTime::ZERO,
-                resource_version: 0,
-                status: WorkloadStatus::default(),
-            });
-            c.rec.track(WorkloadRef::Deployment(id));
-            c.tracked.push(WorkloadRef::Deployment(id));
-        }
-        for r in &scenario.replicasets {
-            let id = c.api.create_replicaset(ReplicaSet {
-                namespace: r.namespace.clone(),
-                name: r.name.clone(),
-                selector: r.selector.clone(),
-                replicas: r.replicas,
-                template: r.template.clone(),
-                owner: None,
-                template_hash: None,
-                revision: 0,
-                created: SimTime::ZERO,
-                resource_version: 0,
-                status: WorkloadStatus::default(),
-            });
-            c.rec.track(WorkloadRef::ReplicaSet(id));
-            c.tracked.push(WorkloadRef::ReplicaSet(id));
-        }
-        for s in &scenario.statefulsets {
-            let id = c.api.create_statefulset(StatefulSet {
-                namespace: s.namespace.clone(),
-                name: s.name.clone(),
-                selector: s.selector.clone(),
-                replicas: s.replicas,
-                template: s.template.clone(),
-                pod_management: s.pod_management,
-                created: SimTime::ZERO,
-                resource_version: 0,
-                status: WorkloadStatus::default(),
-            });
-            c.rec.track(WorkloadRef::StatefulSet(id));
-            c.tracked.push(WorkloadRef::StatefulSet(id));
-        }
-        for d in &scenario.daemonsets {
-            let id = c.api.create_daemonset(DaemonSet {
-                namespace: d.namespace.clone(),
-                name: d.name.clone(),
-                selector: d.selector.clone(),
-                template: d.template.clone(),
-                max_unavailable: d.max_unavailable,
-                created: SimTime::ZERO,
-                resource_version: 0,
-                status: WorkloadStatus::default(),
-                desired: 0,
-            });
-            c.rec.track(WorkloadRef::DaemonSet(id));
-            c.tracked.push(WorkloadRef::DaemonSet(id));
-        }
-        for j in &scenario.jobs {
-            c.api.create_job(Job {
-                namespace: j.namespace.clone(),
-                name: j.name.clone(),
-                template: j.template.clone(),
-                completions: j.completions,
-                parallelism: j.parallelism,
-                backoff_limit: j.backoff_limit,
-                active_deadline_ms: j.active_deadline_ms,
-                created: SimTime::ZERO,
-                resource_version: 0,
-                status: JobStatus::default(),
-            });
-        }
-        for b in &scenario.pdbs {
-            c.api.create_pdb(PodDisruptionBudget {
-                namespace: b.namespace.clone(),
-                name: b.name.clone(),
-                selector: b.selector.clone(),
-                min_available: b.min_available,
-                max_unavailable: b.max_unavailable,
-                resource_version: 0,
-                status: Default::default(),
-                disrupted: Default::default(),
-            });
-        }
-        // Static pods: each kubelet posts a mirror pod `<name>-<node>` bound to its node.
-        for (i, n) in scenario.nodes.iter().enumerate() {
-            for sp in &n.static_pods {
-                let name = format!("{}-{}", sp.name, n.name);
-                let mut pod = new_pod(
-                    sp.namespace.as_str().into(),
-                    name,
-                    Arc::new(sp.labels.clone()),
-                    None,
-                    sp.spec.clone(),
-                    SimTime::ZERO,
-                );
-                pod.mirror = true;
-                let id = c.api.create_pod(pod);
-                c.api.bind_pod(id, NodeId(i as u32), SimTime::ZERO, None);
-            }
-        }
-        for p in &scenario.pods {
-            let pod = new_pod(
-                p.namespace.as_str().into(),
-                p.name.clone(),
-                Arc::new(p.labels.clone()),
-                None,
-                p.spec.clone(),
-                SimTime::ZERO,
-            );
-            let node = p.spec.node_name.as_deref().and_then(|n| c.api.node_by_name(n));
-            let id = c.api.create_pod(pod);
-            if let Some(n) = node {
-                // spec.nodeName set by the user: the kubelet takes it without the scheduler.
-                c.api.bind_pod(id, n, SimTime::ZERO, None);
-            }
-        }
+        c.create_workloads();
+        c.create_pods();
         for (i, f) in faults.iter().enumerate() {
             c.queue.schedule_at(f.at(), 0, Event::Fault(i as u32));
             if let Some(end) = f.until() {
@@ -294,6 +174,140 @@ impl Cluster {
         crate::controller::podgc::PodGc::start(&mut ctx);
         ctx.flush_watches();
         c
+    }
+
+    /// The scenario's workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets tracked for
+    /// the outputs), Jobs and PodDisruptionBudgets, as the API server holds them at time 0.
+    fn create_workloads(&mut self) {
+        let scenario = self.scenario.clone();
+        for d in &scenario.deployments {
+            let id = self.api.create_deployment(Deployment {
+                namespace: d.namespace.clone(),
+                name: d.name.clone(),
+                selector: d.selector.clone(),
+                replicas: d.replicas,
+                template: d.template.clone(),
+                strategy: d.strategy,
+                progress_deadline_ms: d.progress_deadline_ms,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            });
+            self.rec.track(WorkloadRef::Deployment(id));
+            self.tracked.push(WorkloadRef::Deployment(id));
+        }
+        for r in &scenario.replicasets {
+            let id = self.api.create_replicaset(ReplicaSet {
+                namespace: r.namespace.clone(),
+                name: r.name.clone(),
+                selector: r.selector.clone(),
+                replicas: r.replicas,
+                template: r.template.clone(),
+                owner: None,
+                template_hash: None,
+                revision: 0,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            });
+            self.rec.track(WorkloadRef::ReplicaSet(id));
+            self.tracked.push(WorkloadRef::ReplicaSet(id));
+        }
+        for s in &scenario.statefulsets {
+            let id = self.api.create_statefulset(StatefulSet {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+                selector: s.selector.clone(),
+                replicas: s.replicas,
+                template: s.template.clone(),
+                pod_management: s.pod_management,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            });
+            self.rec.track(WorkloadRef::StatefulSet(id));
+            self.tracked.push(WorkloadRef::StatefulSet(id));
+        }
+        for d in &scenario.daemonsets {
+            let id = self.api.create_daemonset(DaemonSet {
+                namespace: d.namespace.clone(),
+                name: d.name.clone(),
+                selector: d.selector.clone(),
+                template: d.template.clone(),
+                max_unavailable: d.max_unavailable,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+                desired: 0,
+            });
+            self.rec.track(WorkloadRef::DaemonSet(id));
+            self.tracked.push(WorkloadRef::DaemonSet(id));
+        }
+        for j in &scenario.jobs {
+            self.api.create_job(Job {
+                namespace: j.namespace.clone(),
+                name: j.name.clone(),
+                template: j.template.clone(),
+                completions: j.completions,
+                parallelism: j.parallelism,
+                backoff_limit: j.backoff_limit,
+                active_deadline_ms: j.active_deadline_ms,
+                created: SimTime::ZERO,
+                resource_version: 0,
+                status: JobStatus::default(),
+            });
+        }
+        for b in &scenario.pdbs {
+            self.api.create_pdb(PodDisruptionBudget {
+                namespace: b.namespace.clone(),
+                name: b.name.clone(),
+                selector: b.selector.clone(),
+                min_available: b.min_available,
+                max_unavailable: b.max_unavailable,
+                resource_version: 0,
+                status: Default::default(),
+                disrupted: Default::default(),
+            });
+        }
+    }
+
+    /// Static pods (each kubelet posts a mirror pod `<name>-<node>` bound to its node) and the
+    /// scenario's own Pods (bound at once when they name `spec.nodeName`).
+    fn create_pods(&mut self) {
+        let scenario = self.scenario.clone();
+        // Static pods: each kubelet posts a mirror pod `<name>-<node>` bound to its node.
+        for (i, n) in scenario.nodes.iter().enumerate() {
+            for sp in &n.static_pods {
+                let name = format!("{}-{}", sp.name, n.name);
+                let mut pod = new_pod(
+                    sp.namespace.as_str().into(),
+                    name,
+                    Arc::new(sp.labels.clone()),
+                    None,
+                    sp.spec.clone(),
+                    SimTime::ZERO,
+                );
+                pod.mirror = true;
+                let id = self.api.create_pod(pod);
+                self.api.bind_pod(id, NodeId(i as u32), SimTime::ZERO, None);
+            }
+        }
+        for p in &scenario.pods {
+            let pod = new_pod(
+                p.namespace.as_str().into(),
+                p.name.clone(),
+                Arc::new(p.labels.clone()),
+                None,
+                p.spec.clone(),
+                SimTime::ZERO,
+            );
+            let node = p.spec.node_name.as_deref().and_then(|n| self.api.node_by_name(n));
+            let id = self.api.create_pod(pod);
+            if let Some(n) = node {
+                // spec.nodeName set by the user: the kubelet takes it without the scheduler.
+                self.api.bind_pod(id, n, SimTime::ZERO, None);
+            }
+        }
     }
 
     /// Register a node (at time 0, or when `add-nodes` brings it): its object, its kubelet,
