@@ -105,9 +105,18 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     if let Some(rows) = &c.scheduler.trace {
         write_scheduling(dir, c, rows)?;
     }
+    write_events(dir, c)?;
+    write_pods(dir, c)?;
+    write_timeseries(dir, c)?;
+    write_workloads(dir, c)?;
+    write_summary(dir, s)?;
+    write_stats(dir, stats)
+}
+
+/// events.csv: every recorded event, with its cause and series.
+fn write_events(dir: &Path, c: &Cluster) -> io::Result<()> {
     let api = &c.api;
     let images = &c.scenario.images;
-
     let mut w = csv_writer(dir, "events.csv")?;
     w.write_record([
         "id",
@@ -147,7 +156,12 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
         .map_err(io_err)?;
     }
     w.flush()?;
+    Ok(())
+}
 
+/// pods.csv: every pod ever created, its lifecycle times and final state.
+fn write_pods(dir: &Path, c: &Cluster) -> io::Result<()> {
+    let api = &c.api;
     let mut w = csv_writer(dir, "pods.csv")?;
     w.write_record([
         "namespace",
@@ -193,7 +207,11 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
         .map_err(io_err)?;
     }
     w.flush()?;
+    Ok(())
+}
 
+/// timeseries.csv: one row per sample.
+fn write_timeseries(dir: &Path, c: &Cluster) -> io::Result<()> {
     let mut w = csv_writer(dir, "timeseries.csv")?;
     w.write_record([
         "time",
@@ -224,7 +242,12 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
         .map_err(io_err)?;
     }
     w.flush()?;
+    Ok(())
+}
 
+/// workloads.csv: one row per (sample, tracked workload).
+fn write_workloads(dir: &Path, c: &Cluster) -> io::Result<()> {
+    let api = &c.api;
     let mut w = csv_writer(dir, "workloads.csv")?;
     w.write_record(["time", "kind", "namespace", "name", "desired", "ready", "available", "updated", "replicas"])
         .map_err(io_err)?;
@@ -249,9 +272,11 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
         .map_err(io_err)?;
     }
     w.flush()?;
+    Ok(())
+}
 
-    write_summary(dir, s)?;
-
+/// stats.csv: the run's own measurements.
+fn write_stats(dir: &Path, stats: &Stats) -> io::Result<()> {
     let mut w = csv_writer(dir, "stats.csv")?;
     w.write_record([
         "wall_seconds",
