@@ -45,7 +45,6 @@ pub(crate) fn inline_svg(text: &str) -> String {
 pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
     let c = &r.cluster;
     let s = &r.summary;
-    let api = &c.api;
     let mut h = String::new();
     let title = format!("kubesim: {}", c.scenario.name);
     let _ = write!(
@@ -71,6 +70,20 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
         env!("CARGO_PKG_VERSION")
     );
 
+    summary_section(&mut h, r);
+    charts_section(&mut h, dir);
+    fault_chains_section(&mut h, r);
+    let _ = writeln!(
+        h,
+        "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, timeseries.csv, workloads.csv, summary.csv.</p>\n</body></html>"
+    );
+    std::fs::write(dir.join("report.html"), h)
+}
+
+/// The summary table and the workloads table.
+fn summary_section(h: &mut String, r: &RunResult) {
+    let s = &r.summary;
+    let api = &r.cluster.api;
     // Summary.
     let _ = writeln!(h, "<h2 id=\"summary\">Summary</h2>\n<table>");
     let pct = |v: Option<[u64; 3]>| v.map_or("-".to_string(), |p| format!("{} / {} / {}", d(p[0]), d(p[1]), d(p[2])));
@@ -120,7 +133,10 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
         }
         let _ = writeln!(h, "</table>");
     }
+}
 
+/// Every chart, its SVG inlined, with its caption.
+fn charts_section(h: &mut String, dir: &Path) {
     // Charts.
     let _ = writeln!(h, "<h2 id=\"charts\">Charts</h2>");
     for (name, caption) in CHARTS {
@@ -133,7 +149,13 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
             esc(caption)
         );
     }
+}
 
+/// Per fault (and operator action), every event it caused, indented by depth, with the rule
+/// that timed it.
+fn fault_chains_section(h: &mut String, r: &RunResult) {
+    let c = &r.cluster;
+    let api = &c.api;
     // The fault timeline with the chains of consequences.
     let _ = writeln!(h, "<h2 id=\"timeline\">Faults and their consequences</h2>");
     let events = &c.rec.events;
@@ -186,9 +208,4 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
         }
         let _ = writeln!(h, "</div>");
     }
-    let _ = writeln!(
-        h,
-        "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, timeseries.csv, workloads.csv, summary.csv.</p>\n</body></html>"
-    );
-    std::fs::write(dir.join("report.html"), h)
 }
