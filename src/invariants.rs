@@ -38,16 +38,24 @@ pub struct View<'a> {
 }
 
 pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
-    let fail = |what: String| Err(Violation { time: now, seed, what });
-    let api = v.api;
+    let fail = |what: String| Violation { time: now, seed, what };
+    let indexed = check_node_index(v.api).map_err(fail)?;
+    let (counts, used, owned) = recount_pods(v, &indexed).map_err(fail)?;
+    check_fit(v.api, &used).map_err(fail)?;
+    check_counters(v, &counts, owned).map_err(fail)?;
+    check_replicasets(v.api).map_err(fail)?;
+    check_events(v, now).map_err(fail)
+}
+
+/// The node index agrees with `spec.nodeName`; how many times each pod is indexed.
+fn check_node_index(api: &ApiServer) -> Result<Vec<u32>, String> {
     // Bound, non-terminated pods fit their node; the node index agrees with spec.nodeName.
-    let mut used = vec![(Resources::default(), 0u32); api.nodes.len()];
     let mut indexed = vec![0u32; api.pods.len()];
     for (n, _) in api.nodes.iter().enumerate() {
         for &p in api.pods_on_node(NodeId(n as u32)) {
             indexed[p.idx()] += 1;
             if api.pod(p).node != Some(NodeId(n as u32)) {
-                return fail(format!(
+                return Err(format!(
                     "pod {} is indexed on node {} but bound elsewhere",
                     api.pod(p).name,
                     api.nodes[n].name
@@ -55,6 +63,18 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             }
         }
     }
+    Ok(indexed)
+}
+
+/// A recount of the pods: phases, each node's (requests, pods), pods with a ReplicaSet owner.
+type Recount = (crate::apiserver::Counters, Vec<(Resources, u32)>, u64);
+
+/// Per pod: names unique among live pods, bound pods indexed once, Running pods run by their
+/// kubelet. Returns a recount of the phases, each node's requests and pods, and the pods with a
+/// ReplicaSet owner.
+fn recount_pods(v: &View, indexed: &[u32]) -> Result<Recount, String> {
+    let api = v.api;
+    let mut used = vec![(Resources::default(), 0u32); api.nodes.len()];
     let mut counts = crate::apiserver::Counters::default();
     let mut owned = 0u64;
     // Names are unique among live pods: a StatefulSet never has two `web-0`.
@@ -65,12 +85,12 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
         }
         if p.removed.is_some() {
             if indexed[i] != 0 {
-                return fail(format!("deleted pod {} is still indexed on a node", p.name));
+                return Err(format!("deleted pod {} is still indexed on a node", p.name));
             }
             continue;
         }
         if !names.insert((&p.namespace, &p.name)) {
-            return fail(format!("two live pods are named {}/{}", p.namespace, p.name));
+            return Err(format!("two live pods are named {}/{}", p.namespace, p.name));
         }
         if p.deletion.is_some() {
             counts.terminating += 1;
@@ -86,7 +106,7 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
         match p.node {
             Some(n) => {
                 if indexed[i] != 1 {
-                    return fail(format!(
+                    return Err(format!(
                         "pod {} is bound to {} but indexed {} times",
                         p.name,
                         api.node(n).name,
@@ -99,7 +119,7 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
                     counts.requested.add(p.spec.requests());
                 }
                 if p.status.phase == PodPhase::Running && !(v.kubelet_has)(n, PodId(i as u32)) {
-                    return fail(format!(
+                    return Err(format!(
                         "pod {} is Running in the API but the kubelet of {} does not run it",
                         p.name,
                         api.node(n).name
@@ -108,20 +128,31 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             }
             None => {
                 if p.status.phase == PodPhase::Running {
-                    return fail(format!("pod {} is Running but bound to no node", p.name));
+                    return Err(format!("pod {} is Running but bound to no node", p.name));
                 }
             }
         }
     }
+    Ok((counts, used, owned))
+}
+
+/// Bound, non-terminated pods fit their node's allocatable.
+fn check_fit(api: &ApiServer, used: &[(Resources, u32)]) -> Result<(), String> {
     for (n, (r, pods)) in used.iter().enumerate() {
         let node = &api.nodes[n];
         if r.cpu_milli > node.allocatable.cpu_milli || r.memory > node.allocatable.memory || *pods > node.pods {
-            return fail(format!(
+            return Err(format!(
                 "node {}: bound pods request {}m cpu, {} bytes of memory and {} pods; allocatable is {}m, {} bytes, {} pods",
                 node.name, r.cpu_milli, r.memory, pods, node.allocatable.cpu_milli, node.allocatable.memory, node.pods
             ));
         }
     }
+    Ok(())
+}
+
+/// The API server's running counts and indexes agree with the recount.
+fn check_counters(v: &View, counts: &crate::apiserver::Counters, owned: u64) -> Result<(), String> {
+    let api = v.api;
     let c = api.counters;
     if (c.pending, c.running, c.succeeded, c.failed, c.unknown, c.terminating, c.requested)
         != (
@@ -134,16 +165,16 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             counts.requested,
         )
     {
-        return fail(format!("the API server's running counts {c:?} disagree with a recount {counts:?}"));
+        return Err(format!("the API server's running counts {c:?} disagree with a recount {counts:?}"));
     }
     if owned != v.rs_created {
-        return fail(format!(
+        return Err(format!(
             "the ReplicaSet controller created {} pods but {owned} pods have a ReplicaSet owner",
             v.rs_created
         ));
     }
     if api.terminated.len() as u32 != counts.succeeded + counts.failed {
-        return fail(format!(
+        return Err(format!(
             "the API server indexes {} terminated pods, a recount gives {}",
             api.terminated.len(),
             counts.succeeded + counts.failed
@@ -156,18 +187,22 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
         .enumerate()
         .find(|(i, p)| api.unsettled[*i] != (p.node.is_none() && p.deletion.is_none() && p.removed.is_none()))
     {
-        return fail(format!(
+        return Err(format!(
             "pod {}: the API server's unsettled flag {} disagrees with the object",
             p.name, api.unsettled[i]
         ));
     }
-    // Each ReplicaSet's counts of active and ready pods match a recount.
+    Ok(())
+}
+
+/// Each ReplicaSet's counts of active and ready pods match a recount.
+fn check_replicasets(api: &ApiServer) -> Result<(), String> {
     for r in 0..api.replicasets.len() {
         let rs = crate::api::RsId(r as u32);
         let active = api.pods_of_rs(rs).iter().filter(|&&p| api.pod(p).is_active());
         let (a, ready) = active.fold((0u32, 0u32), |(a, r), &p| (a + 1, r + u32::from(api.pod(p).status.ready)));
         if (a, ready) != api.rs_counts(rs) {
-            return fail(format!(
+            return Err(format!(
                 "ReplicaSet {}: counted {:?} active/ready pods, a recount gives {:?}",
                 api.replicasets[r].name,
                 api.rs_counts(rs),
@@ -175,13 +210,18 @@ pub fn check(v: &View, now: SimTime, seed: u64) -> Result<(), Violation> {
             ));
         }
     }
-    // Recorded events point at objects that exist, in time order, with causes that came first.
+    Ok(())
+}
+
+/// Recorded events point at objects that exist, in time order, with causes that came first.
+fn check_events(v: &View, now: SimTime) -> Result<(), String> {
+    let api = v.api;
     let from = v.events_from.min(v.rec.events.len());
     let mut last = if from > 0 { v.rec.events[from - 1].time } else { SimTime::ZERO };
     for e in &v.rec.events[from..] {
         let exists = api.exists(e.object);
         if !exists || e.time < last || e.cause >= e.id || e.time > now {
-            return fail(format!("recorded event {} ({}) is inconsistent", e.id, e.reason));
+            return Err(format!("recorded event {} ({}) is inconsistent", e.id, e.reason));
         }
         last = e.time;
     }
