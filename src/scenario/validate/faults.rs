@@ -551,10 +551,7 @@ pub(super) fn scale(ctx: &mut Ctx, model: &mut Model, r: &ScaleRaw) -> R<()> {
         return Err(ctx.err_at(
             r.workload.referenced,
             format!("scale names {w} in namespace {ns}, which the scenario does not define"),
-            Some(format!(
-                "defined: {}",
-                workload_list(deployments, replicasets, statefulsets, daemonsets).join(", ")
-            )),
+            Some(format!("defined: {}", workload_list(deployments, replicasets, statefulsets, daemonsets).join(", "))),
         ));
     };
     faults.push(FaultDef::Scale { at: SimTime(r.at.0), workload, replicas: r.replicas });

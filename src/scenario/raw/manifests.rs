@@ -1,0 +1,350 @@
+//! The Kubernetes manifests a scenario file holds: their raw serde shapes, with the fields
+//! kubesim models and the ones it accepts and ignores.
+
+use super::*;
+
+// ---------- manifests ----------
+
+/// The first pass over any document: what kind is it?
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    #[serde(default)]
+    pub api_version: Option<Spanned<String>>,
+    #[serde(default)]
+    pub kind: Option<Spanned<String>>,
+}
+
+k8s_struct!(#[derive(Default)] ObjectMeta {
+    name: Option<Spanned<String>>,
+    namespace: Option<Spanned<String>>,
+    #[serde(default)] labels: BTreeMap<String, String>,
+    #[serde(default)] annotations: BTreeMap<String, String>,
+} ignored [generateName, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp,
+    deletionGracePeriodSeconds, ownerReferences, finalizers, managedFields, selfLink]);
+
+k8s_struct!(PodManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<PodSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(PodSpecRaw {
+    #[serde(default)] containers: Vec<ContainerRaw>,
+    #[serde(default)] init_containers: Vec<ContainerRaw>,
+    #[serde(default)] node_selector: BTreeMap<String, String>,
+    node_name: Option<Spanned<String>>,
+    #[serde(default)] tolerations: Vec<TolerationRaw>,
+    restart_policy: Option<Spanned<String>>,
+    termination_grace_period_seconds: Option<u64>,
+    priority: Option<i32>,
+    priority_class_name: Option<Spanned<String>>,
+    preemption_policy: Option<Spanned<String>>,
+    affinity: Option<AffinityRaw>,
+    #[serde(default)] topology_spread_constraints: Vec<TopologySpreadConstraintRaw>,
+} ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
+    enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers,
+    hostname, hostnameOverride, imagePullSecrets, os, overhead,
+    readinessGates, resourceClaims, resources, runtimeClassName, schedulerName, schedulingGates,
+    securityContext, serviceAccount, serviceAccountName, setHostnameAsFQDN, shareProcessNamespace,
+    subdomain, volumes]);
+
+k8s_struct!(AffinityRaw {
+    node_affinity: Option<NodeAffinityRaw>,
+    pod_affinity: Option<PodAffinityRaw>,
+    pod_anti_affinity: Option<PodAffinityRaw>,
+} ignored []);
+
+k8s_struct!(NodeAffinityRaw {
+    required_during_scheduling_ignored_during_execution: Option<Spanned<NodeSelectorRaw>>,
+    #[serde(default)] preferred_during_scheduling_ignored_during_execution: Vec<PreferredSchedulingTermRaw>,
+} ignored []);
+
+k8s_struct!(NodeSelectorRaw {
+    #[serde(default)] node_selector_terms: Vec<NodeSelectorTermRaw>,
+} ignored []);
+
+k8s_struct!(#[derive(Default)] NodeSelectorTermRaw {
+    #[serde(default)] match_expressions: Vec<NodeSelectorRequirementRaw>,
+    #[serde(default)] match_fields: Vec<NodeSelectorRequirementRaw>,
+} ignored []);
+
+k8s_struct!(NodeSelectorRequirementRaw {
+    key: Spanned<String>,
+    operator: Spanned<String>,
+    #[serde(default)] values: Vec<String>,
+} ignored []);
+
+k8s_struct!(PreferredSchedulingTermRaw {
+    weight: Spanned<i32>,
+    #[serde(default)] preference: NodeSelectorTermRaw,
+} ignored []);
+
+k8s_struct!(PodAffinityRaw {
+    #[serde(default)] required_during_scheduling_ignored_during_execution: Vec<PodAffinityTermRaw>,
+    #[serde(default)] preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTermRaw>,
+} ignored []);
+
+k8s_struct!(PodAffinityTermRaw {
+    label_selector: Option<Spanned<LabelSelectorRaw>>,
+    #[serde(default)] namespaces: Vec<String>,
+    topology_key: Spanned<String>,
+} ignored [namespaceSelector, matchLabelKeys, mismatchLabelKeys]);
+
+k8s_struct!(WeightedPodAffinityTermRaw {
+    weight: Spanned<i32>,
+    pod_affinity_term: PodAffinityTermRaw,
+} ignored []);
+
+k8s_struct!(TopologySpreadConstraintRaw {
+    max_skew: Spanned<i32>,
+    topology_key: Spanned<String>,
+    when_unsatisfiable: Spanned<String>,
+    label_selector: Option<Spanned<LabelSelectorRaw>>,
+    min_domains: Option<Spanned<i32>>,
+    node_affinity_policy: Option<Spanned<String>>,
+    node_taints_policy: Option<Spanned<String>>,
+    #[serde(default)] match_label_keys: Vec<String>,
+} ignored []);
+
+k8s_struct!(PriorityClassManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    value: Option<Spanned<i64>>,
+    #[serde(default)] global_default: bool,
+    preemption_policy: Option<Spanned<String>>,
+    description: Option<String>,
+} ignored []);
+
+k8s_struct!(ContainerRaw {
+    name: Spanned<String>,
+    image: Option<Spanned<String>>,
+    image_pull_policy: Option<Spanned<String>>,
+    resources: Option<ResourcesRaw>,
+    readiness_probe: Option<ProbeRaw>,
+    liveness_probe: Option<ProbeRaw>,
+    startup_probe: Option<ProbeRaw>,
+    lifecycle: Option<LifecycleRaw>,
+    restart_policy: Option<Spanned<String>>,
+} ignored [args, command, env, envFrom, ports, resizePolicy,
+    restartPolicyRules, securityContext, stdin, stdinOnce, terminationMessagePath,
+    terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir]);
+
+k8s_struct!(ProbeRaw {
+    initial_delay_seconds: Option<u32>,
+    period_seconds: Option<Spanned<u32>>,
+    timeout_seconds: Option<Spanned<u32>>,
+    success_threshold: Option<Spanned<u32>>,
+    failure_threshold: Option<Spanned<u32>>,
+    // What is probed does not matter to the model: the behaviour decides whether it answers.
+    http_get: Option<Ignored>,
+    tcp_socket: Option<Ignored>,
+    exec: Option<Ignored>,
+    grpc: Option<Ignored>,
+} ignored [terminationGracePeriodSeconds]);
+
+k8s_struct!(LifecycleRaw {
+    pre_stop: Option<Ignored>,
+} ignored [postStart, stopSignal]);
+
+k8s_struct!(ResourcesRaw {
+    #[serde(default)] requests: BTreeMap<String, Spanned<Qty>>,
+    #[serde(default)] limits: BTreeMap<String, Spanned<Qty>>,
+} ignored [claims]);
+
+k8s_struct!(TolerationRaw {
+    key: Option<String>,
+    operator: Option<Spanned<String>>,
+    value: Option<String>,
+    effect: Option<Spanned<String>>,
+    toleration_seconds: Option<i64>,
+} ignored []);
+
+k8s_struct!(TaintRaw {
+    key: Spanned<String>,
+    value: Option<String>,
+    effect: Spanned<String>,
+} ignored [timeAdded]);
+
+k8s_struct!(NodeManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    #[serde(default)] spec: NodeSpecRaw,
+    #[serde(default)] status: NodeStatusRaw,
+} ignored []);
+
+k8s_struct!(#[derive(Default)] NodeSpecRaw {
+    #[serde(default)] taints: Vec<TaintRaw>,
+    #[serde(default)] unschedulable: bool,
+} ignored [podCIDR, podCIDRs, providerID, configSource, externalID]);
+
+k8s_struct!(#[derive(Default)] NodeStatusRaw {
+    capacity: Option<Spanned<BTreeMap<String, Qty>>>,
+    allocatable: Option<Spanned<BTreeMap<String, Qty>>>,
+    #[serde(default)] images: Vec<NodeImageRaw>,
+} ignored [conditions, addresses, daemonEndpoints, nodeInfo, volumesInUse, volumesAttached,
+    config, phase, runtimeHandlers, features]);
+
+k8s_struct!(NodeImageRaw {
+    #[serde(default)] names: Vec<String>,
+} ignored [sizeBytes]);
+
+k8s_struct!(LabelSelectorRaw {
+    #[serde(default)] match_labels: BTreeMap<String, String>,
+    #[serde(default)] match_expressions: Vec<SelectorRequirementRaw>,
+} ignored []);
+
+k8s_struct!(SelectorRequirementRaw {
+    key: String,
+    operator: Spanned<String>,
+    #[serde(default)] values: Vec<String>,
+} ignored []);
+
+k8s_struct!(PodTemplateRaw {
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<PodSpecRaw>,
+} ignored []);
+
+k8s_struct!(ReplicaSetManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<ReplicaSetSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(ReplicaSetSpecRaw {
+    replicas: Option<Spanned<u32>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+} ignored [minReadySeconds]);
+
+k8s_struct!(DeploymentManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<DeploymentSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(DeploymentSpecRaw {
+    replicas: Option<Spanned<u32>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+    strategy: Option<StrategyRaw>,
+    progress_deadline_seconds: Option<Spanned<u32>>,
+} ignored [minReadySeconds, revisionHistoryLimit, paused]);
+
+k8s_struct!(StrategyRaw {
+    r#type: Option<Spanned<String>>,
+    rolling_update: Option<RollingUpdateRaw>,
+} ignored []);
+
+k8s_struct!(RollingUpdateRaw {
+    max_surge: Option<Spanned<IntOrString>>,
+    max_unavailable: Option<Spanned<IntOrString>>,
+} ignored []);
+
+/// An `IntOrString` value as written: `1` or `"25%"`.
+#[derive(Debug, Clone)]
+pub enum IntOrString {
+    Int(i64),
+    Str(String),
+}
+
+impl<'de> Deserialize<'de> for IntOrString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = IntOrString;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number or a percentage such as \"25%\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntOrString, E> {
+                Ok(IntOrString::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IntOrString, E> {
+                Ok(IntOrString::Int(v.min(i64::MAX as u64) as i64))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntOrString, E> {
+                Ok(IntOrString::Str(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+k8s_struct!(NamespaceManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+} ignored [spec, status]);
+
+k8s_struct!(JobManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<JobSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(JobSpecRaw {
+    completions: Option<Spanned<u32>>,
+    parallelism: Option<Spanned<u32>>,
+    backoff_limit: Option<Spanned<u32>>,
+    active_deadline_seconds: Option<Spanned<u64>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+} ignored [manualSelector, ttlSecondsAfterFinished, completionMode, suspend, podFailurePolicy,
+    podReplacementPolicy, backoffLimitPerIndex, maxFailedIndexes, successPolicy, managedBy]);
+
+k8s_struct!(DaemonSetManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<DaemonSetSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(DaemonSetSpecRaw {
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+    update_strategy: Option<DaemonSetUpdateStrategyRaw>,
+} ignored [minReadySeconds, revisionHistoryLimit]);
+
+k8s_struct!(DaemonSetUpdateStrategyRaw {
+    r#type: Option<Spanned<String>>,
+    rolling_update: Option<DaemonSetRollingUpdateRaw>,
+} ignored []);
+
+k8s_struct!(DaemonSetRollingUpdateRaw {
+    max_unavailable: Option<Spanned<IntOrString>>,
+} ignored [maxSurge]);
+
+k8s_struct!(StatefulSetManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<StatefulSetSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(StatefulSetSpecRaw {
+    replicas: Option<Spanned<u32>>,
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    template: PodTemplateRaw,
+    pod_management_policy: Option<Spanned<String>>,
+    service_name: Option<String>,
+} ignored [volumeClaimTemplates, updateStrategy, minReadySeconds, revisionHistoryLimit,
+    persistentVolumeClaimRetentionPolicy, ordinals]);
+
+k8s_struct!(PdbManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<PdbSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(PdbSpecRaw {
+    selector: Option<Spanned<LabelSelectorRaw>>,
+    min_available: Option<Spanned<IntOrString>>,
+    max_unavailable: Option<Spanned<IntOrString>>,
+} ignored [unhealthyPodEvictionPolicy]);
