@@ -40,6 +40,42 @@ pub struct RunOptions {
     pub trace_scheduling: bool,
     /// Show a progress line on stderr (simulated time, events/s) during long runs.
     pub progress: bool,
+    /// Keep a hash of every event as it is dispatched (`--check-determinism`).
+    pub log_events: bool,
+    /// Test-only: reseed the scheduler's tie-break stream, as a stray source of randomness
+    /// would, so that `--check-determinism` has a divergence to find.
+    #[doc(hidden)]
+    pub perturb: bool,
+}
+
+/// One dispatched event, as `--check-determinism` compares two runs: its time, its sequence
+/// number and a hash of the event itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventStamp {
+    pub time: SimTime,
+    pub seq: u64,
+    pub hash: u64,
+}
+
+/// The events of a run as they were dispatched (`RunOptions::log_events`), and the description
+/// of one of them when asked for (`describe`: its index).
+#[derive(Clone, Debug, Default)]
+pub struct EventLog {
+    pub stamps: Vec<EventStamp>,
+    pub describe: Option<usize>,
+    pub described: Option<String>,
+}
+
+impl EventLog {
+    /// Note one dispatched event (and describe it if it is the one asked for).
+    fn stamp(&mut self, e: &Scheduled<Event>) {
+        let text = format!("{:?}", e.event);
+        if self.describe == Some(self.stamps.len()) {
+            self.described = Some(text.clone());
+        }
+        let hash = crate::sim::fnv64(&[text.as_bytes()]);
+        self.stamps.push(EventStamp { time: e.time, seq: e.seq, hash });
+    }
 }
 
 /// The result of a run, for outputs.
@@ -77,6 +113,8 @@ pub struct Cluster {
     held: Vec<Scheduled<Event>>,
     /// The fault plan: the scenario's, then the random failures drawn from the seed.
     faults: Arc<[crate::scenario::FaultDef]>,
+    /// Every dispatched event, when `RunOptions::log_events` asks for it.
+    pub event_log: Option<EventLog>,
 }
 
 macro_rules! ctx {
@@ -147,6 +185,7 @@ impl Cluster {
             tracked: Vec::new(),
             memory_hog: Vec::with_capacity(n_nodes),
             events_checked: 0,
+            event_log: None,
             held: Vec::new(),
             faults: faults.clone(),
             scenario: scenario.clone(),
@@ -387,6 +426,12 @@ impl Cluster {
         // Checks cost O(objects): space them so that they stay O(1) per event on average.
         let mut next_check = 0u64;
         let mut progress = Progress::new();
+        if opts.log_events && self.event_log.is_none() {
+            self.event_log = Some(EventLog::default());
+        }
+        if opts.perturb {
+            self.rng.scheduler = crate::sim::rng::SimRng::new(!self.scenario.seed, crate::sim::rng::Stream::Scheduler);
+        }
         let result = self.run_loop(opts, end, check_often, max, &mut last, &mut next_check, &mut progress);
         self.scheduler.flush_series(&mut self.rec);
         if opts.progress {
@@ -420,6 +465,9 @@ impl Cluster {
                 });
             }
             *last = e.time;
+            if let Some(log) = &mut self.event_log {
+                log.stamp(&e);
+            }
             let sample = matches!(e.event, Event::Sample);
             self.dispatch(e);
             // The progress line: looked at every 2^16 events, written at most once a second.

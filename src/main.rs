@@ -108,6 +108,10 @@ struct RunArgs {
     /// node, each score plugin's raw and normalized score, the weighted total, the choice.
     #[arg(long)]
     trace_scheduling: bool,
+    /// Run the scenario twice, hashing every event, and name the first event where the runs
+    /// part (a kubesim bug); writes nothing.
+    #[arg(long, hide = true)]
+    check_determinism: bool,
     /// Run only this one of the scenario's variants (`base` is the scenario as written).
     #[arg(long, value_name = "NAME")]
     variant: Option<String>,
@@ -312,6 +316,27 @@ fn check(files: Vec<PathBuf>, seed: Option<u64>, outside: bool) -> ExitCode {
     }
 }
 
+/// `kubesim run --check-determinism`: two runs of the scenario, event by event. The environment
+/// variable `KUBESIM_TEST_PERTURB` (tests only) makes the second run draw its scheduling ties
+/// from another stream, so that there is a divergence to find.
+fn determinism(s: &scenario::Scenario, opts: &kubesim::RunOptions) -> ExitCode {
+    let opts = kubesim::RunOptions { perturb: std::env::var_os("KUBESIM_TEST_PERTURB").is_some(), ..*opts };
+    match kubesim::run::determinism::check_determinism(s, &opts) {
+        Ok(Ok(events)) => {
+            print(&format!("deterministic: two runs dispatched the same {events} events (seed {})\n", s.seed));
+            ExitCode::SUCCESS
+        }
+        Ok(Err(d)) => {
+            eprint!("error: {d}");
+            ExitCode::from(EXIT_BUG)
+        }
+        Err(v) => {
+            eprintln!("error: {v}");
+            ExitCode::from(EXIT_BUG)
+        }
+    }
+}
+
 /// `kubesim get events`, optionally for one object and with `--why`.
 fn get_events(
     file: PathBuf,
@@ -361,6 +386,7 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
         no_charts,
         trace_scheduling,
         variant,
+        check_determinism,
     } = args;
     let load = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
     let mut all = match kubesim::load_variants(&file, &sets, &load) {
@@ -388,7 +414,17 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
     }
     // The progress line only on a terminal, and not for several variants at once.
     let progress = !quiet && all.len() == 1 && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let opts = kubesim::RunOptions { max_events, check_invariants, stop_at: None, trace_scheduling, progress };
+    let opts = kubesim::RunOptions {
+        max_events,
+        check_invariants,
+        stop_at: None,
+        trace_scheduling,
+        progress,
+        ..Default::default()
+    };
+    if check_determinism {
+        return determinism(&all[0].1, &opts);
+    }
     let guard = OutGuard::new(&[&file]);
     let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
     if let Err(code) = check_out(&guard, &dir) {

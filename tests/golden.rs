@@ -216,3 +216,31 @@ fn invariant_violations_are_reported_with_seed_and_time() {
     r.cluster.api.counters.running += 1;
     assert!(r.cluster.check_invariants(end).unwrap_err().what.contains("recount"));
 }
+
+#[test]
+fn check_determinism_names_the_first_divergent_event() {
+    let run = |perturb: bool| {
+        let mut c = assert_cmd::Command::cargo_bin("kubesim").unwrap();
+        c.args(["run", scenario("quickstart.yaml").to_str().unwrap(), "--check-determinism"]);
+        if perturb {
+            c.env("KUBESIM_TEST_PERTURB", "1");
+        }
+        c.output().unwrap()
+    };
+    let ok = run(false);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(ok.status.success() && stdout.contains("deterministic: two runs dispatched the same"), "{stdout}");
+    // The hook reseeds the second run's scheduling ties: the first Bind to another node of three
+    // identical ones is where the runs part.
+    let bad = run(true);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the two runs diverge at event #") && stderr.contains("(seed 42, virtual time"),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(lines[1].contains("run 1:") && lines[1].contains("Scheduler(Bind(PodId(0)"), "{stderr}");
+    assert!(lines[2].contains("run 2:") && lines[2].contains("Scheduler(Bind(PodId(0)"), "{stderr}");
+    assert_ne!(lines[1].split("NodeId").nth(1), lines[2].split("NodeId").nth(1), "{stderr}");
+}

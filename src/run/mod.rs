@@ -2,6 +2,7 @@
 //! (`RunResult`: the cluster at the end, the outcome, the summary metrics, the run's own
 //! measurements). Above the wiring (`cluster`), below the writers (`report`).
 
+pub mod determinism;
 pub mod summary;
 
 pub use crate::cluster::RunOptions;
