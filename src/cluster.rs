@@ -115,6 +115,8 @@ pub struct Cluster {
     faults: Arc<[crate::scenario::FaultDef]>,
     /// Every dispatched event, when `RunOptions::log_events` asks for it.
     pub event_log: Option<EventLog>,
+    /// The registry's new timers of the event being handled (reused).
+    registry_timers: crate::world::registry::Timers,
 }
 
 macro_rules! ctx {
@@ -186,6 +188,7 @@ impl Cluster {
             memory_hog: Vec::with_capacity(n_nodes),
             events_checked: 0,
             event_log: None,
+            registry_timers: Vec::new(),
             held: Vec::new(),
             faults: faults.clone(),
             scenario: scenario.clone(),
@@ -608,9 +611,9 @@ impl Cluster {
             Event::Scheduler(ev) => self.scheduler.handle(ev, &mut ctx),
             Event::Kubelet(node, ev) => self.kubelets[node.idx()].handle(ev, &mut ctx),
             Event::Registry(ev) => {
-                let mut timers = Vec::new();
-                let done = ctx.registry.handle(ev, now, &mut timers);
-                for (t, ev) in timers {
+                // A scratch list reused across events: registry events are frequent in pull storms.
+                let done = ctx.registry.handle(ev, now, &mut self.registry_timers);
+                for (t, ev) in self.registry_timers.drain(..) {
                     ctx.at(t, Event::Registry(ev));
                 }
                 if let Some((tok, result)) = done {
