@@ -5,7 +5,7 @@
 
 use super::plugins::{self, NodeInfo, Verdict, helper, imagelocality, interpodaffinity, nodeaffinity};
 use super::plugins::{noderesources, podtopologyspread, tainttoleration};
-use super::{NEVER, QState, QUICK, SCORE_PLUGINS, Scheduler, SchedulerEvent, TraceRow};
+use super::{NEVER, QState, QUICK, Scheduler, SchedulerEvent, ScorePlugin, TraceRow};
 use crate::api::*;
 use crate::apiserver::ApiServer;
 use crate::runtime::{Ctx, Event};
@@ -14,9 +14,9 @@ use std::sync::Arc;
 /// Per-plugin score buffers, reused by every cycle.
 #[derive(Default)]
 pub struct Scores {
-    raw: [Vec<i64>; 7],
-    norm: [Vec<i64>; 7],
-    active: [bool; 7],
+    raw: [Vec<i64>; ScorePlugin::COUNT],
+    norm: [Vec<i64>; ScorePlugin::COUNT],
+    active: [bool; ScorePlugin::COUNT],
     total: Vec<i64>,
 }
 
@@ -39,13 +39,34 @@ pub struct Cycle {
 }
 
 impl Scores {
+    /// A new cycle over `k` feasible nodes: no plugin active, totals zero.
+    fn reset(&mut self, k: usize) {
+        self.active = [false; ScorePlugin::COUNT];
+        self.total.clear();
+        self.total.resize(k, 0);
+    }
+
     /// Mark a plugin as scoring this cycle and size its buffers (only active ones are read).
-    fn activate(&mut self, p: usize, k: usize) {
+    fn activate(&mut self, p: ScorePlugin, k: usize) {
+        let p = p as usize;
         self.active[p] = true;
         for v in [&mut self.raw[p], &mut self.norm[p]] {
             v.clear();
             v.resize(k, 0);
         }
+    }
+
+    /// A score a plugin's NormalizeScore leaves as it is.
+    fn set(&mut self, p: ScorePlugin, j: usize, v: i64) {
+        self.raw[p as usize][j] = v;
+        self.norm[p as usize][j] = v;
+    }
+
+    /// The normalised scores: the raw ones, through the plugin's NormalizeScore.
+    fn normalize_from_raw(&mut self, p: ScorePlugin, normalize: impl FnOnce(&mut [i64])) {
+        let p = p as usize;
+        self.norm[p].copy_from_slice(&self.raw[p]);
+        normalize(&mut self.norm[p]);
     }
 }
 
@@ -407,200 +428,413 @@ impl Scheduler {
         if self.feasible.len() == 1 && !tracing {
             return self.feasible[0]; // one feasible node: no scoring (as upstream)
         }
-        let api = &ctx.api;
         let k = self.feasible.len();
         let mut s = std::mem::take(&mut self.scores);
-        s.active = [false; 7];
-        s.total.clear();
-        s.total.resize(k, 0);
+        s.reset(k);
         // The default profile's resource scores (LeastAllocated and BalancedAllocation over cpu
         // and memory, weight 1 each) in one pass straight into the totals: the same integer
-        // arithmetic as the general path below, which the trace and other profiles take.
+        // arithmetic as the general path, which the trace and other profiles take.
         let fast_resources = !tracing
             && self.config.strategy == noderesources::Strategy::LeastAllocated
             && self.config.resources == noderesources::DEFAULT_RESOURCES
             && !cyc.extra;
         let spec = &cyc.spec;
-        let feasible = &self.feasible;
-        let balanced = !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req);
-        let fast_total = |i: &NodeInfo| noderesources::default_profile_score(i, &cyc.nonzero, &cyc.req, balanced);
-        // Which plugins can tell nodes apart for this pod (the others add the same to every
-        // node, or are skipped by their PreScore).
-        // PodTopologySpread: the soft constraints, or the system defaults for a pod a
-        // ReplicaSet or StatefulSet selects (DefaultSelector; Services are not modelled).
-        let explicit = !spec.topology_spread.is_empty();
-        let (mut constraints, by_owner) = if explicit {
-            let c = podtopologyspread::constraints_of(
-                &spec.topology_spread,
-                &cyc.labels,
-                WhenUnsatisfiable::ScheduleAnyway,
-            );
-            (c, None)
-        } else {
-            match cyc.owner {
-                Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) => {
-                    (podtopologyspread::system_default_constraints(), self.owner_counts.get(&o))
-                }
-                _ => (Vec::new(), None),
-            }
-        };
-        let spread_active = !constraints.is_empty();
+        let spread = SpreadSource::of(cyc);
         let ipa_active = self.pods_with_affinity > 0
             || spec
                 .affinity
                 .as_ref()
                 .is_some_and(|a| !a.pod_affinity_preferred.is_empty() || !a.pod_anti_affinity_preferred.is_empty());
-        // ImageLocality looks at the images of the init and app containers.
-        let all_images = || spec.init_containers.iter().chain(&spec.containers).map(|c| c.image);
-        let images_vary = all_images().any(|i| {
-            let k = api.image_num_nodes(i) as usize;
-            k > 0 && k < live
+        let images_vary = all_images(spec).any(|i| {
+            let n = ctx.api.image_num_nodes(i) as usize;
+            n > 0 && n < live
         });
-        // Only the resources differ: score and select in one pass (the same totals, the same
-        // tie-break draws in the same order as the general path).
+        // Only the resources tell nodes apart: score and select in one pass (the same totals,
+        // the same tie-break draws in the same order as the general path).
         if fast_resources
             && self.prefer_taint_nodes == 0
             && !nodeaffinity::has_preferred(spec)
-            && !spread_active
+            && matches!(spread, SpreadSource::None)
             && !ipa_active
             && !images_vary
         {
-            let totals = feasible.iter().map(|nid| fast_total(&self.nodes[nid.idx()]));
+            let totals = self.feasible.iter().map(|nid| self.default_profile_total(cyc, nid));
             let id = self.feasible[select_host(totals, &mut ctx.rng.scheduler)];
             self.scores = s;
             return id;
         }
-        // TaintToleration: constant unless some node has a PreferNoSchedule taint.
         if tracing || self.prefer_taint_nodes > 0 {
-            s.activate(0, k);
-            for (j, &nid) in feasible.iter().enumerate() {
-                s.raw[0][j] = tainttoleration::score(&api.nodes[nid.idx()], &spec.tolerations);
-            }
-            s.norm[0].copy_from_slice(&s.raw[0]);
-            helper::default_normalize_score(plugins::MAX_NODE_SCORE, true, &mut s.norm[0]);
+            self.score_taint_toleration(&mut s, spec, ctx.api);
         }
-        // NodeAffinity: PreScore skips a pod without preferred terms.
         if nodeaffinity::has_preferred(spec) {
-            s.activate(1, k);
-            for (j, &nid) in feasible.iter().enumerate() {
-                s.raw[1][j] = nodeaffinity::score(spec, &api.nodes[nid.idx()]);
-            }
-            s.norm[1].copy_from_slice(&s.raw[1]);
-            helper::default_normalize_score(plugins::MAX_NODE_SCORE, false, &mut s.norm[1]);
+            self.score_node_affinity(&mut s, spec, ctx.api);
         }
-        // NodeResourcesFit (its scoring strategy) and BalancedAllocation.
-        if fast_resources {
-            for (j, &nid) in feasible.iter().enumerate() {
-                s.total[j] = fast_total(&self.nodes[nid.idx()]);
-            }
-        } else {
-            let specs = &self.config.resources;
-            let mut fit_req = cyc.nonzero;
-            fit_req.storage = cyc.req.storage;
-            fit_req.ext = cyc.req.ext;
-            let mut ra = [(0i64, 0i64); 8];
-            s.activate(2, k);
-            for (j, &nid) in feasible.iter().enumerate() {
-                let ra = &mut ra[..specs.len()];
-                noderesources::requested_allocatable(specs, &self.nodes[nid.idx()], &fit_req, false, ra);
-                let v = noderesources::strategy_score(&self.config.strategy, ra, specs);
-                s.raw[2][j] = v;
-                s.norm[2][j] = v;
-            }
-            let bal = &noderesources::DEFAULT_RESOURCES;
-            if !noderesources::is_best_effort(bal, &cyc.req) {
-                s.activate(5, k);
-                for (j, &nid) in feasible.iter().enumerate() {
-                    let ra = &mut ra[..bal.len()];
-                    noderesources::requested_allocatable(bal, &self.nodes[nid.idx()], &cyc.req, true, ra);
-                    let v = noderesources::balanced_score(ra);
-                    s.raw[5][j] = v;
-                    s.norm[5][j] = v;
-                }
-            }
-        }
-        // PodTopologySpread (its constraints were chosen above).
-        {
-            podtopologyspread::resolve(&mut constraints, &mut self.topology, &api.nodes, api.node_epoch);
-            if !constraints.is_empty() {
-                s.activate(3, k);
-                let idx: Vec<usize> = feasible.iter().map(|n| n.idx()).collect();
-                let count = |c: &podtopologyspread::Constraint, i: usize| match by_owner {
-                    Some(v) => v.get(i).copied().unwrap_or(0) as i64,
-                    None if explicit => self.spread_count(api, &cyc.namespace, &c.selector, i),
-                    None => 0,
-                };
-                let st =
-                    podtopologyspread::pre_score(constraints, explicit, &self.topology, &api.nodes, &idx, spec, count);
-                for (j, &i) in idx.iter().enumerate() {
-                    s.raw[3][j] = podtopologyspread::score(&st, &self.topology, j, i, count);
-                }
-                s.norm[3].copy_from_slice(&s.raw[3]);
-                podtopologyspread::normalize(&st, &mut s.norm[3]);
-            }
-        }
-        // InterPodAffinity: skipped unless either side has terms.
+        self.score_resources(&mut s, cyc, fast_resources);
+        self.score_topology_spread(&mut s, cyc, spread, ctx.api);
         if ipa_active {
-            s.activate(4, k);
-            let m = interpodaffinity::pre_score(&cyc.incoming(), self.existing(api));
-            for (j, &nid) in feasible.iter().enumerate() {
-                s.raw[4][j] = interpodaffinity::score(&m, &api.nodes[nid.idx()]);
-            }
-            s.norm[4].copy_from_slice(&s.raw[4]);
-            interpodaffinity::normalize(&mut s.norm[4]);
+            self.score_inter_pod_affinity(&mut s, cyc, ctx.api);
         }
-        // ImageLocality: constant unless some image is on some nodes but not all.
         if tracing || images_vary {
-            s.activate(6, k);
-            for (j, &nid) in feasible.iter().enumerate() {
-                let node = &api.nodes[nid.idx()];
-                let sum: i64 = all_images()
-                    .filter(|i| node.images.binary_search(i).is_ok())
-                    .map(|i| {
-                        let size = ctx.images.get(i.idx()).map_or(0, |x| x.size) as i64;
-                        imagelocality::scaled_image_score(size, api.image_num_nodes(i), live)
-                    })
-                    .sum();
-                let v = imagelocality::calculate_priority(sum, spec.init_containers.len() + spec.containers.len());
-                s.raw[6][j] = v;
-                s.norm[6][j] = v;
-            }
+            self.score_image_locality(&mut s, spec, live, ctx);
         }
         // The weighted sum and selectHost.
-        for (p, &(_, w)) in SCORE_PLUGINS.iter().enumerate() {
-            if s.active[p] {
+        for p in ScorePlugin::ALL {
+            if s.active[p as usize] {
                 for j in 0..k {
-                    s.total[j] += s.norm[p][j] * w;
+                    s.total[j] += s.norm[p as usize][j] * p.weight();
                 }
             }
         }
         let chosen = select_host(s.total.iter().copied(), &mut ctx.rng.scheduler);
-        if let Some(t) = &mut self.trace {
-            for j in 0..k {
-                let mut raw = [None; 7];
-                let mut normalized = [None; 7];
-                for p in 0..7 {
-                    if s.active[p] {
-                        raw[p] = Some(s.raw[p][j]);
-                        normalized[p] = Some(s.norm[p][j]);
-                    }
-                }
-                t.push(TraceRow {
-                    time: ctx.now,
-                    attempt: self.attempt_seq,
-                    pod: cyc.id,
-                    node: self.feasible[j],
-                    code: plugins::Code::Success,
-                    filter: String::new(),
-                    raw,
-                    normalized,
-                    total: Some(s.total[j]),
-                    chosen: j == chosen,
-                });
-            }
-        }
+        self.trace_scores(&s, cyc, chosen, ctx.now);
         let id = self.feasible[chosen];
         self.scores = s;
         id
+    }
+
+    /// LeastAllocated + BalancedAllocation of the default profile, for one node.
+    fn default_profile_total(&self, cyc: &Cycle, nid: &NodeId) -> i64 {
+        let balanced = !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req);
+        noderesources::default_profile_score(&self.nodes[nid.idx()], &cyc.nonzero, &cyc.req, balanced)
+    }
+
+    /// TaintToleration: constant unless some node has a PreferNoSchedule taint.
+    fn score_taint_toleration(&self, s: &mut Scores, spec: &PodSpec, api: &ApiServer) {
+        let p = ScorePlugin::TaintToleration;
+        s.activate(p, self.feasible.len());
+        for (j, &nid) in self.feasible.iter().enumerate() {
+            s.raw[p as usize][j] = tainttoleration::score(&api.nodes[nid.idx()], &spec.tolerations);
+        }
+        s.normalize_from_raw(p, |v| helper::default_normalize_score(plugins::MAX_NODE_SCORE, true, v));
+    }
+
+    /// NodeAffinity: PreScore skips a pod without preferred terms.
+    fn score_node_affinity(&self, s: &mut Scores, spec: &PodSpec, api: &ApiServer) {
+        let p = ScorePlugin::NodeAffinity;
+        s.activate(p, self.feasible.len());
+        for (j, &nid) in self.feasible.iter().enumerate() {
+            s.raw[p as usize][j] = nodeaffinity::score(spec, &api.nodes[nid.idx()]);
+        }
+        s.normalize_from_raw(p, |v| helper::default_normalize_score(plugins::MAX_NODE_SCORE, false, v));
+    }
+
+    /// NodeResourcesFit (its scoring strategy) and BalancedAllocation; on the fast path, both
+    /// straight into the totals.
+    fn score_resources(&self, s: &mut Scores, cyc: &Cycle, fast: bool) {
+        if fast {
+            for (j, nid) in self.feasible.iter().enumerate() {
+                s.total[j] = self.default_profile_total(cyc, nid);
+            }
+            return;
+        }
+        let specs = &self.config.resources;
+        let mut fit_req = cyc.nonzero;
+        fit_req.storage = cyc.req.storage;
+        fit_req.ext = cyc.req.ext;
+        let mut ra = [(0i64, 0i64); 8];
+        let fit = ScorePlugin::NodeResourcesFit;
+        s.activate(fit, self.feasible.len());
+        for (j, &nid) in self.feasible.iter().enumerate() {
+            let ra = &mut ra[..specs.len()];
+            noderesources::requested_allocatable(specs, &self.nodes[nid.idx()], &fit_req, false, ra);
+            s.set(fit, j, noderesources::strategy_score(&self.config.strategy, ra, specs));
+        }
+        let bal = &noderesources::DEFAULT_RESOURCES;
+        if !noderesources::is_best_effort(bal, &cyc.req) {
+            let p = ScorePlugin::NodeResourcesBalancedAllocation;
+            s.activate(p, self.feasible.len());
+            for (j, &nid) in self.feasible.iter().enumerate() {
+                let ra = &mut ra[..bal.len()];
+                noderesources::requested_allocatable(bal, &self.nodes[nid.idx()], &cyc.req, true, ra);
+                s.set(p, j, noderesources::balanced_score(ra));
+            }
+        }
+    }
+
+    /// PodTopologySpread: the pod's soft constraints, or the system defaults (kept resolved in
+    /// the scheduler: no allocation per cycle) counted by owner.
+    fn score_topology_spread(&mut self, s: &mut Scores, cyc: &Cycle, spread: SpreadSource, api: &ApiServer) {
+        let (explicit, mut own) = match spread {
+            SpreadSource::None => return,
+            SpreadSource::Explicit => (
+                true,
+                podtopologyspread::constraints_of(
+                    &cyc.spec.topology_spread,
+                    &cyc.labels,
+                    WhenUnsatisfiable::ScheduleAnyway,
+                ),
+            ),
+            SpreadSource::Defaults(_) => (false, Vec::new()),
+        };
+        if explicit {
+            podtopologyspread::resolve(&mut own, &mut self.topology, &api.nodes, api.node_epoch);
+            if own.is_empty() {
+                return;
+            }
+        } else {
+            podtopologyspread::resolve(&mut self.default_spread, &mut self.topology, &api.nodes, api.node_epoch);
+        }
+        let by_owner = match spread {
+            SpreadSource::Defaults(o) => self.owner_counts.get(&o),
+            _ => None,
+        };
+        let p = ScorePlugin::PodTopologySpread;
+        s.activate(p, self.feasible.len());
+        let mut idx = std::mem::take(&mut self.feasible_idx);
+        idx.clear();
+        idx.extend(self.feasible.iter().map(|n| n.idx()));
+        let count = |c: &podtopologyspread::Constraint, i: usize| match by_owner {
+            Some(v) => v.get(i).copied().unwrap_or(0) as i64,
+            None if explicit => self.spread_count(api, &cyc.namespace, &c.selector, i),
+            None => 0,
+        };
+        let constraints = if explicit { &own[..] } else { &self.default_spread[..] };
+        let st =
+            podtopologyspread::pre_score(constraints, explicit, &self.topology, &api.nodes, &idx, &cyc.spec, count);
+        for (j, &i) in idx.iter().enumerate() {
+            s.raw[p as usize][j] = podtopologyspread::score(&st, &self.topology, j, i, count);
+        }
+        s.normalize_from_raw(p, |v| podtopologyspread::normalize(&st, v));
+        self.feasible_idx = idx;
+    }
+
+    /// InterPodAffinity: skipped unless either side has terms.
+    fn score_inter_pod_affinity(&self, s: &mut Scores, cyc: &Cycle, api: &ApiServer) {
+        let p = ScorePlugin::InterPodAffinity;
+        s.activate(p, self.feasible.len());
+        let m = interpodaffinity::pre_score(&cyc.incoming(), self.existing(api));
+        for (j, &nid) in self.feasible.iter().enumerate() {
+            s.raw[p as usize][j] = interpodaffinity::score(&m, &api.nodes[nid.idx()]);
+        }
+        s.normalize_from_raw(p, interpodaffinity::normalize);
+    }
+
+    /// ImageLocality: constant unless some image is on some nodes but not all.
+    fn score_image_locality(&self, s: &mut Scores, spec: &PodSpec, live: usize, ctx: &Ctx) {
+        let p = ScorePlugin::ImageLocality;
+        s.activate(p, self.feasible.len());
+        let api = &ctx.api;
+        for (j, &nid) in self.feasible.iter().enumerate() {
+            let node = &api.nodes[nid.idx()];
+            let sum: i64 = all_images(spec)
+                .filter(|i| node.images.binary_search(i).is_ok())
+                .map(|i| {
+                    let size = ctx.images.get(i.idx()).map_or(0, |x| x.size) as i64;
+                    imagelocality::scaled_image_score(size, api.image_num_nodes(i), live)
+                })
+                .sum();
+            s.set(p, j, imagelocality::calculate_priority(sum, spec.init_containers.len() + spec.containers.len()));
+        }
+    }
+
+    /// `--trace-scheduling`: every feasible node's raw and normalised scores and total.
+    fn trace_scores(&mut self, s: &Scores, cyc: &Cycle, chosen: usize, now: crate::sim::SimTime) {
+        let Some(t) = &mut self.trace else { return };
+        for j in 0..self.feasible.len() {
+            let mut raw = [None; ScorePlugin::COUNT];
+            let mut normalized = [None; ScorePlugin::COUNT];
+            for p in 0..ScorePlugin::COUNT {
+                if s.active[p] {
+                    raw[p] = Some(s.raw[p][j]);
+                    normalized[p] = Some(s.norm[p][j]);
+                }
+            }
+            t.push(TraceRow {
+                time: now,
+                attempt: self.attempt_seq,
+                pod: cyc.id,
+                node: self.feasible[j],
+                code: plugins::Code::Success,
+                filter: String::new(),
+                raw,
+                normalized,
+                total: Some(s.total[j]),
+                chosen: j == chosen,
+            });
+        }
+    }
+}
+
+/// Which constraints PodTopologySpread scores with: the pod's own soft constraints, the system
+/// defaults for a pod a ReplicaSet or StatefulSet selects (DefaultSelector; Services are not
+/// modelled), or none.
+#[derive(Clone, Copy)]
+enum SpreadSource {
+    None,
+    Explicit,
+    Defaults(Owner),
+}
+
+impl SpreadSource {
+    fn of(cyc: &Cycle) -> SpreadSource {
+        if cyc.spec.topology_spread.iter().any(|c| c.when_unsatisfiable == WhenUnsatisfiable::ScheduleAnyway) {
+            return SpreadSource::Explicit;
+        }
+        if !cyc.spec.topology_spread.is_empty() {
+            return SpreadSource::None;
+        }
+        match cyc.owner {
+            Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) => SpreadSource::Defaults(o),
+            _ => SpreadSource::None,
+        }
+    }
+}
+
+/// The images of the pod's init and app containers (ImageLocality counts both).
+fn all_images(spec: &PodSpec) -> impl Iterator<Item = ImageId> + '_ {
+    spec.init_containers.iter().chain(&spec.containers).map(|c| c.image)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SchedulerConfig;
+    use super::*;
+    use crate::api::events::ObjRef;
+    use crate::apiserver::Watcher;
+    use crate::runtime::testing::Harness;
+    use crate::sim::SimTime;
+
+    const GI: u64 = 1024 * 1024 * 1024;
+
+    /// A pod of one container requesting `cpu_milli` and `memory`.
+    fn requesting(cpu_milli: u64, memory: u64) -> PodSpec {
+        let mut spec = crate::api::pod::test_pod_spec();
+        let c = &mut spec.containers[0];
+        c.requests = Resources::new(cpu_milli, memory);
+        (c.has_cpu_request, c.has_memory_request) = (true, true);
+        spec
+    }
+
+    /// Deliver the scheduler's timers and watch up to `until` ms.
+    fn run(h: &mut Harness, s: &mut Scheduler, until: u64) {
+        h.run_until(SimTime(until), |e, ctx| match e {
+            Event::Scheduler(ev) => s.handle(ev, ctx),
+            Event::Watch(w) if w.to == Watcher::Scheduler => s.on_watch(w.obj, ctx),
+            _ => {}
+        });
+    }
+
+    fn scheduler(h: &Harness) -> Scheduler {
+        Scheduler::new(&h.settings, &SchedulerConfig::default())
+    }
+
+    /// The pod's scheduler events: reason, time (ms), and the message as upstream renders it.
+    fn events(h: &Harness, p: PodId) -> Vec<(&'static str, u64, String)> {
+        let (_, ns, name) = h.api.describe(ObjRef::Pod(p));
+        let render = |m: &Message| match m {
+            Message::Scheduled { node } => format!("Successfully assigned {ns}/{name} to {}", h.api.node(*node).name),
+            Message::Text(t) => t.to_string(),
+            other => panic!("not a scheduler message: {other:?}"),
+        };
+        h.events_of(ObjRef::Pod(p)).iter().map(|e| (e.reason, e.time.as_millis(), render(&e.message))).collect()
+    }
+
+    #[test]
+    fn a_pending_pod_is_bound_to_the_node_with_the_most_free_resources() {
+        let mut h = Harness::new();
+        let mut s = scheduler(&h);
+        let busy = h.add_node("busy", 2000, 4 * GI);
+        let idle = h.add_node("idle", 2000, 4 * GI);
+        h.add_bound_pod("old", busy, requesting(1000, 2 * GI));
+        let p = h.add_pod("p", &[], None, requesting(500, GI));
+        h.flush();
+        run(&mut h, &mut s, 1_000);
+        // LeastAllocated: busy keeps 25% of cpu and memory free after p, idle 75%, so idle
+        // scores 75 to 25 (BalancedAllocation is 100 on both). The cycle runs when the pod's
+        // watch event arrives (10 ms); the binding takes the 1 ms attempt latency.
+        assert_eq!(events(&h, p), [("Scheduled", 11, "Successfully assigned default/p to idle".to_string())]);
+        assert_eq!(h.api.pod(p).node, Some(idle));
+        assert_eq!(h.api.pod(p).scheduled_at, Some(SimTime(11)));
+    }
+
+    #[test]
+    fn a_pod_that_fits_nowhere_gets_failed_scheduling_in_upstreams_words() {
+        let mut h = Harness::new();
+        let mut s = scheduler(&h);
+        h.add_node("a", 1000, 4 * GI);
+        h.add_node("b", 1000, 4 * GI);
+        let p = h.add_pod("p", &[], None, requesting(2000, GI));
+        h.flush();
+        run(&mut h, &mut s, 330_000);
+        // Both nodes lack cpu; no pod of lower priority runs anywhere, so preemption finds no
+        // victims on either.
+        let msg = "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No \
+                   preemption victims found for incoming pod.";
+        assert_eq!(events(&h, p), [("FailedScheduling", 10, msg.to_string())]);
+        assert_eq!(h.api.pod(p).node, None);
+        // Nothing changes in the cluster: it waits more than podMaxInUnschedulablePodsDuration
+        // (5 min) for the leftover flush, every 30 s from its parking at 10, to retry it: not at
+        // 300010 (exactly 5 min), at 330010. The same failure joins the event as a series.
+        assert_eq!(h.rec.failed_scheduling, 1);
+        run(&mut h, &mut s, 340_000);
+        assert_eq!(h.rec.failed_scheduling, 2);
+        s.flush_series(&mut h.rec);
+        let e = h.event("FailedScheduling").expect("recorded");
+        assert_eq!((e.count, e.last_seen), (2, SimTime(330_010)));
+    }
+
+    #[test]
+    fn an_unschedulable_pod_is_retried_after_1_then_2_seconds_of_backoff_and_binds() {
+        let mut h = Harness::new();
+        let mut s = scheduler(&h);
+        h.add_node("small", 1000, 4 * GI);
+        let p = h.add_pod("p", &[], None, requesting(2000, GI));
+        h.flush();
+        run(&mut h, &mut s, 500);
+        // A big node joins cordoned at 500: the pod's first attempt (10) keeps it in backoff
+        // until 10 + 1 s; the queue's 1 s ticker moves it to activeQ at 2000.
+        let big = h.add_node("big", 4000, 8 * GI);
+        h.api.update_node(big, |n| n.unschedulable = true);
+        h.flush();
+        run(&mut h, &mut s, 2_500);
+        let second = "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) were unschedulable. preemption: 0/2 \
+                      nodes are available: 1 No preemption victims found for incoming pod, 1 Preemption is not \
+                      helpful for scheduling.";
+        assert_eq!(h.times_of("FailedScheduling"), [10, 2000]);
+        assert_eq!(events(&h, p)[1].2, second);
+        // Uncordoned at 2500: after two attempts the backoff is 2 s, so it waits until 4000.
+        h.api.update_node(big, |n| n.unschedulable = false);
+        h.flush();
+        run(&mut h, &mut s, 10_000);
+        assert_eq!(events(&h, p)[2], ("Scheduled", 4001, "Successfully assigned default/p to big".to_string()));
+        assert_eq!(h.api.pod(p).node, Some(big));
+    }
+
+    #[test]
+    fn node_selectors_and_taints_filter_the_nodes_a_pod_may_go_to() {
+        let mut h = Harness::new();
+        let mut s = scheduler(&h);
+        let ssd = h.add_node("ssd", 1000, 2 * GI);
+        h.add_node("hdd", 8000, 16 * GI);
+        let gpu = h.add_node("gpu", 8000, 16 * GI);
+        h.api.update_node(ssd, |n| n.labels.insert("disk", "ssd"));
+        h.api.update_node(gpu, |n| {
+            n.labels.insert("disk", "ssd");
+            n.taints.push(Taint { key: "dedicated".into(), value: "gpu".into(), effect: TaintEffect::NoSchedule });
+        });
+        let on = |disk: &str, tolerate: bool| {
+            let mut spec = requesting(100, GI / 8);
+            spec.node_selector = Labels::from_pairs(vec![("disk".into(), disk.into())]);
+            if tolerate {
+                // `operator: Exists` on the key, any effect.
+                let (key, op, value) = ("dedicated".into(), TolerationOp::Exists, String::new());
+                spec.tolerations.push(Toleration { key, op, value, effect: None, toleration_seconds: None });
+            }
+            spec
+        };
+        let plain = h.add_pod("plain", &[], None, on("ssd", false));
+        let nvme = h.add_pod("nvme", &[], None, on("nvme", false));
+        let tolerant = h.add_pod("tolerant", &[], None, on("ssd", true));
+        h.flush();
+        run(&mut h, &mut s, 1_000);
+        // hdd has no disk=ssd label and gpu's taint is not tolerated: the small ssd node it is.
+        assert_eq!(h.api.pod(plain).node, Some(ssd));
+        // Both filters fail nodes as unresolvable, which preemption cannot help.
+        let msg = "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 node(s) didn't \
+                   match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not \
+                   helpful for scheduling.";
+        assert_eq!(events(&h, nvme), [("FailedScheduling", 11, msg.to_string())]);
+        // Tolerating the taint opens gpu, which LeastAllocated prefers (far more room).
+        assert_eq!(h.api.pod(tolerant).node, Some(gpu));
     }
 }

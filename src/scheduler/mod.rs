@@ -13,6 +13,7 @@ use crate::api::*;
 pub use crate::runtime::SchedulerEvent;
 use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
+pub use plugins::ScorePlugin;
 use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
 use std::cmp::Reverse;
@@ -41,7 +42,7 @@ pub const DEFAULT_ATTEMPT_LATENCY_MS: u64 = 1;
 
 /// The default profile's score plugins in order, with their weights (v1.34
 /// `getDefaultPlugins`).
-pub const SCORE_PLUGINS: [(&str, i64); 7] = [
+pub const SCORE_PLUGINS: [(&str, i64); ScorePlugin::COUNT] = [
     ("TaintToleration", 3),
     ("NodeAffinity", 2),
     ("NodeResourcesFit", 1),
@@ -262,6 +263,10 @@ pub struct Scheduler {
     owner_counts: HashMap<Owner, Vec<u32>>,
     /// Topology label values of every node as integers (PodTopologySpread).
     topology: plugins::podtopologyspread::Topology,
+    /// The system default spreading constraints, built once and kept resolved.
+    default_spread: Vec<plugins::podtopologyspread::Constraint>,
+    /// The feasible nodes' indexes (scratch, reused by every scoring cycle).
+    feasible_idx: Vec<usize>,
     /// Counted pods with pod affinity or anti-affinity terms.
     pods_with_affinity: usize,
     /// Priorities of the counted pods with how many each, sorted (few distinct values):
@@ -327,6 +332,8 @@ impl Scheduler {
             node_pods: Vec::new(),
             owner_counts: HashMap::new(),
             topology: Default::default(),
+            default_spread: plugins::podtopologyspread::system_default_constraints(),
+            feasible_idx: Vec::new(),
             pods_with_affinity: 0,
             priorities: Vec::new(),
             nominated: Vec::new(),

@@ -13,6 +13,40 @@ pub mod tainttoleration;
 
 use crate::api::{Node, Resources, TaintEffect};
 
+/// The default profile's score plugins, by name, in upstream's order (`getDefaultPlugins`).
+/// Their weights are `super::SCORE_PLUGINS`, indexed by `as usize`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScorePlugin {
+    TaintToleration,
+    NodeAffinity,
+    NodeResourcesFit,
+    PodTopologySpread,
+    InterPodAffinity,
+    NodeResourcesBalancedAllocation,
+    ImageLocality,
+}
+
+impl ScorePlugin {
+    pub const COUNT: usize = 7;
+    pub const ALL: [ScorePlugin; Self::COUNT] = [
+        ScorePlugin::TaintToleration,
+        ScorePlugin::NodeAffinity,
+        ScorePlugin::NodeResourcesFit,
+        ScorePlugin::PodTopologySpread,
+        ScorePlugin::InterPodAffinity,
+        ScorePlugin::NodeResourcesBalancedAllocation,
+        ScorePlugin::ImageLocality,
+    ];
+
+    pub fn name(self) -> &'static str {
+        super::SCORE_PLUGINS[self as usize].0
+    }
+
+    pub fn weight(self) -> i64 {
+        super::SCORE_PLUGINS[self as usize].1
+    }
+}
+
 /// `framework.MaxNodeScore`.
 pub const MAX_NODE_SCORE: i64 = 100;
 /// `minFeasibleNodesToFind`.

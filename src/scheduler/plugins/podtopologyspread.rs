@@ -208,8 +208,8 @@ pub fn filter(s: &FilterState, topo: &Topology, node: usize, pod_labels: &Labels
 
 /// PreScore's state for the soft constraints.
 #[derive(Clone, Debug, Default)]
-pub struct ScoreState {
-    pub constraints: Vec<Constraint>,
+pub struct ScoreState<'a> {
+    pub constraints: &'a [Constraint],
     /// Per scored node (same order as the feasible list): missing a key it needs.
     pub ignored: Vec<bool>,
     pub domains: Vec<Domains>,
@@ -223,15 +223,15 @@ pub fn topology_normalizing_weight(size: usize) -> f64 {
 
 /// PreScore over the feasible nodes (`feasible`, indexes into `nodes`); `require_all`: nodes
 /// missing a key are ignored (explicit constraints; the system defaults do not require it).
-pub fn pre_score(
-    constraints: Vec<Constraint>,
+pub fn pre_score<'a>(
+    constraints: &'a [Constraint],
     require_all: bool,
     topo: &Topology,
     nodes: &[Node],
     feasible: &[usize],
     pod: &PodSpec,
     count: impl Fn(&Constraint, usize) -> i64,
-) -> ScoreState {
+) -> ScoreState<'a> {
     let has_all = |i: usize| constraints.iter().all(|c| topo.value(c.key_idx, i).is_some());
     // Hostname domains are counted per node in Score: no table for them.
     let mut domains: Vec<Domains> =
@@ -370,7 +370,7 @@ mod tests {
         let mut topo = Topology::default();
         let mut cs = system_default_constraints();
         resolve(&mut cs, &mut topo, &nodes, 0);
-        let s = pre_score(cs, false, &topo, &nodes, &[0, 1, 2], &crate::api::pod::test_pod_spec(), |_, i| pods[i]);
+        let s = pre_score(&cs, false, &topo, &nodes, &[0, 1, 2], &crate::api::pod::test_pod_spec(), |_, i| pods[i]);
         let (wh, wz) = (5f64.ln(), 4f64.ln());
         let raw: Vec<i64> = (0..3).map(|k| score(&s, &topo, k, k, |_, i| pods[i])).collect();
         let want = |h: f64, z: f64| (h * wh + 2.0 + z * wz + 4.0).round() as i64;
