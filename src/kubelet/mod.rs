@@ -5,6 +5,7 @@
 //! before the final delete. It hears about its pods through an indexed watch and reports
 //! through pod status writes.
 
+mod events;
 pub mod eviction;
 pub mod images;
 pub mod probes;
@@ -185,179 +186,6 @@ impl Kubelet {
             id = n;
         }
         id
-    }
-
-    pub fn handle(&mut self, ev: KubeletEvent, ctx: &mut Ctx) {
-        let ev = if self.moved.is_empty() {
-            ev
-        } else {
-            match ev {
-                KubeletEvent::Started { pod, c, epoch } => KubeletEvent::Started { pod: self.resolve(pod), c, epoch },
-                KubeletEvent::Exited { pod, c, epoch, code, oom } => {
-                    KubeletEvent::Exited { pod: self.resolve(pod), c, epoch, code, oom }
-                }
-                KubeletEvent::Probe { pod, c, epoch, kind } => {
-                    KubeletEvent::Probe { pod: self.resolve(pod), c, epoch, kind }
-                }
-                KubeletEvent::Restart { pod, c, epoch } => KubeletEvent::Restart { pod: self.resolve(pod), c, epoch },
-                KubeletEvent::Resync { pod, c, epoch } => KubeletEvent::Resync { pod: self.resolve(pod), c, epoch },
-                KubeletEvent::Stopped { pod, c, epoch, code } => {
-                    KubeletEvent::Stopped { pod: self.resolve(pod), c, epoch, code }
-                }
-                other => other,
-            }
-        };
-        if !self.up && ev != KubeletEvent::PowerOn {
-            return; // a dead kubelet does nothing; its timers die with it
-        }
-        if self.frozen && !matches!(ev, KubeletEvent::PowerOff | KubeletEvent::PowerOn | KubeletEvent::ServiceStart) {
-            // The processes live on; the kubelet notices what happened to them when it starts.
-            self.deferred.push(ev);
-            return;
-        }
-        match ev {
-            KubeletEvent::ServiceStop => {
-                if !self.frozen {
-                    self.frozen = true;
-                    ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
-                    ctx.api.disconnect(self.node, ctx.now, ctx.cause);
-                }
-            }
-            KubeletEvent::ServiceStart => {
-                if !self.frozen {
-                    return;
-                }
-                self.frozen = false;
-                ctx.api.lease_start(self.node, ctx.now);
-                for ev in std::mem::take(&mut self.deferred) {
-                    self.handle(ev, ctx);
-                }
-                if ctx.api.reconnect(self.node, ctx.now) {
-                    self.resync(ctx);
-                }
-            }
-            KubeletEvent::Reconnect => {
-                if ctx.api.reconnect(self.node, ctx.now) {
-                    self.resync(ctx);
-                }
-            }
-            KubeletEvent::KillContainer { pod, c } => {
-                let running = self.workers.get(&pod).is_some_and(|w| {
-                    let st = &w.containers[w.idx(c)];
-                    st.running && !st.stopping && !w.killing
-                });
-                if running {
-                    self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
-                }
-            }
-            KubeletEvent::FailPod { pod, until } => {
-                let Some(w) = self.workers.get(&pod) else { return };
-                if w.killing {
-                    return;
-                }
-                self.failing.insert(pod, until);
-                let running: Vec<ContainerRef> = (0..w.containers.len())
-                    .filter(|&i| w.containers[i].running && !w.containers[i].stopping)
-                    .map(|i| w.cref(i))
-                    .collect();
-                let root = ctx.cause;
-                for c in running {
-                    ctx.cause = root;
-                    if self.workers.contains_key(&pod) {
-                        self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
-                    }
-                }
-            }
-            KubeletEvent::PowerOff => {
-                ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
-                self.power_off();
-            }
-            KubeletEvent::PowerOn => self.power_on(ctx),
-            KubeletEvent::EvictionMonitor => self.eviction_monitor(ctx),
-            KubeletEvent::Started { pod, c, epoch } => {
-                if self.current(pod, c, epoch).is_some() {
-                    self.container_started(pod, c, ctx);
-                }
-            }
-            KubeletEvent::Exited { pod, c, epoch, code, oom } => {
-                if self
-                    .current(pod, c, epoch)
-                    .is_some_and(|(w, i)| w.containers[i].running && !w.containers[i].stopping)
-                {
-                    if oom {
-                        let msg = format!(
-                            "System OOM encountered, victim process: {}",
-                            container(&self.workers[&pod].spec, c).name
-                        );
-                        let node = self.node;
-                        ctx.cause = ctx.record(
-                            EventType::Warning,
-                            "SystemOOM",
-                            ObjRef::Node(node),
-                            Some(node),
-                            Source::Kubelet,
-                            Message::Text(msg.into()),
-                        );
-                    }
-                    self.container_exited(pod, c, code, oom, false, ctx);
-                }
-            }
-            KubeletEvent::Probe { pod, c, epoch, kind } => {
-                if self.current(pod, c, epoch).is_some() {
-                    self.probe(pod, c, kind, ctx);
-                }
-            }
-            KubeletEvent::Restart { pod, c, epoch } => {
-                if let Some((w, i)) = self.current(pod, c, epoch)
-                    && !w.killing
-                {
-                    raise_backoff(&mut w.containers[i], ctx.now);
-                    ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
-                        let s = status_mut(p, c);
-                        s.state = ContainerState::Waiting { reason: "ContainerCreating" };
-                        s.restart_count += 1;
-                    });
-                    self.start_container(pod, c, ctx);
-                }
-            }
-            KubeletEvent::Resync { pod, c, epoch } => {
-                if let Some((w, i)) = self.current(pod, c, epoch)
-                    && !w.killing
-                {
-                    if i == w.next {
-                        self.advance(pod, ctx);
-                    } else {
-                        self.start_container(pod, c, ctx);
-                    }
-                }
-            }
-            KubeletEvent::Stopped { pod, c, epoch, code } => {
-                let Some((w, i)) = self.current(pod, c, epoch) else { return };
-                w.containers[i].stopping = false;
-                if w.killing {
-                    w.containers[i].running = false;
-                    w.stops_pending -= 1;
-                    let done = w.stops_pending == 0;
-                    let now = ctx.now;
-                    ctx.api.update_pod_status(pod, self.me(), |p| {
-                        let s = status_mut(p, c);
-                        s.ready = false;
-                        s.state = ContainerState::Terminated {
-                            exit_code: code,
-                            reason: exit_reason(code, false),
-                            finished: now,
-                        };
-                        p.status.ready = false;
-                    });
-                    if done {
-                        self.finish_termination(pod, ctx);
-                    }
-                } else {
-                    // A probe killed it: restart unless the policy is Never.
-                    self.container_exited(pod, c, code, false, true, ctx);
-                }
-            }
-        }
     }
 
     pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
@@ -927,3 +755,6 @@ fn raise_backoff(st: &mut CState, now: SimTime) {
     };
     st.backoff_updated = now;
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! The kubelet's own events (`KubeletEvent`): power and service changes, a container's
+//! process starting, exiting or stopping, probes, restarts after back-off and resyncs.
+
+use super::*;
+
+impl Kubelet {
+    pub fn handle(&mut self, ev: KubeletEvent, ctx: &mut Ctx) {
+        let ev = self.resolve_event(ev);
+        if !self.up && ev != KubeletEvent::PowerOn {
+            return; // a dead kubelet does nothing; its timers die with it
+        }
+        if self.frozen && !matches!(ev, KubeletEvent::PowerOff | KubeletEvent::PowerOn | KubeletEvent::ServiceStart) {
+            // The processes live on; the kubelet notices what happened to them when it starts.
+            self.deferred.push(ev);
+            return;
+        }
+        match ev {
+            KubeletEvent::ServiceStop => self.service_stop(ctx),
+            KubeletEvent::ServiceStart => self.service_start(ctx),
+            KubeletEvent::Reconnect => {
+                if ctx.api.reconnect(self.node, ctx.now) {
+                    self.resync(ctx);
+                }
+            }
+            KubeletEvent::KillContainer { pod, c } => {
+                let running = self.workers.get(&pod).is_some_and(|w| {
+                    let st = &w.containers[w.idx(c)];
+                    st.running && !st.stopping && !w.killing
+                });
+                if running {
+                    self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
+                }
+            }
+            KubeletEvent::FailPod { pod, until } => self.fail_pod(pod, until, ctx),
+            KubeletEvent::PowerOff => {
+                ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
+                self.power_off();
+            }
+            KubeletEvent::PowerOn => self.power_on(ctx),
+            KubeletEvent::EvictionMonitor => self.eviction_monitor(ctx),
+            KubeletEvent::Started { pod, c, epoch } => {
+                if self.current(pod, c, epoch).is_some() {
+                    self.container_started(pod, c, ctx);
+                }
+            }
+            KubeletEvent::Exited { pod, c, epoch, code, oom } => self.process_exited(pod, c, epoch, code, oom, ctx),
+            KubeletEvent::Probe { pod, c, epoch, kind } => {
+                if self.current(pod, c, epoch).is_some() {
+                    self.probe(pod, c, kind, ctx);
+                }
+            }
+            KubeletEvent::Restart { pod, c, epoch } => self.restart_after_backoff(pod, c, epoch, ctx),
+            KubeletEvent::Resync { pod, c, epoch } => {
+                if let Some((w, i)) = self.current(pod, c, epoch)
+                    && !w.killing
+                {
+                    if i == w.next {
+                        self.advance(pod, ctx);
+                    } else {
+                        self.start_container(pod, c, ctx);
+                    }
+                }
+            }
+            KubeletEvent::Stopped { pod, c, epoch, code } => self.process_stopped(pod, c, epoch, code, ctx),
+        }
+    }
+
+    /// A timer of a pod that moved (a static pod's mirror re-created) follows it.
+    fn resolve_event(&self, ev: KubeletEvent) -> KubeletEvent {
+        if self.moved.is_empty() {
+            return ev;
+        }
+        match ev {
+            KubeletEvent::Started { pod, c, epoch } => KubeletEvent::Started { pod: self.resolve(pod), c, epoch },
+            KubeletEvent::Exited { pod, c, epoch, code, oom } => {
+                KubeletEvent::Exited { pod: self.resolve(pod), c, epoch, code, oom }
+            }
+            KubeletEvent::Probe { pod, c, epoch, kind } => {
+                KubeletEvent::Probe { pod: self.resolve(pod), c, epoch, kind }
+            }
+            KubeletEvent::Restart { pod, c, epoch } => KubeletEvent::Restart { pod: self.resolve(pod), c, epoch },
+            KubeletEvent::Resync { pod, c, epoch } => KubeletEvent::Resync { pod: self.resolve(pod), c, epoch },
+            KubeletEvent::Stopped { pod, c, epoch, code } => {
+                KubeletEvent::Stopped { pod: self.resolve(pod), c, epoch, code }
+            }
+            other => other,
+        }
+    }
+
+    /// `kubelet-service-kill`: the process dies; the containers keep running unwatched.
+    fn service_stop(&mut self, ctx: &mut Ctx) {
+        if !self.frozen {
+            self.frozen = true;
+            ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
+            ctx.api.disconnect(self.node, ctx.now, ctx.cause);
+        }
+    }
+
+    /// systemd starts the kubelet again: it catches up with what happened meanwhile.
+    fn service_start(&mut self, ctx: &mut Ctx) {
+        if !self.frozen {
+            return;
+        }
+        self.frozen = false;
+        ctx.api.lease_start(self.node, ctx.now);
+        for ev in std::mem::take(&mut self.deferred) {
+            self.handle(ev, ctx);
+        }
+        if ctx.api.reconnect(self.node, ctx.now) {
+            self.resync(ctx);
+        }
+    }
+
+    /// `pod-failure`: the pod's running containers fail now, and at every start until `until`.
+    fn fail_pod(&mut self, pod: PodId, until: SimTime, ctx: &mut Ctx) {
+        let Some(w) = self.workers.get(&pod) else { return };
+        if w.killing {
+            return;
+        }
+        self.failing.insert(pod, until);
+        let running: Vec<ContainerRef> = (0..w.containers.len())
+            .filter(|&i| w.containers[i].running && !w.containers[i].stopping)
+            .map(|i| w.cref(i))
+            .collect();
+        let root = ctx.cause;
+        for c in running {
+            ctx.cause = root;
+            if self.workers.contains_key(&pod) {
+                self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
+            }
+        }
+    }
+
+    /// The process ended on its own (an exit, a crash, the OOM killer).
+    fn process_exited(&mut self, pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool, ctx: &mut Ctx) {
+        if !self.current(pod, c, epoch).is_some_and(|(w, i)| w.containers[i].running && !w.containers[i].stopping) {
+            return;
+        }
+        if oom {
+            let msg =
+                format!("System OOM encountered, victim process: {}", container(&self.workers[&pod].spec, c).name);
+            let node = self.node;
+            ctx.cause = ctx.record(
+                EventType::Warning,
+                "SystemOOM",
+                ObjRef::Node(node),
+                Some(node),
+                Source::Kubelet,
+                Message::Text(msg.into()),
+            );
+        }
+        self.container_exited(pod, c, code, oom, false, ctx);
+    }
+
+    /// CrashLoopBackOff is over: the container starts again, its restart count one higher.
+    fn restart_after_backoff(&mut self, pod: PodId, c: ContainerRef, epoch: u32, ctx: &mut Ctx) {
+        let Some((w, i)) = self.current(pod, c, epoch) else { return };
+        if w.killing {
+            return;
+        }
+        raise_backoff(&mut w.containers[i], ctx.now);
+        ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
+            let s = status_mut(p, c);
+            s.state = ContainerState::Waiting { reason: "ContainerCreating" };
+            s.restart_count += 1;
+        });
+        self.start_container(pod, c, ctx);
+    }
+
+    /// The process is gone after the kubelet stopped it: part of the pod's termination, or a
+    /// probe's kill (restarted unless the policy is Never).
+    fn process_stopped(&mut self, pod: PodId, c: ContainerRef, epoch: u32, code: i32, ctx: &mut Ctx) {
+        let Some((w, i)) = self.current(pod, c, epoch) else { return };
+        w.containers[i].stopping = false;
+        if !w.killing {
+            self.container_exited(pod, c, code, false, true, ctx);
+            return;
+        }
+        w.containers[i].running = false;
+        w.stops_pending -= 1;
+        let done = w.stops_pending == 0;
+        let now = ctx.now;
+        ctx.api.update_pod_status(pod, self.me(), |p| {
+            let s = status_mut(p, c);
+            s.ready = false;
+            s.state = ContainerState::Terminated { exit_code: code, reason: exit_reason(code, false), finished: now };
+            p.status.ready = false;
+        });
+        if done {
+            self.finish_termination(pod, ctx);
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The kubelet of one node against the harness: image pulls through the registry model,
+//! container start and probes, CrashLoopBackOff, graceful termination, pull failures, power.
+//! Times are in ms of virtual time; every pod is bound at 0 (or at the time a test says), so
+//! the kubelet hears of it 10 ms later (the watch latency).
+
+use super::*;
+use crate::api::behavior::{Behavior, DurationDist};
+use crate::api::events::PullError;
+use crate::runtime::testing::Harness;
+
+const MI: u64 = 1024 * 1024;
+const GI: u64 = 1024 * MI;
+const APP: ContainerRef = ContainerRef { init: false, index: 0 };
+
+/// One node `n` (4 cpu, 8Gi) and its kubelet.
+struct World {
+    h: Harness,
+    k: Kubelet,
+    n: NodeId,
+}
+
+impl World {
+    /// `images`: the catalogue (name, size); `preloaded`: those already on the node's disk.
+    fn new(images: &[(&str, u64)], preloaded: &[ImageId]) -> World {
+        let mut h = Harness::new();
+        for &(name, size) in images {
+            h.add_image(name, size, Behavior::default());
+        }
+        let n = h.add_node("n", 4000, 8 * GI);
+        let k = Kubelet::new(n, h.images.len(), preloaded);
+        World { h, k, n }
+    }
+
+    /// A pod bound to the node now.
+    fn pod(&mut self, name: &str, spec: PodSpec) -> PodId {
+        let p = self.h.add_bound_pod(name, self.n, spec);
+        self.h.flush();
+        p
+    }
+
+    /// Deliver what the cluster routes to this kubelet up to `until` ms: its timers, its
+    /// watch, and the registry's timers, whose finished pulls go to `on_pull_done`.
+    fn run(&mut self, until: u64) {
+        let (k, n) = (&mut self.k, self.n);
+        self.h.run_until(SimTime(until), |e, ctx| match e {
+            Event::Kubelet(to, ev) if to == n => k.handle(ev, ctx),
+            Event::Watch(w) if w.to == Watcher::Kubelet(n) => k.on_watch(w.obj, ctx),
+            Event::Registry(ev) => {
+                let mut timers = Vec::new();
+                let done = ctx.registry.handle(ev, ctx.now, &mut timers);
+                for (t, ev) in timers {
+                    ctx.at(t, Event::Registry(ev));
+                }
+                if let Some((tok, result)) = done
+                    && tok.node == n
+                {
+                    k.on_pull_done(tok.request, result, ctx);
+                }
+            }
+            _ => {}
+        });
+    }
+
+    /// The pod's events as (reason, ms), in order.
+    fn events(&self, p: PodId) -> Vec<(&'static str, u64)> {
+        self.h.events_of(ObjRef::Pod(p)).iter().map(|e| (e.reason, e.time.as_millis())).collect()
+    }
+
+    /// The messages of the pod's events with `reason`, in order.
+    fn messages(&self, p: PodId, reason: &str) -> Vec<Message> {
+        self.h.events_of(ObjRef::Pod(p)).iter().filter(|e| e.reason == reason).map(|e| e.message.clone()).collect()
+    }
+
+    fn app(&self, p: PodId) -> ContainerStatus {
+        self.h.api.pod(p).status.containers[0]
+    }
+}
+
+/// One container `app` of `image` (pull policy IfNotPresent) doing `b`.
+fn spec(image: ImageId, b: Behavior) -> PodSpec {
+    PodSpec::of(vec![ContainerSpec::new("app", image, PullPolicy::IfNotPresent, b)])
+}
+
+fn fixed(ms: u64) -> DurationDist {
+    DurationDist::fixed(ms)
+}
+
+#[test]
+fn a_missing_image_is_pulled_in_latency_plus_size_over_bandwidth_then_found_on_disk() {
+    let mut w = World::new(&[("app:1", 100 * MI)], &[]);
+    let img = ImageId(0);
+    let p = w.pod("p", spec(img, Behavior::default()));
+    w.run(5_000);
+    // Pulling when the kubelet hears of the pod (10); the registry's 300 ms latency, then
+    // 100Mi at the node's 100Mi/s: 10 + 300 + 1000 = 1310. Created at once, Started after
+    // the default 1 s startup.
+    assert_eq!(w.events(p), [("Pulling", 10), ("Pulled", 1310), ("Created", 1310), ("Started", 2310)]);
+    let pulled = Message::Pulled { image: img, pull_ms: 1300, total_ms: 1300, size: 100 * MI };
+    assert_eq!(w.messages(p, "Pulled"), [pulled]);
+    let pod = w.h.api.pod(p);
+    assert_eq!((pod.status.phase, pod.status.ready, pod.pull_ms), (PodPhase::Running, true, 1300));
+    // The node reports the image in status.images, and the next pod finds it there.
+    assert_eq!(w.h.api.node(w.n).images, [img]);
+    let q = w.pod("q", spec(img, Behavior::default()));
+    w.run(10_000);
+    assert_eq!(w.events(q), [("Pulled", 5010), ("Created", 5010), ("Started", 6010)]);
+    assert_eq!(w.messages(q, "Pulled"), [Message::AlreadyPresent { image: img }]);
+    assert_eq!(w.h.api.pod(q).pull_ms, 0);
+}
+
+#[test]
+fn serialized_pulls_make_the_second_image_wait_and_say_so() {
+    // serializeImagePulls (default true): one pull at a time per node, FIFO.
+    let mut w = World::new(&[("a:1", 100 * MI), ("b:1", 50 * MI)], &[]);
+    let a = w.pod("a", spec(ImageId(0), Behavior::default()));
+    let b = w.pod("b", spec(ImageId(1), Behavior::default()));
+    w.run(5_000);
+    assert_eq!(w.h.times_of("Pulling"), [10, 10]);
+    let first = Message::Pulled { image: ImageId(0), pull_ms: 1300, total_ms: 1300, size: 100 * MI };
+    assert_eq!(w.messages(a, "Pulled"), [first]);
+    // b's pull starts when a's ends (1310): 300 ms latency + 50Mi at 100Mi/s = 800 ms, done at
+    // 2110; asked for at 10, so 2100 ms "including waiting".
+    let second = Message::Pulled { image: ImageId(1), pull_ms: 800, total_ms: 2100, size: 50 * MI };
+    assert_eq!(w.messages(b, "Pulled"), [second]);
+    assert_eq!(w.events(b)[1..], [("Pulled", 2110), ("Created", 2110), ("Started", 3110)]);
+}
+
+#[test]
+fn a_container_starts_then_becomes_ready_when_its_readiness_probe_first_passes() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    // Up 1 s after Created, answering its probes 3 s after that; readiness every 10 s from
+    // the container's start.
+    let mut s = spec(ImageId(0), Behavior { ready: fixed(3_000), ..Behavior::default() });
+    s.containers[0].readiness_probe = Some(Probe::default());
+    let p = w.pod("p", s);
+    w.run(10_000);
+    // The first probe (at the start, 1010) is refused; the pod is Running but not Ready.
+    let expected = [("Pulled", 10), ("Created", 10), ("Started", 1010), ("Unhealthy", 1010)];
+    assert_eq!(w.events(p), expected);
+    let refused = Message::Unhealthy { container: APP, kind: ProbeKind::Readiness, hung: false };
+    assert_eq!(w.messages(p, "Unhealthy"), [refused]);
+    let pod = w.h.api.pod(p);
+    assert_eq!((pod.status.phase, pod.status.ready), (PodPhase::Running, false));
+    assert_eq!(w.app(p).state, ContainerState::Running { started: SimTime(1010) });
+    assert_eq!(pod.started_at, Some(SimTime(1010)));
+    // The next probe, one period later (11010), passes: Ready, with no further event.
+    w.run(60_000);
+    let pod = w.h.api.pod(p);
+    assert!(pod.status.ready && w.app(p).ready);
+    assert_eq!(pod.ready_at, Some(SimTime(11_010)));
+    assert_eq!(w.events(p).len(), 4);
+}
+
+#[test]
+fn a_crashing_container_restarts_at_once_then_after_10_20_40_seconds_of_back_off() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    // It exits with code 1 five seconds after each start (Started = Created + 1 s).
+    let p = w.pod("p", spec(ImageId(0), Behavior { exit: Some((fixed(5_000), 1)), ..Behavior::default() }));
+    w.run(94_000);
+    // Crashes at 6010, 12010, 28010, 54010. The first restart is immediate (no back-off
+    // entry yet, upstream's doBackOff); each later crash waits the back-off, which starts at
+    // 10 s and doubles: restarts at 12010 + 10 s, 28010 + 20 s, 54010 + 40 s.
+    assert_eq!(w.h.times_of("Created"), [10, 6010, 22_010, 48_010]);
+    assert_eq!(w.h.times_of("BackOff"), [12_010, 28_010, 54_010]);
+    assert_eq!(w.messages(p, "BackOff")[0], Message::BackOff { container: APP });
+    let st = w.app(p);
+    assert_eq!(st.state, ContainerState::Waiting { reason: "CrashLoopBackOff" });
+    assert_eq!((st.restart_count, st.last_terminated), (3, Some((1, "Error", SimTime(54_010)))));
+    // restartPolicy Always: the pod stays Running while its container waits, not Ready.
+    let pod = w.h.api.pod(p);
+    assert_eq!((pod.status.phase, pod.status.ready), (PodPhase::Running, false));
+    w.run(95_010);
+    assert_eq!(w.h.times_of("Created").last(), Some(&94_010));
+    assert_eq!(w.app(p).restart_count, 4);
+    assert_eq!(w.app(p).state, ContainerState::Running { started: SimTime(95_010) });
+}
+
+#[test]
+fn a_hung_container_fails_its_liveness_probe_three_times_and_is_restarted() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    // Started at 1010, it stops answering 20 s later (21010). Liveness: every 10 s from the
+    // start, failureThreshold 3.
+    let mut s = spec(ImageId(0), Behavior { hang: Some(fixed(20_000)), ..Behavior::default() });
+    s.containers[0].liveness_probe = Some(Probe::default());
+    let p = w.pod("p", s);
+    w.run(45_000);
+    // Failures at 21010, 31010 and 41010; the third kills it: SIGTERM, gone after the
+    // default 500 ms termination (41510), and restarted at once (first restart, no back-off).
+    assert_eq!(w.h.times_of("Unhealthy"), [21_010, 31_010, 41_010]);
+    let timed_out = Message::Unhealthy { container: APP, kind: ProbeKind::Liveness, hung: true };
+    assert!(w.messages(p, "Unhealthy").iter().all(|m| *m == timed_out));
+    assert_eq!(w.h.times_of("Killing"), [41_010]);
+    let killed = Message::ProbeKilled { container: APP, kind: ProbeKind::Liveness };
+    assert_eq!(w.messages(p, "Killing"), [killed]);
+    assert_eq!(w.h.times_of("Created"), [10, 41_510]);
+    assert_eq!(w.h.times_of("Started"), [1010, 42_510]);
+    // Stopped by the kubelet, it reports SIGTERM's 128 + 15.
+    let st = w.app(p);
+    assert_eq!((st.restart_count, st.last_terminated), (1, Some((143, "Error", SimTime(41_510)))));
+    assert_eq!(st.state, ContainerState::Running { started: SimTime(42_510) });
+}
+
+#[test]
+fn a_deleted_pod_gets_sigterm_and_leaves_the_api_when_its_process_exits() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    // The process needs 4 s to exit after SIGTERM; the grace period is the default 30 s.
+    let p = w.pod("p", spec(ImageId(0), Behavior { termination: fixed(4_000), ..Behavior::default() }));
+    w.run(5_000);
+    assert!(!w.h.handle(|ctx| ctx.api.delete_pod(p, 30_000, ctx.now)), "a running pod is not gone at once");
+    w.run(9_000);
+    // Killing when the kubelet sees the deletion (5010); the pod is Terminating meanwhile.
+    assert_eq!(w.h.times_of("Killing"), [5010]);
+    assert_eq!(w.messages(p, "Killing"), [Message::Killing { container: APP }]);
+    let pod = w.h.api.pod(p);
+    assert!(pod.is_terminating());
+    assert_eq!(pod.deletion, Some((SimTime(5_000), 30_000)));
+    // Exited by itself at 5010 + 4000: code 0, so the pod ends Succeeded and is removed.
+    w.run(10_000);
+    let pod = w.h.api.pod(p);
+    assert_eq!(pod.removed, Some(SimTime(9_010)));
+    assert_eq!(pod.status.phase, PodPhase::Succeeded);
+    let done = ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: SimTime(9_010) };
+    assert_eq!(w.app(p).state, done);
+}
+
+#[test]
+fn a_process_that_ignores_sigterm_is_killed_when_the_grace_period_ends() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let slow = Behavior { termination: fixed(60_000), ..Behavior::default() };
+    let p = w.pod("p", spec(ImageId(0), slow));
+    // With a preStop hook of 29 s, SIGTERM comes at 29 s and gets the 2 s minimum.
+    let mut hooked = spec(ImageId(0), Behavior { pre_stop: fixed(29_000), ..slow });
+    hooked.containers[0].pre_stop = true;
+    let q = w.pod("q", hooked);
+    w.run(5_000);
+    // `kubectl delete --grace-period=5` for p; q keeps its spec's 30 s.
+    w.h.handle(|ctx| {
+        ctx.api.delete_pod(p, 5_000, ctx.now);
+        ctx.api.delete_pod(q, 30_000, ctx.now);
+    });
+    w.run(60_000);
+    // p: SIGKILL at 5010 + 5000; q: 5010 + 29000 + 2000. Both exit 137, so both end Failed.
+    for (pod, gone) in [(p, 10_010), (q, 36_010)] {
+        let killed = ContainerState::Terminated { exit_code: 137, reason: "Error", finished: SimTime(gone) };
+        assert_eq!(w.app(pod).state, killed);
+        let api = w.h.api.pod(pod);
+        assert_eq!((api.removed, api.status.phase), (Some(SimTime(gone)), PodPhase::Failed));
+    }
+}
+
+#[test]
+fn a_pull_that_fails_is_retried_with_back_off_shown_as_image_pull_back_off() {
+    let mut w = World::new(&[("app:bad", 50 * MI)], &[]);
+    let img = ImageId(0);
+    w.h.registry.set_missing(img, true);
+    let p = w.pod("p", spec(img, Behavior::default()));
+    w.run(1_000);
+    // The registry answers "not found" after its 300 ms latency: ErrImagePull.
+    assert_eq!(w.events(p), [("Pulling", 10), ("Failed", 310), ("Failed", 310)]);
+    let failed =
+        [Message::PullFailed { image: img, err: PullError::NotFound }, Message::Error { reason: "ErrImagePull" }];
+    assert_eq!(w.messages(p, "Failed"), failed);
+    assert_eq!(w.app(p).state, ContainerState::Waiting { reason: "ErrImagePull" });
+    // The pod worker syncs again 10 s after each failure. At 10310 the 10 s back-off is over
+    // (it is not "since < 10 s"): a second pull, failed at 10610, doubles it to 20 s; the sync
+    // at 20610 is inside it: ImagePullBackOff, and no pull.
+    w.run(25_000);
+    assert_eq!(w.h.times_of("Pulling"), [10, 10_310]);
+    assert_eq!(w.h.times_of("BackOff"), [20_610]);
+    assert_eq!(w.messages(p, "BackOff"), [Message::BackOffPulling { image: img }]);
+    assert_eq!(w.messages(p, "Failed").last(), Some(&Message::Error { reason: "ImagePullBackOff" }));
+    assert_eq!(w.app(p).state, ContainerState::Waiting { reason: "ImagePullBackOff" });
+    // The tag is fixed: the sync at 30610 (20 s after the last failure) pulls, 300 + 500 ms.
+    w.h.registry.set_missing(img, false);
+    w.run(40_000);
+    assert_eq!(w.h.times_of("Pulling"), [10, 10_310, 30_610]);
+    let pulled = Message::Pulled { image: img, pull_ms: 800, total_ms: 800, size: 50 * MI };
+    assert_eq!(w.messages(p, "Pulled"), [pulled]);
+    assert_eq!(w.h.times_of("Started"), [32_410]);
+    // The startup SLI's pulling time runs from the first Pulling to the last Pulled.
+    assert_eq!(w.h.api.pod(p).pull_ms, 31_400);
+}
+
+#[test]
+fn a_pod_that_does_not_fit_the_node_is_rejected_at_admission() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let mut s = spec(ImageId(0), Behavior::default());
+    s.containers[0].requests = Resources::new(5_000, GI);
+    s.containers[0].has_cpu_request = true;
+    let p = w.pod("p", s);
+    w.run(1_000);
+    // The node has 4000m allocatable: predicateAdmitHandler's OutOfcpu.
+    let msg = "Node didn't have enough resource: cpu, requested: 5000, used: 0, capacity: 4000";
+    assert_eq!(w.events(p), [("OutOfcpu", 10)]);
+    assert_eq!(w.messages(p, "OutOfcpu"), [Message::Text(msg.into())]);
+    let pod = w.h.api.pod(p);
+    assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("OutOfcpu")));
+    assert_eq!(pod.status.message.as_deref(), Some(format!("Pod was rejected: {msg}").as_str()));
+}
+
+#[test]
+fn a_node_that_loses_power_stops_its_lease_and_restarts_its_containers_at_boot() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", spec(ImageId(0), Behavior::default()));
+    w.run(10_000);
+    w.h.handle(|ctx| w.k.handle(KubeletEvent::PowerOff, ctx));
+    w.run(70_000);
+    // The lease is renewed every 10 s (a quarter of its 40 s); the last renewal is at 10 s.
+    assert_eq!(w.h.api.lease_renewed(w.n, SimTime(70_000)), SimTime(10_000));
+    assert!(!w.h.api.lease_is_live(w.n, w.h.settings.node_monitor_grace_period_ms));
+    // Nobody reports meanwhile: the API still shows what the kubelet last said.
+    assert_eq!(w.h.api.pod(p).status.phase, PodPhase::Running);
+    w.h.handle(|ctx| w.k.handle(KubeletEvent::PowerOn, ctx));
+    w.run(85_000);
+    assert_eq!(w.h.api.lease_renewed(w.n, SimTime(85_000)), SimTime(80_000));
+    // The container died with the node (137) and starts again from scratch.
+    assert_eq!(w.h.times_of("Created"), [10, 70_000]);
+    let st = w.app(p);
+    assert_eq!((st.restart_count, st.last_terminated), (1, Some((137, "Error", SimTime(70_000)))));
+    assert_eq!(st.state, ContainerState::Running { started: SimTime(71_000) });
+}
