@@ -182,7 +182,7 @@ impl Cluster {
             disruption: DisruptionController::default(),
             nodelifecycle: NodeLifecycleController::default(),
             podgc: Default::default(),
-            chaos: Chaos::new(faults.to_vec()),
+            chaos: Chaos::new(faults.clone()),
             outbox: Vec::new(),
             tracked: Vec::new(),
             memory_hog: Vec::with_capacity(n_nodes),

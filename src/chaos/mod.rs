@@ -13,7 +13,8 @@ use crate::sim::SimTime;
 use plan::{FaultDef, PodMode, PodTarget};
 
 pub struct Chaos {
-    faults: Vec<FaultDef>,
+    /// The fault plan, shared with the cluster (no copy per injection).
+    faults: std::sync::Arc<[FaultDef]>,
     drains: Vec<Drain>,
 }
 
@@ -34,76 +35,22 @@ pub const DRAIN_EVICTION_RETRY_MS: u64 = 5_000;
 pub const DRAIN_DELETE_POLL_MS: u64 = 1_000;
 
 impl Chaos {
-    pub fn new(faults: Vec<FaultDef>) -> Chaos {
-        Chaos { faults, drains: Vec::new() }
+    pub fn new(faults: impl Into<std::sync::Arc<[FaultDef]>>) -> Chaos {
+        Chaos { faults: faults.into(), drains: Vec::new() }
     }
 
     pub fn inject(&mut self, i: usize, ctx: &mut Ctx) {
-        let f = self.faults[i].clone();
+        let faults = self.faults.clone();
+        let f = &faults[i];
         ctx.rec.faults.push((ctx.now, f.action()));
         ctx.rec.fault_spans.push((ctx.now, f.until(), f.action()));
         match f {
-            FaultDef::PodKill { target, grace_ms, .. } => {
-                let root = ctx.cause;
-                for id in pick_pods(&target, ctx) {
-                    ctx.cause = root;
-                    let p = ctx.api.pod(id);
-                    let grace = grace_ms.unwrap_or(p.spec.termination_grace_ms);
-                    let msg = format!(
-                        "pod-kill: deleting pod {}/{} with a grace period of {}s",
-                        p.namespace,
-                        p.name,
-                        grace as f64 / 1000.0
-                    );
-                    let node = p.node;
-                    ctx.api.delete_pod(id, grace, ctx.now);
-                    pod_fault_event(ctx, id, node, msg);
-                }
-            }
-            FaultDef::PodFailure { until, target, .. } => {
-                let root = ctx.cause;
-                let until = until.unwrap_or(SimTime(u64::MAX));
-                for id in pick_pods(&target, ctx) {
-                    ctx.cause = root;
-                    let p = ctx.api.pod(id);
-                    let Some(node) = p.node else { continue };
-                    let msg = format!("pod-failure: the containers of pod {}/{} fail", p.namespace, p.name);
-                    pod_fault_event(ctx, id, Some(node), msg);
-                    ctx.after(0, Event::Kubelet(node, KubeletEvent::FailPod { pod: id, until }));
-                }
-            }
-            FaultDef::ContainerKill { target, containers, .. } => {
-                let root = ctx.cause;
-                for id in pick_pods(&target, ctx) {
-                    let p = ctx.api.pod(id);
-                    let Some(node) = p.node else { continue };
-                    let spec = p.spec.clone();
-                    let refs = spec
-                        .init_containers
-                        .iter()
-                        .enumerate()
-                        .map(|(i, c)| (ContainerRef { init: true, index: i as u16 }, c))
-                        .chain(
-                            spec.containers
-                                .iter()
-                                .enumerate()
-                                .map(|(i, c)| (ContainerRef { init: false, index: i as u16 }, c)),
-                        );
-                    for (c, cs) in refs.filter(|(_, cs)| containers.contains(&cs.name)) {
-                        ctx.cause = root;
-                        let p = ctx.api.pod(id);
-                        let msg = format!(
-                            "container-kill: SIGKILL to container {} of pod {}/{}",
-                            cs.name, p.namespace, p.name
-                        );
-                        pod_fault_event(ctx, id, Some(node), msg);
-                        ctx.after(0, Event::Kubelet(node, KubeletEvent::KillContainer { pod: id, c }));
-                    }
-                }
-            }
+            FaultDef::PodKill { target, grace_ms, .. } => pod_kill(target, *grace_ms, ctx),
+            FaultDef::PodFailure { until, target, .. } => pod_failure(target, *until, ctx),
+            FaultDef::ContainerKill { target, containers, .. } => container_kill(target, containers, ctx),
             FaultDef::NetworkPartition { nodes, .. } => {
                 let root = ctx.cause;
-                for n in nodes {
+                for &n in nodes {
                     ctx.cause = root;
                     let msg =
                         format!("network-partition: node {} is cut off from the control plane", ctx.api.node(n).name);
@@ -113,7 +60,7 @@ impl Chaos {
             }
             FaultDef::KubeletKill { nodes, .. } => {
                 let root = ctx.cause;
-                for n in nodes {
+                for &n in nodes {
                     ctx.cause = root;
                     let msg = format!("kubelet-service-kill: the kubelet of node {} is killed", ctx.api.node(n).name);
                     node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
@@ -124,62 +71,24 @@ impl Chaos {
             // expanded into concrete faults when the cluster was built.
             FaultDef::ApiserverOutage { .. } | FaultDef::RandomFailures { .. } => {}
             FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
-                self.registry(&f, true, ctx);
+                self.registry(f, true, ctx);
             }
-            FaultDef::NodeMemoryHog { .. } => self.hog(&f, true, ctx),
+            FaultDef::NodeMemoryHog { .. } => self.hog(f, true, ctx),
             FaultDef::SetImage { .. } | FaultDef::RolloutRestart { .. } | FaultDef::Scale { .. } => {
-                operator_action(&f, ctx)
+                operator_action(f, ctx)
             }
             FaultDef::NodeDrain { nodes, force, grace_ms, .. } => {
                 let root = ctx.cause;
-                for n in nodes {
+                for &n in nodes {
                     ctx.cause = root;
-                    self.start_drain(n, force, grace_ms, ctx);
+                    self.start_drain(n, *force, *grace_ms, ctx);
                 }
             }
             // Joining nodes need new kubelets: the cluster handles `add-nodes` itself.
             FaultDef::AddNodes { .. } => {}
-            FaultDef::DeleteNode { nodes, .. } => {
-                let root = ctx.cause;
-                for n in nodes {
-                    ctx.cause = root;
-                    if ctx.api.node(n).deleted.is_some() {
-                        continue;
-                    }
-                    let name = ctx.api.node(n).name.clone();
-                    node_event(
-                        ctx,
-                        n,
-                        EventType::Warning,
-                        "FaultInjected",
-                        format!("delete-node: kubectl delete node {name}"),
-                    );
-                    ctx.api.delete_node(n, ctx.now);
-                    ctx.cause = ctx.record(
-                        EventType::Normal,
-                        "RemovingNode",
-                        ObjRef::Node(n),
-                        Some(n),
-                        Source::NodeController,
-                        Message::Text(format!("Node {name} event: Removing Node {name} from Controller").into()),
-                    );
-                }
-            }
-            FaultDef::NodeCrash { .. } => self.power(&f, false, ctx),
-            FaultDef::NodeCordon { nodes, cordon, .. } => {
-                // `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
-                let root = ctx.cause;
-                for n in nodes {
-                    ctx.cause = root;
-                    ctx.api.update_node(n, |x| x.unschedulable = cordon);
-                    let msg = if cordon {
-                        format!("node-cordon: marking node {} unschedulable", ctx.api.node(n).name)
-                    } else {
-                        format!("node-uncordon: marking node {} schedulable", ctx.api.node(n).name)
-                    };
-                    node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
-                }
-            }
+            FaultDef::DeleteNode { nodes, .. } => delete_nodes(nodes, ctx),
+            FaultDef::NodeCrash { .. } => self.power(f, false, ctx),
+            FaultDef::NodeCordon { nodes, cordon, .. } => cordon_nodes(nodes, *cordon, ctx),
         }
     }
 
@@ -291,8 +200,9 @@ impl Chaos {
 
     /// A fault with a `duration` is over.
     pub fn end(&mut self, i: usize, ctx: &mut Ctx) {
-        let f = self.faults[i].clone();
-        match &f {
+        let faults = self.faults.clone();
+        let f = &faults[i];
+        match f {
             FaultDef::NetworkPartition { nodes, .. } => {
                 let root = ctx.cause;
                 for &n in nodes {
@@ -315,9 +225,9 @@ impl Chaos {
             }
             _ => {}
         }
-        self.registry(&f, false, ctx);
-        self.hog(&f, false, ctx);
-        self.power(&f, true, ctx);
+        self.registry(f, false, ctx);
+        self.hog(f, false, ctx);
+        self.power(f, true, ctx);
     }
 
     /// `node-crash`: the node's power goes (or comes back); its kubelet stops (or boots).
@@ -441,6 +351,100 @@ fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
 }
 
 /// Record kubesim-chaos's own event about a node.
+/// `pod-kill`: `kubectl delete pod` on the picked pods, each with its grace period (or the
+/// fault's).
+fn pod_kill(target: &PodTarget, grace_ms: Option<u64>, ctx: &mut Ctx) {
+    let root = ctx.cause;
+    for id in pick_pods(target, ctx) {
+        ctx.cause = root;
+        let p = ctx.api.pod(id);
+        let grace = grace_ms.unwrap_or(p.spec.termination_grace_ms);
+        let msg = format!(
+            "pod-kill: deleting pod {}/{} with a grace period of {}s",
+            p.namespace,
+            p.name,
+            grace as f64 / 1000.0
+        );
+        let node = p.node;
+        ctx.api.delete_pod(id, grace, ctx.now);
+        pod_fault_event(ctx, id, node, msg);
+    }
+}
+
+/// `pod-failure`: the picked pods' containers fail until `until`.
+fn pod_failure(target: &PodTarget, until: Option<SimTime>, ctx: &mut Ctx) {
+    let root = ctx.cause;
+    let until = until.unwrap_or(SimTime(u64::MAX));
+    for id in pick_pods(target, ctx) {
+        ctx.cause = root;
+        let p = ctx.api.pod(id);
+        let Some(node) = p.node else { continue };
+        let msg = format!("pod-failure: the containers of pod {}/{} fail", p.namespace, p.name);
+        pod_fault_event(ctx, id, Some(node), msg);
+        ctx.after(0, Event::Kubelet(node, KubeletEvent::FailPod { pod: id, until }));
+    }
+}
+
+/// `container-kill`: SIGKILL to the named containers of the picked pods.
+fn container_kill(target: &PodTarget, containers: &[String], ctx: &mut Ctx) {
+    let root = ctx.cause;
+    for id in pick_pods(target, ctx) {
+        let p = ctx.api.pod(id);
+        let Some(node) = p.node else { continue };
+        let spec = p.spec.clone();
+        let refs = spec
+            .init_containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (ContainerRef { init: true, index: i as u16 }, c))
+            .chain(spec.containers.iter().enumerate().map(|(i, c)| (ContainerRef { init: false, index: i as u16 }, c)));
+        for (c, cs) in refs.filter(|(_, cs)| containers.contains(&cs.name)) {
+            ctx.cause = root;
+            let p = ctx.api.pod(id);
+            let msg = format!("container-kill: SIGKILL to container {} of pod {}/{}", cs.name, p.namespace, p.name);
+            pod_fault_event(ctx, id, Some(node), msg);
+            ctx.after(0, Event::Kubelet(node, KubeletEvent::KillContainer { pod: id, c }));
+        }
+    }
+}
+
+/// `delete-node`: `kubectl delete node`; the node controller forgets it.
+fn delete_nodes(nodes: &[NodeId], ctx: &mut Ctx) {
+    let root = ctx.cause;
+    for &n in nodes {
+        ctx.cause = root;
+        if ctx.api.node(n).deleted.is_some() {
+            continue;
+        }
+        let name = ctx.api.node(n).name.clone();
+        node_event(ctx, n, EventType::Warning, "FaultInjected", format!("delete-node: kubectl delete node {name}"));
+        ctx.api.delete_node(n, ctx.now);
+        ctx.cause = ctx.record(
+            EventType::Normal,
+            "RemovingNode",
+            ObjRef::Node(n),
+            Some(n),
+            Source::NodeController,
+            Message::Text(format!("Node {name} event: Removing Node {name} from Controller").into()),
+        );
+    }
+}
+
+/// `kubectl cordon` / `uncordon`: spec.unschedulable, seen by the scheduler.
+fn cordon_nodes(nodes: &[NodeId], cordon: bool, ctx: &mut Ctx) {
+    let root = ctx.cause;
+    for &n in nodes {
+        ctx.cause = root;
+        ctx.api.update_node(n, |x| x.unschedulable = cordon);
+        let msg = if cordon {
+            format!("node-cordon: marking node {} unschedulable", ctx.api.node(n).name)
+        } else {
+            format!("node-uncordon: marking node {} schedulable", ctx.api.node(n).name)
+        };
+        node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
+    }
+}
+
 fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {
     ctx.cause = ctx.record(kind, reason, ObjRef::Node(n), Some(n), Source::Chaos, Message::Text(msg.into()));
 }
@@ -481,4 +485,187 @@ fn pod_fault_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, msg: String) 
         Source::Chaos,
         Message::Text(msg.into()),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::api::workloads::PdbStatus;
+    use crate::runtime::testing::{Harness, selector};
+
+    const GI: u64 = 1024 * 1024 * 1024;
+
+    /// What chaos scheduled, as it came due: a kubelet's event, or its own drain tick.
+    #[derive(Debug, PartialEq)]
+    enum Due {
+        Kubelet(NodeId, KubeletEvent),
+        DrainTick(u32),
+    }
+
+    /// Deliver chaos's drain ticks up to `until` ms; return what came due (ms, what).
+    fn run(h: &mut Harness, chaos: &mut Chaos, until: u64) -> Vec<(u64, Due)> {
+        let mut due = Vec::new();
+        h.run_until(SimTime(until), |e, ctx| match e {
+            Event::DrainTick(i) => {
+                due.push((ctx.now.as_millis(), Due::DrainTick(i)));
+                chaos.drain_tick(i as usize, ctx);
+            }
+            Event::Kubelet(n, ev) => due.push((ctx.now.as_millis(), Due::Kubelet(n, ev))),
+            _ => {}
+        });
+        due
+    }
+
+    /// A pod in `default` labelled `labels`, bound to `node`.
+    fn bound(h: &mut Harness, name: &str, labels: &[(&str, &str)], node: NodeId, spec: PodSpec) -> PodId {
+        let p = h.add_pod(name, labels, None, spec);
+        h.bind(p, node);
+        p
+    }
+
+    /// The text of an event's message (chaos builds them when it acts).
+    fn text_of(e: &crate::api::RecordedEvent) -> String {
+        match &e.message {
+            Message::Text(t) => t.to_string(),
+            m => panic!("a chaos event with a structured message: {m:?}"),
+        }
+    }
+
+    /// The texts of kubesim-chaos's FaultInjected events about `obj`.
+    fn injected(h: &Harness, obj: ObjRef) -> Vec<String> {
+        let ours = h.events_of(obj).into_iter().filter(|e| e.reason == "FaultInjected" && e.source == Source::Chaos);
+        ours.map(text_of).collect()
+    }
+
+    /// Every event with `reason`: when (ms) and its text.
+    fn texts(h: &Harness, reason: &str) -> Vec<(u64, String)> {
+        h.rec.events.iter().filter(|e| e.reason == reason).map(|e| (e.time.as_millis(), text_of(e))).collect()
+    }
+
+    #[test]
+    fn pod_kill_deletes_the_selected_pods_each_with_its_own_grace_period() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4000, 8 * GI);
+        let quick = PodSpec { termination_grace_ms: 5_000, ..test_pod_spec() };
+        let web1 = bound(&mut h, "web-1", &[("app", "web")], n, test_pod_spec());
+        let web2 = bound(&mut h, "web-2", &[("app", "web")], n, quick);
+        let db = bound(&mut h, "db", &[("app", "db")], n, test_pod_spec());
+        let web = PodTarget { namespace: "default".into(), selector: selector(&[("app", "web")]), mode: PodMode::All };
+        let dbs = PodTarget { namespace: "default".into(), selector: selector(&[("app", "db")]), mode: PodMode::One };
+        let mut chaos = Chaos::new(vec![
+            FaultDef::PodKill { at: SimTime(2_000), target: web, grace_ms: None },
+            // `kubectl delete --grace-period=0 --force`: the object goes at once.
+            FaultDef::PodKill { at: SimTime(3_000), target: dbs, grace_ms: Some(0) },
+        ]);
+        run(&mut h, &mut chaos, 2_000);
+        h.handle(|ctx| chaos.inject(0, ctx));
+        // Without a grace period of its own, each pod gets its terminationGracePeriodSeconds.
+        assert_eq!(h.api.pod(web1).deletion, Some((SimTime(2_000), 30_000)));
+        assert_eq!(h.api.pod(web2).deletion, Some((SimTime(2_000), 5_000)));
+        assert!(h.api.pod(web1).is_terminating() && h.api.pod(db).is_active());
+        let msg1 = "pod-kill: deleting pod default/web-1 with a grace period of 30s";
+        assert_eq!(injected(&h, ObjRef::Pod(web1)), [msg1]);
+        let msg2 = "pod-kill: deleting pod default/web-2 with a grace period of 5s";
+        assert_eq!(injected(&h, ObjRef::Pod(web2)), [msg2]);
+        run(&mut h, &mut chaos, 3_000);
+        h.handle(|ctx| chaos.inject(1, ctx));
+        assert_eq!(h.api.pod(db).removed, Some(SimTime(3_000)));
+        assert_eq!(injected(&h, ObjRef::Pod(db)), ["pod-kill: deleting pod default/db with a grace period of 0s"]);
+        assert_eq!(h.rec.faults, [(SimTime(2_000), "pod-kill"), (SimTime(3_000), "pod-kill")]);
+    }
+
+    #[test]
+    fn node_crash_powers_the_node_off_and_on_again_at_its_end() {
+        let mut h = Harness::new();
+        let a = h.add_node("a", 4000, 8 * GI);
+        let b = h.add_node("b", 4000, 8 * GI);
+        let crash = FaultDef::NodeCrash { at: SimTime(10_000), until: Some(SimTime(70_000)), nodes: vec![b] };
+        let mut chaos = Chaos::new(vec![crash]);
+        run(&mut h, &mut chaos, 10_000);
+        h.handle(|ctx| chaos.inject(0, ctx));
+        // b's kubelet (only b's) loses power at once; node a is untouched.
+        assert_eq!(run(&mut h, &mut chaos, 60_000), [(10_000, Due::Kubelet(b, KubeletEvent::PowerOff))]);
+        assert_eq!(injected(&h, ObjRef::Node(b)), ["node-crash: powering off node b"]);
+        assert!(injected(&h, ObjRef::Node(a)).is_empty());
+        assert_eq!(h.rec.fault_spans, [(SimTime(10_000), Some(SimTime(70_000)), "node-crash")]);
+        run(&mut h, &mut chaos, 70_000);
+        h.handle(|ctx| chaos.end(0, ctx));
+        assert_eq!(run(&mut h, &mut chaos, 80_000), [(70_000, Due::Kubelet(b, KubeletEvent::PowerOn))]);
+        let both = ["node-crash: powering off node b", "node-crash: powering on node b"];
+        assert_eq!(injected(&h, ObjRef::Node(b)), both);
+    }
+
+    #[test]
+    fn node_drain_cordons_evicts_and_retries_a_budget_refusal_every_5_seconds() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4000, 8 * GI);
+        let a = bound(&mut h, "a", &[("app", "a")], n, test_pod_spec());
+        let b = bound(&mut h, "b", &[("app", "b")], n, test_pod_spec());
+        let proxy = bound(&mut h, "kube-proxy-n", &[], n, test_pod_spec());
+        h.api.pods[proxy.idx()].mirror = true; // a static pod: drain leaves it alone
+        h.set_pod_status(b, PodPhase::Running, true);
+        // minAvailable 1 of 1 healthy: no disruption allowed while b is b's only ready pod.
+        let status = PdbStatus { current_healthy: 1, desired_healthy: 1, expected_pods: 1, disruptions_allowed: 0 };
+        let pdb = h.api.create_pdb(PodDisruptionBudget {
+            namespace: "default".into(),
+            name: "b".into(),
+            selector: selector(&[("app", "b")]),
+            min_available: Some(IntOrPercent::Int(1)),
+            max_unavailable: None,
+            resource_version: 0,
+            status,
+            disrupted: Default::default(),
+        });
+        let drain = FaultDef::NodeDrain { at: SimTime(1_000), nodes: vec![n], force: true, grace_ms: None };
+        let mut chaos = Chaos::new(vec![drain]);
+        run(&mut h, &mut chaos, 1_000);
+        h.handle(|ctx| chaos.inject(0, ctx));
+        assert!(h.api.node(n).unschedulable);
+        assert_eq!(injected(&h, ObjRef::Node(n)), ["node-drain: node/n cordoned; draining"]);
+        // a goes through the eviction API with its own grace period; b's budget says 429.
+        assert_eq!(h.api.pod(a).deletion, Some((SimTime(1_000), 30_000)));
+        assert_eq!(h.api.pod(b).deletion, None);
+        assert_eq!(h.api.pod(proxy).deletion, None);
+        let refused = "node-drain: error when evicting pods/\"b\" -n \"default\" (will retry after 5s): Cannot evict \
+                       pod as it would violate the pod's disruption budget.";
+        assert_eq!(texts(&h, "EvictionRefused"), [(1_000, refused.to_string())]);
+        // Retried at 6000 (refused again, recorded once); the budget allows one from 8000;
+        // the retry at 11000 evicts b and uses it up.
+        assert_eq!(run(&mut h, &mut chaos, 8_000), [(6_000, Due::DrainTick(0))]);
+        assert_eq!(h.api.pod(b).deletion, None);
+        h.api.update_pdb(pdb, |p| p.status.disruptions_allowed = 1);
+        // Then, with nothing left to evict, it looks for the pods' deletion every second.
+        let ticks = [(11_000, Due::DrainTick(0)), (12_000, Due::DrainTick(0))];
+        assert_eq!(run(&mut h, &mut chaos, 12_500), ticks);
+        assert_eq!(h.api.pod(b).deletion, Some((SimTime(11_000), 30_000)));
+        assert_eq!(h.times_of("EvictionRequested"), [1_000, 11_000]);
+        assert_eq!(h.times_of("EvictionRefused"), [1_000]);
+        assert_eq!(h.api.pdbs[pdb.idx()].status.disruptions_allowed, 0);
+        assert_eq!(h.api.pdbs[pdb.idx()].disrupted.get(&b.0), Some(&SimTime(11_000)));
+        // Done at the first look after their kubelet removed them (12500).
+        assert!(h.times_of("NodeDrained").is_empty());
+        h.remove_pod(a);
+        h.remove_pod(b);
+        run(&mut h, &mut chaos, 20_000);
+        assert_eq!(texts(&h, "NodeDrained"), [(13_000, "node-drain: node/n drained".to_string())]);
+    }
+
+    #[test]
+    fn node_drain_without_force_refuses_pods_no_controller_owns() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4000, 8 * GI);
+        let a = bound(&mut h, "a", &[], n, test_pod_spec());
+        let drain = FaultDef::NodeDrain { at: SimTime(1_000), nodes: vec![n], force: false, grace_ms: None };
+        let mut chaos = Chaos::new(vec![drain]);
+        run(&mut h, &mut chaos, 1_000);
+        h.handle(|ctx| chaos.inject(0, ctx));
+        // kubectl cordons first, then refuses the whole drain: nothing is evicted or retried.
+        assert!(h.api.node(n).unschedulable);
+        let why = "node-drain: cannot delete Pods that declare no controller (use --force to override): default/a";
+        assert_eq!(texts(&h, "DrainFailed"), [(1_000, why.to_string())]);
+        assert_eq!(run(&mut h, &mut chaos, 60_000), []);
+        assert_eq!(h.api.pod(a).deletion, None);
+        assert!(h.times_of("EvictionRequested").is_empty());
+    }
 }
