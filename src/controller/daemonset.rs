@@ -211,3 +211,191 @@ impl DaemonSetController {
         delete_owned_pod(Owner::DaemonSet(id), p, Source::DaemonSetController, ctx);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::runtime::testing::{Harness, selector, template};
+
+    /// A DaemonSet `agent` of `spec` with the default maxUnavailable (1), created now.
+    fn agent(h: &mut Harness, spec: PodSpec) -> DsId {
+        h.handle(|ctx| {
+            ctx.api.create_daemonset(DaemonSet {
+                namespace: "kube-system".into(),
+                name: "agent".into(),
+                selector: selector(&[("app", "agent")]),
+                template: template(&[("app", "agent")], spec),
+                max_unavailable: crate::api::workloads::DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
+                created: ctx.now,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+                desired: 0,
+            })
+        })
+    }
+
+    /// Deliver the controller's watches and work items due up to `t` ms.
+    fn run(h: &mut Harness, dsc: &mut DaemonSetController, t: u64) {
+        h.run_until(SimTime(t), |ev, ctx| match ev {
+            Event::DaemonSetWork => dsc.work(ctx),
+            Event::Watch(n) if n.to == Watcher::DaemonSetController => dsc.on_watch(n.obj, ctx),
+            _ => {}
+        });
+    }
+
+    /// The node each live pod of the DaemonSet is pinned to, sorted.
+    fn pinned(h: &Harness, ds: DsId) -> Vec<String> {
+        let mut v: Vec<String> = h
+            .live_pods_of(Owner::DaemonSet(ds))
+            .iter()
+            .filter_map(|&p| h.api.pod(p).spec.affinity_node.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The DaemonSet's live pod pinned to `node`, not being deleted.
+    fn pod_on(h: &Harness, ds: DsId, node: &str) -> PodId {
+        let on = |&&p: &&PodId| {
+            let pod = h.api.pod(p);
+            pod.deletion.is_none() && pod.spec.affinity_node.as_deref() == Some(node)
+        };
+        *h.live_pods_of(Owner::DaemonSet(ds)).iter().find(on).expect("a daemon pod on the node")
+    }
+
+    /// How many events with `reason` the DaemonSet has.
+    fn count(h: &Harness, ds: DsId, reason: &str) -> usize {
+        h.events_of(ObjRef::DaemonSet(ds)).iter().filter(|e| e.reason == reason).count()
+    }
+
+    #[test]
+    fn a_daemonset_runs_one_pod_pinned_to_each_node_and_on_a_node_that_joins() {
+        let mut h = Harness::new();
+        for n in ["a", "b", "c"] {
+            h.add_node(n, 4_000, 1 << 33);
+        }
+        let mut dsc = DaemonSetController::default();
+        let ds = agent(&mut h, test_pod_spec());
+        run(&mut h, &mut dsc, 1_000);
+        assert_eq!(pinned(&h, ds), ["a", "b", "c"]);
+        let creates: Vec<SimTime> = h.events_of(ObjRef::DaemonSet(ds)).iter().map(|e| e.time).collect();
+        assert_eq!(creates, [SimTime(10); 3], "three SuccessfulCreate in the first sync, and nothing else");
+        assert_eq!(count(&h, ds, "SuccessfulCreate"), 3);
+        // The scheduler binds them: the controller only pins them with node affinity.
+        assert!(h.live_pods_of(Owner::DaemonSet(ds)).iter().all(|&p| h.api.pod(p).node.is_none()));
+        let d = &h.api.daemonsets[ds.idx()];
+        assert_eq!((d.desired, d.status.replicas, d.status.ready), (3, 3, 0));
+        // A node joins: the Node's watch brings its daemon pod.
+        h.add_node("d", 4_000, 1 << 33);
+        h.flush();
+        run(&mut h, &mut dsc, 2_000);
+        assert_eq!(pinned(&h, ds), ["a", "b", "c", "d"]);
+        assert_eq!(h.api.daemonsets[ds.idx()].desired, 4);
+        assert_eq!(count(&h, ds, "SuccessfulCreate"), 4);
+    }
+
+    #[test]
+    fn a_daemonset_skips_a_node_whose_no_schedule_taint_it_does_not_tolerate() {
+        let mut h = Harness::new();
+        let [_, b, c] = ["a", "b", "c"].map(|n| h.add_node(n, 4_000, 1 << 33));
+        let taint = |key: &str, effect| Taint { key: key.into(), value: "x".into(), effect };
+        h.api.update_node(b, |n| n.taints.push(taint("dedicated", TaintEffect::NoSchedule)));
+        h.api.update_node(c, |n| n.taints.push(taint("spot", TaintEffect::PreferNoSchedule)));
+        let mut tolerant = test_pod_spec();
+        tolerant.tolerations.push(Toleration {
+            key: "dedicated".into(),
+            op: TolerationOp::Exists,
+            value: String::new(),
+            effect: Some(TaintEffect::NoSchedule),
+            toleration_seconds: None,
+        });
+        let mut dsc = DaemonSetController::default();
+        let plain = agent(&mut h, test_pod_spec());
+        let tolerating = agent(&mut h, tolerant);
+        run(&mut h, &mut dsc, 1_000);
+        // A PreferNoSchedule taint does not keep a daemon pod away.
+        assert_eq!(pinned(&h, plain), ["a", "c"]);
+        assert_eq!(h.api.daemonsets[plain.idx()].desired, 2);
+        assert_eq!(pinned(&h, tolerating), ["a", "b", "c"]);
+        // The taint goes: the node's update brings its pod.
+        h.handle(|ctx| ctx.api.update_node(b, |n| n.taints.clear()));
+        run(&mut h, &mut dsc, 2_000);
+        assert_eq!(pinned(&h, plain), ["a", "b", "c"]);
+        assert_eq!(h.api.daemonsets[plain.idx()].desired, 3);
+        assert_eq!(count(&h, tolerating, "SuccessfulCreate"), 3);
+    }
+
+    #[test]
+    fn a_daemonset_deletes_a_failed_daemon_pod_and_replaces_it_on_the_same_node() {
+        let mut h = Harness::new();
+        let nodes = ["a", "b"].map(|n| h.add_node(n, 4_000, 1 << 33));
+        let mut dsc = DaemonSetController::default();
+        let ds = agent(&mut h, test_pod_spec());
+        run(&mut h, &mut dsc, 1_000);
+        for (n, name) in nodes.iter().zip(["a", "b"]) {
+            let p = pod_on(&h, ds, name);
+            h.bind(p, *n);
+            h.set_pod_status(p, PodPhase::Running, true);
+        }
+        run(&mut h, &mut dsc, 2_000);
+        assert_eq!(h.api.daemonsets[ds.idx()].status.ready, 2);
+        let failed = pod_on(&h, ds, "a");
+        h.set_pod_status(failed, PodPhase::Failed, false);
+        run(&mut h, &mut dsc, 3_000);
+        let after: Vec<&str> =
+            h.events_of(ObjRef::DaemonSet(ds)).iter().filter(|e| e.time.0 > 2_000).map(|e| e.reason).collect();
+        assert_eq!(after, ["FailedDaemonPod", "SuccessfulDelete", "SuccessfulCreate"]);
+        let warning = h.event("FailedDaemonPod").unwrap();
+        assert_eq!(warning.kind, EventType::Warning);
+        let name = &h.api.pod(failed).name;
+        let want = format!("Found failed daemon pod kube-system/{name} on node a, will try to kill it");
+        assert_eq!(warning.message, Message::Text(want.into()));
+        // A terminal pod's delete is immediate; the replacement is a new pod pinned to `a`.
+        assert!(h.api.pod(failed).removed.is_some());
+        assert_ne!(pod_on(&h, ds, "a"), failed);
+        assert_eq!(pinned(&h, ds), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_daemonset_rolls_a_new_template_out_one_node_at_a_time() {
+        let mut h = Harness::new();
+        let nodes = ["a", "b", "c"].map(|n| h.add_node(n, 4_000, 1 << 33));
+        let mut dsc = DaemonSetController::default();
+        let ds = agent(&mut h, test_pod_spec());
+        run(&mut h, &mut dsc, 1_000);
+        for (n, name) in nodes.iter().zip(["a", "b", "c"]) {
+            let p = pod_on(&h, ds, name);
+            h.bind(p, *n);
+            h.set_pod_status(p, PodPhase::Running, true);
+        }
+        run(&mut h, &mut dsc, 2_000);
+        let old_a = pod_on(&h, ds, "a");
+        let old_b = pod_on(&h, ds, "b");
+        let mut spec = test_pod_spec();
+        spec.termination_grace_ms = 10_000;
+        h.handle(|ctx| {
+            ctx.api.update_daemonset(ds, Watcher::Operator, |d| d.template = template(&[("app", "agent")], spec))
+        });
+        run(&mut h, &mut dsc, 3_000);
+        // maxUnavailable 1: one old pod goes, the others wait while a node lacks an available pod.
+        let deleted = |h: &Harness| -> Vec<(u64, Message)> {
+            let e = h.events_of(ObjRef::DaemonSet(ds));
+            e.iter().filter(|e| e.reason == "SuccessfulDelete").map(|e| (e.time.0, e.message.clone())).collect()
+        };
+        assert_eq!(deleted(&h), [(2_010, Message::DeletedPod { pod: old_a })]);
+        // The old pod on `a` is gone and its replacement is ready: the next node's turn.
+        h.remove_pod(old_a);
+        run(&mut h, &mut dsc, 3_500);
+        assert_eq!(deleted(&h).len(), 1);
+        let new_a = pod_on(&h, ds, "a");
+        assert_eq!(h.api.pod(new_a).spec.termination_grace_ms, 10_000, "made from the new template");
+        h.bind(new_a, nodes[0]);
+        h.set_pod_status(new_a, PodPhase::Running, true);
+        run(&mut h, &mut dsc, 4_000);
+        assert_eq!(deleted(&h)[1..], [(3_510, Message::DeletedPod { pod: old_b })]);
+        // Ready: the new pod on a and the old one on c, which waits for b's replacement.
+        assert_eq!(h.api.daemonsets[ds.idx()].status.ready, 2);
+        assert_eq!(h.api.pod(pod_on(&h, ds, "c")).deletion, None);
+    }
+}

@@ -392,3 +392,199 @@ fn scaled_event(id: DeployId, rs: RsId, from: u32, to: u32, ctx: &mut Ctx) {
         msg,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::api::workloads::DEFAULT_PROGRESS_DEADLINE_SECONDS;
+    use crate::runtime::testing::{Harness, selector, template};
+
+    /// A harness whose catalogue has `web:1.0` (image 0) and `web:2.0` (image 1).
+    fn harness() -> Harness {
+        let mut h = Harness::new();
+        h.add_image("web:1.0", 1 << 20, Behavior::default());
+        h.add_image("web:2.0", 1 << 20, Behavior::default());
+        h
+    }
+
+    /// The template of `web` running `image`.
+    fn web_template(image: u32) -> PodTemplate {
+        let mut spec = test_pod_spec();
+        spec.containers[0].image = ImageId(image);
+        template(&[("app", "web")], spec)
+    }
+
+    /// A Deployment `web` of `replicas` on image 0, created now.
+    fn web(h: &mut Harness, replicas: u32, strategy: DeploymentStrategy) -> DeployId {
+        h.handle(|ctx| {
+            ctx.api.create_deployment(Deployment {
+                namespace: "default".into(),
+                name: "web".into(),
+                selector: selector(&[("app", "web")]),
+                replicas,
+                template: web_template(0),
+                strategy,
+                progress_deadline_ms: DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
+                created: ctx.now,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            })
+        })
+    }
+
+    /// Deliver the controller's watches, work items and deadlines due up to `t` ms.
+    fn run(h: &mut Harness, dc: &mut DeploymentController, t: u64) {
+        h.run_until(SimTime(t), |ev, ctx| match ev {
+            Event::DeploymentWork => dc.work(ctx),
+            Event::DeploymentDeadline(d) => dc.on_deadline(d, ctx),
+            Event::Watch(n) if n.to == Watcher::DeploymentController => dc.on_watch(n.obj, ctx),
+            _ => {}
+        });
+    }
+
+    /// Every ScalingReplicaSet event: (time, ReplicaSet, from, to).
+    fn scalings(h: &Harness) -> Vec<(u64, RsId, u32, u32)> {
+        h.rec
+            .events
+            .iter()
+            .filter_map(|e| match e.message {
+                Message::ScaledReplicaSet { rs, from, to } if e.reason == "ScalingReplicaSet" => {
+                    Some((e.time.0, rs, from, to))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The ReplicaSet controller's status write: `replicas` pods, `available` of them available.
+    fn report(h: &mut Harness, rs: RsId, replicas: u32, available: u32) {
+        let st = WorkloadStatus { replicas, ready: available, available, updated: replicas };
+        h.handle(|ctx| ctx.api.update_replicaset(rs, Watcher::ReplicaSetController, |r| r.status = st));
+    }
+
+    #[test]
+    fn a_deployment_creates_a_replicaset_named_by_its_pod_template_hash_and_scales_it_up() {
+        let mut h = harness();
+        let mut dc = DeploymentController::default();
+        let d = web(&mut h, 3, DeploymentStrategy::DEFAULT);
+        run(&mut h, &mut dc, 1_000);
+        let rss = h.api.replicasets_of(d).to_vec();
+        assert_eq!(rss.len(), 1);
+        let rs = &h.api.replicasets[rss[0].idx()];
+        let hash = template_hash(&web_template(0), &h.images);
+        assert!(!hash.is_empty() && hash.bytes().all(|b| crate::controller::NAME_ALPHABET.contains(&b)), "{hash}");
+        assert_eq!(rs.name, format!("web-{hash}"));
+        assert_eq!(rs.template_hash.as_deref(), Some(hash.as_str()));
+        // The hash label goes on the pods' template and into the selector, beside the user's.
+        assert_eq!(rs.template.labels.get(POD_TEMPLATE_HASH_LABEL), Some(hash.as_str()));
+        assert_eq!(rs.template.labels.get("app"), Some("web"));
+        assert!(rs.selector.match_labels.contains(&(POD_TEMPLATE_HASH_LABEL.to_string(), hash.clone())));
+        assert_eq!((rs.replicas, rs.revision, rs.owner), (3, 1, Some(d)));
+        // A new Deployment's ReplicaSet starts at full scale (no old pods to surge over), once.
+        assert_eq!(scalings(&h), vec![(10, rss[0], 0, 3)]);
+        // An identical template hashes the same; another image does not.
+        assert_ne!(template_hash(&web_template(1), &h.images), hash);
+    }
+
+    #[test]
+    fn a_rolling_update_surges_by_max_surge_and_scales_old_pods_down_within_max_unavailable() {
+        let mut h = harness();
+        let mut dc = DeploymentController::default();
+        let strategy = DeploymentStrategy::RollingUpdate {
+            max_surge: IntOrPercent::Int(1),
+            max_unavailable: IntOrPercent::Int(1),
+        };
+        let d = web(&mut h, 4, strategy);
+        run(&mut h, &mut dc, 1_000);
+        let old = h.api.replicasets_of(d)[0];
+        report(&mut h, old, 4, 4);
+        run(&mut h, &mut dc, 2_000);
+        h.handle(|ctx| ctx.api.update_deployment(d, Watcher::Operator, |x| x.template = web_template(1)));
+        run(&mut h, &mut dc, 3_000);
+        let new = h.api.replicasets_of(d)[1];
+        assert_eq!(h.api.replicasets[new.idx()].revision, 2);
+        // 4 replicas, maxSurge 1: at most 5 pods, so the new ReplicaSet starts at 1; maxUnavailable
+        // 1: at least 3 available, so one old pod may go (4 + 1 - 3 - 1 unavailable new = 1) once
+        // the new ReplicaSet is seen (its creation's watch, 10 ms later).
+        assert_eq!(scalings(&h)[1..], [(2_010, new, 0, 1), (2_020, old, 4, 3)]);
+        // The new pod is available: room for one more new pod (3 + 1 < 5).
+        report(&mut h, old, 3, 3);
+        report(&mut h, new, 1, 1);
+        run(&mut h, &mut dc, 4_000);
+        assert_eq!(scalings(&h)[3..], [(3_010, new, 1, 2)]);
+        // The second new pod is not available yet: 3 old + 1 new available = 4, one above the
+        // minimum of 3, so one old pod more may go; no further surge (3 + 2 = 5).
+        report(&mut h, new, 2, 1);
+        run(&mut h, &mut dc, 5_000);
+        assert_eq!(scalings(&h)[4..], [(4_010, old, 3, 2)]);
+        // The scale-down left room for one more new pod (2 + 2 < 5).
+        report(&mut h, old, 2, 2);
+        run(&mut h, &mut dc, 6_000);
+        assert_eq!(scalings(&h)[5..], [(5_010, new, 2, 3)]);
+        // 5 pods, 2 new ones unavailable: old 2 + new 1 available = 3 = the minimum, so nothing
+        // moves until more new pods are available.
+        report(&mut h, new, 3, 1);
+        run(&mut h, &mut dc, 7_000);
+        assert_eq!(scalings(&h).len(), 6);
+        // Every step kept spec replicas within replicas + maxSurge.
+        let mut spec = [0u32; 2];
+        for (_, rs, _, to) in scalings(&h) {
+            spec[usize::from(rs == new)] = to;
+            assert!(spec[0] + spec[1] <= 5, "{spec:?}");
+        }
+    }
+
+    #[test]
+    fn recreate_scales_the_old_replicaset_to_zero_and_waits_for_its_pods_to_be_gone() {
+        let mut h = harness();
+        let mut dc = DeploymentController::default();
+        let d = web(&mut h, 2, DeploymentStrategy::Recreate);
+        run(&mut h, &mut dc, 1_000);
+        let old = h.api.replicasets_of(d)[0];
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let pods: Vec<PodId> = (0..2)
+            .map(|i| {
+                h.add_pod(&format!("web-old-{i}"), &[("app", "web")], Some(Owner::ReplicaSet(old)), test_pod_spec())
+            })
+            .collect();
+        for &p in &pods {
+            h.bind(p, n);
+            h.set_pod_status(p, PodPhase::Running, true);
+        }
+        h.handle(|ctx| ctx.api.update_deployment(d, Watcher::Operator, |x| x.template = web_template(1)));
+        run(&mut h, &mut dc, 5_000);
+        assert_eq!(scalings(&h), vec![(10, old, 0, 2), (1_010, old, 2, 0)]);
+        assert_eq!(h.api.replicasets_of(d).len(), 1, "no new ReplicaSet while old pods run");
+        // The old pods' final deletes: the new ReplicaSet comes once the last one is gone.
+        h.remove_pod(pods[0]);
+        run(&mut h, &mut dc, 6_000);
+        assert_eq!(h.api.replicasets_of(d).len(), 1, "one old pod still runs");
+        h.remove_pod(pods[1]);
+        run(&mut h, &mut dc, 7_000);
+        let new = h.api.replicasets_of(d)[1];
+        assert_eq!(scalings(&h)[2..], [(6_010, new, 0, 2)]);
+        assert_eq!(h.api.replicasets[new.idx()].revision, 2);
+    }
+
+    #[test]
+    fn a_deployment_that_makes_no_progress_reports_progress_deadline_exceeded() {
+        let mut h = harness();
+        let mut dc = DeploymentController::default();
+        let d = web(&mut h, 3, DeploymentStrategy::DEFAULT);
+        // Progressing since the ReplicaSet was created at 10 ms; no pod ever becomes available.
+        let deadline = 10 + DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000;
+        run(&mut h, &mut dc, deadline);
+        assert!(h.event("ProgressDeadlineExceeded").is_none(), "not before the deadline");
+        run(&mut h, &mut dc, deadline + 60_000);
+        let e = h.event("ProgressDeadlineExceeded").expect("the deadline passed");
+        // Seen once the deadline has passed (upstream requeues at deadline + 1 s).
+        assert!(e.time.0 > deadline && e.time.0 <= deadline + 1_000, "{}", e.time);
+        assert_eq!(e.kind, EventType::Warning);
+        assert_eq!(e.object, ObjRef::Deployment(d));
+        let rs = &h.api.replicasets[h.api.replicasets_of(d)[0].idx()];
+        let want = format!("ReplicaSet {:?} has timed out progressing.", rs.name);
+        assert_eq!(e.message, Message::Text(want.into()));
+        assert_eq!(h.reasons().iter().filter(|&&r| r == "ProgressDeadlineExceeded").count(), 1);
+    }
+}

@@ -238,3 +238,181 @@ impl JobController {
         self.owned[id.idx()].push(p);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::runtime::testing::{Harness, template};
+
+    /// A Job `batch` (pods with restartPolicy Never), created now.
+    fn batch(h: &mut Harness, completions: u32, parallelism: u32, backoff_limit: u32, deadline: Option<u64>) -> JobId {
+        let mut spec = test_pod_spec();
+        spec.restart_policy = RestartPolicy::Never;
+        h.handle(|ctx| {
+            ctx.api.create_job(Job {
+                namespace: "default".into(),
+                name: "batch".into(),
+                template: template(&[("app", "batch")], spec),
+                completions: Some(completions),
+                parallelism,
+                backoff_limit,
+                active_deadline_ms: deadline,
+                created: ctx.now,
+                resource_version: 0,
+                status: JobStatus::default(),
+            })
+        })
+    }
+
+    /// Deliver the controller's watches, work items and timers due up to `t` ms.
+    fn run(h: &mut Harness, jc: &mut JobController, t: u64) {
+        h.run_until(SimTime(t), |ev, ctx| match ev {
+            Event::JobWork => jc.work(ctx),
+            Event::JobSync(j) => jc.on_timer(j, ctx),
+            Event::Watch(n) if n.to == Watcher::JobController => jc.on_watch(n.obj, ctx),
+            _ => {}
+        });
+    }
+
+    /// The Job's pods in creation order, with the time each was created.
+    fn created(h: &Harness, j: JobId) -> Vec<(u64, PodId)> {
+        h.events_of(ObjRef::Job(j))
+            .into_iter()
+            .filter_map(|e| match e.message {
+                Message::CreatedPod { pod } if e.reason == "SuccessfulCreate" => Some((e.time.0, pod)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The kubelet of node `n` runs the pod and reports it finished with `phase` now.
+    fn finish(h: &mut Harness, p: PodId, n: NodeId, phase: PodPhase) {
+        h.bind(p, n);
+        h.set_pod_status(p, phase, false);
+    }
+
+    #[test]
+    fn a_job_runs_parallelism_pods_until_its_completions_succeed() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut jc = JobController::default();
+        let j = batch(&mut h, 3, 2, 6, None);
+        run(&mut h, &mut jc, 1_000);
+        // parallelism 2 of 3 completions, at the first sync (one watch latency after creation).
+        let first: Vec<u64> = created(&h, j).iter().map(|c| c.0).collect();
+        assert_eq!(first, [10, 10]);
+        let st = h.api.jobs[j.idx()].status;
+        assert_eq!((st.active, st.succeeded, st.start), (2, 0, Some(SimTime(10))));
+        let pods = h.live_pods_of(Owner::Job(j));
+        assert_eq!(h.api.pod(pods[0]).labels.get("app"), Some("batch"));
+        run(&mut h, &mut jc, 5_000);
+        finish(&mut h, pods[0], n, PodPhase::Succeeded);
+        h.bind(pods[1], n);
+        // The success is seen 10 ms after the write and synced after the 1 s batch period.
+        run(&mut h, &mut jc, 5_000 + 10 + SYNC_JOB_BATCH_PERIOD_MS - 1);
+        assert_eq!(created(&h, j).len(), 2, "pod updates are batched for a second");
+        run(&mut h, &mut jc, 8_000);
+        // 2 remain to complete and one runs: one more pod.
+        assert_eq!(created(&h, j)[2].0, 6_010);
+        let st = h.api.jobs[j.idx()].status;
+        assert_eq!((st.active, st.succeeded, st.condition), (2, 1, None));
+        let third = created(&h, j)[2].1;
+        h.set_pod_status(pods[1], PodPhase::Succeeded, false);
+        finish(&mut h, third, n, PodPhase::Succeeded);
+        run(&mut h, &mut jc, 10_000);
+        let st = h.api.jobs[j.idx()].status;
+        assert_eq!((st.active, st.succeeded, st.failed), (0, 3, 0));
+        assert_eq!(st.condition, Some(JobCondition::Complete));
+        assert_eq!(st.completion, Some(SimTime(9_010)));
+        let done = h.event("Completed").expect("the Job completed");
+        assert_eq!((done.time, done.object, done.kind), (SimTime(9_010), ObjRef::Job(j), EventType::Normal));
+        assert_eq!(created(&h, j).len(), 3);
+    }
+
+    #[test]
+    fn a_job_waits_10s_then_20s_before_replacing_failed_pods() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut jc = JobController::default();
+        let j = batch(&mut h, 1, 1, 6, None);
+        run(&mut h, &mut jc, 1_000);
+        let p = created(&h, j)[0].1;
+        finish(&mut h, p, n, PodPhase::Failed);
+        // The first failure (at 1 s) delays the replacement by 10 s from the failure.
+        run(&mut h, &mut jc, 10_999);
+        assert_eq!(created(&h, j).len(), 1);
+        run(&mut h, &mut jc, 12_000);
+        assert_eq!(created(&h, j)[1].0, 11_000);
+        assert_eq!(h.api.jobs[j.idx()].status.failed, 1);
+        let p = created(&h, j)[1].1;
+        finish(&mut h, p, n, PodPhase::Failed);
+        // The second (at 12 s) doubles it: 12 s + 20 s.
+        run(&mut h, &mut jc, 31_999);
+        assert_eq!(created(&h, j).len(), 2);
+        run(&mut h, &mut jc, 40_000);
+        let times: Vec<u64> = created(&h, j).iter().map(|c| c.0).collect();
+        assert_eq!(times, [10, 11_000, 32_000]);
+        let st = h.api.jobs[j.idx()].status;
+        assert_eq!((st.active, st.failed, st.condition), (1, 2, None));
+    }
+
+    #[test]
+    fn a_job_that_fails_more_than_its_backoff_limit_fails_with_backoff_limit_exceeded() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut jc = JobController::default();
+        let j = batch(&mut h, 1, 1, 1, None);
+        run(&mut h, &mut jc, 1_000);
+        let p = created(&h, j)[0].1;
+        finish(&mut h, p, n, PodPhase::Failed);
+        run(&mut h, &mut jc, 12_000);
+        // One failure is within backoffLimit 1: replaced after the 10 s back-off.
+        assert_eq!(created(&h, j).len(), 2);
+        run(&mut h, &mut jc, 20_000);
+        let p = created(&h, j)[1].1;
+        finish(&mut h, p, n, PodPhase::Failed);
+        run(&mut h, &mut jc, 100_000);
+        // The second failure (at 20 s, seen 10 ms later, synced after the batch period) exceeds it.
+        let st = h.api.jobs[j.idx()].status;
+        assert_eq!(st.condition, Some(JobCondition::Failed("BackoffLimitExceeded")));
+        assert_eq!((st.active, st.failed, st.succeeded, st.completion), (0, 2, 0, None));
+        let e = h.event("BackoffLimitExceeded").expect("the Job failed");
+        assert_eq!((e.time, e.kind, e.object), (SimTime(21_010), EventType::Warning, ObjRef::Job(j)));
+        assert_eq!(e.message, Message::Text("Job has reached the specified backoff limit".into()));
+        assert_eq!(created(&h, j).len(), 2, "a failed Job creates no more pods");
+    }
+
+    #[test]
+    fn a_job_past_its_active_deadline_fails_and_deletes_its_running_pods() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut jc = JobController::default();
+        let j = batch(&mut h, 2, 2, 6, Some(30_000));
+        run(&mut h, &mut jc, 1_000);
+        let pods = h.live_pods_of(Owner::Job(j));
+        for &p in &pods {
+            h.bind(p, n);
+            h.set_pod_status(p, PodPhase::Running, true);
+        }
+        // activeDeadlineSeconds counts from status.startTime (the first sync, at 10 ms).
+        run(&mut h, &mut jc, 30_009);
+        assert_eq!(h.api.jobs[j.idx()].status.condition, None);
+        run(&mut h, &mut jc, 40_000);
+        assert_eq!(h.api.jobs[j.idx()].status.condition, Some(JobCondition::Failed("DeadlineExceeded")));
+        let e = h.event("DeadlineExceeded").expect("the deadline passed");
+        assert_eq!((e.time, e.kind), (SimTime(30_010), EventType::Warning));
+        assert_eq!(e.message, Message::Text("Job was active longer than specified deadline".into()));
+        let deleted: Vec<Message> = h
+            .events_of(ObjRef::Job(j))
+            .into_iter()
+            .filter(|e| e.reason == "SuccessfulDelete" && e.time == SimTime(30_010))
+            .map(|e| e.message.clone())
+            .collect();
+        assert_eq!(deleted, pods.iter().map(|&pod| Message::DeletedPod { pod }).collect::<Vec<_>>());
+        for &p in &pods {
+            assert_eq!(h.api.pod(p).deletion, Some((SimTime(30_010), 30_000)), "deleted with their grace period");
+        }
+        assert_eq!(h.api.jobs[j.idx()].status.active, 0);
+    }
+}

@@ -430,3 +430,175 @@ fn status_change(n: NodeId, reason: &'static str, ctx: &mut Ctx) {
         Message::Text(msg.into()),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::api::settings::DEFAULT_TOLERATION_SECONDS;
+    use crate::runtime::testing::Harness;
+
+    /// Nodes `names` (one zone) with the controller started at 0. The harness's leases renew
+    /// every 10 s from 0 without jitter (40 s lease, renewed at a quarter of it).
+    fn cluster(names: &[&str]) -> (Harness, NodeLifecycleController, Vec<NodeId>) {
+        let mut h = Harness::new();
+        let nodes = names.iter().map(|n| h.add_node(n, 4_000, 1 << 33)).collect();
+        h.handle(NodeLifecycleController::start);
+        (h, NodeLifecycleController::default(), nodes)
+    }
+
+    /// Deliver the controller's timers due up to `t` ms.
+    fn run(h: &mut Harness, nlc: &mut NodeLifecycleController, t: u64) {
+        h.run_until(SimTime(t), |ev, ctx| {
+            if let Event::NodeLifecycle(e) = ev {
+                nlc.handle(e, ctx);
+            }
+        });
+    }
+
+    /// A Running, Ready pod on `node` tolerating the unreachable NoExecute taint for `seconds`
+    /// (`Some(None)`: forever; `None`: no toleration).
+    fn pod(h: &mut Harness, name: &str, node: NodeId, seconds: Option<Option<i64>>) -> PodId {
+        let mut spec = test_pod_spec();
+        if let Some(s) = seconds {
+            spec.tolerations.push(Toleration {
+                key: TAINT_UNREACHABLE.into(),
+                op: TolerationOp::Exists,
+                value: String::new(),
+                effect: Some(TaintEffect::NoExecute),
+                toleration_seconds: s,
+            });
+        }
+        let p = h.add_bound_pod(name, node, spec);
+        h.set_pod_status(p, PodPhase::Running, true);
+        p
+    }
+
+    /// (time, pod) of every TaintManagerEviction.
+    fn evictions(h: &Harness) -> Vec<(u64, ObjRef)> {
+        h.rec.events.iter().filter(|e| e.reason == "TaintManagerEviction").map(|e| (e.time.0, e.object)).collect()
+    }
+
+    fn has_taint(h: &Harness, n: NodeId, effect: TaintEffect) -> bool {
+        h.api.node(n).taints.iter().any(|t| t.key == TAINT_UNREACHABLE && t.effect == effect)
+    }
+
+    /// The kubelet of `n` stops at 32 s: its last renewal was at 30 s, so the lease is older
+    /// than the 50 s grace period from just after 80 s, seen at the monitor tick of 85 s.
+    const STOP_MS: u64 = 32_000;
+    const NOT_READY_MS: u64 = 85_000;
+
+    #[test]
+    fn a_node_whose_lease_stops_renewing_becomes_unknown_after_the_grace_period_and_is_tainted() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
+        let a = nodes[0];
+        let p = pod(&mut h, "p", a, Some(None));
+        run(&mut h, &mut nlc, STOP_MS);
+        h.api.lease_stop(a, h.now(), 0);
+        run(&mut h, &mut nlc, NOT_READY_MS - 1);
+        assert_eq!(h.api.node(a).ready, ConditionStatus::True, "80 s is not more than 30 s + 50 s");
+        assert!(h.event("NodeNotReady").is_none());
+        run(&mut h, &mut nlc, NOT_READY_MS);
+        let e = h.event("NodeNotReady").expect("the node went NotReady");
+        assert_eq!((e.time, e.object, e.source), (SimTime(NOT_READY_MS), ObjRef::Node(a), Source::NodeController));
+        assert_eq!(e.message, Message::Text("Node a status is now: NodeNotReady".into()));
+        assert_eq!(h.api.node(a).ready, ConditionStatus::Unknown);
+        // NoSchedule at once; NoExecute from the zone's queue, whose token is there (0.1/s).
+        assert!(has_taint(&h, a, TaintEffect::NoSchedule) && has_taint(&h, a, TaintEffect::NoExecute));
+        // MarkPodsNotReady; a pod tolerating the taint forever stays.
+        assert!(!h.api.pod(p).status.ready);
+        run(&mut h, &mut nlc, 1_000_000);
+        assert!(evictions(&h).is_empty());
+        assert_eq!(h.api.pod(p).deletion, None);
+        // The other nodes renew: untouched.
+        assert!(
+            nodes[1..].iter().all(|&n| h.api.node(n).ready == ConditionStatus::True && h.api.node(n).taints.is_empty())
+        );
+        assert_eq!(h.reasons().iter().filter(|&&r| r == "NodeNotReady").count(), 1);
+    }
+
+    #[test]
+    fn pods_on_an_unreachable_node_are_evicted_when_their_toleration_runs_out() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
+        let a = nodes[0];
+        let none = pod(&mut h, "none", a, None);
+        let five_min = pod(&mut h, "five-min", a, Some(Some(DEFAULT_TOLERATION_SECONDS)));
+        let short = pod(&mut h, "short", a, Some(Some(60)));
+        let elsewhere = pod(&mut h, "elsewhere", nodes[1], None);
+        run(&mut h, &mut nlc, STOP_MS);
+        h.api.lease_stop(a, h.now(), 0);
+        run(&mut h, &mut nlc, 1_000_000);
+        // Without a toleration: when the NoExecute taint lands; with one: that much later.
+        let want = [
+            (NOT_READY_MS, ObjRef::Pod(none)),
+            (NOT_READY_MS + 60_000, ObjRef::Pod(short)),
+            (NOT_READY_MS + 300_000, ObjRef::Pod(five_min)),
+        ];
+        assert_eq!(evictions(&h), want);
+        let e = h.event("TaintManagerEviction").unwrap();
+        assert_eq!((e.source, e.node), (Source::TaintEvictionController, Some(a)));
+        assert_eq!(e.message, Message::Text("Marking for deletion Pod default/none".into()));
+        // Deleted with their grace period: the kubelet (unreachable) would finish it.
+        assert_eq!(h.api.pod(five_min).deletion, Some((SimTime(NOT_READY_MS + 300_000), 30_000)));
+        assert_eq!(h.api.pod(elsewhere).deletion, None);
+    }
+
+    #[test]
+    fn a_node_whose_lease_renews_again_is_ready_untainted_and_its_pending_evictions_lapse() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
+        let a = nodes[0];
+        let p = pod(&mut h, "p", a, Some(Some(DEFAULT_TOLERATION_SECONDS)));
+        run(&mut h, &mut nlc, STOP_MS);
+        h.api.lease_stop(a, h.now(), 0);
+        run(&mut h, &mut nlc, 97_000);
+        assert!(has_taint(&h, a, TaintEffect::NoExecute));
+        // The kubelet is back at 97 s and renews at once: seen fresh at the tick of 100 s.
+        h.api.lease_start(a, h.now());
+        run(&mut h, &mut nlc, 100_000);
+        let e = h.event("NodeReady").expect("the node is Ready again");
+        assert_eq!((e.time, e.object), (SimTime(100_000), ObjRef::Node(a)));
+        assert_eq!(h.api.node(a).ready, ConditionStatus::True);
+        assert!(h.api.node(a).taints.is_empty(), "both lifecycle taints are gone");
+        // The eviction due at 85 s + 300 s is cancelled with the taint.
+        run(&mut h, &mut nlc, 1_000_000);
+        assert!(evictions(&h).is_empty());
+        assert_eq!(h.api.pod(p).deletion, None);
+    }
+
+    #[test]
+    fn nodes_of_a_zone_are_tainted_at_the_eviction_rate_one_every_10_seconds() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c", "d", "e"]);
+        let pa = pod(&mut h, "pa", nodes[0], None);
+        let pb = pod(&mut h, "pb", nodes[1], None);
+        run(&mut h, &mut nlc, STOP_MS);
+        h.api.lease_stop(nodes[0], h.now(), 0);
+        h.api.lease_stop(nodes[1], h.now(), 0);
+        run(&mut h, &mut nlc, 200_000);
+        // Both NotReady at 85 s; 2 of 5 is a Normal zone (more than 2 are needed for a partial
+        // disruption), tainted at --node-eviction-rate 0.1: a, then b 10 s later.
+        let not_ready: Vec<u64> =
+            h.rec.events.iter().filter(|e| e.reason == "NodeNotReady").map(|e| e.time.0).collect();
+        assert_eq!(not_ready, [NOT_READY_MS, NOT_READY_MS]);
+        assert_eq!(evictions(&h), [(NOT_READY_MS, ObjRef::Pod(pa)), (NOT_READY_MS + 10_000, ObjRef::Pod(pb))]);
+        assert!(h.event("ZoneStateChanged").is_none());
+    }
+
+    #[test]
+    fn when_every_node_is_unreachable_the_controller_stops_evicting() {
+        let (mut h, mut nlc, nodes) = cluster(&["a"]);
+        let a = nodes[0];
+        let p = pod(&mut h, "p", a, None);
+        run(&mut h, &mut nlc, STOP_MS);
+        h.api.lease_stop(a, h.now(), 0);
+        run(&mut h, &mut nlc, 1_000_000);
+        // Master disruption: the node is Unknown with its NoSchedule taint, but no NoExecute
+        // taint and no eviction, since the controller more likely lost the nodes than they all died.
+        assert_eq!(h.api.node(a).ready, ConditionStatus::Unknown);
+        assert!(has_taint(&h, a, TaintEffect::NoSchedule) && !has_taint(&h, a, TaintEffect::NoExecute));
+        assert!(evictions(&h).is_empty());
+        assert_eq!(h.api.pod(p).deletion, None);
+        let entered = "Controller detected that all Nodes are not-Ready. Entering master disruption mode.";
+        let e = h.event("ZoneStateChanged").expect("master disruption");
+        assert_eq!((e.time, &e.message), (SimTime(NOT_READY_MS), &Message::Text(entered.into())));
+    }
+}

@@ -65,3 +65,109 @@ impl PodGc {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::{new_pod, test_pod_spec};
+    use crate::runtime::testing::Harness;
+    use crate::sim::SimTime;
+    use std::sync::Arc;
+
+    /// Run the collector's ticks due up to `t` ms; returns their times.
+    fn run(h: &mut Harness, gc: &mut PodGc, t: u64) -> Vec<u64> {
+        let mut ticks = Vec::new();
+        h.run_until(SimTime(t), |ev, ctx| {
+            if let Event::PodGc = ev {
+                ticks.push(ctx.now.0);
+                gc.tick(ctx);
+            }
+        });
+        ticks
+    }
+
+    /// A pod `name` created at `created` and already in `phase`.
+    fn add_finished(h: &mut Harness, name: String, created: u64, phase: PodPhase) -> PodId {
+        let ns = h.api.namespace("default");
+        let mut pod = new_pod(ns, name, Arc::default(), None, Arc::new(test_pod_spec()), SimTime(created));
+        pod.status.phase = phase;
+        h.api.create_pod(pod)
+    }
+
+    #[test]
+    fn the_pod_garbage_collector_looks_every_20_seconds() {
+        let mut h = Harness::new();
+        let mut gc = PodGc;
+        h.handle(PodGc::start);
+        assert_eq!(run(&mut h, &mut gc, 65_000), [20_000, 40_000, 60_000]);
+    }
+
+    #[test]
+    fn pods_of_a_deleted_node_are_failed_and_removed_after_the_40_second_quarantine() {
+        let mut h = Harness::new();
+        let gone = h.add_node("gone", 4_000, 1 << 33);
+        let kept = h.add_node("kept", 4_000, 1 << 33);
+        let running = h.add_bound_pod("running", gone, test_pod_spec());
+        h.set_pod_status(running, PodPhase::Running, true);
+        let done = h.add_bound_pod("done", gone, test_pod_spec());
+        h.set_pod_status(done, PodPhase::Succeeded, false);
+        let other = h.add_bound_pod("other", kept, test_pod_spec());
+        h.set_pod_status(other, PodPhase::Running, true);
+        let mut gc = PodGc;
+        h.handle(PodGc::start);
+        run(&mut h, &mut gc, 5_000);
+        h.handle(|ctx| ctx.api.delete_node(gone, ctx.now));
+        // Deleted at 5 s: still in quarantine at the ticks of 20 s and 40 s (35 s < 40 s).
+        run(&mut h, &mut gc, 59_999);
+        assert!(h.api.pod(running).removed.is_none() && h.api.pod(done).removed.is_none());
+        assert_eq!(h.api.pod(running).status.phase, PodPhase::Running);
+        // The tick at 60 s: Failed with DeletionByPodGC (upstream's DisruptionTarget condition
+        // reason, kept here in status.reason), then force-deleted (grace 0).
+        run(&mut h, &mut gc, 60_000);
+        let p = h.api.pod(running);
+        assert_eq!(
+            (p.removed, p.status.phase, p.status.reason),
+            (Some(SimTime(60_000)), PodPhase::Failed, Some("DeletionByPodGC"))
+        );
+        assert_eq!(p.deletion, Some((SimTime(60_000), 0)));
+        // A pod that had finished keeps its phase.
+        let p = h.api.pod(done);
+        assert_eq!((p.removed, p.status.phase), (Some(SimTime(60_000)), PodPhase::Succeeded));
+        assert!(h.api.pod(other).removed.is_none(), "pods of live nodes stay");
+        assert!(h.api.pods_on_node(gone).is_empty());
+    }
+
+    #[test]
+    fn above_12500_terminated_pods_the_oldest_by_creation_are_removed() {
+        let mut h = Harness::new();
+        let mut gc = PodGc;
+        h.handle(PodGc::start);
+        // Creation times are a permutation of 0..12503 (5003 is prime to it), not id order.
+        let total = TERMINATED_POD_GC_THRESHOLD as u64 + 3;
+        let created = |i: u64| i * 5_003 % total;
+        let mut pods = Vec::new();
+        for i in 0..TERMINATED_POD_GC_THRESHOLD as u64 {
+            let phase = if i % 2 == 0 { PodPhase::Succeeded } else { PodPhase::Failed };
+            pods.push(add_finished(&mut h, format!("done-{i}"), created(i), phase));
+        }
+        // Pods that have not terminated never count, however old.
+        let running = add_finished(&mut h, "running".into(), 0, PodPhase::Running);
+        // Exactly at the threshold: nothing to collect.
+        run(&mut h, &mut gc, 20_000);
+        assert_eq!(h.api.terminated.len(), TERMINATED_POD_GC_THRESHOLD as usize);
+        assert!(pods.iter().all(|&p| h.api.pod(p).removed.is_none()));
+        for i in TERMINATED_POD_GC_THRESHOLD as u64..total {
+            pods.push(add_finished(&mut h, format!("done-{i}"), created(i), PodPhase::Succeeded));
+        }
+        run(&mut h, &mut gc, 40_000);
+        // 3 above the threshold: the three created first (at 0, 1 and 2 ms) go.
+        let removed: Vec<u64> =
+            pods.iter().filter(|&&p| h.api.pod(p).removed.is_some()).map(|&p| h.api.pod(p).created.0).collect();
+        assert_eq!(removed.len(), 3);
+        let mut sorted = removed.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 1, 2]);
+        assert_eq!(h.api.terminated.len(), TERMINATED_POD_GC_THRESHOLD as usize);
+        assert!(h.api.pod(running).removed.is_none());
+    }
+}

@@ -152,3 +152,152 @@ fn rank_for_deletion(active: &[PodId], ctx: &Ctx) -> Vec<PodId> {
     v.sort_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
     v.into_iter().map(|x| x.0).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::runtime::testing::{Harness, selector, template};
+
+    /// A standalone ReplicaSet `web` of `replicas` pods labelled `app=web`, created now.
+    fn web(h: &mut Harness, replicas: u32) -> RsId {
+        h.handle(|ctx| {
+            ctx.api.create_replicaset(ReplicaSet {
+                namespace: "default".into(),
+                name: "web".into(),
+                selector: selector(&[("app", "web")]),
+                replicas,
+                template: template(&[("app", "web")], test_pod_spec()),
+                owner: None,
+                template_hash: None,
+                revision: 0,
+                created: ctx.now,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            })
+        })
+    }
+
+    /// Deliver the controller's watches and work items due up to `t` ms.
+    fn run(h: &mut Harness, rsc: &mut ReplicaSetController, t: u64) {
+        h.run_until(SimTime(t), |ev, ctx| match ev {
+            Event::ReplicaSetWork => rsc.work(ctx),
+            Event::Watch(n) if n.to == Watcher::ReplicaSetController => rsc.on_watch(n.obj, ctx),
+            _ => {}
+        });
+    }
+
+    /// The ReplicaSet's events with `reason`: (time, message).
+    fn events(h: &Harness, rs: RsId, reason: &str) -> Vec<(SimTime, Message)> {
+        h.events_of(ObjRef::ReplicaSet(rs))
+            .into_iter()
+            .filter(|e| e.reason == reason)
+            .map(|e| (e.time, e.message.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_replicaset_of_three_creates_three_pods_and_records_successful_create_for_each() {
+        let mut h = Harness::new();
+        let mut rsc = ReplicaSetController::default();
+        let rs = web(&mut h, 3);
+        run(&mut h, &mut rsc, 1_000);
+        let pods = h.live_pods_of(Owner::ReplicaSet(rs));
+        assert_eq!(pods.len(), 3);
+        // All three in the sync that saw the new ReplicaSet, one watch latency (10 ms) after it
+        // was written; its own creations, observed at 20 ms, meet the expectations and add none.
+        let want: Vec<(SimTime, Message)> =
+            pods.iter().map(|&p| (SimTime(10), Message::CreatedPod { pod: p })).collect();
+        assert_eq!(events(&h, rs, "SuccessfulCreate"), want);
+        assert_eq!(rsc.created, 3);
+        for &p in &pods {
+            let pod = h.api.pod(p);
+            // generateName `web-` and a 5-character suffix; the template's labels.
+            assert!(pod.name.starts_with("web-") && pod.name.len() == 9, "{}", pod.name);
+            assert_eq!(pod.labels.get("app"), Some("web"));
+            assert_eq!(pod.owner, Some(Owner::ReplicaSet(rs)));
+        }
+        assert_eq!(
+            h.api.replicasets[rs.idx()].status,
+            WorkloadStatus { replicas: 3, ready: 0, available: 0, updated: 3 }
+        );
+        // The kubelets report the pods Running and Ready: the status counts them.
+        let n = h.add_node("n", 4_000, 1 << 33);
+        for &p in &pods {
+            h.bind(p, n);
+            h.set_pod_status(p, PodPhase::Running, true);
+        }
+        run(&mut h, &mut rsc, 2_000);
+        assert_eq!(
+            h.api.replicasets[rs.idx()].status,
+            WorkloadStatus { replicas: 3, ready: 3, available: 3, updated: 3 }
+        );
+        assert_eq!(events(&h, rs, "SuccessfulCreate").len(), 3);
+    }
+
+    #[test]
+    fn scaling_a_replicaset_down_deletes_the_not_ready_then_the_most_recently_ready_pods() {
+        let mut h = Harness::new();
+        let mut rsc = ReplicaSetController::default();
+        let rs = web(&mut h, 3);
+        run(&mut h, &mut rsc, 1_000);
+        let pods = h.live_pods_of(Owner::ReplicaSet(rs));
+        let n = h.add_node("n", 4_000, 1 << 33);
+        for &p in &pods {
+            h.bind(p, n);
+        }
+        // pods[0] ready since 1 s, pods[1] since 2 s, pods[2] Running but not ready.
+        h.set_pod_status(pods[0], PodPhase::Running, true);
+        run(&mut h, &mut rsc, 2_000);
+        h.set_pod_status(pods[1], PodPhase::Running, true);
+        h.set_pod_status(pods[2], PodPhase::Running, false);
+        run(&mut h, &mut rsc, 5_000);
+        h.handle(|ctx| ctx.api.update_replicaset(rs, Watcher::Operator, |r| r.replicas = 1));
+        run(&mut h, &mut rsc, 6_000);
+        // ActivePodsWithRanks: not ready before ready, then ready for less time first.
+        let deleted = vec![
+            (SimTime(5_010), Message::DeletedPod { pod: pods[2] }),
+            (SimTime(5_010), Message::DeletedPod { pod: pods[1] }),
+        ];
+        assert_eq!(events(&h, rs, "SuccessfulDelete"), deleted);
+        // Bound pods terminate with their 30 s grace period; the survivor is untouched.
+        assert_eq!(h.api.pod(pods[2]).deletion, Some((SimTime(5_010), 30_000)));
+        assert_eq!(h.api.pod(pods[1]).deletion, Some((SimTime(5_010), 30_000)));
+        assert_eq!(h.api.pod(pods[0]).deletion, None);
+        // Terminating pods are not replicas any more.
+        assert_eq!(
+            h.api.replicasets[rs.idx()].status,
+            WorkloadStatus { replicas: 1, ready: 1, available: 1, updated: 1 }
+        );
+    }
+
+    #[test]
+    fn a_replicaset_replaces_a_deleted_pod_while_the_old_one_still_terminates() {
+        let mut h = Harness::new();
+        let mut rsc = ReplicaSetController::default();
+        let rs = web(&mut h, 2);
+        run(&mut h, &mut rsc, 1_000);
+        let pods = h.live_pods_of(Owner::ReplicaSet(rs));
+        let n = h.add_node("n", 4_000, 1 << 33);
+        for &p in &pods {
+            h.bind(p, n);
+            h.set_pod_status(p, PodPhase::Running, true);
+        }
+        run(&mut h, &mut rsc, 2_000);
+        // `kubectl delete pod`: Terminating for its grace period, no longer an active replica.
+        h.handle(|ctx| ctx.api.delete_pod(pods[0], 30_000, ctx.now));
+        run(&mut h, &mut rsc, 3_000);
+        let creates = events(&h, rs, "SuccessfulCreate");
+        assert_eq!(creates.len(), 3);
+        let Message::CreatedPod { pod: new } = creates[2].1 else { panic!("{creates:?}") };
+        assert_eq!(creates[2].0, SimTime(2_010), "created when the deletion was seen");
+        assert!(h.api.pod(pods[0]).is_terminating());
+        assert_eq!(h.live_pods_of(Owner::ReplicaSet(rs)), vec![pods[0], pods[1], new]);
+        assert_eq!(h.api.replicasets[rs.idx()].status.replicas, 2);
+        // The old pod's final delete changes nothing: there are two replicas already.
+        h.remove_pod(pods[0]);
+        run(&mut h, &mut rsc, 4_000);
+        assert_eq!(events(&h, rs, "SuccessfulCreate").len(), 3);
+        assert!(events(&h, rs, "SuccessfulDelete").is_empty());
+    }
+}

@@ -193,3 +193,186 @@ impl StatefulSetController {
 fn set_name<'a>(ctx: &'a Ctx, id: StsId) -> &'a str {
     &ctx.api.statefulsets[id.idx()].name
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::test_pod_spec;
+    use crate::runtime::testing::{Harness, selector, template};
+    use crate::sim::SimTime;
+
+    /// A StatefulSet `web` of `replicas` pods labelled `app=web`, created now.
+    fn web(h: &mut Harness, replicas: u32, pod_management: PodManagementPolicy) -> StsId {
+        h.handle(|ctx| {
+            ctx.api.create_statefulset(StatefulSet {
+                namespace: "default".into(),
+                name: "web".into(),
+                selector: selector(&[("app", "web")]),
+                replicas,
+                template: template(&[("app", "web")], test_pod_spec()),
+                pod_management,
+                created: ctx.now,
+                resource_version: 0,
+                status: WorkloadStatus::default(),
+            })
+        })
+    }
+
+    /// Deliver the controller's watches and work items due up to `t` ms.
+    fn run(h: &mut Harness, ssc: &mut StatefulSetController, t: u64) {
+        h.run_until(SimTime(t), |ev, ctx| match ev {
+            Event::StatefulSetWork => ssc.work(ctx),
+            Event::Watch(n) if n.to == Watcher::StatefulSetController => ssc.on_watch(n.obj, ctx),
+            _ => {}
+        });
+    }
+
+    /// The live pod named `name`, if any.
+    fn pod_named(h: &Harness, s: StsId, name: &str) -> Option<PodId> {
+        h.live_pods_of(Owner::StatefulSet(s)).into_iter().find(|&p| h.api.pod(p).name == name)
+    }
+
+    /// The live pods' names, sorted.
+    fn names(h: &Harness, s: StsId) -> Vec<String> {
+        let mut v: Vec<String> =
+            h.live_pods_of(Owner::StatefulSet(s)).iter().map(|&p| h.api.pod(p).name.clone()).collect();
+        v.sort();
+        v
+    }
+
+    /// The StatefulSet's events with `reason`: (time, message text).
+    fn events(h: &Harness, s: StsId, reason: &str) -> Vec<(u64, String)> {
+        let text = |m: &Message| match m {
+            Message::Text(t) => t.to_string(),
+            m => panic!("{m:?}"),
+        };
+        let e = h.events_of(ObjRef::StatefulSet(s));
+        e.iter().filter(|e| e.reason == reason).map(|e| (e.time.0, text(&e.message))).collect()
+    }
+
+    /// The kubelet runs the pod on `n` and reports it Running, ready or not.
+    fn start(h: &mut Harness, p: PodId, n: NodeId, ready: bool) {
+        h.bind(p, n);
+        h.set_pod_status(p, PodPhase::Running, ready);
+    }
+
+    #[test]
+    fn an_ordered_ready_statefulset_creates_web_0_and_waits_for_it_to_be_ready_before_web_1() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut ssc = StatefulSetController::default();
+        let s = web(&mut h, 3, PodManagementPolicy::OrderedReady);
+        run(&mut h, &mut ssc, 1_000);
+        assert_eq!(names(&h, s), ["web-0"]);
+        let p0 = pod_named(&h, s, "web-0").unwrap();
+        let labels = &h.api.pod(p0).labels;
+        assert_eq!(
+            (labels.get(POD_NAME_LABEL), labels.get(POD_INDEX_LABEL), labels.get("app")),
+            (Some("web-0"), Some("0"), Some("web"))
+        );
+        // Running is not enough: web-1 waits for web-0 to be Ready.
+        start(&mut h, p0, n, false);
+        run(&mut h, &mut ssc, 5_000);
+        assert_eq!(names(&h, s), ["web-0"]);
+        h.set_pod_status(p0, PodPhase::Running, true);
+        run(&mut h, &mut ssc, 6_000);
+        assert_eq!(names(&h, s), ["web-0", "web-1"]);
+        let want = [
+            (10, "create Pod web-0 in StatefulSet web successful".to_string()),
+            (5_010, "create Pod web-1 in StatefulSet web successful".to_string()),
+        ];
+        assert_eq!(events(&h, s, "SuccessfulCreate"), want);
+        let st = h.api.statefulsets[s.idx()].status;
+        assert_eq!((st.replicas, st.ready), (2, 1));
+    }
+
+    #[test]
+    fn a_parallel_statefulset_creates_every_ordinal_at_once() {
+        let mut h = Harness::new();
+        let mut ssc = StatefulSetController::default();
+        let s = web(&mut h, 3, PodManagementPolicy::Parallel);
+        run(&mut h, &mut ssc, 1_000);
+        assert_eq!(names(&h, s), ["web-0", "web-1", "web-2"]);
+        let times: Vec<u64> = events(&h, s, "SuccessfulCreate").iter().map(|e| e.0).collect();
+        assert_eq!(times, [10, 10, 10]);
+        assert_eq!(h.api.statefulsets[s.idx()].status.replicas, 3);
+    }
+
+    #[test]
+    fn scaling_an_ordered_ready_statefulset_down_deletes_the_highest_ordinal_first_one_at_a_time() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut ssc = StatefulSetController::default();
+        let s = web(&mut h, 3, PodManagementPolicy::OrderedReady);
+        for i in 0..3u64 {
+            run(&mut h, &mut ssc, (i + 1) * 1_000);
+            let p = pod_named(&h, s, &format!("web-{i}")).unwrap();
+            start(&mut h, p, n, true);
+        }
+        run(&mut h, &mut ssc, 4_000);
+        assert_eq!(h.api.statefulsets[s.idx()].status.ready, 3);
+        h.handle(|ctx| ctx.api.update_statefulset(s, Watcher::Operator, |x| x.replicas = 1));
+        run(&mut h, &mut ssc, 5_000);
+        // web-2 terminates (30 s grace); web-1 waits until it is gone.
+        let web2 = pod_named(&h, s, "web-2").unwrap();
+        assert!(h.api.pod(web2).is_terminating());
+        assert_eq!(
+            events(&h, s, "SuccessfulDelete"),
+            [(4_010, "delete Pod web-2 in StatefulSet web successful".into())]
+        );
+        h.remove_pod(web2);
+        run(&mut h, &mut ssc, 6_000);
+        assert_eq!(
+            events(&h, s, "SuccessfulDelete")[1..],
+            [(5_010, "delete Pod web-1 in StatefulSet web successful".into())]
+        );
+        assert_eq!(h.api.pod(pod_named(&h, s, "web-0").unwrap()).deletion, None);
+    }
+
+    #[test]
+    fn a_statefulset_recreates_a_deleted_pod_only_once_the_old_one_is_gone() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut ssc = StatefulSetController::default();
+        let s = web(&mut h, 1, PodManagementPolicy::OrderedReady);
+        run(&mut h, &mut ssc, 1_000);
+        let old = pod_named(&h, s, "web-0").unwrap();
+        start(&mut h, old, n, true);
+        h.handle(|ctx| ctx.api.delete_pod(old, 30_000, ctx.now));
+        // At most one web-0: none is created while the old object terminates.
+        run(&mut h, &mut ssc, 20_000);
+        assert_eq!(pod_named(&h, s, "web-0"), Some(old));
+        assert_eq!(events(&h, s, "SuccessfulCreate").len(), 1);
+        h.remove_pod(old);
+        run(&mut h, &mut ssc, 21_000);
+        let new = pod_named(&h, s, "web-0").expect("web-0 again");
+        assert_ne!(new, old);
+        assert_eq!(
+            events(&h, s, "SuccessfulCreate")[1],
+            (20_010, "create Pod web-0 in StatefulSet web successful".into())
+        );
+    }
+
+    #[test]
+    fn a_statefulset_replaces_a_failed_pod_under_the_same_name() {
+        let mut h = Harness::new();
+        let n = h.add_node("n", 4_000, 1 << 33);
+        let mut ssc = StatefulSetController::default();
+        let s = web(&mut h, 1, PodManagementPolicy::Parallel);
+        run(&mut h, &mut ssc, 1_000);
+        let failed = pod_named(&h, s, "web-0").unwrap();
+        start(&mut h, failed, n, true);
+        h.set_pod_status(failed, PodPhase::Failed, false);
+        run(&mut h, &mut ssc, 2_000);
+        // The failed pod is deleted when the failure is seen; a terminal pod's delete is
+        // immediate, so the name is free for the new pod at once.
+        let deleted = events(&h, s, "SuccessfulDelete");
+        assert_eq!(deleted, [(1_010, "delete Pod web-0 in StatefulSet web successful".into())]);
+        assert!(h.api.pod(failed).removed.is_some());
+        let new = pod_named(&h, s, "web-0").expect("web-0 again");
+        assert_ne!(new, failed);
+        let created = events(&h, s, "SuccessfulCreate");
+        assert_eq!(created.len(), 2);
+        assert!(created[1].0 >= 1_010 && created[1].1 == "create Pod web-0 in StatefulSet web successful");
+    }
+}

@@ -148,9 +148,65 @@ impl Harness {
         self.rec.events.iter().find(|e| e.reason == reason)
     }
 
+    /// When (ms) each event with `reason` was recorded, in order.
+    pub fn times_of(&self, reason: &str) -> Vec<u64> {
+        self.rec.events.iter().filter(|e| e.reason == reason).map(|e| e.time.as_millis()).collect()
+    }
+
     /// The live (not removed) pods with this owner.
     pub fn live_pods_of(&self, o: Owner) -> Vec<PodId> {
         self.api.pods_of(o).iter().copied().filter(|&p| self.api.pod(p).removed.is_none()).collect()
+    }
+
+    /// Queue the watch notifications of writes made directly on `h.api`, as a handler's end does.
+    pub fn flush(&mut self) {
+        self.handle(|_| ());
+    }
+
+    /// Bind a pod to `node` now, as the scheduler does.
+    pub fn bind(&mut self, p: PodId, node: NodeId) {
+        self.handle(|ctx| ctx.api.bind_pod(p, node, ctx.now, Some(Watcher::Scheduler)));
+    }
+
+    /// Write a bound pod's phase and readiness now, as its kubelet would (lifecycle times too).
+    pub fn set_pod_status(&mut self, p: PodId, phase: PodPhase, ready: bool) {
+        let node = self.api.pod(p).node.expect("only a bound pod has a kubelet to report its status");
+        self.handle(|ctx| {
+            let now = ctx.now;
+            ctx.api.update_pod_status(p, Watcher::Kubelet(node), |pod| {
+                pod.status.phase = phase;
+                pod.status.ready = ready;
+                if phase == PodPhase::Running {
+                    pod.started_at.get_or_insert(now);
+                }
+                if ready {
+                    pod.ready_at.get_or_insert(now);
+                }
+                if phase.is_terminal() {
+                    pod.finished_at.get_or_insert(now);
+                }
+            });
+        });
+    }
+
+    /// The final delete of a pod now, as its kubelet makes it once the containers stopped.
+    pub fn remove_pod(&mut self, p: PodId) {
+        let writer = self.api.pod(p).node.map(Watcher::Kubelet);
+        self.handle(|ctx| ctx.api.remove_pod(p, ctx.now, writer));
+    }
+}
+
+/// A workload's `spec.template`: these labels and this pod spec.
+pub fn template(labels: &[(&str, &str)], spec: PodSpec) -> PodTemplate {
+    let labels = Labels::from_pairs(labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None }
+}
+
+/// A label selector with these `matchLabels`.
+pub fn selector(labels: &[(&str, &str)]) -> LabelSelector {
+    LabelSelector {
+        match_labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        match_expressions: Vec::new(),
     }
 }
 
