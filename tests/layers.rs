@@ -216,3 +216,92 @@ fn the_layering_test_catches_an_upward_import_and_a_peer_import() {
         ]
     );
 }
+
+/// The longest a function in `src/` may be (outside `#[cfg(test)]` code), and a file.
+const MAX_FUNCTION_LINES: usize = 120;
+const MAX_FILE_LINES: usize = 900;
+// (A file counts its lines outside `#[cfg(test)]` modules.)
+
+/// Functions longer than `MAX_FUNCTION_LINES` (test modules and test files skipped) and files
+/// longer than `MAX_FILE_LINES` (test files skipped), as `file:line: what`. A function runs from
+/// its `fn` line to the closing brace at its own indentation.
+pub fn too_long(src: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") && p.file_name().unwrap() != "tests.rs" {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        let rel = f.strip_prefix(src).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut test_lines = 0;
+        let mut i = 0;
+        while i < lines.len() {
+            let l = lines[i];
+            let indent = l.len() - l.trim_start().len();
+            let closing = format!("{}}}", " ".repeat(indent));
+            if l.trim_start().starts_with("#[cfg(test)]") {
+                // Skip the test module (or item) that follows.
+                let next = lines.get(i + 1).map_or("", |n| n.trim_end());
+                if next.ends_with('{') {
+                    let end = (i + 2..lines.len()).find(|&k| lines[k].trim_end() == closing).unwrap_or(lines.len());
+                    test_lines += end + 1 - i;
+                    i = end + 1;
+                    continue;
+                }
+            }
+            let t = l.trim_start();
+            let is_fn = ["fn ", "pub fn ", "pub(crate) fn ", "pub(super) fn ", "const fn ", "pub const fn "]
+                .iter()
+                .any(|p| t.starts_with(p));
+            if is_fn && !t.trim_end().ends_with(';') && !t.trim_end().ends_with('}') {
+                let end = (i + 1..lines.len()).find(|&k| lines[k].trim_end() == closing).unwrap_or(i);
+                let n = end - i + 1;
+                if n > MAX_FUNCTION_LINES {
+                    let name: String = t
+                        .split("fn ")
+                        .nth(1)
+                        .unwrap_or("")
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    out.push(format!("src/{rel}:{}: fn {name} is {n} lines (at most {MAX_FUNCTION_LINES})", i + 1));
+                }
+            }
+            i += 1;
+        }
+        // The file's own code, test modules left out.
+        let code = lines.len() - test_lines.min(lines.len());
+        if code > MAX_FILE_LINES {
+            out.push(format!("src/{rel}: {code} lines outside tests (at most {MAX_FILE_LINES})"));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_function_over_120_lines_and_no_file_over_900() {
+    let v = too_long(&root().join("src"));
+    assert!(v.is_empty(), "split these:\n{}", v.join("\n"));
+}
+
+#[test]
+fn the_size_test_catches_a_long_function_and_skips_test_modules() {
+    let tmp = tempfile::tempdir().unwrap();
+    let body = "    let x = 1;\n".repeat(130);
+    let text = format!(
+        "pub fn long() {{\n{body}}}\n\nfn short() {{}}\n\n#[cfg(test)]\nmod tests {{\n    fn long_test() {{\n{body}    }}\n}}\n"
+    );
+    std::fs::write(tmp.path().join("a.rs"), text).unwrap();
+    assert_eq!(too_long(tmp.path()), ["src/a.rs:1: fn long is 132 lines (at most 120)"]);
+}

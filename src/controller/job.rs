@@ -98,6 +98,70 @@ impl JobController {
             self.state(id).deadline_armed = true;
             ctx.at(start.plus(d), Event::JobSync(id));
         }
+        let (active, restarts) = self.count_pods(id, &mut status, now, ctx);
+        status.active = active.len() as u32;
+        // pastBackoffLimitOnFailure / exceedsBackoffLimit, then the deadline.
+        let past_on_failure = if backoff_limit == 0 { restarts > 0 } else { restarts >= backoff_limit };
+        let failure = if (on_failure && past_on_failure) || status.failed > backoff_limit {
+            Some(("BackoffLimitExceeded", "Job has reached the specified backoff limit"))
+        } else if deadline.is_some_and(|d| now.since(start) >= d) {
+            Some(("DeadlineExceeded", "Job was active longer than specified deadline"))
+        } else {
+            None
+        };
+        let complete = match completions {
+            Some(c) => status.succeeded >= c,
+            None => status.succeeded > 0 && active.is_empty(),
+        };
+        if let Some((reason, msg)) = failure {
+            let event = (EventType::Warning, reason, msg);
+            return self.finish(id, &active, status, JobCondition::Failed(reason), event, ctx);
+        }
+        if complete {
+            status.completion = Some(now);
+            let event = (EventType::Normal, "Completed", "Job completed");
+            return self.finish(id, &active, status, JobCondition::Complete, event, ctx);
+        }
+        // manageJob: how many should run now.
+        let want = match completions {
+            Some(c) => parallelism.min(c - status.succeeded),
+            None if status.succeeded > 0 => status.active,
+            None => parallelism,
+        };
+        if want > status.active {
+            let st = self.jobs[id.idx()];
+            let ready_at = if st.failures_after_success == 0 {
+                now
+            } else {
+                let max = if ctx.settings.version_before(1, 27) {
+                    MAX_JOB_POD_FAILURE_BACKOFF_MS_BEFORE_1_27
+                } else {
+                    MAX_JOB_POD_FAILURE_BACKOFF_MS
+                };
+                let shift = (st.failures_after_success - 1).min(20);
+                st.last_failure.plus((DEFAULT_JOB_POD_FAILURE_BACKOFF_MS << shift).min(max))
+            };
+            if ready_at > now {
+                ctx.at(ready_at, Event::JobSync(id));
+            } else {
+                let n = ((want - status.active) as usize).min(BURST_REPLICAS);
+                let root = ctx.cause;
+                for _ in 0..n {
+                    ctx.cause = root;
+                    self.create_pod(id, ctx);
+                }
+                ctx.cause = root;
+                status.active += n as u32;
+            }
+        }
+        if ctx.api.jobs[id.idx()].status != status {
+            ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
+        }
+    }
+
+    /// Count the pods that finished since the last sync (in creation order) into `status`;
+    /// the active ones and their containers' restarts.
+    fn count_pods(&mut self, id: JobId, status: &mut JobStatus, now: SimTime, ctx: &Ctx) -> (Vec<PodId>, u32) {
         // Count what finished since the last sync, in creation order.
         let mut active: Vec<PodId> = Vec::new();
         let mut restarts = 0u32;
@@ -135,88 +199,25 @@ impl JobController {
                 }
             }
         }
-        status.active = active.len() as u32;
-        // pastBackoffLimitOnFailure / exceedsBackoffLimit, then the deadline.
-        let past_on_failure = if backoff_limit == 0 { restarts > 0 } else { restarts >= backoff_limit };
-        let failure = if (on_failure && past_on_failure) || status.failed > backoff_limit {
-            Some(("BackoffLimitExceeded", "Job has reached the specified backoff limit"))
-        } else if deadline.is_some_and(|d| now.since(start) >= d) {
-            Some(("DeadlineExceeded", "Job was active longer than specified deadline"))
-        } else {
-            None
-        };
-        let complete = match completions {
-            Some(c) => status.succeeded >= c,
-            None => status.succeeded > 0 && active.is_empty(),
-        };
-        if let Some((reason, msg)) = failure {
-            self.delete_active(id, &active, ctx);
-            status.active = 0;
-            status.ready = 0;
-            status.condition = Some(JobCondition::Failed(reason));
-            ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
-            ctx.cause = ctx.record(
-                EventType::Warning,
-                reason,
-                ObjRef::Job(id),
-                None,
-                Source::JobController,
-                Message::Text(msg.into()),
-            );
-            return;
-        }
-        if complete {
-            self.delete_active(id, &active, ctx);
-            status.active = 0;
-            status.ready = 0;
-            status.condition = Some(JobCondition::Complete);
-            status.completion = Some(now);
-            ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
-            ctx.cause = ctx.record(
-                EventType::Normal,
-                "Completed",
-                ObjRef::Job(id),
-                None,
-                Source::JobController,
-                Message::Text("Job completed".into()),
-            );
-            return;
-        }
-        // manageJob: how many should run now.
-        let want = match completions {
-            Some(c) => parallelism.min(c - status.succeeded),
-            None if status.succeeded > 0 => status.active,
-            None => parallelism,
-        };
-        if want > status.active {
-            let st = self.jobs[id.idx()];
-            let ready_at = if st.failures_after_success == 0 {
-                now
-            } else {
-                let max = if ctx.settings.version_before(1, 27) {
-                    MAX_JOB_POD_FAILURE_BACKOFF_MS_BEFORE_1_27
-                } else {
-                    MAX_JOB_POD_FAILURE_BACKOFF_MS
-                };
-                let shift = (st.failures_after_success - 1).min(20);
-                st.last_failure.plus((DEFAULT_JOB_POD_FAILURE_BACKOFF_MS << shift).min(max))
-            };
-            if ready_at > now {
-                ctx.at(ready_at, Event::JobSync(id));
-            } else {
-                let n = ((want - status.active) as usize).min(BURST_REPLICAS);
-                let root = ctx.cause;
-                for _ in 0..n {
-                    ctx.cause = root;
-                    self.create_pod(id, ctx);
-                }
-                ctx.cause = root;
-                status.active += n as u32;
-            }
-        }
-        if ctx.api.jobs[id.idx()].status != status {
-            ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
-        }
+        (active, restarts)
+    }
+
+    /// The Job is over: its active pods deleted, the condition set, the event recorded.
+    fn finish(
+        &mut self,
+        id: JobId,
+        active: &[PodId],
+        mut status: JobStatus,
+        condition: JobCondition,
+        (kind, reason, msg): (EventType, &'static str, &'static str),
+        ctx: &mut Ctx,
+    ) {
+        self.delete_active(id, active, ctx);
+        status.active = 0;
+        status.ready = 0;
+        status.condition = Some(condition);
+        ctx.api.update_job(id, Watcher::JobController, |j| j.status = status);
+        ctx.cause = ctx.record(kind, reason, ObjRef::Job(id), None, Source::JobController, Message::Text(msg.into()));
     }
 
     fn delete_active(&mut self, id: JobId, active: &[PodId], ctx: &mut Ctx) {
