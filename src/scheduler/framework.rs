@@ -458,7 +458,8 @@ impl Scheduler {
             && !ipa_active
             && !images_vary
         {
-            let totals = self.feasible.iter().map(|nid| self.default_profile_total(cyc, nid));
+            let balanced = balanced_scores(cyc);
+            let totals = self.feasible.iter().map(|nid| self.default_profile_total(cyc, nid, balanced));
             let id = self.feasible[select_host(totals, &mut ctx.rng.scheduler)];
             self.scores = s;
             return id;
@@ -492,9 +493,10 @@ impl Scheduler {
         id
     }
 
-    /// LeastAllocated + BalancedAllocation of the default profile, for one node.
-    fn default_profile_total(&self, cyc: &Cycle, nid: &NodeId) -> i64 {
-        let balanced = !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req);
+    /// LeastAllocated + BalancedAllocation (when `balanced`) of the default profile, for one
+    /// node.
+    #[inline]
+    fn default_profile_total(&self, cyc: &Cycle, nid: &NodeId, balanced: bool) -> i64 {
         noderesources::default_profile_score(&self.nodes[nid.idx()], &cyc.nonzero, &cyc.req, balanced)
     }
 
@@ -522,8 +524,9 @@ impl Scheduler {
     /// straight into the totals.
     fn score_resources(&self, s: &mut Scores, cyc: &Cycle, fast: bool) {
         if fast {
+            let balanced = balanced_scores(cyc);
             for (j, nid) in self.feasible.iter().enumerate() {
-                s.total[j] = self.default_profile_total(cyc, nid);
+                s.total[j] = self.default_profile_total(cyc, nid, balanced);
             }
             return;
         }
@@ -678,6 +681,11 @@ impl SpreadSource {
             _ => SpreadSource::None,
         }
     }
+}
+
+/// Whether BalancedAllocation scores this pod (its PreScore skips a best-effort pod).
+fn balanced_scores(cyc: &Cycle) -> bool {
+    !noderesources::is_best_effort(&noderesources::DEFAULT_RESOURCES, &cyc.req)
 }
 
 /// The images of the pod's init and app containers (ImageLocality counts both).
