@@ -3,9 +3,11 @@
 //! Score -> NormalizeScore -> select -> Reserve (assume) -> Bind), and its per-node cache of
 //! requested resources kept incrementally (assume on bind, forget when a pod goes).
 
+mod cache;
 pub mod framework;
 pub mod plugins;
 pub mod preemption;
+mod queue;
 
 use crate::api::events::{ObjRef, Source};
 use crate::api::settings::KubeSettings;
@@ -16,6 +18,7 @@ use crate::sim::SimTime;
 pub use plugins::ScorePlugin;
 use plugins::noderesources::{DEFAULT_RESOURCES, ResourceSpec, Strategy};
 use plugins::{NodeInfo, Verdict};
+use queue::{ActiveQ, Parked};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -141,104 +144,10 @@ pub struct TraceRow {
     /// Empty when the node passed the filters; else its reasons, `; `-separated.
     pub filter: String,
     /// Per score plugin (SCORE_PLUGINS order): raw and normalised, None when skipped.
-    pub raw: [Option<i64>; 7],
-    pub normalized: [Option<i64>; 7],
+    pub raw: [Option<i64>; ScorePlugin::COUNT],
+    pub normalized: [Option<i64>; ScorePlugin::COUNT],
     pub total: Option<i64>,
     pub chosen: bool,
-}
-
-/// activeQ's order: highest priority first, then FIFO by enqueue number. One FIFO per
-/// priority (a run has few distinct ones), highest first: enqueue numbers only grow, so each
-/// FIFO is in order and a push or pop is O(1), where a heap would sift.
-#[derive(Default)]
-struct ActiveQ {
-    /// (priority, entries as (enqueue number, pod)), by priority, highest first.
-    lanes: Vec<(i32, std::collections::VecDeque<(u64, PodId)>)>,
-}
-
-impl ActiveQ {
-    fn push(&mut self, prio: i32, seq: u64, id: PodId) {
-        let at = match self.lanes.iter().position(|l| l.0 <= prio) {
-            Some(i) if self.lanes[i].0 == prio => i,
-            Some(i) => {
-                self.lanes.insert(i, (prio, Default::default()));
-                i
-            }
-            None => {
-                self.lanes.push((prio, Default::default()));
-                self.lanes.len() - 1
-            }
-        };
-        self.lanes[at].1.push_back((seq, id));
-    }
-
-    /// The first entry of the highest priority (possibly stale: the caller checks).
-    fn pop(&mut self) -> Option<(u64, PodId)> {
-        self.lanes.iter_mut().find_map(|l| l.1.pop_front())
-    }
-}
-
-/// unschedulablePods: parked pods, taken in PodId order. A vector with a membership flag per
-/// pod (removal only clears the flag) instead of an ordered set: a full cluster parks and
-/// takes thousands of pods per second.
-#[derive(Default)]
-struct Parked {
-    /// Members, possibly with stale or repeated entries; sorted when read.
-    ids: Vec<PodId>,
-    member: Vec<bool>,
-    live: usize,
-}
-
-impl Parked {
-    fn insert(&mut self, id: PodId) {
-        if self.member.len() <= id.idx() {
-            self.member.resize(id.idx() + 1, false);
-        }
-        if !self.member[id.idx()] {
-            self.member[id.idx()] = true;
-            self.live += 1;
-            if self.ids.len() > 2 * self.live + 64 {
-                self.members(); // drop the stale entries
-            }
-            self.ids.push(id);
-        }
-    }
-
-    fn remove(&mut self, id: PodId) {
-        if self.member.get(id.idx()).copied().unwrap_or(false) {
-            self.member[id.idx()] = false;
-            self.live -= 1;
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        self.live == 0
-    }
-
-    /// The members in PodId order.
-    fn members(&mut self) -> &[PodId] {
-        self.ids.sort_unstable();
-        self.ids.dedup();
-        let member = &self.member;
-        self.ids.retain(|id| member[id.idx()]);
-        &self.ids
-    }
-
-    /// Every member in PodId order, leaving none (hand the vector back with `give_back`).
-    fn take_all(&mut self) -> Vec<PodId> {
-        self.members();
-        for id in &self.ids {
-            self.member[id.idx()] = false;
-        }
-        self.live = 0;
-        std::mem::take(&mut self.ids)
-    }
-
-    fn give_back(&mut self, empty: Vec<PodId>) {
-        if self.ids.is_empty() {
-            self.ids = empty;
-        }
-    }
 }
 
 pub struct Scheduler {
@@ -378,25 +287,6 @@ impl Scheduler {
         &mut self.pods[id.idx()]
     }
 
-    /// `calculateBackoffDuration`: initial, doubled per earlier attempt, capped.
-    fn backoff_ms(&self, attempts: u32) -> u64 {
-        let mut d = self.initial_backoff_ms;
-        for _ in 1..attempts {
-            if d > self.max_backoff_ms - d {
-                return self.max_backoff_ms;
-            }
-            d += d;
-        }
-        d
-    }
-
-    fn kick(&mut self, delay_ms: u64, ctx: &mut Ctx) {
-        if !self.cycle_pending {
-            self.cycle_pending = true;
-            ctx.after(delay_ms, Event::Scheduler(SchedulerEvent::ScheduleOne));
-        }
-    }
-
     /// The spec's facts the queue and the quick failure path read, learnt once.
     fn learn(&mut self, id: PodId, api: &crate::apiserver::ApiServer) -> PodInfo {
         let i = *self.info(id);
@@ -424,167 +314,6 @@ impl Scheduler {
         i.req_memory = req.memory;
         i.flags = KNOWN | if quick { QUICK } else { 0 } | if never { NEVER } else { 0 };
         *i
-    }
-
-    fn push_active(&mut self, id: PodId, ctx: &mut Ctx) {
-        let prio = self.learn(id, ctx.api).prio;
-        self.enqueue_seq += 1;
-        let seq = self.enqueue_seq;
-        self.active.push(prio, seq, id);
-        let cause = ctx.cause;
-        let i = self.info(id);
-        let was_active = i.state == QState::Active;
-        i.state = QState::Active;
-        i.cause = cause;
-        i.active_seq = seq;
-        if !was_active {
-            self.active_live += 1;
-        }
-        self.kick(0, ctx);
-    }
-
-    /// Take the pod out of activeQ (its entry goes stale).
-    fn remove_active(&mut self, id: PodId) {
-        let i = self.info(id);
-        if i.state == QState::Active {
-            i.state = QState::Unknown;
-            self.active_live -= 1;
-        }
-    }
-
-    /// The next live entry of activeQ.
-    fn pop_active(&mut self) -> Option<PodId> {
-        while let Some((seq, id)) = self.active.pop() {
-            let i = self.pods[id.idx()];
-            if i.state == QState::Active && i.active_seq == seq {
-                self.active_live -= 1;
-                self.pods[id.idx()].state = QState::Unknown;
-                return Some(id);
-            }
-        }
-        None
-    }
-
-    /// Backoff if it has not expired yet, else straight to activeQ.
-    fn requeue(&mut self, id: PodId, ctx: &mut Ctx) {
-        let info = *self.info(id);
-        let expiry = info.last_attempt.plus(self.backoff_ms(info.attempts));
-        if expiry > ctx.now {
-            let i = self.info(id);
-            i.state = QState::Backoff;
-            i.epoch = i.epoch.wrapping_add(1);
-            let epoch = i.epoch;
-            self.backoff_q.push(Reverse((expiry, id, epoch)));
-            if !self.backoff_flush_pending {
-                // The queue's 1 s ticker: the next whole second.
-                self.backoff_flush_pending = true;
-                let t = SimTime((ctx.now.0 / BACKOFF_FLUSH_PERIOD_MS + 1) * BACKOFF_FLUSH_PERIOD_MS);
-                ctx.at(t, Event::Scheduler(SchedulerEvent::FlushBackoff));
-            }
-        } else {
-            self.push_active(id, ctx);
-        }
-    }
-
-    /// Bring the compact node copies up to date if any node changed since the last look.
-    fn sync_nodes(&mut self, ctx: &Ctx) {
-        if self.node_epoch == ctx.api.node_epoch && self.nodes.len() == ctx.api.nodes.len() {
-            return;
-        }
-        self.node_epoch = ctx.api.node_epoch;
-        if self.nodes.len() < ctx.api.nodes.len() {
-            self.nodes.resize(ctx.api.nodes.len(), NodeInfo::default());
-            self.node_pods.resize(ctx.api.nodes.len(), Vec::new());
-            for v in self.owner_counts.values_mut() {
-                v.resize(ctx.api.nodes.len(), 0);
-            }
-        }
-        let (mut deleted, mut prefer) = (0, 0);
-        for (info, node) in self.nodes.iter_mut().zip(&ctx.api.nodes) {
-            info.refresh(node);
-            deleted += usize::from(node.deleted.is_some());
-            prefer += usize::from(info.prefer_taint && node.deleted.is_none());
-        }
-        self.deleted_nodes = deleted;
-        self.prefer_taint_nodes = prefer;
-        self.slots.clear();
-        self.slots.extend(self.nodes.iter().map(plugins::FreeSlot::of));
-        if self.free_enabled {
-            self.free.rebuild(&self.nodes);
-        }
-    }
-
-    /// `MoveAllToActiveOrBackoffQueue` on a cluster event that may make pods schedulable.
-    fn move_all(&mut self, ctx: &mut Ctx) {
-        let mut pods = self.unschedulable.take_all();
-        for &id in &pods {
-            self.requeue(id, ctx);
-        }
-        pods.clear();
-        self.unschedulable.give_back(pods);
-    }
-
-    fn count(&mut self, id: PodId, node: NodeId, ctx: &Ctx, d: i32) {
-        let p = ctx.api.pod(id);
-        // Only ReplicaSets' and StatefulSets' pods are spread by default (per-node counts for
-        // every Job would cost nodes x jobs).
-        if let Some(o @ (Owner::ReplicaSet(_) | Owner::StatefulSet(_))) = p.owner {
-            let n = self.nodes.len();
-            let v = self.owner_counts.entry(o).or_insert_with(|| vec![0; n]);
-            v[node.idx()] = v[node.idx()].saturating_add_signed(d);
-        }
-        if p.spec.affinity.as_ref().is_some_and(|a| a.has_pod_terms()) {
-            self.pods_with_affinity = self.pods_with_affinity.saturating_add_signed(d as isize);
-        }
-        let prio = p.spec.priority;
-        match self.priorities.binary_search_by_key(&prio, |&(x, _)| x) {
-            Ok(i) => {
-                self.priorities[i].1 = self.priorities[i].1.saturating_add_signed(d);
-                if self.priorities[i].1 == 0 {
-                    self.priorities.remove(i);
-                }
-            }
-            Err(i) if d > 0 => self.priorities.insert(i, (prio, d as u32)),
-            Err(_) => {}
-        }
-    }
-
-    fn forget(&mut self, id: PodId, ctx: &mut Ctx) {
-        let req = ctx.api.pod(id).requests;
-        let nz = ctx.api.pod(id).nonzero;
-        if let Some(n) = self.info(id).assumed.take() {
-            let before = self.nodes[n.idx()];
-            let ni = &mut self.nodes[n.idx()];
-            ni.requested.sub(req);
-            ni.nonzero.sub(nz);
-            ni.pods -= 1;
-            if self.free_enabled {
-                self.free.update(&before, &self.nodes[n.idx()]);
-            }
-            self.slots[n.idx()] = plugins::FreeSlot::of(&self.nodes[n.idx()]);
-            let list = &mut self.node_pods[n.idx()];
-            if let Some(i) = list.iter().position(|&p| p == id) {
-                list.swap_remove(i);
-            }
-            self.count(id, n, ctx, -1);
-        }
-    }
-
-    fn assume(&mut self, id: PodId, node: NodeId, ctx: &mut Ctx) {
-        self.sync_nodes(ctx);
-        let before = self.nodes[node.idx()];
-        let ni = &mut self.nodes[node.idx()];
-        ni.requested.add(ctx.api.pod(id).requests);
-        ni.nonzero.add(ctx.api.pod(id).nonzero);
-        ni.pods += 1;
-        if self.free_enabled {
-            self.free.update(&before, &self.nodes[node.idx()]);
-        }
-        self.slots[node.idx()] = plugins::FreeSlot::of(&self.nodes[node.idx()]);
-        self.node_pods[node.idx()].push(id);
-        self.count(id, node, ctx, 1);
-        self.info(id).assumed = Some(node);
-        self.nominated.retain(|&(p, _)| p != id);
     }
 
     pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
@@ -848,60 +577,5 @@ impl Scheduler {
             self.flush_pending = true;
             ctx.after(UNSCHEDULABLE_FLUSH_PERIOD_MS, Event::Scheduler(SchedulerEvent::FlushUnschedulable));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn active_queue_pops_by_priority_then_fifo_as_a_heap_would() {
-        let mut q = ActiveQ::default();
-        let mut heap = BinaryHeap::new();
-        let prios = [0, 100, -5, 0, 2000, 100, 0, -5, 7, 2000];
-        for (seq, &p) in prios.iter().enumerate() {
-            q.push(p, seq as u64, PodId(seq as u32));
-            heap.push((p, Reverse(seq as u64), PodId(seq as u32)));
-        }
-        let mut popped = Vec::new();
-        while let Some((seq, id)) = q.pop() {
-            popped.push((seq, id));
-        }
-        let mut expected = Vec::new();
-        while let Some((_, Reverse(seq), id)) = heap.pop() {
-            expected.push((seq, id));
-        }
-        assert_eq!(popped, expected);
-    }
-
-    #[test]
-    fn parked_pods_come_out_once_each_in_id_order() {
-        let mut p = Parked::default();
-        for i in [9, 3, 7, 3, 1] {
-            p.insert(PodId(i));
-        }
-        p.remove(PodId(7));
-        p.remove(PodId(4)); // never parked
-        p.insert(PodId(7)); // parked again after a removal: one entry
-        assert_eq!(p.members(), &[PodId(1), PodId(3), PodId(7), PodId(9)]);
-        let all = p.take_all();
-        assert_eq!(all, vec![PodId(1), PodId(3), PodId(7), PodId(9)]);
-        assert!(p.is_empty());
-        p.give_back(all);
-        // Many removals: the stale entries are dropped on the way, the order stays.
-        for round in 0..50u32 {
-            for i in 0..20 {
-                p.insert(PodId(i * 7 % 20 + round % 3));
-            }
-            for i in 0..22 {
-                p.remove(PodId(i));
-            }
-        }
-        assert!(p.is_empty());
-        assert!(p.ids.len() <= 2 * 22 + 64 + 1);
-        p.insert(PodId(5));
-        p.insert(PodId(2));
-        assert_eq!(p.take_all(), vec![PodId(2), PodId(5)]);
     }
 }
