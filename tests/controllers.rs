@@ -243,3 +243,19 @@ fn a_job_past_its_active_deadline_fails_with_deadline_exceeded() {
     let pods = read_csv(&out.join("pods.csv"));
     assert!(pods.iter().filter(|p| p["owner"] == "Job/batch").all(|p| !p["finished"].is_empty()));
 }
+
+#[test]
+fn a_drain_over_pending_pods_goes_through_their_budget_at_once() {
+    // #21: upstream's eviction subresource deletes a Pending pod without consulting its budget
+    // (canIgnorePDB). Both replicas are stuck in ImagePullBackOff, the budget wants 2 of 2: the
+    // drain at 60 s evicts both at once, and kubectl's 1 s deletion poll sees them gone at 61 s.
+    let (_tmp, out) = run_cli(&root().join("tests/data/drain-pending-pdb.yaml"), &["--quiet", "--check-invariants"]);
+    let events = read_csv(&out.join("events.csv"));
+    let evicted = with_reason(&events, "EvictionRequested");
+    assert_eq!(evicted.len(), 2);
+    assert!(evicted.iter().all(|e| ms(&e["time"]) == 60_000), "{evicted:?}");
+    assert!(with_reason(&events, "EvictionRefused").is_empty());
+    let drained = with_reason(&events, "NodeDrained");
+    assert_eq!(drained.len(), 1);
+    assert_eq!(ms(&drained[0]["time"]), 61_000);
+}

@@ -27,6 +27,8 @@ struct Drain {
     evicted: Vec<PodId>,
     /// Pods whose refusal was already recorded (kubectl prints every retry; once is enough).
     refused: Vec<PodId>,
+    /// The first eviction kubectl gave up on (not a 429): the drain ends failed.
+    failed: Option<String>,
     done: bool,
 }
 
@@ -125,7 +127,15 @@ impl Chaos {
             node_event(ctx, n, EventType::Warning, "DrainFailed", msg);
             return;
         }
-        self.drains.push(Drain { node: n, grace_ms, pending, evicted: Vec::new(), refused: Vec::new(), done: false });
+        self.drains.push(Drain {
+            node: n,
+            grace_ms,
+            pending,
+            evicted: Vec::new(),
+            refused: Vec::new(),
+            failed: None,
+            done: false,
+        });
         let i = self.drains.len() - 1;
         self.drain_step(i, ctx);
     }
@@ -160,6 +170,21 @@ impl Chaos {
                         d.evicted.push(p);
                     }
                 }
+                Err(e) if !e.retryable() => {
+                    // kubectl drain gives up on the pod (only a 429 is retried); the drain fails.
+                    let pod = ctx.api.pod(p);
+                    let err =
+                        format!("error when evicting pods/{:?} -n {:?}: {}", pod.name, pod.namespace, e.message());
+                    ctx.cause = ctx.record(
+                        EventType::Warning,
+                        "EvictionRefused",
+                        ObjRef::Pod(p),
+                        Some(d.node),
+                        Source::Chaos,
+                        Message::Text(format!("node-drain: {err}").into()),
+                    );
+                    d.failed.get_or_insert(err);
+                }
                 Err(e) => {
                     if !d.refused.contains(&p) {
                         d.refused.push(p);
@@ -189,9 +214,16 @@ impl Chaos {
         if d.pending.is_empty() && d.evicted.is_empty() {
             d.done = true;
             let name = &ctx.api.node(d.node).name;
-            let msg = format!("node-drain: node/{name} drained");
             let node = d.node;
-            node_event(ctx, node, EventType::Normal, "NodeDrained", msg);
+            match &d.failed {
+                None => {
+                    node_event(ctx, node, EventType::Normal, "NodeDrained", format!("node-drain: node/{name} drained"))
+                }
+                Some(err) => {
+                    let msg = format!("node-drain: error: unable to drain node {name:?} due to error: {err}");
+                    node_event(ctx, node, EventType::Warning, "DrainFailed", msg);
+                }
+            }
             return;
         }
         let delay = if d.pending.is_empty() { DRAIN_DELETE_POLL_MS } else { DRAIN_EVICTION_RETRY_MS };
