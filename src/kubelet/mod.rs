@@ -28,8 +28,8 @@ use std::sync::Arc;
 /// forgotten once a container ran for twice the maximum (10 minutes).
 pub const CONTAINER_BACKOFF_INITIAL_MS: u64 = 10_000;
 pub const CONTAINER_BACKOFF_MAX_MS: u64 = 300_000;
-/// `minimumGracePeriodInSeconds`: SIGTERM gets at least this long after a preStop hook that
-/// used up the grace period.
+/// `minimumGracePeriodInSeconds` (kuberuntime): SIGTERM always gets at least this long before
+/// SIGKILL, whatever the grace period or a preStop hook left of it.
 pub const MINIMUM_GRACE_PERIOD_MS: u64 = 2_000;
 /// Exit code of a process killed by SIGKILL (and by the OOM killer).
 pub const EXIT_CODE_SIGKILL: i32 = 137;
@@ -665,7 +665,7 @@ impl Kubelet {
 
     /// Graceful termination of every running container: "Killing", the preStop hook, SIGTERM,
     /// exit after the process's termination time, or SIGKILL when the grace period runs out
-    /// (SIGTERM gets at least 2 s after a preStop hook that used the grace period up).
+    /// (SIGTERM always gets at least 2 s, `minimumGracePeriodInSeconds`).
     fn kill(&mut self, id: PodId, ctx: &mut Ctx) {
         let grace = ctx.api.pod(id).deletion.map_or(0, |d| d.1);
         let node = self.node;
@@ -730,11 +730,14 @@ impl Kubelet {
     }
 }
 
-/// When a stopped container's process is gone, and its exit code.
+/// When a stopped container's process is gone, and its exit code. As `killContainer`: the
+/// preStop hook runs within the grace period, then SIGTERM gets what is left of it but never
+/// less than `minimumGracePeriodInSeconds`, then SIGKILL.
 fn stop_timing(cs: &ContainerSpec, grace: u64, ctx: &mut Ctx) -> (u64, i32) {
     let term = draw(cs.behavior.termination, ctx);
     if !cs.pre_stop {
-        return if term <= grace { (term, 0) } else { (grace, EXIT_CODE_SIGKILL) };
+        let window = grace.max(MINIMUM_GRACE_PERIOD_MS);
+        return if term <= window { (term, 0) } else { (window, EXIT_CODE_SIGKILL) };
     }
     let hook = draw(cs.behavior.pre_stop, ctx);
     let (hook_end, left) = if hook < grace {

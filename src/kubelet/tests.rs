@@ -319,3 +319,25 @@ fn a_node_that_loses_power_stops_its_lease_and_restarts_its_containers_at_boot()
     assert_eq!((st.restart_count, st.last_terminated), (1, Some((137, "Error", SimTime(70_000)))));
     assert_eq!(st.state, ContainerState::Running { started: SimTime(71_000) });
 }
+
+#[test]
+fn sigterm_gets_the_2_second_minimum_even_when_the_grace_period_is_shorter() {
+    // #21: kuberuntime's killContainer never gives SIGTERM less than
+    // minimumGracePeriodInSeconds (2 s), with or without a preStop hook. A pod deleted with a
+    // 1 s grace period whose process ignores SIGTERM is killed 2 s after the kubelet sees the
+    // deletion (5010 ms), not 1 s; one that exits in 1.5 s gets to exit on its own.
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let stubborn = w.pod("stubborn", spec(ImageId(0), Behavior { termination: fixed(60_000), ..Behavior::default() }));
+    let quick = w.pod("quick", spec(ImageId(0), Behavior { termination: fixed(1_500), ..Behavior::default() }));
+    w.run(5_000);
+    w.h.handle(|ctx| {
+        ctx.api.delete_pod(stubborn, 1_000, ctx.now);
+        ctx.api.delete_pod(quick, 1_000, ctx.now);
+    });
+    w.run(20_000);
+    let killed = ContainerState::Terminated { exit_code: 137, reason: "Error", finished: SimTime(5_010 + 2_000) };
+    assert_eq!(w.app(stubborn).state, killed);
+    let exited = ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: SimTime(5_010 + 1_500) };
+    assert_eq!(w.app(quick).state, exited);
+    assert_eq!(w.h.api.pod(quick).status.phase, PodPhase::Succeeded);
+}
