@@ -36,17 +36,19 @@ pub enum PullPolicy {
 }
 
 impl PullPolicy {
-    /// Upstream defaulting (`SetDefaults_Container`): `Always` when the tag is `:latest` or
-    /// missing (and no digest is given), otherwise `IfNotPresent`.
+    /// Upstream defaulting (`SetDefaults_Container` with `parsers.ParseImageName`): `Always`
+    /// when the tag is `latest`, or when there is neither a tag nor a digest (the tag defaults
+    /// to `latest`); otherwise `IfNotPresent`. A digest does not hide a `:latest` tag
+    /// (`app:latest@sha256:...` is `Always`).
     pub fn default_for(image: &str) -> PullPolicy {
-        if image.contains('@') {
-            return PullPolicy::IfNotPresent;
-        }
-        let last = image.rsplit('/').next().unwrap_or(image);
-        match last.rsplit_once(':') {
-            None => PullPolicy::Always,
-            Some((_, "latest")) => PullPolicy::Always,
-            Some(_) => PullPolicy::IfNotPresent,
+        let (name, digest) = match image.split_once('@') {
+            Some((n, d)) => (n, Some(d)),
+            None => (image, None),
+        };
+        let last = name.rsplit('/').next().unwrap_or(name);
+        match (last.rsplit_once(':'), digest) {
+            (Some((_, "latest")), _) | (None, None) => PullPolicy::Always,
+            _ => PullPolicy::IfNotPresent,
         }
     }
 }
@@ -464,5 +466,9 @@ mod tests {
         assert_eq!(PullPolicy::default_for("localhost:5000/app"), PullPolicy::Always);
         assert_eq!(PullPolicy::default_for("localhost:5000/app:v2"), PullPolicy::IfNotPresent);
         assert_eq!(PullPolicy::default_for("nginx@sha256:abcd"), PullPolicy::IfNotPresent);
+        // #21: the tag decides, digest or not.
+        assert_eq!(PullPolicy::default_for("nginx:latest@sha256:abcd"), PullPolicy::Always);
+        assert_eq!(PullPolicy::default_for("nginx:1.27@sha256:abcd"), PullPolicy::IfNotPresent);
+        assert_eq!(PullPolicy::default_for("localhost:5000/app@sha256:abcd"), PullPolicy::IfNotPresent);
     }
 }
