@@ -3,68 +3,69 @@
 use crate::api::*;
 use crate::sim::SimTime;
 
-/// `getPhase` (pkg/kubelet/kubelet_pods.go) for pods without sidecars. `terminating`: the pod is
-/// being deleted, so stopped containers make it terminal whatever the restart policy.
+/// `getPhase` (pkg/kubelet/kubelet_pods.go). `terminating`: the pod is being deleted
+/// (`podIsTerminal`), so stopped containers make it terminal whatever the restart policy.
+/// Regular init containers gate initialization; sidecars (restartable init containers) count
+/// with the app containers while they run or wait for their first start, and are ignored once
+/// they have terminated.
 pub fn phase(p: &Pod, terminating: bool) -> PodPhase {
     let policy = p.spec.restart_policy;
-    let mut init_pending = false;
+    let (mut pending_init, mut failed_init) = (0, 0);
+    let (mut running, mut waiting, mut stopped, mut succeeded) = (0, 0, 0, 0);
     for (s, c) in p.status.init_containers.iter().zip(&p.spec.init_containers) {
-        if c.sidecar {
-            // A sidecar counts as initialized once it has started.
-            if !matches!(s.state, ContainerState::Running { .. }) && s.last_terminated.is_none() && s.restart_count == 0
-            {
-                init_pending = true;
+        let last_failed = s.last_terminated.is_some_and(|(code, _, _)| code != 0);
+        match (c.sidecar, &s.state) {
+            (false, ContainerState::Running { .. }) => pending_init += 1,
+            (false, ContainerState::Terminated { exit_code, .. }) => failed_init += usize::from(*exit_code != 0),
+            (false, ContainerState::Waiting { .. }) if s.last_terminated.is_some() => {
+                failed_init += usize::from(last_failed)
             }
-            continue;
-        }
-        match s.state {
-            ContainerState::Terminated { exit_code: 0, .. } => {}
-            ContainerState::Terminated { .. } if policy == RestartPolicy::Never => return PodPhase::Failed,
-            _ => init_pending = true,
+            (false, ContainerState::Waiting { .. }) => pending_init += 1,
+            (true, ContainerState::Running { .. }) => running += 1,
+            // Terminated sidecars are not taken into account.
+            (true, ContainerState::Terminated { .. }) => {}
+            (true, ContainerState::Waiting { .. }) if s.last_terminated.is_some() => {}
+            (true, ContainerState::Waiting { .. }) => {
+                pending_init += 1;
+                waiting += 1;
+            }
         }
     }
-    if init_pending {
-        return PodPhase::Pending;
-    }
-    let (mut waiting, mut running, mut stopped, mut succeeded) = (0, 0, 0, 0);
+    let mut any_started = false;
     for s in &p.status.containers {
         match s.state {
             ContainerState::Running { .. } => running += 1,
             ContainerState::Terminated { exit_code, .. } => {
                 stopped += 1;
-                if exit_code == 0 {
-                    succeeded += 1;
-                }
+                succeeded += usize::from(exit_code == 0);
             }
-            ContainerState::Waiting { .. } => match s.last_terminated {
-                Some((code, _, _)) => {
-                    stopped += 1;
-                    if code == 0 {
-                        succeeded += 1;
-                    }
-                }
-                None => waiting += 1,
-            },
+            ContainerState::Waiting { .. } if s.last_terminated.is_some() => stopped += 1,
+            ContainerState::Waiting { .. } => waiting += 1,
         }
+        // HasAnyRegularContainerStarted.
+        any_started |= !matches!(s.state, ContainerState::Waiting { .. }) || s.last_terminated.is_some();
     }
-    if waiting > 0 {
+    if failed_init > 0 && policy == RestartPolicy::Never {
+        return PodPhase::Failed;
+    }
+    if (pending_init > 0 && !any_started) || waiting > 0 {
         return PodPhase::Pending;
     }
     if running > 0 {
         return PodPhase::Running;
     }
-    if stopped > 0 {
-        if terminating {
-            return if stopped == succeeded { PodPhase::Succeeded } else { PodPhase::Failed };
-        }
-        return match policy {
-            RestartPolicy::Always => PodPhase::Running,
-            _ if stopped == succeeded => PodPhase::Succeeded,
-            RestartPolicy::Never => PodPhase::Failed,
-            RestartPolicy::OnFailure => PodPhase::Running,
-        };
+    if stopped == 0 {
+        return PodPhase::Pending;
     }
-    PodPhase::Pending
+    if terminating {
+        return if stopped == succeeded { PodPhase::Succeeded } else { PodPhase::Failed };
+    }
+    match policy {
+        RestartPolicy::Always => PodPhase::Running,
+        _ if stopped == succeeded => PodPhase::Succeeded,
+        RestartPolicy::Never => PodPhase::Failed,
+        RestartPolicy::OnFailure => PodPhase::Running,
+    }
 }
 
 /// Recompute phase and readiness after a container changed; note first-Running and

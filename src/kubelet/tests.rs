@@ -341,3 +341,29 @@ fn sigterm_gets_the_2_second_minimum_even_when_the_grace_period_is_shorter() {
     assert_eq!(w.app(quick).state, exited);
     assert_eq!(w.h.api.pod(quick).status.phase, PodPhase::Succeeded);
 }
+
+#[test]
+fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
+    // #21: getPhase ignores terminated restartable init containers. An init container, a
+    // sidecar and an app container all exit 0 on SIGTERM when the pod is deleted: the pod is
+    // Succeeded (it was Pending, the stopped sidecar counting as an init container not done).
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let done = Behavior { exit: Some((fixed(1_000), 0)), ..Behavior::default() };
+    let mut s = spec(ImageId(0), Behavior::default());
+    let init = ContainerSpec::new("setup", ImageId(0), PullPolicy::IfNotPresent, done);
+    let sidecar = ContainerSpec {
+        sidecar: true,
+        ..ContainerSpec::new("proxy", ImageId(0), PullPolicy::IfNotPresent, Behavior::default())
+    };
+    s.init_containers = vec![init, sidecar];
+    let p = w.pod("p", s);
+    w.run(10_000);
+    assert_eq!(w.h.api.pod(p).status.phase, PodPhase::Running);
+    assert!(matches!(w.h.api.pod(p).status.init_containers[1].state, ContainerState::Running { .. }));
+    w.h.handle(|ctx| ctx.api.delete_pod(p, 30_000, ctx.now));
+    w.run(60_000);
+    let pod = w.h.api.pod(p);
+    assert!(pod.removed.is_some());
+    assert!(matches!(pod.status.init_containers[1].state, ContainerState::Terminated { exit_code: 0, .. }));
+    assert_eq!(pod.status.phase, PodPhase::Succeeded);
+}
