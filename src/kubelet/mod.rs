@@ -600,29 +600,34 @@ impl Kubelet {
             return;
         }
         if !restart {
+            // When every app container has terminated for good, the kubelet stops the pod's
+            // sidecars (they do not keep a finished pod alive); getPhase then ignores them.
+            let sidecars: Vec<ContainerRef> = (0..w.containers.len())
+                .filter(|&i| w.containers[i].running && container(&w.spec, w.cref(i)).sidecar)
+                .map(|i| w.cref(i))
+                .collect();
+            let mut done = false;
             ctx.api.update_pod_status(id, me, |p| {
                 let s = status_mut(p, c);
                 s.state = ContainerState::Terminated { exit_code: code, reason, finished: now };
                 s.ready = false;
+                done = p.status.containers.iter().all(|s| matches!(s.state, ContainerState::Terminated { .. }));
+                if done {
+                    for &sc in &sidecars {
+                        let st = status_mut(p, sc);
+                        st.state = ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: now };
+                        st.ready = false;
+                    }
+                }
                 status::refresh(p, now);
             });
-            if ctx.api.pod(id).status.phase.is_terminal() {
+            if done || ctx.api.pod(id).status.phase.is_terminal() {
                 // Nothing left to run: the pod is done (it stays in the API as Completed/Error).
-                // Its sidecars are stopped with it.
                 if let Some(w) = self.workers.remove(&id) {
-                    let sidecars: Vec<ContainerRef> =
-                        (0..w.containers.len()).filter(|&i| w.containers[i].running).map(|i| w.cref(i)).collect();
-                    for &s in &sidecars {
+                    for &sc in &sidecars {
                         let node = Some(self.node);
-                        pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: s });
+                        pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: sc });
                     }
-                    ctx.api.update_pod_status(id, me, |p| {
-                        for &s in &sidecars {
-                            let st = status_mut(p, s);
-                            st.state = ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: now };
-                            st.ready = false;
-                        }
-                    });
                     self.release(&w);
                 }
             }
