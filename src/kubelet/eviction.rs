@@ -7,8 +7,8 @@
 //! memory, which changes nothing observable.
 
 use super::pod_event;
-use super::{EXIT_CODE_SIGKILL, Kubelet, KubeletEvent, container, status_mut};
-use crate::api::events::{ContainerRef, ObjRef, Source};
+use super::{Kubelet, KubeletEvent, container};
+use crate::api::events::{ObjRef, Source};
 use crate::api::quantity::format_bytes;
 use crate::api::*;
 use crate::apiserver::Watcher;
@@ -20,6 +20,9 @@ use crate::sim::SimTime;
 pub const EVICTION_HARD_MEMORY_AVAILABLE: u64 = 100 * 1024 * 1024;
 /// kubelet `evictionPressureTransitionPeriod` default.
 pub const EVICTION_PRESSURE_TRANSITION_PERIOD_MS: u64 = 5 * 60 * 1000;
+/// The eviction manager's grace override for a hard eviction
+/// (`immediateEvictionGracePeriodSeconds`).
+pub const IMMEDIATE_EVICTION_GRACE_PERIOD_MS: u64 = 1_000;
 /// The taint the node gets while it reports MemoryPressure.
 pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
 
@@ -154,30 +157,22 @@ impl Kubelet {
         self.evict(victim, msg, ctx);
     }
 
-    /// Hard eviction: the containers are killed at once (grace 0) and the pod is Failed with
-    /// reason Evicted; it stays in the API for its controller to replace.
+    /// Hard eviction (`evictPod`): the Evicted event, the pod Failed with reason Evicted at once
+    /// (it stays in the API for its controller to replace), then its containers stopped with
+    /// the grace override `immediateEvictionGracePeriodSeconds` (1 s), which the kubelet raises
+    /// to its 2 s minimum.
     fn evict(&mut self, id: PodId, msg: String, ctx: &mut Ctx) {
         let node = self.node;
         let now = ctx.now;
-        let w = self.workers.remove(&id).expect("worker exists");
-        self.release(&w);
-        let running: Vec<ContainerRef> =
-            (0..w.containers.len()).filter(|&i| w.containers[i].running).map(|i| w.cref(i)).collect();
         pod_event(ctx, id, node, EventType::Warning, "Evicted", Message::Text(msg.clone().into()));
-        for &c in &running {
-            pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
-        }
+        self.workers.get_mut(&id).expect("worker exists").evicted = true;
         ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
-            for &c in &running {
-                let s = status_mut(p, c);
-                s.state = ContainerState::Terminated { exit_code: EXIT_CODE_SIGKILL, reason: "Error", finished: now };
-                s.ready = false;
-            }
             p.status.phase = PodPhase::Failed;
             p.status.reason = Some("Evicted");
             p.status.message = Some(msg);
             p.status.ready = false;
             p.finished_at = Some(now);
         });
+        self.stop_containers(id, IMMEDIATE_EVICTION_GRACE_PERIOD_MS, ctx);
     }
 }

@@ -63,6 +63,9 @@ struct PodWorker {
     /// Next step of the start sequence: init containers, then app containers.
     next: usize,
     killing: bool,
+    /// Killed by the eviction manager: the pod stays in the API as Failed (Evicted) once its
+    /// containers have stopped.
+    evicted: bool,
     /// Containers that still have to stop before a deletion completes.
     stops_pending: u32,
     /// Per container, init containers first.
@@ -395,6 +398,7 @@ impl Kubelet {
                 requests: req,
                 next: 0,
                 killing: false,
+                evicted: false,
                 stops_pending: 0,
                 containers: vec![CState::default(); n],
                 first_pull: None,
@@ -673,6 +677,12 @@ impl Kubelet {
     /// (SIGTERM always gets at least 2 s, `minimumGracePeriodInSeconds`).
     fn kill(&mut self, id: PodId, ctx: &mut Ctx) {
         let grace = ctx.api.pod(id).deletion.map_or(0, |d| d.1);
+        self.stop_containers(id, grace, ctx);
+    }
+
+    /// Stop every running container of the pod with `grace` ms (see `stop_timing`); the pod's
+    /// termination finishes when the last one is gone.
+    fn stop_containers(&mut self, id: PodId, grace: u64, ctx: &mut Ctx) {
         let node = self.node;
         let w = self.workers.get_mut(&id).expect("worker exists");
         w.killing = true;
@@ -702,10 +712,17 @@ impl Kubelet {
 
     /// Every container has stopped: report the terminal phase, then the final delete.
     fn finish_termination(&mut self, id: PodId, ctx: &mut Ctx) {
+        let now = ctx.now;
         if let Some(w) = self.workers.remove(&id) {
             self.release(&w);
+            if w.evicted {
+                // An evicted pod stays in the API, Failed; unless it was deleted meanwhile.
+                if ctx.api.pod(id).deletion.is_some() {
+                    ctx.api.remove_pod(id, now, Some(self.me()));
+                }
+                return;
+            }
         }
-        let now = ctx.now;
         ctx.api.update_pod_status(id, self.me(), |p| {
             let ran = p.status.containers.iter().any(|s| matches!(s.state, ContainerState::Terminated { .. }));
             p.status.phase = if ran { status::phase(p, true) } else { PodPhase::Failed };

@@ -367,3 +367,34 @@ fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
     assert!(matches!(pod.status.init_containers[1].state, ContainerState::Terminated { exit_code: 0, .. }));
     assert_eq!(pod.status.phase, PodPhase::Succeeded);
 }
+
+#[test]
+fn a_hard_eviction_fails_the_pod_at_once_and_gives_sigterm_the_2_second_minimum() {
+    // #21: evictPod records Evicted, sets the pod Failed (reason Evicted) and kills it with the
+    // grace override immediateEvictionGracePeriodSeconds (1 s), raised by killContainer to
+    // minimumGracePeriodInSeconds (2 s): a process that ignores SIGTERM is SIGKILLed 2 s later.
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let leak = Behavior { memory: Some((200 * MI, 0)), termination: fixed(60_000), ..Behavior::default() };
+    let p = w.pod("p", spec(ImageId(0), leak));
+    w.run(5_000);
+    assert_eq!(w.h.api.pod(p).status.phase, PodPhase::Running);
+    // A process outside pods leaves 250Mi of the node's 8Gi, 50Mi once the pod's 200Mi are
+    // counted: below memory.available<100Mi at the eviction manager's next 10 s tick.
+    let n = w.n;
+    w.h.memory_hog[n.idx()] = 8 * GI - 250 * MI;
+    w.h.handle(|ctx| ctx.at(SimTime(10_000), Event::Kubelet(n, KubeletEvent::EvictionMonitor)));
+    w.run(10_000);
+    let pod = w.h.api.pod(p);
+    assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("Evicted")));
+    assert_eq!(
+        w.events(p).iter().filter(|e| e.0 == "Evicted" || e.0 == "Killing").collect::<Vec<_>>(),
+        [&("Evicted", 10_000), &("Killing", 10_000)]
+    );
+    assert!(matches!(w.app(p).state, ContainerState::Running { .. }), "still stopping");
+    w.run(20_000);
+    let killed = ContainerState::Terminated { exit_code: 137, reason: "Error", finished: SimTime(12_000) };
+    assert_eq!(w.app(p).state, killed);
+    let pod = w.h.api.pod(p);
+    assert_eq!(pod.removed, None, "an evicted pod stays in the API for its controller");
+    assert_eq!(pod.status.phase, PodPhase::Failed);
+}
