@@ -14,6 +14,16 @@ pub use watch::{Notification, Watcher};
 
 pub use crate::api::settings::DEFAULT_WATCH_LATENCY_MS;
 
+/// A terminated pod's place in the pod garbage collector's order
+/// (`byEvictionAndCreationTimestamp`): evicted pods first, then by creation time to the second
+/// (what `metav1.Time` keeps); among pods of the same second the collector sorts by name.
+pub type TerminatedKey = (bool, u64, PodId);
+
+fn terminated_key(p: &Pod, id: PodId) -> TerminatedKey {
+    let evicted = p.status.phase == PodPhase::Failed && p.status.reason == Some("Evicted");
+    (!evicted, p.created.as_millis() / 1000, id)
+}
+
 /// Incrementally maintained counts for the time series (no scan per sample).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counters {
@@ -110,9 +120,9 @@ pub struct ApiServer {
     pub suspects: std::collections::BTreeSet<NodeId>,
     /// Deleted nodes, for the pod garbage collector.
     pub deleted_nodes: Vec<NodeId>,
-    /// Terminated pods (Succeeded or Failed, not deleting) by creation time: the pod garbage
-    /// collector removes the oldest above its threshold.
-    pub terminated: std::collections::BTreeSet<(SimTime, PodId)>,
+    /// Terminated pods (Succeeded or Failed, not deleting) in the pod garbage collector's order
+    /// (`TerminatedKey`): it removes the first ones above its threshold.
+    pub terminated: std::collections::BTreeSet<TerminatedKey>,
     /// When the control plane last came back: the node lifecycle controller measures lease
     /// staleness from no earlier than this (it has just started observing again).
     pub resumed_at: SimTime,
@@ -406,7 +416,7 @@ impl ApiServer {
             self.count(b1, 1);
             let (t0, t1) = (Self::is_terminated(b0), Self::is_terminated(b1));
             if t0 != t1 {
-                let key = (self.pods[id.idx()].created, id);
+                let key = terminated_key(&self.pods[id.idx()], id);
                 if t1 {
                     self.terminated.insert(key);
                 } else {
@@ -486,7 +496,7 @@ impl ApiServer {
         }
         let b = Self::bucket(&pod);
         if Self::is_terminated(b) {
-            self.terminated.insert((pod.created, id));
+            self.terminated.insert(terminated_key(&pod, id));
         }
         let pod_bound = pod.node.is_some();
         if Self::holds_resources(&pod) {

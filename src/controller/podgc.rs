@@ -1,6 +1,7 @@
 //! The pod garbage collector (`pkg/controller/podgc`): every 20 s it force-deletes pods bound
 //! to nodes that no longer exist (after a 40 s quarantine, marked Failed first) and, above
-//! 12,500 terminated pods, the oldest terminated ones.
+//! 12,500 terminated pods, the excess: evicted ones first, then the oldest by creation second,
+//! then by name.
 
 use crate::api::*;
 use crate::apiserver::Watcher;
@@ -32,9 +33,26 @@ impl PodGc {
         if terminated <= TERMINATED_POD_GC_THRESHOLD as usize {
             return;
         }
-        // The oldest first (by creation), as upstream sorts them.
+        // byEvictionAndCreationTimestamp: evicted first, then the oldest by creation second,
+        // then by name (sorted here, within the one group of the same second).
         let excess = terminated - TERMINATED_POD_GC_THRESHOLD as usize;
-        let oldest: Vec<PodId> = ctx.api.terminated.iter().take(excess).map(|&(_, p)| p).collect();
+        let api = &ctx.api;
+        let mut oldest: Vec<PodId> = Vec::with_capacity(excess);
+        let mut it = api.terminated.iter().peekable();
+        while oldest.len() < excess {
+            let Some(&&(evicted, second, _)) = it.peek() else { break };
+            let mut group: Vec<PodId> = Vec::new();
+            while let Some(&&(e, s, p)) = it.peek() {
+                if (e, s) != (evicted, second) {
+                    break;
+                }
+                group.push(p);
+                it.next();
+            }
+            group.sort_by(|a, b| api.pod(*a).name.cmp(&api.pod(*b).name));
+            let take = (excess - oldest.len()).min(group.len());
+            oldest.extend_from_slice(&group[..take]);
+        }
         for p in oldest {
             ctx.api.remove_pod(p, ctx.now, None);
         }
@@ -138,11 +156,12 @@ mod tests {
     }
 
     #[test]
-    fn above_12500_terminated_pods_the_oldest_by_creation_are_removed() {
+    fn above_12500_terminated_pods_the_oldest_by_creation_second_then_name_are_removed() {
+        // byEvictionAndCreationTimestamp: creation time to the second, then the name.
         let mut h = Harness::new();
         let mut gc = PodGc;
         h.handle(PodGc::start);
-        // Creation times are a permutation of 0..12503 (5003 is prime to it), not id order.
+        // Creation times are a permutation of 0..12503 ms (5003 is prime to it), not id order.
         let total = TERMINATED_POD_GC_THRESHOLD as u64 + 3;
         let created = |i: u64| i * 5_003 % total;
         let mut pods = Vec::new();
@@ -160,14 +179,36 @@ mod tests {
             pods.push(add_finished(&mut h, format!("done-{i}"), created(i), PodPhase::Succeeded));
         }
         run(&mut h, &mut gc, 40_000);
-        // 3 above the threshold: the three created first (at 0, 1 and 2 ms) go.
-        let removed: Vec<u64> =
-            pods.iter().filter(|&&p| h.api.pod(p).removed.is_some()).map(|&p| h.api.pod(p).created.0).collect();
-        assert_eq!(removed.len(), 3);
-        let mut sorted = removed.clone();
-        sorted.sort();
-        assert_eq!(sorted, [0, 1, 2]);
+        // 3 above the threshold: of the 1,000 pods created in the first second, the three whose
+        // names sort first go; the rule computed here from the names.
+        let mut first_second: Vec<&str> =
+            pods.iter().map(|&p| h.api.pod(p)).filter(|p| p.created.0 < 1_000).map(|p| p.name.as_str()).collect();
+        first_second.sort();
+        let mut removed: Vec<&str> =
+            pods.iter().map(|&p| h.api.pod(p)).filter(|p| p.removed.is_some()).map(|p| p.name.as_str()).collect();
+        removed.sort();
+        assert_eq!(removed, first_second[..3]);
+        assert_eq!(removed, ["done-0", "done-10", "done-100"], "names, not creation times, within the second");
         assert_eq!(h.api.terminated.len(), TERMINATED_POD_GC_THRESHOLD as usize);
         assert!(h.api.pod(running).removed.is_none());
+    }
+
+    #[test]
+    fn evicted_pods_are_collected_before_older_ones() {
+        let mut h = Harness::new();
+        let mut gc = PodGc;
+        h.handle(PodGc::start);
+        for i in 0..TERMINATED_POD_GC_THRESHOLD as u64 {
+            add_finished(&mut h, format!("old-{i:05}"), 0, PodPhase::Succeeded);
+        }
+        // The newest pod, but evicted: it goes first.
+        let ns = h.api.namespace("default");
+        let mut pod = new_pod(ns, "evicted".into(), Arc::default(), None, Arc::new(test_pod_spec()), SimTime(19_000));
+        pod.status.phase = PodPhase::Failed;
+        pod.status.reason = Some("Evicted");
+        let evicted = h.api.create_pod(pod);
+        run(&mut h, &mut gc, 20_000);
+        assert!(h.api.pod(evicted).removed.is_some());
+        assert_eq!(h.api.terminated.len(), TERMINATED_POD_GC_THRESHOLD as usize);
     }
 }
