@@ -114,8 +114,12 @@ fn recount_pods(v: &View, indexed: &[u32]) -> Result<Recount, String> {
                     ));
                 }
                 if !p.status.phase.is_terminal() {
-                    used[n.idx()].0.add(p.spec.requests());
-                    used[n.idx()].1 += 1;
+                    // What the kubelet admitted must fit; a pod bound by spec.nodeName that it
+                    // has not admitted yet may not (admission rejects it, as upstream).
+                    if (v.kubelet_has)(n, PodId(i as u32)) {
+                        used[n.idx()].0.add(p.spec.requests());
+                        used[n.idx()].1 += 1;
+                    }
                     counts.requested.add(p.spec.requests());
                 }
                 if p.status.phase == PodPhase::Running && !(v.kubelet_has)(n, PodId(i as u32)) {
@@ -136,7 +140,7 @@ fn recount_pods(v: &View, indexed: &[u32]) -> Result<Recount, String> {
     Ok((counts, used, owned))
 }
 
-/// Bound, non-terminated pods fit their node's allocatable.
+/// The pods each kubelet runs fit its node's allocatable.
 fn check_fit(api: &ApiServer, used: &[(Resources, u32)]) -> Result<(), String> {
     for (n, (r, pods)) in used.iter().enumerate() {
         let node = &api.nodes[n];

@@ -244,3 +244,11 @@ fn variants_run_side_by_side_with_a_comparison() {
         .code(2)
         .stderr(predicates::str::contains("no variant \"nope\" (known: base, fast-eviction, slow-detection)"));
 }
+
+#[test]
+fn a_pod_the_kubelet_rejects_shows_its_reason_in_get_pods() {
+    // #22: the kubelet's rejectPod writes a status without container statuses, so kubectl's
+    // STATUS is the pod's reason (OutOfcpu), not a container's ContainerCreating.
+    let f = super::root().join("tests/data/kubelet-rejects.yaml");
+    insta::assert_snapshot!("get_pods_kubelet_rejects", get(&["get", "pods", f.to_str().unwrap(), "--at", "30s"]));
+}

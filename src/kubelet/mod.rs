@@ -376,6 +376,9 @@ impl Kubelet {
                 p.status.phase = PodPhase::Failed;
                 p.status.reason = Some(reason);
                 p.status.message = Some(status_msg);
+                // rejectPod writes a fresh status: no container ever had one.
+                p.status.containers.clear();
+                p.status.init_containers.clear();
                 p.finished_at = Some(now);
             });
             ctx.cause = ctx.record(
