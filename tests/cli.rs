@@ -341,3 +341,14 @@ fn run_draws_its_charts_the_same_bytes_every_time() {
         }
     }
 }
+
+#[test]
+fn a_pod_kill_that_selects_a_static_pods_mirror_is_not_warned_about() {
+    // #22: the warning "matches no pod or pod template" looked at Pods, ReplicaSets and
+    // Deployments only; static pods' mirror pods, StatefulSets, DaemonSets and Jobs count too.
+    let o = Command::cargo_bin("kubesim").unwrap().arg("validate").arg(scenario("static-pod.yaml")).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("matches no pod"), "{stderr}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 warnings"));
+}

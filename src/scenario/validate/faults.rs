@@ -37,7 +37,7 @@ pub(super) fn pod_action(
     k: &PodKillRaw,
     duration: u64,
 ) -> R<()> {
-    let Model { pods, replicasets, deployments, faults, .. } = model;
+    let Model { pods, replicasets, deployments, statefulsets, daemonsets, jobs, nodes, faults, .. } = model;
     let action = match &f.value {
         FaultRaw::PodKill(_) => "pod-kill",
         FaultRaw::PodFailure(_) => "pod-failure",
@@ -90,11 +90,16 @@ pub(super) fn pod_action(
     };
     let selector = LabelSelector { match_labels: k.selector.clone().into_iter().collect(), match_expressions: vec![] };
     let namespace = k.namespace.clone().unwrap_or_else(|| "default".into());
+    // Any pod the scenario can have: its Pods, static pods' mirror pods, every workload's template.
     let matches_something = pods.iter().any(|p| p.namespace == namespace && selector.matches(&p.labels))
+        || nodes.iter().flat_map(|n| &n.static_pods).any(|p| p.namespace == namespace && selector.matches(&p.labels))
         || replicasets
             .iter()
             .chain(deployments.iter())
-            .any(|w| w.namespace == namespace && selector.matches(&w.template.labels));
+            .chain(statefulsets.iter())
+            .chain(daemonsets.iter())
+            .any(|w| w.namespace == namespace && selector.matches(&w.template.labels))
+        || jobs.iter().any(|j| j.namespace == namespace && selector.matches(&j.template.labels));
     if !matches_something {
         ctx.warn_at(f.referenced, format!("{action}: the selector matches no pod or pod template; it will do nothing"));
     }
