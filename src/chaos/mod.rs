@@ -99,14 +99,7 @@ impl Chaos {
     fn start_drain(&mut self, n: NodeId, force: bool, grace_ms: Option<u64>, ctx: &mut Ctx) {
         let name = ctx.api.node(n).name.clone();
         ctx.api.update_node(n, |x| x.unschedulable = true);
-        ctx.cause = ctx.record(
-            EventType::Warning,
-            "FaultInjected",
-            ObjRef::Node(n),
-            Some(n),
-            Source::Chaos,
-            Message::Text(format!("node-drain: node/{name} cordoned; draining").into()),
-        );
+        node_event(ctx, n, EventType::Warning, "FaultInjected", format!("node-drain: node/{name} cordoned; draining"));
         let mut pending = Vec::new();
         let mut unmanaged = Vec::new();
         for &p in ctx.api.pods_on_node(n) {
@@ -159,14 +152,7 @@ impl Chaos {
                     if live {
                         let pod = ctx.api.pod(p);
                         let msg = format!("node-drain: evicting pod {}/{}", pod.namespace, pod.name);
-                        ctx.cause = ctx.record(
-                            EventType::Normal,
-                            "EvictionRequested",
-                            ObjRef::Pod(p),
-                            Some(d.node),
-                            Source::Chaos,
-                            Message::Text(msg.into()),
-                        );
+                        pod_event(ctx, p, Some(d.node), EventType::Normal, "EvictionRequested", msg);
                         d.evicted.push(p);
                     }
                 }
@@ -175,13 +161,13 @@ impl Chaos {
                     let pod = ctx.api.pod(p);
                     let err =
                         format!("error when evicting pods/{:?} -n {:?}: {}", pod.name, pod.namespace, e.message());
-                    ctx.cause = ctx.record(
+                    pod_event(
+                        ctx,
+                        p,
+                        Some(d.node),
                         EventType::Warning,
                         "EvictionRefused",
-                        ObjRef::Pod(p),
-                        Some(d.node),
-                        Source::Chaos,
-                        Message::Text(format!("node-drain: {err}").into()),
+                        format!("node-drain: {err}"),
                     );
                     d.failed.get_or_insert(err);
                 }
@@ -195,14 +181,7 @@ impl Chaos {
                             pod.namespace,
                             e.message()
                         );
-                        ctx.cause = ctx.record(
-                            EventType::Warning,
-                            "EvictionRefused",
-                            ObjRef::Pod(p),
-                            Some(d.node),
-                            Source::Chaos,
-                            Message::Text(msg.into()),
-                        );
+                        pod_event(ctx, p, Some(d.node), EventType::Warning, "EvictionRefused", msg);
                     }
                     still.push(p);
                 }
@@ -509,14 +488,12 @@ fn pick_pods(t: &PodTarget, ctx: &mut Ctx) -> Vec<PodId> {
 
 /// Record kubesim-chaos's event about a pod.
 fn pod_fault_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, msg: String) {
-    ctx.cause = ctx.record(
-        EventType::Warning,
-        "FaultInjected",
-        ObjRef::Pod(id),
-        node,
-        Source::Chaos,
-        Message::Text(msg.into()),
-    );
+    pod_event(ctx, id, node, EventType::Warning, "FaultInjected", msg);
+}
+
+/// An event about a pod from chaos (a fault or kubectl's action); what follows is its effect.
+fn pod_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, kind: EventType, reason: &'static str, msg: String) {
+    ctx.cause = ctx.record(kind, reason, ObjRef::Pod(id), node, Source::Chaos, Message::Text(msg.into()));
 }
 
 #[cfg(test)]

@@ -118,8 +118,8 @@ impl OutGuard {
     pub fn check(&self, target: &Path) -> Result<(), OutError> {
         let shown = target.display().to_string();
         let meta = match fs::symlink_metadata(target) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return self.check_parent(target),
-            Err(e) => return Err(OutError::Unwritable(shown, e)),
+            // Absent (or unreachable): what matters is the folder it would go in.
+            Err(_) => return self.check_parent(target),
             Ok(m) => m,
         };
         if meta.file_type().is_symlink() {
@@ -142,18 +142,24 @@ impl OutGuard {
         }
     }
 
-    /// The parent must be (or become) a folder we can create entries in: tried with a probe.
+    /// The nearest existing folder on the way to `target` must take new entries: tried with a
+    /// probe there, so that a refused run leaves no folder behind.
     fn check_parent(&self, target: &Path) -> Result<(), OutError> {
-        let parent = parent_of(target);
         let shown = target.display().to_string();
-        if let Ok(m) = fs::symlink_metadata(parent)
-            && !m.is_dir()
-            && !m.file_type().is_symlink()
-        {
-            return Err(OutError::NotAFolder(parent.display().to_string()));
+        let mut dir = parent_of(target);
+        while fs::symlink_metadata(dir).is_err() {
+            match dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                Some(up) => dir = up,
+                None => {
+                    dir = Path::new(".");
+                    break;
+                }
+            }
         }
-        fs::create_dir_all(parent).map_err(|e| OutError::Unwritable(shown.clone(), e))?;
-        let probe = parent.join(format!(".{}.probe-{}", base_name(target), std::process::id()));
+        if !fs::metadata(dir).is_ok_and(|m| m.is_dir()) {
+            return Err(OutError::NotAFolder(dir.display().to_string()));
+        }
+        let probe = dir.join(format!(".{}.probe-{}", base_name(target), std::process::id()));
         fs::create_dir(&probe).and_then(|_| fs::remove_dir(&probe)).map_err(|e| OutError::Unwritable(shown, e))
     }
 }
@@ -349,6 +355,17 @@ mod tests {
         assert!(!out.join("a.csv").exists() && out.join("b.csv").exists());
         let left: Vec<_> = fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(left, vec![std::ffi::OsString::from("out")]);
+    }
+
+    #[test]
+    fn checking_a_new_nested_folder_creates_nothing() {
+        // The check runs before the simulation: a run that fails later leaves no folder.
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("a/b/out");
+        guard().check(&out).unwrap();
+        assert!(!tmp.path().join("a").exists());
+        std::fs::write(tmp.path().join("file"), "x").unwrap();
+        assert!(matches!(guard().check(&tmp.path().join("file/out")), Err(OutError::NotAFolder(_))));
     }
 
     #[test]

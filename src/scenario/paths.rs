@@ -35,11 +35,21 @@ pub fn resolve(scenario: &Path, written: &str, allow_outside: bool) -> Result<Pa
             Component::Normal(_) => depth += 1,
         }
     }
-    // A link anywhere on the way may lead out: compare where the path really is. A path that does
-    // not exist is left to the reader, which says so without reading anything.
-    if let (Ok(real), Ok(root)) = (std::fs::canonicalize(&full), std::fs::canonicalize(dir))
-        && !real.starts_with(&root)
-    {
+    // A link anywhere on the way may lead out: compare where the path really is, or for a path
+    // that does not exist, where its nearest existing ancestor is (the reader then says it is
+    // missing without telling what lies outside).
+    let root = std::fs::canonicalize(dir).map_err(|e| format!("the scenario's folder: {e}"))?;
+    let mut probe = full.as_path();
+    let real = loop {
+        match std::fs::canonicalize(probe) {
+            Ok(r) => break r,
+            Err(_) => match probe.parent() {
+                Some(up) => probe = up,
+                None => return Ok(full),
+            },
+        }
+    };
+    if !real.starts_with(&root) {
         return Err(format!("{written:?} leads outside the scenario's folder through a symbolic link"));
     }
     Ok(full)
@@ -66,6 +76,9 @@ mod tests {
             std::os::unix::fs::symlink("/etc", tmp.path().join("course/etc")).unwrap();
             assert!(resolve(&s, "etc/passwd", false).unwrap_err().contains("symbolic link"));
             assert!(resolve(&s, "etc/passwd", true).is_ok());
+            // A missing file behind the link is refused too, before anything says it is missing.
+            assert!(resolve(&s, "etc/no-such-file", false).unwrap_err().contains("symbolic link"));
+            assert!(resolve(&s, "data/no-such-file", false).is_ok());
         }
     }
 }

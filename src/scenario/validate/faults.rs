@@ -131,9 +131,7 @@ pub(super) fn cordon(
     duration: u64,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    if t.has_drain_fields() {
-        return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
-    }
+    no_drain_fields(ctx, f, t)?;
     let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
     let action = if cordon { "node-cordon" } else { "node-uncordon" };
     if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
@@ -159,9 +157,7 @@ pub(super) fn crash(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    if t.has_drain_fields() {
-        return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
-    }
+    no_drain_fields(ctx, f, t)?;
     let restart = matches!(&f.value, FaultRaw::NodeRestart(_));
     let action = if restart { "node-restart" } else { "node-crash" };
     if t.memory.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some()) {
@@ -205,9 +201,7 @@ pub(super) fn memory_hog(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    if t.has_drain_fields() {
-        return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
-    }
+    no_drain_fields(ctx, f, t)?;
     if t.downtime.is_some() {
         return Err(ctx.err_at(f.referenced, "node-memory-hog takes no `downtime`", None));
     }
@@ -403,14 +397,7 @@ pub(super) fn add_nodes(ctx: &mut Ctx, model: &mut Model, f: &Spanned<FaultRaw>,
         if !node_names.insert(name.clone()) {
             return Err(ctx.err_at(f.referenced, format!("add-nodes: node {name:?} already exists"), None));
         }
-        let mut n = template.clone();
-        let mut labels = node_labels(&name);
-        for (k, v) in &template.labels.0 {
-            labels.insert(k, v);
-        }
-        n.labels = labels;
-        n.name = name;
-        new_nodes.push(n);
+        new_nodes.push(super::nodes::pool_node(template, name));
     }
     *next += a.count;
     faults.push(FaultDef::AddNodes { at: SimTime(a.at.0), nodes: new_nodes });
@@ -425,9 +412,7 @@ pub(super) fn delete_node(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    if t.has_drain_fields() {
-        return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
-    }
+    no_drain_fields(ctx, f, t)?;
     if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(f.referenced, "delete-node takes {at, nodes | pool | nodeSelector}", None));
     }
@@ -673,4 +658,12 @@ pub(super) fn node_targets(
         ctx.warn_at(at, format!("{action}: the nodeSelector matches no node; it will do nothing"));
     }
     Ok(out)
+}
+
+/// Only `node-drain` takes `force` and `gracePeriod`.
+fn no_drain_fields(ctx: &Ctx, f: &Spanned<FaultRaw>, t: &NodeTargetRaw) -> R<()> {
+    if t.has_drain_fields() {
+        return Err(ctx.err_at(f.referenced, "`force` and `gracePeriod` belong to node-drain", None));
+    }
+    Ok(())
 }

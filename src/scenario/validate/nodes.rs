@@ -60,52 +60,42 @@ pub(super) fn pools(ctx: &mut Ctx, model: &mut Model, node_pools: &[NodePool]) -
             taints.push(taint(ctx, t)?);
         }
         let pool_images: Vec<ImageId> = pool.images.iter().map(|i| image_id(i).0).collect();
-        {
-            let mut labels = Labels::default();
-            for (k, v) in &pool.labels {
-                labels.insert(k, v);
-            }
-            labels.insert("kubesim.io/pool", &pool.name.value);
-            pool_templates.push((
-                pool.name.value.clone(),
-                pool.count,
-                NodeDef {
-                    name: String::new(),
-                    labels,
-                    taints: taints.clone(),
-                    unschedulable: pool.unschedulable,
-                    capacity,
-                    allocatable,
-                    pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
-                    images: pool_images.clone(),
-                    static_pods: static_pods.clone(),
-                },
-            ));
+        let mut labels = Labels::default();
+        for (k, v) in &pool.labels {
+            labels.insert(k, v);
         }
+        labels.insert("kubesim.io/pool", &pool.name.value);
+        let template = NodeDef {
+            name: String::new(),
+            labels,
+            taints,
+            unschedulable: pool.unschedulable,
+            capacity,
+            allocatable,
+            pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
+            images: pool_images,
+            static_pods,
+        };
         for i in 0..pool.count {
             let name = format!("{}-{}", pool.name.value, i);
             if !node_names.insert(name.clone()) {
                 return Err(ctx.err_at(pool.name.referenced, format!("node {name:?} is defined twice"), None));
             }
-            let mut labels = node_labels(&name);
-            for (k, v) in &pool.labels {
-                labels.insert(k, v);
-            }
-            labels.insert("kubesim.io/pool", &pool.name.value);
-            nodes.push(NodeDef {
-                name,
-                labels,
-                taints: taints.clone(),
-                unschedulable: pool.unschedulable,
-                capacity,
-                allocatable,
-                pods: apods.unwrap_or(pods.unwrap_or(DEFAULT_MAX_PODS)),
-                images: pool_images.clone(),
-                static_pods: static_pods.clone(),
-            });
+            nodes.push(pool_node(&template, name));
         }
+        pool_templates.push((pool.name.value.clone(), pool.count, template));
     }
     Ok(())
+}
+
+/// Node `name` of a pool: the pool's template with the node's own well-known labels (the pool's
+/// labels win where they overlap). Used at time 0 and by `add-nodes`.
+pub(super) fn pool_node(template: &NodeDef, name: String) -> NodeDef {
+    let mut labels = node_labels(&name);
+    for (k, v) in &template.labels.0 {
+        labels.insert(k, v);
+    }
+    NodeDef { name, labels, ..template.clone() }
 }
 
 /// `v1` Node manifests (`status.capacity` required).

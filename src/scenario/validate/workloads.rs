@@ -38,39 +38,55 @@ pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, usize)
     Ok(())
 }
 
+impl Model {
+    /// A replicated workload's (ReplicaSet, Deployment, StatefulSet) selector, replicas and pod
+    /// template; its replicas noted for the size limit.
+    fn replicated(
+        &mut self,
+        ctx: &mut Ctx,
+        name: &str,
+        selector: &Option<Spanned<LabelSelectorRaw>>,
+        replicas: &Option<Spanned<u32>>,
+        template: &PodTemplateRaw,
+        line: usize,
+    ) -> R<(LabelSelector, u32, PodTemplate)> {
+        let images = &mut self.images;
+        let kind = TemplateKind::Replicated;
+        let parts = workload_parts(
+            ctx,
+            name,
+            selector,
+            replicas,
+            template,
+            &mut |n| intern_image(images, n),
+            &self.kubernetes,
+            kind,
+        )?;
+        note_biggest(&mut self.biggest, replicas, line);
+        Ok(parts)
+    }
+}
+
 /// `apps/v1` ReplicaSets.
 pub(super) fn replicasets(ctx: &mut Ctx, model: &mut Model, raw: &[(ReplicaSetManifest, usize)]) -> R<()> {
-    let Model { images, kubernetes, seen, replicasets, biggest, .. } = model;
-    let mut image_id = |name: &str| intern_image(images, name);
     for (m, line) in raw {
         ctx.doc_line = *line;
         let (ns, name, spec) =
-            manifest_head(ctx, seen, "ReplicaSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+            manifest_head(ctx, &mut model.seen, "ReplicaSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
-        let (selector, replicas, template) = workload_parts(
-            ctx,
-            &name,
-            &spec.selector,
-            &spec.replicas,
-            &spec.template,
-            &mut image_id,
-            kubernetes,
-            TemplateKind::Replicated,
-        )?;
-        note_biggest(biggest, &spec.replicas, *line);
-        replicasets.push(WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template));
+        let (selector, replicas, template) =
+            model.replicated(ctx, &name, &spec.selector, &spec.replicas, &spec.template, *line)?;
+        model.replicasets.push(WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template));
     }
     Ok(())
 }
 
 /// `apps/v1` Deployments.
 pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentManifest, usize)]) -> R<()> {
-    let Model { images, kubernetes, seen, deployments, biggest, .. } = model;
-    let mut image_id = |name: &str| intern_image(images, name);
     for (m, line) in raw {
         ctx.doc_line = *line;
         let (ns, name, spec) =
-            manifest_head(ctx, seen, "Deployment", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+            manifest_head(ctx, &mut model.seen, "Deployment", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
         let strategy = deployment_strategy(ctx, spec.strategy.as_ref())?;
         let progress_deadline_ms = match &spec.progress_deadline_seconds {
@@ -84,18 +100,9 @@ pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentMa
             }
             Some(p) => p.value as u64 * 1000,
         };
-        let (selector, replicas, template) = workload_parts(
-            ctx,
-            &name,
-            &spec.selector,
-            &spec.replicas,
-            &spec.template,
-            &mut image_id,
-            kubernetes,
-            TemplateKind::Replicated,
-        )?;
-        note_biggest(biggest, &spec.replicas, *line);
-        deployments.push(WorkloadDef {
+        let (selector, replicas, template) =
+            model.replicated(ctx, &name, &spec.selector, &spec.replicas, &spec.template, *line)?;
+        model.deployments.push(WorkloadDef {
             strategy,
             progress_deadline_ms,
             ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template)
@@ -106,12 +113,10 @@ pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentMa
 
 /// `apps/v1` StatefulSets.
 pub(super) fn statefulsets(ctx: &mut Ctx, model: &mut Model, raw: &[(StatefulSetManifest, usize)]) -> R<()> {
-    let Model { images, kubernetes, seen, statefulsets, biggest, .. } = model;
-    let mut image_id = |name: &str| intern_image(images, name);
     for (m, line) in raw {
         ctx.doc_line = *line;
         let (ns, name, spec) =
-            manifest_head(ctx, seen, "StatefulSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+            manifest_head(ctx, &mut model.seen, "StatefulSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
         let pod_management = match spec.pod_management_policy.as_ref().map(|p| (p.value.as_str(), p.referenced)) {
             None | Some(("OrderedReady", _)) => PodManagementPolicy::OrderedReady,
@@ -124,18 +129,9 @@ pub(super) fn statefulsets(ctx: &mut Ctx, model: &mut Model, raw: &[(StatefulSet
                 ));
             }
         };
-        let (selector, replicas, template) = workload_parts(
-            ctx,
-            &name,
-            &spec.selector,
-            &spec.replicas,
-            &spec.template,
-            &mut image_id,
-            kubernetes,
-            TemplateKind::Replicated,
-        )?;
-        note_biggest(biggest, &spec.replicas, *line);
-        statefulsets.push(WorkloadDef {
+        let (selector, replicas, template) =
+            model.replicated(ctx, &name, &spec.selector, &spec.replicas, &spec.template, *line)?;
+        model.statefulsets.push(WorkloadDef {
             pod_management,
             ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template)
         });
