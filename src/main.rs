@@ -61,27 +61,91 @@ enum Cmd {
     },
     /// Run scenarios and check their `expect:` blocks; exit 1 if any expectation fails.
     Check {
-        #[arg(required = true)]
+        /// Scenario files (each is run with the `-f` manifests); none: the default cluster.
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        manifests: ManifestArgs,
         /// Override the scenarios' seed.
         #[arg(long)]
         seed: Option<u64>,
     },
     /// Parse and validate scenario files without running them.
     Validate {
-        #[arg(required = true)]
+        /// Scenario files (each is checked with the `-f` manifests); none: the default cluster.
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        manifests: ManifestArgs,
         /// Accept scenarios above the size limits.
         #[arg(long)]
         allow_large: bool,
     },
 }
 
+/// What to simulate: a scenario file, manifests beside it (`-f`), or manifests alone (on the
+/// default cluster).
+#[derive(clap::Args, Clone)]
+struct InputArgs {
+    /// The scenario file (YAML: a Scenario document plus Kubernetes manifests). Without it, the
+    /// default cluster: 3 workers of 4 cpu, 16Gi, 110 pods; 10m; seed 1.
+    scenario: Option<PathBuf>,
+    /// Manifests, as `kubectl apply -f` takes them: a file, a folder (its .yaml, .yml and .json
+    /// files, sorted) or `-` for standard input; repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    manifests: Vec<PathBuf>,
+    /// Read `-f` folders recursively.
+    #[arg(short = 'R', long)]
+    recursive: bool,
+}
+
+impl InputArgs {
+    fn input(&self) -> Result<scenario::input::Input, ExitCode> {
+        if self.scenario.is_none() && self.manifests.is_empty() {
+            eprintln!("error: give a scenario file, or manifests with -f (a file, a folder or - for stdin)");
+            return Err(ExitCode::from(EXIT_BAD_INPUT));
+        }
+        Ok(scenario::input::Input {
+            scenario: self.scenario.clone(),
+            manifests: self.manifests.clone(),
+            recursive: self.recursive,
+        })
+    }
+}
+
+/// `-f` and `-R` for commands that take several scenarios.
+#[derive(clap::Args, Clone)]
+struct ManifestArgs {
+    /// Manifests, as `kubectl apply -f` takes them: a file, a folder or `-`; repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    manifests: Vec<PathBuf>,
+    /// Read `-f` folders recursively.
+    #[arg(short = 'R', long)]
+    recursive: bool,
+}
+
+impl ManifestArgs {
+    /// One input per scenario file, or the manifests alone on the default cluster.
+    fn inputs(&self, files: &[PathBuf]) -> Result<Vec<scenario::input::Input>, ExitCode> {
+        let one = |scenario: Option<PathBuf>| scenario::input::Input {
+            scenario,
+            manifests: self.manifests.clone(),
+            recursive: self.recursive,
+        };
+        if files.is_empty() {
+            if self.manifests.is_empty() {
+                eprintln!("error: give scenario files, or manifests with -f (a file, a folder or - for stdin)");
+                return Err(ExitCode::from(EXIT_BAD_INPUT));
+            }
+            return Ok(vec![one(None)]);
+        }
+        Ok(files.iter().map(|f| one(Some(f.clone()))).collect())
+    }
+}
+
 /// `kubesim run`.
 #[derive(clap::Args)]
 struct RunArgs {
-    /// The scenario file (YAML: a Scenario document plus Kubernetes manifests).
-    file: PathBuf,
+    #[command(flatten)]
+    input: InputArgs,
     /// Output folder (default: reports/<scenario name>). It must be new, empty or an earlier
     /// kubesim output: any other folder is refused, never replaced.
     #[arg(long)]
@@ -89,9 +153,12 @@ struct RunArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     seed: Option<u64>,
-    /// Print nothing but errors.
+    /// Print no progress and no summary (warnings still show; see --no-warnings).
     #[arg(long, short)]
     quiet: bool,
+    /// Print no warnings about the input (what the API server refused still shows).
+    #[arg(long)]
+    no_warnings: bool,
     /// Stop cleanly after this many events; the outputs are marked incomplete.
     #[arg(long)]
     max_events: Option<u64>,
@@ -125,7 +192,8 @@ struct RunArgs {
 enum GetCmd {
     /// `kubectl get pods` at a virtual time.
     Pods {
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         /// The moment (a Go duration from the start: `6m`, `1h30m`); default the end of the run.
         #[arg(long)]
         at: Option<String>,
@@ -144,7 +212,8 @@ enum GetCmd {
     },
     /// `kubectl get nodes` at a virtual time.
     Nodes {
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         #[arg(long)]
         at: Option<String>,
         #[arg(long)]
@@ -152,7 +221,8 @@ enum GetCmd {
     },
     /// `kubectl get events` (in time order); `--why` follows each event's causes to the root.
     Events {
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         #[arg(long)]
         at: Option<String>,
         /// Only the events about one object: `pod/NAME`, `node/NAME`, `deployment/NAME`, ...
@@ -166,7 +236,8 @@ enum GetCmd {
     },
     /// `kubectl get deployments` at a virtual time.
     Deployments {
-        file: PathBuf,
+        #[command(flatten)]
+        input: InputArgs,
         #[arg(long)]
         at: Option<String>,
         #[arg(short = 'n', long)]
@@ -212,6 +283,23 @@ fn warn(s: &scenario::Scenario) {
     for w in &s.warnings {
         eprintln!("warning: {w}");
     }
+    refusals(s);
+}
+
+/// What the API server refused at apply, as kubectl prints it (always shown: these objects are
+/// missing from the run).
+fn refusals(s: &scenario::Scenario) {
+    for r in &s.refused {
+        eprintln!("{r}");
+    }
+}
+
+/// How an input is named in messages: the scenario file, else the manifests.
+fn input_name(inp: &scenario::input::Input) -> String {
+    match &inp.scenario {
+        Some(f) => f.display().to_string(),
+        None => inp.manifests.iter().map(|m| m.display().to_string()).collect::<Vec<_>>().join(", "),
+    }
 }
 
 fn main() -> ExitCode {
@@ -220,22 +308,28 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outside = cli.allow_outside_paths;
     match cli.cmd {
-        Cmd::Validate { files, allow_large } => validate(files, allow_large, outside),
-        Cmd::Check { files, seed } => check(files, seed, outside),
+        Cmd::Validate { files, manifests, allow_large } => match manifests.inputs(&files) {
+            Ok(inputs) => validate(inputs, allow_large, outside),
+            Err(code) => code,
+        },
+        Cmd::Check { files, manifests, seed } => match manifests.inputs(&files) {
+            Ok(inputs) => check(inputs, seed, outside),
+            Err(code) => code,
+        },
         Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet, outside),
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep, outside),
-        Cmd::Get { what: GetCmd::Pods { file, at, output, namespace, all_namespaces, seed } } => {
-            get_pods(file, at, output, namespace, all_namespaces, seed, outside)
+        Cmd::Get { what: GetCmd::Pods { input, at, output, namespace, all_namespaces, seed } } => {
+            get_pods(input, at, output, namespace, all_namespaces, seed, outside)
         }
-        Cmd::Get { what: GetCmd::Events { file, at, for_object, why, seed } } => {
-            get_events(file, at, for_object, why, seed, outside)
+        Cmd::Get { what: GetCmd::Events { input, at, for_object, why, seed } } => {
+            get_events(input, at, for_object, why, seed, outside)
         }
-        Cmd::Get { what: GetCmd::Nodes { file, at, seed } } => {
-            get_view(file, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
+        Cmd::Get { what: GetCmd::Nodes { input, at, seed } } => {
+            get_view(input, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
         }
-        Cmd::Get { what: GetCmd::Deployments { file, at, namespace, all_namespaces, seed } } => {
+        Cmd::Get { what: GetCmd::Deployments { input, at, namespace, all_namespaces, seed } } => {
             let ns = if all_namespaces { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-            get_view(file, at, seed, outside, move |r| {
+            get_view(input, at, seed, outside, move |r| {
                 kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
             })
         }
@@ -244,16 +338,16 @@ fn main() -> ExitCode {
 }
 
 /// `kubesim validate`: parse and check each file; every error of every file is printed.
-fn validate(files: Vec<PathBuf>, allow_large: bool, outside: bool) -> ExitCode {
+fn validate(inputs: Vec<scenario::input::Input>, allow_large: bool, outside: bool) -> ExitCode {
     let mut bad = false;
     let opts = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
-    for f in files {
-        match scenario::load_with(&f, &opts) {
+    for inp in inputs {
+        match scenario::load_input(&inp, &opts) {
             Ok(s) => {
                 warn(&s);
                 print(&format!(
                     "{}: ok ({} nodes, {} deployments, {} replicasets, {} pods, {} faults, {} warnings)\n",
-                    f.display(),
+                    input_name(&inp),
                     s.nodes.len(),
                     s.deployments.len(),
                     s.replicasets.len(),
@@ -272,12 +366,12 @@ fn validate(files: Vec<PathBuf>, allow_large: bool, outside: bool) -> ExitCode {
 }
 
 /// `kubesim check`: run each scenario and evaluate its `expect:` block.
-fn check(files: Vec<PathBuf>, seed: Option<u64>, outside: bool) -> ExitCode {
+fn check(inputs: Vec<scenario::input::Input>, seed: Option<u64>, outside: bool) -> ExitCode {
     let mut bad_input = false;
     let mut failed = 0usize;
-    for f in files {
+    for inp in inputs {
         let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
-        let mut s = match scenario::load_with(&f, &opts) {
+        let mut s = match scenario::load_input(&inp, &opts) {
             Ok(s) => s,
             Err(e) => {
                 report_error(e);
@@ -296,7 +390,7 @@ fn check(files: Vec<PathBuf>, seed: Option<u64>, outside: bool) -> ExitCode {
             }
         };
         let verdicts = kubesim::report::check::check(&r);
-        print(&format!("{} (seed {}):\n", f.display(), r.cluster.scenario.seed));
+        print(&format!("{} (seed {}):\n", input_name(&inp), r.cluster.scenario.seed));
         if verdicts.is_empty() {
             print("  no expectations\n");
         }
@@ -339,7 +433,7 @@ fn determinism(s: &scenario::Scenario, opts: &kubesim::RunOptions) -> ExitCode {
 
 /// `kubesim get events`, optionally for one object and with `--why`.
 fn get_events(
-    file: PathBuf,
+    input: InputArgs,
     at: Option<String>,
     for_object: Option<String>,
     why: bool,
@@ -355,7 +449,7 @@ fn get_events(
         }
     };
     let mut failed = None;
-    let code = get_view(file, at, seed, outside, |r| {
+    let code = get_view(input, at, seed, outside, |r| {
         let only = only.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
         match kubesim::report::kubectl::get_events(&r.cluster, r.outcome.end, only, why) {
             Ok(t) => t,
@@ -375,7 +469,8 @@ fn get_events(
 /// `kubesim run`: the scenario (or its variants), then the outputs into `--out`.
 fn run(args: RunArgs, outside: bool) -> ExitCode {
     let RunArgs {
-        file,
+        input,
+        no_warnings,
         out,
         seed,
         quiet,
@@ -388,8 +483,12 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
         variant,
         check_determinism,
     } = args;
+    let inp = match input.input() {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
     let load = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
-    let mut all = match kubesim::load_variants(&file, &sets, &load) {
+    let mut all = match kubesim::load_variants(&inp, &sets, &load) {
         Ok(v) => v,
         Err(e) => {
             report_error(e);
@@ -399,7 +498,7 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
     if let Some(v) = &variant {
         let Some(i) = all.iter().position(|(n, _)| n == v) else {
             let known: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
-            eprintln!("error: {}: no variant {v:?} (known: {})", file.display(), known.join(", "));
+            eprintln!("error: {}: no variant {v:?} (known: {})", input_name(&inp), known.join(", "));
             return ExitCode::from(EXIT_BAD_INPUT);
         };
         all = vec![all.swap_remove(i)];
@@ -409,7 +508,9 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
             s.seed = seed;
         }
     }
-    if !quiet {
+    if no_warnings {
+        refusals(&all[0].1);
+    } else {
         warn(&all[0].1);
     }
     // The progress line only on a terminal, and not for several variants at once.
@@ -425,7 +526,7 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
     if check_determinism {
         return determinism(&all[0].1, &opts);
     }
-    let guard = OutGuard::new(&[&file]);
+    let guard = OutGuard::new(&inp.paths());
     let dir = out.unwrap_or_else(|| PathBuf::from("reports").join(&all[0].1.name));
     if let Err(code) = check_out(&guard, &dir) {
         return code;
@@ -608,7 +709,7 @@ fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>, outs
 }
 
 fn get_pods(
-    file: PathBuf,
+    input: InputArgs,
     at: Option<String>,
     output: Option<String>,
     namespace: Option<String>,
@@ -625,22 +726,29 @@ fn get_pods(
         }
     };
     let ns = if all { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-    get_view(file, at, seed, outside, move |r| {
+    get_view(input, at, seed, outside, move |r| {
         kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide)
     })
 }
 
 /// Run the scenario up to `--at` (the same run, cut there) and print a kubectl view of it.
 fn get_view(
-    file: PathBuf,
+    input: InputArgs,
     at: Option<String>,
     seed: Option<u64>,
     outside: bool,
     view: impl FnOnce(&kubesim::RunResult) -> String,
 ) -> ExitCode {
+    let inp = match input.input() {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
     let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
-    let mut s = match scenario::load_with(&file, &opts) {
-        Ok(s) => s,
+    let mut s = match scenario::load_input(&inp, &opts) {
+        Ok(s) => {
+            refusals(&s);
+            s
+        }
         Err(e) => {
             report_error(e);
             return ExitCode::from(EXIT_BAD_INPUT);

@@ -39,7 +39,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("job-restart-always.yaml", "a Job's spec.template.spec.restartPolicy may not be Always"),
     ("pdb-both-bounds.yaml", "give exactly one of spec.minAvailable and spec.maxUnavailable"),
     ("bad-kubernetes-version.yaml", "kubernetes.version \"1.99\" is not a release kubesim knows"),
-    ("wrong-apiversion.yaml", "apiVersion \"apps/v2\" is not one kubesim knows"),
+    ("wrong-apiversion.yaml", "no matches for kind \"Deployment\" in version \"apps/v2\""),
     ("empty.yaml", "the file holds no YAML document"),
     ("no-scenario.yaml", "no `kind: Scenario` document"),
     ("name-traversal.yaml", "\"../../etc\" is not a DNS label"),
@@ -56,7 +56,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("not-utf8.yaml", "not valid UTF-8"),
     ("containers-wrong-type.yaml", "expected a list here"),
     ("scalar-document.yaml", "expected a mapping here"),
-    ("big-file.yaml", "kubesim reads scenario files of at most 16 MiB"),
+    ("big-file.yaml", "kubesim reads files of at most 16 MiB"),
 ];
 
 /// Inputs that are easier to generate than to keep in the repository.

@@ -8,6 +8,7 @@ mod golden;
 mod hashes;
 mod kubelet;
 mod layers;
+mod manifests;
 mod nodes;
 mod outputs;
 mod properties;

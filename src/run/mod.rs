@@ -8,7 +8,6 @@ pub mod summary;
 pub use crate::cluster::RunOptions;
 use crate::{cluster, invariants, scenario};
 use std::fs;
-use std::path::Path;
 use std::time::Instant;
 pub use summary::Summary;
 
@@ -62,15 +61,18 @@ pub fn simulate(scenario: scenario::Scenario, opts: &RunOptions) -> Result<RunRe
 /// The base scenario and each of its `spec.variants`, loaded: `sets` (`--set`) first, then the
 /// variant's own changes. A bad variant is a load error like any other.
 pub fn load_variants(
-    file: &Path,
+    inp: &scenario::input::Input,
     sets: &[String],
     opts: &scenario::LoadOptions,
 ) -> Result<Vec<(String, scenario::Scenario)>, scenario::LoadError> {
-    let base = scenario::set::load_with_sets(file, sets, opts)?;
+    // Read once: standard input can be read only once.
+    let sources = scenario::input::read_sources(inp, opts)?;
+    let anchor = inp.anchor();
+    let base = scenario::set::load_sources_with_sets(&sources, &anchor, sets, opts)?;
     let mut out = Vec::with_capacity(base.variants.len() + 1);
     for (name, changes) in &base.variants {
         let all: Vec<String> = sets.iter().chain(changes).cloned().collect();
-        let mut s = scenario::set::load_with_sets(file, &all, opts)?;
+        let mut s = scenario::set::load_sources_with_sets(&sources, &anchor, &all, opts)?;
         s.variants.clear();
         out.push((name.clone(), s));
     }

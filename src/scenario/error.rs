@@ -12,6 +12,25 @@ pub enum LoadError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Input(Box<InputError>),
+    /// Several errors, in file order (each document's first).
+    #[error("{} errors in the input", .0.len())]
+    Many(#[related] Vec<InputError>),
+}
+
+impl LoadError {
+    /// One error as itself, several as `Many`.
+    pub fn many(mut errors: Vec<InputError>) -> LoadError {
+        if errors.len() == 1 { LoadError::Input(Box::new(errors.remove(0))) } else { LoadError::Many(errors) }
+    }
+
+    /// Every input error it holds.
+    pub fn input_errors(&self) -> Vec<&InputError> {
+        match self {
+            LoadError::Io { .. } => Vec::new(),
+            LoadError::Input(e) => vec![e],
+            LoadError::Many(v) => v.iter().collect(),
+        }
+    }
 }
 
 impl From<InputError> for LoadError {

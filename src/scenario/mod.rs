@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod expect;
+pub mod input;
 pub mod paths;
 pub mod raw;
 pub mod set;
@@ -64,6 +65,9 @@ pub struct Scenario {
     pub expectations: Vec<expect::Expectation>,
     /// Non-fatal findings ("ignored: spec.template.spec.volumes"), each with its place.
     pub warnings: Vec<String>,
+    /// Objects the API server refused when the manifests were applied at time 0 (a missing
+    /// namespace), each as kubectl prints the refusal; they take no part in the run.
+    pub refused: Vec<String>,
     /// `spec.kubernetes.scheduler` (with the extended resource names, by index).
     pub scheduler: crate::scheduler::SchedulerConfig,
     /// `spec.variants`: (name, `PATH=VALUE` changes), run beside the base by `kubesim run`.
@@ -218,26 +222,13 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
 
 /// Read and validate a scenario file with options.
 pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
-    let io = |source| LoadError::Io { path: path.display().to_string(), source };
-    let meta = std::fs::metadata(path).map_err(io)?;
-    let name = path.display().to_string();
-    if meta.len() as usize > MAX_FILE_BYTES {
-        let f = SourceFile { name, text: Arc::new(String::new()) };
-        return Err(f
-            .error(
-                0,
-                0,
-                format!(
-                    "the file is {} MiB; kubesim reads scenario files of at most {} MiB",
-                    meta.len() >> 20,
-                    MAX_FILE_BYTES >> 20
-                ),
-                Some("split the manifests or generate them with a sweep".into()),
-            )
-            .into());
-    }
-    let bytes = std::fs::read(path).map_err(io)?;
-    load_bytes_with(&name, &bytes, path, opts)
+    load_input(&input::Input::file(path), opts)
+}
+
+/// Read and validate a scenario and the manifests given beside it (`-f`).
+pub fn load_input(inp: &input::Input, opts: &LoadOptions) -> Result<Scenario, LoadError> {
+    let sources = input::read_sources(inp, opts)?;
+    validate::validate(&sources, &inp.anchor(), opts)
 }
 
 /// Validate a scenario given as bytes (`name` is used in messages, `path` for relative paths).
@@ -247,20 +238,12 @@ pub fn load_bytes(name: &str, bytes: &[u8], path: &Path) -> Result<Scenario, Loa
 
 /// `load_bytes` with options.
 pub fn load_bytes_with(name: &str, bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t.to_string(),
-        Err(e) => {
-            let good = &bytes[..e.valid_up_to()];
-            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = String::from_utf8_lossy(good).rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let f = SourceFile { name: name.to_string(), text: Arc::new(String::from_utf8_lossy(bytes).into_owned()) };
-            return Err(f
-                .error(line, col, "the file is not valid UTF-8 text", Some("save the scenario as UTF-8 YAML".into()))
-                .into());
-        }
-    };
-    let src = SourceFile { name: name.to_string(), text: Arc::new(text) };
-    validate::validate(&src, path, opts)
+    load_sources(vec![input::decode(name, bytes)?], path, opts)
+}
+
+/// Validate texts already read: the scenario's first, then manifest files.
+pub fn load_sources(sources: Vec<SourceFile>, path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
+    validate::validate(&sources, path, opts)
 }
 
 /// The Job a trace pod arrives as: one completion, restartPolicy Never, a container that runs

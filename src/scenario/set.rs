@@ -223,29 +223,23 @@ impl Docs {
         let mut docs = Vec::new();
         for d in super::validate::split_documents(text) {
             let n: Node =
-                serde_saphyr::from_str(d.text).map_err(|e| format!("document at line {}: {e}", d.first_line))?;
+                serde_saphyr::from_str(&d.text).map_err(|e| format!("document at line {}: {e}", d.first_line))?;
             docs.push(n);
         }
         Ok(Docs { docs })
     }
 
+    /// Whether one of the documents is the one `path` names.
+    pub fn holds(&self, path: &Path) -> bool {
+        self.docs.iter().any(|d| names(d, path))
+    }
+
     /// Set `path` to `value`.
     pub fn set(&mut self, path: &Path, value: &Node) -> Result<(), String> {
-        let doc = self
-            .docs
-            .iter_mut()
-            .find(|d| match &path.doc {
-                None => d.get("kind") == Some(&Node::Str("Scenario".into())),
-                Some((kind, name)) => {
-                    let k = matches!(d.get("kind"), Some(Node::Str(k)) if k.eq_ignore_ascii_case(kind));
-                    let n = d.get("metadata").and_then(|m| m.get("name")) == Some(&Node::Str(name.clone()));
-                    k && n
-                }
-            })
-            .ok_or_else(|| match &path.doc {
-                None => "the file has no Scenario document".to_string(),
-                Some((kind, name)) => format!("{}: the file has no {kind} named {name:?}", path.text),
-            })?;
+        let doc = self.docs.iter_mut().find(|d| names(d, path)).ok_or_else(|| match &path.doc {
+            None => "the file has no Scenario document".to_string(),
+            Some((kind, name)) => format!("{}: the file has no {kind} named {name:?}", path.text),
+        })?;
         let mut cur = doc;
         for (i, step) in path.steps.iter().enumerate() {
             // `kubernetes:` with nothing after it is an empty mapping to fill.
@@ -291,27 +285,67 @@ impl Docs {
     }
 }
 
+/// Whether document `d` is the one `path` starts at.
+fn names(d: &Node, path: &Path) -> bool {
+    match &path.doc {
+        None => d.get("kind") == Some(&Node::Str("Scenario".into())),
+        Some((kind, name)) => {
+            let k = matches!(d.get("kind"), Some(Node::Str(k)) if k.eq_ignore_ascii_case(kind));
+            let n = d.get("metadata").and_then(|m| m.get("name")) == Some(&Node::Str(name.clone()));
+            k && n
+        }
+    }
+}
+
 /// Apply `--set PATH=VALUE` settings to a scenario file (for `kubesim run --set`).
 pub fn load_with_sets(file: &std::path::Path, sets: &[String], opts: &LoadOptions) -> Result<Scenario, LoadError> {
+    let inp = super::input::Input::file(file);
+    let sources = super::input::read_sources(&inp, opts)?;
+    load_sources_with_sets(&sources, &inp.anchor(), sets, opts)
+}
+
+/// `--set` over texts already read (the scenario's first): each setting changes the document it
+/// names, in whichever file holds it.
+pub fn load_sources_with_sets(
+    sources: &[SourceFile],
+    anchor: &std::path::Path,
+    sets: &[String],
+    opts: &LoadOptions,
+) -> Result<Scenario, LoadError> {
+    // The files' own errors first, with their places.
+    let base = crate::scenario::load_sources(sources.to_vec(), anchor, opts)?;
     if sets.is_empty() {
-        return crate::scenario::load_with(file, opts);
+        return Ok(base);
     }
-    crate::scenario::load_with(file, opts)?; // the file's own errors first, with their places
-    let text =
-        std::fs::read_to_string(file).map_err(|source| LoadError::Io { path: file.display().to_string(), source })?;
     let cli = SourceFile { name: "--set".into(), text: Arc::new(sets.join(" ")) };
     let bad = |m: String| -> LoadError {
         cli.error(0, 0, m, Some("e.g. --set deployment/web.spec.replicas=5".into())).into()
     };
-    let mut d = Docs::parse(&text).map_err(&bad)?;
+    let mut docs = Vec::with_capacity(sources.len());
+    for src in sources {
+        docs.push(Docs::parse(&src.text).map_err(&bad)?);
+    }
+    let mut touched = vec![false; sources.len()];
     for s in sets {
         let (p, v) = s.split_once('=').ok_or_else(|| bad(format!("{s:?} is not PATH=VALUE")))?;
         let path = Path::parse(p).map_err(&bad)?;
         let value = parse_value(v).map_err(&bad)?;
-        d.set(&path, &value).map_err(&bad)?;
+        let i = docs.iter().position(|d| d.holds(&path)).unwrap_or(0);
+        docs[i].set(&path, &value).map_err(&bad)?;
+        touched[i] = true;
     }
-    let text = d.text();
-    crate::scenario::load_bytes_with(&file.display().to_string(), text.as_bytes(), file, opts).map_err(|e| match e {
+    // Only the files a setting changed are rewritten: the others keep their places for messages.
+    let changed: Vec<SourceFile> = sources
+        .iter()
+        .zip(&docs)
+        .zip(&touched)
+        .map(
+            |((src, d), &t)| {
+                if t { SourceFile { name: src.name.clone(), text: Arc::new(d.text()) } } else { src.clone() }
+            },
+        )
+        .collect();
+    crate::scenario::load_sources(changed, anchor, opts).map_err(|e| match e {
         LoadError::Input(i) => bad(format!("with {}: {}", sets.join(", "), i.message)),
         other => other,
     })

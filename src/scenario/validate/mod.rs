@@ -1,6 +1,7 @@
 //! Raw documents -> a checked `Scenario`: `build` runs the sections in order, one module per
 //! concern (settings, nodes, workloads, pod specs, faults).
 
+mod documents;
 mod faults;
 mod nodes;
 mod pod_spec;
@@ -33,16 +34,17 @@ use serde::de::DeserializeOwned;
 use serde_saphyr::{Location, Spanned};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Kinds of the contract that later issues bring, with the issue that does.
-const NOT_YET: &[(&str, &str)] = &[];
-
-/// The kinds a scenario file may hold, for messages.
-const SUPPORTED_KINDS: &str = "supported kinds: Scenario, Pod, Node, Namespace, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, PodDisruptionBudget, PriorityClass";
-
 /// One `---`-separated document: its text and the line it starts on.
 pub(crate) struct Doc<'a> {
-    pub(crate) text: &'a str,
+    pub(crate) text: std::borrow::Cow<'a, str>,
     pub(crate) first_line: usize,
+}
+
+/// Where a document starts: which input file (index into the sources), which line.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct At {
+    pub(crate) src: usize,
+    pub(crate) line: usize,
 }
 
 pub(crate) fn split_documents(text: &str) -> Vec<Doc<'_>> {
@@ -54,7 +56,7 @@ pub(crate) fn split_documents(text: &str) -> Vec<Doc<'_>> {
         let t = line.trim_end_matches(['\n', '\r']);
         let is_marker = t == "---" || t.starts_with("--- ") || t.starts_with("---\t") || t == "...";
         if is_marker {
-            docs.push(Doc { text: &text[start..off], first_line: start_line });
+            docs.push(Doc { text: text[start..off].into(), first_line: start_line });
             // Content after "--- " on the marker line belongs to the next document.
             let skip = if t == "..." { line.len() } else { 3 };
             start = off + skip.min(line.len());
@@ -66,7 +68,7 @@ pub(crate) fn split_documents(text: &str) -> Vec<Doc<'_>> {
         }
         off += line.len();
     }
-    docs.push(Doc { text: &text[start..], first_line: start_line });
+    docs.push(Doc { text: text[start..].into(), first_line: start_line });
     docs.retain(|d| {
         d.text.lines().any(|l| {
             let l = l.trim();
@@ -77,9 +79,17 @@ pub(crate) fn split_documents(text: &str) -> Vec<Doc<'_>> {
 }
 
 struct Ctx<'a> {
+    /// Every input file; `src` is the one being read.
+    sources: &'a [SourceFile],
     src: &'a SourceFile,
+    /// `src`'s index.
+    src_index: usize,
     doc_line: usize,
-    warnings: Vec<String>,
+    /// The kind of the object being read (for grouping warnings).
+    kind: &'static str,
+    warnings: Vec<Warning>,
+    /// "ignored" warnings grouped by (kind, field), in first-seen order, with their count.
+    ignored: Vec<(&'static str, String, Warning, usize)>,
     /// The scenario's PriorityClasses (and the two system ones), for `priorityClassName`.
     priority_classes: Vec<PriorityClass>,
     /// Extended resource names, in first-seen order: their index in `Resources::ext`.
@@ -88,7 +98,28 @@ struct Ctx<'a> {
 
 type R<T> = Result<T, Box<InputError>>;
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(sources: &'a [SourceFile]) -> Ctx<'a> {
+        Ctx {
+            sources,
+            src: &sources[0],
+            src_index: 0,
+            doc_line: 1,
+            kind: "",
+            warnings: Vec::new(),
+            ignored: Vec::new(),
+            priority_classes: Vec::new(),
+            extended_resources: Vec::new(),
+        }
+    }
+
+    /// Point messages at the document starting at `at`.
+    fn goto(&mut self, at: At) {
+        self.src = &self.sources[at.src];
+        self.src_index = at.src;
+        self.doc_line = at.line;
+    }
+
     /// The index of an extended resource name, registering it on first sight.
     fn extended_resource(&mut self, name: &str, loc: Location) -> R<usize> {
         if let Some(i) = self.extended_resources.iter().position(|n| n == name) {
@@ -115,14 +146,53 @@ impl Ctx<'_> {
     fn err_doc(&self, msg: impl Into<String>, help: Option<String>) -> Box<InputError> {
         Box::new(self.src.error(self.doc_line, 1, msg, help))
     }
-    fn warn_at(&mut self, loc: Location, msg: impl AsRef<str>) {
+    fn warning(&self, loc: Location, msg: impl AsRef<str>) -> Warning {
         let line = loc.line() as usize + self.doc_line - 1;
-        self.warnings.push(format!("{}:{}:{}: {}", self.src.name, line, loc.column(), msg.as_ref()));
+        let col = loc.column() as usize;
+        Warning {
+            place: (self.src_index, line, col),
+            text: format!("{}:{}:{}: {}", self.src.name, line, col, msg.as_ref()),
+        }
     }
+    fn warn_at(&mut self, loc: Location, msg: impl AsRef<str>) {
+        let w = self.warning(loc, msg);
+        self.warnings.push(w);
+    }
+    /// A warning about the document as a whole.
+    fn warn_doc(&mut self, msg: impl AsRef<str>) {
+        let text = format!("{}:{}: {}", self.src.name, self.doc_line, msg.as_ref());
+        self.warnings.push(Warning { place: (self.src_index, self.doc_line, 0), text });
+    }
+    /// Unmodelled fields: one warning per (kind, field), counted across objects.
     fn warn_ignored(&mut self, prefix: &str, fields: Vec<(&'static str, Location)>) {
         for (f, loc) in fields {
-            self.warn_at(loc, format!("ignored: {prefix}{f} (not modelled by kubesim)"));
+            if documents::server_filled(prefix, f) {
+                continue;
+            }
+            let field = normalize_field(&format!("{prefix}{f}"));
+            match self.ignored.iter_mut().find(|g| g.0 == self.kind && g.1 == field) {
+                Some(g) => g.3 += 1,
+                None => {
+                    let w = self.warning(loc, format!("ignored: {prefix}{f} (not modelled by kubesim)"));
+                    self.ignored.push((self.kind, field, w, 1));
+                }
+            }
         }
+    }
+    /// Every warning in file order, the grouped ones at their first place with their count.
+    fn finish_warnings(&mut self) -> Vec<String> {
+        let mut all = std::mem::take(&mut self.warnings);
+        for (kind, field, mut w, n) in std::mem::take(&mut self.ignored) {
+            if n > 1 {
+                let head = w.text.split(": ignored: ").next().unwrap_or_default().to_string();
+                let kind = if kind.is_empty() { "object" } else { kind };
+                w.text =
+                    format!("{head}: ignored in {n} {kind}s: {field} (not modelled by kubesim; the first is here)");
+            }
+            all.push(w);
+        }
+        all.sort_by_key(|w| w.place);
+        all.into_iter().map(|w| w.text).collect()
     }
     fn parse<T: DeserializeOwned>(&self, text: &str) -> R<T> {
         serde_saphyr::from_str::<T>(text).map_err(|e| {
@@ -168,9 +238,8 @@ fn strip_position(m: &str) -> String {
 
 /// Parse a whole file as one document of type `T`, with kubesim's error messages.
 pub(crate) fn parse_document<T: DeserializeOwned>(src: &SourceFile) -> Result<T, Box<InputError>> {
-    let ctx =
-        Ctx { src, doc_line: 1, warnings: Vec::new(), priority_classes: Vec::new(), extended_resources: Vec::new() };
-    ctx.parse(&src.text)
+    let sources = std::slice::from_ref(src);
+    Ctx::new(sources).parse(&src.text)
 }
 
 pub(crate) fn is_dns_label(s: &str) -> bool {
@@ -185,99 +254,54 @@ fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
-#[derive(Default)]
-struct Raw {
-    scenario: Option<(ScenarioDoc, usize)>,
-    pods: Vec<(PodManifest, usize)>,
-    nodes: Vec<(NodeManifest, usize)>,
-    replicasets: Vec<(ReplicaSetManifest, usize)>,
-    deployments: Vec<(DeploymentManifest, usize)>,
-    jobs: Vec<(JobManifest, usize)>,
-    daemonsets: Vec<(DaemonSetManifest, usize)>,
-    statefulsets: Vec<(StatefulSetManifest, usize)>,
-    pdbs: Vec<(PdbManifest, usize)>,
-    priority_classes: Vec<(PriorityClassManifest, usize)>,
+/// A warning and where it points (source, line, column), for file order.
+struct Warning {
+    place: (usize, usize, usize),
+    text: String,
 }
 
-pub(super) fn validate(src: &SourceFile, path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
-    let docs = split_documents(&src.text);
-    let mut ctx =
-        Ctx { src, doc_line: 1, warnings: Vec::new(), priority_classes: Vec::new(), extended_resources: Vec::new() };
-    if docs.is_empty() {
-        return Err(src
-            .error(0, 0, "the file holds no YAML document", Some("start from scenarios/quickstart.yaml".into()))
-            .into());
-    }
-    let mut raw = Raw::default();
-    for d in &docs {
-        ctx.doc_line = d.first_line;
-        let header: Header = ctx.parse(d.text)?;
-        let Some(kind) = header.kind else {
-            return Err(ctx
-                .err_doc("this document has no `kind`", Some("every document needs `apiVersion` and `kind`".into()))
-                .into());
-        };
-        let api = header.api_version.as_ref().map(|a| a.value.as_str()).unwrap_or("");
-        let want = match kind.value.as_str() {
-            "Scenario" => "kubesim.io/v1alpha1",
-            "Pod" | "Node" | "Namespace" => "v1",
-            "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" => "apps/v1",
-            "Job" => "batch/v1",
-            "PodDisruptionBudget" => "policy/v1",
-            "PriorityClass" => "scheduling.k8s.io/v1",
-            k => {
-                if let Some((_, av)) = NOT_YET.iter().find(|(n, _)| *n == k) {
-                    return Err(ctx
-                        .err_at(
-                            kind.referenced,
-                            format!("kind {k} ({av}) is not supported yet"),
-                            Some(SUPPORTED_KINDS.into()),
-                        )
-                        .into());
-                }
-                return Err(ctx
-                    .err_at(kind.referenced, format!("unknown kind {k:?}"), Some(SUPPORTED_KINDS.into()))
-                    .into());
+/// `spec.template.spec.containers[2].env` -> `spec.template.spec.containers[].env`: the same
+/// field of every list item.
+fn normalize_field(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
             }
-        };
-        if api != want {
-            let loc = header.api_version.as_ref().map_or(kind.referenced, |a| a.referenced);
-            return Err(ctx
-                .err_at(
-                    loc,
-                    format!("apiVersion {api:?} is not one kubesim knows for kind {}", kind.value),
-                    Some(format!("use `apiVersion: {want}`")),
-                )
-                .into());
-        }
-        match kind.value.as_str() {
-            "Scenario" => {
-                if raw.scenario.is_some() {
-                    return Err(ctx
-                        .err_at(
-                            kind.referenced,
-                            "a second Scenario document",
-                            Some("a file holds exactly one Scenario".into()),
-                        )
-                        .into());
-                }
-                raw.scenario = Some((ctx.parse(d.text)?, d.first_line));
+            ']' => {
+                in_index = false;
+                out.push(']');
             }
-            "Pod" => raw.pods.push((ctx.parse(d.text)?, d.first_line)),
-            "Node" => raw.nodes.push((ctx.parse(d.text)?, d.first_line)),
-            "Deployment" => raw.deployments.push((ctx.parse(d.text)?, d.first_line)),
-            "ReplicaSet" => raw.replicasets.push((ctx.parse(d.text)?, d.first_line)),
-            "Job" => raw.jobs.push((ctx.parse(d.text)?, d.first_line)),
-            "DaemonSet" => raw.daemonsets.push((ctx.parse(d.text)?, d.first_line)),
-            "StatefulSet" => raw.statefulsets.push((ctx.parse(d.text)?, d.first_line)),
-            "PodDisruptionBudget" => raw.pdbs.push((ctx.parse(d.text)?, d.first_line)),
-            "PriorityClass" => raw.priority_classes.push((ctx.parse(d.text)?, d.first_line)),
-            "Namespace" => {
-                let _: NamespaceManifest = ctx.parse(d.text)?;
-            }
-            _ => unreachable!("kinds are checked above"),
+            _ if in_index => {}
+            _ => out.push(c),
         }
     }
+    out
+}
+
+#[derive(Default)]
+struct Raw {
+    scenario: Option<(ScenarioDoc, At)>,
+    pods: Vec<(PodManifest, At)>,
+    nodes: Vec<(NodeManifest, At)>,
+    replicasets: Vec<(ReplicaSetManifest, At)>,
+    deployments: Vec<(DeploymentManifest, At)>,
+    jobs: Vec<(JobManifest, At)>,
+    daemonsets: Vec<(DaemonSetManifest, At)>,
+    statefulsets: Vec<(StatefulSetManifest, At)>,
+    pdbs: Vec<(PdbManifest, At)>,
+    priority_classes: Vec<(PriorityClassManifest, At)>,
+    namespaces: Vec<(NamespaceManifest, At)>,
+    /// Objects the API server refused at apply, as kubectl prints the refusal.
+    refused: Vec<String>,
+}
+
+pub(super) fn validate(sources: &[SourceFile], path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
+    let mut ctx = Ctx::new(sources);
+    let raw = documents::read_all(&mut ctx)?;
     build(&mut ctx, raw, path, opts).map_err(LoadError::from)
 }
 
@@ -311,7 +335,7 @@ struct Model {
     jobs: Vec<JobDef>,
     pdbs: Vec<PdbDef>,
     /// The largest `replicas`, to point at when the total is too large.
-    biggest: Option<(u32, Location, usize)>,
+    biggest: Option<(u32, Location, At)>,
     faults: Vec<FaultDef>,
 }
 
@@ -326,7 +350,8 @@ fn intern_image(images: &mut Vec<ImageDef>, name: &str) -> (ImageId, Behavior) {
 
 /// The raw documents -> a `Scenario`, section by section. The order of the checks is a contract:
 /// a file's first error is the same from one version to the next (`tests/bad/`).
-fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario> {
+fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario> {
+    let refused = std::mem::take(&mut raw.refused);
     let (doc, line) = settings::scenario_document(ctx, raw.scenario)?;
     let spec = &doc.spec;
     let timing = settings::timing(ctx, spec)?;
@@ -335,7 +360,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     let mut m = Model { images: settings::image_catalogue(ctx, spec)?, ..Model::default() };
     let registry = settings::registry(ctx, spec)?;
     m.kubernetes = settings::kubernetes(ctx, spec)?;
-    nodes::pools(ctx, &mut m, &spec.node_pools)?;
+    // A dump of a live cluster brings its own nodes: the default cluster's pool then stays out.
+    let default_cluster = ctx.sources[line.src].name == crate::scenario::input::DEFAULT_SCENARIO_NAME;
+    if !default_cluster || raw.nodes.is_empty() {
+        nodes::pools(ctx, &mut m, &spec.node_pools)?;
+    }
     nodes::node_manifests(ctx, &mut m, &raw.nodes)?;
     workloads::pods(ctx, &mut m, &raw.pods)?;
     if let Some(t) = &spec.trace {
@@ -347,11 +376,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
     workloads::daemonsets(ctx, &mut m, &raw.daemonsets)?;
     workloads::jobs(ctx, &mut m, &raw.jobs)?;
     workloads::pdbs(ctx, &mut m, &raw.pdbs)?;
-    ctx.doc_line = line;
+    ctx.goto(line);
     if !opts.allow_large {
         workloads::size_limits(ctx, &m, spec, &timing)?;
     }
-    ctx.doc_line = line;
+    ctx.goto(line);
     faults::faults(ctx, &mut m, spec, timing.duration)?;
     m.faults.append(&mut m.trace_faults);
     // Expectations, against the workloads that exist.
@@ -385,10 +414,11 @@ fn build(ctx: &mut Ctx, raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scenario
         trace_image: m.trace_image,
         faults: m.faults,
         expectations,
-        warnings: std::mem::take(&mut ctx.warnings),
+        warnings: ctx.finish_warnings(),
+        refused,
         scheduler,
         variants,
-        source_hash: crate::sim::fnv64(&[ctx.src.text.as_bytes()]),
+        source_hash: crate::sim::fnv64(&ctx.sources.iter().map(|s| s.text.as_bytes()).collect::<Vec<_>>()),
     })
 }
 

@@ -33,6 +33,7 @@ pub(super) fn pools(ctx: &mut Ctx, model: &mut Model, node_pools: &[NodePool]) -
                         None,
                     ));
                 }
+                ctx.kind = "static Pod";
                 let name = meta_name(ctx, &m.metadata, "Pod", true)?;
                 let ns = namespace(ctx, &m.metadata)?;
                 ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
@@ -99,11 +100,12 @@ pub(super) fn pool_node(template: &NodeDef, name: String) -> NodeDef {
 }
 
 /// `v1` Node manifests (`status.capacity` required).
-pub(super) fn node_manifests(ctx: &mut Ctx, model: &mut Model, raw: &[(NodeManifest, usize)]) -> R<()> {
+pub(super) fn node_manifests(ctx: &mut Ctx, model: &mut Model, raw: &[(NodeManifest, At)]) -> R<()> {
     let Model { images, nodes, node_names, .. } = model;
     let mut image_id = |name: &str| intern_image(images, name);
     for (n, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
+        ctx.kind = "Node";
         let name = meta_name(ctx, &n.metadata, "Node", false)?;
         if !node_names.insert(name.clone()) {
             return Err(ctx.err_at(

@@ -4,7 +4,7 @@
 use super::*;
 
 /// The Scenario document (exactly one) and its name, a DNS label.
-pub(super) fn scenario_document(ctx: &mut Ctx, scenario: Option<(ScenarioDoc, usize)>) -> R<(ScenarioDoc, usize)> {
+pub(super) fn scenario_document(ctx: &mut Ctx, scenario: Option<(ScenarioDoc, At)>) -> R<(ScenarioDoc, At)> {
     let Some((doc, line)) = scenario else {
         ctx.doc_line = 1;
         return Err(Box::new(ctx.src.error(
@@ -16,7 +16,7 @@ pub(super) fn scenario_document(ctx: &mut Ctx, scenario: Option<(ScenarioDoc, us
             ),
         )));
     };
-    ctx.doc_line = line;
+    ctx.goto(line);
     let name = &doc.metadata.name;
     if !is_dns_label(&name.value) {
         return Err(ctx.err_at(
@@ -77,7 +77,7 @@ pub(super) fn variants(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<Vec<(String, Vec
 }
 
 /// PriorityClasses first: pods name them (the two system classes exist already).
-pub(super) fn priority_classes(ctx: &mut Ctx, raw: &[(PriorityClassManifest, usize)]) -> R<()> {
+pub(super) fn priority_classes(ctx: &mut Ctx, raw: &[(PriorityClassManifest, At)]) -> R<()> {
     ctx.priority_classes = vec![
         PriorityClass {
             name: crate::api::SYSTEM_CLUSTER_CRITICAL.0.into(),
@@ -93,7 +93,7 @@ pub(super) fn priority_classes(ctx: &mut Ctx, raw: &[(PriorityClassManifest, usi
         },
     ];
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
         let Some(name) = &m.metadata.name else {
             return Err(ctx.err_doc("PriorityClass: metadata.name is required", None));

@@ -4,11 +4,12 @@
 use super::*;
 
 /// `v1` Pod manifests.
-pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, usize)]) -> R<()> {
+pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, At)]) -> R<()> {
     let Model { images, kubernetes, node_names, seen, pods, .. } = model;
     let mut image_id = |name: &str| intern_image(images, name);
     for (p, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
+        ctx.kind = "Pod";
         let name = meta_name(ctx, &p.metadata, "Pod", true)?;
         let ns = namespace(ctx, &p.metadata)?;
         if !seen.insert(("Pod", ns.clone(), name.clone())) {
@@ -28,9 +29,8 @@ pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, usize)
         if let Some(nn) = &spec.node_name
             && !node_names.contains(nn)
         {
-            ctx.warnings.push(format!(
-                "{}: Pod {ns}/{name} names spec.nodeName {nn:?}, which no node has: it will stay Pending",
-                ctx.src.name
+            ctx.warn_doc(format!(
+                "Pod {ns}/{name} names spec.nodeName {nn:?}, which no node has: it will stay Pending"
             ));
         }
         pods.push(ObjectDef { namespace: ns, name, labels: labels_of(&p.metadata), spec: Arc::new(spec) });
@@ -48,7 +48,7 @@ impl Model {
         selector: &Option<Spanned<LabelSelectorRaw>>,
         replicas: &Option<Spanned<u32>>,
         template: &PodTemplateRaw,
-        line: usize,
+        line: At,
     ) -> R<(LabelSelector, u32, PodTemplate)> {
         let images = &mut self.images;
         let kind = TemplateKind::Replicated;
@@ -68,9 +68,9 @@ impl Model {
 }
 
 /// `apps/v1` ReplicaSets.
-pub(super) fn replicasets(ctx: &mut Ctx, model: &mut Model, raw: &[(ReplicaSetManifest, usize)]) -> R<()> {
+pub(super) fn replicasets(ctx: &mut Ctx, model: &mut Model, raw: &[(ReplicaSetManifest, At)]) -> R<()> {
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         let (ns, name, spec) =
             manifest_head(ctx, &mut model.seen, "ReplicaSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
@@ -82,9 +82,9 @@ pub(super) fn replicasets(ctx: &mut Ctx, model: &mut Model, raw: &[(ReplicaSetMa
 }
 
 /// `apps/v1` Deployments.
-pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentManifest, usize)]) -> R<()> {
+pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentManifest, At)]) -> R<()> {
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         let (ns, name, spec) =
             manifest_head(ctx, &mut model.seen, "Deployment", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
@@ -112,9 +112,9 @@ pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentMa
 }
 
 /// `apps/v1` StatefulSets.
-pub(super) fn statefulsets(ctx: &mut Ctx, model: &mut Model, raw: &[(StatefulSetManifest, usize)]) -> R<()> {
+pub(super) fn statefulsets(ctx: &mut Ctx, model: &mut Model, raw: &[(StatefulSetManifest, At)]) -> R<()> {
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         let (ns, name, spec) =
             manifest_head(ctx, &mut model.seen, "StatefulSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
@@ -140,11 +140,11 @@ pub(super) fn statefulsets(ctx: &mut Ctx, model: &mut Model, raw: &[(StatefulSet
 }
 
 /// `apps/v1` DaemonSets.
-pub(super) fn daemonsets(ctx: &mut Ctx, model: &mut Model, raw: &[(DaemonSetManifest, usize)]) -> R<()> {
+pub(super) fn daemonsets(ctx: &mut Ctx, model: &mut Model, raw: &[(DaemonSetManifest, At)]) -> R<()> {
     let Model { images, kubernetes, seen, daemonsets, .. } = model;
     let mut image_id = |name: &str| intern_image(images, name);
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         let (ns, name, spec) = manifest_head(ctx, seen, "DaemonSet", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
         let mut max_unavailable = DEFAULT_DAEMONSET_MAX_UNAVAILABLE;
@@ -192,11 +192,11 @@ pub(super) fn daemonsets(ctx: &mut Ctx, model: &mut Model, raw: &[(DaemonSetMani
 }
 
 /// `batch/v1` Jobs.
-pub(super) fn jobs(ctx: &mut Ctx, model: &mut Model, raw: &[(JobManifest, usize)]) -> R<()> {
+pub(super) fn jobs(ctx: &mut Ctx, model: &mut Model, raw: &[(JobManifest, At)]) -> R<()> {
     let Model { images, kubernetes, seen, jobs, .. } = model;
     let mut image_id = |name: &str| intern_image(images, name);
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         let (ns, name, spec) = manifest_head(ctx, seen, "Job", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
         // The controller labels the pods with the Job's name; a selector must match them.
@@ -244,10 +244,10 @@ pub(super) fn jobs(ctx: &mut Ctx, model: &mut Model, raw: &[(JobManifest, usize)
 }
 
 /// `policy/v1` PodDisruptionBudgets.
-pub(super) fn pdbs(ctx: &mut Ctx, model: &mut Model, raw: &[(PdbManifest, usize)]) -> R<()> {
+pub(super) fn pdbs(ctx: &mut Ctx, model: &mut Model, raw: &[(PdbManifest, At)]) -> R<()> {
     let Model { seen, pdbs, .. } = model;
     for (m, line) in raw {
-        ctx.doc_line = *line;
+        ctx.goto(*line);
         let (ns, name, spec) =
             manifest_head(ctx, seen, "PodDisruptionBudget", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         ctx.warn_ignored("spec.", spec.ignored_fields());
@@ -297,7 +297,7 @@ pub(super) fn size_limits(ctx: &mut Ctx, model: &Model, spec: &ScenarioSpec, tim
     let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
     if total_pods > MAX_PODS {
         let at = biggest.map(|b| {
-            ctx.doc_line = b.2;
+            ctx.goto(b.2);
             b.1
         });
         let msg = format!(
@@ -424,7 +424,7 @@ pub(super) fn workload_parts(
 }
 
 /// Remember the largest `replicas` written, to point at when the total is too large.
-pub(super) fn note_biggest(biggest: &mut Option<(u32, Location, usize)>, replicas: &Option<Spanned<u32>>, line: usize) {
+pub(super) fn note_biggest(biggest: &mut Option<(u32, Location, At)>, replicas: &Option<Spanned<u32>>, line: At) {
     if let Some(r) = replicas
         && biggest.is_none_or(|b| r.value > b.0)
     {
@@ -450,6 +450,7 @@ pub(super) fn manifest_head<'a, S>(
     ignored: Vec<(&'static str, Location)>,
     spec: Option<&'a S>,
 ) -> R<(String, String, &'a S)> {
+    ctx.kind = kind;
     let name = meta_name(ctx, meta, kind, false)?;
     let ns = namespace(ctx, meta)?;
     if !seen.insert((kind, ns.clone(), name.clone())) {

@@ -1,0 +1,197 @@
+//! Manifests as users have them (#18): `-f` files, folders and stdin, Lists, JSON, dumps of a
+//! live cluster, kinds kubesim does not simulate, namespaces, all errors of an input.
+
+use super::*;
+use assert_cmd::Command;
+
+fn real(name: &str) -> PathBuf {
+    root().join("tests/data/real").join(name)
+}
+
+fn data(name: &str) -> PathBuf {
+    root().join("tests/data/manifests").join(name)
+}
+
+fn kubesim(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::cargo_bin("kubesim").unwrap().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The rows of a `get pods` table: (name, ready, status).
+fn pod_rows(table: &str) -> Vec<(String, String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            (c[0].to_string(), c[1].to_string(), c[2].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_docs_deployment_runs_unmodified_on_the_default_cluster() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let f = real("nginx-deployment.yaml");
+    let (code, stdout, stderr) =
+        kubesim(&["run", "-f", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-charts"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("scenario nginx-deployment"), "{stdout}");
+    assert!(out.join("pods.csv").is_file());
+    let (code, table, _) = kubesim(&["get", "pods", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let rows = pod_rows(&table);
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(rows.iter().all(|(n, r, s)| n.starts_with("nginx-deployment-") && r == "1/1" && s == "Running"), "{table}");
+    // The default cluster: three workers.
+    let (_, nodes, _) = kubesim(&["get", "nodes", "-f", f.to_str().unwrap()]);
+    assert_eq!(nodes.lines().filter(|l| l.contains(" Ready ")).count(), 3, "{nodes}");
+}
+
+#[test]
+fn a_folder_is_read_as_kubectl_reads_it_and_services_are_accepted() {
+    let dir = real("guestbook");
+    let (code, table, stderr) = kubesim(&["get", "pods", "-f", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows = pod_rows(&table);
+    assert_eq!(rows.len(), 6, "{table}");
+    assert!(rows.iter().all(|(_, r, s)| r == "1/1" && s == "Running"), "{table}");
+    let (_, _, stderr) = kubesim(&["validate", "-f", dir.to_str().unwrap()]);
+    assert!(stderr.contains("not simulated (accepted and left out of the run): 3 Service"), "{stderr}");
+    // Warnings point into the user's own files.
+    assert!(stderr.contains("guestbook/frontend-deployment.yaml:22:11: ignored"), "{stderr}");
+}
+
+#[test]
+fn the_demo_application_runs_with_grouped_warnings() {
+    let f = real("microservices-demo.yaml");
+    let (code, table, stderr) = kubesim(&["get", "pods", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let rows = pod_rows(&table);
+    assert_eq!(rows.len(), 12, "{table}");
+    assert!(rows.iter().all(|(_, r, s)| r == "1/1" && s == "Running"), "{table}");
+    let (_, _, stderr) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert!(
+        stderr.contains("not simulated (accepted and left out of the run): 12 Service, 11 ServiceAccount"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("ignored in 12 Deployments: spec.template.spec.securityContext"), "{stderr}");
+    // One line per field and kind, in file order.
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert!(warnings.len() <= 12, "{stderr}");
+    let lines: Vec<u32> = warnings.iter().filter_map(|w| w.split(':').nth(2).and_then(|x| x.parse().ok())).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "not in file order: {stderr}");
+}
+
+#[test]
+fn standard_input_and_a_scenario_beside_manifests() {
+    let text = std::fs::read_to_string(real("nginx-deployment.yaml")).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().args(["validate", "-f", "-"]).write_stdin(text).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("ok (3 nodes, 1 deployments"), "{stdout}");
+    // A scenario's cluster, the manifests from elsewhere: the scenario's one node runs them.
+    let s = scenario("crashloop.yaml");
+    let (code, stdout, stderr) =
+        kubesim(&["validate", s.to_str().unwrap(), "-f", real("nginx-deployment.yaml").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("ok (1 nodes, 1 deployments, 0 replicasets, 1 pods"), "{stdout}");
+}
+
+#[test]
+fn a_cluster_dump_replays_on_its_own_nodes_without_warnings() {
+    for f in ["dump.yaml", "dump.json"] {
+        let p = data(f);
+        let (code, table, stderr) = kubesim(&["get", "pods", "-f", p.to_str().unwrap(), "-o", "wide"]);
+        assert_eq!(code, Some(0), "{f}: {stderr}");
+        let (code, _, warnings) = kubesim(&["validate", "-f", p.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{f}: {warnings}");
+        assert!(!warnings.contains("ignored"), "{f}: server-filled fields warned: {warnings}");
+        let cache = table.lines().find(|l| l.starts_with("cache ")).unwrap_or_else(|| panic!("{f}: {table}"));
+        assert!(cache.contains("Running"), "{f}: {table}");
+        // Bound to its node in the dump, it starts there; the dump's nodes replace the default pool.
+        let node = if f == "dump.yaml" { "kind-worker2" } else { "kind-worker" };
+        assert!(cache.contains(node), "{f}: {table}");
+        let (_, nodes, _) = kubesim(&["get", "nodes", "-f", p.to_str().unwrap()]);
+        assert!(!nodes.contains("worker-"), "{f}: the default pool was added: {nodes}");
+    }
+    // A pod owned by a ReplicaSet is left to its owner, said once.
+    let (_, _, stderr) = kubesim(&["validate", "-f", data("dump.yaml").to_str().unwrap()]);
+    assert!(stderr.contains("left to their controllers (they carry a controller ownerReference): 1 Pod"), "{stderr}");
+}
+
+#[test]
+fn an_object_in_a_missing_namespace_is_refused_as_kubectl_prints_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c, image: nginx}]}\n";
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+    // kubectl applies a folder in name order: the Namespace comes too late for the Deployment.
+    std::fs::write(tmp.path().join("a-deploy.yaml"), dep).unwrap();
+    std::fs::write(tmp.path().join("b-namespace.yaml"), ns).unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let (code, table, stderr) = kubesim(&["get", "pods", "-A", "-f", dir]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let want = format!(
+        "Error from server (NotFound): error when creating \"{}\": namespaces \"shop\" not found",
+        tmp.path().join("a-deploy.yaml").display()
+    );
+    assert!(stderr.contains(&want), "{stderr}");
+    assert_eq!(pod_rows(&table).len(), 0, "{table}");
+    // Namespace first: it runs.
+    std::fs::rename(tmp.path().join("b-namespace.yaml"), tmp.path().join("0-namespace.yaml")).unwrap();
+    let (code, table, stderr) = kubesim(&["get", "pods", "-A", "-f", dir]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("not found"), "{stderr}");
+    assert_eq!(table.lines().skip(1).filter(|l| l.starts_with("shop ")).count(), 1, "{table}");
+}
+
+#[test]
+fn every_error_of_the_input_is_reported_in_file_order_with_did_you_mean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("two.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: apps/v1\nkind: Deploymnet\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: c\n    image: nginx\n    imagePullPolicy: Sometimes\n    replica: 3\n",
+    )
+    .unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().current_dir(&work).args(["run", "-f"]).arg(&f).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let name = f.display().to_string();
+    let first = stderr.find(&format!("{name}:2:7: unknown kind \"Deploymnet\"")).expect(&stderr);
+    let second = stderr.find(&format!("{name}:13:5: unknown field `replica`")).expect(&stderr);
+    assert!(first < second, "{stderr}");
+    assert!(stderr.contains("did you mean `Deployment`?"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "output was written");
+}
+
+#[test]
+fn custom_resources_and_rbac_are_accepted_as_not_simulated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("extras.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: a}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: b}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: c}\n---\napiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: d}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("not simulated (accepted and left out of the run): 2 ClusterRole, 1 Certificate (cert-manager.io), 1 RoleBinding"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn no_input_at_all_is_refused() {
+    let (code, _, stderr) = kubesim(&["run"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("give a scenario file, or manifests with -f"), "{stderr}");
+}
