@@ -195,3 +195,52 @@ fn no_input_at_all_is_refused() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("give a scenario file, or manifests with -f"), "{stderr}");
 }
+
+#[test]
+fn the_docs_job_is_warned_about_and_completes_with_a_behavior() {
+    let job = real("job.yaml");
+    let (code, _, stderr) = kubesim(&["validate", "-f", job.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Job default/pi: its containers never exit, so it never completes: give it a behavior"),
+        "{stderr}"
+    );
+    let (_, table, _) = kubesim(&["get", "pods", "-f", job.to_str().unwrap()]);
+    assert!(pod_rows(&table).iter().all(|(_, _, s)| s == "Running"), "{table}");
+    // The same Job, unmodified, beside a scenario that gives it a behaviour.
+    let s = data("pi-behaviors.yaml");
+    let (code, _, stderr) = kubesim(&["validate", s.to_str().unwrap(), "-f", job.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("never completes"), "{stderr}");
+    let (_, table, _) = kubesim(&["get", "pods", s.to_str().unwrap(), "-f", job.to_str().unwrap()]);
+    let rows = pod_rows(&table);
+    assert_eq!(rows.len(), 1, "{table}");
+    assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("0/1", "Completed"), "{table}");
+    // Still running at 30s, done at 45s.
+    let (_, table, _) = kubesim(&["get", "pods", s.to_str().unwrap(), "-f", job.to_str().unwrap(), "--at", "30s"]);
+    assert_eq!(pod_rows(&table)[0].2, "Running", "{table}");
+}
+
+#[test]
+fn spec_manifests_are_read_beside_the_scenario_and_unused_rules_are_warned() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::copy(real("job.yaml"), tmp.path().join("job.yaml")).unwrap();
+    let text = std::fs::read_to_string(data("pi-behaviors.yaml")).unwrap().replace(
+        "  behaviors:\n",
+        "  manifests: [job.yaml]\n  behaviors:\n  - match: {image: busybox}\n    behavior: {exit: {after: 1s}}\n",
+    );
+    let s = tmp.path().join("pi.yaml");
+    std::fs::write(&s, text).unwrap();
+    let (code, stdout, stderr) = kubesim(&["validate", s.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("ok (1 nodes"), "{stdout}");
+    assert!(stderr.contains("pi.yaml:12:5: spec.behaviors: this rule matches no container"), "{stderr}");
+    let (_, table, _) = kubesim(&["get", "pods", s.to_str().unwrap()]);
+    assert!(table.contains("Completed"), "{table}");
+    // A path out of the scenario's folder is refused.
+    let text = std::fs::read_to_string(&s).unwrap().replace("[job.yaml]", "[../job.yaml]");
+    std::fs::write(&s, text).unwrap();
+    let (code, _, stderr) = kubesim(&["validate", s.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("spec.manifests: \"../job.yaml\" leaves the scenario's folder"), "{stderr}");
+}

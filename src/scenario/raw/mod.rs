@@ -188,6 +188,38 @@ pub struct ScenarioSpec {
     pub variants: Option<Spanned<Vec<VariantRaw>>>,
     #[serde(default)]
     pub trace: Option<TraceRaw>,
+    /// Manifest files and folders read with the scenario (relative to it; read by `input`).
+    #[serde(default)]
+    pub manifests: Vec<Spanned<String>>,
+    /// Behaviour for containers matched by workload, image, labels, namespace or name.
+    #[serde(default)]
+    pub behaviors: Vec<Spanned<BehaviorRuleRaw>>,
+}
+
+/// One `spec.behaviors` entry: what it matches and the behaviour keys it gives.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BehaviorRuleRaw {
+    #[serde(rename = "match")]
+    pub match_: BehaviorMatchRaw,
+    pub behavior: BehaviorRaw,
+}
+
+/// `match:` of a `spec.behaviors` entry; every key given must match.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BehaviorMatchRaw {
+    /// `KIND/NAME`: `job/pi`, `deployment/web`, `pod/nginx`.
+    #[serde(default)]
+    pub workload: Option<Spanned<String>>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub selector: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub container: Option<String>,
 }
 
 /// `spec.variants[]`: a named set of `--set`-style changes to the base scenario.
@@ -251,7 +283,7 @@ pub struct ImageRaw {
     pub behavior: BehaviorRaw,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BehaviorRaw {
     #[serde(default)]
@@ -273,7 +305,7 @@ pub struct BehaviorRaw {
 }
 
 /// `exit: {after, code}`: the process exits on its own.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ExitRaw {
     pub after: DurationDist,
@@ -282,7 +314,7 @@ pub struct ExitRaw {
 }
 
 /// `crash: {meanInterval, code}`: random crashes, exponentially spaced.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CrashRaw {
     pub mean_interval: Spanned<GoDuration>,
@@ -291,7 +323,7 @@ pub struct CrashRaw {
 }
 
 /// `memory: {start, growth}`: resident memory, growing linearly (`1Mi/s`).
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MemoryRaw {
     pub start: Qty,
@@ -300,7 +332,7 @@ pub struct MemoryRaw {
 }
 
 /// `hang: {after}`: the process stops answering (probes fail) but does not exit.
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HangRaw {
     pub after: DurationDist,

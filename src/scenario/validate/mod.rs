@@ -90,6 +90,10 @@ struct Ctx<'a> {
     warnings: Vec<Warning>,
     /// "ignored" warnings grouped by (kind, field), in first-seen order, with their count.
     ignored: Vec<(&'static str, String, Warning, usize)>,
+    /// `spec.behaviors`, in order, each with whether it matched a container.
+    behaviors: Vec<(BehaviorRuleRaw, Location, bool)>,
+    /// The object whose pod spec is being read, for `spec.behaviors`.
+    subject: Subject,
     /// The scenario's PriorityClasses (and the two system ones), for `priorityClassName`.
     priority_classes: Vec<PriorityClass>,
     /// Extended resource names, in first-seen order: their index in `Resources::ext`.
@@ -108,6 +112,8 @@ impl<'a> Ctx<'a> {
             kind: "",
             warnings: Vec::new(),
             ignored: Vec::new(),
+            behaviors: Vec::new(),
+            subject: Subject::default(),
             priority_classes: Vec::new(),
             extended_resources: Vec::new(),
         }
@@ -254,6 +260,41 @@ fn is_dns_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
+/// The object a pod spec belongs to: `deployment/web` in `default`, its pods' labels.
+#[derive(Default)]
+struct Subject {
+    workload: String,
+    namespace: String,
+    labels: Labels,
+}
+
+impl Ctx<'_> {
+    /// The behaviour keys of the first `spec.behaviors` rule matching this container.
+    fn matching_rule(&mut self, image: &str, container: &str) -> Option<BehaviorRaw> {
+        let s = &self.subject;
+        let rule = self.behaviors.iter_mut().find(|(r, _, _)| {
+            let m = &r.match_;
+            m.workload.as_ref().is_none_or(|w| w.value.eq_ignore_ascii_case(&s.workload))
+                && m.image.as_deref().is_none_or(|i| image_matches(i, image))
+                && m.selector.as_ref().is_none_or(|sel| sel.iter().all(|(k, v)| s.labels.get(k) == Some(v.as_str())))
+                && m.namespace.as_deref().is_none_or(|n| n == s.namespace)
+                && m.container.as_deref().is_none_or(|c| c == container)
+        })?;
+        rule.2 = true;
+        Some(rule.0.behavior.clone())
+    }
+}
+
+/// `perl` matches `perl:5.34.0` and `perl@sha256:...`; a name with a tag or digest matches
+/// only itself.
+fn image_matches(rule: &str, image: &str) -> bool {
+    if rule == image {
+        return true;
+    }
+    let has_tag = rule.contains('@') || rule.rsplit('/').next().is_some_and(|last| last.contains(':'));
+    !has_tag && image.strip_prefix(rule).is_some_and(|rest| rest.starts_with(':') || rest.starts_with('@'))
+}
+
 /// A warning and where it points (source, line, column), for file order.
 struct Warning {
     place: (usize, usize, usize),
@@ -360,6 +401,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     let mut m = Model { images: settings::image_catalogue(ctx, spec)?, ..Model::default() };
     let registry = settings::registry(ctx, spec)?;
     m.kubernetes = settings::kubernetes(ctx, spec)?;
+    settings::behaviors(ctx, spec)?;
     // A dump of a live cluster brings its own nodes: the default cluster's pool then stays out.
     let default_cluster = ctx.sources[line.src].name == crate::scenario::input::DEFAULT_SCENARIO_NAME;
     if !default_cluster || raw.nodes.is_empty() {
@@ -377,6 +419,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     workloads::jobs(ctx, &mut m, &raw.jobs)?;
     workloads::pdbs(ctx, &mut m, &raw.pdbs)?;
     ctx.goto(line);
+    settings::unused_behaviors(ctx);
     if !opts.allow_large {
         workloads::size_limits(ctx, &m, spec, &timing)?;
     }

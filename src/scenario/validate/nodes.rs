@@ -36,12 +36,13 @@ pub(super) fn pools(ctx: &mut Ctx, model: &mut Model, node_pools: &[NodePool]) -
                 ctx.kind = "static Pod";
                 let name = meta_name(ctx, &m.metadata, "Pod", true)?;
                 let ns = namespace(ctx, &m.metadata)?;
+                ctx.subject = Subject { workload: format!("pod/{name}"), namespace: ns.clone(), ..Subject::default() };
                 ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
                 let Some(spec) = &m.spec else {
                     return Err(ctx.err_at(sp.referenced, format!("staticPods[{i}] ({name}) has no spec"), None));
                 };
                 let prefix = format!("nodePools[].staticPods[{i}].spec.");
-                let mut spec = pod_spec(ctx, spec, &m.metadata.annotations, &prefix, &mut image_id)?;
+                let mut spec = pod_spec(ctx, spec, &m.metadata, &prefix, &mut image_id)?;
                 default_tolerations(&mut spec, kubernetes);
                 static_pods.push(ObjectDef {
                     namespace: ns,

@@ -40,7 +40,7 @@ pub(super) fn probe(ctx: &Ctx, p: &Option<ProbeRaw>, what: &str, success_must_be
 pub(super) fn pod_spec(
     ctx: &mut Ctx,
     s: &PodSpecRaw,
-    annotations: &BTreeMap<String, String>,
+    meta: &ObjectMeta,
     prefix: &str,
     image_id: &mut dyn FnMut(&str) -> (ImageId, Behavior),
 ) -> R<PodSpec> {
@@ -51,7 +51,8 @@ pub(super) fn pod_spec(
     let mut names = BTreeSet::new();
     let mut containers = Vec::new();
     let mut init_containers = Vec::new();
-    let override_ = behavior_override(ctx, annotations)?;
+    let override_ = behavior_override(ctx, &meta.annotations)?;
+    ctx.subject.labels = labels_of(meta);
     for (list, out, what, init) in [
         (&s.init_containers, &mut init_containers, "initContainers", true),
         (&s.containers, &mut containers, "containers", false),
@@ -166,6 +167,11 @@ fn container(
         }
     };
     let (image_id_, mut behavior) = image_id(&image.value);
+    // The image's behaviour, then the first `spec.behaviors` rule that matches, then the pod's
+    // annotation: the most specific word wins.
+    if let Some(r) = ctx.matching_rule(&image.value, &c.name.value) {
+        apply_behavior(&mut behavior, &r);
+    }
     if let Some(o) = override_ {
         apply_behavior(&mut behavior, o);
     }

@@ -416,3 +416,50 @@ pub(super) fn parse_version(s: &str) -> Option<(u32, u32)> {
     }
     Some((major, minor))
 }
+
+/// The kinds a `spec.behaviors` rule may name in `match.workload`.
+const BEHAVIOR_WORKLOAD_KINDS: &[&str] =
+    &["pod", "deployment", "replicaset", "statefulset", "daemonset", "job", "cronjob"];
+
+/// `spec.behaviors`: each rule matches on something, names a known kind, and its behaviour
+/// makes sense. Kept in `ctx` for the pod specs that follow.
+pub(super) fn behaviors(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<()> {
+    for r in &spec.behaviors {
+        let m = &r.value.match_;
+        if m.workload.is_none()
+            && m.image.is_none()
+            && m.selector.is_none()
+            && m.namespace.is_none()
+            && m.container.is_none()
+        {
+            return Err(ctx.err_at(
+                r.referenced,
+                "spec.behaviors: `match` names nothing",
+                Some("match on workload (job/pi), image, selector (labels), namespace or container".into()),
+            ));
+        }
+        if let Some(w) = &m.workload {
+            let ok = w.value.split_once('/').is_some_and(|(k, n)| {
+                BEHAVIOR_WORKLOAD_KINDS.contains(&k.to_ascii_lowercase().as_str()) && !n.is_empty()
+            });
+            if !ok {
+                return Err(ctx.err_at(
+                    w.referenced,
+                    format!("spec.behaviors: match.workload {:?} is not KIND/NAME", w.value),
+                    Some(format!("e.g. job/pi; kinds: {}", BEHAVIOR_WORKLOAD_KINDS.join(", "))),
+                ));
+            }
+        }
+        check_behavior(ctx, &r.value.behavior)?;
+        ctx.behaviors.push((r.value.clone(), r.referenced, false));
+    }
+    Ok(())
+}
+
+/// A `spec.behaviors` rule that matched no container does nothing: say so.
+pub(super) fn unused_behaviors(ctx: &mut Ctx) {
+    let unused: Vec<Location> = ctx.behaviors.iter().filter(|r| !r.2).map(|r| r.1).collect();
+    for loc in unused {
+        ctx.warn_at(loc, "spec.behaviors: this rule matches no container; it will do nothing");
+    }
+}

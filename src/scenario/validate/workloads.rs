@@ -12,6 +12,7 @@ pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, At)]) 
         ctx.kind = "Pod";
         let name = meta_name(ctx, &p.metadata, "Pod", true)?;
         let ns = namespace(ctx, &p.metadata)?;
+        ctx.subject = Subject { workload: format!("pod/{name}"), namespace: ns.clone(), ..Subject::default() };
         if !seen.insert(("Pod", ns.clone(), name.clone())) {
             return Err(ctx.err_at(
                 p.metadata.name.as_ref().unwrap().referenced,
@@ -24,8 +25,11 @@ pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, At)]) 
         let Some(spec) = &p.spec else {
             return Err(ctx.err_doc(format!("Pod {name} has no spec"), None));
         };
-        let mut spec = pod_spec(ctx, spec, &p.metadata.annotations, "spec.", &mut image_id)?;
+        let mut spec = pod_spec(ctx, spec, &p.metadata, "spec.", &mut image_id)?;
         default_tolerations(&mut spec, kubernetes);
+        if spec.restart_policy != RestartPolicy::Always {
+            warn_never_exits(ctx, &spec, "Pod", &ns, &name);
+        }
         if let Some(nn) = &spec.node_name
             && !node_names.contains(nn)
         {
@@ -36,6 +40,20 @@ pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, At)]) 
         pods.push(ObjectDef { namespace: ns, name, labels: labels_of(&p.metadata), spec: Arc::new(spec) });
     }
     Ok(())
+}
+
+/// A Job, or a pod that is meant to finish, whose app containers never exit: it never completes
+/// (kubesim does not run `command`), which a user would not expect. Said once, with the fix.
+fn warn_never_exits(ctx: &mut Ctx, spec: &PodSpec, kind: &str, ns: &str, name: &str) {
+    if spec.containers.iter().any(|c| c.behavior.exit.is_some() || c.behavior.crash.is_some()) {
+        return;
+    }
+    let what = if kind == "Job" { "it never completes" } else { "it never finishes" };
+    ctx.warn_doc(format!(
+        "{kind} {ns}/{name}: its containers never exit, so {what}: give it a behavior, e.g. spec.behaviors: \
+         [{{match: {{workload: {}/{name}}}, behavior: {{exit: {{after: 30s}}}}}}] (kubesim does not run `command`)",
+        kind.to_lowercase()
+    ));
 }
 
 impl Model {
@@ -214,6 +232,7 @@ pub(super) fn jobs(ctx: &mut Ctx, model: &mut Model, raw: &[(JobManifest, At)]) 
             }
         }
         let template = job_template(ctx, &name, &spec.template, template_labels, &mut image_id, kubernetes)?;
+        warn_never_exits(ctx, &template.spec, "Job", &ns, &name);
         let parallelism = spec.parallelism.as_ref().map_or(1, |p| p.value);
         let completions = match (&spec.completions, &spec.parallelism) {
             (Some(c), _) => Some(c.value),
@@ -402,7 +421,7 @@ pub(super) fn workload_parts(
     let Some(spec) = &template.spec else {
         return Err(ctx.err_doc(format!("{name}: spec.template.spec is required"), None));
     };
-    let mut spec = pod_spec(ctx, spec, &template.metadata.annotations, "spec.template.spec.", image_id)?;
+    let mut spec = pod_spec(ctx, spec, &template.metadata, "spec.template.spec.", image_id)?;
     if kind == TemplateKind::Daemon {
         daemonset_tolerations(&mut spec);
     }
@@ -453,6 +472,8 @@ pub(super) fn manifest_head<'a, S>(
     ctx.kind = kind;
     let name = meta_name(ctx, meta, kind, false)?;
     let ns = namespace(ctx, meta)?;
+    ctx.subject =
+        Subject { workload: format!("{}/{name}", kind.to_lowercase()), namespace: ns.clone(), ..Subject::default() };
     if !seen.insert((kind, ns.clone(), name.clone())) {
         return Err(ctx.err_at(
             meta.name.as_ref().unwrap().referenced,
@@ -487,7 +508,7 @@ pub(super) fn job_template(
             Some("a Job's pods take `restartPolicy: Never` or `OnFailure`".into()),
         ));
     }
-    let mut spec = pod_spec(ctx, spec_raw, &template.metadata.annotations, "spec.template.spec.", image_id)?;
+    let mut spec = pod_spec(ctx, spec_raw, &template.metadata, "spec.template.spec.", image_id)?;
     default_tolerations(&mut spec, kubernetes);
     if spec.restart_policy == RestartPolicy::Always {
         let loc = spec_raw.restart_policy.as_ref().unwrap().referenced;
