@@ -222,6 +222,15 @@ impl Cluster {
     /// the outputs), Jobs and PodDisruptionBudgets, as the API server holds them at time 0.
     fn create_workloads(&mut self) {
         let scenario = self.scenario.clone();
+        for ns in &scenario.namespaces {
+            self.api.gates.add_namespace(ns);
+        }
+        for (ns, name) in &scenario.service_accounts {
+            self.api.gates.add_service_account(ns, name);
+        }
+        for c in &scenario.configs {
+            self.api.gates.put_config(c.clone());
+        }
         for d in &scenario.deployments {
             let id = self.api.create_deployment(Deployment {
                 namespace: d.namespace.clone(),
@@ -627,6 +636,9 @@ impl Cluster {
             Event::JobSync(j) => self.jobs.on_timer(j, &mut ctx),
             Event::DaemonSetWork => self.daemonsets.work(&mut ctx),
             Event::StatefulSetWork => self.statefulsets.work(&mut ctx),
+            Event::Requeue(crate::runtime::Requeue::ReplicaSet(r)) => self.replicasets.requeue(r, &mut ctx),
+            Event::Requeue(crate::runtime::Requeue::DaemonSet(d)) => self.daemonsets.requeue(d, &mut ctx),
+            Event::Requeue(crate::runtime::Requeue::StatefulSet(s)) => self.statefulsets.requeue(s, &mut ctx),
             Event::DisruptionWork => self.disruption.work(&mut ctx),
             Event::DisruptionTimer(b) => self.disruption.on_timer(b, &mut ctx),
             Event::PodGc => self.podgc.tick(&mut ctx),

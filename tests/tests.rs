@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod controllers;
 mod faults;
+mod gates;
 mod golden;
 mod hashes;
 mod kubelet;
@@ -54,4 +55,26 @@ pub fn run_cli(file: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     cmd.arg("run").arg(file).arg("--out").arg(&out).arg("--no-charts").args(extra);
     cmd.assert().success();
     (tmp, out)
+}
+
+/// Run `kubesim ARGS...`: (exit code, stdout, stderr).
+pub fn kubesim(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = assert_cmd::Command::cargo_bin("kubesim").unwrap().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The rows of a `get pods` table: (name, ready, status).
+pub fn pod_rows(table: &str) -> Vec<(String, String, String)> {
+    table
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            (c[0].to_string(), c[1].to_string(), c[2].to_string())
+        })
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! strings only at the edges.
 
 pub mod behavior;
+pub mod config;
 pub mod duration;
 pub mod events;
 pub mod ids;
@@ -14,6 +15,7 @@ pub mod settings;
 pub mod workloads;
 
 pub use behavior::Behavior;
+pub use config::{ConfigKind, ConfigObject, ConfigRef, VolumeSource, VolumeSpec};
 pub use events::{EventType, Message, RecordedEvent};
 pub use ids::*;
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};

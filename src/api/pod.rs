@@ -153,6 +153,8 @@ pub struct ContainerSpec {
     /// An init container with `restartPolicy: Always`: it starts in order, stays up beside the
     /// app containers and is always restarted.
     pub sidecar: bool,
+    /// ConfigMaps and Secrets its environment reads (`env[].valueFrom`, `envFrom`).
+    pub env_refs: Vec<super::ConfigRef>,
 }
 
 #[derive(Clone, Debug)]
@@ -174,6 +176,10 @@ pub struct PodSpec {
     /// Node affinity, pod affinity and anti-affinity (boxed: most pods have none).
     pub affinity: Option<Box<super::Affinity>>,
     pub topology_spread: Vec<super::TopologySpreadConstraint>,
+    /// Volumes whose mount reads a ConfigMap or Secret (others mount at once).
+    pub volumes: Vec<super::VolumeSpec>,
+    /// `serviceAccountName` as written (`None`: the namespace's `default`, filled at admission).
+    pub service_account: Option<Arc<str>>,
 }
 
 impl ContainerSpec {
@@ -200,6 +206,7 @@ impl ContainerSpec {
             pre_stop: false,
             behavior,
             sidecar: false,
+            env_refs: Vec::new(),
         }
     }
 }
@@ -222,6 +229,8 @@ impl PodSpec {
             preemption_policy: Default::default(),
             affinity: None,
             topology_spread: Vec::new(),
+            volumes: Vec::new(),
+            service_account: None,
         }
     }
 

@@ -2,6 +2,7 @@
 //! notifications in an outbox; the `Cluster` delivers them after the watch latency. Components
 //! read and write cluster state only through here.
 
+pub mod config;
 pub mod eviction;
 pub mod watch;
 
@@ -126,11 +127,13 @@ pub struct ApiServer {
     /// When the control plane last came back: the node lifecycle controller measures lease
     /// staleness from no earlier than this (it has just started observing again).
     pub resumed_at: SimTime,
+    /// Namespaces, ServiceAccounts, ConfigMaps and Secrets.
+    pub gates: config::GateStore,
 }
 
 impl ApiServer {
     pub fn new() -> ApiServer {
-        ApiServer::default()
+        ApiServer { gates: config::GateStore::new(), ..ApiServer::default() }
     }
 
     /// Set the lease grid: renew every `interval_ms` plus up to `jitter_ms`, jitters from `seed`.

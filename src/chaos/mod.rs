@@ -79,6 +79,7 @@ impl Chaos {
             FaultDef::SetImage { .. } | FaultDef::RolloutRestart { .. } | FaultDef::Scale { .. } => {
                 operator_action(f, ctx)
             }
+            FaultDef::Apply { .. } | FaultDef::Delete { .. } => apply_or_delete(f, ctx),
             FaultDef::NodeDrain { nodes, force, grace_ms, .. } => {
                 let root = ctx.cause;
                 for &n in nodes {
@@ -454,6 +455,41 @@ fn cordon_nodes(nodes: &[NodeId], cordon: bool, ctx: &mut Ctx) {
         };
         node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
     }
+}
+
+/// `apply` / `delete` of the objects that gate pods: the store changes, and one event on the
+/// control plane says what the operator did (the kubelet sees the change at its next retry).
+fn apply_or_delete(f: &FaultDef, ctx: &mut Ctx) {
+    let msg = match f {
+        FaultDef::Apply { file, configs, service_accounts, .. } => {
+            let mut names = Vec::new();
+            for (ns, name) in service_accounts {
+                ctx.api.gates.add_service_account(ns, name);
+                names.push(format!("serviceaccount/{name}"));
+            }
+            for c in configs {
+                names.push(format!("{}/{}", c.kind.resource(), c.name));
+                ctx.api.gates.put_config(c.clone());
+            }
+            format!("apply -f {file}: {} created", names.join(", "))
+        }
+        FaultDef::Delete { target, namespace, name, .. } => {
+            let (gone, what) = match *target {
+                plan::DeleteTarget::Config(k) => (ctx.api.gates.delete_config(k, namespace, name), k.resource()),
+                plan::DeleteTarget::ServiceAccount => {
+                    (ctx.api.gates.delete_service_account(namespace, name), "serviceaccount")
+                }
+            };
+            if gone {
+                format!("delete: {what} \"{name}\" deleted")
+            } else {
+                format!("delete: {what}s \"{name}\" not found")
+            }
+        }
+        _ => return,
+    };
+    let kind = if msg.ends_with("not found") { EventType::Warning } else { EventType::Normal };
+    ctx.cause = ctx.record(kind, "FaultInjected", ObjRef::ControlPlane, None, Source::Chaos, Message::Text(msg.into()));
 }
 
 fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {

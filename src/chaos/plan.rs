@@ -67,6 +67,17 @@ pub enum FaultDef {
     DeleteNode { at: SimTime, nodes: Vec<crate::api::NodeId> },
     /// `kubectl scale WORKLOAD --replicas=N`.
     Scale { at: SimTime, workload: ScaleTarget, replicas: u32 },
+    /// `apply`: objects created (or replaced) mid-run: ConfigMaps, Secrets, ServiceAccounts.
+    Apply { at: SimTime, file: String, configs: Vec<crate::api::ConfigObject>, service_accounts: Vec<(String, String)> },
+    /// `delete`: one ConfigMap, Secret or ServiceAccount removed.
+    Delete { at: SimTime, target: DeleteTarget, namespace: String, name: String },
+}
+
+/// What `delete` removes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteTarget {
+    Config(crate::api::ConfigKind),
+    ServiceAccount,
 }
 
 /// The node actions that can fail at random.
@@ -106,6 +117,8 @@ impl FaultDef {
             | FaultDef::SetImage { at, .. }
             | FaultDef::RolloutRestart { at, .. }
             | FaultDef::Scale { at, .. }
+            | FaultDef::Apply { at, .. }
+            | FaultDef::Delete { at, .. }
             | FaultDef::AddNodes { at, .. }
             | FaultDef::NodeDrain { at, .. }
             | FaultDef::PodFailure { at, .. }
@@ -146,6 +159,8 @@ impl FaultDef {
             FaultDef::SetImage { .. } => "set-image",
             FaultDef::RolloutRestart { .. } => "rollout-restart",
             FaultDef::Scale { .. } => "scale",
+            FaultDef::Apply { .. } => "apply",
+            FaultDef::Delete { .. } => "delete",
             FaultDef::AddNodes { .. } => "add-nodes",
             FaultDef::NodeDrain { .. } => "node-drain",
             FaultDef::PodFailure { .. } => "pod-failure",

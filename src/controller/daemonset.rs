@@ -22,6 +22,10 @@ pub struct DaemonSetController {
     templates: Vec<((usize, Option<SimTime>), u32)>,
     /// Per pod: the node it is pinned to and the template generation it was made from.
     pods: Vec<(u32, u32)>,
+    /// Syncs that failed (a create refused), per DaemonSet: the work queue's rate limiter.
+    backoff: super::Backoff,
+    /// A create was refused in the current sync: no more are tried until the retry.
+    refused: bool,
 }
 
 /// `NodeShouldRunDaemonPod`: (should run, should continue running). A daemon pod should run
@@ -90,6 +94,7 @@ impl DaemonSetController {
         }
         let spec = ctx.api.daemonsets[id.idx()].template.spec.clone();
         let root = ctx.cause;
+        self.refused = false;
         let mut st = WorkloadStatus::default();
         let mut desired = 0u32;
         // Old-template pods that could be replaced, and how many nodes lack an available pod.
@@ -137,8 +142,9 @@ impl DaemonSetController {
                 0 if !should => {}
                 0 => {
                     ctx.cause = root;
-                    self.create(id, nid, generation, ctx);
-                    st.replicas += 1;
+                    if !self.refused && self.create(id, nid, generation, ctx) {
+                        st.replicas += 1;
+                    }
                     unavailable += 1;
                 }
                 _ => {
@@ -193,18 +199,32 @@ impl DaemonSetController {
         ctx.rec.workload_status(WorkloadRef::DaemonSet(id), ctx.now, desired, st.ready);
     }
 
-    fn create(&mut self, id: DsId, node: NodeId, generation: u32, ctx: &mut Ctx) {
+    /// False: the API server refused the pod.
+    fn create(&mut self, id: DsId, node: NodeId, generation: u32, ctx: &mut Ctx) -> bool {
         let ds = &ctx.api.daemonsets[id.idx()];
         let (ns, template, base) = (ds.namespace.clone(), ds.template.clone(), ds.name.clone());
         let mut spec = (*template.spec).clone();
         spec.affinity_node = Some(ctx.api.node(node).name.clone());
         let owner = Owner::DaemonSet(id);
         let src = Source::DaemonSetController;
-        let pid = create_owned_pod(owner, &ns, &base, template.labels, Arc::new(spec), src, ctx);
+        let Some(pid) = create_owned_pod(owner, &ns, &base, template.labels, Arc::new(spec), src, ctx) else {
+            // Refused: the sync ends in an error and the key is retried after the back-off.
+            self.refused = true;
+            let delay = self.backoff.next(id.0, super::CONTROLLER_RETRY_BASE_MS, super::CONTROLLER_RETRY_MAX_MS);
+            ctx.after(delay, Event::Requeue(crate::runtime::Requeue::DaemonSet(id)));
+            return false;
+        };
+        self.backoff.forget(id.0);
         if self.pods.len() <= pid.idx() {
             self.pods.resize(pid.idx() + 1, (NO_NODE, 0));
         }
         self.pods[pid.idx()] = (node.0, generation);
+        true
+    }
+
+    /// The rate limiter's back-off is over: sync the DaemonSet again.
+    pub fn requeue(&mut self, id: DsId, ctx: &mut Ctx) {
+        self.queue.add(id.0, ctx, Event::DaemonSetWork);
     }
 
     fn delete(&mut self, id: DsId, p: PodId, ctx: &mut Ctx) {

@@ -17,6 +17,10 @@ pub const MAX_JOB_POD_FAILURE_BACKOFF_MS: u64 = 600_000;
 pub const MAX_JOB_POD_FAILURE_BACKOFF_MS_BEFORE_1_27: u64 = 360_000;
 /// `syncJobBatchPeriod`: pod changes reach a Job's sync at most once a second.
 pub const SYNC_JOB_BATCH_PERIOD_MS: u64 = 1_000;
+/// The Job controller's queue back-off after a failed sync (`DefaultJobApiBackOff`,
+/// `MaxJobApiBackOff`): 1 s doubling to 1 minute.
+pub const DEFAULT_JOB_API_BACKOFF_MS: u64 = 1_000;
+pub const MAX_JOB_API_BACKOFF_MS: u64 = 60_000;
 /// The labels upstream puts on a Job's pods.
 pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
 pub const LEGACY_JOB_NAME_LABEL: &str = "job-name";
@@ -42,6 +46,8 @@ pub struct JobController {
     /// API until the Job counted it; keeping the list here has the same effect (a pod the
     /// garbage collector removed right after it finished is still counted).
     owned: Vec<Vec<PodId>>,
+    /// Syncs that failed on an API error (a create refused), per Job.
+    api_backoff: super::Backoff,
 }
 
 impl JobController {
@@ -146,12 +152,23 @@ impl JobController {
             } else {
                 let n = ((want - status.active) as usize).min(BURST_REPLICAS);
                 let root = ctx.cause;
+                let mut created = 0u32;
                 for _ in 0..n {
                     ctx.cause = root;
-                    self.create_pod(id, ctx);
+                    if !self.create_pod(id, ctx) {
+                        // Refused: the sync fails and the Job is synced again after the
+                        // controller's API back-off.
+                        let delay = self.api_backoff.next(id.0, DEFAULT_JOB_API_BACKOFF_MS, MAX_JOB_API_BACKOFF_MS);
+                        ctx.after(delay, Event::JobSync(id));
+                        break;
+                    }
+                    created += 1;
+                }
+                if created as usize == n {
+                    self.api_backoff.forget(id.0);
                 }
                 ctx.cause = root;
-                status.active += n as u32;
+                status.active += created;
             }
         }
         if ctx.api.jobs[id.idx()].status != status {
@@ -231,12 +248,16 @@ impl JobController {
         ctx.cause = root;
     }
 
-    fn create_pod(&mut self, id: JobId, ctx: &mut Ctx) {
+    /// False: the API server refused the pod.
+    fn create_pod(&mut self, id: JobId, ctx: &mut Ctx) -> bool {
         let j = &ctx.api.jobs[id.idx()];
         let (ns, template, base) = (j.namespace.clone(), j.template.clone(), j.name.clone());
-        let p =
+        let made =
             create_owned_pod(Owner::Job(id), &ns, &base, template.labels, template.spec, Source::JobController, ctx);
-        self.owned[id.idx()].push(p);
+        if let Some(p) = made {
+            self.owned[id.idx()].push(p);
+        }
+        made.is_some()
     }
 }
 

@@ -69,8 +69,43 @@ impl WorkQueue {
     }
 }
 
+/// `DefaultControllerRateLimiter`'s per-item back-off: 5 ms doubling to 1000 s.
+pub const CONTROLLER_RETRY_BASE_MS: u64 = 5;
+pub const CONTROLLER_RETRY_MAX_MS: u64 = 1_000_000;
+
+/// client-go's `ItemExponentialFailureRateLimiter`: per key, `base * 2^failures` up to `max`,
+/// forgotten after a sync that succeeds.
+#[derive(Default)]
+pub struct Backoff {
+    failures: std::collections::BTreeMap<u32, u32>,
+}
+
+impl Backoff {
+    /// The delay before key `key` is retried, counting this failure.
+    pub fn next(&mut self, key: u32, base_ms: u64, max_ms: u64) -> u64 {
+        let n = self.failures.entry(key).or_insert(0);
+        let d = base_ms.saturating_mul(1u64 << (*n).min(40)).min(max_ms);
+        *n += 1;
+        d
+    }
+
+    pub fn forget(&mut self, key: u32) {
+        self.failures.remove(&key);
+    }
+}
+
+/// The API server's admission of a pod create (the ServiceAccount plugin): Err is its refusal
+/// as the client sees it, `pods "NAME" is forbidden: ...` (for a generated name, the prefix).
+pub fn admit_pod(namespace: &str, name: &str, spec: &PodSpec, ctx: &Ctx) -> Result<(), String> {
+    ctx.api
+        .gates
+        .admit_service_account(namespace, spec.service_account.as_deref())
+        .map_err(|e| format!("pods {name:?} is forbidden: {e}"))
+}
+
 /// Create a pod for `owner` named `generateName` style (`BASE-xxxxx`, unique among live pods),
-/// and record the owner's `SuccessfulCreate` event.
+/// and record the owner's `SuccessfulCreate` event. None: the API server refused it (the owner's
+/// `FailedCreate` event says why, as `controller_utils` words it).
 pub fn create_owned_pod(
     owner: Owner,
     namespace: &str,
@@ -79,7 +114,15 @@ pub fn create_owned_pod(
     spec: Arc<PodSpec>,
     source: Source,
     ctx: &mut Ctx,
-) -> PodId {
+) -> Option<PodId> {
+    if !ctx.api.gates.has_service_account(namespace, spec.service_account.as_deref().unwrap_or("default"))
+        && let Err(e) = admit_pod(namespace, &format!("{base}-"), &spec, ctx)
+    {
+        let obj = ApiServer::owner_ref(owner);
+        let msg = Message::Text(format!("Error creating: {e}").into());
+        ctx.cause = ctx.record(EventType::Warning, "FailedCreate", obj, None, source, msg);
+        return None;
+    }
     let name = loop {
         let mut n = String::with_capacity(base.len() + 6);
         n.push_str(base);
@@ -93,7 +136,7 @@ pub fn create_owned_pod(
     let pid = ctx.api.create_pod(pod);
     let obj = ApiServer::owner_ref(owner);
     ctx.cause = ctx.record(EventType::Normal, "SuccessfulCreate", obj, None, source, Message::CreatedPod { pod: pid });
-    pid
+    Some(pid)
 }
 
 /// Delete one of `owner`'s pods with its own grace period and record `SuccessfulDelete`.

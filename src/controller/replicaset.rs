@@ -1,7 +1,10 @@
 //! The ReplicaSet controller: keep `replicas` active pods, with expectations so that a sync
 //! does not act twice on the same observation, upstream's scale-down ranking, and `.status`.
 
-use super::{BURST_REPLICAS, EXPECTATIONS_TIMEOUT_MS, WorkQueue, create_owned_pod, delete_owned_pod};
+use super::{
+    BURST_REPLICAS, Backoff, CONTROLLER_RETRY_BASE_MS, CONTROLLER_RETRY_MAX_MS, EXPECTATIONS_TIMEOUT_MS, WorkQueue,
+    create_owned_pod, delete_owned_pod,
+};
 use crate::api::WorkloadRef;
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
@@ -25,6 +28,8 @@ pub struct ReplicaSetController {
     observed: Vec<u8>,
     /// Pods created so far (checked against the API server by the invariants).
     pub created: u64,
+    /// Syncs that failed (a create refused), per ReplicaSet: the work queue's rate limiter.
+    backoff: Backoff,
 }
 
 impl ReplicaSetController {
@@ -78,12 +83,27 @@ impl ReplicaSetController {
             if active_n < replicas {
                 let n = (replicas - active_n).min(BURST_REPLICAS);
                 self.expectations[id.idx()] = Expectations { adds: n as i64, dels: 0, set_at: ctx.now };
-                // Slow start (batches of 1, 2, 4, ...) only matters when creations fail, which
-                // they do not here: all n are created in this sync.
+                // Slow start: batches of 1, 2, 4, ...; a refused create ends the sync with an
+                // error (the rest are not tried, their expectations dropped) and the key is
+                // retried after the rate limiter's back-off.
                 let root = ctx.cause;
-                for _ in 0..n {
-                    ctx.cause = root;
-                    self.create_pod(id, ctx);
+                let mut created = 0;
+                let mut batch = 1;
+                'batches: while created < n {
+                    for _ in 0..batch.min(n - created) {
+                        ctx.cause = root;
+                        if !self.create_pod(id, ctx) {
+                            self.expectations[id.idx()].adds -= (n - created) as i64;
+                            let delay = self.backoff.next(id.0, CONTROLLER_RETRY_BASE_MS, CONTROLLER_RETRY_MAX_MS);
+                            ctx.after(delay, Event::Requeue(crate::runtime::Requeue::ReplicaSet(id)));
+                            break 'batches;
+                        }
+                        created += 1;
+                    }
+                    batch *= 2;
+                }
+                if created == n {
+                    self.backoff.forget(id.0);
                 }
             } else if active_n > replicas {
                 let active: Vec<PodId> =
@@ -109,12 +129,20 @@ impl ReplicaSetController {
         }
     }
 
-    fn create_pod(&mut self, id: RsId, ctx: &mut Ctx) {
+    /// False: the API server refused the pod.
+    fn create_pod(&mut self, id: RsId, ctx: &mut Ctx) -> bool {
         let rs = &ctx.api.replicasets[id.idx()];
         let (ns, template, base) = (rs.namespace.clone(), rs.template.clone(), rs.name.clone());
         let owner = Owner::ReplicaSet(id);
-        create_owned_pod(owner, &ns, &base, template.labels, template.spec, Source::ReplicaSetController, ctx);
-        self.created += 1;
+        let made =
+            create_owned_pod(owner, &ns, &base, template.labels, template.spec, Source::ReplicaSetController, ctx);
+        self.created += u64::from(made.is_some());
+        made.is_some()
+    }
+
+    /// The rate limiter's back-off is over: sync the ReplicaSet again.
+    pub fn requeue(&mut self, id: RsId, ctx: &mut Ctx) {
+        self.queue.add(id.0, ctx, Event::ReplicaSetWork);
     }
 }
 
@@ -182,6 +210,7 @@ mod tests {
     fn run(h: &mut Harness, rsc: &mut ReplicaSetController, t: u64) {
         h.run_until(SimTime(t), |ev, ctx| match ev {
             Event::ReplicaSetWork => rsc.work(ctx),
+            Event::Requeue(crate::runtime::Requeue::ReplicaSet(r)) => rsc.requeue(r, ctx),
             Event::Watch(n) if n.to == Watcher::ReplicaSetController => rsc.on_watch(n.obj, ctx),
             _ => {}
         });
@@ -299,5 +328,32 @@ mod tests {
         run(&mut h, &mut rsc, 4_000);
         assert_eq!(events(&h, rs, "SuccessfulCreate").len(), 3);
         assert!(events(&h, rs, "SuccessfulDelete").is_empty());
+    }
+
+    #[test]
+    fn a_refused_create_records_failed_create_and_retries_with_the_rate_limiter_until_admitted() {
+        let mut h = Harness::new();
+        let mut rsc = ReplicaSetController::default();
+        let rs = web(&mut h, 2);
+        let mut spec = (*h.api.replicasets[rs.idx()].template.spec).clone();
+        spec.service_account = Some("robot".into());
+        h.api.replicasets[rs.idx()].template.spec = std::sync::Arc::new(spec);
+        run(&mut h, &mut rsc, 100);
+        // Seen at 10 ms; refused; retried 5, 10, 20, 40 ms later (one try per sync: slow start).
+        let times: Vec<u64> = events(&h, rs, "FailedCreate").iter().map(|e| e.0.as_millis()).collect();
+        assert_eq!(times, vec![10, 15, 25, 45, 85]);
+        assert_eq!(
+            events(&h, rs, "FailedCreate")[0].1,
+            Message::Text(
+                "Error creating: pods \"web-\" is forbidden: error looking up service account default/robot: serviceaccount \"robot\" not found"
+                    .into()
+            )
+        );
+        assert!(h.live_pods_of(Owner::ReplicaSet(rs)).is_empty());
+        h.api.gates.add_service_account("default", "robot");
+        // The next retry (80 ms after 85) creates both pods.
+        run(&mut h, &mut rsc, 200);
+        assert_eq!(events(&h, rs, "SuccessfulCreate").len(), 2);
+        assert_eq!(events(&h, rs, "SuccessfulCreate")[0].0.as_millis(), 165);
     }
 }

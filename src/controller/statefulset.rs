@@ -22,6 +22,8 @@ pub struct StatefulSetController {
     queue: WorkQueue,
     /// Per pod: its ordinal.
     ordinals: Vec<u32>,
+    /// Syncs that failed (a create refused), per StatefulSet: the work queue's rate limiter.
+    backoff: super::Backoff,
 }
 
 impl StatefulSetController {
@@ -100,9 +102,10 @@ impl StatefulSetController {
             match pods.iter().find(|x| x.0 == ord) {
                 None => {
                     ctx.cause = root;
-                    self.create(id, ord, ctx);
-                    // OrderedReady: wait for this one to be Running and Ready.
-                    blocked = ordered;
+                    // OrderedReady: wait for this one to be Running and Ready; a refused
+                    // create ends the sync (retried after the back-off).
+                    let created = self.create(id, ord, ctx);
+                    blocked = ordered || !created;
                 }
                 Some(&(_, p)) => {
                     if ordered && !healthy(ctx, p) {
@@ -141,12 +144,28 @@ impl StatefulSetController {
         ctx.rec.workload_status(WorkloadRef::StatefulSet(id), ctx.now, replicas, st.ready);
     }
 
-    fn create(&mut self, id: StsId, ord: u32, ctx: &mut Ctx) {
+    /// False: the API server refused the pod.
+    fn create(&mut self, id: StsId, ord: u32, ctx: &mut Ctx) -> bool {
         let set = &ctx.api.statefulsets[id.idx()];
         let name = format!("{}-{ord}", set.name);
         if ctx.api.pod_name_taken(&set.namespace, &name) {
-            return; // the old object is still there (Terminating): never two with one name
+            return true; // the old object is still there (Terminating): never two with one name
         }
+        if let Err(e) = super::admit_pod(&set.namespace, &name, &set.template.spec, ctx) {
+            let msg = format!("create Pod {name} in StatefulSet {} failed error: {e}", set.name);
+            ctx.cause = ctx.record(
+                EventType::Warning,
+                "FailedCreate",
+                ObjRef::StatefulSet(id),
+                None,
+                Source::StatefulSetController,
+                Message::Text(msg.into()),
+            );
+            let delay = self.backoff.next(id.0, super::CONTROLLER_RETRY_BASE_MS, super::CONTROLLER_RETRY_MAX_MS);
+            ctx.after(delay, Event::Requeue(crate::runtime::Requeue::StatefulSet(id)));
+            return false;
+        }
+        self.backoff.forget(id.0);
         let mut labels = (*set.template.labels).clone();
         labels.insert(POD_NAME_LABEL, &name);
         labels.insert(POD_INDEX_LABEL, &ord.to_string());
@@ -172,6 +191,12 @@ impl StatefulSetController {
             Source::StatefulSetController,
             Message::Text(msg.into()),
         );
+        true
+    }
+
+    /// The rate limiter's back-off is over: sync the StatefulSet again.
+    pub fn requeue(&mut self, id: StsId, ctx: &mut Ctx) {
+        self.queue.add(id.0, ctx, Event::StatefulSetWork);
     }
 
     fn delete(&mut self, id: StsId, p: PodId, ctx: &mut Ctx) {

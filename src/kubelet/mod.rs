@@ -10,6 +10,7 @@ pub mod eviction;
 pub mod images;
 pub mod probes;
 pub mod status;
+mod volumes;
 
 use crate::api::behavior::DurationDist;
 use crate::api::behavior::exponential_ms;
@@ -74,6 +75,9 @@ struct PodWorker {
     /// `Pulled` (failed attempts and back-off included).
     first_pull: Option<SimTime>,
     pull_ms: u64,
+    /// Every volume is set up (ConfigMaps and Secrets found); else the current mount back-off.
+    mounted: bool,
+    mount_backoff_ms: u64,
 }
 
 impl PodWorker {
@@ -406,9 +410,13 @@ impl Kubelet {
                 containers: vec![CState::default(); n],
                 first_pull: None,
                 pull_ms: 0,
+                mounted: false,
+                mount_backoff_ms: 0,
             },
         );
-        self.advance(id, ctx);
+        if self.volumes_ready(id, ctx) {
+            self.advance(id, ctx);
+        }
     }
 
     /// Run the start sequence as far as it can go now: init containers one at a time (each
@@ -438,6 +446,9 @@ impl Kubelet {
         let epoch = w.containers[w.idx(c)].epoch;
         match self.images.ensure(id, c, image, policy, epoch, ctx) {
             images::Ensure::Ready => {
+                if !self.env_ready(id, c, ctx) {
+                    return false;
+                }
                 self.create_container(id, c, ctx);
                 true
             }
@@ -487,6 +498,9 @@ impl Kubelet {
             return;
         }
         let initial = i == w.next;
+        if !self.env_ready(pod, c, ctx) {
+            return;
+        }
         self.create_container(pod, c, ctx);
         if initial && !c.init {
             self.workers.get_mut(&pod).expect("worker exists").next += 1;

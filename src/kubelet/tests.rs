@@ -398,3 +398,52 @@ fn a_hard_eviction_fails_the_pod_at_once_and_gives_sigterm_the_2_second_minimum(
     assert_eq!(pod.removed, None, "an evicted pod stays in the API for its controller");
     assert_eq!(pod.status.phase, PodPhase::Failed);
 }
+
+#[test]
+fn a_missing_configmap_volume_is_retried_with_the_mount_back_off_and_mounted_once_it_exists() {
+    use crate::api::{ConfigKind, ConfigObject, VolumeSource, VolumeSpec};
+    let mut w = World::new(&[("nginx:1", 10 * MI)], &[ImageId(0)]);
+    let mut s = spec(ImageId(0), Behavior::default());
+    s.volumes = vec![VolumeSpec {
+        name: "config".into(),
+        sources: vec![VolumeSource { kind: ConfigKind::ConfigMap, name: "cfg".into(), keys: vec![], optional: false }],
+    }];
+    let p = w.pod("web", s);
+    w.run(5_000);
+    // Heard of at 10 ms; tries 500 ms, 1 s, 2 s apart (operationexecutor's exponential back-off).
+    let mounts: Vec<u64> = w.events(p).iter().filter(|e| e.0 == "FailedMount").map(|e| e.1).collect();
+    assert_eq!(mounts, vec![10, 510, 1_510, 3_510]);
+    assert_eq!(
+        w.messages(p, "FailedMount")[0],
+        Message::Text("MountVolume.SetUp failed for volume \"config\" : configmap \"cfg\" not found".into())
+    );
+    assert!(matches!(w.app(p).state, ContainerState::Waiting { reason: "ContainerCreating" }));
+    w.h.api.gates.put_config(ConfigObject {
+        kind: ConfigKind::ConfigMap,
+        namespace: "default".into(),
+        name: "cfg".into(),
+        keys: vec![],
+    });
+    // The next try, 4 s after the last (7.51 s), mounts it and the container starts.
+    w.run(8_000);
+    let created = w.events(p).iter().find(|e| e.0 == "Created").map(|e| e.1);
+    assert_eq!(created, Some(7_510));
+    assert_eq!(w.events(p).iter().filter(|e| e.0 == "FailedMount").count(), 4);
+}
+
+#[test]
+fn a_missing_secret_key_in_the_environment_fails_the_container_config_at_each_sync() {
+    use crate::api::{ConfigKind, ConfigRef};
+    let mut w = World::new(&[("nginx:1", 10 * MI)], &[ImageId(0)]);
+    let mut s = spec(ImageId(0), Behavior::default());
+    s.containers[0].env_refs =
+        vec![ConfigRef { kind: ConfigKind::Secret, name: "db".into(), key: Some("password".into()), optional: false }];
+    let p = w.pod("api", s);
+    w.run(25_000);
+    // The image is checked first (already present), then the environment: every pod sync, 10 s.
+    let failed: Vec<u64> = w.events(p).iter().filter(|e| e.0 == "Failed").map(|e| e.1).collect();
+    assert_eq!(failed, vec![10, 10_010, 20_010]);
+    assert_eq!(w.messages(p, "Failed")[0], Message::Text("Error: secret \"db\" not found".into()));
+    assert!(matches!(w.app(p).state, ContainerState::Waiting { reason: "CreateContainerConfigError" }));
+    assert_eq!(w.app(p).restart_count, 0);
+}

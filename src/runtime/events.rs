@@ -54,6 +54,8 @@ pub enum KubeletEvent {
     KillContainer { pod: PodId, c: ContainerRef },
     /// `pod-failure`: the pod's containers fail, and fail again at every start, until `until`.
     FailPod { pod: PodId, until: SimTime },
+    /// The volume manager tries a failed mount again (its back-off is over).
+    MountRetry { pod: PodId },
 }
 
 /// Node lifecycle timers.

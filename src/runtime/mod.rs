@@ -42,6 +42,8 @@ pub enum Event {
     JobSync(JobId),
     DaemonSetWork,
     StatefulSetWork,
+    /// A controller's key is queued again after its rate limiter's back-off (a failed sync).
+    Requeue(Requeue),
     DisruptionWork,
     /// A disrupted pod of a budget stops being held back (`DeletionTimeout`).
     DisruptionTimer(PdbId),
@@ -55,6 +57,14 @@ pub enum Event {
     Fault(u32),
     FaultEnd(u32),
     Sample,
+}
+
+/// A key of a controller that retries a failed sync (a pod create the API server refused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requeue {
+    ReplicaSet(crate::api::RsId),
+    DaemonSet(crate::api::DsId),
+    StatefulSet(crate::api::StsId),
 }
 
 /// What a handler may touch: the clock, the API server, the recorder, RNG streams and the

@@ -65,6 +65,13 @@ pub struct Scenario {
     pub expectations: Vec<expect::Expectation>,
     /// Non-fatal findings ("ignored: spec.template.spec.volumes"), each with its place.
     pub warnings: Vec<String>,
+    /// Namespaces at the start: the built-in ones and the Namespace manifests, sorted.
+    pub namespaces: Vec<String>,
+    /// ServiceAccount manifests (namespace, name); each namespace's `default` is added by the
+    /// cluster.
+    pub service_accounts: Vec<(String, String)>,
+    /// ConfigMaps and Secrets.
+    pub configs: Vec<crate::api::ConfigObject>,
     /// Objects the API server refused when the manifests were applied at time 0 (a missing
     /// namespace), each as kubectl prints the refusal; they take no part in the run.
     pub refused: Vec<String>,

@@ -43,12 +43,93 @@ k8s_struct!(PodSpecRaw {
     preemption_policy: Option<Spanned<String>>,
     affinity: Option<AffinityRaw>,
     #[serde(default)] topology_spread_constraints: Vec<TopologySpreadConstraintRaw>,
+    #[serde(default)] volumes: Vec<VolumeRaw>,
+    service_account_name: Option<Spanned<String>>,
+    /// Deprecated alias of serviceAccountName.
+    service_account: Option<Spanned<String>>,
 } ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
     enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers,
     hostname, hostnameOverride, imagePullSecrets, os, overhead,
     readinessGates, resourceClaims, resources, runtimeClassName, schedulerName, schedulingGates,
-    securityContext, serviceAccount, serviceAccountName, setHostnameAsFQDN, shareProcessNamespace,
-    subdomain, volumes]);
+    securityContext, setHostnameAsFQDN, shareProcessNamespace, subdomain]);
+
+k8s_struct!(VolumeRaw {
+    name: Spanned<String>,
+    config_map: Option<ConfigMapVolumeRaw>,
+    secret: Option<SecretVolumeRaw>,
+    projected: Option<ProjectedVolumeRaw>,
+    // Sources that mount at once in the model: accepted without a warning.
+    empty_dir: Option<Ignored>,
+    host_path: Option<Ignored>,
+    #[serde(rename = "downwardAPI")] downward_api: Option<Ignored>,
+} ignored [persistentVolumeClaim, ephemeral, csi, image, nfs, iscsi, fc, rbd, cephfs, cinder,
+    flexVolume, flocker, gcePersistentDisk, awsElasticBlockStore, gitRepo, glusterfs, azureFile,
+    azureDisk, vsphereVolume, quobyte, photonPersistentDisk, portworxVolume, scaleIO, storageos]);
+
+k8s_struct!(ConfigMapVolumeRaw {
+    name: Option<String>,
+    #[serde(default)] items: Vec<KeyToPathRaw>,
+    optional: Option<bool>,
+} ignored [defaultMode]);
+
+k8s_struct!(SecretVolumeRaw {
+    secret_name: Option<String>,
+    #[serde(default)] items: Vec<KeyToPathRaw>,
+    optional: Option<bool>,
+} ignored [defaultMode]);
+
+k8s_struct!(KeyToPathRaw {
+    key: String,
+    path: Option<Ignored>,
+} ignored [mode]);
+
+k8s_struct!(ProjectedVolumeRaw {
+    #[serde(default)] sources: Vec<ProjectionRaw>,
+} ignored [defaultMode]);
+
+k8s_struct!(ProjectionRaw {
+    config_map: Option<ConfigMapVolumeRaw>,
+    secret: Option<ConfigMapVolumeRaw>,
+    // The token and downward API sources mount at once in the model.
+    service_account_token: Option<Ignored>,
+    #[serde(rename = "downwardAPI")] downward_api: Option<Ignored>,
+} ignored [clusterTrustBundle, podCertificate]);
+
+k8s_struct!(EnvVarRaw {
+    name: String,
+    value: Option<Ignored>,
+    value_from: Option<EnvVarSourceRaw>,
+} ignored []);
+
+k8s_struct!(EnvVarSourceRaw {
+    config_map_key_ref: Option<KeyRefRaw>,
+    secret_key_ref: Option<KeyRefRaw>,
+    // Values the API server or the kubelet fill in: they never block a start.
+    field_ref: Option<Ignored>,
+    resource_field_ref: Option<Ignored>,
+} ignored [fileKeyRef]);
+
+k8s_struct!(KeyRefRaw {
+    name: Option<String>,
+    key: String,
+    optional: Option<bool>,
+} ignored []);
+
+k8s_struct!(EnvFromRaw {
+    config_map_ref: Option<NameRefRaw>,
+    secret_ref: Option<NameRefRaw>,
+    prefix: Option<Ignored>,
+} ignored []);
+
+k8s_struct!(NameRefRaw {
+    name: Option<String>,
+    optional: Option<bool>,
+} ignored []);
+
+k8s_struct!(VolumeMountRaw {
+    name: Spanned<String>,
+    mount_path: Option<Ignored>,
+} ignored [readOnly, subPath, subPathExpr, mountPropagation, recursiveReadOnly]);
 
 k8s_struct!(AffinityRaw {
     node_affinity: Option<NodeAffinityRaw>,
@@ -128,9 +209,37 @@ k8s_struct!(ContainerRaw {
     startup_probe: Option<ProbeRaw>,
     lifecycle: Option<LifecycleRaw>,
     restart_policy: Option<Spanned<String>>,
-} ignored [args, command, env, envFrom, ports, resizePolicy,
+    #[serde(default)] env: Vec<EnvVarRaw>,
+    #[serde(default)] env_from: Vec<EnvFromRaw>,
+    #[serde(default)] volume_mounts: Vec<VolumeMountRaw>,
+} ignored [args, command, ports, resizePolicy,
     restartPolicyRules, securityContext, stdin, stdinOnce, terminationMessagePath,
-    terminationMessagePolicy, tty, volumeDevices, volumeMounts, workingDir]);
+    terminationMessagePolicy, tty, volumeDevices, workingDir]);
+
+k8s_struct!(ConfigMapManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    data: Option<BTreeMap<String, Ignored>>,
+    binary_data: Option<BTreeMap<String, Ignored>>,
+    immutable: Option<bool>,
+} ignored []);
+
+k8s_struct!(SecretManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    data: Option<BTreeMap<String, Ignored>>,
+    string_data: Option<BTreeMap<String, Ignored>>,
+    r#type: Option<String>,
+    immutable: Option<bool>,
+} ignored []);
+
+k8s_struct!(ServiceAccountManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+} ignored [secrets, imagePullSecrets, automountServiceAccountToken]);
 
 k8s_struct!(ProbeRaw {
     initial_delay_seconds: Option<u32>,

@@ -488,6 +488,27 @@ pub enum FaultRaw {
     Scale(Box<ScaleRaw>),
     DeleteNode(Box<NodeTargetRaw>),
     AddNodes(Box<AddNodesRaw>),
+    Apply(Box<ApplyRaw>),
+    Delete(Box<DeleteRaw>),
+}
+
+/// `apply: {at, file}`: `kubectl apply -f FILE` at a moment of the run (the file relative to
+/// the scenario).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApplyRaw {
+    pub at: GoDuration,
+    pub file: Spanned<String>,
+}
+
+/// `delete: {at, object: KIND/NAME, namespace}`: `kubectl delete KIND NAME`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeleteRaw {
+    pub at: GoDuration,
+    pub object: Spanned<String>,
+    #[serde(default)]
+    pub namespace: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]

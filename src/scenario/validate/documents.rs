@@ -27,15 +27,15 @@ pub(crate) const SIMULATED: &[(&str, &str)] = &[
     ("Job", "batch/v1"),
     ("PodDisruptionBudget", "policy/v1"),
     ("PriorityClass", "scheduling.k8s.io/v1"),
+    ("ServiceAccount", "v1"),
+    ("ConfigMap", "v1"),
+    ("Secret", "v1"),
 ];
 
 /// Built-in Kubernetes kinds kubesim accepts and does not simulate, with their API group
 /// (`""` is the core group). Any version of the group is accepted.
 pub(crate) const NOT_SIMULATED: &[(&str, &str)] = &[
     ("Service", ""),
-    ("ServiceAccount", ""),
-    ("ConfigMap", ""),
-    ("Secret", ""),
     ("PersistentVolumeClaim", ""),
     ("PersistentVolume", ""),
     ("ResourceQuota", ""),
@@ -111,8 +111,7 @@ pub(crate) fn server_filled(prefix: &str, field: &str) -> bool {
         || (prefix == "spec." && matches!(field, "podCIDR" | "podCIDRs" | "providerID"))
 }
 
-/// The namespaces every cluster has (the API server creates them at start).
-pub(crate) const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-node-lease", "kube-public", "kube-system"];
+pub(crate) use crate::apiserver::config::BUILTIN_NAMESPACES;
 
 /// Kinds that live outside namespaces (a namespace written on them is ignored by the API server).
 const CLUSTER_SCOPED: &[&str] = &[
@@ -191,7 +190,11 @@ struct ListDoc {
 
 /// The documents of every source, read into `Raw`; all their errors (up to `MAX_ERRORS`).
 pub(super) fn read_all(ctx: &mut Ctx) -> Result<Raw, LoadError> {
-    let mut st = State { namespaces: BUILTIN_NAMESPACES.iter().map(|s| s.to_string()).collect(), ..State::default() };
+    let mut st = State {
+        namespaces: BUILTIN_NAMESPACES.iter().map(|s| s.to_string()).collect(),
+        service_accounts: BUILTIN_NAMESPACES.iter().map(|s| (s.to_string(), "default".to_string())).collect(),
+        ..State::default()
+    };
     let sources = ctx.sources;
     if sources.len() == 1 && split_documents(&sources[0].text).is_empty() {
         return Err(sources[0]
@@ -241,6 +244,8 @@ struct State {
     scenario_is_default: bool,
     /// The namespaces that exist so far, in input order (objects are applied in that order).
     namespaces: BTreeSet<String>,
+    /// The ServiceAccounts that exist so far (each namespace's `default` with it).
+    service_accounts: BTreeSet<(String, String)>,
     /// What the API server refused, as kubectl prints it.
     refused: Vec<String>,
 }
@@ -260,9 +265,6 @@ fn document(ctx: &mut Ctx, st: &mut State, text: &str, at: At, depth: usize) -> 
         return list(ctx, st, text, at, depth);
     }
     let controlled = head.metadata.iter().flat_map(|m| &m.owner_references).any(|o| o.controller == Some(true));
-    if refused_for_namespace(ctx, st, &head, k) {
-        return Ok(());
-    }
     if let Some((_, want)) = SIMULATED.iter().find(|(n, _)| *n == k) {
         if api != *want {
             let loc = head.api_version.as_ref().map_or(kind.referenced, |a| a.referenced);
@@ -276,7 +278,14 @@ fn document(ctx: &mut Ctx, st: &mut State, text: &str, at: At, depth: usize) -> 
             *st.owned.entry(k.to_string()).or_default() += 1;
             return Ok(());
         }
+        if refused_for_namespace(ctx, st, &head, k) || (k == "Pod" && refused_for_service_account(ctx, st, text, &head))
+        {
+            return Ok(());
+        }
         return simulated(ctx, st, k, text, at, &kind);
+    }
+    if refused_for_namespace(ctx, st, &head, k) {
+        return Ok(());
     }
     if NOT_SIMULATED.iter().any(|(n, g)| *n == k && *g == group) || !builtin_group(group) {
         let label = if builtin_group(group) { k.to_string() } else { format!("{k} ({group})") };
@@ -297,16 +306,59 @@ fn refused_for_namespace(ctx: &Ctx, st: &mut State, head: &Head, k: &str) -> boo
     let meta = head.metadata.as_ref();
     if k == "Namespace" {
         if let Some(n) = meta.and_then(|m| m.name.clone()) {
+            st.service_accounts.insert((n.clone(), "default".into()));
             st.namespaces.insert(n);
         }
         return false;
     }
     let ns = meta.and_then(|m| m.namespace.as_deref()).unwrap_or("default");
-    if CLUSTER_SCOPED.contains(&k) || st.namespaces.contains(ns) || !is_dns_label(ns) {
+    if CLUSTER_SCOPED.contains(&k) || !is_dns_label(ns) {
         return false;
     }
+    if !st.namespaces.contains(ns) {
+        st.refused.push(format!(
+            "Error from server (NotFound): error when creating {:?}: namespaces {ns:?} not found",
+            ctx.src.name
+        ));
+        return true;
+    }
+    let name = meta.and_then(|m| m.name.clone()).unwrap_or_default();
+    if k == "ServiceAccount" {
+        st.service_accounts.insert((ns.to_string(), name));
+        return false;
+    }
+    false
+}
+
+/// A Pod naming a ServiceAccount that does not exist (yet, in input order) is refused by the
+/// ServiceAccount admission plugin.
+fn refused_for_service_account(ctx: &Ctx, st: &mut State, text: &str, head: &Head) -> bool {
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct PodHead {
+        #[serde(default)]
+        spec: Option<PodHeadSpec>,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct PodHeadSpec {
+        #[serde(default)]
+        service_account_name: Option<String>,
+        #[serde(default)]
+        service_account: Option<String>,
+    }
+    let Ok(p) = serde_saphyr::from_str::<PodHead>(text) else { return false };
+    let spec = p.spec.unwrap_or_default();
+    let sa = spec.service_account_name.or(spec.service_account).filter(|s| !s.is_empty());
+    let sa = sa.as_deref().unwrap_or("default");
+    let meta = head.metadata.as_ref();
+    let ns = meta.and_then(|m| m.namespace.as_deref()).unwrap_or("default");
+    if st.service_accounts.contains(&(ns.to_string(), sa.to_string())) {
+        return false;
+    }
+    let name = meta.and_then(|m| m.name.as_deref()).unwrap_or("");
     st.refused.push(format!(
-        "Error from server (NotFound): error when creating {:?}: namespaces {ns:?} not found",
+        "Error from server (Forbidden): error when creating {:?}: pods {name:?} is forbidden: error looking up service account {ns}/{sa}: serviceaccount {sa:?} not found",
         ctx.src.name
     ));
     true
@@ -353,6 +405,9 @@ fn simulated(ctx: &mut Ctx, st: &mut State, k: &str, text: &str, at: At, kind: &
         "PodDisruptionBudget" => raw.pdbs.push((ctx.parse(text)?, at)),
         "PriorityClass" => raw.priority_classes.push((ctx.parse(text)?, at)),
         "Namespace" => raw.namespaces.push((ctx.parse(text)?, at)),
+        "ServiceAccount" => raw.service_accounts.push((ctx.parse(text)?, at)),
+        "ConfigMap" => raw.configmaps.push((ctx.parse(text)?, at)),
+        "Secret" => raw.secrets.push((ctx.parse(text)?, at)),
         _ => unreachable!("SIMULATED lists the kinds handled here"),
     }
     Ok(())

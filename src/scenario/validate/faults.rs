@@ -25,6 +25,8 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
             FaultRaw::DeleteNode(t) => delete_node(ctx, model, f, t, spec)?,
             FaultRaw::SetImage(r) | FaultRaw::RolloutRestart(r) => rollout(ctx, model, f, r, duration)?,
             FaultRaw::Scale(r) => scale(ctx, model, r)?,
+            FaultRaw::Apply(r) => super::apply::apply(ctx, model, f, r)?,
+            FaultRaw::Delete(r) => super::apply::delete(ctx, model, r)?,
         }
     }
     Ok(())

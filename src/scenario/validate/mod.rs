@@ -1,6 +1,8 @@
 //! Raw documents -> a checked `Scenario`: `build` runs the sections in order, one module per
 //! concern (settings, nodes, workloads, pod specs, faults).
 
+mod apply;
+mod config;
 mod documents;
 mod faults;
 mod nodes;
@@ -25,7 +27,7 @@ use crate::api::{
     Affinity, NodeSelectorOp, NodeSelectorRequirement, NodeSelectorTerm, PodAffinityTerm, PreemptionPolicy,
     PriorityClass, TopologySpreadConstraint, WhenUnsatisfiable,
 };
-use crate::api::{Behavior, Probe, Resources};
+use crate::api::{Behavior, ConfigKind, ConfigRef, Probe, Resources, VolumeSource, VolumeSpec};
 use crate::api::{
     ContainerSpec, LabelSelector, Labels, PullPolicy, Requirement, RestartPolicy, SelectorOp, Taint, TaintEffect,
     Toleration,
@@ -336,6 +338,9 @@ struct Raw {
     pdbs: Vec<(PdbManifest, At)>,
     priority_classes: Vec<(PriorityClassManifest, At)>,
     namespaces: Vec<(NamespaceManifest, At)>,
+    configmaps: Vec<(ConfigMapManifest, At)>,
+    secrets: Vec<(SecretManifest, At)>,
+    service_accounts: Vec<(ServiceAccountManifest, At)>,
     /// Objects the API server refused at apply, as kubectl prints the refusal.
     refused: Vec<String>,
 }
@@ -375,6 +380,13 @@ struct Model {
     daemonsets: Vec<WorkloadDef>,
     jobs: Vec<JobDef>,
     pdbs: Vec<PdbDef>,
+    /// The scenario file and whether its paths may leave its folder (for `apply.file`).
+    scenario_path: PathBuf,
+    allow_outside: bool,
+    /// Namespaces that exist at the start (built-in and given).
+    namespaces: BTreeSet<String>,
+    service_accounts: Vec<(String, String)>,
+    configs: Vec<crate::api::ConfigObject>,
     /// The largest `replicas`, to point at when the total is too large.
     biggest: Option<(u32, Location, At)>,
     faults: Vec<FaultDef>,
@@ -398,7 +410,12 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     let timing = settings::timing(ctx, spec)?;
     let variants = settings::variants(ctx, spec)?;
     settings::priority_classes(ctx, &raw.priority_classes)?;
-    let mut m = Model { images: settings::image_catalogue(ctx, spec)?, ..Model::default() };
+    let mut m = Model {
+        images: settings::image_catalogue(ctx, spec)?,
+        scenario_path: path.to_path_buf(),
+        allow_outside: opts.allow_outside_paths,
+        ..Model::default()
+    };
     let registry = settings::registry(ctx, spec)?;
     m.kubernetes = settings::kubernetes(ctx, spec)?;
     settings::behaviors(ctx, spec)?;
@@ -408,6 +425,9 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         nodes::pools(ctx, &mut m, &spec.node_pools)?;
     }
     nodes::node_manifests(ctx, &mut m, &raw.nodes)?;
+    config::namespaces(ctx, &mut m, &raw.namespaces)?;
+    config::service_accounts(ctx, &mut m, &raw.service_accounts)?;
+    config::configs(ctx, &mut m, &raw.configmaps, &raw.secrets)?;
     workloads::pods(ctx, &mut m, &raw.pods)?;
     if let Some(t) = &spec.trace {
         nodes::trace(ctx, &mut m, t, path, opts)?;
@@ -457,6 +477,9 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         trace_image: m.trace_image,
         faults: m.faults,
         expectations,
+        namespaces: m.namespaces.into_iter().collect(),
+        service_accounts: m.service_accounts,
+        configs: m.configs,
         warnings: ctx.finish_warnings(),
         refused,
         scheduler,

@@ -88,7 +88,16 @@ pub(super) fn pod_spec(
     };
     let topology_spread =
         s.topology_spread_constraints.iter().map(|c| spread_constraint(ctx, c, prefix)).collect::<R<Vec<_>>>()?;
+    let volumes = volumes(ctx, s, prefix)?;
+    let service_account = s
+        .service_account_name
+        .as_ref()
+        .or(s.service_account.as_ref())
+        .filter(|n| !n.value.is_empty())
+        .map(|n| Arc::from(n.value.as_str()));
     Ok(PodSpec {
+        volumes,
+        service_account,
         containers,
         init_containers,
         node_selector: Labels::from_pairs(s.node_selector.clone().into_iter().collect()),
@@ -106,6 +115,98 @@ pub(super) fn pod_spec(
         affinity,
         topology_spread,
     })
+}
+
+/// `spec.volumes` (names unique, one source each, as upstream validation) -> the ones whose
+/// mount reads a ConfigMap or Secret; every container's `volumeMounts` must name one of them.
+fn volumes(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<VolumeSpec>> {
+    let mut names = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, v) in s.volumes.iter().enumerate() {
+        ctx.warn_ignored(&format!("{prefix}volumes[{i}]."), v.ignored_fields());
+        if !names.insert(v.name.value.as_str()) {
+            return Err(ctx.err_at(
+                v.name.referenced,
+                format!("{prefix}volumes[{i}].name: Duplicate value: {:?}", v.name.value),
+                None,
+            ));
+        }
+        let items = |items: &[KeyToPathRaw]| items.iter().map(|k| Arc::from(k.key.as_str())).collect::<Vec<_>>();
+        let name_of = |n: &Option<String>| Arc::from(n.as_deref().unwrap_or(""));
+        let mut sources = Vec::new();
+        if let Some(c) = &v.config_map {
+            sources.push(VolumeSource {
+                kind: ConfigKind::ConfigMap,
+                name: name_of(&c.name),
+                keys: items(&c.items),
+                optional: c.optional.unwrap_or(false),
+            });
+        }
+        if let Some(c) = &v.secret {
+            sources.push(VolumeSource {
+                kind: ConfigKind::Secret,
+                name: name_of(&c.secret_name),
+                keys: items(&c.items),
+                optional: c.optional.unwrap_or(false),
+            });
+        }
+        for p in v.projected.iter().flat_map(|p| &p.sources) {
+            for (kind, c) in [(ConfigKind::ConfigMap, &p.config_map), (ConfigKind::Secret, &p.secret)] {
+                if let Some(c) = c {
+                    sources.push(VolumeSource {
+                        kind,
+                        name: name_of(&c.name),
+                        keys: items(&c.items),
+                        optional: c.optional.unwrap_or(false),
+                    });
+                }
+            }
+        }
+        if !sources.is_empty() {
+            out.push(VolumeSpec { name: Arc::from(v.name.value.as_str()), sources });
+        }
+    }
+    for (what, list) in [("initContainers", &s.init_containers), ("containers", &s.containers)] {
+        for (ci, c) in list.iter().enumerate() {
+            for (mi, m) in c.volume_mounts.iter().enumerate() {
+                if !names.contains(m.name.value.as_str()) {
+                    return Err(ctx.err_at(
+                        m.name.referenced,
+                        format!("{prefix}{what}[{ci}].volumeMounts[{mi}].name: Not found: {:?}", m.name.value),
+                        Some("name one of the pod's spec.volumes".into()),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A container's `env[].valueFrom` and `envFrom` references to ConfigMaps and Secrets.
+fn env_refs(c: &ContainerRaw) -> Vec<ConfigRef> {
+    let mut out = Vec::new();
+    let name_of = |n: &Option<String>| Arc::from(n.as_deref().unwrap_or(""));
+    for e in &c.env {
+        let Some(src) = &e.value_from else { continue };
+        for (kind, r) in [(ConfigKind::ConfigMap, &src.config_map_key_ref), (ConfigKind::Secret, &src.secret_key_ref)] {
+            if let Some(r) = r {
+                out.push(ConfigRef {
+                    kind,
+                    name: name_of(&r.name),
+                    key: Some(Arc::from(r.key.as_str())),
+                    optional: r.optional.unwrap_or(false),
+                });
+            }
+        }
+    }
+    for e in &c.env_from {
+        for (kind, r) in [(ConfigKind::ConfigMap, &e.config_map_ref), (ConfigKind::Secret, &e.secret_ref)] {
+            if let Some(r) = r {
+                out.push(ConfigRef { kind, name: name_of(&r.name), key: None, optional: r.optional.unwrap_or(false) });
+            }
+        }
+    }
+    out
 }
 
 /// The pod's `kubesim.io/behavior` annotation: behaviour keys applied over every container's.
@@ -181,6 +282,7 @@ fn container(
         startup_probe: probe(ctx, &c.startup_probe, &format!("{p}startupProbe"), true)?,
         pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
         sidecar,
+        env_refs: env_refs(c),
         ..ContainerSpec::new(c.name.value.clone(), image_id_, pull_policy, behavior)
     };
     if let Some(l) = &c.lifecycle {

@@ -1,0 +1,99 @@
+//! The API server's store of the objects that gate pods: Namespaces, ServiceAccounts,
+//! ConfigMaps and Secrets, and the ServiceAccount admission check of a pod create.
+
+use crate::api::{ConfigKind, ConfigObject};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The namespaces every cluster has (the API server creates them at start).
+pub const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// The name every namespace's own ServiceAccount has, created by the serviceaccounts controller.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
+
+/// Namespaces, ServiceAccounts, ConfigMaps and Secrets, by name. These objects take no
+/// resourceVersion and send no watch notifications: the kubelet reads ConfigMaps and Secrets
+/// when it (re)tries a mount or a container start, the admission check reads ServiceAccounts.
+#[derive(Default, Clone, Debug)]
+pub struct GateStore {
+    namespaces: BTreeSet<String>,
+    /// Per namespace, its ServiceAccounts (looked up without building a key: every pod create
+    /// asks).
+    service_accounts: BTreeMap<String, BTreeSet<String>>,
+    configs: BTreeMap<(ConfigKind, String, String), Arc<ConfigObject>>,
+}
+
+impl GateStore {
+    /// The store of a fresh cluster: the built-in namespaces and their `default` accounts.
+    pub fn new() -> GateStore {
+        let mut g = GateStore::default();
+        for ns in BUILTIN_NAMESPACES {
+            g.add_namespace(ns);
+        }
+        g
+    }
+
+    /// A namespace, with its `default` ServiceAccount (the serviceaccounts controller's first act).
+    pub fn add_namespace(&mut self, ns: &str) {
+        self.namespaces.insert(ns.to_string());
+        self.add_service_account(ns, DEFAULT_SERVICE_ACCOUNT);
+    }
+
+    pub fn has_namespace(&self, ns: &str) -> bool {
+        self.namespaces.contains(ns)
+    }
+
+    pub fn add_service_account(&mut self, ns: &str, name: &str) {
+        self.service_accounts.entry(ns.to_string()).or_default().insert(name.to_string());
+    }
+
+    pub fn delete_service_account(&mut self, ns: &str, name: &str) -> bool {
+        self.service_accounts.get_mut(ns).is_some_and(|s| s.remove(name))
+    }
+
+    pub fn has_service_account(&self, ns: &str, name: &str) -> bool {
+        self.service_accounts.get(ns).is_some_and(|s| s.contains(name))
+    }
+
+    /// Create or replace a ConfigMap or Secret.
+    pub fn put_config(&mut self, o: ConfigObject) {
+        self.configs.insert((o.kind, o.namespace.to_string(), o.name.to_string()), Arc::new(o));
+    }
+
+    pub fn delete_config(&mut self, kind: ConfigKind, ns: &str, name: &str) -> bool {
+        self.configs.remove(&(kind, ns.to_string(), name.to_string())).is_some()
+    }
+
+    pub fn config(&self, kind: ConfigKind, ns: &str, name: &str) -> Option<Arc<ConfigObject>> {
+        self.configs.get(&(kind, ns.to_string(), name.to_string())).cloned()
+    }
+
+    /// The ServiceAccount admission plugin on a pod create: the pod's account (`default` when
+    /// unset) must exist. Err: the refusal without the `pods "NAME" is forbidden: ` prefix.
+    pub fn admit_service_account(&self, ns: &str, account: Option<&str>) -> Result<(), String> {
+        let sa = account.unwrap_or(DEFAULT_SERVICE_ACCOUNT);
+        if self.has_service_account(ns, sa) {
+            return Ok(());
+        }
+        Err(format!("error looking up service account {ns}/{sa}: serviceaccount {sa:?} not found"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_namespace_brings_its_default_service_account() {
+        let mut g = GateStore::default();
+        assert!(g.admit_service_account("shop", None).is_err());
+        g.add_namespace("shop");
+        assert!(g.admit_service_account("shop", None).is_ok());
+        assert_eq!(
+            g.admit_service_account("shop", Some("cart")).unwrap_err(),
+            "error looking up service account shop/cart: serviceaccount \"cart\" not found"
+        );
+        g.add_service_account("shop", "cart");
+        assert!(g.admit_service_account("shop", Some("cart")).is_ok());
+    }
+}
