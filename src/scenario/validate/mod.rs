@@ -446,6 +446,10 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     ctx.goto(line);
     faults::faults(ctx, &mut m, spec, timing.duration)?;
     m.faults.append(&mut m.trace_faults);
+    if m.nodes.is_empty() && !m.faults.iter().any(|f| matches!(f, FaultDef::AddNodes { .. })) {
+        // A warning, not an error: a sweep over a pool's size may well start at 0.
+        ctx.warn_doc("the cluster has no nodes: no pod will ever run (add spec.nodePools, Node manifests or an add-nodes fault)");
+    }
     // Expectations, against the workloads that exist.
     let workload_names = workload_list(&m.deployments, &m.replicasets, &m.statefulsets, &m.daemonsets);
     let mut expectations = Vec::new();

@@ -3,29 +3,23 @@
 
 use super::*;
 
-/// A probe's timing with upstream's defaults and validation.
+/// A probe's timing with upstream's defaults and validation: a field left out or written as 0
+/// takes its default, as the API server's `SetDefaults_Probe` does (periodSeconds 10,
+/// timeoutSeconds 1, successThreshold 1, failureThreshold 3).
 pub(super) fn probe(ctx: &Ctx, p: &Option<ProbeRaw>, what: &str, success_must_be_one: bool) -> R<Option<Probe>> {
     let Some(p) = p else { return Ok(None) };
     let mut out = Probe { initial_delay_ms: p.initial_delay_seconds.unwrap_or(0) as u64 * 1000, ..Probe::default() };
-    let positive = |v: &Option<Spanned<u32>>, name: &str| -> R<Option<u32>> {
-        match v {
-            Some(s) if s.value == 0 => {
-                Err(ctx.err_at(s.referenced, format!("{what}.{name} must be greater than 0"), None))
-            }
-            Some(s) => Ok(Some(s.value)),
-            None => Ok(None),
-        }
-    };
-    if let Some(v) = positive(&p.period_seconds, "periodSeconds")? {
+    let given = |v: &Option<Spanned<u32>>| v.as_ref().map(|s| s.value).filter(|&v| v > 0);
+    if let Some(v) = given(&p.period_seconds) {
         out.period_ms = v as u64 * 1000;
     }
-    if let Some(v) = positive(&p.timeout_seconds, "timeoutSeconds")? {
+    if let Some(v) = given(&p.timeout_seconds) {
         out.timeout_ms = v as u64 * 1000;
     }
-    if let Some(v) = positive(&p.failure_threshold, "failureThreshold")? {
+    if let Some(v) = given(&p.failure_threshold) {
         out.failure_threshold = v;
     }
-    if let Some(v) = positive(&p.success_threshold, "successThreshold")? {
+    if let Some(v) = given(&p.success_threshold) {
         if success_must_be_one && v != 1 {
             let loc = p.success_threshold.as_ref().unwrap().referenced;
             return Err(ctx.err_at(loc, format!("{what}.successThreshold must be 1 (as upstream validation)"), None));
