@@ -17,7 +17,7 @@ use crate::controller::statefulset::StatefulSetController;
 use crate::invariants::Violation;
 use crate::kubelet::Kubelet;
 use crate::record::Recorder;
-use crate::record::{Sample, WorkloadSample};
+use crate::record::{Sample, ServiceSample, WorkloadSample};
 use crate::runtime::KubeletEvent;
 pub use crate::runtime::{Ctx, Event};
 use crate::scenario::Scenario;
@@ -231,6 +231,7 @@ impl Cluster {
         for c in &scenario.configs {
             self.api.gates.put_config(c.clone());
         }
+        self.api.services = scenario.services.clone();
         for d in &scenario.deployments {
             let id = self.api.create_deployment(Deployment {
                 namespace: d.namespace.clone(),
@@ -689,6 +690,12 @@ impl Cluster {
             cpu_requested_milli: c.requested.cpu_milli,
             memory_requested: c.requested.memory,
         });
+        for (i, svc) in self.api.services.iter().enumerate() {
+            if svc.selector.is_some() {
+                let endpoints = crate::controller::endpointslice::endpoints(&self.api, svc);
+                self.rec.service_samples.push(ServiceSample { time: now, service: i as u32, endpoints });
+            }
+        }
         for &w in &self.tracked {
             let (_, _, desired, st) = self.api.workload(w);
             self.rec.workload_samples.push(WorkloadSample {

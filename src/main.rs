@@ -191,26 +191,16 @@ struct RunArgs {
 #[derive(Subcommand)]
 enum GetCmd {
     /// `kubectl get pods` at a virtual time.
+    #[command(visible_aliases = ["po", "pod"])]
     Pods {
         #[command(flatten)]
-        input: InputArgs,
-        /// The moment (a Go duration from the start: `6m`, `1h30m`); default the end of the run.
-        #[arg(long)]
-        at: Option<String>,
+        list: ListArgs,
         /// `-o wide`: also IP, NODE, NOMINATED NODE, READINESS GATES.
         #[arg(short = 'o', long = "output", value_name = "FORMAT")]
         output: Option<String>,
-        /// Namespace (default: default).
-        #[arg(short = 'n', long)]
-        namespace: Option<String>,
-        /// Every namespace.
-        #[arg(short = 'A', long)]
-        all_namespaces: bool,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
     },
     /// `kubectl get nodes` at a virtual time.
+    #[command(visible_aliases = ["no", "node"])]
     Nodes {
         #[command(flatten)]
         input: InputArgs,
@@ -220,6 +210,7 @@ enum GetCmd {
         seed: Option<u64>,
     },
     /// `kubectl get events` (in time order); `--why` follows each event's causes to the root.
+    #[command(visible_aliases = ["ev", "event"])]
     Events {
         #[command(flatten)]
         input: InputArgs,
@@ -234,19 +225,38 @@ enum GetCmd {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// `kubectl get services` at a virtual time.
+    #[command(visible_aliases = ["svc", "service"])]
+    Services(ListArgs),
     /// `kubectl get deployments` at a virtual time.
-    Deployments {
-        #[command(flatten)]
-        input: InputArgs,
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(short = 'n', long)]
-        namespace: Option<String>,
-        #[arg(short = 'A', long)]
-        all_namespaces: bool,
-        #[arg(long)]
-        seed: Option<u64>,
-    },
+    #[command(visible_aliases = ["deploy", "deployment"])]
+    Deployments(ListArgs),
+}
+
+/// What `get` takes for a namespaced kind: the input, the moment, the namespace(s), the seed.
+#[derive(clap::Args)]
+struct ListArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The moment (a Go duration from the start: `6m`, `1h30m`); default the end of the run.
+    #[arg(long)]
+    at: Option<String>,
+    /// Namespace (default: default).
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// Every namespace.
+    #[arg(short = 'A', long)]
+    all_namespaces: bool,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl ListArgs {
+    /// The namespace to list, `None` for all.
+    fn namespace(&self) -> Option<String> {
+        if self.all_namespaces { None } else { Some(self.namespace.clone().unwrap_or_else(|| "default".into())) }
+    }
 }
 
 /// Exit code for bad input (nothing was written).
@@ -318,18 +328,22 @@ fn main() -> ExitCode {
         },
         Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet, outside),
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep, outside),
-        Cmd::Get { what: GetCmd::Pods { input, at, output, namespace, all_namespaces, seed } } => {
-            get_pods(input, at, output, namespace, all_namespaces, seed, outside)
-        }
+        Cmd::Get { what: GetCmd::Pods { list, output } } => get_pods(list, output, outside),
         Cmd::Get { what: GetCmd::Events { input, at, for_object, why, seed } } => {
             get_events(input, at, for_object, why, seed, outside)
         }
         Cmd::Get { what: GetCmd::Nodes { input, at, seed } } => {
             get_view(input, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
         }
-        Cmd::Get { what: GetCmd::Deployments { input, at, namespace, all_namespaces, seed } } => {
-            let ns = if all_namespaces { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-            get_view(input, at, seed, outside, move |r| {
+        Cmd::Get { what: GetCmd::Services(a) } => {
+            let ns = a.namespace();
+            get_view(a.input, a.at, a.seed, outside, move |r| {
+                kubesim::report::kubectl::get_services(&r.cluster, r.outcome.end, ns.as_deref())
+            })
+        }
+        Cmd::Get { what: GetCmd::Deployments(a) } => {
+            let ns = a.namespace();
+            get_view(a.input, a.at, a.seed, outside, move |r| {
                 kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
             })
         }
@@ -708,15 +722,7 @@ fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>, outs
     }
 }
 
-fn get_pods(
-    input: InputArgs,
-    at: Option<String>,
-    output: Option<String>,
-    namespace: Option<String>,
-    all: bool,
-    seed: Option<u64>,
-    outside: bool,
-) -> ExitCode {
+fn get_pods(list: ListArgs, output: Option<String>, outside: bool) -> ExitCode {
     let wide = match output.as_deref() {
         None => false,
         Some("wide") => true,
@@ -725,8 +731,8 @@ fn get_pods(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let ns = if all { None } else { Some(namespace.unwrap_or_else(|| "default".into())) };
-    get_view(input, at, seed, outside, move |r| {
+    let ns = list.namespace();
+    get_view(list.input, list.at, list.seed, outside, move |r| {
         kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide)
     })
 }

@@ -36,11 +36,22 @@ pub struct WorkloadSample {
     pub replicas: u32,
 }
 
+/// One row of services.csv: a Service's endpoints at a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServiceSample {
+    pub time: SimTime,
+    /// Index into the API server's Services.
+    pub service: u32,
+    pub endpoints: crate::api::service::EndpointCounts,
+}
+
 #[derive(Default)]
 pub struct Recorder {
     pub events: Vec<RecordedEvent>,
     pub samples: Vec<Sample>,
     pub workload_samples: Vec<WorkloadSample>,
+    /// Per sample, each Service with a selector.
+    pub service_samples: Vec<ServiceSample>,
     /// Per tracked workload: every change of (desired, ready), in time order.
     pub workload_changes: Vec<(WorkloadRef, WorkloadLog)>,
     pub failed_scheduling: u64,

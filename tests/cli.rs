@@ -237,7 +237,7 @@ fn get_pods_prints_what_kubectl_would_at_a_moment() {
     // last 65 s before; kubectl's tabwriter columns (minimum 10 wide, 3 of padding).
     assert_eq!(
         get("crashloop.yaml", "6m30s"),
-        "NAME      READY     STATUS             RESTARTS      AGE\ncrasher   0/1       CrashLoopBackOff   6 (65s ago)   6m30s\n"
+        "NAME      READY   STATUS             RESTARTS      AGE\ncrasher   0/1     CrashLoopBackOff   6 (65s ago)   6m30s\n"
     );
     let init = get("init-container-failure.yaml", "6m30s");
     assert!(init.lines().skip(1).all(|l| l.contains(" 0/1 ") && l.contains("Init:CrashLoopBackOff")), "{init}");
@@ -269,14 +269,11 @@ fn get_nodes_and_deployments_print_kubectls_columns() {
     let nodes = run(&["get", "nodes", crash.to_str().unwrap(), "--at", "5m"]);
     assert_eq!(
         nodes,
-        "NAME       STATUS     ROLES     AGE       VERSION\nworker-0   Ready      <none>    5m        v1.34.0\nworker-1   NotReady   <none>    5m        v1.34.0\nworker-2   Ready      <none>    5m        v1.34.0\n"
+        "NAME       STATUS     ROLES    AGE   VERSION\nworker-0   Ready      <none>   5m    v1.34.0\nworker-1   NotReady   <none>   5m    v1.34.0\nworker-2   Ready      <none>   5m    v1.34.0\n"
     );
     let bad = scenario("bad-rollout.yaml");
     let d = run(&["get", "deployments", bad.to_str().unwrap(), "--at", "15m"]);
-    assert_eq!(
-        d,
-        "NAME      READY     UP-TO-DATE   AVAILABLE   AGE\nweb       8/10      5            8           15m\n"
-    );
+    assert_eq!(d, "NAME   READY   UP-TO-DATE   AVAILABLE   AGE\nweb    8/10    5            8           15m\n");
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod node;
 pub mod pod;
 pub mod quantity;
 pub mod scheduling;
+pub mod service;
 pub mod settings;
 pub mod workloads;
 

@@ -129,6 +129,8 @@ pub struct ApiServer {
     pub resumed_at: SimTime,
     /// Namespaces, ServiceAccounts, ConfigMaps and Secrets.
     pub gates: config::GateStore,
+    /// Services (created at the start; their endpoints follow the pods).
+    pub services: Vec<crate::api::service::Service>,
 }
 
 impl ApiServer {

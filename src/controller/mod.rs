@@ -4,6 +4,7 @@
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
+pub mod endpointslice;
 pub mod job;
 pub mod nodelifecycle;
 pub mod podgc;

@@ -28,20 +28,36 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
         .iter()
         .map(|e| match e {
             Expectation::State { from, to, workload, field, cmp } => {
-                let samples: Vec<_> =
-                    rec.workload_samples.iter().filter(|s| name_of(r, s.workload) == *workload).collect();
-                let value = |s: &crate::record::WorkloadSample| -> i64 {
-                    (match field {
-                        Field::Replicas => s.desired,
-                        Field::ReadyReplicas => s.ready,
-                        Field::AvailableReplicas => s.available,
-                        Field::UpdatedReplicas => s.updated,
-                    }) as i64
+                // (time, value) of the object's samples: a Service's endpoints, or a workload's.
+                let samples: Vec<(crate::sim::SimTime, i64)> = match workload.strip_prefix("service/") {
+                    Some(name) => rec
+                        .service_samples
+                        .iter()
+                        .filter(|s| r.cluster.api.services[s.service as usize].name == name)
+                        .map(|s| (s.time, s.endpoints.ready as i64))
+                        .collect(),
+                    None => rec
+                        .workload_samples
+                        .iter()
+                        .filter(|s| name_of(r, s.workload) == *workload)
+                        .map(|s| {
+                            let v = match field {
+                                Field::Replicas => s.desired,
+                                Field::ReadyReplicas => s.ready,
+                                Field::AvailableReplicas => s.available,
+                                Field::UpdatedReplicas => s.updated,
+                                Field::ReadyEndpoints => 0,
+                            };
+                            (s.time, v as i64)
+                        })
+                        .collect(),
                 };
+                let samples: Vec<&(crate::sim::SimTime, i64)> = samples.iter().collect();
+                let value = |s: &(crate::sim::SimTime, i64)| s.1;
                 let window: Vec<_> = if from == to {
-                    samples.iter().rev().find(|s| s.time <= *from).into_iter().copied().collect()
+                    samples.iter().rev().find(|s| s.0 <= *from).into_iter().copied().collect()
                 } else {
-                    samples.iter().filter(|s| s.time >= *from && s.time <= *to).copied().collect()
+                    samples.iter().filter(|s| s.0 >= *from && s.0 <= *to).copied().collect()
                 };
                 let when = if from == to {
                     format!("at {}", d(from.as_millis()))
@@ -56,7 +72,7 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
                     Some(bad) => Verdict {
                         expectation,
                         pass: false,
-                        actual: format!("{} at {}", value(bad), d(bad.time.as_millis())),
+                        actual: format!("{} at {}", value(bad), d(bad.0.as_millis())),
                     },
                     None => Verdict { expectation, pass: true, actual: value(window[window.len() - 1]).to_string() },
                 }

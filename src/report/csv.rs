@@ -109,6 +109,9 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     write_pods(dir, c)?;
     write_timeseries(dir, c)?;
     write_workloads(dir, c)?;
+    if !c.rec.service_samples.is_empty() {
+        write_services(dir, c)?;
+    }
     write_summary(dir, s)?;
     write_stats(dir, stats)
 }
@@ -208,6 +211,25 @@ fn write_pods(dir: &Path, c: &Cluster) -> io::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// services.csv: each Service's endpoints at every sample (only when the run has Services).
+fn write_services(dir: &Path, c: &Cluster) -> io::Result<()> {
+    let mut w = csv_writer(dir, "services.csv")?;
+    w.write_record(["time", "namespace", "service", "ready", "not_ready", "terminating"]).map_err(io_err)?;
+    for x in &c.rec.service_samples {
+        let svc = &c.api.services[x.service as usize];
+        w.write_record([
+            x.time.to_string(),
+            svc.namespace.to_string(),
+            svc.name.clone(),
+            x.endpoints.ready.to_string(),
+            x.endpoints.not_ready.to_string(),
+            x.endpoints.terminating.to_string(),
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()
 }
 
 /// timeseries.csv: one row per sample.

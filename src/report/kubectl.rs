@@ -124,13 +124,15 @@ pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
     (format!("{ready}/{total}"), reason, restarts)
 }
 
-/// kubectl's tabwriter (minwidth 10, padding 3): every column but the last padded.
+/// kubectl's tabwriter (cli-runtime's `GetNewTabWriter`: minwidth 6, padding 3): every column
+/// but the last padded to its widest cell plus 3, at least 6.
 fn table(rows: &[Vec<String>]) -> String {
+    const TABWRITER_MIN_WIDTH: usize = 6;
     let cols = rows.iter().map(|r| r.len()).max().unwrap_or(0);
     let mut widths = vec![0usize; cols];
     for r in rows {
         for (i, c) in r.iter().enumerate() {
-            widths[i] = widths[i].max(c.chars().count() + 3).max(10);
+            widths[i] = widths[i].max(c.chars().count() + 3).max(TABWRITER_MIN_WIDTH);
         }
     }
     let mut out = String::new();
@@ -221,37 +223,74 @@ pub fn get_nodes(c: &Cluster, now: SimTime) -> String {
 
 /// `kubectl get deployments [-n NS | -A]` at the cluster's current time.
 pub fn get_deployments(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
-    let mut ds: Vec<&Deployment> =
-        c.api.deployments.iter().filter(|d| namespace.is_none_or(|ns| d.namespace == ns)).collect();
-    if ds.is_empty() {
+    let rows = c
+        .api
+        .deployments
+        .iter()
+        .filter(|d| namespace.is_none_or(|ns| d.namespace == ns))
+        .map(|d| {
+            let row = vec![
+                d.name.clone(),
+                format!("{}/{}", d.status.ready, d.replicas),
+                d.status.updated.to_string(),
+                d.status.available.to_string(),
+                human_duration(now.since(d.created)),
+            ];
+            (d.namespace.clone(), row)
+        })
+        .collect();
+    namespaced_table(namespace, &["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], rows)
+}
+
+/// A namespaced list as `kubectl get` prints it: "No resources found" when empty, a NAMESPACE
+/// column first with `-A` (namespace `None`), rows sorted by (namespace, name).
+fn namespaced_table(namespace: Option<&str>, head: &[&str], mut rows: Vec<(String, Vec<String>)>) -> String {
+    if rows.is_empty() {
         return match namespace {
             Some(ns) => format!("No resources found in {ns} namespace.\n"),
             None => "No resources found\n".into(),
         };
     }
-    ds.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    rows.sort_by(|a, b| (&a.0, &a.1[0]).cmp(&(&b.0, &b.1[0])));
     let all = namespace.is_none();
-    let mut head = Vec::new();
-    if all {
-        head.push("NAMESPACE".to_string());
+    let mut out =
+        vec![all.then(|| "NAMESPACE".to_string()).into_iter().chain(head.iter().map(|h| h.to_string())).collect()];
+    for (ns, r) in rows {
+        out.push(all.then_some(ns).into_iter().chain(r).collect());
     }
-    head.extend(["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"].map(String::from));
-    let mut rows = vec![head];
-    for d in ds {
-        let mut r = Vec::new();
-        if all {
-            r.push(d.namespace.clone());
-        }
-        r.extend([
-            d.name.clone(),
-            format!("{}/{}", d.status.ready, d.replicas),
-            d.status.updated.to_string(),
-            d.status.available.to_string(),
-            human_duration(now.since(d.created)),
-        ]);
-        rows.push(r);
-    }
-    table(&rows)
+    table(&out)
+}
+
+/// `kubectl get services [-n NS | -A]`.
+pub fn get_services(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
+    use crate::api::service::ServiceType;
+    let rows = c
+        .api
+        .services
+        .iter()
+        .filter(|s| namespace.is_none_or(|ns| *s.namespace == *ns))
+        .map(|s| {
+            let external = if s.type_ == ServiceType::LoadBalancer { "<pending>" } else { "<none>" };
+            let ports: Vec<String> = s
+                .ports
+                .iter()
+                .map(|p| match p.node_port {
+                    Some(n) => format!("{}:{n}/{}", p.port, p.protocol),
+                    None => format!("{}/{}", p.port, p.protocol),
+                })
+                .collect();
+            let row = vec![
+                s.name.clone(),
+                s.type_.name().to_string(),
+                s.cluster_ip.clone(),
+                external.to_string(),
+                if ports.is_empty() { "<none>".to_string() } else { ports.join(",") },
+                human_duration(now.since(s.created)),
+            ];
+            (s.namespace.to_string(), row)
+        })
+        .collect();
+    namespaced_table(namespace, &["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"], rows)
 }
 
 /// The rule behind an event, with the setting that timed it, for `get events --why`.
@@ -379,6 +418,9 @@ mod tests {
             vec!["NAME".into(), "READY".into(), "AGE".into()],
             vec!["web-abcdefghijk".into(), "1/1".into(), "5m".into()],
         ]);
-        assert_eq!(t, "NAME              READY     AGE\nweb-abcdefghijk   1/1       5m\n");
+        // READY is 5 wide: 5 + padding 3 = 8; a column of short cells still takes minwidth 6.
+        assert_eq!(t, "NAME              READY   AGE\nweb-abcdefghijk   1/1     5m\n");
+        let t = table(&[vec!["A".into(), "B".into()], vec!["x".into(), "y".into()]]);
+        assert_eq!(t, "A     B\nx     y\n");
     }
 }

@@ -102,6 +102,38 @@ pub fn variants_summary(runs: &[(String, RunResult)], dir: &Path) -> String {
 }
 
 /// The one-screen end-of-run summary.
+/// Per Service with a selector: its ready endpoints at the end, when it first had one, and how
+/// long it had none after that (at the samples' resolution), the first such stretch named.
+fn services_summary(r: &RunResult, o: &mut String) {
+    use api::duration::format_go_duration_ms as d;
+    let api = &r.cluster.api;
+    let samples = &r.cluster.rec.service_samples;
+    let end = r.outcome.end;
+    let named: Vec<_> = api.services.iter().enumerate().filter(|(_, s)| s.selector.is_some()).collect();
+    let w = named.iter().map(|(_, s)| s.name.len() + 8).max().unwrap_or(0).max(12);
+    for (n, (i, svc)) in named.iter().enumerate() {
+        let mine: Vec<_> = samples.iter().filter(|x| x.service as usize == *i).collect();
+        let served = mine.iter().position(|x| x.endpoints.ready > 0);
+        let (mut none_ms, mut gap_at) = (0u64, None);
+        for (k, x) in mine.iter().enumerate().skip(served.unwrap_or(mine.len())) {
+            if x.endpoints.ready == 0 {
+                none_ms += mine.get(k + 1).map_or(end, |n| n.time).since(x.time);
+                gap_at.get_or_insert(x.time);
+            }
+        }
+        if n == 0 {
+            o.push_str(&format!("services   {:<w$}  READY  SERVED FROM  WITHOUT READY ENDPOINTS AFTER\n", "NAME"));
+        }
+        let last = mine.last().map_or(0, |x| x.endpoints.ready);
+        let from = served.map_or("never".to_string(), |k| d(mine[k].time.as_millis()));
+        let gap = match gap_at {
+            None => "0s".to_string(),
+            Some(t) => format!("{} (first at {})", d(none_ms), d(t.as_millis())),
+        };
+        o.push_str(&format!("           {:<w$}  {last:<5}  {from:<11}  {gap}\n", format!("service/{}", svc.name)));
+    }
+}
+
 pub fn text_summary(r: &RunResult, dir: &Path) -> String {
     use api::duration::format_go_duration_ms as d;
     let s = &r.summary;
@@ -171,6 +203,7 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
             ));
         }
     }
+    services_summary(r, &mut o);
     let charts = if dir.join("report.html").is_file() {
         ", charts/, report.html"
     } else if dir.join("charts").is_dir() {
@@ -178,8 +211,9 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
     } else {
         ""
     };
+    let services = if r.cluster.rec.service_samples.is_empty() { "" } else { ", services.csv" };
     o.push_str(&format!(
-        "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{charts})\n",
+        "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{services}{charts})\n",
         dir.display()
     ));
     o

@@ -120,6 +120,8 @@ pub enum Field {
     ReadyReplicas,
     AvailableReplicas,
     UpdatedReplicas,
+    /// A Service's endpoints that are ready.
+    ReadyEndpoints,
 }
 
 impl Field {
@@ -129,6 +131,7 @@ impl Field {
             "readyReplicas" => Field::ReadyReplicas,
             "availableReplicas" => Field::AvailableReplicas,
             "updatedReplicas" => Field::UpdatedReplicas,
+            "readyEndpoints" => Field::ReadyEndpoints,
             _ => return None,
         })
     }
@@ -138,6 +141,7 @@ impl Field {
             Field::ReadyReplicas => "readyReplicas",
             Field::AvailableReplicas => "availableReplicas",
             Field::UpdatedReplicas => "updatedReplicas",
+            Field::ReadyEndpoints => "readyEndpoints",
         }
     }
 }
@@ -292,12 +296,16 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
                 let Value::Map(fields) = v else {
                     return Err(format!("{w}: a mapping of fields, e.g. {{readyReplicas: 3}}"));
                 };
+                let service = w.starts_with("service/");
                 for (f, c) in fields {
-                    let field = Field::parse(f).ok_or_else(|| {
-                        format!(
-                            "{w}: unknown field {f:?} (replicas, readyReplicas, availableReplicas, updatedReplicas)"
-                        )
-                    })?;
+                    let field = Field::parse(f).filter(|f| (*f == Field::ReadyEndpoints) == service).ok_or_else(
+                        || match service {
+                            true => format!("{w}: unknown field {f:?} (a Service has readyEndpoints)"),
+                            false => format!(
+                                "{w}: unknown field {f:?} (replicas, readyReplicas, availableReplicas, updatedReplicas)"
+                            ),
+                        },
+                    )?;
                     let cmp = Cmp::parse(scalar(c, f)?)?;
                     out.push(Expectation::State { from, to, workload: w.to_string(), field, cmp });
                 }

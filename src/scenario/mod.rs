@@ -72,6 +72,8 @@ pub struct Scenario {
     pub service_accounts: Vec<(String, String)>,
     /// ConfigMaps and Secrets.
     pub configs: Vec<crate::api::ConfigObject>,
+    /// Services, `default/kubernetes` first.
+    pub services: Vec<crate::api::service::Service>,
     /// Objects the API server refused when the manifests were applied at time 0 (a missing
     /// namespace), each as kubectl prints the refusal; they take no part in the run.
     pub refused: Vec<String>,

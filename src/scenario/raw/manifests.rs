@@ -457,3 +457,44 @@ k8s_struct!(PdbSpecRaw {
     min_available: Option<Spanned<IntOrString>>,
     max_unavailable: Option<Spanned<IntOrString>>,
 } ignored [unhealthyPodEvictionPolicy]);
+
+k8s_struct!(ServiceManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    #[serde(default)] spec: ServiceSpecRaw,
+} ignored [status]);
+
+// Traffic is not modelled: the fields that shape it are accepted without a warning each (the
+// README's kind table says so once).
+k8s_struct!(#[derive(Default)] ServiceSpecRaw {
+    selector: Option<BTreeMap<String, String>>,
+    r#type: Option<Spanned<String>>,
+    #[serde(rename = "clusterIP")] cluster_ip: Option<String>,
+    #[serde(default)] ports: Vec<ServicePortRaw>,
+    publish_not_ready_addresses: Option<bool>,
+    #[serde(rename = "clusterIPs")] cluster_ips: Option<Ignored>,
+    #[serde(rename = "externalIPs")] external_ips: Option<Ignored>,
+    external_name: Option<Ignored>,
+    external_traffic_policy: Option<Ignored>,
+    health_check_node_port: Option<Ignored>,
+    internal_traffic_policy: Option<Ignored>,
+    ip_families: Option<Ignored>,
+    ip_family_policy: Option<Ignored>,
+    load_balancer_class: Option<Ignored>,
+    #[serde(rename = "loadBalancerIP")] load_balancer_ip: Option<Ignored>,
+    load_balancer_source_ranges: Option<Ignored>,
+    session_affinity: Option<Ignored>,
+    session_affinity_config: Option<Ignored>,
+    allocate_load_balancer_node_ports: Option<Ignored>,
+    traffic_distribution: Option<Ignored>,
+} ignored []);
+
+k8s_struct!(ServicePortRaw {
+    name: Option<String>,
+    port: Spanned<i32>,
+    target_port: Option<IntOrString>,
+    protocol: Option<String>,
+    node_port: Option<i32>,
+    app_protocol: Option<Ignored>,
+} ignored []);

@@ -30,12 +30,12 @@ pub(crate) const SIMULATED: &[(&str, &str)] = &[
     ("ServiceAccount", "v1"),
     ("ConfigMap", "v1"),
     ("Secret", "v1"),
+    ("Service", "v1"),
 ];
 
 /// Built-in Kubernetes kinds kubesim accepts and does not simulate, with their API group
 /// (`""` is the core group). Any version of the group is accepted.
 pub(crate) const NOT_SIMULATED: &[(&str, &str)] = &[
-    ("Service", ""),
     ("PersistentVolumeClaim", ""),
     ("PersistentVolume", ""),
     ("ResourceQuota", ""),
@@ -408,6 +408,7 @@ fn simulated(ctx: &mut Ctx, st: &mut State, k: &str, text: &str, at: At, kind: &
         "ServiceAccount" => raw.service_accounts.push((ctx.parse(text)?, at)),
         "ConfigMap" => raw.configmaps.push((ctx.parse(text)?, at)),
         "Secret" => raw.secrets.push((ctx.parse(text)?, at)),
+        "Service" => raw.services.push((ctx.parse(text)?, at)),
         _ => unreachable!("SIMULATED lists the kinds handled here"),
     }
     Ok(())

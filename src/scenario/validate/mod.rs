@@ -7,6 +7,7 @@ mod documents;
 mod faults;
 mod nodes;
 mod pod_spec;
+mod services;
 mod settings;
 mod workloads;
 
@@ -341,6 +342,7 @@ struct Raw {
     configmaps: Vec<(ConfigMapManifest, At)>,
     secrets: Vec<(SecretManifest, At)>,
     service_accounts: Vec<(ServiceAccountManifest, At)>,
+    services: Vec<(ServiceManifest, At)>,
     /// Objects the API server refused at apply, as kubectl prints the refusal.
     refused: Vec<String>,
 }
@@ -387,6 +389,7 @@ struct Model {
     namespaces: BTreeSet<String>,
     service_accounts: Vec<(String, String)>,
     configs: Vec<crate::api::ConfigObject>,
+    services: Vec<crate::api::service::Service>,
     /// The largest `replicas`, to point at when the total is too large.
     biggest: Option<(u32, Location, At)>,
     faults: Vec<FaultDef>,
@@ -428,6 +431,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     config::namespaces(ctx, &mut m, &raw.namespaces)?;
     config::service_accounts(ctx, &mut m, &raw.service_accounts)?;
     config::configs(ctx, &mut m, &raw.configmaps, &raw.secrets)?;
+    services::services(ctx, &mut m, &raw.services)?;
     workloads::pods(ctx, &mut m, &raw.pods)?;
     if let Some(t) = &spec.trace {
         nodes::trace(ctx, &mut m, t, path, opts)?;
@@ -448,10 +452,13 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     m.faults.append(&mut m.trace_faults);
     if m.nodes.is_empty() && !m.faults.iter().any(|f| matches!(f, FaultDef::AddNodes { .. })) {
         // A warning, not an error: a sweep over a pool's size may well start at 0.
-        ctx.warn_doc("the cluster has no nodes: no pod will ever run (add spec.nodePools, Node manifests or an add-nodes fault)");
+        ctx.warn_doc(
+            "the cluster has no nodes: no pod will ever run (add spec.nodePools, Node manifests or an add-nodes fault)",
+        );
     }
     // Expectations, against the workloads that exist.
-    let workload_names = workload_list(&m.deployments, &m.replicasets, &m.statefulsets, &m.daemonsets);
+    let mut workload_names = workload_list(&m.deployments, &m.replicasets, &m.statefulsets, &m.daemonsets);
+    workload_names.extend(m.services.iter().skip(1).map(|s| format!("service/{}", s.name)));
     let mut expectations = Vec::new();
     for e in spec.expect.iter().flatten() {
         let parsed = super::expect::parse(&e.value, &workload_names)
@@ -484,6 +491,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         namespaces: m.namespaces.into_iter().collect(),
         service_accounts: m.service_accounts,
         configs: m.configs,
+        services: m.services,
         warnings: ctx.finish_warnings(),
         refused,
         scheduler,
