@@ -69,6 +69,15 @@ enum Cmd {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// What `kubectl describe` would print at a moment of the run (pods so far).
+    Describe {
+        /// The kind (`pod`, `pods`, `po`).
+        kind: String,
+        /// The object's name.
+        name: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
     /// Parse and validate scenario files without running them.
     Validate {
         /// Scenario files (each is checked with the `-f` manifests); none: the default cluster.
@@ -195,9 +204,15 @@ enum GetCmd {
     Pods {
         #[command(flatten)]
         list: ListArgs,
-        /// `-o wide`: also IP, NODE, NOMINATED NODE, READINESS GATES.
+        /// `wide` (also IP, NODE, NOMINATED NODE, READINESS GATES), `name`, `yaml` or `json`.
         #[arg(short = 'o', long = "output", value_name = "FORMAT")]
         output: Option<String>,
+        /// Only the pods this label selector matches: `app=web`, `tier in (a,b)`, `!canary`, ...
+        #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+        selector: Option<String>,
+        /// Add a LABELS column.
+        #[arg(long)]
+        show_labels: bool,
     },
     /// `kubectl get nodes` at a virtual time.
     #[command(visible_aliases = ["no", "node"])]
@@ -328,7 +343,10 @@ fn main() -> ExitCode {
         },
         Cmd::Sweep { file, jobs, shard, out, dry_run, quiet } => sweep(file, jobs, shard, out, dry_run, quiet, outside),
         Cmd::Merge { parts, out, sweep } => merge(parts, out, sweep, outside),
-        Cmd::Get { what: GetCmd::Pods { list, output } } => get_pods(list, output, outside),
+        Cmd::Get { what: GetCmd::Pods { list, output, selector, show_labels } } => {
+            get_pods(list, output, selector, show_labels, outside)
+        }
+        Cmd::Describe { kind, name, list } => describe(&kind, name, list, outside),
         Cmd::Get { what: GetCmd::Events { input, at, for_object, why, seed } } => {
             get_events(input, at, for_object, why, seed, outside)
         }
@@ -722,19 +740,68 @@ fn merge(parts: Vec<PathBuf>, out: Option<PathBuf>, sweep: Option<PathBuf>, outs
     }
 }
 
-fn get_pods(list: ListArgs, output: Option<String>, outside: bool) -> ExitCode {
-    let wide = match output.as_deref() {
-        None => false,
-        Some("wide") => true,
+fn get_pods(
+    list: ListArgs,
+    output: Option<String>,
+    selector: Option<String>,
+    show_labels: bool,
+    outside: bool,
+) -> ExitCode {
+    use kubesim::report::kubectl::PodsOutput;
+    let output = match output.as_deref() {
+        None => PodsOutput::Table,
+        Some("wide") => PodsOutput::Wide,
+        Some("name") => PodsOutput::Name,
+        Some("yaml") => PodsOutput::Yaml,
+        Some("json") => PodsOutput::Json,
         Some(o) => {
-            eprintln!("error: -o {o:?} is not supported: use -o wide or nothing");
+            eprintln!(
+                "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,name,wide,yaml"
+            );
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let selector = match selector.as_deref().map(kubesim::api::LabelSelector::parse).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
     let ns = list.namespace();
     get_view(list.input, list.at, list.seed, outside, move |r| {
-        kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, ns.as_deref(), wide)
+        let q = kubesim::report::kubectl::PodQuery {
+            namespace: ns.as_deref(),
+            selector: selector.as_ref(),
+            output,
+            show_labels,
+        };
+        kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, &q)
     })
+}
+
+/// `kubesim describe pod NAME`.
+fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode {
+    if !matches!(kind, "pod" | "pods" | "po") {
+        eprintln!("error: describe supports pods so far (`describe pod NAME`), not {kind:?}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let ns = list.namespace().unwrap_or_else(|| "default".into());
+    let mut failed = None;
+    let code = get_view(list.input, list.at, list.seed, outside, |r| {
+        match kubesim::report::describe::describe_pod(&r.cluster, r.outcome.end, &ns, &name) {
+            Ok(t) => t,
+            Err(m) => {
+                failed = Some(m);
+                String::new()
+            }
+        }
+    });
+    if let Some(m) = failed {
+        eprintln!("Error from server (NotFound): {m}");
+        return ExitCode::from(1);
+    }
+    code
 }
 
 /// Run the scenario up to `--at` (the same run, cut there) and print a kubectl view of it.

@@ -233,3 +233,54 @@ fn probe_fields_written_as_zero_take_their_defaults_as_the_api_server_gives_them
     assert_eq!(p, kubesim::api::Probe::default());
     assert_eq!((p.period_ms, p.timeout_ms, p.success_threshold, p.failure_threshold), (10_000, 1_000, 1, 3));
 }
+
+#[test]
+fn describe_pod_prints_kubectls_layout_for_a_crash_looping_pod() {
+    let s = scenario("crashloop.yaml");
+    let (code, out, stderr) = kubesim(&["describe", "pod", "crasher", s.to_str().unwrap(), "--at", "14m"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    insta::assert_snapshot!("describe_pod_crashloop_14m", out);
+    let (code, _, stderr) = kubesim(&["describe", "pod", "nobody", s.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("Error from server (NotFound): pods \"nobody\" not found"), "{stderr}");
+}
+
+#[test]
+fn get_pods_selects_by_label_and_prints_yaml_json_and_names() {
+    let s = scenario("quickstart.yaml");
+    let s = s.to_str().unwrap();
+    let (code, yaml, stderr) = kubesim(&["get", "po", s, "-l", "app=web", "-o", "yaml"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(yaml.starts_with("apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n"), "{yaml}");
+    assert!(yaml.ends_with("kind: List\nmetadata:\n  resourceVersion: \"\"\n"), "{yaml}");
+    // The YAML reads back (as kubectl apply would read it): five pods of app=web.
+    let (code, stdout, stderr) = {
+        let out = assert_cmd::Command::cargo_bin("kubesim")
+            .unwrap()
+            .args(["validate", "-f", "-"])
+            .write_stdin(yaml.clone())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{stderr}");
+    // Owned by their ReplicaSet: left to it; nothing server-filled is warned about.
+    assert!(stderr.contains("left to their controllers (they carry a controller ownerReference): 5 Pod"), "{stderr}");
+    assert!(!stderr.contains("ignored"), "{stderr}");
+    assert!(stdout.contains("ok ("), "{stdout}");
+    let (_, json, _) = kubesim(&["get", "pods", s, "-l", "app in (web)", "-o", "json"]);
+    assert!(json.starts_with("{\n    \"apiVersion\": \"v1\",\n    \"items\": ["), "{json}");
+    assert_eq!(json.matches("\"kind\": \"Pod\"").count(), 5, "{json}");
+    let (_, names, _) = kubesim(&["get", "pods", s, "-l", "app=web", "-o", "name"]);
+    assert_eq!(names.lines().count(), 5);
+    assert!(names.lines().all(|l| l.starts_with("pod/web-")), "{names}");
+    let (_, none, _) = kubesim(&["get", "pods", s, "-l", "app=db"]);
+    assert_eq!(none, "No resources found in default namespace.\n");
+    let (code, _, stderr) = kubesim(&["get", "pods", s, "-o", "toml"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("allowed formats are: json,name,wide,yaml"), "{stderr}");
+}

@@ -9,7 +9,7 @@ use crate::sim::SimTime;
 use std::fmt::Write as _;
 
 /// `duration.HumanDuration` (k8s.io/apimachinery): how kubectl writes an age.
-pub fn human_duration(ms: u64) -> String {
+pub(crate) fn human_duration(ms: u64) -> String {
     let seconds = ms / 1000;
     if seconds < 60 * 2 {
         return format!("{seconds}s");
@@ -148,19 +148,59 @@ fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `kubectl get pods [-n NS | -A] [-o wide]` at the cluster's current time.
-pub fn get_pods(c: &Cluster, now: SimTime, namespace: Option<&str>, wide: bool) -> String {
+/// How `get pods` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodsOutput {
+    Table,
+    Wide,
+    Name,
+    Yaml,
+    Json,
+}
+
+/// What `get pods` lists and how.
+pub struct PodQuery<'a> {
+    /// `None`: every namespace (`-A`).
+    pub namespace: Option<&'a str>,
+    /// `-l`.
+    pub selector: Option<&'a crate::api::LabelSelector>,
+    pub output: PodsOutput,
+    /// `--show-labels`.
+    pub show_labels: bool,
+}
+
+/// `kubectl get pods [-n NS | -A] [-l SEL] [-o wide|name|yaml|json] [--show-labels]` at the
+/// cluster's current time.
+pub fn get_pods(c: &Cluster, now: SimTime, q: &PodQuery) -> String {
     let api = &c.api;
-    let mut pods: Vec<&Pod> =
-        api.pods.iter().filter(|p| p.removed.is_none() && namespace.is_none_or(|ns| *p.namespace == *ns)).collect();
-    pods.sort_by(|a, b| (&*a.namespace, &a.name).cmp(&(&*b.namespace, &b.name)));
+    let mut pods: Vec<(usize, &Pod)> = api
+        .pods
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.removed.is_none() && q.namespace.is_none_or(|ns| *p.namespace == *ns))
+        .filter(|(_, p)| q.selector.is_none_or(|s| s.matches(&p.labels)))
+        .collect();
+    pods.sort_by(|a, b| (&*a.1.namespace, &a.1.name).cmp(&(&*b.1.namespace, &b.1.name)));
+    match q.output {
+        PodsOutput::Name => return pods.iter().map(|(_, p)| format!("pod/{}\n", p.name)).collect(),
+        PodsOutput::Yaml | PodsOutput::Json => {
+            let items = pods.iter().map(|&(i, p)| super::objects::pod(c, PodId(i as u32), p)).collect();
+            let v = super::objects::list(items);
+            return if q.output == PodsOutput::Yaml {
+                super::objects::to_yaml(&v)
+            } else {
+                super::objects::to_json(&v)
+            };
+        }
+        PodsOutput::Table | PodsOutput::Wide => {}
+    }
     if pods.is_empty() {
-        return match namespace {
+        return match q.namespace {
             Some(ns) => format!("No resources found in {ns} namespace.\n"),
             None => "No resources found\n".into(),
         };
     }
-    let all = namespace.is_none();
+    let (all, wide) = (q.namespace.is_none(), q.output == PodsOutput::Wide);
     let mut head: Vec<String> = Vec::new();
     if all {
         head.push("NAMESPACE".into());
@@ -169,8 +209,11 @@ pub fn get_pods(c: &Cluster, now: SimTime, namespace: Option<&str>, wide: bool) 
     if wide {
         head.extend(["IP", "NODE", "NOMINATED NODE", "READINESS GATES"].map(String::from));
     }
+    if q.show_labels {
+        head.push("LABELS".into());
+    }
     let mut rows = vec![head];
-    for p in pods {
+    for (_, p) in pods {
         let (ready, status, restarts) = pod_row(p, now);
         let mut r = Vec::new();
         if all {
@@ -181,6 +224,10 @@ pub fn get_pods(c: &Cluster, now: SimTime, namespace: Option<&str>, wide: bool) 
             let node = p.node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
             let nominated = p.nominated_node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
             r.extend(["<none>".to_string(), node, nominated, "<none>".into()]);
+        }
+        if q.show_labels {
+            let l: Vec<String> = p.labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            r.push(if l.is_empty() { "<none>".into() } else { l.join(",") });
         }
         rows.push(r);
     }
