@@ -232,6 +232,8 @@ impl Cluster {
             self.api.gates.put_config(c.clone());
         }
         self.api.services = scenario.services.clone();
+        self.api.gates.limit_ranges = scenario.limit_ranges.clone();
+        self.api.gates.quotas = scenario.quotas.clone();
         for d in &scenario.deployments {
             let id = self.api.create_deployment(Deployment {
                 namespace: d.namespace.clone(),

@@ -121,3 +121,33 @@ fn deleting_a_configmap_leaves_running_pods_alone_and_blocks_new_ones() {
     let (_, events, _) = kubesim(&["get", "events", &s]);
     assert!(events.contains("delete: configmap \"web-config\" deleted"), "{events}");
 }
+
+#[test]
+fn a_bare_pod_over_a_limit_range_or_a_quota_is_refused_at_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("team.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: lr}\nspec:\n  limits:\n  - type: Container\n    max: {cpu: 500m}\n    default: {cpu: 200m}\n---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: compute}\nspec:\n  hard: {pods: \"1\"}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  containers:\n  - {name: c, image: nginx, resources: {limits: {cpu: \"1\"}}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: first}\nspec:\n  containers: [{name: c, image: nginx}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: second}\nspec:\n  containers: [{name: c, image: nginx}]\n",
+    )
+    .unwrap();
+    let f = f.display().to_string();
+    let (code, table, stderr) = kubesim(&["get", "pods", "-f", &f]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Error from server (Forbidden): error when creating {f:?}: pods \"big\" is forbidden: maximum cpu usage per Container is 500m, but limit is 1"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "pods \"second\" is forbidden: exceeded quota: compute, requested: pods=1, used: pods=1, limited: pods=1"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(pod_rows(&table).iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), vec!["first"], "{table}");
+    // The LimitRange's default limit (and the request defaulted from it) made `first` Guaranteed.
+    let (_, yaml, _) = kubesim(&["get", "pods", "-f", &f, "-o", "yaml"]);
+    assert!(yaml.contains("limits:\n        cpu: 200m\n      requests:\n        cpu: 200m"), "{yaml}");
+}

@@ -21,6 +21,9 @@ pub struct GateStore {
     /// asks).
     service_accounts: BTreeMap<String, BTreeSet<String>>,
     configs: BTreeMap<(ConfigKind, String, String), Arc<ConfigObject>>,
+    /// LimitRanges and ResourceQuotas, in creation order.
+    pub limit_ranges: Vec<super::admission::LimitRange>,
+    pub quotas: Vec<super::admission::ResourceQuota>,
 }
 
 impl GateStore {

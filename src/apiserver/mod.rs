@@ -2,6 +2,7 @@
 //! notifications in an outbox; the `Cluster` delivers them after the watch latency. Components
 //! read and write cluster state only through here.
 
+pub mod admission;
 pub mod config;
 pub mod eviction;
 pub mod watch;

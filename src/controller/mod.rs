@@ -95,15 +95,6 @@ impl Backoff {
     }
 }
 
-/// The API server's admission of a pod create (the ServiceAccount plugin): Err is its refusal
-/// as the client sees it, `pods "NAME" is forbidden: ...` (for a generated name, the prefix).
-pub fn admit_pod(namespace: &str, name: &str, spec: &PodSpec, ctx: &Ctx) -> Result<(), String> {
-    ctx.api
-        .gates
-        .admit_service_account(namespace, spec.service_account.as_deref())
-        .map_err(|e| format!("pods {name:?} is forbidden: {e}"))
-}
-
 /// Create a pod for `owner` named `generateName` style (`BASE-xxxxx`, unique among live pods),
 /// and record the owner's `SuccessfulCreate` event. None: the API server refused it (the owner's
 /// `FailedCreate` event says why, as `controller_utils` words it).
@@ -116,14 +107,6 @@ pub fn create_owned_pod(
     source: Source,
     ctx: &mut Ctx,
 ) -> Option<PodId> {
-    if !ctx.api.gates.has_service_account(namespace, spec.service_account.as_deref().unwrap_or("default"))
-        && let Err(e) = admit_pod(namespace, &format!("{base}-"), &spec, ctx)
-    {
-        let obj = ApiServer::owner_ref(owner);
-        let msg = Message::Text(format!("Error creating: {e}").into());
-        ctx.cause = ctx.record(EventType::Warning, "FailedCreate", obj, None, source, msg);
-        return None;
-    }
     let name = loop {
         let mut n = String::with_capacity(base.len() + 6);
         n.push_str(base);
@@ -131,6 +114,17 @@ pub fn create_owned_pod(
         push_random_suffix(&mut n, &mut ctx.rng.names);
         if !ctx.api.pod_name_taken(namespace, &n) {
             break n;
+        }
+    };
+    // The admission chain: the ServiceAccount plugin sees the request's generateName, the
+    // validating plugins (LimitRanger's checks, ResourceQuota) the generated name.
+    let spec = match ctx.api.admit_pod(namespace, Some(base), &name, &spec) {
+        Ok(s) => s,
+        Err(e) => {
+            let obj = ApiServer::owner_ref(owner);
+            let msg = Message::Text(format!("Error creating: {e}").into());
+            ctx.cause = ctx.record(EventType::Warning, "FailedCreate", obj, None, source, msg);
+            return None;
         }
     };
     let pod = new_pod(ctx.api.namespace(namespace), name, labels, Some(owner), spec, ctx.now);

@@ -151,20 +151,23 @@ impl StatefulSetController {
         if ctx.api.pod_name_taken(&set.namespace, &name) {
             return true; // the old object is still there (Terminating): never two with one name
         }
-        if let Err(e) = super::admit_pod(&set.namespace, &name, &set.template.spec, ctx) {
-            let msg = format!("create Pod {name} in StatefulSet {} failed error: {e}", set.name);
-            ctx.cause = ctx.record(
-                EventType::Warning,
-                "FailedCreate",
-                ObjRef::StatefulSet(id),
-                None,
-                Source::StatefulSetController,
-                Message::Text(msg.into()),
-            );
-            let delay = self.backoff.next(id.0, super::CONTROLLER_RETRY_BASE_MS, super::CONTROLLER_RETRY_MAX_MS);
-            ctx.after(delay, Event::Requeue(crate::runtime::Requeue::StatefulSet(id)));
-            return false;
-        }
+        let spec = match ctx.api.admit_pod(&set.namespace, None, &name, &set.template.spec) {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = format!("create Pod {name} in StatefulSet {} failed error: {e}", set.name);
+                ctx.cause = ctx.record(
+                    EventType::Warning,
+                    "FailedCreate",
+                    ObjRef::StatefulSet(id),
+                    None,
+                    Source::StatefulSetController,
+                    Message::Text(msg.into()),
+                );
+                let delay = self.backoff.next(id.0, super::CONTROLLER_RETRY_BASE_MS, super::CONTROLLER_RETRY_MAX_MS);
+                ctx.after(delay, Event::Requeue(crate::runtime::Requeue::StatefulSet(id)));
+                return false;
+            }
+        };
         self.backoff.forget(id.0);
         let mut labels = (*set.template.labels).clone();
         labels.insert(POD_NAME_LABEL, &name);
@@ -174,7 +177,7 @@ impl StatefulSetController {
             name.clone(),
             Arc::new(labels),
             Some(Owner::StatefulSet(id)),
-            set.template.spec.clone(),
+            spec,
             ctx.now,
         );
         let msg = format!("create Pod {name} in StatefulSet {} successful", set.name);

@@ -74,6 +74,8 @@ pub struct Scenario {
     pub configs: Vec<crate::api::ConfigObject>,
     /// Services, `default/kubernetes` first.
     pub services: Vec<crate::api::service::Service>,
+    pub limit_ranges: Vec<crate::apiserver::admission::LimitRange>,
+    pub quotas: Vec<crate::apiserver::admission::ResourceQuota>,
     /// Objects the API server refused when the manifests were applied at time 0 (a missing
     /// namespace), each as kubectl prints the refusal; they take no part in the run.
     pub refused: Vec<String>,

@@ -498,3 +498,33 @@ k8s_struct!(ServicePortRaw {
     node_port: Option<i32>,
     app_protocol: Option<Ignored>,
 } ignored []);
+
+k8s_struct!(LimitRangeManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    #[serde(default)] spec: LimitRangeSpecRaw,
+} ignored []);
+
+k8s_struct!(#[derive(Default)] LimitRangeSpecRaw {
+    #[serde(default)] limits: Vec<LimitRangeItemRaw>,
+} ignored []);
+
+k8s_struct!(LimitRangeItemRaw {
+    r#type: Spanned<String>,
+    #[serde(default)] default: BTreeMap<String, Spanned<Qty>>,
+    #[serde(default)] default_request: BTreeMap<String, Spanned<Qty>>,
+    #[serde(default)] min: BTreeMap<String, Spanned<Qty>>,
+    #[serde(default)] max: BTreeMap<String, Spanned<Qty>>,
+} ignored [maxLimitRequestRatio]);
+
+k8s_struct!(ResourceQuotaManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    #[serde(default)] spec: ResourceQuotaSpecRaw,
+} ignored [status]);
+
+k8s_struct!(#[derive(Default)] ResourceQuotaSpecRaw {
+    #[serde(default)] hard: BTreeMap<String, Spanned<Qty>>,
+} ignored [scopes, scopeSelector]);

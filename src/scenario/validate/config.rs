@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::api::ConfigObject;
+use crate::apiserver::admission::{CpuMem, LimitRange, LimitRangeItem, QuotaResource, ResourceQuota};
 
 /// Namespaces: the built-in ones and every Namespace manifest (a duplicate is refused).
 pub(super) fn namespaces(ctx: &mut Ctx, model: &mut Model, raw: &[(NamespaceManifest, At)]) -> R<()> {
@@ -84,4 +85,140 @@ pub(super) fn configs(
         add(ctx, ConfigKind::Secret, &m.metadata, *at, keys(&m.data, &m.string_data))?;
     }
     Ok(())
+}
+
+/// cpu in millicores, memory in bytes, from a `{cpu, memory}` map; other resources warned.
+fn cpu_mem(ctx: &mut Ctx, m: &BTreeMap<String, Spanned<Qty>>, field: &str) -> R<CpuMem> {
+    let mut out = CpuMem::default();
+    for (k, q) in m {
+        let range = || ctx.err_at(q.referenced, format!("{field}.{k}: quantity out of range"), None);
+        match k.as_str() {
+            "cpu" => out.cpu = Some(q.value.0.milli_value().ok_or_else(range)? as u64),
+            "memory" => out.memory = Some(q.value.0.value().ok_or_else(range)? as u64),
+            _ => ctx.warn_at(q.referenced, format!("ignored: {field}.{k} (kubesim enforces cpu and memory)")),
+        }
+    }
+    Ok(out)
+}
+
+/// LimitRanges: Container and Pod items (PersistentVolumeClaim items are not simulated).
+pub(super) fn limit_ranges(ctx: &mut Ctx, model: &mut Model, raw: &[(LimitRangeManifest, At)]) -> R<()> {
+    for (m, at) in raw {
+        ctx.goto(*at);
+        ctx.kind = "LimitRange";
+        let name = meta_name(ctx, &m.metadata, "LimitRange", true)?;
+        let ns = namespace(ctx, &m.metadata)?;
+        if !model.seen.insert(("LimitRange", ns.clone(), name.clone())) {
+            return Err(ctx.err_doc(format!("LimitRange {ns}/{name} is defined twice"), None));
+        }
+        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        let mut items = Vec::new();
+        for (i, l) in m.spec.limits.iter().enumerate() {
+            ctx.warn_ignored(&format!("spec.limits[{i}]."), l.ignored_fields());
+            let pod = match l.r#type.value.as_str() {
+                "Container" => false,
+                "Pod" => true,
+                "PersistentVolumeClaim" => {
+                    ctx.warn_at(
+                        l.r#type.referenced,
+                        "ignored: a PersistentVolumeClaim limit (storage is not simulated yet)",
+                    );
+                    continue;
+                }
+                o => {
+                    return Err(ctx.err_at(
+                        l.r#type.referenced,
+                        format!("spec.limits[{i}].type: Unsupported value: {o:?}"),
+                        Some("use Container, Pod or PersistentVolumeClaim".into()),
+                    ));
+                }
+            };
+            let p = format!("spec.limits[{i}]");
+            items.push(LimitRangeItem {
+                pod,
+                default: cpu_mem(ctx, &l.default, &format!("{p}.default"))?,
+                default_request: cpu_mem(ctx, &l.default_request, &format!("{p}.defaultRequest"))?,
+                min: cpu_mem(ctx, &l.min, &format!("{p}.min"))?,
+                max: cpu_mem(ctx, &l.max, &format!("{p}.max"))?,
+            });
+        }
+        model.limit_ranges.push(LimitRange { namespace: Arc::from(ns.as_str()), name, items });
+    }
+    Ok(())
+}
+
+/// ResourceQuotas: the pod resources of `spec.hard` (pods, cpu, memory; requests and limits).
+pub(super) fn quotas(ctx: &mut Ctx, model: &mut Model, raw: &[(ResourceQuotaManifest, At)]) -> R<()> {
+    for (m, at) in raw {
+        ctx.goto(*at);
+        ctx.kind = "ResourceQuota";
+        let name = meta_name(ctx, &m.metadata, "ResourceQuota", true)?;
+        let ns = namespace(ctx, &m.metadata)?;
+        if !model.seen.insert(("ResourceQuota", ns.clone(), name.clone())) {
+            return Err(ctx.err_doc(format!("ResourceQuota {ns}/{name} is defined twice"), None));
+        }
+        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_ignored("spec.", m.spec.ignored_fields());
+        let mut hard = Vec::new();
+        for (k, q) in &m.spec.hard {
+            let range = || ctx.err_at(q.referenced, format!("spec.hard.{k}: quantity out of range"), None);
+            let (r, v) = match k.as_str() {
+                "pods" | "count/pods" => (QuotaResource::Pods, q.value.0.value().ok_or_else(range)? as u64),
+                "cpu" | "requests.cpu" => {
+                    (QuotaResource::RequestsCpu, q.value.0.milli_value().ok_or_else(range)? as u64)
+                }
+                "memory" | "requests.memory" => {
+                    (QuotaResource::RequestsMemory, q.value.0.value().ok_or_else(range)? as u64)
+                }
+                "limits.cpu" => (QuotaResource::LimitsCpu, q.value.0.milli_value().ok_or_else(range)? as u64),
+                "limits.memory" => (QuotaResource::LimitsMemory, q.value.0.value().ok_or_else(range)? as u64),
+                _ => {
+                    ctx.warn_at(
+                        q.referenced,
+                        format!("ignored: spec.hard.{k} (kubesim enforces pods, cpu and memory)"),
+                    );
+                    continue;
+                }
+            };
+            hard.push((k.clone(), r, v));
+        }
+        model.quotas.push(ResourceQuota { namespace: Arc::from(ns.as_str()), name, hard });
+    }
+    Ok(())
+}
+
+/// Admission of a bare Pod of the input: LimitRanger and ResourceQuota as the API server runs
+/// them at apply (the pods before it in the namespace count against the quota). Err: the
+/// refusal as kubectl prints it; Ok: the spec to create.
+pub(super) struct Admission<'a> {
+    pub(super) limit_ranges: &'a [LimitRange],
+    pub(super) quotas: &'a [ResourceQuota],
+    pub(super) pods: &'a [ObjectDef<Arc<PodSpec>>],
+}
+
+pub(super) fn admit_bare_pod(ctx: &Ctx, a: &Admission, ns: &str, name: &str, spec: PodSpec) -> Result<PodSpec, String> {
+    let ranges: Vec<&LimitRange> = a.limit_ranges.iter().filter(|r| *r.namespace == *ns).collect();
+    let spec = crate::apiserver::admission::limit_defaults(&ranges, &spec).unwrap_or(spec);
+    let forbidden = |e: String| {
+        format!(
+            "Error from server (Forbidden): error when creating {:?}: pods {name:?} is forbidden: {e}",
+            ctx.src.name
+        )
+    };
+    crate::apiserver::admission::limit_check(&ranges, &spec).map_err(forbidden)?;
+    for q in a.quotas.iter().filter(|q| *q.namespace == *ns) {
+        let used: Vec<u64> = q
+            .hard
+            .iter()
+            .map(|(_, r, _)| {
+                a.pods
+                    .iter()
+                    .filter(|p| p.namespace == ns)
+                    .map(|p| crate::apiserver::admission::pod_usage(&p.spec, *r))
+                    .sum()
+            })
+            .collect();
+        crate::apiserver::admission::quota_check(q, &used, &spec).map_err(forbidden)?;
+    }
+    Ok(spec)
 }

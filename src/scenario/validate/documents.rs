@@ -31,6 +31,8 @@ pub(crate) const SIMULATED: &[(&str, &str)] = &[
     ("ConfigMap", "v1"),
     ("Secret", "v1"),
     ("Service", "v1"),
+    ("LimitRange", "v1"),
+    ("ResourceQuota", "v1"),
 ];
 
 /// Built-in Kubernetes kinds kubesim accepts and does not simulate, with their API group
@@ -38,8 +40,6 @@ pub(crate) const SIMULATED: &[(&str, &str)] = &[
 pub(crate) const NOT_SIMULATED: &[(&str, &str)] = &[
     ("PersistentVolumeClaim", ""),
     ("PersistentVolume", ""),
-    ("ResourceQuota", ""),
-    ("LimitRange", ""),
     ("Endpoints", ""),
     ("Event", ""),
     ("PodTemplate", ""),
@@ -409,6 +409,8 @@ fn simulated(ctx: &mut Ctx, st: &mut State, k: &str, text: &str, at: At, kind: &
         "ConfigMap" => raw.configmaps.push((ctx.parse(text)?, at)),
         "Secret" => raw.secrets.push((ctx.parse(text)?, at)),
         "Service" => raw.services.push((ctx.parse(text)?, at)),
+        "LimitRange" => raw.limit_ranges.push((ctx.parse(text)?, at)),
+        "ResourceQuota" => raw.quotas.push((ctx.parse(text)?, at)),
         _ => unreachable!("SIMULATED lists the kinds handled here"),
     }
     Ok(())

@@ -343,6 +343,8 @@ struct Raw {
     secrets: Vec<(SecretManifest, At)>,
     service_accounts: Vec<(ServiceAccountManifest, At)>,
     services: Vec<(ServiceManifest, At)>,
+    limit_ranges: Vec<(LimitRangeManifest, At)>,
+    quotas: Vec<(ResourceQuotaManifest, At)>,
     /// Objects the API server refused at apply, as kubectl prints the refusal.
     refused: Vec<String>,
 }
@@ -390,6 +392,10 @@ struct Model {
     service_accounts: Vec<(String, String)>,
     configs: Vec<crate::api::ConfigObject>,
     services: Vec<crate::api::service::Service>,
+    limit_ranges: Vec<crate::apiserver::admission::LimitRange>,
+    quotas: Vec<crate::apiserver::admission::ResourceQuota>,
+    /// Bare pods the API server refused at apply (a LimitRange or ResourceQuota).
+    refused: Vec<String>,
     /// The largest `replicas`, to point at when the total is too large.
     biggest: Option<(u32, Location, At)>,
     faults: Vec<FaultDef>,
@@ -432,6 +438,8 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     config::service_accounts(ctx, &mut m, &raw.service_accounts)?;
     config::configs(ctx, &mut m, &raw.configmaps, &raw.secrets)?;
     services::services(ctx, &mut m, &raw.services)?;
+    config::limit_ranges(ctx, &mut m, &raw.limit_ranges)?;
+    config::quotas(ctx, &mut m, &raw.quotas)?;
     workloads::pods(ctx, &mut m, &raw.pods)?;
     if let Some(t) = &spec.trace {
         nodes::trace(ctx, &mut m, t, path, opts)?;
@@ -492,8 +500,10 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         service_accounts: m.service_accounts,
         configs: m.configs,
         services: m.services,
+        limit_ranges: m.limit_ranges,
+        quotas: m.quotas,
         warnings: ctx.finish_warnings(),
-        refused,
+        refused: refused.into_iter().chain(m.refused).collect(),
         scheduler,
         variants,
         source_hash: crate::sim::fnv64(&ctx.sources.iter().map(|s| s.text.as_bytes()).collect::<Vec<_>>()),

@@ -5,7 +5,7 @@ use super::*;
 
 /// `v1` Pod manifests.
 pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, At)]) -> R<()> {
-    let Model { images, kubernetes, node_names, seen, pods, .. } = model;
+    let Model { images, kubernetes, node_names, seen, pods, limit_ranges, quotas, refused, .. } = model;
     let mut image_id = |name: &str| intern_image(images, name);
     for (p, line) in raw {
         ctx.goto(*line);
@@ -27,6 +27,14 @@ pub(super) fn pods(ctx: &mut Ctx, model: &mut Model, raw: &[(PodManifest, At)]) 
         };
         let mut spec = pod_spec(ctx, spec, &p.metadata, "spec.", &mut image_id)?;
         default_tolerations(&mut spec, kubernetes);
+        let admission = super::config::Admission { limit_ranges, quotas, pods };
+        let spec = match super::config::admit_bare_pod(ctx, &admission, &ns, &name, spec) {
+            Ok(s) => s,
+            Err(refusal) => {
+                refused.push(refusal);
+                continue;
+            }
+        };
         if spec.restart_policy != RestartPolicy::Always {
             warn_never_exits(ctx, &spec, "Pod", &ns, &name);
         }
