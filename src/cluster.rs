@@ -98,6 +98,7 @@ pub struct Cluster {
     replicasets: ReplicaSetController,
     deployments: DeploymentController,
     jobs: JobController,
+    cronjobs: crate::controller::cronjob::CronJobController,
     daemonsets: DaemonSetController,
     statefulsets: StatefulSetController,
     disruption: DisruptionController,
@@ -135,6 +136,24 @@ macro_rules! ctx {
             outbox: &mut $self.outbox,
         }
     };
+}
+
+/// A Job of the scenario as the API server holds it at time 0.
+fn job_of(j: &crate::scenario::JobDef) -> Job {
+    Job {
+        owner: None,
+        deleted: None,
+        namespace: j.namespace.clone(),
+        name: j.name.clone(),
+        template: j.template.clone(),
+        completions: j.completions,
+        parallelism: j.parallelism,
+        backoff_limit: j.backoff_limit,
+        active_deadline_ms: j.active_deadline_ms,
+        created: SimTime::ZERO,
+        resource_version: 0,
+        status: JobStatus::default(),
+    }
 }
 
 impl Cluster {
@@ -177,6 +196,7 @@ impl Cluster {
             replicasets: ReplicaSetController::default(),
             deployments: DeploymentController::default(),
             jobs: JobController::default(),
+            cronjobs: Default::default(),
             daemonsets: DaemonSetController::default(),
             statefulsets: StatefulSetController::default(),
             disruption: DisruptionController::default(),
@@ -196,7 +216,9 @@ impl Cluster {
         for n in &scenario.nodes {
             c.add_node(n, SimTime::ZERO);
         }
+        c.create_gates();
         c.create_workloads();
+        c.create_cronjobs();
         c.create_pods();
         for (i, f) in faults.iter().enumerate() {
             c.queue.schedule_at(f.at(), 0, Event::Fault(i as u32));
@@ -218,9 +240,9 @@ impl Cluster {
         c
     }
 
-    /// The scenario's workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets tracked for
-    /// the outputs), Jobs and PodDisruptionBudgets, as the API server holds them at time 0.
-    fn create_workloads(&mut self) {
+    /// The objects that gate pods (namespaces, ServiceAccounts, ConfigMaps, Secrets,
+    /// LimitRanges, ResourceQuotas) and the Services, as the API server holds them at time 0.
+    fn create_gates(&mut self) {
         let scenario = self.scenario.clone();
         for ns in &scenario.namespaces {
             self.api.gates.add_namespace(ns);
@@ -234,6 +256,38 @@ impl Cluster {
         self.api.services = scenario.services.clone();
         self.api.gates.limit_ranges = scenario.limit_ranges.clone();
         self.api.gates.quotas = scenario.quotas.clone();
+    }
+
+    /// The scenario's CronJobs (each run's Job is stamped from the template).
+    fn create_cronjobs(&mut self) {
+        let scenario = self.scenario.clone();
+        for c in &scenario.cronjobs {
+            let j = &c.job;
+            self.api.create_cronjob(CronJob {
+                namespace: j.namespace.clone(),
+                name: j.name.clone(),
+                schedule: c.schedule.clone(),
+                schedule_text: c.schedule_text.clone(),
+                time_zone: c.time_zone.clone(),
+                concurrency: c.concurrency,
+                suspend: c.suspend,
+                starting_deadline_s: c.starting_deadline_s,
+                successful_history: c.successful_history,
+                failed_history: c.failed_history,
+                job: job_of(j),
+                created: SimTime::ZERO,
+                resource_version: 0,
+                active: Vec::new(),
+                last_schedule: None,
+                last_successful: None,
+            });
+        }
+    }
+
+    /// The scenario's workloads (Deployments, ReplicaSets, StatefulSets, DaemonSets tracked for
+    /// the outputs), Jobs and PodDisruptionBudgets, as the API server holds them at time 0.
+    fn create_workloads(&mut self) {
+        let scenario = self.scenario.clone();
         for d in &scenario.deployments {
             let id = self.api.create_deployment(Deployment {
                 namespace: d.namespace.clone(),
@@ -298,18 +352,7 @@ impl Cluster {
             self.tracked.push(WorkloadRef::DaemonSet(id));
         }
         for j in &scenario.jobs {
-            self.api.create_job(Job {
-                namespace: j.namespace.clone(),
-                name: j.name.clone(),
-                template: j.template.clone(),
-                completions: j.completions,
-                parallelism: j.parallelism,
-                backoff_limit: j.backoff_limit,
-                active_deadline_ms: j.active_deadline_ms,
-                created: SimTime::ZERO,
-                resource_version: 0,
-                status: JobStatus::default(),
-            });
+            self.api.create_job(job_of(j));
         }
         for b in &scenario.pdbs {
             self.api.create_pdb(PodDisruptionBudget {
@@ -615,6 +658,7 @@ impl Cluster {
                 Watcher::ReplicaSetController => self.replicasets.on_watch(n.obj, &mut ctx),
                 Watcher::DeploymentController => self.deployments.on_watch(n.obj, &mut ctx),
                 Watcher::JobController => self.jobs.on_watch(n.obj, &mut ctx),
+                Watcher::CronJobController => self.cronjobs.on_watch(n.obj, &mut ctx),
                 Watcher::DaemonSetController => self.daemonsets.on_watch(n.obj, &mut ctx),
                 Watcher::StatefulSetController => self.statefulsets.on_watch(n.obj, &mut ctx),
                 Watcher::DisruptionController => self.disruption.on_watch(n.obj, &mut ctx),
@@ -637,6 +681,8 @@ impl Cluster {
             Event::DeploymentDeadline(d) => self.deployments.on_deadline(d, &mut ctx),
             Event::JobWork => self.jobs.work(&mut ctx),
             Event::JobSync(j) => self.jobs.on_timer(j, &mut ctx),
+            Event::CronJobWork => self.cronjobs.work(&mut ctx),
+            Event::CronJobSync(c) => self.cronjobs.on_timer(c, &mut ctx),
             Event::DaemonSetWork => self.daemonsets.work(&mut ctx),
             Event::StatefulSetWork => self.statefulsets.work(&mut ctx),
             Event::Requeue(crate::runtime::Requeue::ReplicaSet(r)) => self.replicasets.requeue(r, &mut ctx),

@@ -246,6 +246,12 @@ enum GetCmd {
     /// `kubectl get deployments` at a virtual time.
     #[command(visible_aliases = ["deploy", "deployment"])]
     Deployments(ListArgs),
+    /// `kubectl get jobs` at a virtual time.
+    #[command(visible_aliases = ["job"])]
+    Jobs(ListArgs),
+    /// `kubectl get cronjobs` at a virtual time.
+    #[command(visible_aliases = ["cj", "cronjob"])]
+    Cronjobs(ListArgs),
 }
 
 /// What `get` takes for a namespaced kind: the input, the moment, the namespace(s), the seed.
@@ -353,18 +359,10 @@ fn main() -> ExitCode {
         Cmd::Get { what: GetCmd::Nodes { input, at, seed } } => {
             get_view(input, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
         }
-        Cmd::Get { what: GetCmd::Services(a) } => {
-            let ns = a.namespace();
-            get_view(a.input, a.at, a.seed, outside, move |r| {
-                kubesim::report::kubectl::get_services(&r.cluster, r.outcome.end, ns.as_deref())
-            })
-        }
-        Cmd::Get { what: GetCmd::Deployments(a) } => {
-            let ns = a.namespace();
-            get_view(a.input, a.at, a.seed, outside, move |r| {
-                kubesim::report::kubectl::get_deployments(&r.cluster, r.outcome.end, ns.as_deref())
-            })
-        }
+        Cmd::Get { what: GetCmd::Services(a) } => list_view(a, outside, kubesim::report::kubectl::get_services),
+        Cmd::Get { what: GetCmd::Jobs(a) } => list_view(a, outside, kubesim::report::kubectl::get_jobs),
+        Cmd::Get { what: GetCmd::Cronjobs(a) } => list_view(a, outside, kubesim::report::kubectl::get_cronjobs),
+        Cmd::Get { what: GetCmd::Deployments(a) } => list_view(a, outside, kubesim::report::kubectl::get_deployments),
         Cmd::Run(args) => run(args, outside),
     }
 }
@@ -778,6 +776,16 @@ fn get_pods(
         };
         kubesim::report::kubectl::get_pods(&r.cluster, r.outcome.end, &q)
     })
+}
+
+/// A namespaced `get` view.
+fn list_view(
+    a: ListArgs,
+    outside: bool,
+    view: fn(&kubesim::cluster::Cluster, kubesim::sim::SimTime, Option<&str>) -> String,
+) -> ExitCode {
+    let ns = a.namespace();
+    get_view(a.input, a.at, a.seed, outside, move |r| view(&r.cluster, r.outcome.end, ns.as_deref()))
 }
 
 /// `kubesim describe pod NAME`.

@@ -284,3 +284,28 @@ fn get_pods_selects_by_label_and_prints_yaml_json_and_names() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("allowed formats are: json,name,wide,yaml"), "{stderr}");
 }
+
+#[test]
+fn the_docs_cronjob_runs_on_schedule_and_its_jobs_are_listed() {
+    let cj = real("cronjob.yaml");
+    let (code, _, stderr) = kubesim(&["validate", "-f", cj.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("CronJob default/hello: its containers never exit"), "{stderr}");
+    // Every minute on the virtual calendar (2026-01-01 00:00 UTC is minute 29453760).
+    let (_, cronjobs, _) = kubesim(&["get", "cj", "-f", cj.to_str().unwrap(), "--at", "3m30s"]);
+    assert!(cronjobs.starts_with("NAME    SCHEDULE    TIMEZONE   SUSPEND   ACTIVE   LAST SCHEDULE   AGE\nhello   * * * * *   <none>     False     3        30s"), "{cronjobs}");
+    let (_, jobs, _) = kubesim(&["get", "jobs", "-f", cj.to_str().unwrap(), "--at", "3m30s"]);
+    let names: Vec<&str> = jobs.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(names, vec!["hello-29453761", "hello-29453762", "hello-29453763"], "{jobs}");
+    // A bad schedule is refused as the API server refuses it.
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.yaml");
+    let text = std::fs::read_to_string(&cj).unwrap().replace("\"* * * * *\"", "\"* * * * 7\"");
+    std::fs::write(&bad, text).unwrap();
+    let (code, _, stderr) = kubesim(&["validate", "-f", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("spec.schedule: Invalid value: \"* * * * 7\": end of range (7) above maximum (6): 7"),
+        "{stderr}"
+    );
+}

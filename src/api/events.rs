@@ -30,6 +30,7 @@ pub enum ObjRef {
     DaemonSet(DsId),
     StatefulSet(StsId),
     PodDisruptionBudget(PdbId),
+    CronJob(crate::api::CronJobId),
     /// The control plane as a whole (`apiserver-outage`).
     ControlPlane,
 }
@@ -44,6 +45,7 @@ pub enum Source {
     NodeController,
     TaintEvictionController,
     JobController,
+    CronJobController,
     DaemonSetController,
     StatefulSetController,
     /// The disruption controller (events under kube-controller-manager's name).
@@ -63,6 +65,7 @@ impl Source {
             Source::NodeController => "node-controller",
             Source::TaintEvictionController => "taint-eviction-controller",
             Source::JobController => "job-controller",
+            Source::CronJobController => "cronjob-controller",
             Source::DaemonSetController => "daemonset-controller",
             Source::StatefulSetController => "statefulset-controller",
             Source::DisruptionController => "controllermanager",

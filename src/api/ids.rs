@@ -30,6 +30,8 @@ id_type!(
     StsId,
     /// A PodDisruptionBudget.
     PdbId,
+    /// A CronJob.
+    CronJobId,
     /// An image of the catalogue (or one a manifest named that the catalogue did not).
     ImageId
 );

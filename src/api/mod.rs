@@ -3,6 +3,7 @@
 
 pub mod behavior;
 pub mod config;
+pub mod cron;
 pub mod duration;
 pub mod events;
 pub mod ids;
@@ -24,8 +25,8 @@ pub use node::{ConditionStatus, Node, Taint, TaintEffect};
 pub use pod::*;
 pub use scheduling::*;
 pub use workloads::{
-    DaemonSet, Deployment, DeploymentStrategy, IntOrPercent, Job, JobCondition, JobStatus, PodDisruptionBudget,
-    PodManagementPolicy, PodTemplate, ReplicaSet, StatefulSet, WorkloadRef, WorkloadStatus,
+    ConcurrencyPolicy, CronJob, DaemonSet, Deployment, DeploymentStrategy, IntOrPercent, Job, JobCondition, JobStatus,
+    PodDisruptionBudget, PodManagementPolicy, PodTemplate, ReplicaSet, StatefulSet, WorkloadRef, WorkloadStatus,
 };
 
 /// How many extended resources (`nvidia.com/gpu`, ...) one scenario may name: their amounts

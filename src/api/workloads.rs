@@ -1,7 +1,7 @@
 //! The workload kinds: ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs, and the
 //! PodDisruptionBudgets that protect them.
 
-use super::{DeployId, LabelSelector, Labels, PodSpec};
+use super::{DeployId, JobId, LabelSelector, Labels, PodSpec};
 use crate::sim::SimTime;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -179,6 +179,10 @@ pub struct JobStatus {
 
 #[derive(Clone, Debug)]
 pub struct Job {
+    /// The CronJob that created it (its controller ownerReference).
+    pub owner: Option<super::CronJobId>,
+    /// Deleted (by its CronJob's history limit or Replace): its pods go with it.
+    pub deleted: Option<SimTime>,
     pub namespace: String,
     pub name: String,
     pub template: PodTemplate,
@@ -229,4 +233,37 @@ impl PodDisruptionBudget {
     pub fn selects(&self, pod: &super::Pod) -> bool {
         *pod.namespace == *self.namespace && self.selector.matches(&pod.labels)
     }
+}
+
+/// `spec.concurrencyPolicy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConcurrencyPolicy {
+    Allow,
+    Forbid,
+    Replace,
+}
+
+/// A CronJob: its schedule and policies, the Job it stamps out, its status.
+#[derive(Clone, Debug)]
+pub struct CronJob {
+    pub namespace: String,
+    pub name: String,
+    pub schedule: super::cron::Schedule,
+    /// `spec.schedule` as written, for views.
+    pub schedule_text: String,
+    pub time_zone: Option<String>,
+    pub concurrency: ConcurrencyPolicy,
+    pub suspend: bool,
+    pub starting_deadline_s: Option<i64>,
+    pub successful_history: u32,
+    pub failed_history: u32,
+    /// The Job each run creates (its name and times are set per run).
+    pub job: Job,
+    pub created: SimTime,
+    pub resource_version: u64,
+    /// `status.active`.
+    pub active: Vec<JobId>,
+    /// `status.lastScheduleTime` / `lastSuccessfulTime`, on the virtual calendar (unix seconds).
+    pub last_schedule: Option<i64>,
+    pub last_successful: Option<SimTime>,
 }

@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod config;
+pub mod cronjob;
 pub mod eviction;
 pub mod watch;
 
@@ -130,6 +131,7 @@ pub struct ApiServer {
     pub resumed_at: SimTime,
     /// Namespaces, ServiceAccounts, ConfigMaps and Secrets.
     pub gates: config::GateStore,
+    pub cronjobs: Vec<CronJob>,
     /// Services (created at the start; their endpoints follow the pods).
     pub services: Vec<crate::api::service::Service>,
 }
@@ -273,6 +275,7 @@ impl ApiServer {
             ObjRef::PodDisruptionBudget(x) => {
                 ("PodDisruptionBudget", &self.pdbs[x.idx()].namespace, &self.pdbs[x.idx()].name)
             }
+            ObjRef::CronJob(x) => ("CronJob", &self.cronjobs[x.idx()].namespace, &self.cronjobs[x.idx()].name),
             ObjRef::ControlPlane => ("ControlPlane", "", "kube-apiserver"),
         }
     }
@@ -310,6 +313,7 @@ impl ApiServer {
             ObjRef::DaemonSet(d) => d.idx() < self.daemonsets.len(),
             ObjRef::StatefulSet(x) => x.idx() < self.statefulsets.len(),
             ObjRef::PodDisruptionBudget(x) => x.idx() < self.pdbs.len(),
+            ObjRef::CronJob(x) => x.idx() < self.cronjobs.len(),
             ObjRef::ControlPlane => true,
         }
     }
@@ -744,6 +748,9 @@ impl ApiServer {
         self.jobs[id.idx()].resource_version = self.next_rv();
         if writer != Watcher::JobController {
             self.outbox.push(Notification { to: Watcher::JobController, obj: ObjRef::Job(id) });
+        }
+        if self.jobs[id.idx()].owner.is_some() && writer != Watcher::CronJobController {
+            self.outbox.push(Notification { to: Watcher::CronJobController, obj: ObjRef::Job(id) });
         }
     }
 

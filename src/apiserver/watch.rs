@@ -17,6 +17,8 @@ pub enum Watcher {
     DeploymentController,
     /// Jobs and their pods.
     JobController,
+    /// CronJobs and the Jobs they own.
+    CronJobController,
     /// DaemonSets, their pods, and nodes.
     DaemonSetController,
     /// StatefulSets and their pods.

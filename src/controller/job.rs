@@ -89,7 +89,7 @@ impl JobController {
     fn sync(&mut self, id: JobId, ctx: &mut Ctx) {
         self.state(id);
         let job = &ctx.api.jobs[id.idx()];
-        if job.status.condition.is_some() {
+        if job.status.condition.is_some() || job.deleted.is_some() {
             return;
         }
         let now = ctx.now;
@@ -273,6 +273,8 @@ mod tests {
         spec.restart_policy = RestartPolicy::Never;
         h.handle(|ctx| {
             ctx.api.create_job(Job {
+                owner: None,
+                deleted: None,
                 namespace: "default".into(),
                 name: "batch".into(),
                 template: template(&[("app", "batch")], spec),

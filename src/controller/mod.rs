@@ -1,6 +1,7 @@
 //! The controllers of kube-controller-manager that kubesim models so far. Each reconciles by
 //! key from a de-duplicating work queue fed by its watches, like client-go's workqueue.
 
+pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;

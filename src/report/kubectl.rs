@@ -289,6 +289,62 @@ pub fn get_deployments(c: &Cluster, now: SimTime, namespace: Option<&str>) -> St
     namespaced_table(namespace, &["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"], rows)
 }
 
+/// `kubectl get jobs`: STATUS (Running, Complete, Failed), COMPLETIONS, DURATION, AGE.
+pub fn get_jobs(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
+    let rows = c
+        .api
+        .jobs
+        .iter()
+        .filter(|j| j.deleted.is_none() && namespace.is_none_or(|ns| j.namespace == ns))
+        .map(|j| {
+            let status = match j.status.condition {
+                Some(JobCondition::Complete) => "Complete",
+                Some(JobCondition::Failed(_)) => "Failed",
+                None => "Running",
+            };
+            let completions = match j.completions {
+                Some(n) => format!("{}/{n}", j.status.succeeded),
+                None => format!("{}/1 of {}", j.status.succeeded, j.parallelism),
+            };
+            let duration = match (j.status.start, j.status.completion) {
+                (Some(s), Some(e)) => human_duration(e.since(s)),
+                (Some(s), None) => human_duration(now.since(s)),
+                _ => String::new(),
+            };
+            let row = vec![j.name.clone(), status.into(), completions, duration, human_duration(now.since(j.created))];
+            (j.namespace.clone(), row)
+        })
+        .collect();
+    namespaced_table(namespace, &["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], rows)
+}
+
+/// `kubectl get cronjobs`: SCHEDULE, TIMEZONE, SUSPEND, ACTIVE, LAST SCHEDULE, AGE.
+pub fn get_cronjobs(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
+    let rows = c
+        .api
+        .cronjobs
+        .iter()
+        .filter(|j| namespace.is_none_or(|ns| j.namespace == ns))
+        .map(|j| {
+            let last = j.last_schedule.map_or("<none>".to_string(), |t| {
+                let at = SimTime(((t - crate::api::cron::VIRTUAL_EPOCH_UNIX_SECONDS).max(0) as u64) * 1000);
+                human_duration(now.since(at))
+            });
+            let row = vec![
+                j.name.clone(),
+                j.schedule_text.clone(),
+                j.time_zone.clone().unwrap_or_else(|| "<none>".into()),
+                if j.suspend { "True" } else { "False" }.into(),
+                j.active.len().to_string(),
+                last,
+                human_duration(now.since(j.created)),
+            ];
+            (j.namespace.clone(), row)
+        })
+        .collect();
+    namespaced_table(namespace, &["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"], rows)
+}
+
 /// A namespaced list as `kubectl get` prints it: "No resources found" when empty, a NAMESPACE
 /// column first with `-A` (namespace `None`), rows sorted by (namespace, name).
 fn namespaced_table(namespace: Option<&str>, head: &[&str], mut rows: Vec<(String, Vec<String>)>) -> String {

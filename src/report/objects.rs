@@ -8,22 +8,8 @@ use crate::cluster::Cluster;
 use crate::sim::SimTime;
 use serde_json::{Map, Value, json};
 
-/// Virtual time 0 on the calendar, for timestamps (`creationTimestamp`, `Start Time`): Thursday
-/// 1 January 2026, 00:00:00 UTC.
-pub const VIRTUAL_EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
-
-/// (year, month, day) of a day count since 1970-01-01 (the proleptic Gregorian calendar).
-fn civil(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
+pub use crate::api::cron::VIRTUAL_EPOCH_UNIX_SECONDS;
+use crate::api::cron::civil_from_days as civil;
 
 fn split(t: SimTime) -> (i64, u32, u32, i64, i64) {
     let secs = VIRTUAL_EPOCH_UNIX_SECONDS + (t.as_millis() / 1000) as i64;

@@ -40,6 +40,9 @@ pub enum Event {
     JobWork,
     /// A Job's batch period, back-off or active deadline ended.
     JobSync(JobId),
+    CronJobWork,
+    /// A CronJob's next schedule time (plus `nextScheduleDelta`) has come.
+    CronJobSync(crate::api::CronJobId),
     DaemonSetWork,
     StatefulSetWork,
     /// A controller's key is queued again after its rate limiter's back-off (a failed sync).

@@ -10,6 +10,7 @@ pub mod raw;
 pub mod set;
 pub mod trace;
 mod validate;
+pub use validate::CronJobDef;
 pub(crate) use validate::{default_tolerations, is_dns_label, parse_document};
 
 pub use crate::api::behavior::{Behavior, DurationDist};
@@ -74,6 +75,7 @@ pub struct Scenario {
     pub configs: Vec<crate::api::ConfigObject>,
     /// Services, `default/kubernetes` first.
     pub services: Vec<crate::api::service::Service>,
+    pub cronjobs: Vec<CronJobDef>,
     pub limit_ranges: Vec<crate::apiserver::admission::LimitRange>,
     pub quotas: Vec<crate::apiserver::admission::ResourceQuota>,
     /// Objects the API server refused when the manifests were applied at time 0 (a missing
@@ -284,6 +286,8 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
     labels.insert(crate::controller::job::JOB_NAME_LABEL, &p.name);
     labels.insert(crate::controller::job::LEGACY_JOB_NAME_LABEL, &p.name);
     Job {
+        owner: None,
+        deleted: None,
         namespace: "default".into(),
         name: p.name.clone(),
         template: PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None },

@@ -528,3 +528,26 @@ k8s_struct!(ResourceQuotaManifest {
 k8s_struct!(#[derive(Default)] ResourceQuotaSpecRaw {
     #[serde(default)] hard: BTreeMap<String, Spanned<Qty>>,
 } ignored [scopes, scopeSelector]);
+
+k8s_struct!(CronJobManifest {
+    api_version: String,
+    kind: String,
+    #[serde(default)] metadata: ObjectMeta,
+    spec: Option<CronJobSpecRaw>,
+} ignored [status]);
+
+k8s_struct!(CronJobSpecRaw {
+    schedule: Spanned<String>,
+    time_zone: Option<Spanned<String>>,
+    concurrency_policy: Option<Spanned<String>>,
+    suspend: Option<bool>,
+    starting_deadline_seconds: Option<Spanned<i64>>,
+    successful_jobs_history_limit: Option<Spanned<i32>>,
+    failed_jobs_history_limit: Option<Spanned<i32>>,
+    job_template: JobTemplateRaw,
+} ignored []);
+
+k8s_struct!(JobTemplateRaw {
+    #[serde(default)] metadata: ObjectMeta,
+    spec: JobSpecRaw,
+} ignored []);

@@ -33,6 +33,7 @@ pub(crate) const SIMULATED: &[(&str, &str)] = &[
     ("Service", "v1"),
     ("LimitRange", "v1"),
     ("ResourceQuota", "v1"),
+    ("CronJob", "batch/v1"),
 ];
 
 /// Built-in Kubernetes kinds kubesim accepts and does not simulate, with their API group
@@ -46,7 +47,6 @@ pub(crate) const NOT_SIMULATED: &[(&str, &str)] = &[
     ("ReplicationController", ""),
     ("Binding", ""),
     ("ControllerRevision", "apps"),
-    ("CronJob", "batch"),
     ("HorizontalPodAutoscaler", "autoscaling"),
     ("Ingress", "networking.k8s.io"),
     ("IngressClass", "networking.k8s.io"),
@@ -411,6 +411,7 @@ fn simulated(ctx: &mut Ctx, st: &mut State, k: &str, text: &str, at: At, kind: &
         "Service" => raw.services.push((ctx.parse(text)?, at)),
         "LimitRange" => raw.limit_ranges.push((ctx.parse(text)?, at)),
         "ResourceQuota" => raw.quotas.push((ctx.parse(text)?, at)),
+        "CronJob" => raw.cronjobs.push((ctx.parse(text)?, at)),
         _ => unreachable!("SIMULATED lists the kinds handled here"),
     }
     Ok(())

@@ -3,6 +3,8 @@
 
 mod apply;
 mod config;
+mod cronjobs;
+pub use cronjobs::CronJobDef;
 mod documents;
 mod faults;
 mod nodes;
@@ -345,6 +347,7 @@ struct Raw {
     services: Vec<(ServiceManifest, At)>,
     limit_ranges: Vec<(LimitRangeManifest, At)>,
     quotas: Vec<(ResourceQuotaManifest, At)>,
+    cronjobs: Vec<(CronJobManifest, At)>,
     /// Objects the API server refused at apply, as kubectl prints the refusal.
     refused: Vec<String>,
 }
@@ -394,6 +397,7 @@ struct Model {
     services: Vec<crate::api::service::Service>,
     limit_ranges: Vec<crate::apiserver::admission::LimitRange>,
     quotas: Vec<crate::apiserver::admission::ResourceQuota>,
+    cronjobs: Vec<(CronJobDef, Labels)>,
     /// Bare pods the API server refused at apply (a LimitRange or ResourceQuota).
     refused: Vec<String>,
     /// The largest `replicas`, to point at when the total is too large.
@@ -449,6 +453,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
     workloads::statefulsets(ctx, &mut m, &raw.statefulsets)?;
     workloads::daemonsets(ctx, &mut m, &raw.daemonsets)?;
     workloads::jobs(ctx, &mut m, &raw.jobs)?;
+    cronjobs::cronjobs(ctx, &mut m, &raw.cronjobs)?;
     workloads::pdbs(ctx, &mut m, &raw.pdbs)?;
     ctx.goto(line);
     settings::unused_behaviors(ctx);
@@ -500,6 +505,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         service_accounts: m.service_accounts,
         configs: m.configs,
         services: m.services,
+        cronjobs: m.cronjobs.into_iter().map(|c| c.0).collect(),
         limit_ranges: m.limit_ranges,
         quotas: m.quotas,
         warnings: ctx.finish_warnings(),

@@ -219,55 +219,67 @@ pub(super) fn daemonsets(ctx: &mut Ctx, model: &mut Model, raw: &[(DaemonSetMani
 
 /// `batch/v1` Jobs.
 pub(super) fn jobs(ctx: &mut Ctx, model: &mut Model, raw: &[(JobManifest, At)]) -> R<()> {
-    let Model { images, kubernetes, seen, jobs, .. } = model;
-    let mut image_id = |name: &str| intern_image(images, name);
     for (m, line) in raw {
         ctx.goto(*line);
-        let (ns, name, spec) = manifest_head(ctx, seen, "Job", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
-        ctx.warn_ignored("spec.", spec.ignored_fields());
-        // The controller labels the pods with the Job's name; a selector must match them.
-        let mut template_labels = labels_of(&spec.template.metadata);
-        template_labels.insert(crate::controller::job::JOB_NAME_LABEL, &name);
-        template_labels.insert(crate::controller::job::LEGACY_JOB_NAME_LABEL, &name);
-        if let Some(sel) = &spec.selector {
-            let sel_v = selector(ctx, sel)?;
-            if !sel_v.matches(&template_labels) {
-                return Err(ctx.err_at(
-                    sel.referenced,
-                    "spec.selector does not match the template's labels",
-                    Some("leave spec.selector out: the Job controller generates it".into()),
-                ));
-            }
-        }
-        let template = job_template(ctx, &name, &spec.template, template_labels, &mut image_id, kubernetes)?;
-        warn_never_exits(ctx, &template.spec, "Job", &ns, &name);
-        let parallelism = spec.parallelism.as_ref().map_or(1, |p| p.value);
-        let completions = match (&spec.completions, &spec.parallelism) {
-            (Some(c), _) => Some(c.value),
-            // Neither set: one pod, one completion. Only parallelism: a work queue.
-            (None, None) => Some(1),
-            (None, Some(_)) => None,
-        };
-        jobs.push(JobDef {
-            namespace: ns,
-            name,
-            template,
-            completions,
-            parallelism,
-            backoff_limit: spec
-                .backoff_limit
-                .as_ref()
-                .map_or(crate::api::workloads::DEFAULT_BACKOFF_LIMIT, |b| b.value),
-            active_deadline_ms: match &spec.active_deadline_seconds {
-                Some(a) if a.value == 0 => {
-                    return Err(ctx.err_at(a.referenced, "spec.activeDeadlineSeconds must be positive", None));
-                }
-                Some(a) => Some(a.value.saturating_mul(1000)),
-                None => None,
-            },
-        });
+        let (ns, name, spec) =
+            manifest_head(ctx, &mut model.seen, "Job", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
+        let def = job_def(ctx, model, ns, name, spec, "Job")?;
+        model.jobs.push(def);
     }
     Ok(())
+}
+
+/// A Job's spec (of a Job manifest, or of a CronJob's `jobTemplate`) checked into a `JobDef`;
+/// `kind` names the manifest in warnings.
+pub(super) fn job_def(
+    ctx: &mut Ctx,
+    model: &mut Model,
+    ns: String,
+    name: String,
+    spec: &JobSpecRaw,
+    kind: &str,
+) -> R<JobDef> {
+    let Model { images, kubernetes, .. } = model;
+    let mut image_id = |name: &str| intern_image(images, name);
+    ctx.warn_ignored("spec.", spec.ignored_fields());
+    // The controller labels the pods with the Job's name; a selector must match them.
+    let mut template_labels = labels_of(&spec.template.metadata);
+    template_labels.insert(crate::controller::job::JOB_NAME_LABEL, &name);
+    template_labels.insert(crate::controller::job::LEGACY_JOB_NAME_LABEL, &name);
+    if let Some(sel) = &spec.selector {
+        let sel_v = selector(ctx, sel)?;
+        if !sel_v.matches(&template_labels) {
+            return Err(ctx.err_at(
+                sel.referenced,
+                "spec.selector does not match the template's labels",
+                Some("leave spec.selector out: the Job controller generates it".into()),
+            ));
+        }
+    }
+    let template = job_template(ctx, &name, &spec.template, template_labels, &mut image_id, kubernetes)?;
+    warn_never_exits(ctx, &template.spec, kind, &ns, &name);
+    let parallelism = spec.parallelism.as_ref().map_or(1, |p| p.value);
+    let completions = match (&spec.completions, &spec.parallelism) {
+        (Some(c), _) => Some(c.value),
+        // Neither set: one pod, one completion. Only parallelism: a work queue.
+        (None, None) => Some(1),
+        (None, Some(_)) => None,
+    };
+    Ok(JobDef {
+        namespace: ns,
+        name,
+        template,
+        completions,
+        parallelism,
+        backoff_limit: spec.backoff_limit.as_ref().map_or(crate::api::workloads::DEFAULT_BACKOFF_LIMIT, |b| b.value),
+        active_deadline_ms: match &spec.active_deadline_seconds {
+            Some(a) if a.value == 0 => {
+                return Err(ctx.err_at(a.referenced, "spec.activeDeadlineSeconds must be positive", None));
+            }
+            Some(a) => Some(a.value.saturating_mul(1000)),
+            None => None,
+        },
+    })
 }
 
 /// `policy/v1` PodDisruptionBudgets.

@@ -1,0 +1,107 @@
+//! `batch/v1` CronJobs: the schedule as the API server validates it, the policies, the Job
+//! template.
+
+use super::*;
+use crate::api::cron::Schedule;
+use crate::api::workloads::ConcurrencyPolicy;
+
+/// A CronJob's name leaves room for the 11-character suffix of its Jobs' names.
+const MAX_CRONJOB_NAME: usize = 52;
+/// `successfulJobsHistoryLimit` / `failedJobsHistoryLimit` defaults (`SetDefaults_CronJob`).
+pub const DEFAULT_SUCCESSFUL_HISTORY: u32 = 3;
+pub const DEFAULT_FAILED_HISTORY: u32 = 1;
+
+/// A CronJob from a manifest.
+#[derive(Clone, Debug)]
+pub struct CronJobDef {
+    pub schedule: Schedule,
+    pub schedule_text: String,
+    pub time_zone: Option<String>,
+    pub concurrency: ConcurrencyPolicy,
+    pub suspend: bool,
+    pub starting_deadline_s: Option<i64>,
+    pub successful_history: u32,
+    pub failed_history: u32,
+    /// The Job each run creates (named per run).
+    pub job: JobDef,
+}
+
+pub(super) fn cronjobs(ctx: &mut Ctx, model: &mut Model, raw: &[(CronJobManifest, At)]) -> R<()> {
+    for (m, at) in raw {
+        ctx.goto(*at);
+        let (ns, name, spec) = super::workloads::manifest_head(
+            ctx,
+            &mut model.seen,
+            "CronJob",
+            &m.metadata,
+            m.ignored_fields(),
+            m.spec.as_ref(),
+        )?;
+        if name.len() > MAX_CRONJOB_NAME {
+            return Err(ctx.err_at(
+                m.metadata.name.as_ref().expect("named").referenced,
+                format!("metadata.name: Invalid value: {name:?}: must be no more than {MAX_CRONJOB_NAME} characters"),
+                None,
+            ));
+        }
+        let s = &spec.schedule;
+        let invalid =
+            |msg: String| ctx.err_at(s.referenced, format!("spec.schedule: Invalid value: {:?}: {msg}", s.value), None);
+        if s.value.contains("TZ") {
+            return Err(invalid("cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into()));
+        }
+        let schedule = Schedule::parse(&s.value).map_err(invalid)?;
+        if let Some(tz) = &spec.time_zone
+            && !matches!(tz.value.as_str(), "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu" | "Etc/Zulu")
+        {
+            return Err(ctx.err_at(
+                tz.referenced,
+                format!("spec.timeZone {:?}: kubesim runs CronJobs in UTC only so far", tz.value),
+                Some("leave timeZone out or set it to UTC, and write the schedule in UTC".into()),
+            ));
+        }
+        let concurrency = match spec.concurrency_policy.as_ref().map(|c| c.value.as_str()) {
+            None | Some("Allow") => ConcurrencyPolicy::Allow,
+            Some("Forbid") => ConcurrencyPolicy::Forbid,
+            Some("Replace") => ConcurrencyPolicy::Replace,
+            Some(o) => {
+                return Err(ctx.err_at(
+                    spec.concurrency_policy.as_ref().expect("given").referenced,
+                    format!("spec.concurrencyPolicy: Unsupported value: {o:?}: supported values: \"Allow\", \"Forbid\", \"Replace\""),
+                    None,
+                ));
+            }
+        };
+        let limit = |v: &Option<Spanned<i32>>, field: &str, default: u32| -> R<u32> {
+            match v {
+                None => Ok(default),
+                Some(x) if x.value < 0 => Err(ctx.err_at(
+                    x.referenced,
+                    format!("spec.{field}: Invalid value: {}: must be greater than or equal to 0", x.value),
+                    None,
+                )),
+                Some(x) => Ok(x.value as u32),
+            }
+        };
+        let successful_history =
+            limit(&spec.successful_jobs_history_limit, "successfulJobsHistoryLimit", DEFAULT_SUCCESSFUL_HISTORY)?;
+        let failed_history = limit(&spec.failed_jobs_history_limit, "failedJobsHistoryLimit", DEFAULT_FAILED_HISTORY)?;
+        ctx.warn_ignored("spec.jobTemplate.metadata.", spec.job_template.metadata.ignored_fields());
+        let job = super::workloads::job_def(ctx, model, ns.clone(), name.clone(), &spec.job_template.spec, "CronJob")?;
+        model.cronjobs.push((
+            CronJobDef {
+                schedule,
+                schedule_text: s.value.clone(),
+                time_zone: spec.time_zone.as_ref().map(|t| t.value.clone()),
+                concurrency,
+                suspend: spec.suspend.unwrap_or(false),
+                starting_deadline_s: spec.starting_deadline_seconds.as_ref().map(|d| d.value),
+                successful_history,
+                failed_history,
+                job,
+            },
+            labels_of(&m.metadata),
+        ));
+    }
+    Ok(())
+}
