@@ -57,6 +57,10 @@ const MESSAGES: &[(&str, &str)] = &[
     ("containers-wrong-type.yaml", "expected a list here"),
     ("scalar-document.yaml", "expected a mapping here"),
     ("big-file.yaml", "kubesim reads files of at most 16 MiB"),
+    ("list-bad-item.yaml", "list-bad-item.yaml:22:7: unknown field `imagePullPolicyy`"),
+    ("json-unclosed.json", "json-unclosed.json:"),
+    ("cronjob-bad-schedule.yaml", "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7"),
+    ("misspelt-kind.yaml", "did you mean `ConfigMap`?"),
 ];
 
 /// Inputs that are easier to generate than to keep in the repository.

@@ -309,3 +309,61 @@ fn the_docs_cronjob_runs_on_schedule_and_its_jobs_are_listed() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_docs_pvc_and_probe_examples_run_unmodified() {
+    let pv = ["pv-volume.yaml", "pv-claim.yaml", "pv-pod.yaml"].map(|f| real(f).display().to_string());
+    let (code, _, stderr) = kubesim(&["validate", "-f", &pv[0], "-f", &pv[1], "-f", &pv[2]]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("pv-pod.yaml:9:9: ignored: spec.volumes[0].persistentVolumeClaim"), "{stderr}");
+    assert!(
+        stderr
+            .contains("not simulated (accepted and left out of the run): 1 PersistentVolume, 1 PersistentVolumeClaim"),
+        "{stderr}"
+    );
+    let (_, table, _) = kubesim(&["get", "pods", "-f", &pv[2]]);
+    assert_eq!(pod_rows(&table), vec![("task-pv-pod".into(), "1/1".into(), "Running".into())]);
+    // The exec liveness example with the behaviour its command has: restarted after each
+    // three failed probes (period 5s), as the tutorial shows.
+    let s = data("liveness-behaviors.yaml");
+    let live = real("exec-liveness.yaml");
+    let (code, events, stderr) =
+        kubesim(&["get", "events", s.to_str().unwrap(), "-f", live.to_str().unwrap(), "--for", "pod/liveness-exec"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(events.contains("Container liveness failed liveness probe, will be restarted"), "{events}");
+    let (_, table, _) = kubesim(&["get", "pods", s.to_str().unwrap(), "-f", live.to_str().unwrap()]);
+    let restarts: u32 = table.lines().nth(1).and_then(|l| l.split_whitespace().nth(3)).unwrap().parse().unwrap();
+    assert!(restarts >= 2, "{table}");
+}
+
+#[test]
+fn bad_input_in_a_folder_or_on_stdin_exits_2_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(real("nginx-deployment.yaml"), dir.join("a.yaml")).unwrap();
+    std::fs::write(
+        dir.join("b.json"),
+        "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\"}, \"spec\": {\"containerz\": []}}",
+    )
+    .unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().current_dir(&work).args(["run", "-f"]).arg(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("b.json:1:") && stderr.contains("did you mean `containers`?"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "output was written");
+    let out = Command::cargo_bin("kubesim")
+        .unwrap()
+        .current_dir(&work)
+        .args(["run", "-f", "-"])
+        .write_stdin("kind: Deployment\napiVersion: apps/v1\nmetadata: {name: 3}\nspec: [")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("STDIN:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "output was written");
+}
