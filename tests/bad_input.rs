@@ -61,6 +61,10 @@ const MESSAGES: &[(&str, &str)] = &[
     ("json-unclosed.json", "json-unclosed.json:"),
     ("cronjob-bad-schedule.yaml", "spec.schedule: Invalid value: \"0 0 * * 7\": end of range (7) above maximum (6): 7"),
     ("misspelt-kind.yaml", "did you mean `ConfigMap`?"),
+    (
+        "replicas-as-string.yaml",
+        "replicas-as-string.yaml:13:13: invalid type: got \"string\" (\"3\"), expected \"integer\"",
+    ),
 ];
 
 /// Inputs that are easier to generate than to keep in the repository.

@@ -37,8 +37,8 @@ k8s_struct!(PodSpecRaw {
     node_name: Option<Spanned<String>>,
     #[serde(default)] tolerations: Vec<TolerationRaw>,
     restart_policy: Option<Spanned<String>>,
-    termination_grace_period_seconds: Option<u64>,
-    priority: Option<i32>,
+    #[serde(default, deserialize_with = "super::strict::opt")] termination_grace_period_seconds: Option<u64>,
+    #[serde(default, deserialize_with = "super::strict::opt")] priority: Option<i32>,
     priority_class_name: Option<Spanned<String>>,
     preemption_policy: Option<Spanned<String>>,
     affinity: Option<AffinityRaw>,
@@ -158,7 +158,7 @@ k8s_struct!(NodeSelectorRequirementRaw {
 } ignored []);
 
 k8s_struct!(PreferredSchedulingTermRaw {
-    weight: Spanned<i32>,
+    #[serde(deserialize_with = "super::strict::sp")] weight: Spanned<i32>,
     #[serde(default)] preference: NodeSelectorTermRaw,
 } ignored []);
 
@@ -174,16 +174,16 @@ k8s_struct!(PodAffinityTermRaw {
 } ignored [namespaceSelector, matchLabelKeys, mismatchLabelKeys]);
 
 k8s_struct!(WeightedPodAffinityTermRaw {
-    weight: Spanned<i32>,
+    #[serde(deserialize_with = "super::strict::sp")] weight: Spanned<i32>,
     pod_affinity_term: PodAffinityTermRaw,
 } ignored []);
 
 k8s_struct!(TopologySpreadConstraintRaw {
-    max_skew: Spanned<i32>,
+    #[serde(deserialize_with = "super::strict::sp")] max_skew: Spanned<i32>,
     topology_key: Spanned<String>,
     when_unsatisfiable: Spanned<String>,
     label_selector: Option<Spanned<LabelSelectorRaw>>,
-    min_domains: Option<Spanned<i32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] min_domains: Option<Spanned<i32>>,
     node_affinity_policy: Option<Spanned<String>>,
     node_taints_policy: Option<Spanned<String>>,
     #[serde(default)] match_label_keys: Vec<String>,
@@ -193,7 +193,7 @@ k8s_struct!(PriorityClassManifest {
     api_version: String,
     kind: String,
     #[serde(default)] metadata: ObjectMeta,
-    value: Option<Spanned<i64>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] value: Option<Spanned<i64>>,
     #[serde(default)] global_default: bool,
     preemption_policy: Option<Spanned<String>>,
     description: Option<String>,
@@ -242,11 +242,11 @@ k8s_struct!(ServiceAccountManifest {
 } ignored [secrets, imagePullSecrets, automountServiceAccountToken]);
 
 k8s_struct!(ProbeRaw {
-    initial_delay_seconds: Option<u32>,
-    period_seconds: Option<Spanned<u32>>,
-    timeout_seconds: Option<Spanned<u32>>,
-    success_threshold: Option<Spanned<u32>>,
-    failure_threshold: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt")] initial_delay_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] period_seconds: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] timeout_seconds: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] success_threshold: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] failure_threshold: Option<Spanned<u32>>,
     // What is probed does not matter to the model: the behaviour decides whether it answers.
     http_get: Option<Ignored>,
     tcp_socket: Option<Ignored>,
@@ -268,7 +268,7 @@ k8s_struct!(TolerationRaw {
     operator: Option<Spanned<String>>,
     value: Option<String>,
     effect: Option<Spanned<String>>,
-    toleration_seconds: Option<i64>,
+    #[serde(default, deserialize_with = "super::strict::opt")] toleration_seconds: Option<i64>,
 } ignored []);
 
 k8s_struct!(TaintRaw {
@@ -325,7 +325,7 @@ k8s_struct!(ReplicaSetManifest {
 } ignored [status]);
 
 k8s_struct!(ReplicaSetSpecRaw {
-    replicas: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] replicas: Option<Spanned<u32>>,
     selector: Option<Spanned<LabelSelectorRaw>>,
     template: PodTemplateRaw,
 } ignored [minReadySeconds]);
@@ -338,11 +338,11 @@ k8s_struct!(DeploymentManifest {
 } ignored [status]);
 
 k8s_struct!(DeploymentSpecRaw {
-    replicas: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] replicas: Option<Spanned<u32>>,
     selector: Option<Spanned<LabelSelectorRaw>>,
     template: PodTemplateRaw,
     strategy: Option<StrategyRaw>,
-    progress_deadline_seconds: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] progress_deadline_seconds: Option<Spanned<u32>>,
 } ignored [minReadySeconds, revisionHistoryLimit, paused]);
 
 k8s_struct!(StrategyRaw {
@@ -398,10 +398,10 @@ k8s_struct!(JobManifest {
 } ignored [status]);
 
 k8s_struct!(JobSpecRaw {
-    completions: Option<Spanned<u32>>,
-    parallelism: Option<Spanned<u32>>,
-    backoff_limit: Option<Spanned<u32>>,
-    active_deadline_seconds: Option<Spanned<u64>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] completions: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] parallelism: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] backoff_limit: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] active_deadline_seconds: Option<Spanned<u64>>,
     selector: Option<Spanned<LabelSelectorRaw>>,
     template: PodTemplateRaw,
 } ignored [manualSelector, ttlSecondsAfterFinished, completionMode, suspend, podFailurePolicy,
@@ -437,7 +437,7 @@ k8s_struct!(StatefulSetManifest {
 } ignored [status]);
 
 k8s_struct!(StatefulSetSpecRaw {
-    replicas: Option<Spanned<u32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] replicas: Option<Spanned<u32>>,
     selector: Option<Spanned<LabelSelectorRaw>>,
     template: PodTemplateRaw,
     pod_management_policy: Option<Spanned<String>>,
@@ -492,10 +492,10 @@ k8s_struct!(#[derive(Default)] ServiceSpecRaw {
 
 k8s_struct!(ServicePortRaw {
     name: Option<String>,
-    port: Spanned<i32>,
+    #[serde(deserialize_with = "super::strict::sp")] port: Spanned<i32>,
     target_port: Option<IntOrString>,
     protocol: Option<String>,
-    node_port: Option<i32>,
+    #[serde(default, deserialize_with = "super::strict::opt")] node_port: Option<i32>,
     app_protocol: Option<Ignored>,
 } ignored []);
 
@@ -541,9 +541,9 @@ k8s_struct!(CronJobSpecRaw {
     time_zone: Option<Spanned<String>>,
     concurrency_policy: Option<Spanned<String>>,
     suspend: Option<bool>,
-    starting_deadline_seconds: Option<Spanned<i64>>,
-    successful_jobs_history_limit: Option<Spanned<i32>>,
-    failed_jobs_history_limit: Option<Spanned<i32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] starting_deadline_seconds: Option<Spanned<i64>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] successful_jobs_history_limit: Option<Spanned<i32>>,
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] failed_jobs_history_limit: Option<Spanned<i32>>,
     job_template: JobTemplateRaw,
 } ignored []);
 

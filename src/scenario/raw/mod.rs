@@ -50,6 +50,7 @@ macro_rules! k8s_struct {
 }
 
 mod manifests;
+pub mod strict;
 pub use manifests::*;
 
 // ---------- scalars with units ----------
