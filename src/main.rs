@@ -44,6 +44,9 @@ enum Cmd {
         quiet: bool,
     },
     /// What kubectl would show at a moment of the run (the run is simulated up to it).
+    #[command(
+        after_help = "Other kinds: deployments (deploy), replicasets (rs), statefulsets (sts), daemonsets (ds), jobs, cronjobs (cj), services (svc), configmaps (cm), secrets, serviceaccounts (sa), namespaces (ns), resourcequotas (quota), limitranges (limits), poddisruptionbudgets (pdb): kubesim get KIND [SCENARIO] [-f PATH]... [--at T] [-n NS | -A] [--seed N]"
+    )]
     Get {
         #[command(subcommand)]
         what: GetCmd,
@@ -240,18 +243,21 @@ enum GetCmd {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// `kubectl get services` at a virtual time.
-    #[command(visible_aliases = ["svc", "service"])]
-    Services(ListArgs),
-    /// `kubectl get deployments` at a virtual time.
-    #[command(visible_aliases = ["deploy", "deployment"])]
-    Deployments(ListArgs),
-    /// `kubectl get jobs` at a virtual time.
-    #[command(visible_aliases = ["job"])]
-    Jobs(ListArgs),
-    /// `kubectl get cronjobs` at a virtual time.
-    #[command(visible_aliases = ["cj", "cronjob"])]
-    Cronjobs(ListArgs),
+    /// Any other kind, as kubectl names it: deployments (deploy), replicasets (rs), statefulsets
+    /// (sts), daemonsets (ds), jobs, cronjobs (cj), services (svc), configmaps (cm), secrets,
+    /// serviceaccounts (sa), namespaces (ns), resourcequotas (quota), limitranges (limits),
+    /// poddisruptionbudgets (pdb); then [SCENARIO] [-f PATH]... [--at T] [-n NS | -A] [--seed N].
+    #[command(external_subcommand)]
+    Other(Vec<String>),
+}
+
+/// `kubesim get KIND ...` for the kinds without their own subcommand.
+#[derive(Parser)]
+#[command(name = "kubesim get")]
+struct OtherGet {
+    kind: String,
+    #[command(flatten)]
+    list: ListArgs,
 }
 
 /// What `get` takes for a namespaced kind: the input, the moment, the namespace(s), the seed.
@@ -359,10 +365,7 @@ fn main() -> ExitCode {
         Cmd::Get { what: GetCmd::Nodes { input, at, seed } } => {
             get_view(input, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
         }
-        Cmd::Get { what: GetCmd::Services(a) } => list_view(a, outside, kubesim::report::kubectl::get_services),
-        Cmd::Get { what: GetCmd::Jobs(a) } => list_view(a, outside, kubesim::report::kubectl::get_jobs),
-        Cmd::Get { what: GetCmd::Cronjobs(a) } => list_view(a, outside, kubesim::report::kubectl::get_cronjobs),
-        Cmd::Get { what: GetCmd::Deployments(a) } => list_view(a, outside, kubesim::report::kubectl::get_deployments),
+        Cmd::Get { what: GetCmd::Other(args) } => get_other(args, outside),
         Cmd::Run(args) => run(args, outside),
     }
 }
@@ -778,14 +781,21 @@ fn get_pods(
     })
 }
 
-/// A namespaced `get` view.
-fn list_view(
-    a: ListArgs,
-    outside: bool,
-    view: fn(&kubesim::cluster::Cluster, kubesim::sim::SimTime, Option<&str>) -> String,
-) -> ExitCode {
-    let ns = a.namespace();
-    get_view(a.input, a.at, a.seed, outside, move |r| view(&r.cluster, r.outcome.end, ns.as_deref()))
+/// `get KIND` for a kind without its own subcommand.
+fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
+    let a = match OtherGet::try_parse_from(std::iter::once("kubesim get".to_string()).chain(args)) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { 0 });
+        }
+    };
+    let Some(view) = kubesim::report::listing::view_of(&a.kind) else {
+        eprintln!("error: the server doesn't have a resource type {:?}", a.kind);
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    let ns = a.list.namespace();
+    get_view(a.list.input, a.list.at, a.list.seed, outside, move |r| view(&r.cluster, r.outcome.end, ns.as_deref()))
 }
 
 /// `kubesim describe pod NAME`.

@@ -367,3 +367,30 @@ fn bad_input_in_a_folder_or_on_stdin_exits_2_and_writes_nothing() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(std::fs::read_dir(&work).unwrap().count(), 0, "output was written");
 }
+
+#[test]
+fn get_lists_every_simulated_kind_with_kubectls_columns() {
+    let s = scenario("quota-rollout.yaml");
+    let s = s.to_str().unwrap();
+    let get = |args: &[&str]| {
+        let mut a = vec!["get"];
+        a.extend_from_slice(args);
+        let (code, out, err) = kubesim(&a);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    assert_eq!(
+        get(&["quota", s, "-n", "shop", "--at", "30s"]),
+        "NAME      REQUEST                         LIMIT   AGE\ncompute   pods: 4/10, requests.cpu: 2/2           30s\n"
+    );
+    let ns = get(&["ns", s]);
+    assert!(ns.starts_with("NAME              STATUS   AGE\ndefault           Active   15m\n"), "{ns}");
+    assert!(ns.contains("\nshop              Active   15m\n"), "{ns}");
+    // Every namespace has its default ServiceAccount and the root CA ConfigMap.
+    assert!(get(&["sa", s, "-n", "shop"]).contains("default   0         15m"));
+    assert!(get(&["cm", s, "-A"]).contains("shop              kube-root-ca.crt   1      15m"));
+    assert!(get(&["rs", s, "-n", "shop"]).starts_with("NAME             DESIRED   CURRENT   READY   AGE\n"));
+    let (code, _, err) = kubesim(&["get", "foos", s]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("the server doesn't have a resource type \"foos\""), "{err}");
+}

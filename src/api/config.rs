@@ -65,6 +65,8 @@ pub struct ConfigObject {
     pub namespace: Arc<str>,
     pub name: Arc<str>,
     pub keys: Vec<Arc<str>>,
+    /// A Secret's `type` (`Opaque` when not given); `None` for a ConfigMap.
+    pub secret_type: Option<Arc<str>>,
 }
 
 impl ConfigObject {
@@ -121,6 +123,7 @@ mod tests {
             namespace: "default".into(),
             name: "cfg".into(),
             keys: keys.iter().map(|k| Arc::from(*k)).collect(),
+            secret_type: None,
         })
     }
 

@@ -8,6 +8,9 @@ use std::sync::Arc;
 /// The namespaces every cluster has (the API server creates them at start).
 pub const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-node-lease", "kube-public", "kube-system"];
 
+/// The ConfigMap holding the cluster's CA that every namespace gets (`kube-root-ca.crt`).
+pub const ROOT_CA_CONFIGMAP: &str = "kube-root-ca.crt";
+
 /// The name every namespace's own ServiceAccount has, created by the serviceaccounts controller.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 
@@ -21,6 +24,8 @@ pub struct GateStore {
     /// asks).
     service_accounts: BTreeMap<String, BTreeSet<String>>,
     configs: BTreeMap<(ConfigKind, String, String), Arc<ConfigObject>>,
+    /// When each object was created (`KIND/NAMESPACE/NAME`), for `get`'s AGE; absent: time 0.
+    pub created: BTreeMap<String, crate::sim::SimTime>,
     /// LimitRanges and ResourceQuotas, in creation order.
     pub limit_ranges: Vec<super::admission::LimitRange>,
     pub quotas: Vec<super::admission::ResourceQuota>,
@@ -36,10 +41,38 @@ impl GateStore {
         g
     }
 
-    /// A namespace, with its `default` ServiceAccount (the serviceaccounts controller's first act).
+    /// A namespace, with its `default` ServiceAccount (the serviceaccounts controller's first act)
+    /// and its `kube-root-ca.crt` ConfigMap (the root CA publisher's).
     pub fn add_namespace(&mut self, ns: &str) {
         self.namespaces.insert(ns.to_string());
         self.add_service_account(ns, DEFAULT_SERVICE_ACCOUNT);
+        self.put_config(ConfigObject {
+            kind: ConfigKind::ConfigMap,
+            namespace: ns.into(),
+            name: ROOT_CA_CONFIGMAP.into(),
+            keys: vec!["ca.crt".into()],
+            secret_type: None,
+        });
+    }
+
+    /// The namespaces, sorted.
+    pub fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.iter().map(String::as_str)
+    }
+
+    /// (namespace, name) of every ServiceAccount, sorted.
+    pub fn service_accounts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.service_accounts.iter().flat_map(|(ns, names)| names.iter().map(move |n| (ns.as_str(), n.as_str())))
+    }
+
+    /// Every ConfigMap and Secret, sorted by kind, namespace, name.
+    pub fn configs(&self) -> impl Iterator<Item = &ConfigObject> {
+        self.configs.values().map(|c| &**c)
+    }
+
+    /// When an object was created (time 0 for the input's own).
+    pub fn created_at(&self, kind: &str, ns: &str, name: &str) -> crate::sim::SimTime {
+        self.created.get(&format!("{kind}/{ns}/{name}")).copied().unwrap_or_default()
     }
 
     pub fn has_namespace(&self, ns: &str) -> bool {

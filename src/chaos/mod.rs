@@ -465,10 +465,12 @@ fn apply_or_delete(f: &FaultDef, ctx: &mut Ctx) {
             let mut names = Vec::new();
             for (ns, name) in service_accounts {
                 ctx.api.gates.add_service_account(ns, name);
+                ctx.api.gates.created.insert(format!("ServiceAccount/{ns}/{name}"), ctx.now);
                 names.push(format!("serviceaccount/{name}"));
             }
             for c in configs {
                 names.push(format!("{}/{}", c.kind.resource(), c.name));
+                ctx.api.gates.created.insert(format!("{}/{}/{}", c.kind.kind(), c.namespace, c.name), ctx.now);
                 ctx.api.gates.put_config(c.clone());
             }
             format!("apply -f {file}: {} created", names.join(", "))

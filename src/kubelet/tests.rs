@@ -423,6 +423,7 @@ fn a_missing_configmap_volume_is_retried_with_the_mount_back_off_and_mounted_onc
         namespace: "default".into(),
         name: "cfg".into(),
         keys: vec![],
+        secret_type: None,
     });
     // The next try, 4 s after the last (7.51 s), mounts it and the container starts.
     w.run(8_000);

@@ -347,7 +347,7 @@ pub fn get_cronjobs(c: &Cluster, now: SimTime, namespace: Option<&str>) -> Strin
 
 /// A namespaced list as `kubectl get` prints it: "No resources found" when empty, a NAMESPACE
 /// column first with `-A` (namespace `None`), rows sorted by (namespace, name).
-fn namespaced_table(namespace: Option<&str>, head: &[&str], mut rows: Vec<(String, Vec<String>)>) -> String {
+pub(crate) fn namespaced_table(namespace: Option<&str>, head: &[&str], mut rows: Vec<(String, Vec<String>)>) -> String {
     if rows.is_empty() {
         return match namespace {
             Some(ns) => format!("No resources found in {ns} namespace.\n"),

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod describe;
 pub mod html;
 pub mod kubectl;
+pub mod listing;
 pub mod messages;
 pub mod objects;
 pub mod output;

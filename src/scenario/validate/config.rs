@@ -60,7 +60,13 @@ pub(super) fn configs(
         k.dedup();
         k
     };
-    let mut add = |ctx: &mut Ctx, kind: ConfigKind, meta: &ObjectMeta, at: At, keys: Vec<Arc<str>>| -> R<()> {
+    let mut add = |ctx: &mut Ctx,
+                   kind: ConfigKind,
+                   meta: &ObjectMeta,
+                   at: At,
+                   keys: Vec<Arc<str>>,
+                   secret_type: Option<Arc<str>>|
+     -> R<()> {
         ctx.goto(at);
         ctx.kind = kind.kind();
         let name = meta_name(ctx, meta, kind.kind(), true)?;
@@ -75,14 +81,16 @@ pub(super) fn configs(
             namespace: Arc::from(ns.as_str()),
             name: Arc::from(name.as_str()),
             keys,
+            secret_type,
         });
         Ok(())
     };
     for (m, at) in maps {
-        add(ctx, ConfigKind::ConfigMap, &m.metadata, *at, keys(&m.data, &m.binary_data))?;
+        add(ctx, ConfigKind::ConfigMap, &m.metadata, *at, keys(&m.data, &m.binary_data), None)?;
     }
     for (m, at) in secrets {
-        add(ctx, ConfigKind::Secret, &m.metadata, *at, keys(&m.data, &m.string_data))?;
+        let t = Arc::from(m.r#type.as_deref().unwrap_or("Opaque"));
+        add(ctx, ConfigKind::Secret, &m.metadata, *at, keys(&m.data, &m.string_data), Some(t))?;
     }
     Ok(())
 }
