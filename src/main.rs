@@ -850,7 +850,7 @@ fn get_view(
     }
     let mut stop_at = None;
     if let Some(a) = at {
-        match kubesim::scenario::raw::duration_to_ms(&a) {
+        match kubesim::report::objects::parse_at(&a) {
             Ok(ms) if ms <= s.duration.as_millis() => stop_at = Some(kubesim::sim::SimTime(ms)),
             Ok(_) => {
                 eprintln!("error: --at {a} is after the end of the run ({}s)", s.duration);

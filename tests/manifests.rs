@@ -394,3 +394,21 @@ fn get_lists_every_simulated_kind_with_kubectls_columns() {
     assert_eq!(code, Some(2));
     assert!(err.contains("the server doesn't have a resource type \"foos\""), "{err}");
 }
+
+#[test]
+fn the_summary_lists_jobs_and_at_takes_a_timestamp() {
+    let (code, out, stderr) = {
+        let tmp = tempfile::tempdir().unwrap();
+        let o = tmp.path().join("o");
+        let s = scenario("job-backoff.yaml");
+        kubesim(&["run", s.to_str().unwrap(), "--out", o.to_str().unwrap(), "--no-charts", "--no-warnings"])
+    };
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(out.contains("jobs       NAMESPACE   NAME    STATUS     COMPLETIONS   DURATION   AGE\n"), "{out}");
+    assert!(out.contains("           default     batch   Complete   6/6"), "{out}");
+    let q = scenario("quickstart.yaml");
+    let (_, a, _) = kubesim(&["get", "pods", q.to_str().unwrap(), "--at", "2m5s"]);
+    let (_, b, _) = kubesim(&["get", "pods", q.to_str().unwrap(), "--at", "2026-01-01T00:02:05Z"]);
+    let (_, c, _) = kubesim(&["get", "pods", q.to_str().unwrap(), "--at", "00:02:05"]);
+    assert!(a == b && b == c && a.contains("Running"), "{a}\n{b}\n{c}");
+}

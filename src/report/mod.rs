@@ -137,6 +137,27 @@ fn services_summary(r: &RunResult, o: &mut String) {
     }
 }
 
+/// The Jobs of the input and of its CronJobs (not a trace's): status, completions, duration,
+/// as `get jobs` prints them at the end; at most ten, the rest counted.
+fn jobs_summary(r: &RunResult, o: &mut String) {
+    if !r.cluster.scenario.trace_pods.is_empty() {
+        return;
+    }
+    let table = kubectl::get_jobs(&r.cluster, r.outcome.end, None);
+    let rows: Vec<&str> = table.lines().collect();
+    if rows.len() < 2 {
+        return;
+    }
+    for (i, line) in rows.iter().take(11).enumerate() {
+        o.push_str(if i == 0 { "jobs       " } else { "           " });
+        o.push_str(line);
+        o.push('\n');
+    }
+    if rows.len() > 11 {
+        o.push_str(&format!("           ... and {} more (kubesim get jobs -A)\n", rows.len() - 11));
+    }
+}
+
 pub fn text_summary(r: &RunResult, dir: &Path) -> String {
     use api::duration::format_go_duration_ms as d;
     let s = &r.summary;
@@ -207,6 +228,7 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
         }
     }
     services_summary(r, &mut o);
+    jobs_summary(r, &mut o);
     let charts = if dir.join("report.html").is_file() {
         ", charts/, report.html"
     } else if dir.join("charts").is_dir() {

@@ -34,6 +34,42 @@ pub fn rfc1123z(t: SimTime) -> String {
     format!("{wd}, {d:02} {} {y:04} {h:02}:{:02}:{:02} +0000", MONTHS[m as usize - 1], rest / 60, rest % 60)
 }
 
+/// A moment as a user types it for `--at`: a Go duration from the start (`6m`, `1h30m`), a
+/// clock time on the first day (`00:06`, `00:06:30`), or an RFC 3339 UTC time on the virtual
+/// calendar (`2026-01-01T00:06:30Z`, as `-o yaml` and `describe` print). Milliseconds from 0.
+pub fn parse_at(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let clock = |s: &str| -> Option<i64> {
+        let parts: Vec<i64> = s.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+        match parts[..] {
+            [h, m] if (0..24).contains(&h) && (0..60).contains(&m) => Some(h * 3600 + m * 60),
+            [h, m, s] if (0..24).contains(&h) && (0..60).contains(&m) && (0..60).contains(&s) => {
+                Some(h * 3600 + m * 60 + s)
+            }
+            _ => None,
+        }
+    };
+    let secs = if let Some((date, time)) = t.split_once('T') {
+        let time = time
+            .strip_suffix('Z')
+            .or_else(|| time.strip_suffix("+00:00"))
+            .ok_or_else(|| format!("{t:?}: give the time in UTC (ending in Z), as kubesim prints it"))?;
+        let d: Vec<u32> = date.split('-').map(|p| p.parse().ok()).collect::<Option<_>>().unwrap_or_default();
+        let (Some(secs), &[y, mo, da]) = (clock(time), &d[..]) else {
+            return Err(format!("{t:?} is not a time like 2026-01-01T00:06:30Z"));
+        };
+        crate::api::cron::days_from_civil(i64::from(y), mo, da) * 86_400 + secs - VIRTUAL_EPOCH_UNIX_SECONDS
+    } else if let Some(secs) = t.contains(':').then(|| clock(t)).flatten() {
+        secs
+    } else {
+        return crate::scenario::raw::duration_to_ms(t);
+    };
+    if secs < 0 {
+        return Err(format!("{t:?} is before the run starts ({})", rfc3339(SimTime::ZERO)));
+    }
+    Ok(secs as u64 * 1000)
+}
+
 fn resources(r: Resources, cpu: bool, memory: bool) -> Value {
     let mut m = Map::new();
     if cpu {
@@ -304,6 +340,18 @@ mod tests {
         let days = |d: u64| SimTime(d * 86_400_000);
         assert_eq!(rfc3339(days(365 + 365 + 31 + 28)), "2028-02-29T00:00:00Z");
         assert_eq!(rfc1123z(days(3)), "Sun, 04 Jan 2026 00:00:00 +0000");
+    }
+
+    #[test]
+    fn at_takes_durations_clock_times_and_timestamps() {
+        assert_eq!(parse_at("6m"), Ok(360_000));
+        assert_eq!(parse_at("00:06"), Ok(360_000));
+        assert_eq!(parse_at("01:00:30"), Ok(3_630_000));
+        assert_eq!(parse_at("2026-01-01T00:06:00Z"), Ok(360_000));
+        assert_eq!(parse_at("2026-01-02T00:00:00Z"), Ok(86_400_000));
+        assert!(parse_at("2025-12-31T23:00:00Z").unwrap_err().contains("before the run starts"));
+        assert!(parse_at("2026-01-01T00:06:00+02:00").is_err());
+        assert!(parse_at("soon").is_err());
     }
 
     #[test]
