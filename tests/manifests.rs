@@ -412,3 +412,23 @@ fn the_summary_lists_jobs_and_at_takes_a_timestamp() {
     let (_, c, _) = kubesim(&["get", "pods", q.to_str().unwrap(), "--at", "00:02:05"]);
     assert!(a == b && b == c && a.contains("Running"), "{a}\n{b}\n{c}");
 }
+
+#[test]
+fn a_cronjob_schedule_is_read_in_its_time_zone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("tz.yaml");
+    let cj = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: tz}\nspec:\n  duration: 1h\n  nodePools:\n  - {name: w, count: 1, capacity: {cpu: \"4\", memory: 8Gi}}\n---\napiVersion: batch/v1\nkind: CronJob\nmetadata: {name: report}\nspec:\n  schedule: \"30 1 * * *\"\n  timeZone: ZONE\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers: [{name: c, image: busybox}]\n";
+    std::fs::write(&f, cj.replace("ZONE", "Europe/Paris")).unwrap();
+    // 01:30 in Paris on 1 January (CET, UTC+1) is 00:30 on the virtual calendar.
+    let (_, jobs, _) = kubesim(&["get", "jobs", f.to_str().unwrap(), "--at", "31m"]);
+    assert!(jobs.contains("report-29453790"), "{jobs}");
+    let (_, none, _) = kubesim(&["get", "jobs", f.to_str().unwrap(), "--at", "29m"]);
+    assert!(none.starts_with("No resources found"), "{none}");
+    std::fs::write(&f, cj.replace("ZONE", "Mars/Olympus")).unwrap();
+    let (code, _, stderr) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("spec.timeZone: Invalid value: \"Mars/Olympus\": unknown time zone Mars/Olympus"),
+        "{stderr}"
+    );
+}

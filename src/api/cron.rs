@@ -10,10 +10,16 @@ pub const VIRTUAL_EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
 /// robfig's marker for a field written as `*` or `?` (it decides how dom and dow combine).
 const STAR: u64 = 1 << 63;
 
-/// A parsed schedule.
+/// A parsed schedule, evaluated in a time zone (UTC when none).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    Spec {
+pub struct Schedule {
+    spec: Spec,
+    tz: Option<chrono_tz::Tz>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Spec {
+    Fields {
         minute: u64,
         hour: u64,
         dom: u64,
@@ -145,7 +151,7 @@ impl Schedule {
                 let d = s.trim_start_matches("@every ").trim();
                 let ns = crate::api::duration::parse_go_duration(d)
                     .map_err(|e| format!("failed to parse duration {s}: {e}"))?;
-                return Ok(Schedule::Every((ns / 1_000_000_000).max(1)));
+                return Ok(Schedule { spec: Spec::Every((ns / 1_000_000_000).max(1)), tz: None });
             }
             s if s.starts_with('@') => return Err(format!("unrecognized descriptor: {s}")),
             s => s,
@@ -160,14 +166,42 @@ impl Schedule {
                 masks[i] |= range(part, i)?;
             }
         }
-        Ok(Schedule::Spec { minute: masks[0], hour: masks[1], dom: masks[2], month: masks[3], dow: masks[4] })
+        let spec = Spec::Fields { minute: masks[0], hour: masks[1], dom: masks[2], month: masks[3], dow: masks[4] };
+        Ok(Schedule { spec, tz: None })
     }
 
-    /// The first activation strictly after `t` (unix seconds, UTC); `None` when nothing
-    /// matches within five years (robfig returns the zero time).
+    /// The same schedule read in an IANA time zone (`spec.timeZone`).
+    pub fn in_zone(self, tz: chrono_tz::Tz) -> Schedule {
+        Schedule { tz: Some(tz), ..self }
+    }
+
+    /// The first activation strictly after `t` (unix seconds); `None` when nothing matches
+    /// within five years (robfig returns the zero time). In a zone, the fields match the local
+    /// wall clock: a local time skipped by a daylight-saving jump does not fire, a repeated one
+    /// fires at its first occurrence.
     pub fn next(&self, t: i64) -> Option<i64> {
-        let Schedule::Spec { minute, hour, dom, month, dow } = *self else {
-            let Schedule::Every(d) = *self else { unreachable!() };
+        use chrono::{Offset, TimeZone};
+        let Some(tz) = self.tz.filter(|_| matches!(self.spec, Spec::Fields { .. })) else {
+            return self.next_utc(t);
+        };
+        let utc = chrono::DateTime::from_timestamp(t, 0)?.naive_utc();
+        let mut local = t + i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc());
+        for _ in 0..10_000 {
+            local = self.next_utc(local)?;
+            let naive = chrono::DateTime::from_timestamp(local, 0)?.naive_utc();
+            if let Some(dt) = tz.from_local_datetime(&naive).earliest()
+                && dt.timestamp() > t
+            {
+                return Some(dt.timestamp());
+            }
+        }
+        None
+    }
+
+    /// `next` on the UTC calendar (or on a zone's wall clock read as if it were UTC).
+    fn next_utc(&self, t: i64) -> Option<i64> {
+        let Spec::Fields { minute, hour, dom, month, dow } = self.spec else {
+            let Spec::Every(d) = self.spec else { unreachable!() };
             return Some(t + d);
         };
         let has = |mask: u64, v: u32| mask & (1 << v) != 0;
@@ -242,6 +276,20 @@ mod tests {
         assert_eq!(n("59 23 31 2 *", T0), None);
         assert_eq!(n("@every 1h", T0), Some(3600));
         assert_eq!(n("@hourly", T0 + 1), Some(3600));
+    }
+
+    #[test]
+    fn a_zone_reads_the_fields_on_its_wall_clock() {
+        let tz: chrono_tz::Tz = "Europe/Rome".parse().unwrap();
+        let s = Schedule::parse("0 12 * * *").unwrap().in_zone(tz);
+        // Noon in Rome on 19 May 2016 (summer time, +2) is 10:00 UTC.
+        assert_eq!(s.next(T0 - 3600), Some(T0));
+        // 27 March 2016 skipped 02:00-03:00 in Rome: a 02:30 schedule does not fire that day.
+        let s = Schedule::parse("30 2 * * *").unwrap().in_zone(tz);
+        let mar26 = 1_458_950_400; // 2016-03-26T00:00:00Z
+        let first = s.next(mar26).unwrap();
+        assert_eq!(first, mar26 + 3600 + 30 * 60); // 02:30 CET = 01:30 UTC on the 26th
+        assert_eq!(s.next(first).unwrap(), first + 2 * 86_400 - 3600); // the 28th, 02:30 CEST
     }
 
     #[test]

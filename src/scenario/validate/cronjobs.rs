@@ -50,15 +50,21 @@ pub(super) fn cronjobs(ctx: &mut Ctx, model: &mut Model, raw: &[(CronJobManifest
         if s.value.contains("TZ") {
             return Err(invalid("cannot use TZ or CRON_TZ in schedule, use timeZone field instead".into()));
         }
-        let schedule = Schedule::parse(&s.value).map_err(invalid)?;
-        if let Some(tz) = &spec.time_zone
-            && !matches!(tz.value.as_str(), "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Zulu" | "Etc/Zulu")
-        {
-            return Err(ctx.err_at(
-                tz.referenced,
-                format!("spec.timeZone {:?}: kubesim runs CronJobs in UTC only so far", tz.value),
-                Some("leave timeZone out or set it to UTC, and write the schedule in UTC".into()),
-            ));
+        let mut schedule = Schedule::parse(&s.value).map_err(invalid)?;
+        if let Some(tz) = &spec.time_zone {
+            let bad = |m: String| {
+                ctx.err_at(tz.referenced, format!("spec.timeZone: Invalid value: {:?}: {m}", tz.value), None)
+            };
+            if tz.value.is_empty() {
+                return Err(bad("timeZone must be nil or non-empty string".into()));
+            }
+            if tz.value.eq_ignore_ascii_case("local") {
+                return Err(bad(
+                    "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones".into(),
+                ));
+            }
+            let zone: chrono_tz::Tz = tz.value.parse().map_err(|_| bad(format!("unknown time zone {}", tz.value)))?;
+            schedule = schedule.in_zone(zone);
         }
         let concurrency = match spec.concurrency_policy.as_ref().map(|c| c.value.as_str()) {
             None | Some("Allow") => ConcurrencyPolicy::Allow,
