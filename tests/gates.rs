@@ -151,3 +151,20 @@ fn a_bare_pod_over_a_limit_range_or_a_quota_is_refused_at_apply() {
     let (_, yaml, _) = kubesim(&["get", "pods", "-f", &f, "-o", "yaml"]);
     assert!(yaml.contains("limits:\n        cpu: 200m\n      requests:\n        cpu: 200m"), "{yaml}");
 }
+
+#[test]
+fn a_deleted_namespace_takes_its_pods_with_it_and_nothing_comes_back() {
+    let f = path("tests/data/manifests/namespace-delete.yaml");
+    let (_, ns, _) = kubesim(&["get", "ns", &f, "--at", "2m0s100ms"]);
+    assert!(ns.contains("\nshop              Terminating   2m\n"), "{ns}");
+    let (_, ns, _) = kubesim(&["get", "ns", &f, "--at", "4m"]);
+    assert!(!ns.contains("shop"), "{ns}");
+    assert!(ns.contains("default           Active"), "{ns}");
+    let (_, pods, _) = kubesim(&["get", "pods", "-A", &f]);
+    assert_eq!(pods, "No resources found\n");
+    let (_, events, _) = kubesim(&["get", "events", &f]);
+    // The Deployment's ReplicaSet is refused without an event (upstream skips NamespaceTerminating).
+    assert_eq!(events.matches("SuccessfulCreate").count(), 2, "{events}");
+    assert!(!events.contains("FailedCreate"), "{events}");
+    assert!(events.contains("namespaces \"default\" is forbidden: this namespace may not be deleted"), "{events}");
+}

@@ -245,10 +245,12 @@ impl super::ApiServer {
         spec: &Arc<PodSpec>,
     ) -> Result<Arc<PodSpec>, String> {
         let g = &self.gates;
-        g.admit_service_account(namespace, spec.service_account.as_deref()).map_err(|e| match generate_base {
-            Some(base) => format!("pods \"{base}-\" is forbidden: {e}"),
-            None => format!("pods {name:?} is forbidden: {e}"),
-        })?;
+        g.admit_namespace(namespace)
+            .and_then(|()| g.admit_service_account(namespace, spec.service_account.as_deref()))
+            .map_err(|e| match generate_base {
+                Some(base) => format!("pods \"{base}-\" is forbidden: {e}"),
+                None => format!("pods {name:?} is forbidden: {e}"),
+            })?;
         let ranges: Vec<&LimitRange> = g.limit_ranges.iter().filter(|r| *r.namespace == *namespace).collect();
         let quotas: Vec<&ResourceQuota> = g.quotas.iter().filter(|q| *q.namespace == *namespace).collect();
         if ranges.is_empty() && quotas.is_empty() {

@@ -24,6 +24,8 @@ pub struct GateStore {
     /// asks).
     service_accounts: BTreeMap<String, BTreeSet<String>>,
     configs: BTreeMap<(ConfigKind, String, String), Arc<ConfigObject>>,
+    /// Namespaces being deleted: nothing new may be created in them.
+    pub terminating: BTreeSet<String>,
     /// When each object was created (`KIND/NAMESPACE/NAME`), for `get`'s AGE; absent: time 0.
     pub created: BTreeMap<String, crate::sim::SimTime>,
     /// LimitRanges and ResourceQuotas, in creation order.
@@ -79,6 +81,30 @@ impl GateStore {
         self.namespaces.contains(ns)
     }
 
+    /// `kubectl delete namespace`: Err for the namespaces that may not be deleted. The namespace
+    /// turns Terminating; its ConfigMaps, Secrets and ServiceAccounts go (its pods are deleted by
+    /// the caller, and the namespace is gone once they are).
+    pub fn delete_namespace(&mut self, ns: &str) -> Result<(), String> {
+        if matches!(ns, "default" | "kube-system" | "kube-public") {
+            return Err(format!("namespaces {ns:?} is forbidden: this namespace may not be deleted"));
+        }
+        if !self.namespaces.contains(ns) {
+            return Err(format!("namespaces {ns:?} not found"));
+        }
+        self.terminating.insert(ns.to_string());
+        self.service_accounts.remove(ns);
+        self.configs.retain(|(_, n, _), _| n != ns);
+        Ok(())
+    }
+
+    /// The refusal of any create in a namespace being deleted (NamespaceLifecycle admission).
+    pub fn admit_namespace(&self, ns: &str) -> Result<(), String> {
+        if self.terminating.contains(ns) {
+            return Err(format!("unable to create new content in namespace {ns} because it is being terminated"));
+        }
+        Ok(())
+    }
+
     pub fn add_service_account(&mut self, ns: &str, name: &str) {
         self.service_accounts.entry(ns.to_string()).or_default().insert(name.to_string());
     }
@@ -131,5 +157,25 @@ mod tests {
         );
         g.add_service_account("shop", "cart");
         assert!(g.admit_service_account("shop", Some("cart")).is_ok());
+    }
+
+    #[test]
+    fn a_deleted_namespace_refuses_new_content_and_default_may_not_be_deleted() {
+        let mut g = GateStore::new();
+        g.add_namespace("shop");
+        g.add_service_account("shop", "cart");
+        assert!(g.admit_namespace("shop").is_ok());
+        g.delete_namespace("shop").unwrap();
+        assert_eq!(
+            g.admit_namespace("shop").unwrap_err(),
+            "unable to create new content in namespace shop because it is being terminated"
+        );
+        assert!(!g.has_service_account("shop", "cart"));
+        assert!(g.config(ConfigKind::ConfigMap, "shop", ROOT_CA_CONFIGMAP).is_none());
+        assert_eq!(
+            g.delete_namespace("default").unwrap_err(),
+            "namespaces \"default\" is forbidden: this namespace may not be deleted"
+        );
+        assert_eq!(g.delete_namespace("nowhere").unwrap_err(), "namespaces \"nowhere\" not found");
     }
 }

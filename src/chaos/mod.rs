@@ -475,12 +475,14 @@ fn apply_or_delete(f: &FaultDef, ctx: &mut Ctx) {
             }
             format!("apply -f {file}: {} created", names.join(", "))
         }
+        FaultDef::Delete { target: plan::DeleteTarget::Namespace, name, .. } => delete_namespace(name, ctx),
         FaultDef::Delete { target, namespace, name, .. } => {
             let (gone, what) = match *target {
                 plan::DeleteTarget::Config(k) => (ctx.api.gates.delete_config(k, namespace, name), k.resource()),
                 plan::DeleteTarget::ServiceAccount => {
                     (ctx.api.gates.delete_service_account(namespace, name), "serviceaccount")
                 }
+                plan::DeleteTarget::Namespace => unreachable!("handled above"),
             };
             if gone {
                 format!("delete: {what} \"{name}\" deleted")
@@ -490,8 +492,33 @@ fn apply_or_delete(f: &FaultDef, ctx: &mut Ctx) {
         }
         _ => return,
     };
-    let kind = if msg.ends_with("not found") { EventType::Warning } else { EventType::Normal };
+    let kind = if msg.ends_with("not found") || msg.contains("Error from server") {
+        EventType::Warning
+    } else {
+        EventType::Normal
+    };
     ctx.cause = ctx.record(kind, "FaultInjected", ObjRef::ControlPlane, None, Source::Chaos, Message::Text(msg.into()));
+}
+
+/// `kubectl delete namespace NAME`: the namespace turns Terminating, the namespace controller
+/// deletes its pods (with their grace periods) and its other content; nothing new may be created
+/// there (the workloads' controllers are refused silently); it is gone once its pods are.
+fn delete_namespace(name: &str, ctx: &mut Ctx) -> String {
+    if let Err(e) = ctx.api.gates.delete_namespace(name) {
+        return format!("delete: Error from server: {e}");
+    }
+    let pods: Vec<PodId> = (0..ctx.api.pods.len() as u32)
+        .map(PodId)
+        .filter(|&p| {
+            let pod = ctx.api.pod(p);
+            pod.removed.is_none() && pod.deletion.is_none() && *pod.namespace == *name
+        })
+        .collect();
+    for p in pods {
+        let grace = ctx.api.pod(p).spec.termination_grace_ms;
+        ctx.api.delete_pod(p, grace, ctx.now);
+    }
+    format!("delete: namespace \"{name}\" deleted")
 }
 
 fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {

@@ -78,6 +78,7 @@ pub enum FaultDef {
 pub enum DeleteTarget {
     Config(crate::api::ConfigKind),
     ServiceAccount,
+    Namespace,
 }
 
 /// The node actions that can fail at random.

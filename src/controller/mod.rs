@@ -122,9 +122,13 @@ pub fn create_owned_pod(
     let spec = match ctx.api.admit_pod(namespace, Some(base), &name, &spec) {
         Ok(s) => s,
         Err(e) => {
-            let obj = ApiServer::owner_ref(owner);
-            let msg = Message::Text(format!("Error creating: {e}").into());
-            ctx.cause = ctx.record(EventType::Warning, "FailedCreate", obj, None, source, msg);
+            // Upstream records nothing for a namespace being deleted (the NamespaceTerminating
+            // cause); the controller still retries.
+            if !e.ends_with("because it is being terminated") {
+                let obj = ApiServer::owner_ref(owner);
+                let msg = Message::Text(format!("Error creating: {e}").into());
+                ctx.cause = ctx.record(EventType::Warning, "FailedCreate", obj, None, source, msg);
+            }
             return None;
         }
     };

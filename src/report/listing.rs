@@ -143,13 +143,22 @@ fn get_service_accounts(c: &Cluster, now: SimTime, namespace: Option<&str>) -> S
     namespaced_table(namespace, &["NAME", "SECRETS", "AGE"], rows)
 }
 
-/// Namespaces are cluster-scoped: `-n` does not filter them.
+/// Namespaces are cluster-scoped: `-n` does not filter them. A deleted namespace shows
+/// Terminating while pods of it remain, then is gone.
 fn get_namespaces(c: &Cluster, now: SimTime, _: Option<&str>) -> String {
-    let rows = c
-        .api
-        .gates
+    let g = &c.api.gates;
+    let rows = g
         .namespaces()
-        .map(|n| (String::new(), vec![n.to_string(), "Active".into(), age(now, SimTime::ZERO)]))
+        .filter_map(|n| {
+            let status = if !g.terminating.contains(n) {
+                "Active"
+            } else if c.api.pods.iter().any(|p| p.removed.is_none() && *p.namespace == *n) {
+                "Terminating"
+            } else {
+                return None;
+            };
+            Some((String::new(), vec![n.to_string(), status.into(), age(now, SimTime::ZERO)]))
+        })
         .collect();
     namespaced_table(Some(""), &["NAME", "STATUS", "AGE"], rows)
 }

@@ -5,7 +5,7 @@ use super::*;
 use crate::chaos::plan::DeleteTarget;
 
 /// The kinds `apply` and `delete` handle mid-run so far.
-const MID_RUN_KINDS: &str = "ConfigMap, Secret and ServiceAccount";
+const MID_RUN_KINDS: &str = "ConfigMap, Secret and ServiceAccount (delete: Namespace too)";
 
 /// `apply: {at, file}`: the file read and checked now (relative to the scenario, inside its
 /// folder unless --allow-outside-paths), its objects created at `at`.
@@ -78,6 +78,7 @@ pub(super) fn delete(ctx: &mut Ctx, model: &mut Model, r: &DeleteRaw) -> R<()> {
         "configmap" | "cm" => DeleteTarget::Config(ConfigKind::ConfigMap),
         "secret" => DeleteTarget::Config(ConfigKind::Secret),
         "serviceaccount" | "sa" => DeleteTarget::ServiceAccount,
+        "namespace" | "ns" => DeleteTarget::Namespace,
         other => {
             return Err(ctx.err_at(
                 o.referenced,
