@@ -432,3 +432,18 @@ fn a_cronjob_schedule_is_read_in_its_time_zone() {
         "{stderr}"
     );
 }
+
+#[test]
+fn every_misspelt_field_of_one_document_is_reported() {
+    let f = data("three-typos.yaml");
+    let (code, _, stderr) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let name = f.display().to_string();
+    let places: Vec<usize> =
+        ["6:3: unknown field `replica`", "13:9: unknown field `imag`", "18:9: unknown field `livenesProbe`"]
+            .iter()
+            .map(|p| stderr.find(&format!("{name}:{p}")).unwrap_or_else(|| panic!("{p} missing: {stderr}")))
+            .collect();
+    assert!(places.windows(2).all(|w| w[0] < w[1]), "{stderr}");
+    assert!(stderr.contains("did you mean `livenessProbe`?"), "{stderr}");
+}

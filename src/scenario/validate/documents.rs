@@ -204,11 +204,20 @@ pub(super) fn read_all(ctx: &mut Ctx) -> Result<Raw, LoadError> {
     'files: for (i, src) in sources.iter().enumerate() {
         for d in split_documents(&src.text) {
             let at = At { src: i, line: d.first_line };
-            ctx.goto(at);
-            if let Err(e) = document(ctx, &mut st, &d.text, at, 0) {
+            let mut text = d.text.to_string();
+            loop {
+                ctx.goto(at);
+                let Err(e) = document(ctx, &mut st, &text, at, 0) else { break };
+                // An unknown field can be taken out and the document read again for the next
+                // error: every typo of a document is reported at once.
+                let next = without_unknown_field(&text, &e, d.first_line);
                 st.errors.push(*e);
                 if st.errors.len() >= MAX_ERRORS {
                     break 'files;
+                }
+                match next {
+                    Some(t) => text = t,
+                    None => break,
                 }
             }
         }
@@ -220,6 +229,31 @@ pub(super) fn read_all(ctx: &mut Ctx) -> Result<Raw, LoadError> {
     note_counts(ctx, "left to their controllers (they carry a controller ownerReference)", &st.owned);
     st.raw.refused = st.refused;
     Ok(st.raw)
+}
+
+/// The document without the unknown field `e` reports (its line and the lines nested under it
+/// blanked, so that every other place keeps its line and column), when the field starts its
+/// line in block style; `None` otherwise.
+fn without_unknown_field(text: &str, e: &InputError, first_line: usize) -> Option<String> {
+    let key = e.message.strip_prefix("unknown field `")?.split('`').next()?;
+    let idx = e.line.checked_sub(first_line)?;
+    let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let line = *lines.get(idx)?;
+    let col = e.column.checked_sub(1)?;
+    let rest: String = line.chars().skip(col).collect();
+    let before: String = line.chars().take(col).collect();
+    if !rest.starts_with(key) || !before.trim_start_matches([' ', '-']).is_empty() {
+        return None;
+    }
+    lines[idx] = "\n";
+    for l in lines.iter_mut().skip(idx + 1) {
+        let t = l.trim_start_matches(' ');
+        if !t.trim().is_empty() && l.len() - t.len() <= col {
+            break;
+        }
+        *l = "\n";
+    }
+    Some(lines.concat())
 }
 
 /// One grouped line: `not simulated: 4 ClusterRole, 2 RoleBinding`, most frequent first.
