@@ -258,6 +258,9 @@ struct OtherGet {
     kind: String,
     #[command(flatten)]
     list: ListArgs,
+    /// `name`, `yaml` or `json` (default: the table).
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    output: Option<String>,
 }
 
 /// What `get` takes for a namespaced kind: the input, the moment, the namespace(s), the seed.
@@ -794,8 +797,18 @@ fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
         eprintln!("error: the server doesn't have a resource type {:?}", a.kind);
         return ExitCode::from(EXIT_BAD_INPUT);
     };
-    let ns = a.list.namespace();
-    get_view(a.list.input, a.list.at, a.list.seed, outside, move |r| view(&r.cluster, r.outcome.end, ns.as_deref()))
+    if let Some(o) = a.output.as_deref().filter(|o| !matches!(*o, "name" | "yaml" | "json")) {
+        eprintln!(
+            "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,name,yaml"
+        );
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
+    let (ns, kind, output) = (a.list.namespace(), a.kind, a.output);
+    get_view(a.list.input, a.list.at, a.list.seed, outside, move |r| match output.as_deref() {
+        None => view(&r.cluster, r.outcome.end, ns.as_deref()),
+        Some(o) => kubesim::report::resources::print(&r.cluster, &kind, ns.as_deref(), o)
+            .unwrap_or_else(|| format!("(-o {o} is not available for {kind} yet: use the table)\n")),
+    })
 }
 
 /// `kubesim describe pod NAME`.

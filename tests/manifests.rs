@@ -447,3 +447,21 @@ fn every_misspelt_field_of_one_document_is_reported() {
     assert!(places.windows(2).all(|w| w[0] < w[1]), "{stderr}");
     assert!(stderr.contains("did you mean `livenessProbe`?"), "{stderr}");
 }
+
+#[test]
+fn get_o_yaml_of_a_workload_reads_back_as_input() {
+    let q = scenario("quickstart.yaml");
+    let (code, yaml, stderr) = kubesim(&["get", "deploy", q.to_str().unwrap(), "-o", "yaml"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(yaml.starts_with("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n"), "{yaml}");
+    let (_, name, _) = kubesim(&["get", "deployments", q.to_str().unwrap(), "-o", "name"]);
+    assert_eq!(name, "deployment.apps/web\n");
+    // A dump of it is a manifest again: applied on the default cluster, without warnings.
+    let out =
+        Command::cargo_bin("kubesim").unwrap().args(["get", "pods", "-f", "-"]).write_stdin(yaml).output().unwrap();
+    let (table, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(pod_rows(&table).len(), 5, "{table}");
+    let (_, json, _) = kubesim(&["get", "svc", q.to_str().unwrap(), "-o", "json"]);
+    assert!(json.contains("\"name\": \"kubernetes\""), "{json}");
+}

@@ -13,6 +13,7 @@ pub mod messages;
 pub mod objects;
 pub mod output;
 pub mod plot;
+pub mod resources;
 pub mod timeline;
 
 pub use crate::run::Summary;

@@ -150,6 +150,33 @@ fn toleration(t: &Toleration) -> Value {
     Value::Object(m)
 }
 
+/// A pod spec as the API serializes it (defaults filled).
+pub fn pod_spec(s: &PodSpec, images: &[crate::scenario::ImageDef]) -> Value {
+    let mut spec = json!({
+        "containers": s.containers.iter().map(|x| container(x, images)).collect::<Vec<_>>(),
+        "dnsPolicy": "ClusterFirst",
+        "enableServiceLinks": true,
+        "preemptionPolicy": "PreemptLowerPriority",
+        "priority": s.priority,
+        "restartPolicy": match s.restart_policy {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        },
+        "schedulerName": "default-scheduler",
+        "serviceAccountName": s.service_account.as_deref().unwrap_or("default"),
+        "terminationGracePeriodSeconds": s.termination_grace_ms / 1000,
+        "tolerations": s.tolerations.iter().map(toleration).collect::<Vec<_>>(),
+    });
+    if !s.init_containers.is_empty() {
+        spec["initContainers"] = json!(s.init_containers.iter().map(|x| container(x, images)).collect::<Vec<_>>());
+    }
+    if let Some(pc) = &s.priority_class {
+        spec["priorityClassName"] = json!(pc);
+    }
+    spec
+}
+
 /// The Pod as the API server would return it now.
 pub fn pod(c: &Cluster, id: PodId, p: &Pod) -> Value {
     let images = &c.scenario.images;
@@ -180,30 +207,9 @@ pub fn pod(c: &Cluster, id: PodId, p: &Pod) -> Value {
         meta["deletionGracePeriodSeconds"] = json!(grace / 1000);
     }
     let s = &p.spec;
-    let mut spec = json!({
-        "containers": s.containers.iter().map(|x| container(x, images)).collect::<Vec<_>>(),
-        "dnsPolicy": "ClusterFirst",
-        "enableServiceLinks": true,
-        "preemptionPolicy": "PreemptLowerPriority",
-        "priority": s.priority,
-        "restartPolicy": match s.restart_policy {
-            RestartPolicy::Always => "Always",
-            RestartPolicy::OnFailure => "OnFailure",
-            RestartPolicy::Never => "Never",
-        },
-        "schedulerName": "default-scheduler",
-        "serviceAccountName": s.service_account.as_deref().unwrap_or("default"),
-        "terminationGracePeriodSeconds": s.termination_grace_ms / 1000,
-        "tolerations": s.tolerations.iter().map(toleration).collect::<Vec<_>>(),
-    });
-    if !s.init_containers.is_empty() {
-        spec["initContainers"] = json!(s.init_containers.iter().map(|x| container(x, images)).collect::<Vec<_>>());
-    }
+    let mut spec = pod_spec(s, images);
     if let Some(n) = p.node {
         spec["nodeName"] = json!(api.node(n).name);
-    }
-    if let Some(pc) = &s.priority_class {
-        spec["priorityClassName"] = json!(pc);
     }
     let mut status = json!({
         "phase": format!("{:?}", p.status.phase),

@@ -109,6 +109,11 @@ pub(crate) fn server_filled(prefix: &str, field: &str) -> bool {
                 "uid" | "resourceVersion" | "generation" | "creationTimestamp" | "managedFields" | "selfLink"
             ))
         || (prefix == "spec." && matches!(field, "podCIDR" | "podCIDRs" | "providerID"))
+        // Defaulted by the API server and printed by every dump; they change nothing here.
+        || matches!(
+            field,
+            "terminationMessagePath" | "terminationMessagePolicy" | "dnsPolicy" | "enableServiceLinks" | "schedulerName"
+        )
 }
 
 pub(crate) use crate::apiserver::config::BUILTIN_NAMESPACES;

@@ -1,0 +1,258 @@
+//! `kubectl get KIND -o yaml|json|name` for the kinds beyond pods: each object as the API server
+//! would return it (the fields kubesim models, keys sorted), built on `objects`.
+
+use super::objects::{pod_spec, rfc3339};
+use crate::api::*;
+use crate::cluster::Cluster;
+use crate::sim::SimTime;
+use serde_json::{Map, Value, json};
+
+fn meta(ns: &str, name: &str, created: SimTime, rv: u64) -> Value {
+    let mut m = json!({"creationTimestamp": rfc3339(created), "name": name, "resourceVersion": rv.to_string()});
+    if !ns.is_empty() {
+        m["namespace"] = json!(ns);
+    }
+    m
+}
+
+fn selector(s: &LabelSelector) -> Value {
+    let mut m = Map::new();
+    if !s.match_labels.is_empty() {
+        m.insert(
+            "matchLabels".into(),
+            Value::Object(s.match_labels.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
+        );
+    }
+    if !s.match_expressions.is_empty() {
+        let ex: Vec<Value> = s
+            .match_expressions
+            .iter()
+            .map(|r| json!({"key": r.key, "operator": format!("{:?}", r.op), "values": r.values}))
+            .collect();
+        m.insert("matchExpressions".into(), json!(ex));
+    }
+    Value::Object(m)
+}
+
+fn template(c: &Cluster, t: &PodTemplate) -> Value {
+    let labels: Map<String, Value> = t.labels.0.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    json!({"metadata": {"labels": labels}, "spec": pod_spec(&t.spec, &c.scenario.images)})
+}
+
+fn int_or_percent(v: IntOrPercent) -> Value {
+    match v {
+        IntOrPercent::Int(n) => json!(n),
+        IntOrPercent::Percent(p) => json!(format!("{p}%")),
+    }
+}
+
+fn object(api_version: &str, kind: &str, metadata: Value, spec: Option<Value>, status: Option<Value>) -> Value {
+    let mut o = json!({"apiVersion": api_version, "kind": kind, "metadata": metadata});
+    if let Some(s) = spec {
+        o["spec"] = s;
+    }
+    if let Some(s) = status {
+        o["status"] = s;
+    }
+    o
+}
+
+fn workload_status(st: WorkloadStatus) -> Value {
+    json!({"availableReplicas": st.available, "readyReplicas": st.ready, "replicas": st.replicas, "updatedReplicas": st.updated})
+}
+
+/// The objects of `kind` (any name kubectl takes) in `namespace` (`None`: all): (name, object).
+pub fn objects_of(c: &Cluster, kind: &str, namespace: Option<&str>) -> Option<Vec<(String, Value)>> {
+    let ns_ok = |ns: &str| namespace.is_none_or(|x| x == ns);
+    let mut out: Vec<(String, String, Value)> = Vec::new();
+    let mut push = |ns: &str, name: &str, v: Value| out.push((ns.to_string(), name.to_string(), v));
+    let kind = kind.to_ascii_lowercase();
+    let found =
+        apps(c, &kind, &ns_ok, &mut push) || batch(c, &kind, &ns_ok, &mut push) || core(c, &kind, &ns_ok, &mut push);
+    if !found {
+        return None;
+    }
+    out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    Some(out.into_iter().map(|(_, name, v)| (name, v)).collect())
+}
+
+/// Deployments, ReplicaSets, StatefulSets, DaemonSets.
+fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn FnMut(&str, &str, Value)) -> bool {
+    let api = &c.api;
+    match kind {
+        "deployments" | "deployment" | "deploy" => {
+            for d in api.deployments.iter().filter(|d| ns_ok(&d.namespace)) {
+                let strategy = match d.strategy {
+                    DeploymentStrategy::Recreate => json!({"type": "Recreate"}),
+                    DeploymentStrategy::RollingUpdate { max_surge, max_unavailable } => json!({"type": "RollingUpdate",
+                        "rollingUpdate": {"maxSurge": int_or_percent(max_surge), "maxUnavailable": int_or_percent(max_unavailable)}}),
+                };
+                let spec = json!({"replicas": d.replicas, "selector": selector(&d.selector), "strategy": strategy,
+                    "progressDeadlineSeconds": d.progress_deadline_ms / 1000, "template": template(c, &d.template)});
+                let m = meta(&d.namespace, &d.name, d.created, d.resource_version);
+                push(
+                    &d.namespace,
+                    &d.name,
+                    object("apps/v1", "Deployment", m, Some(spec), Some(workload_status(d.status))),
+                );
+            }
+        }
+        "replicasets" | "replicaset" | "rs" => {
+            for r in api.replicasets.iter().filter(|r| ns_ok(&r.namespace)) {
+                let spec = json!({"replicas": r.replicas, "selector": selector(&r.selector), "template": template(c, &r.template)});
+                let m = meta(&r.namespace, &r.name, r.created, r.resource_version);
+                push(
+                    &r.namespace,
+                    &r.name,
+                    object("apps/v1", "ReplicaSet", m, Some(spec), Some(workload_status(r.status))),
+                );
+            }
+        }
+        "statefulsets" | "statefulset" | "sts" => {
+            for x in api.statefulsets.iter().filter(|x| ns_ok(&x.namespace)) {
+                let spec = json!({"replicas": x.replicas, "selector": selector(&x.selector), "template": template(c, &x.template),
+                    "podManagementPolicy": format!("{:?}", x.pod_management)});
+                let m = meta(&x.namespace, &x.name, x.created, x.resource_version);
+                push(
+                    &x.namespace,
+                    &x.name,
+                    object("apps/v1", "StatefulSet", m, Some(spec), Some(workload_status(x.status))),
+                );
+            }
+        }
+        "daemonsets" | "daemonset" | "ds" => {
+            for d in api.daemonsets.iter().filter(|d| ns_ok(&d.namespace)) {
+                let spec = json!({"selector": selector(&d.selector), "template": template(c, &d.template),
+                    "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": int_or_percent(d.max_unavailable)}}});
+                let status = json!({"desiredNumberScheduled": d.desired, "currentNumberScheduled": d.status.replicas,
+                    "numberReady": d.status.ready, "numberAvailable": d.status.available, "updatedNumberScheduled": d.status.updated});
+                let m = meta(&d.namespace, &d.name, d.created, d.resource_version);
+                push(&d.namespace, &d.name, object("apps/v1", "DaemonSet", m, Some(spec), Some(status)));
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Jobs and CronJobs.
+fn batch(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn FnMut(&str, &str, Value)) -> bool {
+    let api = &c.api;
+    match kind {
+        "jobs" | "job" => {
+            for j in api.jobs.iter().filter(|j| j.deleted.is_none() && ns_ok(&j.namespace)) {
+                let mut spec = json!({"parallelism": j.parallelism, "backoffLimit": j.backoff_limit, "template": template(c, &j.template)});
+                if let Some(n) = j.completions {
+                    spec["completions"] = json!(n);
+                }
+                let mut status =
+                    json!({"active": j.status.active, "succeeded": j.status.succeeded, "failed": j.status.failed});
+                if let Some(t) = j.status.start {
+                    status["startTime"] = json!(rfc3339(t));
+                }
+                if let Some(t) = j.status.completion {
+                    status["completionTime"] = json!(rfc3339(t));
+                }
+                let m = meta(&j.namespace, &j.name, j.created, j.resource_version);
+                push(&j.namespace, &j.name, object("batch/v1", "Job", m, Some(spec), Some(status)));
+            }
+        }
+        "cronjobs" | "cronjob" | "cj" => {
+            for x in api.cronjobs.iter().filter(|x| ns_ok(&x.namespace)) {
+                let mut spec = json!({"schedule": x.schedule_text, "concurrencyPolicy": format!("{:?}", x.concurrency),
+                    "suspend": x.suspend, "successfulJobsHistoryLimit": x.successful_history, "failedJobsHistoryLimit": x.failed_history,
+                    "jobTemplate": {"spec": {"template": template(c, &x.job.template)}}});
+                if let Some(tz) = &x.time_zone {
+                    spec["timeZone"] = json!(tz);
+                }
+                let active: Vec<Value> =
+                    x.active.iter().map(|j| json!({"kind": "Job", "name": api.jobs[j.idx()].name})).collect();
+                let mut status = json!({"active": active});
+                if let Some(t) = x.last_schedule {
+                    let at = SimTime(((t - crate::api::cron::VIRTUAL_EPOCH_UNIX_SECONDS).max(0) as u64) * 1000);
+                    status["lastScheduleTime"] = json!(rfc3339(at));
+                }
+                let m = meta(&x.namespace, &x.name, x.created, x.resource_version);
+                push(&x.namespace, &x.name, object("batch/v1", "CronJob", m, Some(spec), Some(status)));
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Services, ConfigMaps, Secrets, ServiceAccounts, Namespaces.
+fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn FnMut(&str, &str, Value)) -> bool {
+    let api = &c.api;
+    match kind {
+        "services" | "service" | "svc" => {
+            for s in api.services.iter().filter(|s| ns_ok(&s.namespace)) {
+                let ports: Vec<Value> =
+                    s.ports.iter().map(|p| json!({"port": p.port, "protocol": p.protocol})).collect();
+                let mut spec = json!({"type": s.type_.name(), "clusterIP": s.cluster_ip, "ports": ports});
+                if let Some(sel) = &s.selector {
+                    spec["selector"] = Value::Object(sel.0.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+                }
+                let m = meta(&s.namespace, &s.name, s.created, 0);
+                push(&s.namespace, &s.name, object("v1", "Service", m, Some(spec), None));
+            }
+        }
+        "configmaps" | "configmap" | "cm" | "secrets" | "secret" => {
+            let want = if kind.starts_with("secret") { ConfigKind::Secret } else { ConfigKind::ConfigMap };
+            for o in api.gates.configs().filter(|o| o.kind == want && ns_ok(&o.namespace)) {
+                let created = api.gates.created_at(o.kind.kind(), &o.namespace, &o.name);
+                // Values are not modelled: the keys, each with an empty value.
+                let data: Map<String, Value> = o.keys.iter().map(|k| (k.to_string(), json!(""))).collect();
+                let mut v = object("v1", o.kind.kind(), meta(&o.namespace, &o.name, created, 0), None, None);
+                v["data"] = Value::Object(data);
+                if let Some(t) = &o.secret_type {
+                    v["type"] = json!(&**t);
+                }
+                push(&o.namespace, &o.name, v);
+            }
+        }
+        "serviceaccounts" | "serviceaccount" | "sa" => {
+            for (ns, name) in api.gates.service_accounts().filter(|(ns, _)| ns_ok(ns)) {
+                let created = api.gates.created_at("ServiceAccount", ns, name);
+                push(ns, name, object("v1", "ServiceAccount", meta(ns, name, created, 0), None, None));
+            }
+        }
+        "namespaces" | "namespace" | "ns" => {
+            for n in api.gates.namespaces() {
+                let phase = if api.gates.terminating.contains(n) { "Terminating" } else { "Active" };
+                push(
+                    "",
+                    n,
+                    object(
+                        "v1",
+                        "Namespace",
+                        meta("", n, SimTime::ZERO, 0),
+                        Some(json!({"finalizers": ["kubernetes"]})),
+                        Some(json!({"phase": phase})),
+                    ),
+                );
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The singular lowercase kind `-o name` prints (`deployment.apps/web`).
+pub fn name_prefix(v: &Value) -> String {
+    let kind = v["kind"].as_str().unwrap_or("").to_lowercase();
+    match v["apiVersion"].as_str().and_then(|a| a.split_once('/')) {
+        Some((group, _)) => format!("{kind}.{group}"),
+        None => kind,
+    }
+}
+
+/// `-o name|yaml|json` of the objects of `kind`; `None` when kubesim cannot print that kind so.
+pub fn print(c: &Cluster, kind: &str, namespace: Option<&str>, output: &str) -> Option<String> {
+    let objs = objects_of(c, kind, namespace)?;
+    Some(match output {
+        "name" => objs.iter().map(|(n, v)| format!("{}/{n}\n", name_prefix(v))).collect(),
+        "yaml" => super::objects::to_yaml(&super::objects::list(objs.into_iter().map(|x| x.1).collect())),
+        _ => super::objects::to_json(&super::objects::list(objs.into_iter().map(|x| x.1).collect())),
+    })
+}
