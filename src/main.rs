@@ -813,14 +813,22 @@ fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
 
 /// `kubesim describe pod NAME`.
 fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode {
-    if !matches!(kind, "pod" | "pods" | "po") {
-        eprintln!("error: describe supports pods so far (`describe pod NAME`), not {kind:?}");
+    let pod = matches!(kind, "pod" | "pods" | "po");
+    if !pod
+        && !matches!(kind, "deployment" | "deployments" | "deploy" | "service" | "services" | "svc" | "job" | "jobs")
+    {
+        eprintln!("error: describe supports pods, deployments, services and jobs so far, not {kind:?}");
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let ns = list.namespace().unwrap_or_else(|| "default".into());
     let mut failed = None;
     let code = get_view(list.input, list.at, list.seed, outside, |r| {
-        match kubesim::report::describe::describe_pod(&r.cluster, r.outcome.end, &ns, &name) {
+        let (c, now) = (&r.cluster, r.outcome.end);
+        let text = match pod {
+            true => kubesim::report::describe::describe_pod(c, now, &ns, &name),
+            false => kubesim::report::describe_more::describe(c, now, kind, &ns, &name).expect("a kind it describes"),
+        };
+        match text {
             Ok(t) => t,
             Err(m) => {
                 failed = Some(m);

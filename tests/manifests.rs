@@ -465,3 +465,24 @@ fn get_o_yaml_of_a_workload_reads_back_as_input() {
     let (_, json, _) = kubesim(&["get", "svc", q.to_str().unwrap(), "-o", "json"]);
     assert!(json.contains("\"name\": \"kubernetes\""), "{json}");
 }
+
+#[test]
+fn describe_prints_deployments_services_and_jobs_in_kubectls_layout() {
+    let run = |args: &[&str]| {
+        let (code, out, err) = kubesim(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    let q = scenario("quickstart.yaml");
+    insta::assert_snapshot!("describe_deployment_quickstart", run(&["describe", "deploy", "web", q.to_str().unwrap()]));
+    let j = scenario("job-backoff.yaml");
+    insta::assert_snapshot!("describe_job_batch", run(&["describe", "job", "batch", j.to_str().unwrap()]));
+    let s = scenario("service-no-endpoints.yaml");
+    let svc = run(&["describe", "svc", "web", s.to_str().unwrap(), "--at", "1m"]);
+    assert!(svc.contains("Endpoints:                4 ready (pod IPs are not modelled)\n"), "{svc}");
+    let svc = run(&["describe", "svc", "web", s.to_str().unwrap(), "--at", "2m10s"]);
+    assert!(svc.contains("Endpoints:                \n"), "{svc}");
+    let (code, _, err) = kubesim(&["describe", "deploy", "nope", q.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Error from server (NotFound): deployments.apps \"nope\" not found"), "{err}");
+}

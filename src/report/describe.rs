@@ -113,10 +113,10 @@ impl TabWriter {
 }
 
 /// kubectl's `PrefixWriter`: two spaces per level before each write.
-struct Prefix(TabWriter);
+pub(super) struct Prefix(pub(super) TabWriter);
 
 impl Prefix {
-    fn w(&mut self, level: usize, text: &str) {
+    pub(super) fn w(&mut self, level: usize, text: &str) {
         self.0.write(&"  ".repeat(level));
         self.0.write(text);
     }
@@ -199,7 +199,7 @@ fn containers(o: &mut Prefix, c: &Cluster, p: &Pod, vol: &str) {
     }
 }
 
-fn resources(o: &mut Prefix, spec: &ContainerSpec) {
+pub(super) fn resources(o: &mut Prefix, spec: &ContainerSpec) {
     use crate::api::quantity::{format_bytes, format_millicores};
     for (label, r, cpu, mem) in [
         ("Limits", spec.limits, spec.has_cpu_limit, spec.has_memory_limit),
@@ -234,7 +234,24 @@ fn conditions(p: &Pod) -> Vec<(&'static str, bool)> {
     ]
 }
 
-fn toleration(t: &Toleration) -> String {
+/// `Node-Selectors:` and `Tolerations:` (sorted, one per line) of a pod spec.
+pub(super) fn selectors_and_tolerations(o: &mut Prefix, level: usize, spec: &PodSpec) {
+    let sel: Vec<String> = spec.node_selector.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    o.w(level, &format!("Node-Selectors:\t{}\n", if sel.is_empty() { "<none>".into() } else { sel.join(",") }));
+    let mut tols: Vec<String> = spec.tolerations.iter().map(toleration).collect();
+    tols.sort();
+    match tols.split_first() {
+        None => o.w(level, "Tolerations:\t<none>\n"),
+        Some((first, rest)) => {
+            o.w(level, &format!("Tolerations:\t{first}\n"));
+            for t in rest {
+                o.w(level, &format!("\t{t}\n"));
+            }
+        }
+    }
+}
+
+pub(super) fn toleration(t: &Toleration) -> String {
     let mut s = t.key.clone();
     if !t.value.is_empty() {
         s.push('=');
@@ -303,7 +320,7 @@ fn header(o: &mut Prefix, c: &Cluster, p: &Pod, now: SimTime) {
 
 /// The pod's events as the client's event correlator stores them: the same type, reason,
 /// source and message counted in one Event (first and last seen), sorted by last seen.
-fn events(o: &mut Prefix, c: &Cluster, id: PodId, now: SimTime) {
+pub(super) fn events(o: &mut Prefix, c: &Cluster, obj: ObjRef, now: SimTime) {
     struct Agg {
         kind: &'static str,
         reason: &'static str,
@@ -314,7 +331,7 @@ fn events(o: &mut Prefix, c: &Cluster, id: PodId, now: SimTime) {
         last: SimTime,
     }
     let mut aggs: Vec<Agg> = Vec::new();
-    for e in c.rec.events.iter().filter(|e| e.object == ObjRef::Pod(id) && e.time <= now) {
+    for e in c.rec.events.iter().filter(|e| e.object == obj && e.time <= now) {
         let msg = super::messages::render(e, &c.api, &c.scenario.images, c.scenario.seed).trim().to_string();
         let (kind, from, last) = (e.kind.as_str(), e.source.as_str(), e.last_seen.min(now));
         match aggs.iter_mut().find(|a| a.kind == kind && a.reason == e.reason && a.from == from && a.msg == msg) {
@@ -384,20 +401,8 @@ pub fn describe_pod(c: &Cluster, now: SimTime, namespace: &str, name: &str) -> R
         }
     }
     o.w(0, &format!("QoS Class:\t{}\n", p.spec.qos().as_str()));
-    let sel: Vec<String> = p.spec.node_selector.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    o.w(0, &format!("Node-Selectors:\t{}\n", if sel.is_empty() { "<none>".into() } else { sel.join(",") }));
-    let mut tols: Vec<String> = p.spec.tolerations.iter().map(toleration).collect();
-    tols.sort();
-    match tols.split_first() {
-        None => o.w(0, "Tolerations:\t<none>\n"),
-        Some((first, rest)) => {
-            o.w(0, &format!("Tolerations:\t{first}\n"));
-            for t in rest {
-                o.w(0, &format!("\t{t}\n"));
-            }
-        }
-    }
-    events(&mut o, c, id, now);
+    selectors_and_tolerations(&mut o, 0, &p.spec);
+    events(&mut o, c, ObjRef::Pod(id), now);
     Ok(o.0.finish())
 }
 

@@ -6,6 +6,7 @@ pub mod check;
 pub mod compare;
 pub mod csv;
 pub mod describe;
+pub mod describe_more;
 pub mod html;
 pub mod kubectl;
 pub mod listing;
