@@ -6,6 +6,7 @@
 pub mod api;
 pub mod apiserver;
 pub mod chaos;
+pub mod cli;
 pub mod cluster;
 pub mod controller;
 pub mod invariants;

@@ -30,6 +30,8 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     // Sweeps: grids, parallel runs, aggregation.
     &["sweep"],
+    // The command line's arguments (main.rs is the glue that calls the library with them).
+    &["cli"],
     // lib.rs: re-exports only (main.rs is a separate crate on top).
     &["crate"],
 ];
