@@ -525,11 +525,42 @@ fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
 
 /// `kubesim describe pod NAME`.
 fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode {
+    const KINDS: &[&str] = &[
+        "pod",
+        "pods",
+        "po",
+        "deployment",
+        "deployments",
+        "deploy",
+        "service",
+        "services",
+        "svc",
+        "job",
+        "jobs",
+        "replicaset",
+        "replicasets",
+        "rs",
+        "statefulset",
+        "statefulsets",
+        "sts",
+        "daemonset",
+        "daemonsets",
+        "ds",
+        "cronjob",
+        "cronjobs",
+        "cj",
+        "poddisruptionbudget",
+        "poddisruptionbudgets",
+        "pdb",
+        "namespace",
+        "namespaces",
+        "ns",
+    ];
     let pod = matches!(kind, "pod" | "pods" | "po");
-    if !pod
-        && !matches!(kind, "deployment" | "deployments" | "deploy" | "service" | "services" | "svc" | "job" | "jobs")
-    {
-        eprintln!("error: describe supports pods, deployments, services and jobs so far, not {kind:?}");
+    if !KINDS.contains(&kind) {
+        eprintln!(
+            "error: describe supports pods, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, services, poddisruptionbudgets and namespaces so far, not {kind:?}"
+        );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let ns = list.namespace().unwrap_or_else(|| "default".into());
@@ -538,7 +569,9 @@ fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode
         let (c, now) = (&r.cluster, r.outcome.end);
         let text = match pod {
             true => kubesim::report::describe::describe_pod(c, now, &ns, &name),
-            false => kubesim::report::describe_more::describe(c, now, kind, &ns, &name).expect("a kind it describes"),
+            false => kubesim::report::describe_more::describe(c, now, kind, &ns, &name)
+                .or_else(|| kubesim::report::describe_rest::describe(c, now, kind, &ns, &name))
+                .expect("a kind it describes"),
         };
         match text {
             Ok(t) => t,

@@ -486,3 +486,26 @@ fn describe_prints_deployments_services_and_jobs_in_kubectls_layout() {
     assert_eq!(code, Some(1));
     assert!(err.contains("Error from server (NotFound): deployments.apps \"nope\" not found"), "{err}");
 }
+
+#[test]
+fn describe_covers_the_other_workloads_budgets_and_namespaces() {
+    let run = |args: &[&str]| {
+        let (code, out, err) = kubesim(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    let q = scenario("quota-rollout.yaml");
+    insta::assert_snapshot!(
+        "describe_namespace_quota",
+        run(&["describe", "ns", "shop", q.to_str().unwrap(), "--at", "30s"])
+    );
+    let qs = scenario("quickstart.yaml");
+    let rs = run(&["describe", "rs", "web-54cdbbbfb7", qs.to_str().unwrap()]);
+    assert!(rs.contains("Controlled By:  Deployment/web\nReplicas:       5 current / 5 desired\n"), "{rs}");
+    let cj = scenario("cronjob-concurrency.yaml");
+    let out = run(&["describe", "cj", "hello", cj.to_str().unwrap(), "--at", "3m"]);
+    assert!(out.contains("Concurrency Policy:            Forbid\n"), "{out}");
+    assert!(out.contains("Active Jobs:         hello-29453762\n"), "{out}");
+    let pdb = run(&["describe", "pdb", "web", scenario("drain-pdb.yaml").to_str().unwrap()]);
+    assert!(pdb.contains("Min available:  3\n"), "{pdb}");
+}

@@ -54,7 +54,8 @@ pub struct ResourceQuota {
     pub hard: Vec<(String, QuotaResource, u64)>,
 }
 
-fn render(r: QuotaResource, v: u64) -> String {
+/// An amount of `r` as the quota prints it (`500m`, `2`, `128Mi`, `10`).
+pub fn render(r: QuotaResource, v: u64) -> String {
     match r {
         QuotaResource::Pods => v.to_string(),
         QuotaResource::RequestsCpu | QuotaResource::LimitsCpu => format_millicores(v),
@@ -233,6 +234,22 @@ pub fn quota_check(q: &ResourceQuota, used: &[u64], spec: &PodSpec) -> Result<()
 }
 
 impl super::ApiServer {
+    /// What the namespace's live pods charge each of `q.hard`'s resources now (terminal and
+    /// removed pods not counted; terminating ones still are).
+    pub fn quota_used(&self, q: &ResourceQuota) -> Vec<u64> {
+        let mut used = vec![0u64; q.hard.len()];
+        let live = self
+            .pods
+            .iter()
+            .filter(|p| p.removed.is_none() && *p.namespace == *q.namespace && !p.status.phase.is_terminal());
+        for p in live {
+            for (u, (_, r, _)) in used.iter_mut().zip(&q.hard) {
+                *u += pod_usage(&p.spec, *r);
+            }
+        }
+        used
+    }
+
     /// The admission chain of a pod create: ServiceAccount (it sees the name the request carries:
     /// `generate_base` + "-" for a generated name), LimitRanger defaults and limits, then
     /// ResourceQuota (which sees the generated `name`). Ok: the spec to create (defaulted when a

@@ -10,7 +10,7 @@ use crate::api::*;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
 
-fn labels_lines(o: &mut Prefix, level: usize, label: &str, labels: &Labels) {
+pub(super) fn labels_lines(o: &mut Prefix, level: usize, label: &str, labels: &Labels) {
     let all: Vec<String> = labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
     match all.split_first() {
         None => o.w(level, &format!("{label}:\t<none>\n")),
@@ -23,7 +23,7 @@ fn labels_lines(o: &mut Prefix, level: usize, label: &str, labels: &Labels) {
     }
 }
 
-fn selector_text(s: &LabelSelector) -> String {
+pub(super) fn selector_text(s: &LabelSelector) -> String {
     let mut parts: Vec<String> = s.match_labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
     for r in &s.match_expressions {
         parts.push(match r.op {
@@ -37,7 +37,7 @@ fn selector_text(s: &LabelSelector) -> String {
 }
 
 /// `Pod Template:` as `DescribePodTemplate` prints it.
-fn pod_template(o: &mut Prefix, c: &Cluster, t: &PodTemplate) {
+pub(super) fn pod_template(o: &mut Prefix, c: &Cluster, t: &PodTemplate) {
     o.w(0, "Pod Template:\n");
     labels_lines(o, 1, "Labels", &t.labels);
     if let Some(sa) = &t.spec.service_account {
@@ -74,7 +74,7 @@ fn pod_template(o: &mut Prefix, c: &Cluster, t: &PodTemplate) {
     selectors_and_tolerations(o, 1, &t.spec);
 }
 
-fn percent(v: IntOrPercent) -> String {
+pub(super) fn percent(v: IntOrPercent) -> String {
     match v {
         IntOrPercent::Int(n) => n.to_string(),
         IntOrPercent::Percent(p) => format!("{p}%"),

@@ -164,22 +164,13 @@ fn get_namespaces(c: &Cluster, now: SimTime, _: Option<&str>) -> String {
 }
 
 fn get_quotas(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
-    use crate::apiserver::admission::{QuotaResource, pod_usage};
+    use crate::apiserver::admission::render;
     let api = &c.api;
     let rows = (api.gates.quotas.iter().filter(|q| in_ns(namespace, &q.namespace)))
         .map(|q| {
             let (mut req, mut lim) = (Vec::new(), Vec::new());
-            for (key, r, hard) in &q.hard {
-                let used: u64 = (api.pods.iter())
-                    .filter(|p| p.removed.is_none() && *p.namespace == *q.namespace && !p.status.phase.is_terminal())
-                    .map(|p| pod_usage(&p.spec, *r))
-                    .sum();
-                let fmt = |v: u64| match r {
-                    QuotaResource::Pods => v.to_string(),
-                    QuotaResource::RequestsCpu | QuotaResource::LimitsCpu => crate::api::quantity::format_millicores(v),
-                    _ => crate::api::quantity::format_bytes(v),
-                };
-                let cell = format!("{key}: {}/{}", fmt(used), fmt(*hard));
+            for ((key, r, hard), used) in q.hard.iter().zip(api.quota_used(q)) {
+                let cell = format!("{key}: {}/{}", render(*r, used), render(*r, *hard));
                 if key.starts_with("limits.") { lim.push(cell) } else { req.push(cell) }
             }
             let row = vec![q.name.clone(), req.join(", "), lim.join(", "), age(now, SimTime::ZERO)];
