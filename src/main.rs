@@ -525,41 +525,10 @@ fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
 
 /// `kubesim describe pod NAME`.
 fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode {
-    const KINDS: &[&str] = &[
-        "pod",
-        "pods",
-        "po",
-        "deployment",
-        "deployments",
-        "deploy",
-        "service",
-        "services",
-        "svc",
-        "job",
-        "jobs",
-        "replicaset",
-        "replicasets",
-        "rs",
-        "statefulset",
-        "statefulsets",
-        "sts",
-        "daemonset",
-        "daemonsets",
-        "ds",
-        "cronjob",
-        "cronjobs",
-        "cj",
-        "poddisruptionbudget",
-        "poddisruptionbudgets",
-        "pdb",
-        "namespace",
-        "namespaces",
-        "ns",
-    ];
     let pod = matches!(kind, "pod" | "pods" | "po");
-    if !KINDS.contains(&kind) {
+    if !kubesim::report::describe_rest::KINDS.contains(&kind) {
         eprintln!(
-            "error: describe supports pods, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, services, poddisruptionbudgets and namespaces so far, not {kind:?}"
+            "error: describe supports pods, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, services, poddisruptionbudgets, namespaces, limitranges, resourcequotas and serviceaccounts so far, not {kind:?}"
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }

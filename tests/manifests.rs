@@ -508,4 +508,20 @@ fn describe_covers_the_other_workloads_budgets_and_namespaces() {
     assert!(out.contains("Active Jobs:         hello-29453762\n"), "{out}");
     let pdb = run(&["describe", "pdb", "web", scenario("drain-pdb.yaml").to_str().unwrap()]);
     assert!(pdb.contains("Min available:  3\n"), "{pdb}");
+    let quota = run(&["describe", "quota", "compute", "-n", "shop", q.to_str().unwrap(), "--at", "30s"]);
+    assert_eq!(
+        quota,
+        "Name:         compute\nNamespace:    shop\nResource      Used  Hard\n--------      ----  ----\npods          4     10\nrequests.cpu  2     2\n"
+    );
+    let lr = run(&[
+        "describe",
+        "limits",
+        "defaults",
+        "-n",
+        "team-a",
+        scenario("limitrange-defaults.yaml").to_str().unwrap(),
+    ]);
+    assert!(lr.contains("Container   cpu       -    -    500m             1              -\n"), "{lr}");
+    let sa = run(&["describe", "sa", "default", qs.to_str().unwrap()]);
+    assert!(sa.contains("Mountable secrets:   <none>\nTokens:              <none>\n"), "{sa}");
 }

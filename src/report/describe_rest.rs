@@ -9,6 +9,16 @@ use crate::api::*;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
 
+/// Every name `describe` takes for a kind (plural, singular, short).
+#[rustfmt::skip]
+pub const KINDS: &[&str] = &[
+    "pod", "pods", "po", "deployment", "deployments", "deploy", "service", "services", "svc", "job", "jobs",
+    "replicaset", "replicasets", "rs", "statefulset", "statefulsets", "sts", "daemonset", "daemonsets", "ds",
+    "cronjob", "cronjobs", "cj", "poddisruptionbudget", "poddisruptionbudgets", "pdb", "namespace",
+    "namespaces", "ns", "limitrange", "limitranges", "limits", "resourcequota", "resourcequotas", "quota",
+    "serviceaccount", "serviceaccounts", "sa",
+];
+
 /// `Pods Status:` of an owner's pods: Running / Waiting (Pending) / Succeeded / Failed.
 fn pods_status(c: &Cluster, owner: Owner) -> String {
     let mut n = [0u32; 4];
@@ -154,24 +164,66 @@ fn namespace(c: &Cluster, name: &str) -> String {
         o.w(0, "Resource Limits\n");
         o.w(0, " Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n");
         o.w(0, " ----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n");
-        for item in ranges.iter().flat_map(|l| &l.items) {
-            let kind = if item.pod { "Pod" } else { "Container" };
-            let show = |v: Option<u64>, cpu: bool| match v {
-                None => "-".to_string(),
-                Some(x) if cpu => crate::api::quantity::format_millicores(x),
-                Some(x) => crate::api::quantity::format_bytes(x),
-            };
-            for (res, cpu) in [("cpu", true), ("memory", false)] {
-                let pick = |m: &crate::apiserver::admission::CpuMem| if cpu { m.cpu } else { m.memory };
-                let cells = [pick(&item.min), pick(&item.max), pick(&item.default_request), pick(&item.default)];
-                if cells.iter().all(Option::is_none) {
-                    continue;
-                }
-                let [min, max, dr, dl] = cells.map(|v| show(v, cpu));
-                o.w(0, &format!(" {kind}\t{res}\t{min}\t{max}\t{dr}\t{dl}\t-\n"));
+        limit_rows(&mut o, " ", &ranges);
+    }
+    o.0.finish()
+}
+
+/// The rows of `describeLimitRangeSpec`: one per item and resource it names, `-` where unset
+/// (cpu, then memory; upstream's order is a Go map's).
+fn limit_rows(o: &mut Prefix, prefix: &str, ranges: &[&crate::apiserver::admission::LimitRange]) {
+    use crate::api::quantity::{format_bytes, format_millicores};
+    for item in ranges.iter().flat_map(|l| &l.items) {
+        let kind = if item.pod { "Pod" } else { "Container" };
+        for (res, cpu) in [("cpu", true), ("memory", false)] {
+            let pick = |m: &crate::apiserver::admission::CpuMem| if cpu { m.cpu } else { m.memory };
+            let cells = [pick(&item.min), pick(&item.max), pick(&item.default_request), pick(&item.default)];
+            if cells.iter().all(Option::is_none) {
+                continue;
             }
+            let show =
+                |v: Option<u64>| v.map_or("-".into(), |x| if cpu { format_millicores(x) } else { format_bytes(x) });
+            let [min, max, dr, dl] = cells.map(show);
+            o.w(0, &format!("{prefix}{kind}\t{res}\t{min}\t{max}\t{dr}\t{dl}\t-\n"));
         }
     }
+}
+
+fn limit_range(c: &Cluster, ns: &str, name: &str) -> String {
+    let ranges: Vec<_> = c.api.gates.limit_ranges.iter().filter(|l| *l.namespace == *ns && l.name == name).collect();
+    let mut o = Prefix(TabWriter::new(0, 2));
+    o.w(0, &format!("Name:\t{name}\n"));
+    o.w(0, &format!("Namespace:\t{ns}\n"));
+    o.w(0, "Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n");
+    o.w(0, "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n");
+    limit_rows(&mut o, "", &ranges);
+    o.0.finish()
+}
+
+fn quota(c: &Cluster, q: &crate::apiserver::admission::ResourceQuota) -> String {
+    use crate::apiserver::admission::render;
+    let mut o = Prefix(TabWriter::new(0, 2));
+    o.w(0, &format!("Name:\t{}\n", q.name));
+    o.w(0, &format!("Namespace:\t{}\n", q.namespace));
+    o.w(0, "Resource\tUsed\tHard\n");
+    o.w(0, "--------\t----\t----\n");
+    for ((key, r, hard), used) in q.hard.iter().zip(c.api.quota_used(q)) {
+        o.w(0, &format!("{key}\t{}\t{}\n", render(*r, used), render(*r, *hard)));
+    }
+    o.0.finish()
+}
+
+fn service_account(c: &Cluster, now: SimTime, ns: &str, name: &str) -> String {
+    let mut o = Prefix(TabWriter::new(0, 2));
+    o.w(0, &format!("Name:\t{name}\n"));
+    o.w(0, &format!("Namespace:\t{ns}\n"));
+    o.w(0, "Labels:\t<none>\n");
+    o.w(0, "Annotations:\t<none>\n");
+    o.w(0, "Image pull secrets:\t<none>\n");
+    o.w(0, "Mountable secrets: \t<none>\n");
+    o.w(0, "Tokens:            \t<none>\n");
+    let _ = (c, now);
+    o.w(0, "Events:\t<none>\n");
     o.0.finish()
 }
 
@@ -222,6 +274,22 @@ pub fn describe(c: &Cluster, now: SimTime, kind: &str, ns: &str, name: &str) -> 
             pos(api.pdbs.iter().position(|r| r.namespace == ns && r.name == name), "poddisruptionbudgets.policy")
                 .map(|i| pdb(c, now, PdbId(i as u32)))
         }
+        "limitrange" | "limitranges" | "limits" => {
+            match api.gates.limit_ranges.iter().any(|l| *l.namespace == *ns && l.name == name) {
+                true => Ok(limit_range(c, ns, name)),
+                false => Err(missing("limitranges")),
+            }
+        }
+        "resourcequota" | "resourcequotas" | "quota" => {
+            match api.gates.quotas.iter().find(|q| *q.namespace == *ns && q.name == name) {
+                Some(q) => Ok(quota(c, q)),
+                None => Err(missing("resourcequotas")),
+            }
+        }
+        "serviceaccount" | "serviceaccounts" | "sa" => match api.gates.has_service_account(ns, name) {
+            true => Ok(service_account(c, now, ns, name)),
+            false => Err(missing("serviceaccounts")),
+        },
         "namespace" | "namespaces" | "ns" => match api.gates.namespaces().any(|n| n == name) {
             true => Ok(namespace(c, name)),
             false => Err(missing("namespaces")),
