@@ -138,24 +138,6 @@ macro_rules! ctx {
     };
 }
 
-/// A Job of the scenario as the API server holds it at time 0.
-fn job_of(j: &crate::scenario::JobDef) -> Job {
-    Job {
-        owner: None,
-        deleted: None,
-        namespace: j.namespace.clone(),
-        name: j.name.clone(),
-        template: j.template.clone(),
-        completions: j.completions,
-        parallelism: j.parallelism,
-        backoff_limit: j.backoff_limit,
-        active_deadline_ms: j.active_deadline_ms,
-        created: SimTime::ZERO,
-        resource_version: 0,
-        status: JobStatus::default(),
-    }
-}
-
 impl Cluster {
     /// Build the cluster at time 0 from a validated scenario (with `seed` overriding its own).
     pub fn new(scenario: Scenario) -> Cluster {
@@ -262,25 +244,7 @@ impl Cluster {
     fn create_cronjobs(&mut self) {
         let scenario = self.scenario.clone();
         for c in &scenario.cronjobs {
-            let j = &c.job;
-            self.api.create_cronjob(CronJob {
-                namespace: j.namespace.clone(),
-                name: j.name.clone(),
-                schedule: c.schedule.clone(),
-                schedule_text: c.schedule_text.clone(),
-                time_zone: c.time_zone.clone(),
-                concurrency: c.concurrency,
-                suspend: c.suspend,
-                starting_deadline_s: c.starting_deadline_s,
-                successful_history: c.successful_history,
-                failed_history: c.failed_history,
-                job: job_of(j),
-                created: SimTime::ZERO,
-                resource_version: 0,
-                active: Vec::new(),
-                last_schedule: None,
-                last_successful: None,
-            });
+            self.api.create_cronjob(c.clone());
         }
     }
 
@@ -352,7 +316,7 @@ impl Cluster {
             self.tracked.push(WorkloadRef::DaemonSet(id));
         }
         for j in &scenario.jobs {
-            self.api.create_job(job_of(j));
+            self.api.create_job(j.to_job());
         }
         for b in &scenario.pdbs {
             self.api.create_pdb(PodDisruptionBudget {

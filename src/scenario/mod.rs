@@ -10,7 +10,6 @@ pub mod raw;
 pub mod set;
 pub mod trace;
 mod validate;
-pub use validate::CronJobDef;
 pub(crate) use validate::{default_tolerations, is_dns_label, parse_document};
 
 pub use crate::api::behavior::{Behavior, DurationDist};
@@ -75,7 +74,8 @@ pub struct Scenario {
     pub configs: Vec<crate::api::ConfigObject>,
     /// Services, `default/kubernetes` first.
     pub services: Vec<crate::api::service::Service>,
-    pub cronjobs: Vec<CronJobDef>,
+    /// CronJobs as the API server holds them at time 0.
+    pub cronjobs: Vec<crate::api::CronJob>,
     pub limit_ranges: Vec<crate::apiserver::admission::LimitRange>,
     pub quotas: Vec<crate::apiserver::admission::ResourceQuota>,
     /// Objects the API server refused when the manifests were applied at time 0 (a missing
@@ -173,6 +173,26 @@ pub struct JobDef {
     pub parallelism: u32,
     pub backoff_limit: u32,
     pub active_deadline_ms: Option<u64>,
+}
+
+impl JobDef {
+    /// The Job as the API server holds it at time 0.
+    pub fn to_job(&self) -> crate::api::Job {
+        crate::api::Job {
+            owner: None,
+            deleted: None,
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            template: self.template.clone(),
+            completions: self.completions,
+            parallelism: self.parallelism,
+            backoff_limit: self.backoff_limit,
+            active_deadline_ms: self.active_deadline_ms,
+            created: SimTime::ZERO,
+            resource_version: 0,
+            status: Default::default(),
+        }
+    }
 }
 
 /// A PodDisruptionBudget from a manifest.

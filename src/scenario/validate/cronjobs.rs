@@ -11,21 +11,6 @@ const MAX_CRONJOB_NAME: usize = 52;
 pub const DEFAULT_SUCCESSFUL_HISTORY: u32 = 3;
 pub const DEFAULT_FAILED_HISTORY: u32 = 1;
 
-/// A CronJob from a manifest.
-#[derive(Clone, Debug)]
-pub struct CronJobDef {
-    pub schedule: Schedule,
-    pub schedule_text: String,
-    pub time_zone: Option<String>,
-    pub concurrency: ConcurrencyPolicy,
-    pub suspend: bool,
-    pub starting_deadline_s: Option<i64>,
-    pub successful_history: u32,
-    pub failed_history: u32,
-    /// The Job each run creates (named per run).
-    pub job: JobDef,
-}
-
 pub(super) fn cronjobs(ctx: &mut Ctx, model: &mut Model, raw: &[(CronJobManifest, At)]) -> R<()> {
     for (m, at) in raw {
         ctx.goto(*at);
@@ -94,20 +79,25 @@ pub(super) fn cronjobs(ctx: &mut Ctx, model: &mut Model, raw: &[(CronJobManifest
         let failed_history = limit(&spec.failed_jobs_history_limit, "failedJobsHistoryLimit", DEFAULT_FAILED_HISTORY)?;
         ctx.warn_ignored("spec.jobTemplate.metadata.", spec.job_template.metadata.ignored_fields());
         let job = super::workloads::job_def(ctx, model, ns.clone(), name.clone(), &spec.job_template.spec, "CronJob")?;
-        model.cronjobs.push((
-            CronJobDef {
-                schedule,
-                schedule_text: s.value.clone(),
-                time_zone: spec.time_zone.as_ref().map(|t| t.value.clone()),
-                concurrency,
-                suspend: spec.suspend.unwrap_or(false),
-                starting_deadline_s: spec.starting_deadline_seconds.as_ref().map(|d| d.value),
-                successful_history,
-                failed_history,
-                job,
-            },
-            labels_of(&m.metadata),
-        ));
+        let job = job.to_job();
+        model.cronjobs.push(crate::api::CronJob {
+            namespace: job.namespace.clone(),
+            name: job.name.clone(),
+            schedule,
+            schedule_text: s.value.clone(),
+            time_zone: spec.time_zone.as_ref().map(|t| t.value.clone()),
+            concurrency,
+            suspend: spec.suspend.unwrap_or(false),
+            starting_deadline_s: spec.starting_deadline_seconds.as_ref().map(|d| d.value),
+            successful_history,
+            failed_history,
+            job,
+            created: SimTime::ZERO,
+            resource_version: 0,
+            active: Vec::new(),
+            last_schedule: None,
+            last_successful: None,
+        });
     }
     Ok(())
 }

@@ -4,7 +4,6 @@
 mod apply;
 mod config;
 mod cronjobs;
-pub use cronjobs::CronJobDef;
 mod documents;
 mod faults;
 mod nodes;
@@ -397,7 +396,7 @@ struct Model {
     services: Vec<crate::api::service::Service>,
     limit_ranges: Vec<crate::apiserver::admission::LimitRange>,
     quotas: Vec<crate::apiserver::admission::ResourceQuota>,
-    cronjobs: Vec<(CronJobDef, Labels)>,
+    cronjobs: Vec<crate::api::CronJob>,
     /// Bare pods the API server refused at apply (a LimitRange or ResourceQuota).
     refused: Vec<String>,
     /// The largest `replicas`, to point at when the total is too large.
@@ -505,7 +504,7 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         service_accounts: m.service_accounts,
         configs: m.configs,
         services: m.services,
-        cronjobs: m.cronjobs.into_iter().map(|c| c.0).collect(),
+        cronjobs: m.cronjobs,
         limit_ranges: m.limit_ranges,
         quotas: m.quotas,
         warnings: ctx.finish_warnings(),
