@@ -480,6 +480,7 @@ fn describe_prints_deployments_services_and_jobs_in_kubectls_layout() {
     let s = scenario("service-no-endpoints.yaml");
     let svc = run(&["describe", "svc", "web", s.to_str().unwrap(), "--at", "1m"]);
     assert!(svc.contains("Endpoints:                4 ready (pod IPs are not modelled)\n"), "{svc}");
+    assert!(svc.contains("Port:                     <unset>  80/TCP\nTargetPort:               8080/TCP\n"), "{svc}");
     let svc = run(&["describe", "svc", "web", s.to_str().unwrap(), "--at", "2m10s"]);
     assert!(svc.contains("Endpoints:                \n"), "{svc}");
     let (code, _, err) = kubesim(&["describe", "deploy", "nope", q.to_str().unwrap()]);

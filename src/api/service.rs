@@ -27,7 +27,11 @@ impl ServiceType {
 /// One `spec.ports` entry as `kubectl get services` prints it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServicePort {
+    /// `name`; `None` when unnamed (kubectl shows `<unset>`).
+    pub name: Option<String>,
     pub port: i32,
+    /// `targetPort` as written (a number or a container port's name); defaults to `port`.
+    pub target_port: String,
     pub protocol: String,
     pub node_port: Option<i32>,
 }

@@ -167,10 +167,11 @@ fn describe_service(c: &Cluster, now: SimTime, s: &crate::api::service::Service)
     o.w(0, &format!("IPs:\t{}\n", s.cluster_ip));
     let endpoints = crate::controller::endpointslice::endpoints(&c.api, s);
     for p in &s.ports {
-        o.w(0, &format!("Port:\t<unset>\t{}/{}\n", p.port, p.protocol));
-        o.w(0, &format!("TargetPort:\t{}/{}\n", p.port, p.protocol));
+        let name = p.name.as_deref().unwrap_or("<unset>");
+        o.w(0, &format!("Port:\t{name}\t{}/{}\n", p.port, p.protocol));
+        o.w(0, &format!("TargetPort:\t{}/{}\n", p.target_port, p.protocol));
         if let Some(n) = p.node_port {
-            o.w(0, &format!("NodePort:\t<unset>\t{n}/{}\n", p.protocol));
+            o.w(0, &format!("NodePort:\t{name}\t{n}/{}\n", p.protocol));
         }
         // Pod IPs are not modelled yet: the ready endpoints are counted, not listed.
         let ep = match (s.selector.is_some(), endpoints.ready) {

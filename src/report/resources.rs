@@ -182,13 +182,25 @@ fn batch(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn F
 }
 
 /// Services, ConfigMaps, Secrets, ServiceAccounts, Namespaces.
+/// A Service port as the API server returns it: `targetPort` a number unless it names a port.
+fn port_json(p: &crate::api::service::ServicePort) -> Value {
+    let target = p.target_port.parse::<i64>().map(|n| json!(n)).unwrap_or_else(|_| json!(p.target_port));
+    let mut v = json!({"port": p.port, "protocol": p.protocol, "targetPort": target});
+    if let Some(n) = &p.name {
+        v["name"] = json!(n);
+    }
+    if let Some(n) = p.node_port {
+        v["nodePort"] = json!(n);
+    }
+    v
+}
+
 fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn FnMut(&str, &str, Value)) -> bool {
     let api = &c.api;
     match kind {
         "services" | "service" | "svc" => {
             for s in api.services.iter().filter(|s| ns_ok(&s.namespace)) {
-                let ports: Vec<Value> =
-                    s.ports.iter().map(|p| json!({"port": p.port, "protocol": p.protocol})).collect();
+                let ports: Vec<Value> = s.ports.iter().map(port_json).collect();
                 let mut spec = json!({"type": s.type_.name(), "clusterIP": s.cluster_ip, "ports": ports});
                 if let Some(sel) = &s.selector {
                     spec["selector"] = Value::Object(sel.0.iter().map(|(k, v)| (k.clone(), json!(v))).collect());

@@ -17,7 +17,13 @@ pub(super) fn services(ctx: &mut Ctx, model: &mut Model, raw: &[(ServiceManifest
         selector: None,
         type_: ServiceType::ClusterIP,
         cluster_ip: KUBERNETES_SERVICE_IP.into(),
-        ports: vec![ServicePort { port: 443, protocol: "TCP".into(), node_port: None }],
+        ports: vec![ServicePort {
+            name: Some("https".into()),
+            port: 443,
+            target_port: "6443".into(),
+            protocol: "TCP".into(),
+            node_port: None,
+        }],
         publish_not_ready: false,
         created: SimTime::ZERO,
     });
@@ -71,8 +77,16 @@ pub(super) fn services(ctx: &mut Ctx, model: &mut Model, raw: &[(ServiceManifest
                 }
                 _ => None,
             };
+            // `SetDefaults_Service`: an unset targetPort is the port itself.
+            let target_port = match &p.target_port {
+                Some(IntOrString::Int(n)) => n.to_string(),
+                Some(IntOrString::Str(s)) if !s.is_empty() => s.clone(),
+                _ => p.port.value.to_string(),
+            };
             ports.push(ServicePort {
+                name: p.name.clone().filter(|n| !n.is_empty()),
                 port: p.port.value,
+                target_port,
                 protocol: p.protocol.clone().unwrap_or_else(|| "TCP".into()),
                 node_port,
             });
