@@ -51,7 +51,7 @@ pub enum Cmd {
     },
     /// What kubectl would show at a moment of the run (the run is simulated up to it).
     #[command(
-        after_help = "Other kinds: deployments (deploy), replicasets (rs), statefulsets (sts), daemonsets (ds), jobs, cronjobs (cj), services (svc), configmaps (cm), secrets, serviceaccounts (sa), namespaces (ns), resourcequotas (quota), limitranges (limits), poddisruptionbudgets (pdb): kubesim get KIND [SCENARIO] [-f PATH]... [--at T] [-n NS | -A] [--seed N]"
+        after_help = "Other kinds: deployments (deploy), replicasets (rs), statefulsets (sts), daemonsets (ds), jobs, cronjobs (cj), services (svc), configmaps (cm), secrets, serviceaccounts (sa), namespaces (ns), resourcequotas (quota), limitranges (limits), poddisruptionbudgets (pdb), endpointslices: kubesim get KIND [SCENARIO] [-f PATH]... [--at T] [-n NS | -A] [--seed N]"
     )]
     Get {
         #[command(subcommand)]
@@ -252,7 +252,7 @@ pub enum GetCmd {
     /// Any other kind, as kubectl names it: deployments (deploy), replicasets (rs), statefulsets
     /// (sts), daemonsets (ds), jobs, cronjobs (cj), services (svc), configmaps (cm), secrets,
     /// serviceaccounts (sa), namespaces (ns), resourcequotas (quota), limitranges (limits),
-    /// poddisruptionbudgets (pdb); then [SCENARIO] [-f PATH]... [--at T] [-n NS | -A] [--seed N].
+    /// poddisruptionbudgets (pdb), endpointslices; then [SCENARIO] [-f PATH]... [--at T] [-n NS | -A] [--seed N].
     #[command(external_subcommand)]
     Other(Vec<String>),
 }

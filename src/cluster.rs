@@ -118,6 +118,8 @@ pub struct Cluster {
     pub event_log: Option<EventLog>,
     /// The registry's new timers of the event being handled (reused).
     registry_timers: crate::world::registry::Timers,
+    /// The node IPAM controller's range allocator.
+    ipam: crate::controller::nodeipam::NodeIpam,
 }
 
 macro_rules! ctx {
@@ -193,6 +195,7 @@ impl Cluster {
             registry_timers: Vec::new(),
             held: Vec::new(),
             faults: faults.clone(),
+            ipam: crate::controller::nodeipam::NodeIpam::new(&scenario.kubernetes),
             scenario: scenario.clone(),
         };
         for n in &scenario.nodes {
@@ -374,6 +377,9 @@ impl Cluster {
     /// Register a node (at time 0, or when `add-nodes` brings it): its object, its kubelet,
     /// and its first lease renewal, staggered because kubelets do not all start together.
     fn add_node(&mut self, n: &crate::scenario::NodeDef, now: SimTime) -> NodeId {
+        // The node IPAM controller hands out the node's pod CIDR as it registers.
+        let pod_cidr = self.ipam.next_block(&self.api);
+        let address = crate::api::network::node_address(self.api.nodes.len() as u32);
         let id = self.api.create_node(Node {
             name: n.name.clone(),
             labels: n.labels.clone(),
@@ -393,7 +399,21 @@ impl Cluster {
                 v.dedup();
                 v
             },
+            pod_cidr,
+            address,
         });
+        if pod_cidr.is_none() {
+            let mut ctx = ctx!(self, now, 0);
+            let msg = format!("Node {} status is now: CIDRNotAvailable", n.name);
+            ctx.record(
+                EventType::Normal,
+                "CIDRNotAvailable",
+                ObjRef::Node(id),
+                Some(id),
+                Source::NodeController,
+                Message::Text(msg.into()),
+            );
+        }
         self.kubelets.push(Kubelet::new(id, self.scenario.images.len(), &n.images));
         self.registry.add_node();
         self.memory_hog.push(0);

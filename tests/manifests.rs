@@ -40,15 +40,24 @@ fn a_folder_is_read_as_kubectl_reads_it_and_services_are_accepted() {
     let rows = pod_rows(&table);
     assert_eq!(rows.len(), 6, "{table}");
     assert!(rows.iter().all(|(_, r, s)| r == "1/1" && s == "Running"), "{table}");
-    let (_, _, stderr) = kubesim(&["validate", "-f", dir.to_str().unwrap()]);
+    let (_, out, stderr) = kubesim(&["validate", "-f", dir.to_str().unwrap()]);
     assert!(!stderr.contains("not simulated"), "{stderr}");
+    // Container ports are modelled: the guestbook validates without a warning.
+    assert!(out.contains("0 warnings") && !stderr.contains("warning"), "{out}{stderr}");
     // The Services select the pods: each has its ready endpoints.
     let (code, svc, _) = kubesim(&["get", "svc", "-f", dir.to_str().unwrap()]);
     assert_eq!(code, Some(0));
     let names: Vec<&str> = svc.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
     assert_eq!(names, vec!["frontend", "kubernetes", "redis-follower", "redis-leader"], "{svc}");
-    // Warnings point into the user's own files.
-    assert!(stderr.contains("guestbook/frontend-deployment.yaml:29:11: ignored"), "{stderr}");
+    // Each Service's EndpointSlice lists its pods' addresses, each in its node's /24.
+    let (code, slices, _) = kubesim(&["get", "endpointslices", "-f", dir.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    let frontend = slices.lines().find(|l| l.starts_with("frontend-")).expect(&slices);
+    let cols: Vec<&str> = frontend.split_whitespace().collect();
+    assert_eq!((cols[1], cols[2]), ("IPv4", "80"), "{slices}");
+    let ips: Vec<&str> = cols[3].split(',').collect();
+    assert_eq!(ips.len(), 3, "{slices}");
+    assert!(ips.iter().all(|ip| ip.starts_with("10.244.") && (ip.ends_with(".2") || ip.ends_with(".3"))), "{slices}");
 }
 
 #[test]

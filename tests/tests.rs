@@ -10,6 +10,7 @@ mod hashes;
 mod kubelet;
 mod layers;
 mod manifests;
+mod network;
 mod nodes;
 mod outputs;
 mod properties;

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod events;
 pub mod ids;
 pub mod labels;
+pub mod network;
 pub mod node;
 pub mod pod;
 pub mod quantity;

@@ -54,6 +54,10 @@ pub struct Node {
     pub deleted: Option<SimTime>,
     /// `status.images`: the images on the node's disk, sorted (what ImageLocality reads).
     pub images: Vec<super::ImageId>,
+    /// `spec.podCIDR`, set by the node IPAM controller (`None`: none was left).
+    pub pod_cidr: Option<super::network::Cidr>,
+    /// `status.addresses` InternalIP.
+    pub address: u32,
 }
 
 /// A ready node with the given labels and no capacity, for unit tests.
@@ -73,5 +77,7 @@ pub fn test_node(name: &str, labels: &[(&str, &str)]) -> Node {
         resource_version: 0,
         deleted: None,
         images: vec![],
+        pod_cidr: None,
+        address: 0,
     }
 }

@@ -155,6 +155,8 @@ pub struct ContainerSpec {
     pub sidecar: bool,
     /// ConfigMaps and Secrets its environment reads (`env[].valueFrom`, `envFrom`).
     pub env_refs: Vec<super::ConfigRef>,
+    /// `ports`: (name, containerPort), what a Service's named `targetPort` resolves against.
+    pub ports: Vec<(Option<Arc<str>>, i32)>,
 }
 
 #[derive(Clone, Debug)]
@@ -180,6 +182,8 @@ pub struct PodSpec {
     pub volumes: Vec<super::VolumeSpec>,
     /// `serviceAccountName` as written (`None`: the namespace's `default`, filled at admission).
     pub service_account: Option<Arc<str>>,
+    /// `hostNetwork`: the pod uses the node's network namespace and address (no CNI).
+    pub host_network: bool,
 }
 
 impl ContainerSpec {
@@ -207,6 +211,7 @@ impl ContainerSpec {
             behavior,
             sidecar: false,
             env_refs: Vec::new(),
+            ports: Vec::new(),
         }
     }
 }
@@ -231,6 +236,7 @@ impl PodSpec {
             topology_spread: Vec::new(),
             volumes: Vec::new(),
             service_account: None,
+            host_network: false,
         }
     }
 
@@ -356,6 +362,9 @@ pub struct PodStatus {
     pub ready: bool,
     pub containers: Vec<ContainerStatus>,
     pub init_containers: Vec<ContainerStatus>,
+    /// `status.podIP`: the sandbox's address (the node's own for `hostNetwork` pods); kept
+    /// once the pod is terminal, as the kubelet keeps it.
+    pub pod_ip: Option<u32>,
 }
 
 /// Ownership as far as the controllers need it.
@@ -429,6 +438,7 @@ pub fn new_pod(
         ready: false,
         containers: vec![ContainerStatus::default(); spec.containers.len()],
         init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
+        pod_ip: None,
     };
     let requests = spec.requests();
     let nonzero = spec.nonzero_requests();

@@ -90,6 +90,9 @@ pub struct KubeSettings {
     /// `spec.kubernetes.version` (major, minor): selects the defaults that changed between
     /// releases (the README's version table).
     pub version: (u32, u32),
+    /// kube-controller-manager `--cluster-cidr` and `--node-cidr-mask-size`.
+    pub cluster_cidr: super::network::Cidr,
+    pub node_cidr_mask_size: u8,
 }
 
 impl KubeSettings {
@@ -121,6 +124,8 @@ impl Default for KubeSettings {
             secondary_node_eviction_rate: DEFAULT_SECONDARY_NODE_EVICTION_RATE,
             unhealthy_zone_threshold: DEFAULT_UNHEALTHY_ZONE_THRESHOLD,
             large_cluster_size_threshold: DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
+            cluster_cidr: super::network::DEFAULT_CLUSTER_CIDR,
+            node_cidr_mask_size: super::network::DEFAULT_NODE_CIDR_MASK_SIZE,
         }
     }
 }

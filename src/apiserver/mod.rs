@@ -545,6 +545,12 @@ impl ApiServer {
         self.mutate_pod(id, Some(writer), f);
     }
 
+    /// The sandbox's address reaches `status.podIP` with the kubelet's next status write; no
+    /// watcher acts on the address alone, so it is set without a notification of its own.
+    pub fn set_pod_ip(&mut self, id: PodId, ip: u32) {
+        self.pods[id.idx()].status.pod_ip = Some(ip);
+    }
+
     /// The node's kubelet loses (or regains) its connection to the API server.
     pub fn disconnect(&mut self, n: NodeId, now: SimTime, why: EventId) {
         if self.disconnected[n.idx()] == 0 {

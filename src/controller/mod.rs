@@ -7,6 +7,7 @@ pub mod deployment;
 pub mod disruption;
 pub mod endpointslice;
 pub mod job;
+pub mod nodeipam;
 pub mod nodelifecycle;
 pub mod podgc;
 pub mod replicaset;

@@ -33,6 +33,7 @@ impl Kubelet {
             }
             KubeletEvent::FailPod { pod, until } => self.fail_pod(pod, until, ctx),
             KubeletEvent::MountRetry { pod } => self.mount_retry(pod, ctx),
+            KubeletEvent::SandboxRetry { pod } => self.sandbox_retry(pod, ctx),
             KubeletEvent::PowerOff => {
                 ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
                 self.power_off();
@@ -82,6 +83,7 @@ impl Kubelet {
             KubeletEvent::Restart { pod, c, epoch } => KubeletEvent::Restart { pod: self.resolve(pod), c, epoch },
             KubeletEvent::Resync { pod, c, epoch } => KubeletEvent::Resync { pod: self.resolve(pod), c, epoch },
             KubeletEvent::MountRetry { pod } => KubeletEvent::MountRetry { pod: self.resolve(pod) },
+            KubeletEvent::SandboxRetry { pod } => KubeletEvent::SandboxRetry { pod: self.resolve(pod) },
             KubeletEvent::Stopped { pod, c, epoch, code } => {
                 KubeletEvent::Stopped { pod: self.resolve(pod), c, epoch, code }
             }

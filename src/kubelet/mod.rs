@@ -5,6 +5,7 @@
 //! before the final delete. It hears about its pods through an indexed watch and reports
 //! through pod status writes.
 
+mod cni;
 mod events;
 pub mod eviction;
 pub mod images;
@@ -78,6 +79,10 @@ struct PodWorker {
     /// Every volume is set up (ConfigMaps and Secrets found); else the current mount back-off.
     mounted: bool,
     mount_backoff_ms: u64,
+    /// The sandbox is up, with this address from host-local (`None` on `hostNetwork`).
+    sandbox: bool,
+    ip: Option<u32>,
+    sandbox_attempts: u32,
 }
 
 impl PodWorker {
@@ -115,6 +120,9 @@ pub struct Kubelet {
     deferred: Vec<KubeletEvent>,
     /// `pod-failure`: pods whose containers fail until the given time.
     failing: BTreeMap<PodId, SimTime>,
+    /// host-local over the node's pod CIDR, set up at the first sandbox (`Some(None)`: the
+    /// node has no pod CIDR).
+    network: Option<Option<cni::HostLocal>>,
 }
 
 /// Record a kubelet event about a pod (`node` is this kubelet's node, or `Some` of it).
@@ -167,6 +175,7 @@ impl Kubelet {
             frozen: false,
             deferred: Vec::new(),
             failing: BTreeMap::new(),
+            network: None,
         }
     }
 
@@ -267,6 +276,8 @@ impl Kubelet {
         self.failing.clear();
         self.up = false;
         self.workers.clear();
+        // The sandboxes died with the machine: their addresses are free again.
+        self.network = None;
         self.admitted = Resources::default();
         self.admitted_pods = 0;
         self.images.power_off();
@@ -354,6 +365,7 @@ impl Kubelet {
     fn release(&mut self, w: &PodWorker) {
         self.admitted.sub(w.requests);
         self.admitted_pods -= 1;
+        self.release_ip(w.ip);
     }
 
     /// Admission (`predicateAdmitHandler`): the pod must fit the node's allocatable.
@@ -412,6 +424,9 @@ impl Kubelet {
                 pull_ms: 0,
                 mounted: false,
                 mount_backoff_ms: 0,
+                sandbox: false,
+                ip: None,
+                sandbox_attempts: 0,
             },
         );
         if self.volumes_ready(id, ctx) {
@@ -422,6 +437,9 @@ impl Kubelet {
     /// Run the start sequence as far as it can go now: init containers one at a time (each
     /// must complete), then every app container.
     fn advance(&mut self, id: PodId, ctx: &mut Ctx) {
+        if !self.sandbox_ready(id, ctx) {
+            return;
+        }
         loop {
             let Some(w) = self.workers.get(&id) else { return };
             if w.killing || w.next >= w.containers.len() {

@@ -7,6 +7,7 @@
 use super::kubectl::human_duration;
 use super::objects::rfc1123z;
 use crate::api::events::ObjRef;
+use crate::api::network::Ip;
 use crate::api::*;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
@@ -280,7 +281,11 @@ fn header(o: &mut Prefix, c: &Cluster, p: &Pod, now: SimTime) {
     }
     o.w(0, &format!("Service Account:\t{}\n", p.spec.service_account.as_deref().unwrap_or("default")));
     match p.node {
-        Some(n) => o.w(0, &format!("Node:\t{}/\n", api.node(n).name)),
+        // hostIP arrives with the kubelet's status (kubesim: with the sandbox's address).
+        Some(n) => {
+            let host = p.status.pod_ip.map_or(String::new(), |_| Ip(api.node(n).address).to_string());
+            o.w(0, &format!("Node:\t{}/{host}\n", api.node(n).name))
+        }
         None => o.w(0, "Node:\t<none>\n"),
     }
     if let Some(t) = p.scheduled_at {
@@ -310,8 +315,17 @@ fn header(o: &mut Prefix, c: &Cluster, p: &Pod, now: SimTime) {
     if let Some(m) = &p.status.message {
         o.w(0, &format!("Message:\t{m}\n"));
     }
-    o.w(0, "IP:\t\n");
-    o.w(0, "IPs:\t<none>\n");
+    match p.status.pod_ip.map(Ip) {
+        Some(ip) => {
+            o.w(0, &format!("IP:\t{ip}\n"));
+            o.w(0, "IPs:\n");
+            o.w(1, &format!("IP:\t{ip}\n"));
+        }
+        None => {
+            o.w(0, "IP:\t\n");
+            o.w(0, "IPs:\t<none>\n");
+        }
+    }
     if let Some(owner) = p.owner {
         let (kind, _, name) = api.describe(crate::apiserver::ApiServer::owner_ref(owner));
         o.w(0, &format!("Controlled By:\t{kind}/{name}\n"));

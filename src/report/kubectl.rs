@@ -223,7 +223,8 @@ pub fn get_pods(c: &Cluster, now: SimTime, q: &PodQuery) -> String {
         if wide {
             let node = p.node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
             let nominated = p.nominated_node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
-            r.extend(["<none>".to_string(), node, nominated, "<none>".into()]);
+            let ip = p.status.pod_ip.map_or("<none>".to_string(), |ip| crate::api::network::Ip(ip).to_string());
+            r.extend([ip, node, nominated, "<none>".into()]);
         }
         if q.show_labels {
             let l: Vec<String> = p.labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();

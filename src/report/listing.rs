@@ -26,6 +26,7 @@ pub fn view_of(kind: &str) -> Option<ListView> {
         "namespaces" | "namespace" | "ns" => get_namespaces,
         "resourcequotas" | "resourcequota" | "quota" => get_quotas,
         "limitranges" | "limitrange" | "limits" => get_limit_ranges,
+        "endpointslices" | "endpointslice" => get_endpoint_slices,
         _ => return None,
     })
 }
@@ -131,6 +132,42 @@ fn get_configmaps(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String 
 
 fn get_secrets(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
     configs(c, now, namespace, ConfigKind::Secret)
+}
+
+/// The EndpointSlice the controller keeps for a Service with a selector: `generateName`
+/// `<service>-` and five characters (derived from the Service's name, so runs repeat).
+pub fn slice_name(s: &crate::api::service::Service) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.namespace.bytes().chain([b'/']).chain(s.name.bytes()) {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    let a = crate::controller::NAME_ALPHABET;
+    let suffix: String = (0..5).map(|i| a[((h >> (i * 8)) % a.len() as u64) as usize] as char).collect();
+    format!("{}-{suffix}", s.name)
+}
+
+/// kubectl's `+ N more...` for lists over three (`listWithMoreString`); `<unset>` when empty.
+fn three_and_more(items: Vec<String>) -> String {
+    match items.len() {
+        0 => "<unset>".into(),
+        1..=3 => items.join(","),
+        n => format!("{} + {} more...", items[..3].join(","), n - 3),
+    }
+}
+
+fn get_endpoint_slices(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {
+    use crate::controller::endpointslice::{endpoint_list, slice_ports};
+    let rows = (c.api.services.iter().filter(|s| s.selector.is_some() && in_ns(namespace, &s.namespace)))
+        .map(|s| {
+            let eps = endpoint_list(&c.api, s);
+            let ports = slice_ports(&c.api, s, &eps).into_iter().map(|(_, p, _)| p.to_string()).collect();
+            let ips = eps.iter().map(|e| crate::api::network::Ip(e.ip).to_string()).collect();
+            let row =
+                vec![slice_name(s), "IPv4".into(), three_and_more(ports), three_and_more(ips), age(now, s.created)];
+            (s.namespace.to_string(), row)
+        })
+        .collect();
+    namespaced_table(namespace, &["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"], rows)
 }
 
 fn get_service_accounts(c: &Cluster, now: SimTime, namespace: Option<&str>) -> String {

@@ -2,6 +2,7 @@
 //! state (keys sorted, as kubectl prints unstructured objects), the YAML in kubectl's style, and
 //! wall-clock times on kubesim's virtual calendar.
 
+use crate::api::network::Ip;
 use crate::api::quantity::{format_bytes, format_millicores};
 use crate::api::*;
 use crate::cluster::Cluster;
@@ -94,14 +95,25 @@ fn container(c: &ContainerSpec, images: &[crate::scenario::ImageDef]) -> Value {
     if c.has_cpu_limit || c.has_memory_limit {
         res.insert("limits".into(), resources(c.limits, c.has_cpu_limit, c.has_memory_limit));
     }
-    json!({
+    let mut v = json!({
         "image": images[c.image.idx()].name,
         "imagePullPolicy": policy,
         "name": c.name,
         "resources": res,
         "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File",
-    })
+    });
+    if !c.ports.is_empty() {
+        // The protocol is not kept (kubesim has no traffic): left out rather than guessed.
+        let ports: Vec<Value> = (c.ports.iter())
+            .map(|(name, port)| match name {
+                Some(n) => json!({"containerPort": port, "name": &**n}),
+                None => json!({"containerPort": port}),
+            })
+            .collect();
+        v["ports"] = json!(ports);
+    }
+    v
 }
 
 fn state(s: &ContainerState) -> Value {
@@ -228,6 +240,13 @@ pub fn pod(c: &Cluster, id: PodId, p: &Pod) -> Value {
     }
     if let Some(m) = &p.status.message {
         status["message"] = json!(m);
+    }
+    if let (Some(ip), Some(n)) = (p.status.pod_ip, p.node) {
+        let (ip, host) = (Ip(ip).to_string(), Ip(api.node(n).address).to_string());
+        status["hostIP"] = json!(host);
+        status["hostIPs"] = json!([{"ip": host}]);
+        status["podIP"] = json!(ip);
+        status["podIPs"] = json!([{"ip": ip}]);
     }
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec, "status": status})
 }

@@ -245,9 +245,54 @@ fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
                 );
             }
         }
+        "endpointslices" | "endpointslice" => endpoint_slices(c, ns_ok, push),
         _ => return false,
     }
     true
+}
+
+/// The EndpointSlice the controller keeps per Service with a selector (`discovery.k8s.io/v1`).
+fn endpoint_slices(c: &Cluster, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn FnMut(&str, &str, Value)) {
+    use crate::api::network::Ip;
+    use crate::controller::endpointslice::{endpoint_list, slice_ports};
+    let api = &c.api;
+    for s in api.services.iter().filter(|s| s.selector.is_some() && ns_ok(&s.namespace)) {
+        let eps = endpoint_list(api, s);
+        let name = super::listing::slice_name(s);
+        let mut m = meta(&s.namespace, &name, s.created, 0);
+        m["generateName"] = json!(format!("{}-", s.name));
+        m["labels"] = json!({
+            "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            "kubernetes.io/service-name": s.name,
+        });
+        m["ownerReferences"] = json!([{
+            "apiVersion": "v1", "blockOwnerDeletion": true, "controller": true, "kind": "Service", "name": s.name,
+        }]);
+        let endpoints: Vec<Value> = eps
+            .iter()
+            .map(|e| {
+                let p = api.pod(e.pod);
+                let mut v = json!({
+                    "addresses": [Ip(e.ip).to_string()],
+                    "conditions": {"ready": e.ready, "serving": p.status.ready, "terminating": e.terminating},
+                    "targetRef": {"kind": "Pod", "name": p.name, "namespace": &*p.namespace},
+                });
+                if let Some(n) = p.node {
+                    v["nodeName"] = json!(api.node(n).name);
+                }
+                v
+            })
+            .collect();
+        let ports: Vec<Value> = slice_ports(api, s, &eps)
+            .into_iter()
+            .map(|(n, port, proto)| json!({"name": n.unwrap_or_default(), "port": port, "protocol": proto}))
+            .collect();
+        let mut v = object("discovery.k8s.io/v1", "EndpointSlice", m, None, None);
+        v["addressType"] = json!("IPv4");
+        v["endpoints"] = json!(endpoints);
+        v["ports"] = json!(ports);
+        push(&s.namespace, &name, v);
+    }
 }
 
 /// The singular lowercase kind `-o name` prints (`deployment.apps/web`).

@@ -56,6 +56,8 @@ pub enum KubeletEvent {
     FailPod { pod: PodId, until: SimTime },
     /// The volume manager tries a failed mount again (its back-off is over).
     MountRetry { pod: PodId },
+    /// The pod worker's next sync after `FailedCreatePodSandBox`.
+    SandboxRetry { pod: PodId },
 }
 
 /// Node lifecycle timers.

@@ -112,6 +112,11 @@ impl Harness {
         n.capacity = Resources::new(cpu_milli, memory);
         n.allocatable = n.capacity;
         n.created = self.now();
+        // As the node IPAM controller would: the i-th node gets 10.244.i.0/24.
+        let i = self.api.nodes.len() as u32;
+        let cluster = crate::api::network::DEFAULT_CLUSTER_CIDR;
+        n.pod_cidr = Some(crate::api::network::Cidr { base: cluster.base + (i << 8), prefix: 24 });
+        n.address = crate::api::network::node_address(i);
         let id = self.api.create_node(n);
         self.registry.add_node();
         self.memory_hog.push(0);

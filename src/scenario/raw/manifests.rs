@@ -47,8 +47,9 @@ k8s_struct!(PodSpecRaw {
     service_account_name: Option<Spanned<String>>,
     /// Deprecated alias of serviceAccountName.
     service_account: Option<Spanned<String>>,
+    #[serde(default)] host_network: Option<bool>,
 } ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
-    enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostNetwork, hostPID, hostUsers,
+    enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostPID, hostUsers,
     hostname, hostnameOverride, imagePullSecrets, os, overhead,
     readinessGates, resourceClaims, resources, runtimeClassName, schedulerName, schedulingGates,
     securityContext, setHostnameAsFQDN, shareProcessNamespace, subdomain]);
@@ -124,6 +125,15 @@ k8s_struct!(EnvFromRaw {
 k8s_struct!(NameRefRaw {
     name: Option<String>,
     optional: Option<bool>,
+} ignored []);
+
+k8s_struct!(ContainerPortRaw {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "super::strict::opt")] container_port: Option<i32>,
+    protocol: Option<String>,
+    // Host ports reserve the node's port (the NodePorts filter): not modelled yet, accepted.
+    #[serde(default)] host_port: Option<Ignored>,
+    #[serde(rename = "hostIP")] host_ip: Option<Ignored>,
 } ignored []);
 
 k8s_struct!(VolumeMountRaw {
@@ -212,7 +222,8 @@ k8s_struct!(ContainerRaw {
     #[serde(default)] env: Vec<EnvVarRaw>,
     #[serde(default)] env_from: Vec<EnvFromRaw>,
     #[serde(default)] volume_mounts: Vec<VolumeMountRaw>,
-} ignored [args, command, ports, resizePolicy,
+    #[serde(default)] ports: Vec<ContainerPortRaw>,
+} ignored [args, command, resizePolicy,
     restartPolicyRules, securityContext, stdin, stdinOnce, terminationMessagePath,
     terminationMessagePolicy, tty, volumeDevices, workingDir]);
 

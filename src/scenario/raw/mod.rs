@@ -416,6 +416,12 @@ pub struct KubernetesRaw {
     /// KubeSchedulerConfiguration settings.
     #[serde(default)]
     pub scheduler: Option<SchedulerRaw>,
+    /// kube-controller-manager `--cluster-cidr` (the pods' network, `a.b.c.d/n`).
+    #[serde(default, rename = "clusterCIDR")]
+    pub cluster_cidr: Option<Spanned<String>>,
+    /// kube-controller-manager `--node-cidr-mask-size` (each node's block of it).
+    #[serde(default, rename = "nodeCIDRMaskSize")]
+    pub node_cidr_mask_size: Option<Spanned<u8>>,
 }
 
 /// `spec.kubernetes.scheduler`.

@@ -468,6 +468,16 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
             "the cluster has no nodes: no pod will ever run (add spec.nodePools, Node manifests or an add-nodes fault)",
         );
     }
+    let added: usize =
+        m.faults.iter().map(|f| if let FaultDef::AddNodes { nodes, .. } = f { nodes.len() } else { 0 }).sum();
+    let k = &m.kubernetes;
+    let blocks = 1usize << (k.node_cidr_mask_size - k.cluster_cidr.prefix);
+    if m.nodes.len() + added > blocks {
+        ctx.warn_doc(format!(
+            "clusterCIDR {} holds {blocks} node blocks of /{}, and the cluster has {} nodes: the others get no pod CIDR (CIDRNotAvailable) and cannot start pods (set spec.kubernetes.clusterCIDR wider)",
+            k.cluster_cidr, k.node_cidr_mask_size, m.nodes.len() + added
+        ));
+    }
     // Expectations, against the workloads that exist.
     let mut workload_names = workload_list(&m.deployments, &m.replicasets, &m.statefulsets, &m.daemonsets);
     workload_names.extend(m.services.iter().skip(1).map(|s| format!("service/{}", s.name)));

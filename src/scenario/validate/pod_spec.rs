@@ -92,6 +92,7 @@ pub(super) fn pod_spec(
     Ok(PodSpec {
         volumes,
         service_account,
+        host_network: s.host_network.unwrap_or(false),
         containers,
         init_containers,
         node_selector: Labels::from_pairs(s.node_selector.clone().into_iter().collect()),
@@ -177,6 +178,24 @@ fn volumes(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<VolumeSpec>> {
 }
 
 /// A container's `env[].valueFrom` and `envFrom` references to ConfigMaps and Secrets.
+/// `ports`: each `containerPort` 1-65535, as the API server validates it.
+fn container_ports(ctx: &mut Ctx, c: &ContainerRaw, p: &str) -> R<Vec<(Option<Arc<str>>, i32)>> {
+    let mut out = Vec::new();
+    for (i, port) in c.ports.iter().enumerate() {
+        ctx.warn_ignored(&format!("{p}ports[{i}]."), port.ignored_fields());
+        match port.container_port {
+            Some(n) if (1..=65535).contains(&n) => out.push((port.name.as_deref().map(Arc::from), n)),
+            _ => {
+                return Err(ctx.err_doc(
+                    format!("{p}ports[{i}].containerPort: must be between 1 and 65535, inclusive"),
+                    Some("give the port the container listens on".into()),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn env_refs(c: &ContainerRaw) -> Vec<ConfigRef> {
     let mut out = Vec::new();
     let name_of = |n: &Option<String>| Arc::from(n.as_deref().unwrap_or(""));
@@ -277,6 +296,7 @@ fn container(
         pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
         sidecar,
         env_refs: env_refs(c),
+        ports: container_ports(ctx, c, p)?,
         ..ContainerSpec::new(c.name.value.clone(), image_id_, pull_policy, behavior)
     };
     if let Some(l) = &c.lifecycle {

@@ -192,6 +192,32 @@ pub(super) fn registry(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<RegistryDef> {
     Ok(registry)
 }
 
+/// `clusterCIDR` and `nodeCIDRMaskSize`, checked as kube-controller-manager checks them.
+fn network(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
+    if let Some(c) = &k.cluster_cidr {
+        out.cluster_cidr = crate::api::network::Cidr::parse(c.value.trim()).map_err(|e| {
+            ctx.err_at(c.referenced, format!("kubernetes.clusterCIDR: {e}"), Some("e.g. 10.244.0.0/16".into()))
+        })?;
+    }
+    if let Some(m) = &k.node_cidr_mask_size {
+        out.node_cidr_mask_size = m.value;
+    }
+    if let Err(e) = crate::controller::nodeipam::CidrSet::new(out.cluster_cidr, out.node_cidr_mask_size) {
+        let at = k.node_cidr_mask_size.as_ref().map(|m| m.referenced);
+        let at = at.or(k.cluster_cidr.as_ref().map(|c| c.referenced)).expect("the defaults fit");
+        return Err(ctx.err_at(at, format!("kubernetes: {e}"), Some("e.g. nodeCIDRMaskSize: 24".into())));
+    }
+    if out.node_cidr_mask_size > 30 {
+        let m = k.node_cidr_mask_size.as_ref().expect("the default is 24");
+        return Err(ctx.err_at(
+            m.referenced,
+            "kubernetes.nodeCIDRMaskSize leaves a node no address for pods (host-local keeps the network, gateway and broadcast addresses)",
+            Some("use 30 or less, e.g. 24".into()),
+        ));
+    }
+    Ok(())
+}
+
 /// `spec.kubernetes`: the release whose defaults apply, then each override.
 pub(super) fn kubernetes(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<KubeSettings> {
     let mut kubernetes = KubeSettings::default();
@@ -295,6 +321,7 @@ pub(super) fn kubernetes(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<KubeSettings> 
         if let Some(v) = k.pod_max_in_unschedulable_pods_duration {
             kubernetes.pod_max_in_unschedulable_ms = v.0;
         }
+        network(ctx, k, &mut kubernetes)?;
     }
 
     Ok(kubernetes)
