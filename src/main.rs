@@ -528,7 +528,7 @@ fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode
     let pod = matches!(kind, "pod" | "pods" | "po");
     if !kubesim::report::describe_rest::KINDS.contains(&kind) {
         eprintln!(
-            "error: describe supports pods, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, services, poddisruptionbudgets, namespaces, limitranges, resourcequotas and serviceaccounts so far, not {kind:?}"
+            "error: describe supports pods, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, services, poddisruptionbudgets, namespaces, limitranges, resourcequotas, serviceaccounts, configmaps, secrets and nodes so far, not {kind:?}"
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
@@ -540,6 +540,7 @@ fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode
             true => kubesim::report::describe::describe_pod(c, now, &ns, &name),
             false => kubesim::report::describe_more::describe(c, now, kind, &ns, &name)
                 .or_else(|| kubesim::report::describe_rest::describe(c, now, kind, &ns, &name))
+                .or_else(|| kubesim::report::describe_node::describe(c, now, kind, &ns, &name))
                 .expect("a kind it describes"),
         };
         match text {

@@ -488,7 +488,11 @@ fn describe_prints_deployments_services_and_jobs_in_kubectls_layout() {
     insta::assert_snapshot!("describe_job_batch", run(&["describe", "job", "batch", j.to_str().unwrap()]));
     let s = scenario("service-no-endpoints.yaml");
     let svc = run(&["describe", "svc", "web", s.to_str().unwrap(), "--at", "1m"]);
-    assert!(svc.contains("Endpoints:                4 ready (pod IPs are not modelled)\n"), "{svc}");
+    // The ready endpoints as IP:targetPort, three then a count (kubectl's formatEndpointSlices).
+    assert!(
+        svc.contains("Endpoints:                10.244.0.2:8080,10.244.2.2:8080,10.244.1.2:8080 + 1 more...\n"),
+        "{svc}"
+    );
     assert!(svc.contains("Port:                     <unset>  80/TCP\nTargetPort:               8080/TCP\n"), "{svc}");
     let svc = run(&["describe", "svc", "web", s.to_str().unwrap(), "--at", "2m10s"]);
     assert!(svc.contains("Endpoints:                \n"), "{svc}");
@@ -534,4 +538,58 @@ fn describe_covers_the_other_workloads_budgets_and_namespaces() {
     assert!(lr.contains("Container   cpu       -    -    500m             1              -\n"), "{lr}");
     let sa = run(&["describe", "sa", "default", qs.to_str().unwrap()]);
     assert!(sa.contains("Mountable secrets:   <none>\nTokens:              <none>\n"), "{sa}");
+}
+
+#[test]
+fn describe_prints_nodes_configmaps_and_secrets_in_kubectls_layout() {
+    let run = |args: &[&str]| {
+        let (code, out, err) = kubesim(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    let crash = scenario("node-crash.yaml");
+    insta::assert_snapshot!(
+        "describe_node_crashed_8m",
+        run(&["describe", "node", "worker-1", crash.to_str().unwrap(), "--at", "8m"])
+    );
+    let healthy = run(&["describe", "no", "worker-0", crash.to_str().unwrap(), "--at", "1m"]);
+    assert!(healthy.contains("  Ready            True    "), "{healthy}");
+    assert!(healthy.contains("KubeletReady                 kubelet is posting ready status"), "{healthy}");
+    assert!(healthy.contains("PodCIDR:                      10.244.0.0/24\n"), "{healthy}");
+    let cm = root().join("tests/data/real/configmap-multikeys.yaml");
+    assert_eq!(
+        run(&["describe", "cm", "special-config", "-f", cm.to_str().unwrap()]),
+        "Name:         special-config\nNamespace:    default\nLabels:       <none>\nAnnotations:  <none>\n\nData\n====\nSPECIAL_LEVEL:\n----\nvery\n\nSPECIAL_TYPE:\n----\ncharm\n\n\nBinaryData\n====\n\nEvents:  <none>\n"
+    );
+    let secret = root().join("tests/data/manifests/secret-sizes.yaml");
+    assert_eq!(
+        run(&["describe", "secret", "db-user-pass", "-f", secret.to_str().unwrap()]),
+        "Name:         db-user-pass\nNamespace:    default\nLabels:       <none>\nAnnotations:  <none>\n\nType:  Opaque\n\nData\n====\nnote:      11 bytes\npassword:  12 bytes\nusername:  5 bytes\n"
+    );
+    // -o yaml gives the values back as the API server holds them: stringData as base64 data.
+    let yaml = run(&["get", "secrets", "-f", secret.to_str().unwrap(), "-o", "yaml"]);
+    assert!(yaml.contains("  note: aGVsbG8gd29ybGQ=\n  password: MWYyZDFlMmU2N2Rm\n"), "{yaml}");
+    let (code, _, err) = kubesim(&["describe", "no", "worker-9", crash.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Error from server (NotFound): nodes \"worker-9\" not found"), "{err}");
+}
+
+#[test]
+fn a_secret_value_that_is_not_base64_is_refused_where_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("bad-secret.yaml");
+    std::fs::write(&f, "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata:\n  password: hunter2!\n").unwrap();
+    let (code, out, err) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{out}{err}");
+    assert!(err.contains("bad-secret.yaml:5:13"), "{err}");
+    assert!(err.contains("data.password: illegal base64 data at input byte"), "{err}");
+    assert!(err.contains("put plain text under stringData"), "{err}");
+    // A number where the API wants a string is refused too (the most common ConfigMap mistake).
+    std::fs::write(&f, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  port: 8080\n").unwrap();
+    let (code, _, err) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("bad-secret.yaml:5:9: invalid type: got number 8080, expected \"string\" (quote it: \"8080\")"),
+        "{err}"
+    );
 }

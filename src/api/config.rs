@@ -57,19 +57,59 @@ pub struct VolumeSpec {
     pub sources: Vec<VolumeSource>,
 }
 
+/// One value of a ConfigMap or Secret, as written (the simulation reads only the keys; the
+/// views print the values as kubectl does).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigValue {
+    /// A ConfigMap's `data` or a Secret's `stringData`: text.
+    Text(Arc<str>),
+    /// A ConfigMap's `binaryData` or a Secret's `data`: base64 as written, and its size decoded.
+    Base64(Arc<str>, usize),
+}
+
+impl ConfigValue {
+    /// The size in bytes of the stored value.
+    pub fn len(&self) -> usize {
+        match self {
+            ConfigValue::Text(t) => t.len(),
+            ConfigValue::Base64(_, n) => *n,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A ConfigMap or Secret as the API server holds it: its keys (`data` and `binaryData`, or
-/// `data` and `stringData`), sorted; the values do not matter to the simulation.
+/// `data` and `stringData`), sorted, each with its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigObject {
     pub kind: ConfigKind,
     pub namespace: Arc<str>,
     pub name: Arc<str>,
     pub keys: Vec<Arc<str>>,
+    /// `values[i]` is `keys[i]`'s.
+    pub values: Vec<ConfigValue>,
     /// A Secret's `type` (`Opaque` when not given); `None` for a ConfigMap.
     pub secret_type: Option<Arc<str>>,
 }
 
 impl ConfigObject {
+    /// From (key, value) pairs in any order; a key given twice keeps its last value (a Secret's
+    /// `stringData` over its `data`, as the API server merges them).
+    pub fn new(
+        kind: ConfigKind,
+        namespace: Arc<str>,
+        name: Arc<str>,
+        secret_type: Option<Arc<str>>,
+        entries: Vec<(Arc<str>, ConfigValue)>,
+    ) -> ConfigObject {
+        let map: std::collections::BTreeMap<Arc<str>, ConfigValue> = entries.into_iter().collect();
+        let (keys, values) = map.into_iter().unzip();
+        ConfigObject { kind, namespace, name, keys, values, secret_type }
+    }
+
     pub fn has_key(&self, key: &str) -> bool {
         self.keys.binary_search_by(|k| (**k).cmp(key)).is_ok()
     }
@@ -118,13 +158,8 @@ mod tests {
     use super::*;
 
     fn obj(keys: &[&str]) -> Arc<ConfigObject> {
-        Arc::new(ConfigObject {
-            kind: ConfigKind::ConfigMap,
-            namespace: "default".into(),
-            name: "cfg".into(),
-            keys: keys.iter().map(|k| Arc::from(*k)).collect(),
-            secret_type: None,
-        })
+        let entries = keys.iter().map(|k| (Arc::from(*k), ConfigValue::Text("".into()))).collect();
+        Arc::new(ConfigObject::new(ConfigKind::ConfigMap, "default".into(), "cfg".into(), None, entries))
     }
 
     #[test]

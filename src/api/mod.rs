@@ -18,7 +18,7 @@ pub mod settings;
 pub mod workloads;
 
 pub use behavior::Behavior;
-pub use config::{ConfigKind, ConfigObject, ConfigRef, VolumeSource, VolumeSpec};
+pub use config::{ConfigKind, ConfigObject, ConfigRef, ConfigValue, VolumeSource, VolumeSpec};
 pub use events::{EventType, Message, RecordedEvent};
 pub use ids::*;
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};

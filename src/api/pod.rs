@@ -243,12 +243,22 @@ impl PodSpec {
     /// The pod's effective request (`resourcehelper.PodRequests`): the larger of the sum over
     /// app containers and the largest init container.
     pub fn requests(&self) -> Resources {
+        self.effective(|c| c.requests)
+    }
+
+    /// The sum over app containers or the largest init container, whichever is larger.
+    fn effective(&self, of: impl Fn(&ContainerSpec) -> Resources) -> Resources {
         let mut sum = Resources::default();
         for c in &self.containers {
-            sum.add(c.requests);
+            sum.add(of(c));
         }
-        let init = self.init_containers.iter().fold(Resources::default(), |m, c| m.max(c.requests));
+        let init = self.init_containers.iter().fold(Resources::default(), |m, c| m.max(of(c)));
         sum.max(init)
+    }
+
+    /// The pod's effective limits (`resourcehelper.PodLimits`), summed as `requests` sums.
+    pub fn limits(&self) -> Resources {
+        self.effective(|c| c.limits)
     }
 
     /// Requests with the scheduler's non-zero defaults, as the scoring plugins see them.
@@ -258,12 +268,7 @@ impl PodSpec {
             memory: if c.has_memory_request { c.requests.memory } else { DEFAULT_MEMORY_REQUEST },
             ..c.requests
         };
-        let mut sum = Resources::default();
-        for c in &self.containers {
-            sum.add(nz(c));
-        }
-        let init = self.init_containers.iter().fold(Resources::default(), |m, c| m.max(nz(c)));
-        sum.max(init)
+        self.effective(nz)
     }
 
     /// `qos.GetPodQOS`: Guaranteed when every container has cpu and memory limits equal to its

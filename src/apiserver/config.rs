@@ -10,6 +10,9 @@ pub const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-node-lease", "kube-pu
 
 /// The ConfigMap holding the cluster's CA that every namespace gets (`kube-root-ca.crt`).
 pub const ROOT_CA_CONFIGMAP: &str = "kube-root-ca.crt";
+/// Its `ca.crt`: kubesim has no cluster CA, so a PEM frame that says so.
+pub const ROOT_CA_PLACEHOLDER: &str =
+    "-----BEGIN CERTIFICATE-----\n(kubesim models no cluster CA)\n-----END CERTIFICATE-----\n";
 
 /// The name every namespace's own ServiceAccount has, created by the serviceaccounts controller.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
@@ -48,13 +51,9 @@ impl GateStore {
     pub fn add_namespace(&mut self, ns: &str) {
         self.namespaces.insert(ns.to_string());
         self.add_service_account(ns, DEFAULT_SERVICE_ACCOUNT);
-        self.put_config(ConfigObject {
-            kind: ConfigKind::ConfigMap,
-            namespace: ns.into(),
-            name: ROOT_CA_CONFIGMAP.into(),
-            keys: vec!["ca.crt".into()],
-            secret_type: None,
-        });
+        let ca = crate::api::config::ConfigValue::Text(ROOT_CA_PLACEHOLDER.into());
+        let entries = vec![("ca.crt".into(), ca)];
+        self.put_config(ConfigObject::new(ConfigKind::ConfigMap, ns.into(), ROOT_CA_CONFIGMAP.into(), None, entries));
     }
 
     /// The namespaces, sorted.

@@ -172,12 +172,13 @@ impl ApiServer {
         self.suspects.insert(n);
     }
 
-    /// The last renewal of the grid at or before `now` (its start if none yet happened).
-    fn grid_last(&mut self, n: NodeId, now: SimTime) -> SimTime {
+    /// The last renewal of the grid at or before `now` (its start if none yet happened), as
+    /// (renewal number, time), walking on from the cursor when it is not past `now`.
+    fn grid_walk(&self, n: NodeId, now: SimTime) -> (u64, SimTime) {
         let l = self.leases[n.idx()];
         let until = l.stop.map_or(now, |s| s.min(now));
         if until < l.start {
-            return l.start;
+            return (0, l.start);
         }
         let (mut k, mut t) = if l.t <= until { (l.k, l.t) } else { (0, l.start) };
         loop {
@@ -188,10 +189,24 @@ impl ApiServer {
             k += 1;
             t = next;
         }
+        (k, t)
+    }
+
+    fn grid_last(&mut self, n: NodeId, now: SimTime) -> SimTime {
+        let (k, t) = self.grid_walk(n, now);
         let l = &mut self.leases[n.idx()];
-        l.k = k;
-        l.t = t;
+        (l.k, l.t) = (k, t);
         t
+    }
+
+    /// `Lease.spec.renewTime` at `now`, for the views (leaves the cursor where it is).
+    pub fn lease_renew_time(&self, n: NodeId, now: SimTime) -> SimTime {
+        let l = self.leases[n.idx()];
+        if self.is_disconnected(n) {
+            return l.frozen;
+        }
+        let g = self.grid_walk(n, now).1;
+        if g >= l.back_at { g } else { l.frozen }
     }
 
     /// `Lease.spec.renewTime` as the API shows it at `now`.

@@ -418,13 +418,7 @@ fn a_missing_configmap_volume_is_retried_with_the_mount_back_off_and_mounted_onc
         Message::Text("MountVolume.SetUp failed for volume \"config\" : configmap \"cfg\" not found".into())
     );
     assert!(matches!(w.app(p).state, ContainerState::Waiting { reason: "ContainerCreating" }));
-    w.h.api.gates.put_config(ConfigObject {
-        kind: ConfigKind::ConfigMap,
-        namespace: "default".into(),
-        name: "cfg".into(),
-        keys: vec![],
-        secret_type: None,
-    });
+    w.h.api.gates.put_config(ConfigObject::new(ConfigKind::ConfigMap, "default".into(), "cfg".into(), None, vec![]));
     // The next try, 4 s after the last (7.51 s), mounts it and the container starts.
     w.run(8_000);
     let created = w.events(p).iter().find(|e| e.0 == "Created").map(|e| e.1);

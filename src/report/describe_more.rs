@@ -152,6 +152,28 @@ fn describe_deployment(c: &Cluster, now: SimTime, id: DeployId) -> String {
     o.0.finish()
 }
 
+/// `formatEndpointSlices` for one Service port: the ready endpoints as `IP:PORT`, three at
+/// most then `+ N more...` (kubectl sets "more" as soon as a fourth endpoint, ready or not,
+/// comes up); none when the port did not resolve.
+fn endpoints_text(eps: &[crate::controller::endpointslice::Endpoint], port: Option<i32>) -> String {
+    let Some(port) = port else { return String::new() };
+    let (mut list, mut more, mut count) = (Vec::new(), false, 0);
+    for e in eps {
+        if list.len() == 3 {
+            more = true;
+        }
+        if !e.ready {
+            continue;
+        }
+        if !more {
+            list.push(format!("{}:{port}", crate::api::network::Ip(e.ip)));
+        }
+        count += 1;
+    }
+    let text = list.join(",");
+    if more { format!("{text} + {} more...", count - 3) } else { text }
+}
+
 fn describe_service(c: &Cluster, now: SimTime, s: &crate::api::service::Service) -> String {
     let mut o = Prefix(TabWriter::new(0, 2));
     o.w(0, &format!("Name:\t{}\n", s.name));
@@ -165,7 +187,8 @@ fn describe_service(c: &Cluster, now: SimTime, s: &crate::api::service::Service)
     o.w(0, "IP Families:\tIPv4\n");
     o.w(0, &format!("IP:\t{}\n", s.cluster_ip));
     o.w(0, &format!("IPs:\t{}\n", s.cluster_ip));
-    let endpoints = crate::controller::endpointslice::endpoints(&c.api, s);
+    let eps = crate::controller::endpointslice::endpoint_list(&c.api, s);
+    let slice_ports = crate::controller::endpointslice::slice_ports(&c.api, s, &eps);
     for p in &s.ports {
         let name = p.name.as_deref().unwrap_or("<unset>");
         o.w(0, &format!("Port:\t{name}\t{}/{}\n", p.port, p.protocol));
@@ -173,11 +196,12 @@ fn describe_service(c: &Cluster, now: SimTime, s: &crate::api::service::Service)
         if let Some(n) = p.node_port {
             o.w(0, &format!("NodePort:\t{name}\t{n}/{}\n", p.protocol));
         }
-        // Pod IPs are not modelled yet: the ready endpoints are counted, not listed.
-        let ep = match (s.selector.is_some(), endpoints.ready) {
-            (false, _) => "<none>".to_string(),
-            (true, 0) => String::new(),
-            (true, n) => format!("{n} ready (pod IPs are not modelled)"),
+        let ep = match s.selector.is_some() {
+            false => "<none>".to_string(),
+            true => {
+                let port = slice_ports.iter().find(|(n, _, _)| *n == p.name).map(|x| x.1);
+                endpoints_text(&eps, port)
+            }
         };
         o.w(0, &format!("Endpoints:\t{ep}\n"));
     }

@@ -16,7 +16,8 @@ pub const KINDS: &[&str] = &[
     "replicaset", "replicasets", "rs", "statefulset", "statefulsets", "sts", "daemonset", "daemonsets", "ds",
     "cronjob", "cronjobs", "cj", "poddisruptionbudget", "poddisruptionbudgets", "pdb", "namespace",
     "namespaces", "ns", "limitrange", "limitranges", "limits", "resourcequota", "resourcequotas", "quota",
-    "serviceaccount", "serviceaccounts", "sa",
+    "serviceaccount", "serviceaccounts", "sa", "node", "nodes", "no", "configmap", "configmaps", "cm", "secret",
+    "secrets",
 ];
 
 /// `Pods Status:` of an owner's pods: Running / Waiting (Pending) / Succeeded / Failed.
@@ -227,6 +228,45 @@ fn service_account(c: &Cluster, now: SimTime, ns: &str, name: &str) -> String {
     o.0.finish()
 }
 
+/// `ConfigMapDescriber`: each `data` value under its key, then `binaryData` sizes.
+fn config_map(o: &crate::api::ConfigObject) -> String {
+    let mut w = Prefix(TabWriter::new(0, 2));
+    w.w(0, &format!("Name:\t{}\n", o.name));
+    w.w(0, &format!("Namespace:\t{}\n", o.namespace));
+    w.w(0, "Labels:\t<none>\n");
+    w.w(0, "Annotations:\t<none>\n");
+    w.w(0, "\nData\n====\n");
+    for (k, v) in o.keys.iter().zip(&o.values) {
+        if let ConfigValue::Text(t) = v {
+            w.w(0, &format!("{k}:\n----\n{t}\n\n"));
+        }
+    }
+    w.w(0, "\nBinaryData\n====\n");
+    for (k, v) in o.keys.iter().zip(&o.values) {
+        if let ConfigValue::Base64(_, n) = v {
+            w.w(0, &format!("{k}: {n} bytes\n"));
+        }
+    }
+    w.w(0, "\n");
+    w.w(0, "Events:\t<none>\n");
+    w.0.finish()
+}
+
+/// `describeSecret`: the type, then each key's size (never its value).
+fn secret(o: &crate::api::ConfigObject) -> String {
+    let mut w = Prefix(TabWriter::new(0, 2));
+    w.w(0, &format!("Name:\t{}\n", o.name));
+    w.w(0, &format!("Namespace:\t{}\n", o.namespace));
+    w.w(0, "Labels:\t<none>\n");
+    w.w(0, "Annotations:\t<none>\n");
+    w.w(0, &format!("\nType:\t{}\n", o.secret_type.as_deref().unwrap_or("Opaque")));
+    w.w(0, "\nData\n====\n");
+    for (k, v) in o.keys.iter().zip(&o.values) {
+        w.w(0, &format!("{k}:\t{} bytes\n", v.len()));
+    }
+    w.0.finish()
+}
+
 fn pdb(c: &Cluster, now: SimTime, id: PdbId) -> String {
     let b = &c.api.pdbs[id.idx()];
     let mut o = Prefix(TabWriter::new(0, 2));
@@ -289,6 +329,14 @@ pub fn describe(c: &Cluster, now: SimTime, kind: &str, ns: &str, name: &str) -> 
         "serviceaccount" | "serviceaccounts" | "sa" => match api.gates.has_service_account(ns, name) {
             true => Ok(service_account(c, now, ns, name)),
             false => Err(missing("serviceaccounts")),
+        },
+        "configmap" | "configmaps" | "cm" => match api.gates.config(ConfigKind::ConfigMap, ns, name) {
+            Some(o) => Ok(config_map(&o)),
+            None => Err(missing("configmaps")),
+        },
+        "secret" | "secrets" => match api.gates.config(ConfigKind::Secret, ns, name) {
+            Some(o) => Ok(secret(&o)),
+            None => Err(missing("secrets")),
         },
         "namespace" | "namespaces" | "ns" => match api.gates.namespaces().any(|n| n == name) {
             true => Ok(namespace(c, name)),

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod csv;
 pub mod describe;
 pub mod describe_more;
+pub mod describe_node;
 pub mod describe_rest;
 pub mod html;
 pub mod kubectl;

@@ -213,10 +213,26 @@ fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
             let want = if kind.starts_with("secret") { ConfigKind::Secret } else { ConfigKind::ConfigMap };
             for o in api.gates.configs().filter(|o| o.kind == want && ns_ok(&o.namespace)) {
                 let created = api.gates.created_at(o.kind.kind(), &o.namespace, &o.name);
-                // Values are not modelled: the keys, each with an empty value.
-                let data: Map<String, Value> = o.keys.iter().map(|k| (k.to_string(), json!(""))).collect();
                 let mut v = object("v1", o.kind.kind(), meta(&o.namespace, &o.name, created, 0), None, None);
-                v["data"] = Value::Object(data);
+                let (mut data, mut binary) = (Map::new(), Map::new());
+                for (k, val) in o.keys.iter().zip(&o.values) {
+                    match (val, o.kind) {
+                        // The API server keeps a Secret's stringData as base64 data.
+                        (ConfigValue::Text(t), ConfigKind::Secret) => {
+                            use base64::Engine;
+                            data.insert(k.to_string(), json!(base64::engine::general_purpose::STANDARD.encode(&**t)))
+                        }
+                        (ConfigValue::Text(t), _) => data.insert(k.to_string(), json!(&**t)),
+                        (ConfigValue::Base64(b, _), ConfigKind::Secret) => data.insert(k.to_string(), json!(&**b)),
+                        (ConfigValue::Base64(b, _), _) => binary.insert(k.to_string(), json!(&**b)),
+                    };
+                }
+                if !binary.is_empty() {
+                    v["binaryData"] = Value::Object(binary);
+                }
+                if !data.is_empty() {
+                    v["data"] = Value::Object(data);
+                }
                 if let Some(t) = &o.secret_type {
                     v["type"] = json!(&**t);
                 }

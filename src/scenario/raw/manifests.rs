@@ -231,8 +231,8 @@ k8s_struct!(ConfigMapManifest {
     api_version: String,
     kind: String,
     #[serde(default)] metadata: ObjectMeta,
-    data: Option<BTreeMap<String, Ignored>>,
-    binary_data: Option<BTreeMap<String, Ignored>>,
+    #[serde(default, deserialize_with = "super::strict::string_map")] data: Option<BTreeMap<String, Spanned<String>>>,
+    #[serde(default, deserialize_with = "super::strict::string_map")] binary_data: Option<BTreeMap<String, Spanned<String>>>,
     immutable: Option<bool>,
 } ignored []);
 
@@ -240,8 +240,8 @@ k8s_struct!(SecretManifest {
     api_version: String,
     kind: String,
     #[serde(default)] metadata: ObjectMeta,
-    data: Option<BTreeMap<String, Ignored>>,
-    string_data: Option<BTreeMap<String, Ignored>>,
+    #[serde(default, deserialize_with = "super::strict::string_map")] data: Option<BTreeMap<String, Spanned<String>>>,
+    #[serde(default, deserialize_with = "super::strict::string_map")] string_data: Option<BTreeMap<String, Spanned<String>>>,
     r#type: Option<String>,
     immutable: Option<bool>,
 } ignored []);

@@ -1,7 +1,7 @@
 //! The objects that gate pods: Namespaces, ServiceAccounts, ConfigMaps and Secrets.
 
 use super::*;
-use crate::api::ConfigObject;
+use crate::api::{ConfigObject, ConfigValue};
 use crate::apiserver::admission::{CpuMem, LimitRange, LimitRangeItem, QuotaResource, ResourceQuota};
 
 /// Namespaces: the built-in ones and every Namespace manifest (a duplicate is refused).
@@ -47,24 +47,52 @@ pub(super) fn service_accounts(ctx: &mut Ctx, model: &mut Model, raw: &[(Service
     Ok(())
 }
 
-/// ConfigMaps and Secrets: their keys.
+type Values = Option<BTreeMap<String, Spanned<String>>>;
+type Entries = Vec<(Arc<str>, ConfigValue)>;
+
+/// The entries of a map of base64 values (a ConfigMap's `binaryData`, a Secret's `data`),
+/// each checked as the API server decodes it.
+fn base64_entries(ctx: &Ctx, m: &Values, field: &str) -> R<Entries> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for (k, v) in m.iter().flatten() {
+        // Go's decoder skips line breaks (wrapped `base64` output is fine).
+        let text: String = v.value.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+        let n = base64::engine::general_purpose::STANDARD.decode(&text).map_err(|e| {
+            let at = match e {
+                base64::DecodeError::InvalidByte(i, _) => i,
+                base64::DecodeError::InvalidLastSymbol { offset, .. } => offset,
+                _ => text.len(),
+            };
+            ctx.err_at(
+                v.referenced,
+                format!("{field}.{k}: illegal base64 data at input byte {at}"),
+                Some(
+                    "values here are base64 (`echo -n VALUE | base64`); put plain text under stringData or data".into(),
+                ),
+            )
+        })?;
+        out.push((Arc::from(k.as_str()), ConfigValue::Base64(Arc::from(text.as_str()), n.len())));
+    }
+    Ok(out)
+}
+
+fn text_entries(m: &Values) -> Entries {
+    (m.iter().flatten()).map(|(k, v)| (Arc::from(k.as_str()), ConfigValue::Text(Arc::from(v.value.as_str())))).collect()
+}
+
+/// ConfigMaps and Secrets: their keys and values.
 pub(super) fn configs(
     ctx: &mut Ctx,
     model: &mut Model,
     maps: &[(ConfigMapManifest, At)],
     secrets: &[(SecretManifest, At)],
 ) -> R<()> {
-    let keys = |a: &Option<BTreeMap<String, Ignored>>, b: &Option<BTreeMap<String, Ignored>>| {
-        let mut k: Vec<Arc<str>> = a.iter().chain(b).flat_map(|m| m.keys()).map(|k| Arc::from(k.as_str())).collect();
-        k.sort();
-        k.dedup();
-        k
-    };
     let mut add = |ctx: &mut Ctx,
                    kind: ConfigKind,
                    meta: &ObjectMeta,
                    at: At,
-                   keys: Vec<Arc<str>>,
+                   entries: &dyn Fn(&Ctx) -> R<Entries>,
                    secret_type: Option<Arc<str>>|
      -> R<()> {
         ctx.goto(at);
@@ -76,21 +104,33 @@ pub(super) fn configs(
             return Err(ctx.err_doc(format!("{k} {ns}/{name} is defined twice"), None));
         }
         ctx.warn_ignored("metadata.", meta.ignored_fields());
-        model.configs.push(ConfigObject {
+        let entries = entries(ctx)?;
+        model.configs.push(ConfigObject::new(
             kind,
-            namespace: Arc::from(ns.as_str()),
-            name: Arc::from(name.as_str()),
-            keys,
+            Arc::from(ns.as_str()),
+            Arc::from(name.as_str()),
             secret_type,
-        });
+            entries,
+        ));
         Ok(())
     };
     for (m, at) in maps {
-        add(ctx, ConfigKind::ConfigMap, &m.metadata, *at, keys(&m.data, &m.binary_data), None)?;
+        let entries = |ctx: &Ctx| {
+            let mut e = base64_entries(ctx, &m.binary_data, "binaryData")?;
+            // A key in both is refused upstream; data wins here.
+            e.extend(text_entries(&m.data));
+            Ok(e)
+        };
+        add(ctx, ConfigKind::ConfigMap, &m.metadata, *at, &entries, None)?;
     }
     for (m, at) in secrets {
         let t = Arc::from(m.r#type.as_deref().unwrap_or("Opaque"));
-        add(ctx, ConfigKind::Secret, &m.metadata, *at, keys(&m.data, &m.string_data), Some(t))?;
+        let entries = |ctx: &Ctx| {
+            let mut e = base64_entries(ctx, &m.data, "data")?;
+            e.extend(text_entries(&m.string_data));
+            Ok(e)
+        };
+        add(ctx, ConfigKind::Secret, &m.metadata, *at, &entries, Some(t))?;
     }
     Ok(())
 }
