@@ -17,7 +17,7 @@ use crate::controller::statefulset::StatefulSetController;
 use crate::invariants::Violation;
 use crate::kubelet::Kubelet;
 use crate::record::Recorder;
-use crate::record::{Sample, ServiceSample, WorkloadSample};
+use crate::record::{JobSample, Sample, ServiceSample, WorkloadSample};
 use crate::runtime::KubeletEvent;
 pub use crate::runtime::{Ctx, Event};
 use crate::scenario::Scenario;
@@ -739,6 +739,20 @@ impl Cluster {
                 updated: st.updated,
                 replicas: st.replicas,
             });
+        }
+        if self.scenario.trace_pods.is_empty() {
+            for (i, j) in self.api.jobs.iter().enumerate().filter(|(_, j)| j.deleted.is_none() && j.created <= now) {
+                let st = j.status;
+                self.rec.job_samples.push(JobSample {
+                    time: now,
+                    job: JobId(i as u32),
+                    desired: j.completions.unwrap_or(j.parallelism),
+                    active: st.active,
+                    ready: st.ready,
+                    succeeded: st.succeeded,
+                    failed: st.failed,
+                });
+            }
         }
     }
 }

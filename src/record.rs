@@ -36,6 +36,18 @@ pub struct WorkloadSample {
     pub replicas: u32,
 }
 
+/// One Job row of workloads.csv: its completions (parallelism for a work queue) and status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobSample {
+    pub time: SimTime,
+    pub job: crate::api::JobId,
+    pub desired: u32,
+    pub active: u32,
+    pub ready: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+}
+
 /// One row of services.csv: a Service's endpoints at a sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServiceSample {
@@ -50,6 +62,8 @@ pub struct Recorder {
     pub events: Vec<RecordedEvent>,
     pub samples: Vec<Sample>,
     pub workload_samples: Vec<WorkloadSample>,
+    /// The input's Jobs and its CronJobs' (not a trace's) at each sample while they exist.
+    pub job_samples: Vec<JobSample>,
     /// Per sample, each Service with a selector.
     pub service_samples: Vec<ServiceSample>,
     /// Per tracked workload: every change of (desired, ready), in time order.

@@ -127,6 +127,14 @@ fn a_job_honours_completions_and_parallelism() {
     assert_eq!(done[0]["message"], "Job completed");
     let last_finish = batch.iter().map(|p| ms(&p["finished"])).max().unwrap();
     assert!(ms(&done[0]["time"]) >= last_finish);
+    // workloads.csv follows the Job: never more than 2 active, 6 succeeded at the end.
+    let rows = workload_rows(&out, "batch");
+    assert!(rows.iter().all(|r| r["kind"] == "Job" && r["desired"] == "6" && r["replicas"].is_empty()));
+    assert!(rows.iter().all(|r| r["active"].parse::<u32>().unwrap() <= 2), "{rows:?}");
+    let last = rows.last().unwrap();
+    assert_eq!((&*last["active"], &*last["succeeded"], &*last["failed"]), ("0", "6", "0"));
+    let flaky = workload_rows(&out, "flaky");
+    assert!(flaky.last().unwrap()["failed"].parse::<u32>().unwrap() > 0, "{flaky:?}");
 }
 
 #[test]

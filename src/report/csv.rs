@@ -269,32 +269,52 @@ fn write_timeseries(dir: &Path, c: &Cluster) -> io::Result<()> {
     Ok(())
 }
 
-/// workloads.csv: one row per (sample, tracked workload).
+/// workloads.csv: one row per (sample, tracked workload), then the Jobs of that sample.
 fn write_workloads(dir: &Path, c: &Cluster) -> io::Result<()> {
     let api = &c.api;
     let mut w = csv_writer(dir, "workloads.csv")?;
-    w.write_record(["time", "kind", "namespace", "name", "desired", "ready", "available", "updated", "replicas"])
-        .map_err(io_err)?;
+    w.write_record([
+        "time",
+        "kind",
+        "namespace",
+        "name",
+        "desired",
+        "ready",
+        "available",
+        "updated",
+        "replicas",
+        "active",
+        "succeeded",
+        "failed",
+    ])
+    .map_err(io_err)?;
+    let mut jobs = c.rec.job_samples.iter().peekable();
+    let mut job_rows = |w: &mut csv::Writer<_>, until: Option<SimTime>| -> io::Result<()> {
+        while let Some(j) = jobs.next_if(|j| until.is_none_or(|t| j.time < t)) {
+            let job = &api.jobs[j.job.idx()];
+            let n = |v: u32| v.to_string();
+            let time = j.time.to_string();
+            let row = [time.as_str(), "Job", &job.namespace, &job.name, &n(j.desired), &n(j.ready)];
+            let tail = ["", "", "", &n(j.active), &n(j.succeeded), &n(j.failed)];
+            w.write_record(row.iter().chain(&tail)).map_err(io_err)?;
+        }
+        Ok(())
+    };
     for x in &c.rec.workload_samples {
+        job_rows(&mut w, Some(x.time))?;
         let (kind, ns, name) = api.describe(match x.workload {
             WorkloadRef::Deployment(d) => ObjRef::Deployment(d),
             WorkloadRef::ReplicaSet(r) => ObjRef::ReplicaSet(r),
             WorkloadRef::StatefulSet(s) => ObjRef::StatefulSet(s),
             WorkloadRef::DaemonSet(d) => ObjRef::DaemonSet(d),
         });
-        w.write_record([
-            x.time.to_string().as_str(),
-            kind,
-            ns,
-            name,
-            &x.desired.to_string(),
-            &x.ready.to_string(),
-            &x.available.to_string(),
-            &x.updated.to_string(),
-            &x.replicas.to_string(),
-        ])
-        .map_err(io_err)?;
+        let n = |v: u32| v.to_string();
+        let time = x.time.to_string();
+        let row = [time.as_str(), kind, ns, name, &n(x.desired), &n(x.ready)];
+        let tail = [&n(x.available), &n(x.updated), &n(x.replicas), "", "", ""];
+        w.write_record(row.iter().chain(&tail)).map_err(io_err)?;
     }
+    job_rows(&mut w, None)?;
     w.flush()?;
     Ok(())
 }
