@@ -227,11 +227,13 @@ pub enum GetCmd {
     #[command(visible_aliases = ["no", "node"])]
     Nodes {
         #[command(flatten)]
-        input: InputArgs,
-        #[arg(long)]
-        at: Option<String>,
-        #[arg(long)]
-        seed: Option<u64>,
+        list: ListArgs,
+        /// `wide` (also INTERNAL-IP, EXTERNAL-IP, OS-IMAGE, KERNEL-VERSION, CONTAINER-RUNTIME),
+        /// `name`, `yaml` or `json`.
+        #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+        output: Option<String>,
+        #[command(flatten)]
+        labels: LabelArgs,
     },
     /// `kubectl get events` (in time order); `--why` follows each event's causes to the root.
     #[command(visible_aliases = ["ev", "event"])]
@@ -264,9 +266,22 @@ pub struct OtherGet {
     pub kind: String,
     #[command(flatten)]
     pub list: ListArgs,
-    /// `name`, `yaml` or `json` (default: the table).
+    /// `wide` (kubectl's extra columns), `name`, `yaml` or `json` (default: the table).
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
     pub output: Option<String>,
+    #[command(flatten)]
+    pub labels: LabelArgs,
+}
+
+/// `-l` and `--show-labels`, as every `get` takes them.
+#[derive(clap::Args)]
+pub struct LabelArgs {
+    /// Only the objects this label selector matches: `app=web`, `tier in (a,b)`, `!canary`, ...
+    #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Add a LABELS column.
+    #[arg(long)]
+    pub show_labels: bool,
 }
 
 /// What `get` takes for a namespaced kind: the input, the moment, the namespace(s), the seed.

@@ -259,6 +259,7 @@ impl Cluster {
             let id = self.api.create_deployment(Deployment {
                 namespace: d.namespace.clone(),
                 name: d.name.clone(),
+                labels: d.labels.clone(),
                 selector: d.selector.clone(),
                 replicas: d.replicas,
                 template: d.template.clone(),
@@ -275,6 +276,7 @@ impl Cluster {
             let id = self.api.create_replicaset(ReplicaSet {
                 namespace: r.namespace.clone(),
                 name: r.name.clone(),
+                labels: r.labels.clone(),
                 selector: r.selector.clone(),
                 replicas: r.replicas,
                 template: r.template.clone(),
@@ -292,6 +294,7 @@ impl Cluster {
             let id = self.api.create_statefulset(StatefulSet {
                 namespace: s.namespace.clone(),
                 name: s.name.clone(),
+                labels: s.labels.clone(),
                 selector: s.selector.clone(),
                 replicas: s.replicas,
                 template: s.template.clone(),
@@ -307,6 +310,7 @@ impl Cluster {
             let id = self.api.create_daemonset(DaemonSet {
                 namespace: d.namespace.clone(),
                 name: d.name.clone(),
+                labels: d.labels.clone(),
                 selector: d.selector.clone(),
                 template: d.template.clone(),
                 max_unavailable: d.max_unavailable,
@@ -325,6 +329,7 @@ impl Cluster {
             self.api.create_pdb(PodDisruptionBudget {
                 namespace: b.namespace.clone(),
                 name: b.name.clone(),
+                labels: b.labels.clone(),
                 selector: b.selector.clone(),
                 min_available: b.min_available,
                 max_unavailable: b.max_unavailable,

@@ -3,6 +3,7 @@
 use clap::Parser;
 use kubesim::cli::*;
 use kubesim::report::csv::print;
+use kubesim::report::listing::ListQuery;
 use kubesim::report::output::OutGuard;
 use kubesim::scenario;
 use std::path::PathBuf;
@@ -77,8 +78,8 @@ fn main() -> ExitCode {
         Cmd::Get { what: GetCmd::Events { input, at, for_object, why, seed } } => {
             get_events(input, at, for_object, why, seed, outside)
         }
-        Cmd::Get { what: GetCmd::Nodes { input, at, seed } } => {
-            get_view(input, at, seed, outside, |r| kubesim::report::kubectl::get_nodes(&r.cluster, r.outcome.end))
+        Cmd::Get { what: GetCmd::Nodes { list, output, labels } } => {
+            get_listed("nodes".into(), list, output, labels, outside)
         }
         Cmd::Get { what: GetCmd::Other(args) } => get_other(args, outside),
         Cmd::Run(args) => run(args, outside),
@@ -477,13 +478,7 @@ fn get_pods(
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let selector = match selector.as_deref().map(kubesim::api::LabelSelector::parse).transpose() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_BAD_INPUT);
-        }
-    };
+    let Ok(selector) = parse_selector(selector.as_deref()) else { return ExitCode::from(EXIT_BAD_INPUT) };
     let ns = list.namespace();
     get_view(list.input, list.at, list.seed, outside, move |r| {
         let q = kubesim::report::kubectl::PodQuery {
@@ -496,6 +491,11 @@ fn get_pods(
     })
 }
 
+/// `-l SELECTOR`, its error printed as kubectl prints it.
+fn parse_selector(s: Option<&str>) -> Result<Option<kubesim::api::LabelSelector>, ()> {
+    s.map(kubesim::api::LabelSelector::parse).transpose().map_err(|e| eprintln!("error: {e}"))
+}
+
 /// `get KIND` for a kind without its own subcommand.
 fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
     let a = match OtherGet::try_parse_from(std::iter::once("kubesim get".to_string()).chain(args)) {
@@ -505,21 +505,40 @@ fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_BAD_INPUT } else { 0 });
         }
     };
-    let Some(view) = kubesim::report::listing::view_of(&a.kind) else {
-        eprintln!("error: the server doesn't have a resource type {:?}", a.kind);
-        return ExitCode::from(EXIT_BAD_INPUT);
+    get_listed(a.kind, a.list, a.output, a.labels, outside)
+}
+
+/// A `get` of any kind but pods and events: the table (`-o wide` too), or the objects.
+fn get_listed(kind: String, list: ListArgs, output: Option<String>, labels: LabelArgs, outside: bool) -> ExitCode {
+    let view = match kind.as_str() {
+        "nodes" => kubesim::report::listing::get_nodes,
+        k => match kubesim::report::listing::view_of(k) {
+            Some(v) => v,
+            None => {
+                eprintln!("error: the server doesn't have a resource type {kind:?}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        },
     };
-    if let Some(o) = a.output.as_deref().filter(|o| !matches!(*o, "name" | "yaml" | "json")) {
+    if let Some(o) = output.as_deref().filter(|o| !matches!(*o, "wide" | "name" | "yaml" | "json")) {
         eprintln!(
-            "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,name,yaml"
+            "error: unable to match a printer suitable for the output format {o:?}, allowed formats are: json,name,wide,yaml"
         );
         return ExitCode::from(EXIT_BAD_INPUT);
     }
-    let (ns, kind, output) = (a.list.namespace(), a.kind, a.output);
-    get_view(a.list.input, a.list.at, a.list.seed, outside, move |r| match output.as_deref() {
-        None => view(&r.cluster, r.outcome.end, ns.as_deref()),
-        Some(o) => kubesim::report::resources::print(&r.cluster, &kind, ns.as_deref(), o)
-            .unwrap_or_else(|| format!("(-o {o} is not available for {kind} yet: use the table)\n")),
+    let Ok(selector) = parse_selector(labels.selector.as_deref()) else { return ExitCode::from(EXIT_BAD_INPUT) };
+    let ns = list.namespace();
+    get_view(list.input, list.at, list.seed, outside, move |r| {
+        let (c, now, sel) = (&r.cluster, r.outcome.end, selector.as_ref());
+        match output.as_deref() {
+            None | Some("wide") => {
+                let wide = output.is_some();
+                let q = ListQuery { namespace: ns.as_deref(), selector: sel, wide, show_labels: labels.show_labels };
+                view(c, now, &q)
+            }
+            Some(o) => kubesim::report::resources::print(c, now, &kind, ns.as_deref(), sel, o)
+                .unwrap_or_else(|| format!("(-o {o} is not available for {kind} yet: use the table)\n")),
+        }
     })
 }
 

@@ -17,6 +17,7 @@ mod properties;
 mod report;
 mod scheduler;
 mod sweep;
+mod views;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

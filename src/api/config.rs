@@ -93,6 +93,8 @@ pub struct ConfigObject {
     pub values: Vec<ConfigValue>,
     /// A Secret's `type` (`Opaque` when not given); `None` for a ConfigMap.
     pub secret_type: Option<Arc<str>>,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
 }
 
 impl ConfigObject {
@@ -107,7 +109,7 @@ impl ConfigObject {
     ) -> ConfigObject {
         let map: std::collections::BTreeMap<Arc<str>, ConfigValue> = entries.into_iter().collect();
         let (keys, values) = map.into_iter().unzip();
-        ConfigObject { kind, namespace, name, keys, values, secret_type }
+        ConfigObject { kind, namespace, name, keys, values, secret_type, labels: Default::default() }
     }
 
     pub fn has_key(&self, key: &str) -> bool {

@@ -40,6 +40,8 @@ pub struct ServicePort {
 pub struct Service {
     pub namespace: Arc<str>,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     /// `spec.selector`; `None`: a Service without a selector (its endpoints are managed by
     /// hand, so it has none here).
     pub selector: Option<Labels>,

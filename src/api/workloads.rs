@@ -29,6 +29,8 @@ pub struct WorkloadStatus {
 pub struct ReplicaSet {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub selector: LabelSelector,
     pub replicas: u32,
     pub template: PodTemplate,
@@ -104,6 +106,8 @@ impl DeploymentStrategy {
 pub struct Deployment {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub selector: LabelSelector,
     pub replicas: u32,
     pub template: PodTemplate,
@@ -127,6 +131,8 @@ pub enum PodManagementPolicy {
 pub struct StatefulSet {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub selector: LabelSelector,
     pub replicas: u32,
     pub template: PodTemplate,
@@ -143,6 +149,8 @@ pub const DEFAULT_DAEMONSET_MAX_UNAVAILABLE: IntOrPercent = IntOrPercent::Int(1)
 pub struct DaemonSet {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub selector: LabelSelector,
     /// The template with the DaemonSet's automatic tolerations added.
     pub template: PodTemplate,
@@ -185,6 +193,8 @@ pub struct Job {
     pub deleted: Option<SimTime>,
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub template: PodTemplate,
     /// `None`: a work queue (done when one pod succeeded and none is left running).
     pub completions: Option<u32>,
@@ -209,6 +219,8 @@ pub struct PdbStatus {
 pub struct PodDisruptionBudget {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub selector: LabelSelector,
     pub min_available: Option<IntOrPercent>,
     pub max_unavailable: Option<IntOrPercent>,
@@ -248,6 +260,8 @@ pub enum ConcurrencyPolicy {
 pub struct CronJob {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels`.
+    pub labels: super::Labels,
     pub schedule: super::cron::Schedule,
     /// `spec.schedule` as written, for views.
     pub schedule_text: String,

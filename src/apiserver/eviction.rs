@@ -128,6 +128,7 @@ mod tests {
         let b = h.api.create_pdb(PodDisruptionBudget {
             namespace: "default".into(),
             name: "web".into(),
+            labels: Default::default(),
             selector: LabelSelector { match_labels: web.0.clone(), match_expressions: vec![] },
             min_available: Some(IntOrPercent::Int(status.desired_healthy)),
             max_unavailable: None,

@@ -684,6 +684,7 @@ mod tests {
         let pdb = h.api.create_pdb(PodDisruptionBudget {
             namespace: "default".into(),
             name: "b".into(),
+            labels: Default::default(),
             selector: selector(&[("app", "b")]),
             min_available: Some(IntOrPercent::Int(1)),
             max_unavailable: None,

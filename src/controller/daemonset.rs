@@ -244,6 +244,7 @@ mod tests {
             ctx.api.create_daemonset(DaemonSet {
                 namespace: "kube-system".into(),
                 name: "agent".into(),
+                labels: Default::default(),
                 selector: selector(&[("app", "agent")]),
                 template: template(&[("app", "agent")], spec),
                 max_unavailable: crate::api::workloads::DEFAULT_DAEMONSET_MAX_UNAVAILABLE,

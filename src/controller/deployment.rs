@@ -289,6 +289,8 @@ impl DeploymentController {
         let rs = ReplicaSet {
             namespace: d.namespace.clone(),
             name: format!("{}-{}", d.name, hash),
+            // The new ReplicaSet's labels are its template's, hash included.
+            labels: labels.clone(),
             selector,
             replicas,
             template: PodTemplate {
@@ -421,6 +423,7 @@ mod tests {
             ctx.api.create_deployment(Deployment {
                 namespace: "default".into(),
                 name: "web".into(),
+                labels: Default::default(),
                 selector: selector(&[("app", "web")]),
                 replicas,
                 template: web_template(0),

@@ -137,6 +137,7 @@ mod tests {
             ctx.api.create_pdb(PodDisruptionBudget {
                 namespace: "default".into(),
                 name: "web".into(),
+                labels: Default::default(),
                 selector: selector(&[("app", "web")]),
                 min_available: min,
                 max_unavailable: max,
@@ -202,6 +203,7 @@ mod tests {
         let rs = h.api.create_replicaset(ReplicaSet {
             namespace: "default".into(),
             name: "web".into(),
+            labels: Default::default(),
             selector: selector(&[("app", "web")]),
             replicas: 4,
             template: template(&[("app", "web")], test_pod_spec()),

@@ -91,6 +91,7 @@ mod tests {
         Service {
             namespace: "default".into(),
             name: "web".into(),
+            labels: Default::default(),
             selector: Some(Labels::from_pairs(vec![("app".into(), "web".into())])),
             type_: ServiceType::ClusterIP,
             cluster_ip: "10.96.0.10".into(),

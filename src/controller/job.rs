@@ -277,6 +277,7 @@ mod tests {
                 deleted: None,
                 namespace: "default".into(),
                 name: "batch".into(),
+                labels: Default::default(),
                 template: template(&[("app", "batch")], spec),
                 completions: Some(completions),
                 parallelism,

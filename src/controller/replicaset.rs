@@ -193,6 +193,7 @@ mod tests {
             ctx.api.create_replicaset(ReplicaSet {
                 namespace: "default".into(),
                 name: "web".into(),
+                labels: Default::default(),
                 selector: selector(&[("app", "web")]),
                 replicas,
                 template: template(&[("app", "web")], test_pod_spec()),

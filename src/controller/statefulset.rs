@@ -235,6 +235,7 @@ mod tests {
             ctx.api.create_statefulset(StatefulSet {
                 namespace: "default".into(),
                 name: "web".into(),
+                labels: Default::default(),
                 selector: selector(&[("app", "web")]),
                 replicas,
                 template: template(&[("app", "web")], test_pod_spec()),

@@ -90,7 +90,7 @@ fn describe_deployment(c: &Cluster, now: SimTime, id: DeployId) -> String {
     o.w(0, &format!("Name:\t{}\n", d.name));
     o.w(0, &format!("Namespace:\t{}\n", d.namespace));
     o.w(0, &format!("CreationTimestamp:\t{}\n", rfc1123z(d.created)));
-    o.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut o, 0, "Labels", &d.labels);
     match rss.first() {
         Some(r) => o.w(0, &format!("Annotations:\tdeployment.kubernetes.io/revision: {}\n", r.revision)),
         None => o.w(0, "Annotations:\t<none>\n"),
@@ -178,7 +178,7 @@ fn describe_service(c: &Cluster, now: SimTime, s: &crate::api::service::Service)
     let mut o = Prefix(TabWriter::new(0, 2));
     o.w(0, &format!("Name:\t{}\n", s.name));
     o.w(0, &format!("Namespace:\t{}\n", s.namespace));
-    o.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut o, 0, "Labels", &s.labels);
     o.w(0, "Annotations:\t<none>\n");
     let sel = s.selector.as_ref().map(|l| l.0.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","));
     o.w(0, &format!("Selector:\t{}\n", sel.filter(|x| !x.is_empty()).unwrap_or_else(|| "<none>".into())));
@@ -222,7 +222,8 @@ fn describe_job(c: &Cluster, now: SimTime, id: JobId) -> String {
     o.w(0, &format!("Name:\t{}\n", j.name));
     o.w(0, &format!("Namespace:\t{}\n", j.namespace));
     o.w(0, &format!("Selector:\tbatch.kubernetes.io/job-name={}\n", j.name));
-    labels_lines(&mut o, 0, "Labels", &j.template.labels);
+    // The registry gives a Job without labels its template's.
+    labels_lines(&mut o, 0, "Labels", if j.labels.0.is_empty() { &j.template.labels } else { &j.labels });
     o.w(0, "Annotations:\t<none>\n");
     if let Some(cj) = j.owner {
         o.w(0, &format!("Controlled By:\tCronJob/{}\n", api.cronjobs[cj.idx()].name));

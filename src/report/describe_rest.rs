@@ -45,7 +45,7 @@ fn replicaset(c: &Cluster, now: SimTime, id: RsId) -> String {
     o.w(0, &format!("Name:\t{}\n", r.name));
     o.w(0, &format!("Namespace:\t{}\n", r.namespace));
     o.w(0, &format!("Selector:\t{}\n", selector_text(&r.selector)));
-    labels_lines(&mut o, 0, "Labels", &r.template.labels);
+    labels_lines(&mut o, 0, "Labels", &r.labels);
     match r.owner {
         Some(d) => {
             let dep = &api.deployments[d.idx()];
@@ -71,7 +71,7 @@ fn statefulset(c: &Cluster, now: SimTime, id: StsId) -> String {
     o.w(0, &format!("Namespace:\t{}\n", s.namespace));
     o.w(0, &format!("CreationTimestamp:\t{}\n", rfc1123z(s.created)));
     o.w(0, &format!("Selector:\t{}\n", selector_text(&s.selector)));
-    o.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut o, 0, "Labels", &s.labels);
     o.w(0, "Annotations:\t<none>\n");
     o.w(0, &format!("Replicas:\t{} desired | {} total\n", s.replicas, s.status.replicas));
     o.w(0, "Update Strategy:\tRollingUpdate\n");
@@ -91,7 +91,7 @@ fn daemonset(c: &Cluster, now: SimTime, id: DsId) -> String {
     o.w(0, &format!("Selector:\t{}\n", selector_text(&d.selector)));
     let sel: Vec<String> = d.template.spec.node_selector.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
     o.w(0, &format!("Node-Selector:\t{}\n", if sel.is_empty() { "<none>".into() } else { sel.join(",") }));
-    o.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut o, 0, "Labels", &d.labels);
     o.w(0, "Annotations:\tdeprecated.daemonset.template.generation: 1\n");
     o.w(0, &format!("Desired Number of Nodes Scheduled: {}\n", d.desired));
     o.w(0, &format!("Current Number of Nodes Scheduled: {}\n", d.status.replicas));
@@ -110,7 +110,7 @@ fn cronjob(c: &Cluster, now: SimTime, id: CronJobId) -> String {
     let mut o = Prefix(TabWriter::new(0, 2));
     o.w(0, &format!("Name:\t{}\n", j.name));
     o.w(0, &format!("Namespace:\t{}\n", j.namespace));
-    o.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut o, 0, "Labels", &j.labels);
     o.w(0, "Annotations:\t<none>\n");
     o.w(0, &format!("Schedule:\t{}\n", j.schedule_text));
     o.w(0, &format!("Concurrency Policy:\t{:?}\n", j.concurrency));
@@ -233,7 +233,7 @@ fn config_map(o: &crate::api::ConfigObject) -> String {
     let mut w = Prefix(TabWriter::new(0, 2));
     w.w(0, &format!("Name:\t{}\n", o.name));
     w.w(0, &format!("Namespace:\t{}\n", o.namespace));
-    w.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut w, 0, "Labels", &o.labels);
     w.w(0, "Annotations:\t<none>\n");
     w.w(0, "\nData\n====\n");
     for (k, v) in o.keys.iter().zip(&o.values) {
@@ -257,7 +257,7 @@ fn secret(o: &crate::api::ConfigObject) -> String {
     let mut w = Prefix(TabWriter::new(0, 2));
     w.w(0, &format!("Name:\t{}\n", o.name));
     w.w(0, &format!("Namespace:\t{}\n", o.namespace));
-    w.w(0, "Labels:\t<none>\n");
+    labels_lines(&mut w, 0, "Labels", &o.labels);
     w.w(0, "Annotations:\t<none>\n");
     w.w(0, &format!("\nType:\t{}\n", o.secret_type.as_deref().unwrap_or("Opaque")));
     w.w(0, "\nData\n====\n");

@@ -17,6 +17,7 @@ pub mod objects;
 pub mod output;
 pub mod plot;
 pub mod resources;
+pub mod resources_more;
 pub mod timeline;
 
 pub use crate::run::Summary;
@@ -147,7 +148,7 @@ fn jobs_summary(r: &RunResult, o: &mut String) {
     if !r.cluster.scenario.trace_pods.is_empty() {
         return;
     }
-    let table = kubectl::get_jobs(&r.cluster, r.outcome.end, None);
+    let table = listing::get_jobs(&r.cluster, r.outcome.end, &listing::ListQuery::ns(None));
     let rows: Vec<&str> = table.lines().collect();
     if rows.len() < 2 {
         return;

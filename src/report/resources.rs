@@ -15,7 +15,24 @@ fn meta(ns: &str, name: &str, created: SimTime, rv: u64) -> Value {
     m
 }
 
-fn selector(s: &LabelSelector) -> Value {
+/// `metadata` with `labels` when there are any.
+fn meta_l(ns: &str, name: &str, created: SimTime, rv: u64, labels: &Labels) -> Value {
+    let mut m = meta(ns, name, created, rv);
+    if !labels.0.is_empty() {
+        m["labels"] = Value::Object(labels.0.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+    }
+    m
+}
+
+/// The labels an object's JSON carries (what `-l` filters on).
+fn labels_of_json(v: &Value) -> Labels {
+    let pairs = v["metadata"]["labels"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect::<Vec<_>>());
+    Labels::from_pairs(pairs.unwrap_or_default())
+}
+
+pub(super) fn selector(s: &LabelSelector) -> Value {
     let mut m = Map::new();
     if !s.match_labels.is_empty() {
         m.insert(
@@ -39,7 +56,7 @@ fn template(c: &Cluster, t: &PodTemplate) -> Value {
     json!({"metadata": {"labels": labels}, "spec": pod_spec(&t.spec, &c.scenario.images)})
 }
 
-fn int_or_percent(v: IntOrPercent) -> Value {
+pub(super) fn int_or_percent(v: IntOrPercent) -> Value {
     match v {
         IntOrPercent::Int(n) => json!(n),
         IntOrPercent::Percent(p) => json!(format!("{p}%")),
@@ -62,16 +79,25 @@ fn workload_status(st: WorkloadStatus) -> Value {
 }
 
 /// The objects of `kind` (any name kubectl takes) in `namespace` (`None`: all): (name, object).
-pub fn objects_of(c: &Cluster, kind: &str, namespace: Option<&str>) -> Option<Vec<(String, Value)>> {
+pub fn objects_of(
+    c: &Cluster,
+    now: SimTime,
+    kind: &str,
+    namespace: Option<&str>,
+    selector: Option<&LabelSelector>,
+) -> Option<Vec<(String, Value)>> {
     let ns_ok = |ns: &str| namespace.is_none_or(|x| x == ns);
     let mut out: Vec<(String, String, Value)> = Vec::new();
     let mut push = |ns: &str, name: &str, v: Value| out.push((ns.to_string(), name.to_string(), v));
     let kind = kind.to_ascii_lowercase();
-    let found =
-        apps(c, &kind, &ns_ok, &mut push) || batch(c, &kind, &ns_ok, &mut push) || core(c, &kind, &ns_ok, &mut push);
+    let found = apps(c, &kind, &ns_ok, &mut push)
+        || batch(c, &kind, &ns_ok, &mut push)
+        || core(c, &kind, &ns_ok, &mut push)
+        || super::resources_more::more(c, now, &kind, &ns_ok, &mut push);
     if !found {
         return None;
     }
+    out.retain(|(_, _, v)| selector.is_none_or(|s| s.matches(&labels_of_json(v))));
     out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     Some(out.into_iter().map(|(_, name, v)| (name, v)).collect())
 }
@@ -89,7 +115,7 @@ fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
                 };
                 let spec = json!({"replicas": d.replicas, "selector": selector(&d.selector), "strategy": strategy,
                     "progressDeadlineSeconds": d.progress_deadline_ms / 1000, "template": template(c, &d.template)});
-                let m = meta(&d.namespace, &d.name, d.created, d.resource_version);
+                let m = meta_l(&d.namespace, &d.name, d.created, d.resource_version, &d.labels);
                 push(
                     &d.namespace,
                     &d.name,
@@ -100,7 +126,7 @@ fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
         "replicasets" | "replicaset" | "rs" => {
             for r in api.replicasets.iter().filter(|r| ns_ok(&r.namespace)) {
                 let spec = json!({"replicas": r.replicas, "selector": selector(&r.selector), "template": template(c, &r.template)});
-                let m = meta(&r.namespace, &r.name, r.created, r.resource_version);
+                let m = meta_l(&r.namespace, &r.name, r.created, r.resource_version, &r.labels);
                 push(
                     &r.namespace,
                     &r.name,
@@ -112,7 +138,7 @@ fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
             for x in api.statefulsets.iter().filter(|x| ns_ok(&x.namespace)) {
                 let spec = json!({"replicas": x.replicas, "selector": selector(&x.selector), "template": template(c, &x.template),
                     "podManagementPolicy": format!("{:?}", x.pod_management)});
-                let m = meta(&x.namespace, &x.name, x.created, x.resource_version);
+                let m = meta_l(&x.namespace, &x.name, x.created, x.resource_version, &x.labels);
                 push(
                     &x.namespace,
                     &x.name,
@@ -126,7 +152,7 @@ fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
                     "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": int_or_percent(d.max_unavailable)}}});
                 let status = json!({"desiredNumberScheduled": d.desired, "currentNumberScheduled": d.status.replicas,
                     "numberReady": d.status.ready, "numberAvailable": d.status.available, "updatedNumberScheduled": d.status.updated});
-                let m = meta(&d.namespace, &d.name, d.created, d.resource_version);
+                let m = meta_l(&d.namespace, &d.name, d.created, d.resource_version, &d.labels);
                 push(&d.namespace, &d.name, object("apps/v1", "DaemonSet", m, Some(spec), Some(status)));
             }
         }
@@ -153,7 +179,7 @@ fn batch(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn F
                 if let Some(t) = j.status.completion {
                     status["completionTime"] = json!(rfc3339(t));
                 }
-                let m = meta(&j.namespace, &j.name, j.created, j.resource_version);
+                let m = meta_l(&j.namespace, &j.name, j.created, j.resource_version, &j.labels);
                 push(&j.namespace, &j.name, object("batch/v1", "Job", m, Some(spec), Some(status)));
             }
         }
@@ -172,7 +198,7 @@ fn batch(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn F
                     let at = SimTime(((t - crate::api::cron::VIRTUAL_EPOCH_UNIX_SECONDS).max(0) as u64) * 1000);
                     status["lastScheduleTime"] = json!(rfc3339(at));
                 }
-                let m = meta(&x.namespace, &x.name, x.created, x.resource_version);
+                let m = meta_l(&x.namespace, &x.name, x.created, x.resource_version, &x.labels);
                 push(&x.namespace, &x.name, object("batch/v1", "CronJob", m, Some(spec), Some(status)));
             }
         }
@@ -205,7 +231,7 @@ fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
                 if let Some(sel) = &s.selector {
                     spec["selector"] = Value::Object(sel.0.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
                 }
-                let m = meta(&s.namespace, &s.name, s.created, 0);
+                let m = meta_l(&s.namespace, &s.name, s.created, 0, &s.labels);
                 push(&s.namespace, &s.name, object("v1", "Service", m, Some(spec), None));
             }
         }
@@ -213,7 +239,8 @@ fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
             let want = if kind.starts_with("secret") { ConfigKind::Secret } else { ConfigKind::ConfigMap };
             for o in api.gates.configs().filter(|o| o.kind == want && ns_ok(&o.namespace)) {
                 let created = api.gates.created_at(o.kind.kind(), &o.namespace, &o.name);
-                let mut v = object("v1", o.kind.kind(), meta(&o.namespace, &o.name, created, 0), None, None);
+                let mut v =
+                    object("v1", o.kind.kind(), meta_l(&o.namespace, &o.name, created, 0, &o.labels), None, None);
                 let (mut data, mut binary) = (Map::new(), Map::new());
                 for (k, val) in o.keys.iter().zip(&o.values) {
                     match (val, o.kind) {
@@ -254,7 +281,13 @@ fn core(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
                     object(
                         "v1",
                         "Namespace",
-                        meta("", n, SimTime::ZERO, 0),
+                        meta_l(
+                            "",
+                            n,
+                            SimTime::ZERO,
+                            0,
+                            &Labels::from_pairs(vec![("kubernetes.io/metadata.name".into(), n.to_string())]),
+                        ),
                         Some(json!({"finalizers": ["kubernetes"]})),
                         Some(json!({"phase": phase})),
                     ),
@@ -321,8 +354,15 @@ pub fn name_prefix(v: &Value) -> String {
 }
 
 /// `-o name|yaml|json` of the objects of `kind`; `None` when kubesim cannot print that kind so.
-pub fn print(c: &Cluster, kind: &str, namespace: Option<&str>, output: &str) -> Option<String> {
-    let objs = objects_of(c, kind, namespace)?;
+pub fn print(
+    c: &Cluster,
+    now: SimTime,
+    kind: &str,
+    namespace: Option<&str>,
+    selector: Option<&LabelSelector>,
+    output: &str,
+) -> Option<String> {
+    let objs = objects_of(c, now, kind, namespace, selector)?;
     Some(match output {
         "name" => objs.iter().map(|(n, v)| format!("{}/{n}\n", name_prefix(v))).collect(),
         "yaml" => super::objects::to_yaml(&super::objects::list(objs.into_iter().map(|x| x.1).collect())),

@@ -168,6 +168,8 @@ impl WorkloadDef {
 pub struct JobDef {
     pub namespace: String,
     pub name: String,
+    /// `metadata.labels` (a CronJob's: its `jobTemplate.metadata.labels`).
+    pub labels: Labels,
     pub template: PodTemplate,
     pub completions: Option<u32>,
     pub parallelism: u32,
@@ -183,6 +185,7 @@ impl JobDef {
             deleted: None,
             namespace: self.namespace.clone(),
             name: self.name.clone(),
+            labels: self.labels.clone(),
             template: self.template.clone(),
             completions: self.completions,
             parallelism: self.parallelism,
@@ -200,6 +203,7 @@ impl JobDef {
 pub struct PdbDef {
     pub namespace: String,
     pub name: String,
+    pub labels: Labels,
     pub selector: LabelSelector,
     pub min_available: Option<crate::api::IntOrPercent>,
     pub max_unavailable: Option<crate::api::IntOrPercent>,
@@ -310,6 +314,7 @@ pub fn trace_job(s: &Scenario, i: usize, now: SimTime) -> crate::api::Job {
         deleted: None,
         namespace: "default".into(),
         name: p.name.clone(),
+        labels: Labels::default(),
         template: PodTemplate { labels: Arc::new(labels), spec: Arc::new(spec), restarted_at: None },
         completions: Some(1),
         parallelism: 1,

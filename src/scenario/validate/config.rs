@@ -105,13 +105,9 @@ pub(super) fn configs(
         }
         ctx.warn_ignored("metadata.", meta.ignored_fields());
         let entries = entries(ctx)?;
-        model.configs.push(ConfigObject::new(
-            kind,
-            Arc::from(ns.as_str()),
-            Arc::from(name.as_str()),
-            secret_type,
-            entries,
-        ));
+        let mut o = ConfigObject::new(kind, Arc::from(ns.as_str()), Arc::from(name.as_str()), secret_type, entries);
+        o.labels = labels_of(meta);
+        model.configs.push(o);
         Ok(())
     };
     for (m, at) in maps {

@@ -79,10 +79,11 @@ pub(super) fn cronjobs(ctx: &mut Ctx, model: &mut Model, raw: &[(CronJobManifest
         let failed_history = limit(&spec.failed_jobs_history_limit, "failedJobsHistoryLimit", DEFAULT_FAILED_HISTORY)?;
         ctx.warn_ignored("spec.jobTemplate.metadata.", spec.job_template.metadata.ignored_fields());
         let job = super::workloads::job_def(ctx, model, ns.clone(), name.clone(), &spec.job_template.spec, "CronJob")?;
-        let job = job.to_job();
+        let job = JobDef { labels: labels_of(&spec.job_template.metadata), ..job }.to_job();
         model.cronjobs.push(crate::api::CronJob {
             namespace: job.namespace.clone(),
             name: job.name.clone(),
+            labels: labels_of(&m.metadata),
             schedule,
             schedule_text: s.value.clone(),
             time_zone: spec.time_zone.as_ref().map(|t| t.value.clone()),

@@ -14,6 +14,11 @@ pub(super) fn services(ctx: &mut Ctx, model: &mut Model, raw: &[(ServiceManifest
     model.services.push(Service {
         namespace: "default".into(),
         name: "kubernetes".into(),
+        // The API server's own Service carries these two.
+        labels: Labels::from_pairs(vec![
+            ("component".into(), "apiserver".into()),
+            ("provider".into(), "kubernetes".into()),
+        ]),
         selector: None,
         type_: ServiceType::ClusterIP,
         cluster_ip: KUBERNETES_SERVICE_IP.into(),
@@ -103,6 +108,7 @@ pub(super) fn services(ctx: &mut Ctx, model: &mut Model, raw: &[(ServiceManifest
         model.services.push(Service {
             namespace: Arc::from(ns.as_str()),
             name,
+            labels: labels_of(&m.metadata),
             selector: spec.selector.as_ref().map(|s| Labels::from_pairs(s.clone().into_iter().collect())),
             type_,
             cluster_ip,

@@ -224,7 +224,7 @@ pub(super) fn jobs(ctx: &mut Ctx, model: &mut Model, raw: &[(JobManifest, At)]) 
         let (ns, name, spec) =
             manifest_head(ctx, &mut model.seen, "Job", &m.metadata, m.ignored_fields(), m.spec.as_ref())?;
         let def = job_def(ctx, model, ns, name, spec, "Job")?;
-        model.jobs.push(def);
+        model.jobs.push(JobDef { labels: labels_of(&m.metadata), ..def });
     }
     Ok(())
 }
@@ -268,6 +268,7 @@ pub(super) fn job_def(
     Ok(JobDef {
         namespace: ns,
         name,
+        labels: Labels::default(),
         template,
         completions,
         parallelism,
@@ -305,7 +306,8 @@ pub(super) fn pdbs(ctx: &mut Ctx, model: &mut Model, raw: &[(PdbManifest, At)]) 
                 Some("e.g. `minAvailable: 2` or `maxUnavailable: \"25%\"`".into()),
             ));
         }
-        pdbs.push(PdbDef { namespace: ns, name, selector: sel, min_available, max_unavailable });
+        let labels = labels_of(&m.metadata);
+        pdbs.push(PdbDef { namespace: ns, name, labels, selector: sel, min_available, max_unavailable });
     }
     Ok(())
 }
