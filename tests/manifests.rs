@@ -593,3 +593,23 @@ fn a_secret_value_that_is_not_base64_is_refused_where_it_is() {
         "{err}"
     );
 }
+
+#[test]
+fn every_published_manifest_runs_unmodified_with_run_f() {
+    let dir = root().join("tests/data/real");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    inputs.sort();
+    assert!(inputs.len() >= 15, "{inputs:?}");
+    for f in inputs {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let (code, _, err) =
+            kubesim(&["run", "-f", f.to_str().unwrap(), "--out", out.to_str().unwrap(), "--no-charts"]);
+        assert_eq!(code, Some(0), "{}: {err}", f.display());
+        assert!(out.join("pods.csv").exists(), "{}", f.display());
+    }
+}
