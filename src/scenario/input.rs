@@ -73,19 +73,8 @@ pub fn read_sources(input: &Input, opts: &LoadOptions) -> Result<Vec<SourceFile>
         Some(p) => out.push(read_file(p)?),
         None => out.push(default_source(&default_name(&input.manifests))),
     }
-    // `spec.manifests` of the scenario, relative to it (paths checked as `spec.trace`'s are).
     if let Some(p) = &input.scenario {
-        for (written, line) in spec_manifests(&out[0]) {
-            let full = super::paths::resolve(p, &written, opts.allow_outside_paths).map_err(|m| {
-                LoadError::from(out[0].error(
-                    line,
-                    1,
-                    format!("spec.manifests: {m}"),
-                    Some(super::paths::OUTSIDE_HELP.into()),
-                ))
-            })?;
-            read_path(&full, input.recursive, &mut out)?;
-        }
+        add_spec_manifests(&mut out, p, input.recursive, opts)?;
     }
     let mut stdin_used = false;
     for m in &input.manifests {
@@ -104,6 +93,28 @@ pub fn read_sources(input: &Input, opts: &LoadOptions) -> Result<Vec<SourceFile>
         }
     }
     Ok(out)
+}
+
+/// `spec.manifests` of the scenario (`out[0]`, read from `path`), relative to it (paths
+/// checked as `spec.trace`'s are), appended to `out`.
+pub fn add_spec_manifests(
+    out: &mut Vec<SourceFile>,
+    path: &Path,
+    recursive: bool,
+    opts: &LoadOptions,
+) -> Result<(), LoadError> {
+    for (written, line) in spec_manifests(&out[0]) {
+        let full = super::paths::resolve(path, &written, opts.allow_outside_paths).map_err(|m| {
+            LoadError::from(out[0].error(
+                line,
+                1,
+                format!("spec.manifests: {m}"),
+                Some(super::paths::OUTSIDE_HELP.into()),
+            ))
+        })?;
+        read_path(&full, recursive, out)?;
+    }
+    Ok(())
 }
 
 /// The default cluster's Scenario document, named `name`.

@@ -274,8 +274,11 @@ pub fn load_bytes(name: &str, bytes: &[u8], path: &Path) -> Result<Scenario, Loa
 }
 
 /// `load_bytes` with options.
+/// Its `spec.manifests` are read relative to `path` (a sweep's grid point, a `--set` run).
 pub fn load_bytes_with(name: &str, bytes: &[u8], path: &Path, opts: &LoadOptions) -> Result<Scenario, LoadError> {
-    load_sources(vec![input::decode(name, bytes)?], path, opts)
+    let mut sources = vec![input::decode(name, bytes)?];
+    input::add_spec_manifests(&mut sources, path, false, opts)?;
+    load_sources(sources, path, opts)
 }
 
 /// Validate texts already read: the scenario's first, then manifest files.
