@@ -350,3 +350,47 @@ fn a_trace_completes_every_pod_and_reruns_the_ones_lost_with_their_nodes() {
     // Nothing was scheduled onto the removed nodes after they went.
     assert!(pods.iter().filter(|p| removed.contains(&p["node"].as_str())).all(|p| ms(&p["scheduled"]) < 300_000));
 }
+
+/// #19: `set-image` changes what runs. A rollout to an image that crashes crashes (before, the
+/// new pods kept the old image's behaviour and the rollout always succeeded). Without a
+/// readiness probe or minReadySeconds each new pod counts as available for the two seconds it
+/// runs, so the rollout goes through and ends with nothing serving: upstream's lesson too.
+#[test]
+fn a_rollout_to_a_crashing_image_without_readiness_checks_completes_into_a_crash_loop() {
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: crash-rollout}
+spec:
+  duration: 4m
+  nodePools: [{name: w, count: 2, capacity: {cpu: "4", memory: 8Gi}}]
+  images:
+  - {name: "web:1", size: 10Mi, behavior: {startup: 1s}}
+  - {name: "web:2", size: 10Mi, behavior: {startup: 1s, exit: {after: 2s, code: 1}}}
+  faults:
+  - set-image: {at: 1m, deployment: web, container: app, image: "web:2"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 4
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: "web:1"}]
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("crash-rollout.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let restarts: u32 = pods.iter().map(|p| p["restarts"].parse::<u32>().unwrap()).sum();
+    assert!(restarts > 0, "{pods:?}");
+    let events = read_csv(&out.join("events.csv"));
+    assert!(events.iter().any(|e| e["reason"] == "BackOff"), "no BackOff");
+    let w = read_csv(&out.join("workloads.csv"));
+    let last = w.iter().rev().find(|r| r["name"] == "web").unwrap();
+    assert_eq!((&*last["updated"], &*last["available"]), ("4", "0"), "{last:?}");
+}

@@ -291,7 +291,7 @@ fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
     use plan::{RolloutTarget, ScaleTarget};
     use std::sync::Arc;
     let (obj, msg) = match *f {
-        FaultDef::SetImage { deployment: target, init, container, image, .. } => {
+        FaultDef::SetImage { deployment: target, init, container, image, behavior, .. } => {
             let template = match target {
                 RolloutTarget::Deployment(d) => &ctx.api.deployments[d.idx()].template,
                 RolloutTarget::DaemonSet(d) => &ctx.api.daemonsets[d.idx()].template,
@@ -299,6 +299,8 @@ fn operator_action(f: &FaultDef, ctx: &mut Ctx) {
             let mut spec = (*template.spec).clone();
             let c = if init { &mut spec.init_containers[container] } else { &mut spec.containers[container] };
             c.image = image;
+            // The new image's own behaviour (kubectl set image changes what runs).
+            c.behavior = behavior;
             let cname = c.name.clone();
             let spec = Arc::new(spec);
             let obj = match target {

@@ -55,7 +55,15 @@ pub enum FaultDef {
     ImageMissing { at: SimTime, until: Option<SimTime>, image: ImageId },
     /// `kubectl set image deployment/NAME CONTAINER=IMAGE` (`container` indexes
     /// `containers`, or `initContainers` when `init`).
-    SetImage { at: SimTime, deployment: RolloutTarget, init: bool, container: usize, image: ImageId },
+    /// `behavior`: the new container's, resolved at load time (image, rules, annotation).
+    SetImage {
+        at: SimTime,
+        deployment: RolloutTarget,
+        init: bool,
+        container: usize,
+        image: ImageId,
+        behavior: crate::api::Behavior,
+    },
     /// `kubectl rollout restart deployment/NAME`.
     RolloutRestart { at: SimTime, deployment: RolloutTarget },
     /// `kubectl drain`: cordon, then evict every pod but mirror and DaemonSet pods through the

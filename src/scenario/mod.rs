@@ -136,6 +136,9 @@ pub struct WorkloadDef {
     pub max_unavailable: crate::api::IntOrPercent,
     /// StatefulSets: `spec.podManagementPolicy`.
     pub pod_management: crate::api::PodManagementPolicy,
+    /// The template's `kubesim.io/behavior` annotation, for a `set-image` to apply again over
+    /// the new image's behaviour.
+    pub behavior_annotation: Option<raw::BehaviorRaw>,
 }
 
 impl WorkloadDef {
@@ -159,6 +162,7 @@ impl WorkloadDef {
             progress_deadline_ms: crate::api::workloads::DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
             max_unavailable: crate::api::workloads::DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
             pod_management: crate::api::PodManagementPolicy::OrderedReady,
+            behavior_annotation: None,
         }
     }
 }

@@ -510,7 +510,22 @@ pub(super) fn rollout(
             ImageId(images.len() as u32 - 1)
         }
     };
-    faults.push(FaultDef::SetImage { at, deployment, init, container, image: img });
+    // The new image's behaviour, then the first matching `spec.behaviors` rule, then the
+    // template's annotation: what a pod of the new template would get at load time.
+    let w = &list[di];
+    let mut behavior = images[img.idx()].behavior;
+    ctx.subject = Subject {
+        workload: format!("{kind}/{}", w.name),
+        namespace: w.namespace.clone(),
+        labels: (*w.template.labels).clone(),
+    };
+    if let Some(r) = ctx.matching_rule(&image.value, &cname.value) {
+        crate::scenario::apply_behavior(&mut behavior, &r);
+    }
+    if let Some(o) = &w.behavior_annotation {
+        crate::scenario::apply_behavior(&mut behavior, o);
+    }
+    faults.push(FaultDef::SetImage { at, deployment, init, container, image: img, behavior });
     Ok(())
 }
 

@@ -223,7 +223,7 @@ fn env_refs(c: &ContainerRaw) -> Vec<ConfigRef> {
 }
 
 /// The pod's `kubesim.io/behavior` annotation: behaviour keys applied over every container's.
-fn behavior_override(ctx: &mut Ctx, annotations: &BTreeMap<String, String>) -> R<Option<BehaviorRaw>> {
+pub(super) fn behavior_override(ctx: &mut Ctx, annotations: &BTreeMap<String, String>) -> R<Option<BehaviorRaw>> {
     let Some(v) = annotations.get(BEHAVIOR_ANNOTATION) else { return Ok(None) };
     let b: BehaviorRaw = serde_saphyr::from_str(v).map_err(|e| {
         ctx.err_doc(

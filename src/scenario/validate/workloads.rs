@@ -128,9 +128,11 @@ pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentMa
         };
         let (selector, replicas, template) =
             model.replicated(ctx, &name, &spec.selector, &spec.replicas, &spec.template, *line)?;
+        let behavior_annotation = super::pod_spec::behavior_override(ctx, &spec.template.metadata.annotations)?;
         model.deployments.push(WorkloadDef {
             strategy,
             progress_deadline_ms,
+            behavior_annotation,
             ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template)
         });
     }
@@ -209,8 +211,10 @@ pub(super) fn daemonsets(ctx: &mut Ctx, model: &mut Model, raw: &[(DaemonSetMani
             kubernetes,
             TemplateKind::Daemon,
         )?;
+        let behavior_annotation = super::pod_spec::behavior_override(ctx, &spec.template.metadata.annotations)?;
         daemonsets.push(WorkloadDef {
             max_unavailable,
+            behavior_annotation,
             ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, 0, template)
         });
     }
