@@ -308,7 +308,10 @@ impl DeploymentController {
         let rs = ctx.api.create_replicaset(rs);
         // Progressing=True, NewReplicaSetCreated.
         self.progress[id.idx()] = Progress::Progressing { since: ctx.now };
-        scaled_event(id, rs, 0, replicas, ctx);
+        // getNewReplicaSet records the scale-up only when the new ReplicaSet starts above 0.
+        if replicas > 0 {
+            scaled_event(id, rs, 0, replicas, ctx);
+        }
     }
 
     fn scale(&mut self, id: DeployId, r: RsId, to: u32, ctx: &mut Ctx) {
@@ -568,6 +571,26 @@ mod tests {
         let new = h.api.replicasets_of(d)[1];
         assert_eq!(scalings(&h)[2..], [(6_010, new, 0, 2)]);
         assert_eq!(h.api.replicasets[new.idx()].revision, 2);
+    }
+
+    /// `getNewReplicaSet` records "Scaled up" only for a new ReplicaSet created above 0: with
+    /// maxSurge 0 the new one starts at 0 and the first event is the old one's scale-down.
+    #[test]
+    fn a_new_replicaset_created_at_zero_records_no_scale_up() {
+        let mut h = harness();
+        let mut dc = DeploymentController::default();
+        let strategy = DeploymentStrategy::RollingUpdate {
+            max_surge: IntOrPercent::Int(0),
+            max_unavailable: IntOrPercent::Int(1),
+        };
+        let d = web(&mut h, 2, strategy);
+        run(&mut h, &mut dc, 1_000);
+        let old = h.api.replicasets_of(d)[0];
+        h.handle(|ctx| ctx.api.update_deployment(d, Watcher::Operator, |x| x.template = web_template(1)));
+        run(&mut h, &mut dc, 2_000);
+        assert_eq!(h.api.replicasets_of(d).len(), 2);
+        assert!(scalings(&h).iter().all(|&(_, _, from, to)| (from, to) != (0, 0)), "{:?}", scalings(&h));
+        assert_eq!(scalings(&h)[1].1, old, "the scale-down of the old ReplicaSet comes next");
     }
 
     #[test]
