@@ -271,21 +271,32 @@ impl PodSpec {
         self.effective(nz)
     }
 
-    /// `qos.GetPodQOS`: Guaranteed when every container has cpu and memory limits equal to its
-    /// requests; BestEffort when none has any request or limit; Burstable otherwise.
+    /// `qos.ComputePodQOS` (container-level): only cpu and memory above zero count. BestEffort
+    /// when no container asks for either; Guaranteed when every container has cpu and memory
+    /// limits and the pod's summed requests equal its summed limits, resource by resource;
+    /// Burstable otherwise. An explicit `cpu: 0` is as good as none.
     pub fn qos(&self) -> QosClass {
-        let all = || self.containers.iter().chain(self.init_containers.iter());
-        let any_set = all().any(|c| c.has_cpu_request || c.has_memory_request || c.has_cpu_limit || c.has_memory_limit);
-        if !any_set {
+        let (mut req, mut lim) = ([None::<u64>; 2], [None::<u64>; 2]);
+        let mut guaranteed = true;
+        for c in self.containers.iter().chain(self.init_containers.iter()) {
+            let r = [(c.has_cpu_request, c.requests.cpu_milli), (c.has_memory_request, c.requests.memory)];
+            let l = [(c.has_cpu_limit, c.limits.cpu_milli), (c.has_memory_limit, c.limits.memory)];
+            for i in 0..2 {
+                if r[i].0 && r[i].1 > 0 {
+                    req[i] = Some(req[i].unwrap_or(0) + r[i].1);
+                }
+                if l[i].0 && l[i].1 > 0 {
+                    lim[i] = Some(lim[i].unwrap_or(0) + l[i].1);
+                }
+            }
+            guaranteed &= l.iter().all(|&(set, v)| set && v > 0);
+        }
+        if req.iter().chain(&lim).all(Option::is_none) {
             return QosClass::BestEffort;
         }
-        let guaranteed = all().all(|c| {
-            c.has_cpu_limit
-                && c.has_memory_limit
-                && c.requests.cpu_milli == c.limits.cpu_milli
-                && c.requests.memory == c.limits.memory
-        });
-        if guaranteed { QosClass::Guaranteed } else { QosClass::Burstable }
+        let equal = (0..2).all(|i| req[i].is_none_or(|r| lim[i] == Some(r)));
+        let same_count = req.iter().flatten().count() == lim.iter().flatten().count();
+        if guaranteed && equal && same_count { QosClass::Guaranteed } else { QosClass::Burstable }
     }
 }
 
@@ -494,5 +505,54 @@ mod tests {
         assert_eq!(PullPolicy::default_for("nginx:latest@sha256:abcd"), PullPolicy::Always);
         assert_eq!(PullPolicy::default_for("nginx:1.27@sha256:abcd"), PullPolicy::IfNotPresent);
         assert_eq!(PullPolicy::default_for("localhost:5000/app@sha256:abcd"), PullPolicy::IfNotPresent);
+    }
+
+    /// qos_test.go `TestComputePodQOS`, the container-level cases (no API defaulting: a
+    /// container's requests and limits as given; `None` = not given).
+    #[test]
+    fn qos_classes_follow_upstreams_compute_pod_qos() {
+        type Rl = (Option<u64>, Option<u64>);
+        let c = |req: Rl, lim: Rl| {
+            let mut c = ContainerSpec::new("c", crate::api::ImageId(0), PullPolicy::IfNotPresent, Default::default());
+            (c.has_cpu_request, c.requests.cpu_milli) = (req.0.is_some(), req.0.unwrap_or(0));
+            (c.has_memory_request, c.requests.memory) = (req.1.is_some(), req.1.unwrap_or(0));
+            (c.has_cpu_limit, c.limits.cpu_milli) = (lim.0.is_some(), lim.0.unwrap_or(0));
+            (c.has_memory_limit, c.limits.memory) = (lim.1.is_some(), lim.1.unwrap_or(0));
+            c
+        };
+        const MI: u64 = 1 << 20;
+        let none: Rl = (None, None);
+        let g = || c((Some(100), Some(100 * MI)), (Some(100), Some(100 * MI)));
+        let qos = |v: Vec<ContainerSpec>| PodSpec::of(v).qos();
+        use QosClass::*;
+        assert_eq!(qos(vec![g()]), Guaranteed, "guaranteed");
+        assert_eq!(qos(vec![g(), g()]), Guaranteed, "guaranteed-guaranteed");
+        assert_eq!(qos(vec![c(none, none), c(none, none)]), BestEffort, "best-effort-best-effort");
+        assert_eq!(qos(vec![c(none, none)]), BestEffort, "best-effort");
+        assert_eq!(
+            qos(vec![c(none, none), c((Some(1000), None), (Some(2000), None))]),
+            Burstable,
+            "best-effort-burstable"
+        );
+        let g10 = c((Some(10), Some(100 * MI)), (Some(10), Some(100 * MI)));
+        assert_eq!(qos(vec![c(none, none), g10]), Burstable, "best-effort-guaranteed");
+        assert_eq!(
+            qos(vec![c((None, Some(100 * MI)), (None, Some(100 * MI)))]),
+            Burstable,
+            "burstable-cpu-guaranteed-memory"
+        );
+        assert_eq!(qos(vec![c((Some(100), Some(100 * MI)), none)]), Burstable, "burstable-no-limits");
+        let b = c((Some(1000), Some(100 * MI)), (Some(2000), Some(100 * MI)));
+        assert_eq!(qos(vec![b, g()]), Burstable, "burstable-guaranteed");
+        let b = c((Some(100), Some(100 * MI)), (Some(200), Some(200 * MI)));
+        let unbounded = c((Some(100), Some(100 * MI)), none);
+        assert_eq!(qos(vec![b, unbounded]), Burstable, "burstable-unbounded-but-requests-match-limits");
+        assert_eq!(qos(vec![c((Some(10), Some(100 * MI)), (Some(100), Some(200 * MI)))]), Burstable, "burstable-1");
+        assert_eq!(qos(vec![c((Some(0), Some(0)), (Some(100), Some(200 * MI)))]), Burstable, "burstable-2");
+        // bestEffortResources: explicit zeros are no request at all.
+        assert_eq!(qos(vec![c((Some(0), Some(0)), none)]), BestEffort, "zero requests");
+        let mut init = PodSpec::of(vec![c(none, none)]);
+        init.init_containers = vec![c((Some(10), Some(100 * MI)), (Some(100), Some(200 * MI)))];
+        assert_eq!(init.qos(), Burstable, "init-container");
     }
 }
