@@ -126,3 +126,41 @@ fn a_bad_cluster_cidr_is_refused_with_its_field() {
         assert!(stderr.contains("bad.yaml:7:"), "{cidr}: {stderr}");
     }
 }
+
+/// #19: image names meet in full form: a node that lists `docker.io/library/nginx:latest` has
+/// the image a pod names `nginx`, so `imagePullPolicy: Never` starts it there and nowhere else.
+#[test]
+fn a_short_image_name_finds_the_node_image_listed_in_full() {
+    let text = r#"
+apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: normalised}
+spec:
+  duration: 1m
+  nodePools:
+  - {name: has, count: 1, capacity: {cpu: "4", memory: 8Gi}, images: ["docker.io/library/nginx:latest"]}
+  - {name: bare, count: 1, capacity: {cpu: "4", memory: 8Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-has}
+spec:
+  nodeName: has-0
+  containers: [{name: app, image: nginx, imagePullPolicy: Never}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: on-bare}
+spec:
+  nodeName: bare-0
+  containers: [{name: app, image: nginx, imagePullPolicy: Never}]
+"#;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("normalised.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (code, table, err) = kubesim(&["get", "pods", f.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = pod_rows(&table);
+    assert!(rows.contains(&("on-has".into(), "1/1".into(), "Running".into())), "{table}");
+    assert!(rows.contains(&("on-bare".into(), "0/1".into(), "ErrImageNeverPull".into())), "{table}");
+}

@@ -7,6 +7,7 @@ pub mod cron;
 pub mod duration;
 pub mod events;
 pub mod ids;
+pub mod image;
 pub mod labels;
 pub mod network;
 pub mod node;

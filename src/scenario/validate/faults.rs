@@ -262,7 +262,7 @@ pub(super) fn registry(
         }
         _ => {
             let name = r.image.as_ref().expect("checked above");
-            let Some(i) = images.iter().position(|i| i.name == name.value) else {
+            let Some(i) = images.iter().position(|i| crate::api::image::same(&i.name, &name.value)) else {
                 return Err(ctx.err_at(
                     name.referenced,
                     format!(
@@ -499,7 +499,7 @@ pub(super) fn rollout(
     if image.value.trim().is_empty() {
         return Err(ctx.err_at(image.referenced, "set-image: the image name is empty", None));
     }
-    let img = match images.iter().position(|i| i.name == image.value) {
+    let img = match images.iter().position(|i| crate::api::image::same(&i.name, &image.value)) {
         Some(i) => ImageId(i as u32),
         None => {
             images.push(ImageDef {

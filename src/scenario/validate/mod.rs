@@ -292,11 +292,14 @@ impl Ctx<'_> {
 /// `perl` matches `perl:5.34.0` and `perl@sha256:...`; a name with a tag or digest matches
 /// only itself.
 fn image_matches(rule: &str, image: &str) -> bool {
-    if rule == image {
+    if crate::api::image::same(rule, image) {
         return true;
     }
     let has_tag = rule.contains('@') || rule.rsplit('/').next().is_some_and(|last| last.contains(':'));
-    !has_tag && image.strip_prefix(rule).is_some_and(|rest| rest.starts_with(':') || rest.starts_with('@'))
+    // Compared in full form, so `nginx` also matches `docker.io/library/nginx:1.27`.
+    let (repo, full) = (crate::api::image::normalize(rule), crate::api::image::normalize(image));
+    let repo = repo.strip_suffix(":latest").unwrap_or(&repo);
+    !has_tag && full.strip_prefix(repo).is_some_and(|rest| rest.starts_with(':') || rest.starts_with('@'))
 }
 
 /// A warning and where it points (source, line, column), for file order.
@@ -406,7 +409,7 @@ struct Model {
 
 /// The id of image `name`, added to the catalogue (default size and behaviour) on first use.
 fn intern_image(images: &mut Vec<ImageDef>, name: &str) -> (ImageId, Behavior) {
-    if let Some(i) = images.iter().position(|i| i.name == name) {
+    if let Some(i) = images.iter().position(|i| crate::api::image::same(&i.name, name)) {
         return (ImageId(i as u32), images[i].behavior);
     }
     images.push(ImageDef { name: name.to_string(), size: DEFAULT_IMAGE_SIZE, behavior: Behavior::default() });

@@ -139,7 +139,7 @@ pub(super) fn priority_classes(ctx: &mut Ctx, raw: &[(PriorityClassManifest, At)
 pub(super) fn image_catalogue(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<Vec<ImageDef>> {
     let mut images: Vec<ImageDef> = Vec::new();
     for im in &spec.images {
-        if images.iter().any(|i| i.name == im.name.value) {
+        if images.iter().any(|i| crate::api::image::same(&i.name, &im.name.value)) {
             return Err(ctx.err_at(im.name.referenced, format!("image {:?} is listed twice", im.name.value), None));
         }
         let b = &im.behavior;
