@@ -510,15 +510,9 @@ fn get_other(args: Vec<String>, outside: bool) -> ExitCode {
 
 /// A `get` of any kind but pods and events: the table (`-o wide` too), or the objects.
 fn get_listed(kind: String, list: ListArgs, output: Option<String>, labels: LabelArgs, outside: bool) -> ExitCode {
-    let view = match kind.as_str() {
-        "nodes" => kubesim::report::listing::get_nodes,
-        k => match kubesim::report::listing::view_of(k) {
-            Some(v) => v,
-            None => {
-                eprintln!("error: the server doesn't have a resource type {kind:?}");
-                return ExitCode::from(EXIT_BAD_INPUT);
-            }
-        },
+    let Some(view) = kubesim::report::listing::view_of(&kind) else {
+        eprintln!("error: the server doesn't have a resource type {kind:?}");
+        return ExitCode::from(EXIT_BAD_INPUT);
     };
     if let Some(o) = output.as_deref().filter(|o| !matches!(*o, "wide" | "name" | "yaml" | "json")) {
         eprintln!(

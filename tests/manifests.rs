@@ -591,7 +591,13 @@ fn a_secret_value_that_is_not_base64_is_refused_where_it_is() {
     assert!(
         err.contains("bad-secret.yaml:5:9: invalid type: got number 8080, expected \"string\" (quote it: \"8080\")"),
         "{err}"
-    );
+    ); // A key in both data and binaryData is refused as ValidateConfigMap refuses it.
+    std::fs::write(&f, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\nbinaryData: {k: dg==}\n")
+        .unwrap();
+    let (code, _, err) = kubesim(&["validate", "-f", f.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("binaryData: Invalid value: \"k\": duplicate of key present in data"), "{err}");
+    assert!(err.contains("bad-secret.yaml:5:"), "{err}");
 }
 
 #[test]

@@ -3,6 +3,11 @@
 use super::{Labels, Resources};
 use crate::sim::SimTime;
 
+/// What `status.nodeInfo` reports of kubesim's machines (kind-like nodes): the views print it.
+pub const NODE_OS_IMAGE: &str = "Debian GNU/Linux 12 (bookworm)";
+pub const NODE_KERNEL_VERSION: &str = "6.8.0-59-generic";
+pub const NODE_CONTAINER_RUNTIME: &str = "containerd://2.1.3";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaintEffect {
     NoSchedule,

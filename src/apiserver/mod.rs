@@ -109,6 +109,10 @@ pub struct ApiServer {
     disconnected: Vec<u16>,
     /// Final deletes a disconnected kubelet made, applied when it reaches the API again.
     deferred_removals: Vec<(NodeId, PodId)>,
+    /// Terminal statuses a disconnected kubelet wrote (its status manager's cache: phase,
+    /// readiness, finish time), sent when it reaches the API again, even for a pod it no longer
+    /// runs (evicted, or finished, meanwhile).
+    deferred_terminal: std::collections::BTreeMap<PodId, (NodeId, PodPhase, Option<SimTime>)>,
     /// `apiserver-outage` in progress: nothing in the control plane changes.
     pub down: bool,
     /// Bumped by every change to a Node object (not lease renewals): caches of nodes compare it.
@@ -554,6 +558,9 @@ impl ApiServer {
             let p = &mut self.pods[id.idx()];
             let keep = (p.status.phase, p.status.ready, p.started_at, p.ready_at, p.finished_at);
             f(p);
+            if p.status.phase.is_terminal() && !keep.0.is_terminal() {
+                self.deferred_terminal.insert(id, (n, p.status.phase, p.finished_at));
+            }
             (p.status.phase, p.status.ready, p.started_at, p.ready_at, p.finished_at) = keep;
             return;
         }
@@ -592,7 +599,22 @@ impl ApiServer {
         for p in mine {
             self.remove_pod(p, now, Some(Watcher::Kubelet(n)));
         }
+        let owed: Vec<(PodId, PodPhase, Option<SimTime>)> =
+            (self.deferred_terminal.iter()).filter(|(_, v)| v.0 == n).map(|(&p, v)| (p, v.1, v.2)).collect();
+        self.deferred_terminal.retain(|_, v| v.0 != n);
+        for (p, phase, finished) in owed {
+            if self.pods[p.idx()].removed.is_none() && !self.pods[p.idx()].status.phase.is_terminal() {
+                self.mutate_pod(p, Some(Watcher::Kubelet(n)), |x| {
+                    (x.status.phase, x.status.ready, x.finished_at) = (phase, false, finished);
+                });
+            }
+        }
         true
+    }
+
+    /// The node lost power: what its kubelet had not sent is gone.
+    pub fn forget_unsent(&mut self, n: NodeId) {
+        self.deferred_terminal.retain(|_, v| v.0 != n);
     }
 
     pub fn is_disconnected(&self, n: NodeId) -> bool {

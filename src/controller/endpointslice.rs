@@ -18,17 +18,28 @@ pub fn selects(s: &Service, p: &Pod) -> bool {
         && sel.0.iter().all(|(k, v)| p.labels.get(k) == Some(v.as_str()))
 }
 
-/// The Service's endpoints now, by condition.
+/// The Service's endpoints now, by condition (counted without building the list).
 pub fn endpoints(api: &ApiServer, s: &Service) -> EndpointCounts {
     let mut c = EndpointCounts::default();
-    for p in api.pods.iter().filter(|p| selects(s, p)) {
-        let terminating = p.deletion.is_some();
-        let ready = !terminating && (p.status.ready || s.publish_not_ready);
-        c.ready += u32::from(ready);
-        c.not_ready += u32::from(!ready);
-        c.terminating += u32::from(terminating);
+    for e in all_endpoints(api, s) {
+        c.ready += u32::from(e.ready);
+        c.not_ready += u32::from(!e.ready);
+        c.terminating += u32::from(e.terminating);
     }
     c
+}
+
+/// `podToEndpoint` for every selected pod, in pod creation order.
+fn all_endpoints<'a>(api: &'a ApiServer, s: &'a Service) -> impl Iterator<Item = Endpoint> + 'a {
+    (api.pods.iter().enumerate().filter(|(_, p)| selects(s, p))).map(|(i, p)| {
+        let terminating = p.deletion.is_some();
+        Endpoint {
+            pod: crate::api::PodId(i as u32),
+            ip: p.status.pod_ip.expect("selected pods have an address"),
+            ready: !terminating && (p.status.ready || s.publish_not_ready),
+            terminating,
+        }
+    })
 }
 
 /// One endpoint of a slice: the pod's address and its conditions.
@@ -42,17 +53,7 @@ pub struct Endpoint {
 
 /// The Service's endpoints now, in pod creation order.
 pub fn endpoint_list(api: &ApiServer, s: &Service) -> Vec<Endpoint> {
-    (api.pods.iter().enumerate().filter(|(_, p)| selects(s, p)))
-        .map(|(i, p)| {
-            let terminating = p.deletion.is_some();
-            Endpoint {
-                pod: crate::api::PodId(i as u32),
-                ip: p.status.pod_ip.expect("selected pods have an address"),
-                ready: !terminating && (p.status.ready || s.publish_not_ready),
-                terminating,
-            }
-        })
-        .collect()
+    all_endpoints(api, s).collect()
 }
 
 /// The slice's ports (`getEndpointPorts`): each Service port's `targetPort` as a number,

@@ -36,6 +36,8 @@ impl Kubelet {
             KubeletEvent::SandboxRetry { pod } => self.sandbox_retry(pod, ctx),
             KubeletEvent::PowerOff => {
                 ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
+                // The status manager's unsent statuses die with the machine.
+                ctx.api.forget_unsent(self.node);
                 self.power_off();
             }
             KubeletEvent::PowerOn => self.power_on(ctx),

@@ -13,7 +13,7 @@ use crate::cluster::Cluster;
 use crate::sim::SimTime;
 
 /// `findNodeRoles`: `node-role.kubernetes.io/ROLE` labels and `kubernetes.io/role`, sorted.
-fn roles(n: &Node) -> String {
+pub(super) fn roles(n: &Node) -> String {
     let mut r: Vec<&str> = (n.labels.0.iter())
         .filter_map(|(k, v)| match k.strip_prefix("node-role.kubernetes.io/") {
             Some(role) if !role.is_empty() => Some(role),
@@ -83,7 +83,8 @@ fn conditions(o: &mut Prefix, c: &Cluster, id: NodeId, now: SimTime) {
     }
 }
 
-fn ready_row(s: ConditionStatus) -> (&'static str, &'static str, &'static str) {
+/// The Ready condition's (status, reason, message) as the kubelet or the node controller sets it.
+pub(super) fn ready_row(s: ConditionStatus) -> (&'static str, &'static str, &'static str) {
     match s {
         ConditionStatus::True => ("True", "KubeletReady", "kubelet is posting ready status"),
         ConditionStatus::False => ("False", "KubeletNotReady", "container runtime is down"),
@@ -209,11 +210,11 @@ pub fn describe_node(c: &Cluster, now: SimTime, name: &str) -> Result<String, St
         ("Machine ID", id_of("machine")),
         ("System UUID", uuid(id_of("system"))),
         ("Boot ID", uuid(id_of("boot"))),
-        ("Kernel Version", "6.8.0-59-generic".into()),
-        ("OS Image", "Debian GNU/Linux 12 (bookworm)".into()),
+        ("Kernel Version", crate::api::node::NODE_KERNEL_VERSION.into()),
+        ("OS Image", crate::api::node::NODE_OS_IMAGE.into()),
         ("Operating System", "linux".to_string()),
         ("Architecture", n.labels.get("kubernetes.io/arch").unwrap_or("amd64").to_string()),
-        ("Container Runtime Version", "containerd://2.1.3".into()),
+        ("Container Runtime Version", crate::api::node::NODE_CONTAINER_RUNTIME.into()),
         ("Kubelet Version", format!("v{major}.{minor}.0")),
     ] {
         o.w(0, &format!("  {k}:\t{v}\n"));

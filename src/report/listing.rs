@@ -28,6 +28,7 @@ pub fn view_of(kind: &str) -> Option<ListView> {
         "resourcequotas" | "resourcequota" | "quota" => get_quotas,
         "limitranges" | "limitrange" | "limits" => get_limit_ranges,
         "endpointslices" | "endpointslice" => get_endpoint_slices,
+        "nodes" | "node" | "no" => get_nodes,
         _ => return None,
     })
 }
@@ -445,19 +446,14 @@ pub fn get_nodes(c: &Cluster, now: SimTime, q: &ListQuery) -> String {
             if n.unschedulable {
                 status.push_str(",SchedulingDisabled");
             }
-            let mut roles: Vec<&str> = (n.labels.0.iter())
-                .filter_map(|(k, _)| k.strip_prefix("node-role.kubernetes.io/"))
-                .filter(|r| !r.is_empty())
-                .collect();
-            roles.sort();
-            let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
+            let roles = super::describe_node::roles(n);
             let row = vec![n.name.clone(), status, roles, age(now, n.created), format!("v{major}.{minor}.0")];
             let wide = vec![
                 crate::api::network::Ip(n.address).to_string(),
                 "<none>".into(),
-                "Debian GNU/Linux 12 (bookworm)".into(),
-                "6.8.0-59-generic".into(),
-                "containerd://2.1.3".into(),
+                crate::api::node::NODE_OS_IMAGE.into(),
+                crate::api::node::NODE_KERNEL_VERSION.into(),
+                crate::api::node::NODE_CONTAINER_RUNTIME.into(),
             ];
             Row::new(String::new(), row, &n.labels).wide(wide)
         })

@@ -50,18 +50,14 @@ fn node(c: &Cluster, id: NodeId, now: SimTime) -> Value {
     if n.unschedulable {
         spec["unschedulable"] = json!(true);
     }
-    let ready = match n.ready {
-        ConditionStatus::True => ("True", "KubeletReady", "kubelet is posting ready status"),
-        ConditionStatus::False => ("False", "KubeletNotReady", "container runtime is down"),
-        ConditionStatus::Unknown => ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."),
-    };
+    let ready = super::describe_node::ready_row(n.ready);
     let status = json!({
         "addresses": [{"address": Ip(n.address).to_string(), "type": "InternalIP"}, {"address": n.name, "type": "Hostname"}],
         "allocatable": resources(c, n.allocatable, n.pods),
         "capacity": resources(c, n.capacity, n.pods),
         "conditions": [{"lastHeartbeatTime": rfc3339(c.api.lease_renew_time(id, now)),
             "message": ready.2, "reason": ready.1, "status": ready.0, "type": "Ready"}],
-        "nodeInfo": {"architecture": "amd64", "containerRuntimeVersion": "containerd://2.1.3",
+        "nodeInfo": {"architecture": "amd64", "containerRuntimeVersion": crate::api::node::NODE_CONTAINER_RUNTIME,
             "kubeletVersion": format!("v{major}.{minor}.0"), "operatingSystem": "linux"},
     });
     let meta = json!({"creationTimestamp": rfc3339(n.created), "labels": labels(&n.labels), "name": n.name,

@@ -112,8 +112,17 @@ pub(super) fn configs(
     };
     for (m, at) in maps {
         let entries = |ctx: &Ctx| {
+            // ValidateConfigMap: a key may not be in both maps.
+            for (k, v) in m.binary_data.iter().flatten() {
+                if m.data.as_ref().is_some_and(|d| d.contains_key(k)) {
+                    return Err(ctx.err_at(
+                        v.referenced,
+                        format!("binaryData: Invalid value: {k:?}: duplicate of key present in data"),
+                        Some("give each key once, under data (text) or binaryData (base64)".into()),
+                    ));
+                }
+            }
             let mut e = base64_entries(ctx, &m.binary_data, "binaryData")?;
-            // A key in both is refused upstream; data wins here.
             e.extend(text_entries(&m.data));
             Ok(e)
         };
