@@ -123,7 +123,8 @@ pub struct Cluster {
 }
 
 macro_rules! ctx {
-    ($self:ident, $now:expr, $cause:expr) => {
+    ($self:ident, $now:expr, $cause:expr) => {{
+        $self.api.now = $now;
         Ctx {
             now: $now,
             cause: $cause,
@@ -137,7 +138,7 @@ macro_rules! ctx {
             queue: &mut $self.queue,
             outbox: &mut $self.outbox,
         }
-    };
+    }};
 }
 
 impl Cluster {
@@ -620,6 +621,7 @@ impl Cluster {
 
     fn dispatch(&mut self, e: Scheduled<Event>) {
         let now = e.time;
+        self.api.now = now;
         if self.api.down && self.held_during_outage(&e.event) {
             self.held.push(e);
             return;

@@ -159,7 +159,7 @@ fn same_seed_gives_byte_identical_outputs() {
         let (_a, out_a) = run_cli(&scenario(s), &["--quiet"]);
         let (_b, out_b) = run_cli(&scenario(s), &["--quiet"]);
         let (a, b) = (outputs(&out_a), outputs(&out_b));
-        assert_eq!(a.len(), 6, "five CSV files and the output marker");
+        assert_eq!(a.len(), 7, "six CSV files and the output marker");
         for (name, bytes) in &a {
             assert!(bytes == &b[name], "{s}: {name} differs between two runs with the same seed");
         }

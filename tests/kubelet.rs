@@ -418,3 +418,62 @@ fn a_sidecar_starts_first_stays_up_and_does_not_keep_a_finished_pod_alive() {
     assert_eq!(ms(&p["finished"]), started[1].0 + 30_000);
     assert!(evs.iter().any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container logs"));
 }
+
+fn conditions_of(out: &Path, pod: &str) -> Vec<(u64, String, String, String, String)> {
+    let rows = read_csv(&out.join("conditions.csv")).into_iter().filter(|r| r["pod"] == pod);
+    rows.map(|r| (ms(&r["time"]), r["type"].clone(), r["status"].clone(), r["reason"].clone(), r["message"].clone()))
+        .collect()
+}
+
+#[test]
+fn conditions_walk_from_scheduled_to_ready_with_upstream_reasons() {
+    // An init container that succeeds 2s after it starts, then an app that answers its
+    // readiness probe 3s after it starts.
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, ready: 3s}\n  - name: \"init:1\"\n    behavior: {startup: 1s, exit: {after: 2s, code: 0}}\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  initContainers:\n  - {name: setup, image: \"init:1\"}\n  containers:\n  - name: app\n    image: \"app:1\"\n    readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}\n";
+    let (_t, out) = run_yaml(images, manifest, "2m", "");
+    let rows = conditions_of(&out, "web");
+    let trues: Vec<&str> = rows.iter().filter(|r| r.2 == "True").map(|r| r.1.as_str()).collect();
+    assert_eq!(trues, ["PodScheduled", "PodReadyToStartContainers", "Initialized", "ContainersReady", "Ready"]);
+    let first = |t: &str, s: &str| rows.iter().find(|r| r.1 == t && r.2 == s).cloned().unwrap();
+    // The kubelet's first status: not initialised (the init container named), not ready.
+    let init = first("Initialized", "False");
+    assert_eq!(
+        (init.3.as_str(), init.4.as_str()),
+        ("ContainersNotInitialized", "containers with incomplete status: [setup]")
+    );
+    let cr = first("ContainersReady", "False");
+    assert_eq!((cr.3.as_str(), cr.4.as_str()), ("ContainersNotReady", "containers with unready status: [app]"));
+    let ready = first("Ready", "False");
+    assert_eq!((ready.3.as_str(), ready.4.as_str()), ("ContainersNotReady", "containers with unready status: [app]"));
+    // The times follow the events: Initialized when the init container exits, Ready when the
+    // probe passes (pods.csv's ready time), both Ready conditions together.
+    let evs = events_of(&out, "web");
+    let started = times(&evs, "Started");
+    assert_eq!(first("Initialized", "True").0, started[0] + 2_000);
+    let ready_at = ms(&pod_row(&out, "web")["ready"]);
+    assert_eq!((first("ContainersReady", "True").0, first("Ready", "True").0), (ready_at, ready_at));
+    assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "in time order: {rows:?}");
+}
+
+#[test]
+fn a_finished_job_pod_shows_pod_completed() {
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, exit: {after: 5s, code: 0}}\n";
+    let job = "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - {name: app, image: \"app:1\"}\n";
+    let (_t, out) = run_yaml(images, job, "1m", "");
+    let pod = read_csv(&out.join("pods.csv")).into_iter().find(|p| p["name"].starts_with("once-")).unwrap();
+    assert_eq!(pod["phase"], "Succeeded");
+    let rows = conditions_of(&out, &pod["name"]);
+    let finished = ms(&pod["finished"]);
+    let last: Vec<(&str, &str, &str)> =
+        rows.iter().filter(|r| r.0 == finished).map(|r| (r.1.as_str(), r.2.as_str(), r.3.as_str())).collect();
+    assert_eq!(
+        last,
+        [
+            ("PodReadyToStartContainers", "False", ""),
+            ("Initialized", "True", "PodCompleted"),
+            ("ContainersReady", "False", "PodCompleted"),
+            ("Ready", "False", "PodCompleted"),
+        ]
+    );
+}

@@ -75,3 +75,24 @@ fn nodes_budgets_quotas_and_limit_ranges_print_as_objects() {
     let limits = run(&["get", "limits", "-A", scenario("limitrange-defaults.yaml").to_str().unwrap(), "-o", "yaml"]);
     assert!(limits.contains("kind: LimitRange") && limits.contains("defaultRequest:"), "{limits}");
 }
+
+#[test]
+fn pod_conditions_show_in_yaml_and_describe_in_the_apis_order() {
+    let f = scenario("unschedulable.yaml");
+    let out = run(&["get", "pods", f.to_str().unwrap(), "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let items = v["items"].as_array().unwrap();
+    let pod =
+        |prefix: &str| items.iter().find(|p| p["metadata"]["name"].as_str().unwrap().starts_with(prefix)).unwrap();
+    let big = &pod("too-big")["status"]["conditions"];
+    assert_eq!(big.as_array().unwrap().len(), 1, "{big}");
+    assert_eq!((big[0]["type"].as_str(), big[0]["status"].as_str()), (Some("PodScheduled"), Some("False")));
+    assert_eq!(big[0]["reason"], "Unschedulable");
+    assert!(big[0]["message"].as_str().unwrap().starts_with("0/3 nodes are available: 3 Insufficient cpu."), "{big}");
+    let types: Vec<&str> = (pod("small")["status"]["conditions"].as_array().unwrap().iter())
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]);
+    let d = run(&["describe", "pod", "too-big", f.to_str().unwrap()]);
+    assert!(d.contains("Conditions:\n  Type           Status\n  PodScheduled   False \n"), "{d}");
+}

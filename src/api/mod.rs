@@ -2,6 +2,7 @@
 //! strings only at the edges.
 
 pub mod behavior;
+pub mod conditions;
 pub mod config;
 pub mod cron;
 pub mod duration;

@@ -381,6 +381,10 @@ pub struct PodStatus {
     /// `status.podIP`: the sandbox's address (the node's own for `hostNetwork` pods); kept
     /// once the pod is terminal, as the kubelet keeps it.
     pub pod_ip: Option<u32>,
+    /// The pod's sandbox is up with its network (the kubelet's view; drives
+    /// PodReadyToStartContainers).
+    pub sandbox_ready: bool,
+    pub conditions: super::conditions::PodConditions,
 }
 
 /// Ownership as far as the controllers need it.
@@ -455,6 +459,8 @@ pub fn new_pod(
         containers: vec![ContainerStatus::default(); spec.containers.len()],
         init_containers: vec![ContainerStatus::default(); spec.init_containers.len()],
         pod_ip: None,
+        sandbox_ready: false,
+        conditions: Default::default(),
     };
     let requests = spec.requests();
     let nonzero = spec.nonzero_requests();

@@ -61,6 +61,7 @@ impl ApiServer {
             self.check_budget(p, now)?;
         }
         let grace = grace_ms.unwrap_or(self.pod(p).spec.termination_grace_ms);
+        self.set_disruption_target(p, crate::api::conditions::CondReason::EvictionByEvictionAPI);
         self.delete_pod(p, grace, now);
         Ok(true)
     }

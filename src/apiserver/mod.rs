@@ -3,6 +3,7 @@
 //! read and write cluster state only through here.
 
 pub mod admission;
+pub mod conditions;
 pub mod config;
 pub mod cronjob;
 pub mod eviction;
@@ -138,6 +139,11 @@ pub struct ApiServer {
     pub cronjobs: Vec<CronJob>,
     /// Services (created at the start; their endpoints follow the pods).
     pub services: Vec<crate::api::service::Service>,
+    /// The virtual time of the write in progress (set by the wiring before each handler).
+    pub now: SimTime,
+    /// Every change of a pod condition, in order; the scheduler's messages they name.
+    pub condition_log: Vec<conditions::ConditionChange>,
+    pub sched_messages: Vec<Arc<str>>,
 }
 
 impl ApiServer {
@@ -423,7 +429,9 @@ impl ApiServer {
         let (b0, held0, node0) = (Self::bucket(p), Self::holds_resources(p), p.node);
         let live0 = Self::liveness(p);
         let req = p.requests;
+        let conds0 = p.status.conditions;
         f(&mut self.pods[id.idx()]);
+        self.log_conditions(id, &conds0);
         let rv = self.next_rv();
         let p = &mut self.pods[id.idx()];
         p.resource_version = rv;
@@ -543,6 +551,8 @@ impl ApiServer {
         self.mutate_pod(id, writer, |p| {
             p.node = Some(node);
             p.scheduled_at = Some(now);
+            let c = &mut p.status.conditions;
+            c.set(crate::api::conditions::CondType::PodScheduled, true, Default::default(), 0, now);
         });
     }
 
@@ -562,6 +572,15 @@ impl ApiServer {
                 self.deferred_terminal.insert(id, (n, p.status.phase, p.finished_at));
             }
             (p.status.phase, p.status.ready, p.started_at, p.ready_at, p.finished_at) = keep;
+            return;
+        }
+        if let Watcher::Kubelet(_) = writer {
+            // The status manager sends the conditions generated from the status it writes.
+            let now = self.now;
+            self.mutate_pod(id, Some(writer), |p| {
+                f(p);
+                crate::api::conditions::generate_kubelet(p, now);
+            });
             return;
         }
         self.mutate_pod(id, Some(writer), f);
@@ -606,6 +625,7 @@ impl ApiServer {
             if self.pods[p.idx()].removed.is_none() && !self.pods[p.idx()].status.phase.is_terminal() {
                 self.mutate_pod(p, Some(Watcher::Kubelet(n)), |x| {
                     (x.status.phase, x.status.ready, x.finished_at) = (phase, false, finished);
+                    crate::api::conditions::generate_kubelet(x, now);
                 });
             }
         }

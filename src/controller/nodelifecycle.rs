@@ -323,8 +323,13 @@ impl NodeLifecycleController {
             }
             // MarkPodsNotReady: only the pod's Ready condition goes False; the container statuses
             // stay as the kubelet last reported them (kubectl still counts them READY).
+            let now = ctx.now;
             ctx.api.update_pod_status(id, crate::apiserver::Watcher::NodeLifecycleController, |p| {
                 p.status.ready = false;
+                let c = &mut p.status.conditions;
+                if let Some(r) = c.get(crate::api::conditions::CondType::Ready).copied() {
+                    c.set(crate::api::conditions::CondType::Ready, false, r.reason, r.detail, now);
+                }
             });
         }
         ctx.cause = root;
@@ -402,6 +407,7 @@ impl NodeLifecycleController {
         let node = p.node;
         let msg = format!("Marking for deletion Pod {}/{}", p.namespace, p.name);
         let grace = p.spec.termination_grace_ms;
+        ctx.api.set_disruption_target(id, crate::api::conditions::CondReason::DeletionByTaintManager);
         ctx.api.delete_pod(id, grace, ctx.now);
         ctx.cause = ctx.record(
             EventType::Normal,

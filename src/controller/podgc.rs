@@ -71,11 +71,12 @@ impl PodGc {
             let pods: Vec<PodId> = ctx.api.pods_on_node(NodeId(n as u32)).to_vec();
             for p in pods {
                 if !ctx.api.pod(p).status.phase.is_terminal() {
+                    // markFailedAndDeletePodWithCondition: Failed, with DisruptionTarget.
                     ctx.api.update_pod_status(p, Watcher::NodeLifecycleController, |x| {
                         x.status.phase = PodPhase::Failed;
                         x.status.ready = false;
-                        x.status.reason = Some("DeletionByPodGC");
-                        x.status.message = Some("PodGC: node no longer exists".into());
+                        use crate::api::conditions::{CondReason, CondType};
+                        x.status.conditions.set(CondType::DisruptionTarget, true, CondReason::DeletionByPodGC, 0, now);
                     });
                 }
                 ctx.api.remove_pod(p, now, None);
@@ -139,14 +140,15 @@ mod tests {
         run(&mut h, &mut gc, 59_999);
         assert!(h.api.pod(running).removed.is_none() && h.api.pod(done).removed.is_none());
         assert_eq!(h.api.pod(running).status.phase, PodPhase::Running);
-        // The tick at 60 s: Failed with DeletionByPodGC (upstream's DisruptionTarget condition
-        // reason, kept here in status.reason), then force-deleted (grace 0).
+        // The tick at 60 s: Failed with a DisruptionTarget condition (DeletionByPodGC, no status
+        // reason), then force-deleted (grace 0).
         run(&mut h, &mut gc, 60_000);
         let p = h.api.pod(running);
-        assert_eq!(
-            (p.removed, p.status.phase, p.status.reason),
-            (Some(SimTime(60_000)), PodPhase::Failed, Some("DeletionByPodGC"))
-        );
+        use crate::api::conditions::{CondReason, CondType};
+        let d = p.status.conditions.get(CondType::DisruptionTarget).copied().expect("set");
+        assert_eq!((p.removed, p.status.phase, p.status.reason), (Some(SimTime(60_000)), PodPhase::Failed, None));
+        assert_eq!((d.status, d.reason, d.since), (true, CondReason::DeletionByPodGC, SimTime(60_000)));
+        assert_eq!(h.api.condition_message(running, &d).as_deref(), Some("PodGC: node no longer exists"));
         assert_eq!(p.deletion, Some((SimTime(60_000), 0)));
         // A pod that had finished keeps its phase.
         let p = h.api.pod(done);

@@ -105,7 +105,12 @@ impl Kubelet {
             Ok(ip) => {
                 w.sandbox = true;
                 w.ip = (!w.spec.host_network).then_some(ip);
-                ctx.api.set_pod_ip(id, ip);
+                // The sandbox's address and PodReadyToStartContainers reach the API with the next
+                // sync's status write.
+                ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
+                    p.status.pod_ip = Some(ip);
+                    p.status.sandbox_ready = true;
+                });
                 true
             }
             Err(why) => {

@@ -172,6 +172,8 @@ impl Kubelet {
             p.status.message = Some(msg);
             p.status.ready = false;
             p.finished_at = Some(now);
+            use crate::api::conditions::{CondReason, CondType};
+            p.status.conditions.set(CondType::DisruptionTarget, true, CondReason::TerminationByKubelet, 0, now);
         });
         self.stop_containers(id, IMMEDIATE_EVICTION_GRACE_PERIOD_MS, ctx);
     }

@@ -335,6 +335,7 @@ impl Kubelet {
                     s.ready = false;
                 }
                 p.status.ready = false;
+                p.status.sandbox_ready = false;
                 status::refresh_restarting(p, now);
             });
             self.admit(id, ctx);
@@ -431,6 +432,11 @@ impl Kubelet {
         );
         if self.volumes_ready(id, ctx) {
             self.advance(id, ctx);
+        }
+        // The first sync's status write: the sandbox's when it came up (its write carries the
+        // whole status), else the Pending status with PodReadyToStartContainers False.
+        if self.workers.get(&id).is_some_and(|w| !w.sandbox) {
+            ctx.api.update_pod_status(id, self.me(), |_| {});
         }
     }
 

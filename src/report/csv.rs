@@ -30,6 +30,11 @@ fn pod_reason(p: &Pod) -> &'static str {
     if let Some(r) = p.status.reason {
         return r;
     }
+    // The pod GC writes no reason, only its DisruptionTarget condition: the only word on why.
+    use crate::api::conditions::{CondReason, CondType};
+    if p.status.conditions.get(CondType::DisruptionTarget).is_some_and(|c| c.reason == CondReason::DeletionByPodGC) {
+        return CondReason::DeletionByPodGC.as_str();
+    }
     for c in p.status.init_containers.iter().chain(p.status.containers.iter()) {
         if let ContainerState::Waiting { reason } = c.state
             && reason != "ContainerCreating"
@@ -107,6 +112,7 @@ pub fn write_run(dir: &Path, c: &Cluster, s: &Summary, stats: &Stats) -> io::Res
     }
     write_events(dir, c)?;
     write_pods(dir, c)?;
+    write_conditions(dir, c)?;
     write_timeseries(dir, c)?;
     write_workloads(dir, c)?;
     if !c.rec.service_samples.is_empty() {
@@ -213,6 +219,30 @@ fn write_pods(dir: &Path, c: &Cluster) -> io::Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// conditions.csv: every change of a pod condition (status, reason or message), in time order;
+/// changes at the same moment in the order a pod's life walks them.
+fn write_conditions(dir: &Path, c: &Cluster) -> io::Result<()> {
+    let api = &c.api;
+    let mut w = csv_writer(dir, "conditions.csv")?;
+    w.write_record(["time", "namespace", "pod", "type", "status", "reason", "message"]).map_err(io_err)?;
+    for x in &api.condition_log {
+        let p = api.pod(x.pod);
+        let status = if x.status { "True" } else { "False" };
+        let message = api.condition_message(x.pod, &x.cond()).unwrap_or_default();
+        w.write_record([
+            &*x.time.to_string(),
+            &p.namespace,
+            &p.name,
+            x.ty.as_str(),
+            status,
+            x.reason.as_str(),
+            &message,
+        ])
+        .map_err(io_err)?;
+    }
+    w.flush()
 }
 
 /// services.csv: each Service's endpoints at every sample (only when the run has Services).

@@ -6,6 +6,7 @@
 
 use super::kubectl::human_duration;
 use super::objects::rfc1123z;
+use crate::api::conditions::{Cond, CondType};
 use crate::api::events::ObjRef;
 use crate::api::network::Ip;
 use crate::api::*;
@@ -218,21 +219,9 @@ pub(super) fn resources(o: &mut Prefix, spec: &ContainerSpec) {
     }
 }
 
-/// The conditions as far as the pod's state tells them (the kubelet's order).
-fn conditions(p: &Pod) -> Vec<(&'static str, bool)> {
-    let bound = p.node.is_some();
-    let started = p.started_at.is_some();
-    let inits_done =
-        p.status.init_containers.iter().all(|s| matches!(s.state, ContainerState::Terminated { exit_code: 0, .. }))
-            || p.spec.init_containers.is_empty();
-    let ready = p.status.ready;
-    vec![
-        ("PodReadyToStartContainers", bound && (started || p.status.phase != PodPhase::Pending)),
-        ("Initialized", bound && (inits_done || started)),
-        ("Ready", ready),
-        ("ContainersReady", ready),
-        ("PodScheduled", bound),
-    ]
+/// The pod's conditions in `status.conditions` order.
+pub(super) fn conditions(p: &Pod) -> impl Iterator<Item = (CondType, &Cond)> {
+    CondType::API_ORDER.into_iter().filter_map(|t| p.status.conditions.get(t).map(|c| (t, c)))
 }
 
 /// `Node-Selectors:` and `Tolerations:` (sorted, one per line) of a pod spec.
@@ -391,8 +380,8 @@ pub fn describe_pod(c: &Cluster, now: SimTime, namespace: &str, name: &str) -> R
     containers(&mut o, c, p, &vol);
     o.w(0, "Conditions:\n");
     o.w(1, "Type\tStatus\n");
-    for (t, s) in conditions(p) {
-        o.w(1, &format!("{t} \t{} \n", if s { "True" } else { "False" }));
+    for (t, c) in conditions(p) {
+        o.w(1, &format!("{} \t{} \n", t.as_str(), if c.status { "True" } else { "False" }));
     }
     o.w(0, "Volumes:\n");
     o.w(1, &format!("{vol}:\n"));

@@ -75,7 +75,7 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
     fault_chains_section(&mut h, r);
     let _ = writeln!(
         h,
-        "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, timeseries.csv, workloads.csv, summary.csv.</p>\n</body></html>"
+        "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, conditions.csv, timeseries.csv, workloads.csv, summary.csv.</p>\n</body></html>"
     );
     std::fs::write(dir.join("report.html"), h)
 }

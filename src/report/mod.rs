@@ -243,7 +243,7 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
     };
     let services = if r.cluster.rec.service_samples.is_empty() { "" } else { ", services.csv" };
     o.push_str(&format!(
-        "\noutputs    {}/ (events.csv, pods.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{services}{charts})\n",
+        "\noutputs    {}/ (events.csv, pods.csv, conditions.csv, timeseries.csv, workloads.csv, summary.csv, stats.csv{services}{charts})\n",
         dir.display()
     ));
     o

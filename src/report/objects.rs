@@ -235,6 +235,22 @@ pub fn pod(c: &Cluster, id: PodId, p: &Pod) -> Value {
             status["startTime"] = json!(rfc3339(t));
         }
     }
+    let conditions: Vec<Value> = super::describe::conditions(p)
+        .map(|(t, c)| {
+            let mut v = json!({"lastProbeTime": null, "lastTransitionTime": rfc3339(c.since),
+                "status": if c.status { "True" } else { "False" }, "type": t.as_str()});
+            if c.reason != crate::api::conditions::CondReason::None {
+                v["reason"] = json!(c.reason.as_str());
+            }
+            if let Some(m) = api.condition_message(id, c) {
+                v["message"] = json!(m);
+            }
+            v
+        })
+        .collect();
+    if !conditions.is_empty() {
+        status["conditions"] = json!(conditions);
+    }
     if let Some(r) = p.status.reason {
         status["reason"] = json!(r);
     }

@@ -38,7 +38,8 @@ impl Default for Harness {
 
 /// Builds a `Ctx` over the harness's parts (a macro, so that the borrows stay disjoint).
 macro_rules! harness_ctx {
-    ($h:ident, $cause:expr) => {
+    ($h:ident, $cause:expr) => {{
+        $h.api.now = $h.queue.now();
         Ctx {
             now: $h.queue.now(),
             cause: $cause,
@@ -52,7 +53,7 @@ macro_rules! harness_ctx {
             queue: &mut $h.queue,
             outbox: &mut $h.outbox,
         }
-    };
+    }};
 }
 
 impl Harness {

@@ -536,6 +536,8 @@ impl Scheduler {
     /// Record a failed attempt with its message and park the pod with the unschedulable ones.
     fn failed(&mut self, id: PodId, text: std::sync::Arc<str>, ctx: &mut Ctx) {
         ctx.rec.failed_scheduling += 1;
+        // handleSchedulingFailure: PodScheduled=False, Unschedulable, the same message.
+        ctx.api.set_unschedulable(id, &text);
         // events/v1 (kube-scheduler's recorder): the same event again within 6 minutes joins
         // the last one as a series (count, last observed) instead of being stored anew.
         let now = ctx.now;

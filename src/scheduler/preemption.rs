@@ -183,6 +183,7 @@ pub fn post_filter(s: &mut Scheduler, cyc: &Cycle, ctx: &mut Ctx) -> Option<Stri
             Source::Scheduler,
             Message::Text(format!("Preempted by pod {by} on node {node_name}").into()),
         );
+        ctx.api.set_disruption_target(v, crate::api::conditions::CondReason::PreemptionByScheduler);
         ctx.api.delete_pod(v, grace, now);
     }
     // Lower-priority pods nominated to this node lose their nomination.
