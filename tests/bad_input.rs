@@ -16,6 +16,8 @@ const MESSAGES: &[(&str, &str)] = &[
         "scale names deployment/api in namespace default, which the scenario does not define",
     ),
     ("container-field-typo.yaml", "did you mean `image`?"),
+    ("probe-no-handler.yaml", "spec.containers[0].livenessProbe: must specify a handler type"),
+    ("probe-two-handlers.yaml", "spec.containers[0].readinessProbe: may not specify more than 1 handler type"),
     ("fault-typo-action.yaml", "did you mean `pod-kill`?"),
     ("scenario-unknown-field.yaml", "did you mean `nodePools`?"),
     ("bad-quantity.yaml", "invalid quantity \"1Qi\""),

@@ -183,18 +183,23 @@ fn a_hung_process_fails_liveness_and_is_restarted() {
     let evs = events_of(&out, "hung");
     let started = times(&evs, "Started")[0];
     let unhealthy: Vec<&Row> = evs.iter().filter(|e| e["reason"] == "Unhealthy").collect();
-    // Probes at started+10s, +20s, ...: the first failing ones are at +60s, +70s, +80s.
+    // Probes at started+10s, +20s, ...: the ones at +60s, +70s, +80s get no answer and fail
+    // when their timeoutSeconds (1s) is up.
     let fails: Vec<u64> = unhealthy.iter().take(3).map(|e| ms(&e["time"]) - started).collect();
-    assert_eq!(fails, vec![60_000, 70_000, 80_000]);
-    assert!(unhealthy[0]["message"].starts_with("Liveness probe failed:"), "{}", unhealthy[0]["message"]);
+    assert_eq!(fails, vec![61_000, 71_000, 81_000]);
+    let ip = &pod_row(&out, "hung")["ip"];
+    let want = format!(
+        "Liveness probe failed: Get \"http://{ip}:8080/healthz\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+    );
+    assert_eq!(unhealthy[0]["message"], want);
     let killing = evs.iter().find(|e| e["reason"] == "Killing").unwrap();
     assert_eq!(killing["message"], "Container app failed liveness probe, will be restarted");
-    assert_eq!(ms(&killing["time"]) - started, 80_000);
+    assert_eq!(ms(&killing["time"]) - started, 81_000);
     // Stopped a second later, restarted at once (first restart); each new instance hangs 60s
-    // after it starts: killed at 162s, back-off 10s; killed at 254s, back-off 20s: 3 restarts.
+    // after it starts: killed 81s after its start, back-off 10s; then back-off 20s: 3 restarts.
     let created = times(&evs, "Created");
-    assert_eq!(created[1] - started, 81_000);
-    assert_eq!(created[2] - started, 81_000 + 1_000 + 80_000 + 1_000 + 10_000);
+    assert_eq!(created[1] - started, 82_000);
+    assert_eq!(created[2] - started, 82_000 + 1_000 + 81_000 + 1_000 + 10_000);
     assert_eq!(pod_row(&out, "hung")["restarts"], "3");
 }
 
@@ -476,4 +481,60 @@ fn a_finished_job_pod_shows_pod_completed() {
             ("Ready", "False", "PodCompleted"),
         ]
     );
+}
+
+#[test]
+fn probe_failures_read_as_each_handler_prints_them() {
+    // Listens 30s after it starts: until then each check is refused (gRPC's blocking dial
+    // waits out its timeout first).
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, ready: 30s}\n";
+    let checks = [
+        ("ex", "exec: {command: [cat, /tmp/healthy]}", 0, String::new()),
+        ("tcp", "tcpSocket: {port: 8080}", 0, "dial tcp IP:8080: connect: connection refused".into()),
+        (
+            "grpc",
+            "grpc: {port: 9555}",
+            1_000,
+            "timeout: failed to connect service \"IP:9555\" within 1s: context deadline exceeded".into(),
+        ),
+        (
+            "named",
+            "httpGet: {path: healthz, port: web}",
+            0,
+            "Get \"http://IP:8080/healthz\": dial tcp IP:8080: connect: connection refused".into(),
+        ),
+    ];
+    for (name, handler, delay, want) in checks {
+        let extra = format!(
+            "    ports: [{{name: web, containerPort: 8080}}]\n    readinessProbe: {{{handler}, periodSeconds: 10}}\n"
+        );
+        let (_t, out) = run_yaml(images, &pod(name, "Always", &extra), "1m", "");
+        let evs = events_of(&out, name);
+        let started = times(&evs, "Started")[0];
+        let ip = pod_row(&out, name)["ip"].clone();
+        let first = evs.iter().find(|e| e["reason"] == "Unhealthy").unwrap();
+        assert_eq!(first["message"], format!("Readiness probe failed: {}", want.replace("IP", &ip)), "{name}");
+        assert_eq!(ms(&first["time"]) - started, delay, "{name}");
+    }
+}
+
+#[test]
+fn a_hung_process_fails_its_probe_timeout_seconds_after_the_probe_started_except_a_tcp_connect() {
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, ready: 1s, hang: {after: 20s}}\n";
+    let exec = "    livenessProbe: {exec: {command: [cat, /tmp/healthy]}, periodSeconds: 10, timeoutSeconds: 3}\n";
+    let (_t, out) = run_yaml(images, &pod("ex", "Always", exec), "2m", "");
+    let evs = events_of(&out, "ex");
+    let started = times(&evs, "Started")[0];
+    // The probe at 0 fails at once: nothing answers before `ready` (1s); the command's output
+    // (unknown to kubesim) is the message.
+    let unhealthy: Vec<&Row> = evs.iter().filter(|e| e["reason"] == "Unhealthy").collect();
+    assert_eq!((ms(&unhealthy[0]["time"]) - started, unhealthy[0]["message"].as_str()), (0, "Liveness probe failed: "));
+    let fails: Vec<u64> = unhealthy[1..4].iter().map(|e| ms(&e["time"]) - started).collect();
+    assert_eq!(fails, [23_000, 33_000, 43_000], "the probes at 20s, 30s, 40s, each 3s late");
+    assert_eq!(unhealthy[1]["message"], "Liveness probe failed: command \"cat /tmp/healthy\" timed out");
+    // The hung process's listening socket still completes a TCP handshake.
+    let tcp = "    livenessProbe: {tcpSocket: {port: 8080}, periodSeconds: 10, initialDelaySeconds: 5}\n";
+    let (_t, out) = run_yaml(images, &pod("tcp", "Always", tcp), "2m", "");
+    assert!(times(&events_of(&out, "tcp"), "Unhealthy").is_empty());
+    assert_eq!(pod_row(&out, "tcp")["restarts"], "0");
 }

@@ -238,7 +238,7 @@ fn spec_manifests_are_read_beside_the_scenario_and_unused_rules_are_warned() {
 #[test]
 fn probe_fields_written_as_zero_take_their_defaults_as_the_api_server_gives_them() {
     let s = kubesim::scenario::load(&data("probe-zeros.yaml")).unwrap();
-    let p = s.pods[0].spec.containers[0].liveness_probe.expect("a liveness probe");
+    let p = s.pods[0].spec.containers[0].liveness_probe.clone().expect("a liveness probe");
     assert_eq!(p, kubesim::api::Probe::default());
     assert_eq!((p.period_ms, p.timeout_ms, p.success_threshold, p.failure_threshold), (10_000, 1_000, 1, 3));
 }

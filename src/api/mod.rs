@@ -13,6 +13,7 @@ pub mod labels;
 pub mod network;
 pub mod node;
 pub mod pod;
+pub mod probe;
 pub mod quantity;
 pub mod scheduling;
 pub mod service;
@@ -26,6 +27,7 @@ pub use ids::*;
 pub use labels::{LabelSelector, Labels, Requirement, SelectorOp};
 pub use node::{ConditionStatus, Node, Taint, TaintEffect};
 pub use pod::*;
+pub use probe::*;
 pub use scheduling::*;
 pub use workloads::{
     ConcurrencyPolicy, CronJob, DaemonSet, Deployment, DeploymentStrategy, IntOrPercent, Job, JobCondition, JobStatus,

@@ -1,6 +1,6 @@
 //! Pods: spec (what the user asked for) and status (what the kubelet reports).
 
-use super::{DsId, ImageId, JobId, Labels, NodeId, Resources, RsId, StsId, TaintEffect};
+use super::{DsId, ImageId, JobId, Labels, NodeId, Probe, Resources, RsId, StsId, TaintEffect};
 use crate::sim::SimTime;
 use std::sync::Arc;
 
@@ -99,34 +99,6 @@ impl Toleration {
         match self.op {
             TolerationOp::Exists => true,
             TolerationOp::Equal => self.value == t.value,
-        }
-    }
-}
-
-/// Upstream probe defaults (`v1.Probe`).
-pub const DEFAULT_PROBE_PERIOD_SECONDS: u64 = 10;
-pub const DEFAULT_PROBE_TIMEOUT_SECONDS: u64 = 1;
-pub const DEFAULT_PROBE_SUCCESS_THRESHOLD: u32 = 1;
-pub const DEFAULT_PROBE_FAILURE_THRESHOLD: u32 = 3;
-
-/// A probe's timing (what it checks is the behaviour's: does the process answer?).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Probe {
-    pub initial_delay_ms: u64,
-    pub period_ms: u64,
-    pub timeout_ms: u64,
-    pub success_threshold: u32,
-    pub failure_threshold: u32,
-}
-
-impl Default for Probe {
-    fn default() -> Self {
-        Probe {
-            initial_delay_ms: 0,
-            period_ms: DEFAULT_PROBE_PERIOD_SECONDS * 1000,
-            timeout_ms: DEFAULT_PROBE_TIMEOUT_SECONDS * 1000,
-            success_threshold: DEFAULT_PROBE_SUCCESS_THRESHOLD,
-            failure_threshold: DEFAULT_PROBE_FAILURE_THRESHOLD,
         }
     }
 }

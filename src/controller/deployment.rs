@@ -53,15 +53,15 @@ pub fn template_hash(t: &PodTemplate, images: &[crate::api::settings::ImageDef])
     }
     for c in t.spec.init_containers.iter().chain(t.spec.containers.iter()) {
         s.push_str(&format!(
-            "c:{}:{}:{:?}:{:?}:{:?}:{:?}:{:?}:{:?}:{}:{:?};",
+            "c:{}:{}:{:?}:{:?}:{:?}:{}:{}:{}:{}:{:?};",
             c.name,
             images[c.image.idx()].name,
             c.pull_policy,
             c.requests,
             c.limits,
-            c.readiness_probe,
-            c.liveness_probe,
-            c.startup_probe,
+            Probe::hash_key(&c.readiness_probe),
+            Probe::hash_key(&c.liveness_probe),
+            Probe::hash_key(&c.startup_probe),
             c.pre_stop,
             c.behavior
         ));

@@ -48,9 +48,9 @@ impl Kubelet {
                 }
             }
             KubeletEvent::Exited { pod, c, epoch, code, oom } => self.process_exited(pod, c, epoch, code, oom, ctx),
-            KubeletEvent::Probe { pod, c, epoch, kind } => {
+            KubeletEvent::Probe { pod, c, epoch, kind, late } => {
                 if self.current(pod, c, epoch).is_some() {
-                    self.probe(pod, c, kind, ctx);
+                    self.probe(pod, c, kind, late, ctx);
                 }
             }
             KubeletEvent::Restart { pod, c, epoch } => self.restart_after_backoff(pod, c, epoch, ctx),
@@ -79,8 +79,8 @@ impl Kubelet {
             KubeletEvent::Exited { pod, c, epoch, code, oom } => {
                 KubeletEvent::Exited { pod: self.resolve(pod), c, epoch, code, oom }
             }
-            KubeletEvent::Probe { pod, c, epoch, kind } => {
-                KubeletEvent::Probe { pod: self.resolve(pod), c, epoch, kind }
+            KubeletEvent::Probe { pod, c, epoch, kind, late } => {
+                KubeletEvent::Probe { pod: self.resolve(pod), c, epoch, kind, late }
             }
             KubeletEvent::Restart { pod, c, epoch } => KubeletEvent::Restart { pod: self.resolve(pod), c, epoch },
             KubeletEvent::Resync { pod, c, epoch } => KubeletEvent::Resync { pod: self.resolve(pod), c, epoch },

@@ -25,9 +25,61 @@ pub struct ProbeState {
     startup_failures: u32,
 }
 
+/// A probe's numbers and what its check does when the process does not answer.
+#[derive(Clone, Copy, Debug)]
+struct Spec {
+    initial_delay_ms: u64,
+    period_ms: u64,
+    timeout_ms: u64,
+    success_threshold: u32,
+    failure_threshold: u32,
+    /// `tcpSocket`: the kernel accepts the connection even from a hung process.
+    tcp: bool,
+    /// `grpc`: the kubelet dials with `WithBlock`, so a refused connection fails only at the
+    /// timeout too.
+    grpc: bool,
+}
+
+impl Spec {
+    fn of(p: &Probe) -> Spec {
+        Spec {
+            initial_delay_ms: p.initial_delay_ms,
+            period_ms: p.period_ms,
+            timeout_ms: p.timeout_ms,
+            success_threshold: p.success_threshold,
+            failure_threshold: p.failure_threshold,
+            tcp: matches!(p.action, ProbeAction::TcpSocket { .. }),
+            grpc: matches!(p.action, ProbeAction::Grpc { .. }),
+        }
+    }
+}
+
+/// A check's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Success,
+    /// Failed at once (connection refused, the command exited non-zero).
+    Failure,
+    /// Fails once `timeoutSeconds` has passed (no answer).
+    TimesOut,
+}
+
+/// What the check finds: a process that does not listen yet refuses (gRPC's blocking dial
+/// waits out the timeout instead); a hung one lets the request time out, except a bare TCP
+/// connect, which its listening socket still accepts.
+fn outcome(p: &Spec, listening: bool, hung: bool) -> Outcome {
+    match (listening, hung) {
+        (true, false) => Outcome::Success,
+        (_, true) if p.tcp => Outcome::Success,
+        (_, true) => Outcome::TimesOut,
+        (false, false) if p.grpc => Outcome::TimesOut,
+        (false, false) => Outcome::Failure,
+    }
+}
+
 /// The first probe time at or after `not_before` on the probe's grid for a container started
 /// at `started`.
-fn grid_at_or_after(started: SimTime, p: &Probe, not_before: SimTime) -> SimTime {
+fn grid_at_or_after(started: SimTime, p: &Spec, not_before: SimTime) -> SimTime {
     let first = started.plus(p.initial_delay_ms.div_ceil(p.period_ms) * p.period_ms);
     if first >= not_before {
         return first;
@@ -40,16 +92,17 @@ impl Kubelet {
     fn probe_at(&self, id: PodId, c: ContainerRef, kind: ProbeKind, at: SimTime, ctx: &mut Ctx) {
         let w = &self.workers[&id];
         let epoch = w.containers[w.idx(c)].epoch;
-        ctx.at(at, Event::Kubelet(self.node, KubeletEvent::Probe { pod: id, c, epoch, kind }));
+        ctx.at(at, Event::Kubelet(self.node, KubeletEvent::Probe { pod: id, c, epoch, kind, late: false }));
     }
 
-    fn spec_probe(&self, id: PodId, c: ContainerRef, kind: ProbeKind) -> Option<Probe> {
+    fn spec_probe(&self, id: PodId, c: ContainerRef, kind: ProbeKind) -> Option<Spec> {
         let cs = container(&self.workers[&id].spec, c);
         match kind {
-            ProbeKind::Readiness => cs.readiness_probe,
-            ProbeKind::Liveness => cs.liveness_probe,
-            ProbeKind::Startup => cs.startup_probe,
+            ProbeKind::Readiness => cs.readiness_probe.as_ref(),
+            ProbeKind::Liveness => cs.liveness_probe.as_ref(),
+            ProbeKind::Startup => cs.startup_probe.as_ref(),
         }
+        .map(Spec::of)
     }
 
     /// After a container starts: the startup probe, or liveness and readiness at once.
@@ -91,19 +144,33 @@ impl Kubelet {
         });
     }
 
-    /// Run one probe and schedule the next one that matters.
-    pub(super) fn probe(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, ctx: &mut Ctx) {
+    /// Run one probe (or, `late`, take the failure of one that timed out) and schedule the next
+    /// one that matters.
+    pub(super) fn probe(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, late: bool, ctx: &mut Ctx) {
         let now = ctx.now;
         let Some(p) = self.spec_probe(id, c, kind) else { return };
-        let (answers, hung, hangs_at, started) = {
+        let (result, hangs_at, started) = {
             let w = &self.workers[&id];
             let st = &w.containers[w.idx(c)];
             let hung = st.hangs_at.is_some_and(|h| now >= h);
-            (now >= st.answers_from && !hung, hung, st.hangs_at, st.started_at)
+            (outcome(&p, now >= st.answers_from, hung), st.hangs_at, st.started_at)
         };
+        if result == Outcome::TimesOut && !late {
+            // The prober waits `timeoutSeconds` for an answer that does not come.
+            let w = &self.workers[&id];
+            let epoch = w.containers[w.idx(c)].epoch;
+            let ev = KubeletEvent::Probe { pod: id, c, epoch, kind, late: true };
+            ctx.after(p.timeout_ms, Event::Kubelet(self.node, ev));
+            return;
+        }
+        let answers = !late && result == Outcome::Success;
+        // The next probe on the grid once this one is over.
+        let probe_start = if late { SimTime(now.0 - p.timeout_ms) } else { now };
+        let after_failure = grid_at_or_after(started, &p, probe_start.plus(p.period_ms).max(now));
         let node = Some(self.node);
         let fail_event = |ctx: &mut Ctx| {
-            pod_event(ctx, id, node, EventType::Warning, "Unhealthy", Message::Unhealthy { container: c, kind, hung });
+            let m = Message::Unhealthy { container: c, kind, hung: late };
+            pod_event(ctx, id, node, EventType::Warning, "Unhealthy", m);
         };
         // After a success, the next probe that can fail is the first one after the hang.
         let next_change = |from: SimTime| hangs_at.filter(|&h| h > from).map(|h| grid_at_or_after(started, &p, h));
@@ -124,7 +191,7 @@ impl Kubelet {
                     if st.startup_failures >= p.failure_threshold {
                         kill = true;
                     } else {
-                        next = Some(now.plus(p.period_ms));
+                        next = Some(after_failure);
                     }
                 }
             }
@@ -138,7 +205,7 @@ impl Kubelet {
                     if st.liveness_failures >= p.failure_threshold {
                         kill = true;
                     } else {
-                        next = Some(now.plus(p.period_ms));
+                        next = Some(after_failure);
                     }
                 }
             }
@@ -158,7 +225,7 @@ impl Kubelet {
                     if st.ready && st.ready_failures >= p.failure_threshold {
                         ready_change = Some(false);
                     }
-                    next = Some(now.plus(p.period_ms));
+                    next = Some(after_failure);
                 }
             }
         }
@@ -199,11 +266,11 @@ mod tests {
 
     #[test]
     fn probes_run_on_the_period_grid() {
-        let p = Probe { initial_delay_ms: 2_000, period_ms: 5_000, ..Probe::default() };
+        let p = Spec::of(&Probe { initial_delay_ms: 2_000, period_ms: 5_000, ..Probe::default() });
         let s = SimTime::from_secs(100);
         assert_eq!(grid_at_or_after(s, &p, s), SimTime::from_secs(105));
         assert_eq!(grid_at_or_after(s, &p, SimTime::from_secs(106)), SimTime::from_secs(110));
-        let p0 = Probe::default();
+        let p0 = Spec::of(&Probe::default());
         assert_eq!(grid_at_or_after(s, &p0, s), s);
         assert_eq!(grid_at_or_after(s, &p0, SimTime::from_secs(125)), SimTime::from_secs(130));
     }

@@ -183,21 +183,22 @@ fn a_hung_container_fails_its_liveness_probe_three_times_and_is_restarted() {
     let mut s = spec(ImageId(0), Behavior { hang: Some(fixed(20_000)), ..Behavior::default() });
     s.containers[0].liveness_probe = Some(Probe::default());
     let p = w.pod("p", s);
-    w.run(45_000);
-    // Failures at 21010, 31010 and 41010; the third kills it: SIGTERM, gone after the
-    // default 500 ms termination (41510), and restarted at once (first restart, no back-off).
-    assert_eq!(w.h.times_of("Unhealthy"), [21_010, 31_010, 41_010]);
+    w.run(46_000);
+    // The probes at 21010, 31010 and 41010 get no answer: each fails when its timeoutSeconds
+    // (1 s) is up: 22010, 32010, 42010; the third kills it: SIGTERM, gone after the default
+    // 500 ms termination (42510), and restarted at once (first restart, no back-off).
+    assert_eq!(w.h.times_of("Unhealthy"), [22_010, 32_010, 42_010]);
     let timed_out = Message::Unhealthy { container: APP, kind: ProbeKind::Liveness, hung: true };
     assert!(w.messages(p, "Unhealthy").iter().all(|m| *m == timed_out));
-    assert_eq!(w.h.times_of("Killing"), [41_010]);
+    assert_eq!(w.h.times_of("Killing"), [42_010]);
     let killed = Message::ProbeKilled { container: APP, kind: ProbeKind::Liveness };
     assert_eq!(w.messages(p, "Killing"), [killed]);
-    assert_eq!(w.h.times_of("Created"), [10, 41_510]);
-    assert_eq!(w.h.times_of("Started"), [1010, 42_510]);
+    assert_eq!(w.h.times_of("Created"), [10, 42_510]);
+    assert_eq!(w.h.times_of("Started"), [1010, 43_510]);
     // Stopped by the kubelet, it reports SIGTERM's 128 + 15.
     let st = w.app(p);
-    assert_eq!((st.restart_count, st.last_terminated), (1, Some((143, "Error", SimTime(41_510)))));
-    assert_eq!(st.state, ContainerState::Running { started: SimTime(42_510) });
+    assert_eq!((st.restart_count, st.last_terminated), (1, Some((143, "Error", SimTime(42_510)))));
+    assert_eq!(st.state, ContainerState::Running { started: SimTime(43_510) });
 }
 
 #[test]

@@ -182,17 +182,7 @@ fn containers(o: &mut Prefix, c: &Cluster, p: &Pod, vol: &str) {
             [("Liveness", &spec.liveness_probe), ("Readiness", &spec.readiness_probe), ("Startup", &spec.startup_probe)]
         {
             if let Some(pr) = probe {
-                o.w(
-                    2,
-                    &format!(
-                        "{label}:\thttp-get http://:8080/ delay={}s timeout={}s period={}s #success={} #failure={}\n",
-                        pr.initial_delay_ms / 1000,
-                        pr.timeout_ms / 1000,
-                        pr.period_ms / 1000,
-                        pr.success_threshold,
-                        pr.failure_threshold
-                    ),
-                );
+                o.w(2, &format!("{label}:\t{}\n", pr.describe()));
             }
         }
         o.w(2, "Environment:\t<none>\n");

@@ -87,12 +87,17 @@ pub fn render(e: &RecordedEvent, api: &ApiServer, images: &[ImageDef], seed: u64
                 pod_uid(pod.expect("pod event"), seed)
             )
         }
-        Message::Unhealthy { container: _, kind, hung } => {
-            let why = if *hung {
-                "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
-            } else {
-                "connect: connection refused"
+        Message::Unhealthy { container, kind, hung } => {
+            let p = api.pod(pod.expect("pod event"));
+            let s = &p.spec;
+            let c = if container.init { &s.init_containers } else { &s.containers };
+            let c = &c[container.index as usize];
+            let probe = match kind {
+                crate::api::ProbeKind::Readiness => &c.readiness_probe,
+                crate::api::ProbeKind::Liveness => &c.liveness_probe,
+                crate::api::ProbeKind::Startup => &c.startup_probe,
             };
+            let why = probe.as_ref().map_or(String::new(), |pr| pr.failure_message(c, p.status.pod_ip, *hung));
             format!("{} probe failed: {why}", kind.as_str())
         }
         Message::ProbeKilled { container, kind } => format!(

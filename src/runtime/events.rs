@@ -36,7 +36,8 @@ pub enum KubeletEvent {
     /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
     Exited { pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool },
     /// A probe of this container runs now.
-    Probe { pod: PodId, c: ContainerRef, epoch: u32, kind: ProbeKind },
+    /// `late`: the answer it waited for did not come within `timeoutSeconds`.
+    Probe { pod: PodId, c: ContainerRef, epoch: u32, kind: ProbeKind, late: bool },
     /// CrashLoopBackOff is over: start the container again.
     Restart { pod: PodId, c: ContainerRef, epoch: u32 },
     /// The pod worker syncs again after the container's image could not be had.

@@ -258,12 +258,35 @@ k8s_struct!(ProbeRaw {
     #[serde(default, deserialize_with = "super::strict::opt_sp")] timeout_seconds: Option<Spanned<u32>>,
     #[serde(default, deserialize_with = "super::strict::opt_sp")] success_threshold: Option<Spanned<u32>>,
     #[serde(default, deserialize_with = "super::strict::opt_sp")] failure_threshold: Option<Spanned<u32>>,
-    // What is probed does not matter to the model: the behaviour decides whether it answers.
-    http_get: Option<Ignored>,
-    tcp_socket: Option<Ignored>,
-    exec: Option<Ignored>,
-    grpc: Option<Ignored>,
+    // Whether the check passes is the behaviour's; what it names goes into the messages.
+    http_get: Option<HttpGetRaw>,
+    tcp_socket: Option<TcpSocketRaw>,
+    exec: Option<ExecRaw>,
+    grpc: Option<GrpcRaw>,
 } ignored [terminationGracePeriodSeconds]);
+
+k8s_struct!(HttpGetRaw {
+    path: Option<String>,
+    port: Spanned<IntOrString>,
+    host: Option<String>,
+    scheme: Option<Spanned<String>>,
+    // Headers change nothing the model decides.
+    #[serde(default)] http_headers: Option<Ignored>,
+} ignored []);
+
+k8s_struct!(TcpSocketRaw {
+    port: Spanned<IntOrString>,
+    host: Option<String>,
+} ignored []);
+
+k8s_struct!(ExecRaw {
+    #[serde(default)] command: Vec<String>,
+} ignored []);
+
+k8s_struct!(GrpcRaw {
+    #[serde(deserialize_with = "super::strict::sp")] port: Spanned<i32>,
+    service: Option<String>,
+} ignored []);
 
 k8s_struct!(LifecycleRaw {
     pre_stop: Option<Ignored>,

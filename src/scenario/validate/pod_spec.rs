@@ -2,13 +2,16 @@
 //! holds them.
 
 use super::*;
+use crate::api::{PortRef, ProbeAction};
 
 /// A probe's timing with upstream's defaults and validation: a field left out or written as 0
 /// takes its default, as the API server's `SetDefaults_Probe` does (periodSeconds 10,
 /// timeoutSeconds 1, successThreshold 1, failureThreshold 3).
 pub(super) fn probe(ctx: &Ctx, p: &Option<ProbeRaw>, what: &str, success_must_be_one: bool) -> R<Option<Probe>> {
     let Some(p) = p else { return Ok(None) };
-    let mut out = Probe { initial_delay_ms: p.initial_delay_seconds.unwrap_or(0) as u64 * 1000, ..Probe::default() };
+    let action = probe_action(ctx, p, what)?;
+    let mut out =
+        Probe { action, initial_delay_ms: p.initial_delay_seconds.unwrap_or(0) as u64 * 1000, ..Probe::default() };
     let given = |v: &Option<Spanned<u32>>| v.as_ref().map(|s| s.value).filter(|&v| v > 0);
     if let Some(v) = given(&p.period_seconds) {
         out.period_ms = v as u64 * 1000;
@@ -27,6 +30,63 @@ pub(super) fn probe(ctx: &Ctx, p: &Option<ProbeRaw>, what: &str, success_must_be
         out.success_threshold = v;
     }
     Ok(Some(out))
+}
+
+/// The probe's one handler, as `validateHandler` wants it.
+fn probe_action(ctx: &Ctx, p: &ProbeRaw, what: &str) -> R<ProbeAction> {
+    let n = [p.http_get.is_some(), p.tcp_socket.is_some(), p.exec.is_some(), p.grpc.is_some()];
+    match n.iter().filter(|&&x| x).count() {
+        0 => return Err(ctx.err_doc(format!("{what}: must specify a handler type"), handler_help())),
+        1 => {}
+        _ => return Err(ctx.err_doc(format!("{what}: may not specify more than 1 handler type"), handler_help())),
+    }
+    let port = |ctx: &Ctx, p: &Spanned<IntOrString>, field: &str| -> R<PortRef> {
+        match &p.value {
+            IntOrString::Int(n) if (1..=65535).contains(n) => Ok(PortRef::Number(*n as i32)),
+            IntOrString::Int(n) => Err(ctx.err_at(
+                p.referenced,
+                format!("{what}.{field}: Invalid value: {n}: must be between 1 and 65535, inclusive"),
+                None,
+            )),
+            IntOrString::Str(s) => Ok(PortRef::Name(s.as_str().into())),
+        }
+    };
+    if let Some(h) = &p.http_get {
+        let scheme = match h.scheme.as_ref().map(|s| s.value.as_str()) {
+            None | Some("HTTP") => "http",
+            Some("HTTPS") => "https",
+            Some(other) => {
+                let loc = h.scheme.as_ref().unwrap().referenced;
+                let msg = format!(
+                    "{what}.httpGet.scheme: Unsupported value: {other:?}: supported values: \"HTTP\", \"HTTPS\""
+                );
+                return Err(ctx.err_at(loc, msg, None));
+            }
+        };
+        let path = h.path.as_deref().unwrap_or("");
+        let host = h.host.as_deref().filter(|s| !s.is_empty()).map(Into::into);
+        return Ok(ProbeAction::HttpGet { scheme, host, port: port(ctx, &h.port, "httpGet.port")?, path: path.into() });
+    }
+    if let Some(t) = &p.tcp_socket {
+        let host = t.host.as_deref().filter(|s| !s.is_empty()).map(Into::into);
+        return Ok(ProbeAction::TcpSocket { host, port: port(ctx, &t.port, "tcpSocket.port")? });
+    }
+    if let Some(e) = &p.exec {
+        if e.command.is_empty() {
+            return Err(ctx.err_doc(format!("{what}.exec.command: Required value"), None));
+        }
+        return Ok(ProbeAction::Exec { command: e.command.clone().into() });
+    }
+    let g = p.grpc.as_ref().expect("one handler");
+    if !(1..=65535).contains(&g.port.value) {
+        let msg = format!("{what}.grpc.port: Invalid value: {}: must be between 1 and 65535, inclusive", g.port.value);
+        return Err(ctx.err_at(g.port.referenced, msg, None));
+    }
+    Ok(ProbeAction::Grpc { port: g.port.value, service: g.service.as_deref().map(Into::into) })
+}
+
+fn handler_help() -> Option<String> {
+    Some("give exactly one of httpGet, tcpSocket, exec or grpc".into())
 }
 
 /// A pod spec as every kind holds it: containers (init containers first), restart policy,
