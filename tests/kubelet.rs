@@ -538,3 +538,46 @@ fn a_hung_process_fails_its_probe_timeout_seconds_after_the_probe_started_except
     assert!(times(&events_of(&out, "tcp"), "Unhealthy").is_empty());
     assert_eq!(pod_row(&out, "tcp")["restarts"], "0");
 }
+
+fn hooked(name: &str, second: bool) -> String {
+    let mut m = pod(name, "Always", "    lifecycle:\n      postStart: {exec: {command: [sh, -c, setup]}}\n");
+    if second {
+        m.push_str("  - {name: second, image: \"app:1\"}\n");
+    }
+    m
+}
+
+#[test]
+fn a_post_start_hook_holds_the_container_in_container_creating_and_the_next_container_back() {
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, postStart: {duration: 5s}}\n";
+    let (_t, out) = run_yaml(images, &hooked("hook", true), "1m", "");
+    let evs = events_of(&out, "hook");
+    let started = times(&evs, "Started");
+    let created = times(&evs, "Created");
+    // The app starts 1s after it is created; the second container is created only once the
+    // app's 5s hook is over (startContainer returns after the hook).
+    assert_eq!(created[1] - started[0], 5_000);
+    // Neither container counts as Running (nor ready) before then.
+    let rows = conditions_of(&out, "hook");
+    let ready = rows.iter().find(|r| r.1 == "ContainersReady" && r.2 == "True").unwrap();
+    assert_eq!(ready.0, started[1]);
+    let p = pod_row(&out, "hook");
+    assert_eq!((ms(&p["started"]), p["restarts"].as_str()), (started[1], "0"));
+}
+
+#[test]
+fn a_failing_post_start_hook_kills_the_container_into_crash_loop_back_off() {
+    let images = "  - name: \"app:1\"\n    behavior: {startup: 1s, postStart: {duration: 2s, fail: true}}\n";
+    let (_t, out) = run_yaml(images, &hooked("hook", false), "3m", "");
+    let evs = events_of(&out, "hook");
+    let failed: Vec<&Row> = evs.iter().filter(|e| e["reason"] == "FailedPostStartHook").collect();
+    assert_eq!((failed[0]["type"].as_str(), failed[0]["message"].as_str()), ("Warning", "PostStartHook failed"));
+    let started = times(&evs, "Started");
+    assert_eq!(ms(&failed[0]["time"]) - started[0], 2_000);
+    let killing = evs.iter().find(|e| e["reason"] == "Killing").unwrap();
+    assert_eq!((killing["message"].as_str(), ms(&killing["time"])), ("FailedPostStartHook", ms(&failed[0]["time"])));
+    // Restarted at once the first time, then after 10s, 20s, ...: CrashLoopBackOff.
+    assert!(evs.iter().any(|e| e["reason"] == "BackOff"), "{evs:?}");
+    assert!(pod_row(&out, "hook")["reason"] == "CrashLoopBackOff" || started.len() >= 4);
+    assert_ne!(pod_row(&out, "hook")["restarts"], "0");
+}

@@ -33,6 +33,12 @@ pub struct Behavior {
     pub hang: Option<DurationDist>,
     /// How long the container's preStop hook runs (when the pod has one).
     pub pre_stop: DurationDist,
+    /// How long its postStart hook runs (when the pod has one), and whether it fails.
+    pub post_start: DurationDist,
+    pub post_start_fails: bool,
+    /// How long the process takes to answer a probe's check once it answers (its mean; no
+    /// jitter): a check whose `timeoutSeconds` is shorter times out.
+    pub response_time_ms: u64,
 }
 
 impl Default for Behavior {
@@ -46,7 +52,28 @@ impl Default for Behavior {
             memory: None,
             hang: None,
             pre_stop: DurationDist::default(),
+            post_start: DurationDist::default(),
+            post_start_fails: false,
+            response_time_ms: 0,
         }
+    }
+}
+
+impl Behavior {
+    /// What a template hash takes from the behaviour: the fields it has always had, in their
+    /// `Debug` form, then the later ones only where they are set (names made before stay).
+    pub fn hash_key(&self) -> String {
+        let mut s = format!(
+            "Behavior {{ startup: {:?}, ready: {:?}, termination: {:?}, exit: {:?}, crash: {:?}, memory: {:?}, hang: {:?}, pre_stop: {:?} }}",
+            self.startup, self.ready, self.termination, self.exit, self.crash, self.memory, self.hang, self.pre_stop
+        );
+        if self.post_start != DurationDist::default() || self.post_start_fails {
+            s.push_str(&format!("postStart:{:?}:{}", self.post_start, self.post_start_fails));
+        }
+        if self.response_time_ms > 0 {
+            s.push_str(&format!("responseTime:{}", self.response_time_ms));
+        }
+        s
     }
 }
 

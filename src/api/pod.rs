@@ -120,6 +120,8 @@ pub struct ContainerSpec {
     pub startup_probe: Option<Probe>,
     /// `lifecycle.preStop` is set (its duration is the behaviour's `preStop`).
     pub pre_stop: bool,
+    /// `lifecycle.postStart` is set (its duration and outcome are the behaviour's `postStart`).
+    pub post_start: bool,
     /// The image's behaviour with the pod's `kubesim.io/behavior` annotation applied.
     pub behavior: crate::api::behavior::Behavior,
     /// An init container with `restartPolicy: Always`: it starts in order, stays up beside the
@@ -180,6 +182,7 @@ impl ContainerSpec {
             liveness_probe: None,
             startup_probe: None,
             pre_stop: false,
+            post_start: false,
             behavior,
             sidecar: false,
             env_refs: Vec::new(),

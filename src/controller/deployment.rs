@@ -53,7 +53,7 @@ pub fn template_hash(t: &PodTemplate, images: &[crate::api::settings::ImageDef])
     }
     for c in t.spec.init_containers.iter().chain(t.spec.containers.iter()) {
         s.push_str(&format!(
-            "c:{}:{}:{:?}:{:?}:{:?}:{}:{}:{}:{}:{:?};",
+            "c:{}:{}:{:?}:{:?}:{:?}:{}:{}:{}:{}:{};",
             c.name,
             images[c.image.idx()].name,
             c.pull_policy,
@@ -63,8 +63,11 @@ pub fn template_hash(t: &PodTemplate, images: &[crate::api::settings::ImageDef])
             Probe::hash_key(&c.liveness_probe),
             Probe::hash_key(&c.startup_probe),
             c.pre_stop,
-            c.behavior
+            c.behavior.hash_key()
         ));
+        if c.post_start {
+            s.push_str("postStart;");
+        }
     }
     s.push_str(&format!("rp:{:?};g:{};p:{}", t.spec.restart_policy, t.spec.termination_grace_ms, t.spec.priority));
     safe_encode(fnv32a(s.as_bytes()))

@@ -47,6 +47,11 @@ impl Kubelet {
                     self.container_started(pod, c, ctx);
                 }
             }
+            KubeletEvent::PostStartDone { pod, c, epoch } => {
+                if self.current(pod, c, epoch).is_some_and(|(w, _)| !w.killing) {
+                    self.post_start_done(pod, c, ctx);
+                }
+            }
             KubeletEvent::Exited { pod, c, epoch, code, oom } => self.process_exited(pod, c, epoch, code, oom, ctx),
             KubeletEvent::Probe { pod, c, epoch, kind, late } => {
                 if self.current(pod, c, epoch).is_some() {
@@ -76,6 +81,9 @@ impl Kubelet {
         }
         match ev {
             KubeletEvent::Started { pod, c, epoch } => KubeletEvent::Started { pod: self.resolve(pod), c, epoch },
+            KubeletEvent::PostStartDone { pod, c, epoch } => {
+                KubeletEvent::PostStartDone { pod: self.resolve(pod), c, epoch }
+            }
             KubeletEvent::Exited { pod, c, epoch, code, oom } => {
                 KubeletEvent::Exited { pod: self.resolve(pod), c, epoch, code, oom }
             }

@@ -83,6 +83,9 @@ struct PodWorker {
     sandbox: bool,
     ip: Option<u32>,
     sandbox_attempts: u32,
+    /// A container's postStart hook is running: SyncPod waits for it before starting the next
+    /// container.
+    hook_pending: bool,
 }
 
 impl PodWorker {
@@ -428,6 +431,7 @@ impl Kubelet {
                 sandbox: false,
                 ip: None,
                 sandbox_attempts: 0,
+                hook_pending: false,
             },
         );
         if self.volumes_ready(id, ctx) {
@@ -448,7 +452,7 @@ impl Kubelet {
         }
         loop {
             let Some(w) = self.workers.get(&id) else { return };
-            if w.killing || w.next >= w.containers.len() {
+            if w.killing || w.hook_pending || w.next >= w.containers.len() {
                 return;
             }
             let c = w.cref(w.next);
@@ -488,6 +492,7 @@ impl Kubelet {
         let w = self.workers.get_mut(&id).expect("worker exists");
         let i = w.idx(c);
         let startup = container(&w.spec, c).behavior.startup;
+        w.hook_pending |= container(&w.spec, c).post_start;
         let epoch = w.containers[i].epoch;
         ctx.cause = ctx.record(
             EventType::Normal,
@@ -540,7 +545,6 @@ impl Kubelet {
         let cs = container(&w.spec, c).clone();
         let b = cs.behavior;
         let epoch = w.containers[i].epoch;
-        let pull_ms = w.pull_ms;
         pod_event(ctx, id, node, EventType::Normal, "Started", Message::Started { container: c });
         // The process's fate: the earliest of its own exit, a crash, and the OOM killer.
         let mut fate: Option<(u64, i32, bool)> = None;
@@ -582,25 +586,69 @@ impl Kubelet {
         st.answers_from = now.plus(answers);
         st.hangs_at = hang.map(|h| now.plus(h));
         st.probes = ProbeState::default();
-        let ready_now = cs.readiness_probe.is_none() && cs.startup_probe.is_none();
+        if let Some((after, code, oom)) = fate {
+            ctx.after(after, Event::Kubelet(node, KubeletEvent::Exited { pod: id, c, epoch, code, oom }));
+        }
+        if cs.post_start {
+            // startContainer runs the hook before it returns: the status stays as it was
+            // (ContainerCreating) and nothing else starts until the hook is over.
+            let hook = draw(b.post_start, ctx);
+            ctx.after(hook, Event::Kubelet(node, KubeletEvent::PostStartDone { pod: id, c, epoch }));
+            return;
+        }
+        self.container_running(id, c, ctx);
+    }
+
+    /// The container is up and reported Running (its hook, if any, done): the status write,
+    /// the probes, and a sidecar lets the sequence go on.
+    fn container_running(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let node = self.node;
+        let w = &self.workers[&id];
+        let cs = container(&w.spec, c);
+        let (b, sidecar, startup_probe) = (cs.behavior, cs.sidecar, cs.startup_probe.is_some());
+        let ready_now = cs.readiness_probe.is_none() && !startup_probe;
+        let (started, pull_ms) = (w.containers[w.idx(c)].started_at, w.pull_ms);
         ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
             let s = status_mut(p, c);
-            s.state = ContainerState::Running { started: now };
+            s.state = ContainerState::Running { started };
             s.ready = ready_now;
             p.pull_ms = pull_ms;
             status::refresh(p, now);
         });
-        if let Some((after, code, oom)) = fate {
-            ctx.after(after, Event::Kubelet(node, KubeletEvent::Exited { pod: id, c, epoch, code, oom }));
-        }
         self.schedule_first_probes(id, c, ctx);
         if b.memory.is_some() {
             self.ensure_monitor(ctx);
         }
         // A sidecar lets the sequence go on once it has started (its startup probe, if any,
         // passed: see `startup_passed`).
-        if cs.sidecar && cs.startup_probe.is_none() {
+        if sidecar && !startup_probe {
             self.sidecar_up(id, c, ctx);
+        }
+    }
+
+    /// The postStart hook is over. Failed: `FailedPostStartHook`, the container killed (then
+    /// restarted per policy, with back-off); either way SyncPod goes on with the next ones.
+    fn post_start_done(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        w.hook_pending = false;
+        if container(&w.spec, c).behavior.post_start_fails {
+            let node = Some(self.node);
+            // Upstream leaves the hook's output out of the event (it may hold secrets).
+            pod_event(
+                ctx,
+                id,
+                node,
+                EventType::Warning,
+                "FailedPostStartHook",
+                Message::Text("PostStartHook failed".into()),
+            );
+            self.kill_to_restart(id, c, Message::Text("FailedPostStartHook".into()), ctx);
+        } else {
+            self.container_running(id, c, ctx);
+        }
+        if !c.init {
+            self.advance(id, ctx);
         }
     }
 
@@ -776,6 +824,12 @@ impl Kubelet {
     /// A liveness or startup probe failed too often: stop the container (it is restarted
     /// unless the policy is Never).
     fn probe_kill(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, ctx: &mut Ctx) {
+        self.kill_to_restart(id, c, Message::ProbeKilled { container: c, kind }, ctx);
+    }
+
+    /// Stop one container for the kubelet's own reason (`Killing` with `why`); it is then
+    /// restarted per policy.
+    fn kill_to_restart(&mut self, id: PodId, c: ContainerRef, why: Message, ctx: &mut Ctx) {
         let node = self.node;
         let grace = ctx.api.pod(id).spec.termination_grace_ms;
         let w = self.workers.get_mut(&id).expect("worker exists");
@@ -785,7 +839,7 @@ impl Kubelet {
         st.stopping = true;
         let epoch = st.epoch;
         let cs = container(&w.spec, c).clone();
-        pod_event(ctx, id, node, EventType::Normal, "Killing", Message::ProbeKilled { container: c, kind });
+        pod_event(ctx, id, node, EventType::Normal, "Killing", why);
         let (after, code) = stop_timing(&cs, grace, ctx);
         // Stopped by the kubelet rather than finishing its work: SIGTERM's status, 128 + 15.
         let code = if code == 0 { EXIT_CODE_SIGTERM } else { code };

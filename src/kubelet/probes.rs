@@ -65,10 +65,11 @@ enum Outcome {
 }
 
 /// What the check finds: a process that does not listen yet refuses (gRPC's blocking dial
-/// waits out the timeout instead); a hung one lets the request time out, except a bare TCP
-/// connect, which its listening socket still accepts.
-fn outcome(p: &Spec, listening: bool, hung: bool) -> Outcome {
+/// waits out the timeout instead); a hung one, or one slower to answer than `timeoutSeconds`,
+/// lets the request time out, except a bare TCP connect, which its listening socket accepts.
+fn outcome(p: &Spec, listening: bool, hung: bool, response_ms: u64) -> Outcome {
     match (listening, hung) {
+        (true, false) if response_ms > p.timeout_ms && !p.tcp => Outcome::TimesOut,
         (true, false) => Outcome::Success,
         (_, true) if p.tcp => Outcome::Success,
         (_, true) => Outcome::TimesOut,
@@ -153,7 +154,8 @@ impl Kubelet {
             let w = &self.workers[&id];
             let st = &w.containers[w.idx(c)];
             let hung = st.hangs_at.is_some_and(|h| now >= h);
-            (outcome(&p, now >= st.answers_from, hung), st.hangs_at, st.started_at)
+            let response = container(&w.spec, c).behavior.response_time_ms;
+            (outcome(&p, now >= st.answers_from, hung, response), st.hangs_at, st.started_at)
         };
         if result == Outcome::TimesOut && !late {
             // The prober waits `timeoutSeconds` for an answer that does not come.

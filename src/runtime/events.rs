@@ -33,6 +33,8 @@ pub enum KubeletEvent {
     EvictionMonitor,
     /// The container's process is up (Created -> Started).
     Started { pod: PodId, c: ContainerRef, epoch: u32 },
+    /// The container's postStart hook has run its course.
+    PostStartDone { pod: PodId, c: ContainerRef, epoch: u32 },
     /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
     Exited { pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool },
     /// A probe of this container runs now.

@@ -115,6 +115,13 @@ pub fn apply_behavior(b: &mut Behavior, r: &raw::BehaviorRaw) {
     if let Some(p) = r.pre_stop {
         b.pre_stop = p;
     }
+    if let Some(t) = r.response_time {
+        b.response_time_ms = t.mean_ms;
+    }
+    if let Some(p) = &r.post_start {
+        b.post_start = p.duration.unwrap_or_default();
+        b.post_start_fails = p.fail;
+    }
 }
 
 /// The annotation through which a pod overrides its containers' behaviour.

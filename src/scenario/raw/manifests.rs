@@ -290,7 +290,8 @@ k8s_struct!(GrpcRaw {
 
 k8s_struct!(LifecycleRaw {
     pre_stop: Option<Ignored>,
-} ignored [postStart, stopSignal]);
+    post_start: Option<Ignored>,
+} ignored [stopSignal]);
 
 k8s_struct!(ResourcesRaw {
     #[serde(default)] requests: BTreeMap<String, Spanned<Qty>>,

@@ -303,6 +303,21 @@ pub struct BehaviorRaw {
     pub hang: Option<HangRaw>,
     #[serde(default)]
     pub pre_stop: Option<DurationDist>,
+    #[serde(default)]
+    pub post_start: Option<PostStartRaw>,
+    #[serde(default)]
+    pub response_time: Option<DurationDist>,
+}
+
+/// `postStart: {duration, fail}`: how long the container's postStart hook runs and whether it
+/// fails.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PostStartRaw {
+    #[serde(default)]
+    pub duration: Option<DurationDist>,
+    #[serde(default)]
+    pub fail: bool,
 }
 
 /// `exit: {after, code}`: the process exits on its own.

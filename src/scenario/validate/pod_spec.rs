@@ -354,6 +354,7 @@ fn container(
         liveness_probe: probe(ctx, &c.liveness_probe, &format!("{p}livenessProbe"), true)?,
         startup_probe: probe(ctx, &c.startup_probe, &format!("{p}startupProbe"), true)?,
         pre_stop: c.lifecycle.as_ref().is_some_and(|l| l.pre_stop.is_some()),
+        post_start: c.lifecycle.as_ref().is_some_and(|l| l.post_start.is_some()),
         sidecar,
         env_refs: env_refs(c),
         ports: container_ports(ctx, c, p)?,
