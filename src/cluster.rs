@@ -420,7 +420,12 @@ impl Cluster {
                 Message::Text(msg.into()),
             );
         }
-        self.kubelets.push(Kubelet::new(id, self.scenario.images.len(), &n.images));
+        let mut k = Kubelet::new(id, self.scenario.images.len(), &n.images);
+        k.sandbox_image_name = self.scenario.sandbox_image.as_str().into();
+        if !n.sandbox_image {
+            k.sandbox_image = crate::kubelet::SandboxImage::Absent;
+        }
+        self.kubelets.push(k);
         self.registry.add_node();
         self.memory_hog.push(0);
         // Kubelets did not all start at the same instant: stagger the first renewal.

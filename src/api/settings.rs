@@ -44,6 +44,11 @@ pub const DEFAULT_POD_INITIAL_BACKOFF_SECONDS: u32 = 1;
 pub const DEFAULT_POD_MAX_BACKOFF_SECONDS: u32 = 10;
 /// kube-scheduler `podMaxInUnschedulablePodsDuration` default (5m).
 pub const DEFAULT_POD_MAX_IN_UNSCHEDULABLE_MS: u64 = 5 * 60 * 1000;
+/// The sandbox (pause) image: containerd 2.x's `sandbox` default and kubeadm 1.34's
+/// (`constants.PauseVersion` 3.10); the kubelet's `--pod-infra-container-image` only pins it.
+pub const DEFAULT_SANDBOX_IMAGE: &str = "registry.k8s.io/pause:3.10";
+/// Its download (registry.k8s.io/pause:3.10, linux/amd64: about 320 kB compressed).
+pub const SANDBOX_IMAGE_BYTES: u64 = 320_000;
 /// Default delay between a write and its watch notification (kubesim's own setting: a healthy
 /// control plane delivers watch events in a few milliseconds).
 pub const DEFAULT_WATCH_LATENCY_MS: u64 = 10;
@@ -139,6 +144,9 @@ pub struct ImageDef {
 
 #[derive(Clone, Debug)]
 pub struct NodeDef {
+    /// The sandbox (pause) image is on the node's disk from the start (node images usually
+    /// have it pre-pulled).
+    pub sandbox_image: bool,
     pub name: String,
     pub labels: Labels,
     pub taints: Vec<Taint>,

@@ -8,6 +8,15 @@
 use super::*;
 use crate::api::network::{Cidr, Ip};
 
+/// The sandbox (pause) image on the node: there, or being pulled by the runtime (inside
+/// `RunPodSandbox`, so without kubelet events) until a time, or not there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SandboxImage {
+    Present,
+    Pulling { until: SimTime },
+    Absent,
+}
+
 /// host-local's allocator over one range: `rangeStart` = network + 1, `rangeEnd` = broadcast
 /// - 1, the gateway (network + 1) never handed out.
 #[derive(Clone, Debug)]
@@ -83,10 +92,17 @@ impl Kubelet {
     /// cannot give it one (the event recorded, a retry scheduled).
     pub(super) fn sandbox_ready(&mut self, id: PodId, ctx: &mut Ctx) -> bool {
         let node = self.node;
-        let Some(w) = self.workers.get_mut(&id) else { return false };
+        let Some(w) = self.workers.get(&id) else { return false };
         if w.sandbox || w.killing {
             return w.sandbox;
         }
+        if let Err(why) = self.sandbox_image_ready(id, ctx) {
+            if let Some(why) = why {
+                self.sandbox_failed(id, why, ctx);
+            }
+            return false;
+        }
+        let w = &self.workers[&id];
         let n = ctx.api.node(node);
         let ip = if w.spec.host_network {
             Ok(n.address)
@@ -116,12 +132,47 @@ impl Kubelet {
             Err(why) => {
                 w.sandbox_attempts += 1;
                 let sandbox = sandbox_id(id, node, w.sandbox_attempts);
-                let msg = format!(
-                    "Failed to create pod sandbox: rpc error: code = Unknown desc = failed to setup network for sandbox {sandbox:?}: {why}"
-                );
-                pod_event(ctx, id, node, EventType::Warning, "FailedCreatePodSandBox", Message::Text(msg.into()));
-                ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(node, KubeletEvent::SandboxRetry { pod: id }));
+                self.sandbox_failed(id, format!("failed to setup network for sandbox {sandbox:?}: {why}"), ctx);
                 false
+            }
+        }
+    }
+
+    /// `FailedCreatePodSandBox` with the runtime's error; the pod worker tries again at its next
+    /// sync.
+    fn sandbox_failed(&mut self, id: PodId, why: String, ctx: &mut Ctx) {
+        let node = self.node;
+        let msg = format!("Failed to create pod sandbox: rpc error: code = Unknown desc = {why}");
+        pod_event(ctx, id, Some(node), EventType::Warning, "FailedCreatePodSandBox", Message::Text(msg.into()));
+        ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(node, KubeletEvent::SandboxRetry { pod: id }));
+    }
+
+    /// The runtime needs the sandbox image before it can create a sandbox: pulled (alone, at the
+    /// registry's and the node's bandwidth) the first time it is missing. `Err(None)`: wait (a
+    /// retry is scheduled for the pull's end); `Err(Some(why))`: the registry cannot be reached.
+    fn sandbox_image_ready(&mut self, id: PodId, ctx: &mut Ctx) -> Result<(), Option<String>> {
+        let now = ctx.now;
+        match self.sandbox_image {
+            SandboxImage::Present => Ok(()),
+            SandboxImage::Pulling { until } if now >= until => {
+                self.sandbox_image = SandboxImage::Present;
+                Ok(())
+            }
+            SandboxImage::Pulling { until } => {
+                ctx.at(until, Event::Kubelet(self.node, KubeletEvent::SandboxRetry { pod: id }));
+                Err(None)
+            }
+            SandboxImage::Absent if ctx.registry.is_down() => {
+                let i = &self.sandbox_image_name;
+                Err(Some(format!(
+                    "failed to get sandbox image \"{i}\": failed to pull image \"{i}\": failed to pull and unpack image \"{i}\": failed to resolve reference \"{i}\": dial tcp: connect: connection refused"
+                )))
+            }
+            SandboxImage::Absent => {
+                let until = now.plus(ctx.registry.solo_pull_ms(crate::api::settings::SANDBOX_IMAGE_BYTES));
+                self.sandbox_image = SandboxImage::Pulling { until };
+                ctx.at(until, Event::Kubelet(self.node, KubeletEvent::SandboxRetry { pod: id }));
+                Err(None)
             }
         }
     }

@@ -6,6 +6,7 @@
 //! through pod status writes.
 
 mod cni;
+pub use cni::SandboxImage;
 mod events;
 pub mod eviction;
 pub mod images;
@@ -126,6 +127,9 @@ pub struct Kubelet {
     /// host-local over the node's pod CIDR, set up at the first sandbox (`Some(None)`: the
     /// node has no pod CIDR).
     network: Option<Option<cni::HostLocal>>,
+    /// The sandbox (pause) image on this node's disk, and its name.
+    pub sandbox_image: SandboxImage,
+    pub sandbox_image_name: Arc<str>,
 }
 
 /// Record a kubelet event about a pod (`node` is this kubelet's node, or `Some` of it).
@@ -179,6 +183,8 @@ impl Kubelet {
             deferred: Vec::new(),
             failing: BTreeMap::new(),
             network: None,
+            sandbox_image: SandboxImage::Present,
+            sandbox_image_name: crate::api::settings::DEFAULT_SANDBOX_IMAGE.into(),
         }
     }
 
@@ -341,6 +347,9 @@ impl Kubelet {
                 p.status.sandbox_ready = false;
                 status::refresh_restarting(p, now);
             });
+            // computePodActions finds the old sandbox not ready: a new one, new containers.
+            let msg = Message::Text("Pod sandbox changed, it will be killed and re-created.".into());
+            pod_event(ctx, id, Some(self.node), EventType::Normal, "SandboxChanged", msg);
             self.admit(id, ctx);
         }
     }

@@ -49,6 +49,8 @@ pub struct Scenario {
     pub images: Vec<ImageDef>,
     pub registry: RegistryDef,
     pub kubernetes: KubeSettings,
+    /// `spec.kubernetes.sandboxImage`: the container runtime's sandbox (pause) image.
+    pub sandbox_image: String,
     pub pods: Vec<ObjectDef<Arc<PodSpec>>>,
     pub replicasets: Vec<WorkloadDef>,
     pub deployments: Vec<WorkloadDef>,

@@ -109,6 +109,18 @@ impl Registry {
         }
     }
 
+    /// The registry cannot be reached (`registry-outage`).
+    pub fn is_down(&self) -> bool {
+        self.outage
+    }
+
+    /// How long one pull of `bytes` alone takes: the latency, then the bytes at the slower of
+    /// the registry's and a node's bandwidth (`registry-slow` included).
+    pub fn solo_pull_ms(&self, bytes: u64) -> u64 {
+        let rate = (self.bandwidth.min(self.node_bandwidth) / self.slow_factor).max(1);
+        self.latency_ms + (bytes as u128 * 1000).div_ceil(rate as u128) as u64
+    }
+
     /// `image-missing` begins or ends for `image`.
     pub fn set_missing(&mut self, image: ImageId, on: bool) {
         if self.missing.len() <= image.idx() {

@@ -261,6 +261,9 @@ pub struct NodePool {
     pub images: Vec<String>,
     #[serde(default)]
     pub static_pods: Option<Spanned<Vec<PodManifest>>>,
+    /// The sandbox (pause) image is on the nodes' disks from the start (default true).
+    #[serde(default)]
+    pub sandbox_image_preloaded: Option<bool>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -437,6 +440,9 @@ pub struct KubernetesRaw {
     /// kube-controller-manager `--node-cidr-mask-size` (each node's block of it).
     #[serde(default, rename = "nodeCIDRMaskSize")]
     pub node_cidr_mask_size: Option<Spanned<u8>>,
+    /// The container runtime's sandbox (pause) image.
+    #[serde(default)]
+    pub sandbox_image: Option<String>,
 }
 
 /// `spec.kubernetes.scheduler`.

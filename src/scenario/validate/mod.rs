@@ -502,6 +502,8 @@ fn build(ctx: &mut Ctx, mut raw: Raw, path: &Path, opts: &LoadOptions) -> R<Scen
         images: m.images,
         registry,
         kubernetes: m.kubernetes,
+        sandbox_image: (spec.kubernetes.as_ref().and_then(|k| k.sandbox_image.as_deref()))
+            .map_or(crate::api::settings::DEFAULT_SANDBOX_IMAGE.to_string(), |s| s.trim().to_string()),
         pods: m.pods,
         replicasets: m.replicasets,
         deployments: m.deployments,

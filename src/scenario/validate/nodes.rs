@@ -68,6 +68,7 @@ pub(super) fn pools(ctx: &mut Ctx, model: &mut Model, node_pools: &[NodePool]) -
         }
         labels.insert("kubesim.io/pool", &pool.name.value);
         let template = NodeDef {
+            sandbox_image: pool.sandbox_image_preloaded.unwrap_or(true),
             name: String::new(),
             labels,
             taints,
@@ -139,6 +140,7 @@ pub(super) fn node_manifests(ctx: &mut Ctx, model: &mut Model, raw: &[(NodeManif
         }
         let imgs = n.status.images.iter().flat_map(|i| i.names.iter()).map(|i| image_id(i).0).collect();
         nodes.push(NodeDef {
+            sandbox_image: true,
             name,
             labels,
             taints,
@@ -181,6 +183,7 @@ pub(super) fn trace(ctx: &mut Ctx, model: &mut Model, t: &TraceRaw, path: &Path,
         }
         let r = Resources::new(cpu, ram);
         nodes.push(NodeDef {
+            sandbox_image: true,
             labels: node_labels(&name),
             name,
             taints: Vec::new(),

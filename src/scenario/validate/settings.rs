@@ -202,6 +202,7 @@ fn network(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
     if let Some(m) = &k.node_cidr_mask_size {
         out.node_cidr_mask_size = m.value;
     }
+
     if let Err(e) = crate::controller::nodeipam::CidrSet::new(out.cluster_cidr, out.node_cidr_mask_size) {
         let at = k.node_cidr_mask_size.as_ref().map(|m| m.referenced);
         let at = at.or(k.cluster_cidr.as_ref().map(|c| c.referenced)).expect("the defaults fit");
