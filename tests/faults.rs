@@ -394,3 +394,61 @@ spec:
     let last = w.iter().rev().find(|r| r["name"] == "web").unwrap();
     assert_eq!((&*last["updated"], &*last["available"]), ("4", "0"), "{last:?}");
 }
+
+#[test]
+fn graceful_node_shutdown_stops_regular_pods_then_critical_ones_and_refuses_new_ones() {
+    let (_t, out) = run_cli(&scenario("node-shutdown.yaml"), &["--quiet"]);
+    let g = out.join("graceful");
+    let evs = read_csv(&g.join("events.csv"));
+    let at =
+        |reason: &str| -> Vec<u64> { evs.iter().filter(|e| e["reason"] == reason).map(|e| ms(&e["time"])).collect() };
+    assert_eq!(at("NodeShutdown"), [120_000]);
+    let shutdown = evs.iter().find(|e| e["reason"] == "NodeShutdown").unwrap();
+    assert_eq!(
+        (shutdown["kind"].as_str(), shutdown["message"].as_str()),
+        ("Node", "Shutdown manager detected shutdown event")
+    );
+    // Regular pods first (20s = 30s - 10s for them), the system-node-critical pod after.
+    let killing: Vec<(u64, String)> = (evs.iter().filter(|e| e["reason"] == "Killing" && e["node"] == "worker-1"))
+        .map(|e| (ms(&e["time"]), e["name"].clone()))
+        .collect();
+    assert!(killing.iter().all(|(t, n)| (*t == 140_000) == (n == "node-agent")), "{killing:?}");
+    let pods = read_csv(&g.join("pods.csv"));
+    let stopped: Vec<_> = pods.iter().filter(|p| p["node"] == "worker-1" && p["reason"] == "Terminated").collect();
+    assert_eq!(stopped.len(), 3, "two web pods and the agent: {pods:?}");
+    assert!(stopped.iter().all(|p| p["phase"] == "Failed"));
+    let conds = read_csv(&g.join("conditions.csv"));
+    let disrupted = conds.iter().filter(|c| c["type"] == "DisruptionTarget").collect::<Vec<_>>();
+    assert_eq!(disrupted.len(), 3);
+    assert!(disrupted.iter().all(|c| c["reason"] == "TerminationByKubelet"
+        && c["message"] == "Pod was terminated in response to imminent node shutdown."));
+    // The node's Ready=False taint keeps replacements off it; the base run (no graceful
+    // shutdown) is a power cut: no NodeShutdown, no Terminated pods.
+    assert!(evs.iter().all(|e| e["reason"] != "NodeShutdown" || e["kind"] == "Node"));
+    let base = read_csv(&out.join("base/events.csv"));
+    assert!(base.iter().all(|e| e["reason"] != "NodeShutdown"));
+    assert!(read_csv(&out.join("base/pods.csv")).iter().all(|p| p["reason"] != "Terminated"));
+}
+
+#[test]
+fn a_node_shutting_down_refuses_new_pods() {
+    // A Deployment pinned to worker-1 that tolerates every taint: its replacements land on the
+    // node while it shuts down, and its kubelet refuses them.
+    let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec:\n  duration: 2m\n  kubernetes: {shutdownGracePeriod: 2s}\n  nodePools:\n  - {name: worker, count: 2, capacity: {cpu: \"4\", memory: 8Gi}}\n  faults:\n  - node-shutdown: {at: 1m, nodes: [worker-1]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: pinned}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: p}}\n  template:\n    metadata: {labels: {app: p}}\n    spec:\n      nodeSelector: {kubernetes.io/hostname: worker-1}\n      tolerations: [{operator: Exists}]\n      containers: [{name: c, image: nginx}]\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("s.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet"]);
+    let evs = read_csv(&out.join("events.csv"));
+    let refused: Vec<_> = evs.iter().filter(|e| e["reason"] == "NodeShutdown" && e["kind"] == "Pod").collect();
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|e| e["type"] == "Warning" && e["message"] == "Pod was rejected as the node is shutting down.")
+    );
+    assert!(refused.iter().all(|e| (60_000..62_000).contains(&ms(&e["time"]))), "only while it shuts down");
+    let pods = read_csv(&out.join("pods.csv"));
+    assert!(pods.iter().any(|p| p["reason"] == "NodeShutdown" && p["phase"] == "Failed"));
+    assert_eq!(pods.iter().filter(|p| p["reason"] == "Terminated").count(), 1, "the pod that was running");
+}

@@ -7,6 +7,10 @@ use crate::sim::SimTime;
 pub const NODE_OS_IMAGE: &str = "Debian GNU/Linux 12 (bookworm)";
 pub const NODE_KERNEL_VERSION: &str = "6.8.0-59-generic";
 pub const NODE_CONTAINER_RUNTIME: &str = "containerd://2.1.3";
+/// The taints of a node that is not Ready: unreachable (its kubelet stopped posting status) or
+/// not ready (it says so itself).
+pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TaintEffect {

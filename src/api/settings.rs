@@ -98,6 +98,10 @@ pub struct KubeSettings {
     /// kube-controller-manager `--cluster-cidr` and `--node-cidr-mask-size`.
     pub cluster_cidr: super::network::Cidr,
     pub node_cidr_mask_size: u8,
+    /// kubelet `shutdownGracePeriod` / `shutdownGracePeriodCriticalPods` (0: graceful node
+    /// shutdown is off, as upstream's default).
+    pub shutdown_grace_period_ms: u64,
+    pub shutdown_grace_period_critical_pods_ms: u64,
 }
 
 impl KubeSettings {
@@ -131,6 +135,8 @@ impl Default for KubeSettings {
             large_cluster_size_threshold: DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD,
             cluster_cidr: super::network::DEFAULT_CLUSTER_CIDR,
             node_cidr_mask_size: super::network::DEFAULT_NODE_CIDR_MASK_SIZE,
+            shutdown_grace_period_ms: 0,
+            shutdown_grace_period_critical_pods_ms: 0,
         }
     }
 }

@@ -244,14 +244,22 @@ impl Chaos {
 
     /// `node-crash`: the node's power goes (or comes back); its kubelet stops (or boots).
     fn power(&mut self, f: &FaultDef, on: bool, ctx: &mut Ctx) {
-        let FaultDef::NodeCrash { nodes, .. } = f else { return };
+        let FaultDef::NodeCrash { nodes, graceful, .. } = f else { return };
         let root = ctx.cause;
         for &n in nodes {
             ctx.cause = root;
-            let what = if on { "powering on" } else { "powering off" };
-            let msg = format!("node-crash: {what} node {}", ctx.api.node(n).name);
+            let name = &ctx.api.node(n).name;
+            let msg = match (on, graceful) {
+                (true, _) => format!("node-crash: powering on node {name}"),
+                (false, false) => format!("node-crash: powering off node {name}"),
+                (false, true) => format!("node-shutdown: shutting down node {name}"),
+            };
             node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
-            let ev = if on { KubeletEvent::PowerOn } else { KubeletEvent::PowerOff };
+            let ev = match (on, graceful) {
+                (true, _) => KubeletEvent::PowerOn,
+                (false, false) => KubeletEvent::PowerOff,
+                (false, true) => KubeletEvent::Shutdown,
+            };
             ctx.after(0, Event::Kubelet(n, ev));
         }
     }
@@ -656,7 +664,8 @@ mod tests {
         let mut h = Harness::new();
         let a = h.add_node("a", 4000, 8 * GI);
         let b = h.add_node("b", 4000, 8 * GI);
-        let crash = FaultDef::NodeCrash { at: SimTime(10_000), until: Some(SimTime(70_000)), nodes: vec![b] };
+        let crash =
+            FaultDef::NodeCrash { at: SimTime(10_000), until: Some(SimTime(70_000)), nodes: vec![b], graceful: false };
         let mut chaos = Chaos::new(vec![crash]);
         run(&mut h, &mut chaos, 10_000);
         h.handle(|ctx| chaos.inject(0, ctx));

@@ -44,7 +44,8 @@ pub enum FaultDef {
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
     /// Power off: the kubelet and every container stop; with `until`, the node boots again.
-    NodeCrash { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
+    /// `graceful` (`node-shutdown`): a shutdown the kubelet's shutdown manager sees coming.
+    NodeCrash { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, graceful: bool },
     /// A process outside any pod takes `bytes` of memory on the target nodes.
     NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
     /// Every pull fails until the end.
@@ -164,6 +165,7 @@ impl FaultDef {
             FaultDef::RegistrySlow { .. } => "registry-slow",
             FaultDef::ImageMissing { .. } => "image-missing",
             FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
+            FaultDef::NodeCrash { graceful: true, .. } => "node-shutdown",
             FaultDef::NodeCrash { .. } => "node-crash",
             FaultDef::SetImage { .. } => "set-image",
             FaultDef::RolloutRestart { .. } => "rollout-restart",

@@ -59,9 +59,7 @@ struct Zone {
     armed: bool,
     epoch: u32,
 }
-/// The taints of a node whose kubelet stopped posting status.
-pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
-pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+pub use crate::api::node::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 
 #[derive(Default)]
 pub struct NodeLifecycleController {
@@ -154,7 +152,7 @@ impl NodeLifecycleController {
             let renewed = ctx.api.lease_renewed(n, ctx.now);
             let stale = ctx.now.since(renewed.max(ctx.api.resumed_at)) > grace;
             match (stale, ctx.api.node(n).ready) {
-                (true, ConditionStatus::True) => {
+                (true, ConditionStatus::True | ConditionStatus::False) => {
                     // The NotReady follows from whatever stopped the lease (a fault).
                     let why = ctx.api.lease_why(n);
                     if why > 0 {
@@ -306,6 +304,8 @@ impl NodeLifecycleController {
         // Ready=Unknown and the NoSchedule taint at once; the NoExecute taint is rate limited.
         ctx.api.update_node(n, |x| {
             x.ready = ConditionStatus::Unknown;
+            // SwapNodeControllerTaint: a not-ready node that stops reporting is unreachable.
+            x.taints.retain(|t| !(t.key == TAINT_NOT_READY && t.effect == TaintEffect::NoSchedule));
             x.taints.push(Taint {
                 key: TAINT_UNREACHABLE.into(),
                 value: String::new(),

@@ -34,12 +34,10 @@ impl Kubelet {
             KubeletEvent::FailPod { pod, until } => self.fail_pod(pod, until, ctx),
             KubeletEvent::MountRetry { pod } => self.mount_retry(pod, ctx),
             KubeletEvent::SandboxRetry { pod } => self.sandbox_retry(pod, ctx),
-            KubeletEvent::PowerOff => {
-                ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
-                // The status manager's unsent statuses die with the machine.
-                ctx.api.forget_unsent(self.node);
-                self.power_off();
-            }
+            KubeletEvent::PowerOff => self.power_down(ctx),
+            KubeletEvent::Shutdown => self.shutdown_begin(ctx),
+            KubeletEvent::ShutdownStage { step: 2 } if self.shutting_down => self.power_down(ctx),
+            KubeletEvent::ShutdownStage { step } => self.shutdown_stage(step == 1, ctx),
             KubeletEvent::PowerOn => self.power_on(ctx),
             KubeletEvent::EvictionMonitor => self.eviction_monitor(ctx),
             KubeletEvent::Started { pod, c, epoch } => {

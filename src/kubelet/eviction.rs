@@ -100,20 +100,8 @@ impl Kubelet {
                 });
             }
         });
-        let (reason, status) = if on {
-            ("NodeHasInsufficientMemory", "NodeHasInsufficientMemory")
-        } else {
-            ("NodeHasSufficientMemory", "NodeHasSufficientMemory")
-        };
-        let msg = format!("Node {} status is now: {status}", ctx.api.node(node).name);
-        ctx.cause = ctx.record(
-            EventType::Normal,
-            reason,
-            ObjRef::Node(node),
-            Some(node),
-            Source::Kubelet,
-            Message::Text(msg.into()),
-        );
+        let reason = if on { "NodeHasInsufficientMemory" } else { "NodeHasSufficientMemory" };
+        ctx.cause = self.node_status_event(reason, ctx);
     }
 
     /// Evict the first pod of the memory-pressure ranking (one per monitoring pass).

@@ -6,6 +6,7 @@
 //! through pod status writes.
 
 mod cni;
+mod termination;
 pub use cni::SandboxImage;
 mod events;
 pub mod eviction;
@@ -130,6 +131,8 @@ pub struct Kubelet {
     /// The sandbox (pause) image on this node's disk, and its name.
     pub sandbox_image: SandboxImage,
     pub sandbox_image_name: Arc<str>,
+    /// The shutdown manager is stopping pods before the machine goes off.
+    shutting_down: bool,
 }
 
 /// Record a kubelet event about a pod (`node` is this kubelet's node, or `Some` of it).
@@ -184,6 +187,7 @@ impl Kubelet {
             failing: BTreeMap::new(),
             network: None,
             sandbox_image: SandboxImage::Present,
+            shutting_down: false,
             sandbox_image_name: crate::api::settings::DEFAULT_SANDBOX_IMAGE.into(),
         }
     }
@@ -281,6 +285,7 @@ impl Kubelet {
 
     fn power_off(&mut self) {
         self.frozen = false;
+        self.shutting_down = false;
         self.deferred.clear();
         self.failing.clear();
         self.up = false;
@@ -296,10 +301,16 @@ impl Kubelet {
     /// Boot: renew the lease, then sync every pod bound here from the API: confirm the
     /// deletions that happened meanwhile, start the others' containers again.
     fn power_on(&mut self, ctx: &mut Ctx) {
+        if self.shutting_down {
+            self.power_down(ctx); // the fault's end came before the shutdown was over
+        }
         if self.up {
             return;
         }
         self.up = true;
+        if ctx.api.node(self.node).ready == ConditionStatus::False {
+            self.set_node_ready(true, ctx); // shut down and back before the node controller noticed
+        }
         ctx.api.lease_start(self.node, ctx.now);
         let pods: Vec<PodId> = ctx.api.pods_on_node(self.node).to_vec();
         let root = ctx.cause;
@@ -381,7 +392,8 @@ impl Kubelet {
         self.release_ip(w.ip);
     }
 
-    /// Admission (`predicateAdmitHandler`): the pod must fit the node's allocatable.
+    /// Admission: the pod must fit the node's allocatable (`predicateAdmitHandler`) and the node
+    /// must not be shutting down (the shutdown manager's handler, after it).
     fn admit(&mut self, id: PodId, ctx: &mut Ctx) {
         let p = ctx.api.pod(id);
         let spec = p.spec.clone();
@@ -397,8 +409,18 @@ impl Kubelet {
         } else {
             None
         };
-        if let Some((reason, res, r, used, cap)) = reject {
-            let msg = format!("Node didn't have enough resource: {res}, requested: {r}, used: {used}, capacity: {cap}");
+        let reject = match reject {
+            Some((reason, res, r, used, cap)) => Some((
+                reason,
+                format!("Node didn't have enough resource: {res}, requested: {r}, used: {used}, capacity: {cap}"),
+            )),
+            None if self.shutting_down => Some((
+                termination::NODE_SHUTDOWN_NOT_ADMITTED_REASON,
+                termination::NODE_SHUTDOWN_NOT_ADMITTED_MESSAGE.into(),
+            )),
+            None => None,
+        };
+        if let Some((reason, msg)) = reject {
             let now = ctx.now;
             let status_msg = format!("Pod was rejected: {msg}");
             ctx.api.update_pod_status(id, self.me(), |p| {
@@ -769,109 +791,6 @@ impl Kubelet {
             self.start_container(id, c, ctx);
         }
     }
-
-    /// Graceful termination of every running container: "Killing", the preStop hook, SIGTERM,
-    /// exit after the process's termination time, or SIGKILL when the grace period runs out
-    /// (SIGTERM always gets at least 2 s, `minimumGracePeriodInSeconds`).
-    fn kill(&mut self, id: PodId, ctx: &mut Ctx) {
-        let grace = ctx.api.pod(id).deletion.map_or(0, |d| d.1);
-        self.stop_containers(id, grace, ctx);
-    }
-
-    /// Stop every running container of the pod with `grace` ms (see `stop_timing`); the pod's
-    /// termination finishes when the last one is gone.
-    fn stop_containers(&mut self, id: PodId, grace: u64, ctx: &mut Ctx) {
-        let node = self.node;
-        let w = self.workers.get_mut(&id).expect("worker exists");
-        w.killing = true;
-        let spec = w.spec.clone();
-        let mut pending = 0;
-        for i in 0..w.containers.len() {
-            let c = w.cref(i);
-            let st = &mut w.containers[i];
-            st.epoch = st.epoch.wrapping_add(1);
-            if !st.running {
-                continue;
-            }
-            st.stopping = true;
-            pending += 1;
-            let epoch = st.epoch;
-            pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
-            let cs = container(&spec, c);
-            let (after, code) = stop_timing(cs, grace, ctx);
-            ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
-        }
-        let w = self.workers.get_mut(&id).expect("worker exists");
-        w.stops_pending = pending;
-        if pending == 0 {
-            self.finish_termination(id, ctx);
-        }
-    }
-
-    /// Every container has stopped: report the terminal phase, then the final delete.
-    fn finish_termination(&mut self, id: PodId, ctx: &mut Ctx) {
-        let now = ctx.now;
-        if let Some(w) = self.workers.remove(&id) {
-            self.release(&w);
-            if w.evicted {
-                // An evicted pod stays in the API, Failed; unless it was deleted meanwhile.
-                if ctx.api.pod(id).deletion.is_some() {
-                    ctx.api.remove_pod(id, now, Some(self.me()));
-                }
-                return;
-            }
-        }
-        ctx.api.update_pod_status(id, self.me(), |p| {
-            let ran = p.status.containers.iter().any(|s| matches!(s.state, ContainerState::Terminated { .. }));
-            p.status.phase = if ran { status::phase(p, true) } else { PodPhase::Failed };
-            p.status.ready = false;
-            p.finished_at = Some(now);
-        });
-        ctx.api.remove_pod(id, now, Some(self.me()));
-    }
-
-    /// A liveness or startup probe failed too often: stop the container (it is restarted
-    /// unless the policy is Never).
-    fn probe_kill(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, ctx: &mut Ctx) {
-        self.kill_to_restart(id, c, Message::ProbeKilled { container: c, kind }, ctx);
-    }
-
-    /// Stop one container for the kubelet's own reason (`Killing` with `why`); it is then
-    /// restarted per policy.
-    fn kill_to_restart(&mut self, id: PodId, c: ContainerRef, why: Message, ctx: &mut Ctx) {
-        let node = self.node;
-        let grace = ctx.api.pod(id).spec.termination_grace_ms;
-        let w = self.workers.get_mut(&id).expect("worker exists");
-        let i = w.idx(c);
-        let st = &mut w.containers[i];
-        st.epoch = st.epoch.wrapping_add(1);
-        st.stopping = true;
-        let epoch = st.epoch;
-        let cs = container(&w.spec, c).clone();
-        pod_event(ctx, id, node, EventType::Normal, "Killing", why);
-        let (after, code) = stop_timing(&cs, grace, ctx);
-        // Stopped by the kubelet rather than finishing its work: SIGTERM's status, 128 + 15.
-        let code = if code == 0 { EXIT_CODE_SIGTERM } else { code };
-        ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
-    }
-}
-
-/// When a stopped container's process is gone, and its exit code. As `killContainer`: the
-/// preStop hook runs within the grace period, then SIGTERM gets what is left of it but never
-/// less than `minimumGracePeriodInSeconds`, then SIGKILL.
-fn stop_timing(cs: &ContainerSpec, grace: u64, ctx: &mut Ctx) -> (u64, i32) {
-    let term = draw(cs.behavior.termination, ctx);
-    if !cs.pre_stop {
-        let window = grace.max(MINIMUM_GRACE_PERIOD_MS);
-        return if term <= window { (term, 0) } else { (window, EXIT_CODE_SIGKILL) };
-    }
-    let hook = draw(cs.behavior.pre_stop, ctx);
-    let (hook_end, left) = if hook < grace {
-        (hook, (grace - hook).max(MINIMUM_GRACE_PERIOD_MS))
-    } else {
-        (grace, MINIMUM_GRACE_PERIOD_MS)
-    };
-    if term <= left { (hook_end + term, 0) } else { (hook_end + left, EXIT_CODE_SIGKILL) }
 }
 
 /// `Backoff.Next`: start at 10 s (or again after 10 minutes without a restart), else double.

@@ -27,6 +27,10 @@ pub enum SchedulerEvent {
 pub enum KubeletEvent {
     /// The node loses power (`node-crash`): the kubelet and every container stop.
     PowerOff,
+    /// The node is told it will shut down (`node-shutdown`): the shutdown manager's turn.
+    Shutdown,
+    /// The shutdown manager's next step: 1 the critical pods' turn, 2 power off.
+    ShutdownStage { step: u8 },
     /// The node boots again: the kubelet starts and syncs the pods bound to it.
     PowerOn,
     /// The eviction manager's housekeeping tick.

@@ -242,7 +242,7 @@ pub fn random_failure_plan(s: &Scenario) -> Vec<FaultDef> {
                 let nodes = vec![n];
                 out.push(match action {
                     RandomAction::Crash | RandomAction::Restart => {
-                        FaultDef::NodeCrash { at: t, until: Some(until), nodes }
+                        FaultDef::NodeCrash { at: t, until: Some(until), nodes, graceful: false }
                     }
                     RandomAction::Partition => FaultDef::NetworkPartition { at: t, until: Some(until), nodes },
                     RandomAction::KubeletKill => FaultDef::KubeletKill { at: t, until: Some(until), nodes },

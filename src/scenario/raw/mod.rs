@@ -419,6 +419,12 @@ pub struct KubernetesRaw {
     /// kube-controller-manager `--node-monitor-grace-period`.
     #[serde(default)]
     pub node_monitor_grace_period: Option<GoDuration>,
+    /// kubelet `shutdownGracePeriod` and `shutdownGracePeriodCriticalPods` (graceful node
+    /// shutdown; 0 = off).
+    #[serde(default)]
+    pub shutdown_grace_period: Option<GoDuration>,
+    #[serde(default)]
+    pub shutdown_grace_period_critical_pods: Option<GoDuration>,
     /// kube-apiserver `--default-not-ready-toleration-seconds`.
     #[serde(default)]
     pub default_not_ready_toleration_seconds: Option<u32>,
@@ -498,6 +504,7 @@ pub enum FaultRaw {
     // The rest of the contract; each is refused with "not supported yet" until it lands.
     NodeCrash(Box<NodeTargetRaw>),
     NodeRestart(Box<NodeTargetRaw>),
+    NodeShutdown(Box<NodeTargetRaw>),
     NetworkPartition(Box<NodeTargetRaw>),
     KubeletServiceKill(Box<NodeTargetRaw>),
     ZoneOutage(Box<ZoneOutageRaw>),

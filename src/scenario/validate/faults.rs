@@ -10,7 +10,9 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
                 pod_action(ctx, model, f, k, duration)?
             }
             FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => cordon(ctx, model, f, t, spec, duration)?,
-            FaultRaw::NodeCrash(t) | FaultRaw::NodeRestart(t) => crash(ctx, model, f, t, spec)?,
+            FaultRaw::NodeCrash(t) | FaultRaw::NodeRestart(t) | FaultRaw::NodeShutdown(t) => {
+                crash(ctx, model, f, t, spec)?
+            }
             FaultRaw::NodeMemoryHog(t) => memory_hog(ctx, model, f, t, spec)?,
             FaultRaw::RegistryOutage(r) | FaultRaw::RegistrySlow(r) | FaultRaw::ImageMissing(r) => {
                 registry(ctx, model, f, r, duration)?
@@ -161,7 +163,12 @@ pub(super) fn crash(
     let Model { nodes, faults, .. } = model;
     no_drain_fields(ctx, f, t)?;
     let restart = matches!(&f.value, FaultRaw::NodeRestart(_));
-    let action = if restart { "node-restart" } else { "node-crash" };
+    let shutdown = matches!(&f.value, FaultRaw::NodeShutdown(_));
+    let action = match (restart, shutdown) {
+        (true, _) => "node-restart",
+        (_, true) => "node-shutdown",
+        _ => "node-crash",
+    };
     if t.memory.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some()) {
         let want = if restart {
             "{at, nodes | pool | nodeSelector, downtime}"
@@ -191,7 +198,7 @@ pub(super) fn crash(
     } else {
         t.duration.map(|d| at.plus(d.0))
     };
-    faults.push(FaultDef::NodeCrash { at, until, nodes: targets });
+    faults.push(FaultDef::NodeCrash { at, until, nodes: targets, graceful: shutdown });
     Ok(())
 }
 
@@ -325,7 +332,7 @@ pub(super) fn zone_outage(ctx: &mut Ctx, model: &mut Model, z: &ZoneOutageRaw) -
         ));
     }
     let at = SimTime(z.at.0);
-    faults.push(FaultDef::NodeCrash { at, until: z.duration.map(|d| at.plus(d.0)), nodes: targets });
+    faults.push(FaultDef::NodeCrash { at, until: z.duration.map(|d| at.plus(d.0)), nodes: targets, graceful: false });
     Ok(())
 }
 

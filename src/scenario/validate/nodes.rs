@@ -213,7 +213,12 @@ pub(super) fn trace(ctx: &mut Ctx, model: &mut Model, t: &TraceRaw, path: &Path,
             by_time.entry(at).or_default().push(crate::api::NodeId(i as u32));
         }
         for (at, ids) in by_time {
-            trace_faults.push(FaultDef::NodeCrash { at: SimTime(at), until: None, nodes: ids.clone() });
+            trace_faults.push(FaultDef::NodeCrash {
+                at: SimTime(at),
+                until: None,
+                nodes: ids.clone(),
+                graceful: false,
+            });
             trace_faults.push(FaultDef::DeleteNode { at: SimTime(at), nodes: ids });
         }
     }

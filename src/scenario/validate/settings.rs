@@ -322,6 +322,18 @@ pub(super) fn kubernetes(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<KubeSettings> 
         if let Some(v) = k.pod_max_in_unschedulable_pods_duration {
             kubernetes.pod_max_in_unschedulable_ms = v.0;
         }
+        if let Some(v) = k.shutdown_grace_period {
+            kubernetes.shutdown_grace_period_ms = v.0;
+        }
+        if let Some(v) = k.shutdown_grace_period_critical_pods {
+            kubernetes.shutdown_grace_period_critical_pods_ms = v.0;
+        }
+        if kubernetes.shutdown_grace_period_critical_pods_ms > kubernetes.shutdown_grace_period_ms {
+            return Err(ctx.err_doc(
+                "kubernetes.shutdownGracePeriodCriticalPods must be <= shutdownGracePeriod (as the kubelet's validation)",
+                Some("the critical pods' share is part of shutdownGracePeriod".into()),
+            ));
+        }
         network(ctx, k, &mut kubernetes)?;
     }
 

@@ -1,0 +1,220 @@
+//! Stopping containers: a pod's graceful termination (Killing, preStop, SIGTERM, SIGKILL at
+//! the grace period, then the terminal phase and the final delete), a container the kubelet
+//! stops to restart it (failed probe, failed postStart hook), and graceful node shutdown.
+
+use super::*;
+
+/// `scheduling.SystemCriticalPriority`: pods at or above it are the shutdown manager's critical
+/// pods, stopped last.
+pub const SYSTEM_CRITICAL_PRIORITY: i32 = 2_000_000_000;
+/// nodeshutdown's status for the pods it stops, and its admission refusal while shutting down.
+pub const NODE_SHUTDOWN_REASON: &str = "Terminated";
+pub const NODE_SHUTDOWN_MESSAGE: &str = "Pod was terminated in response to imminent node shutdown.";
+pub const NODE_SHUTDOWN_NOT_ADMITTED_REASON: &str = "NodeShutdown";
+pub const NODE_SHUTDOWN_NOT_ADMITTED_MESSAGE: &str = "Pod was rejected as the node is shutting down.";
+
+impl Kubelet {
+    /// The machine goes off: leases stop, what the status manager had not sent is lost.
+    pub(super) fn power_down(&mut self, ctx: &mut Ctx) {
+        ctx.api.lease_stop(self.node, ctx.now, ctx.cause);
+        ctx.api.forget_unsent(self.node);
+        self.power_off();
+    }
+
+    /// `node-shutdown`: with `shutdownGracePeriod` set, the shutdown manager (holding systemd's
+    /// inhibitor lock) records `NodeShutdown`, refuses new pods and stops the running ones,
+    /// regular pods first, critical ones last, before the machine goes off. Without it the
+    /// shutdown is a power cut.
+    pub(super) fn shutdown_begin(&mut self, ctx: &mut Ctx) {
+        if ctx.settings.shutdown_grace_period_ms == 0 {
+            self.power_down(ctx);
+            return;
+        }
+        let node = self.node;
+        let msg = Message::Text("Shutdown manager detected shutdown event".into());
+        ctx.cause = ctx.record(EventType::Normal, "NodeShutdown", ObjRef::Node(node), Some(node), Source::Kubelet, msg);
+        self.set_node_ready(false, ctx);
+        self.shutting_down = true;
+        self.shutdown_stage(false, ctx);
+    }
+
+    /// The kubelet's Ready condition: False ("node is shutting down") while it shuts down, True
+    /// again if it boots before the node controller saw it go. The node controller's NoSchedule
+    /// tainting pass (`node.kubernetes.io/not-ready`) follows the condition; applied with it here.
+    pub(super) fn set_node_ready(&mut self, ready: bool, ctx: &mut Ctx) {
+        use crate::api::node::TAINT_NOT_READY;
+        let node = self.node;
+        ctx.api.update_node(node, |x| {
+            x.taints.retain(|t| !(t.key == TAINT_NOT_READY && t.effect == TaintEffect::NoSchedule));
+            if ready {
+                x.ready = ConditionStatus::True;
+            } else {
+                x.ready = ConditionStatus::False;
+                x.taints.push(Taint {
+                    key: TAINT_NOT_READY.into(),
+                    value: String::new(),
+                    effect: TaintEffect::NoSchedule,
+                });
+            }
+        });
+        ctx.api.suspects.insert(node);
+        self.node_status_event(if ready { "NodeReady" } else { "NodeNotReady" }, ctx);
+    }
+
+    /// The kubelet's `recordNodeStatusEvent`: "Node N status is now: REASON".
+    pub(super) fn node_status_event(&self, reason: &'static str, ctx: &mut Ctx) -> crate::api::EventId {
+        let node = self.node;
+        let msg = format!("Node {} status is now: {reason}", ctx.api.node(node).name);
+        ctx.record(
+            EventType::Normal,
+            reason,
+            ObjRef::Node(node),
+            Some(node),
+            Source::Kubelet,
+            Message::Text(msg.into()),
+        )
+    }
+
+    /// One priority group (`groupByPriority` over the two groups `migrateConfig` makes): each
+    /// pod Failed ("Terminated", with a DisruptionTarget condition) and stopped with the
+    /// group's grace period (or its own, if shorter); the next step once the group's period
+    /// is over (at once for an empty group).
+    pub(super) fn shutdown_stage(&mut self, critical: bool, ctx: &mut Ctx) {
+        // Powered on again meanwhile (a shutdown shorter than its grace period): over.
+        if !self.shutting_down {
+            return;
+        }
+        let (total, crit) =
+            (ctx.settings.shutdown_grace_period_ms, ctx.settings.shutdown_grace_period_critical_pods_ms);
+        let period = if critical { crit } else { total - crit };
+        let pods: Vec<PodId> = (self.workers.iter())
+            .filter(|(_, w)| !w.killing && (w.spec.priority >= SYSTEM_CRITICAL_PRIORITY) == critical)
+            .map(|(&id, _)| id)
+            .collect();
+        let root = ctx.cause;
+        let now = ctx.now;
+        for &id in &pods {
+            ctx.cause = root;
+            let grace = ctx.api.pod(id).spec.termination_grace_ms.min(period);
+            self.workers.get_mut(&id).expect("worker exists").evicted = true;
+            ctx.api.update_pod_status(id, self.me(), |p| {
+                if p.status.phase != PodPhase::Succeeded {
+                    p.status.phase = PodPhase::Failed;
+                }
+                p.status.reason = Some(NODE_SHUTDOWN_REASON);
+                p.status.message = Some(NODE_SHUTDOWN_MESSAGE.into());
+                p.status.ready = false;
+                p.finished_at.get_or_insert(now);
+                use crate::api::conditions::{CondReason, CondType};
+                p.status.conditions.set(CondType::DisruptionTarget, true, CondReason::TerminationByKubelet, 0, now);
+            });
+            self.stop_containers(id, grace, ctx);
+        }
+        ctx.cause = root;
+        let wait = if pods.is_empty() { 0 } else { period };
+        let step = if critical { 2 } else { 1 };
+        ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::ShutdownStage { step }));
+    }
+    /// Graceful termination of every running container: "Killing", the preStop hook, SIGTERM,
+    /// exit after the process's termination time, or SIGKILL when the grace period runs out
+    /// (SIGTERM always gets at least 2 s, `minimumGracePeriodInSeconds`).
+    pub(super) fn kill(&mut self, id: PodId, ctx: &mut Ctx) {
+        let grace = ctx.api.pod(id).deletion.map_or(0, |d| d.1);
+        self.stop_containers(id, grace, ctx);
+    }
+
+    /// Stop every running container of the pod with `grace` ms (see `stop_timing`); the pod's
+    /// termination finishes when the last one is gone.
+    pub(super) fn stop_containers(&mut self, id: PodId, grace: u64, ctx: &mut Ctx) {
+        let node = self.node;
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        w.killing = true;
+        let spec = w.spec.clone();
+        let mut pending = 0;
+        for i in 0..w.containers.len() {
+            let c = w.cref(i);
+            let st = &mut w.containers[i];
+            st.epoch = st.epoch.wrapping_add(1);
+            if !st.running {
+                continue;
+            }
+            st.stopping = true;
+            pending += 1;
+            let epoch = st.epoch;
+            pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
+            let cs = container(&spec, c);
+            let (after, code) = stop_timing(cs, grace, ctx);
+            ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
+        }
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        w.stops_pending = pending;
+        if pending == 0 {
+            self.finish_termination(id, ctx);
+        }
+    }
+
+    /// Every container has stopped: report the terminal phase, then the final delete.
+    pub(super) fn finish_termination(&mut self, id: PodId, ctx: &mut Ctx) {
+        let now = ctx.now;
+        if let Some(w) = self.workers.remove(&id) {
+            self.release(&w);
+            if w.evicted {
+                // An evicted pod stays in the API, Failed; unless it was deleted meanwhile.
+                if ctx.api.pod(id).deletion.is_some() {
+                    ctx.api.remove_pod(id, now, Some(self.me()));
+                }
+                return;
+            }
+        }
+        ctx.api.update_pod_status(id, self.me(), |p| {
+            let ran = p.status.containers.iter().any(|s| matches!(s.state, ContainerState::Terminated { .. }));
+            p.status.phase = if ran { status::phase(p, true) } else { PodPhase::Failed };
+            p.status.ready = false;
+            p.finished_at = Some(now);
+        });
+        ctx.api.remove_pod(id, now, Some(self.me()));
+    }
+
+    /// A liveness or startup probe failed too often: stop the container (it is restarted
+    /// unless the policy is Never).
+    pub(super) fn probe_kill(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, ctx: &mut Ctx) {
+        self.kill_to_restart(id, c, Message::ProbeKilled { container: c, kind }, ctx);
+    }
+
+    /// Stop one container for the kubelet's own reason (`Killing` with `why`); it is then
+    /// restarted per policy.
+    pub(super) fn kill_to_restart(&mut self, id: PodId, c: ContainerRef, why: Message, ctx: &mut Ctx) {
+        let node = self.node;
+        let grace = ctx.api.pod(id).spec.termination_grace_ms;
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        let i = w.idx(c);
+        let st = &mut w.containers[i];
+        st.epoch = st.epoch.wrapping_add(1);
+        st.stopping = true;
+        let epoch = st.epoch;
+        let cs = container(&w.spec, c).clone();
+        pod_event(ctx, id, node, EventType::Normal, "Killing", why);
+        let (after, code) = stop_timing(&cs, grace, ctx);
+        // Stopped by the kubelet rather than finishing its work: SIGTERM's status, 128 + 15.
+        let code = if code == 0 { EXIT_CODE_SIGTERM } else { code };
+        ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
+    }
+}
+
+/// When a stopped container's process is gone, and its exit code. As `killContainer`: the
+/// preStop hook runs within the grace period, then SIGTERM gets what is left of it but never
+/// less than `minimumGracePeriodInSeconds`, then SIGKILL.
+pub(super) fn stop_timing(cs: &ContainerSpec, grace: u64, ctx: &mut Ctx) -> (u64, i32) {
+    let term = draw(cs.behavior.termination, ctx);
+    if !cs.pre_stop {
+        let window = grace.max(MINIMUM_GRACE_PERIOD_MS);
+        return if term <= window { (term, 0) } else { (window, EXIT_CODE_SIGKILL) };
+    }
+    let hook = draw(cs.behavior.pre_stop, ctx);
+    let (hook_end, left) = if hook < grace {
+        (hook, (grace - hook).max(MINIMUM_GRACE_PERIOD_MS))
+    } else {
+        (grace, MINIMUM_GRACE_PERIOD_MS)
+    };
+    if term <= left { (hook_end + term, 0) } else { (hook_end + left, EXIT_CODE_SIGKILL) }
+}
