@@ -87,6 +87,15 @@ pub enum Cmd {
         #[command(flatten)]
         list: ListArgs,
     },
+    /// One pod's path through the cluster as numbered steps between the components, in virtual
+    /// time: its creation, the scheduler's watch and binding, the kubelet's sandbox, pulls,
+    /// containers and status writes, and its deletion.
+    Trace {
+        /// `pod/NAME` (or `po/NAME`, `pods/NAME`).
+        target: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
     /// Parse and validate scenario files without running them.
     Validate {
         /// Scenario files (each is checked with the `-f` manifests); none: the default cluster.

@@ -75,6 +75,7 @@ fn main() -> ExitCode {
             get_pods(list, output, selector, show_labels, outside)
         }
         Cmd::Describe { kind, name, list } => describe(&kind, name, list, outside),
+        Cmd::Trace { target, list } => trace(&target, list, outside),
         Cmd::Get { what: GetCmd::Events { input, at, for_object, why, seed } } => {
             get_events(input, at, for_object, why, seed, outside)
         }
@@ -546,22 +547,30 @@ fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode
         return ExitCode::from(EXIT_BAD_INPUT);
     }
     let ns = list.namespace().unwrap_or_else(|| "default".into());
-    let mut failed = None;
-    let code = get_view(list.input, list.at, list.seed, outside, |r| {
+    view_or_not_found(list, outside, |r| {
         let (c, now) = (&r.cluster, r.outcome.end);
-        let text = match pod {
+        match pod {
             true => kubesim::report::describe::describe_pod(c, now, &ns, &name),
             false => kubesim::report::describe_more::describe(c, now, kind, &ns, &name)
                 .or_else(|| kubesim::report::describe_rest::describe(c, now, kind, &ns, &name))
                 .or_else(|| kubesim::report::describe_node::describe(c, now, kind, &ns, &name))
                 .expect("a kind it describes"),
-        };
-        match text {
-            Ok(t) => t,
-            Err(m) => {
-                failed = Some(m);
-                String::new()
-            }
+        }
+    })
+}
+
+/// Print the view of the run cut at `--at`, or kubectl's NotFound (exit 1).
+fn view_or_not_found(
+    list: ListArgs,
+    outside: bool,
+    view: impl FnOnce(&kubesim::RunResult) -> Result<String, String>,
+) -> ExitCode {
+    let mut failed = None;
+    let code = get_view(list.input, list.at, list.seed, outside, |r| match view(r) {
+        Ok(t) => t,
+        Err(m) => {
+            failed = Some(m);
+            String::new()
         }
     });
     if let Some(m) = failed {
@@ -569,6 +578,16 @@ fn describe(kind: &str, name: String, list: ListArgs, outside: bool) -> ExitCode
         return ExitCode::from(1);
     }
     code
+}
+
+/// `kubesim trace pod/NAME`: the pod's steps up to `--at`.
+fn trace(target: &str, list: ListArgs, outside: bool) -> ExitCode {
+    let Some(("pod" | "pods" | "po", name)) = target.split_once('/') else {
+        eprintln!("error: trace takes pod/NAME (only pods can be traced), not {target:?}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    let (ns, name) = (list.namespace().unwrap_or_else(|| "default".into()), name.to_string());
+    view_or_not_found(list, outside, |r| kubesim::report::podtrace::trace_pod(&r.cluster, r.outcome.end, &ns, &name))
 }
 
 /// Run the scenario up to `--at` (the same run, cut there) and print a kubectl view of it.

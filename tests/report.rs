@@ -135,8 +135,17 @@ fn report_html_loads_in_headless_chromium_with_no_console_errors() {
     let console: Vec<&str> = err.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
     // Everything is inline: the charts, the summary, the fault's chain of consequences.
-    assert_eq!(dom.matches("<svg").count(), CHARTS.len(), "every chart inline");
-    for want in ["id=\"summary\"", "id=\"timeline\"", "node-crash", "TaintManagerEviction", "NodeNotReady"] {
+    assert_eq!(dom.matches("<svg").count(), CHARTS.len() + 1, "every chart inline, and the pod's sequence diagram");
+    for want in [
+        "id=\"summary\"",
+        "id=\"timeline\"",
+        "node-crash",
+        "TaintManagerEviction",
+        "NodeNotReady",
+        "id=\"pod-trace\"",
+        "RunPodSandbox",
+        "DisruptionTarget=True",
+    ] {
         assert!(dom.contains(want), "{want} in the rendered page");
     }
     // And it is visible: a screenshot that is not blank.

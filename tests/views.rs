@@ -96,3 +96,21 @@ fn pod_conditions_show_in_yaml_and_describe_in_the_apis_order() {
     let d = run(&["describe", "pod", "too-big", f.to_str().unwrap()]);
     assert!(d.contains("Conditions:\n  Type           Status\n  PodScheduled   False \n"), "{d}");
 }
+
+#[test]
+fn trace_prints_a_pods_path_through_the_cluster() {
+    let q = scenario("quickstart.yaml");
+    let q = q.to_str().unwrap();
+    let table = run(&["get", "pods", q]);
+    let name = table.lines().nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    insta::assert_snapshot!("trace_pod_quickstart", run(&["trace", &format!("pod/{name}"), q]));
+    // Cut at a moment: only the steps so far.
+    let early = run(&["trace", &format!("pod/{name}"), q, "--at", "1s"]);
+    assert!(early.contains("RunPodSandbox") && !early.contains("Started container"), "{early}");
+    let (code, _, err) = kubesim(&["trace", "pod/nope", q]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("Error from server (NotFound): pods \"nope\" not found"), "{err}");
+    let (code, _, err) = kubesim(&["trace", "deploy/web", q]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("trace takes pod/NAME"), "{err}");
+}

@@ -3,7 +3,7 @@
 //! the disruption writers' `DisruptionTarget` are set directly, and every change is logged for
 //! `conditions.csv`.
 
-use super::ApiServer;
+use super::{ApiServer, Watcher};
 use crate::api::conditions::{Cond, CondReason, CondType, PodConditions};
 use crate::api::*;
 use crate::sim::SimTime;
@@ -19,6 +19,26 @@ pub struct ConditionChange {
     pub ty: CondType,
     pub status: bool,
     pub reason: CondReason,
+    pub by: Writer,
+}
+
+/// Who wrote a condition change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Writer {
+    Kubelet,
+    Scheduler,
+    /// The controllers (and kubectl's eviction).
+    Controllers,
+}
+
+impl Writer {
+    pub fn of(w: Option<Watcher>) -> Writer {
+        match w {
+            Some(Watcher::Kubelet(_)) => Writer::Kubelet,
+            Some(Watcher::Scheduler) => Writer::Scheduler,
+            _ => Writer::Controllers,
+        }
+    }
 }
 
 impl ConditionChange {
@@ -30,7 +50,7 @@ impl ConditionChange {
 
 impl ApiServer {
     /// Log the conditions of `id` that differ from `before`.
-    pub(super) fn log_conditions(&mut self, id: PodId, before: &PodConditions) {
+    pub(super) fn log_conditions(&mut self, id: PodId, before: &PodConditions, by: Writer) {
         let after = self.pods[id.idx()].status.conditions;
         if after == *before {
             return;
@@ -40,7 +60,8 @@ impl ApiServer {
                 && before.get(t).is_none_or(|b| (b.status, b.reason, b.detail) != (c.status, c.reason, c.detail))
             {
                 let (detail, status, reason) = (c.detail, c.status, c.reason);
-                self.condition_log.push(ConditionChange { time: self.now, pod: id, detail, ty: t, status, reason });
+                let c = ConditionChange { time: self.now, pod: id, detail, ty: t, status, reason, by };
+                self.condition_log.push(c);
             }
         }
     }
@@ -67,7 +88,7 @@ impl ApiServer {
         let before = self.pods[id.idx()].status.conditions;
         let c = &mut self.pods[id.idx()].status.conditions;
         c.set(CondType::PodScheduled, false, CondReason::Unschedulable, index as u32, now);
-        self.log_conditions(id, &before);
+        self.log_conditions(id, &before, Writer::Scheduler);
     }
 
     /// `DisruptionTarget=True` with the writer's reason, set just before the pod is deleted or
@@ -80,7 +101,7 @@ impl ApiServer {
             return;
         }
         p.status.conditions.set(CondType::DisruptionTarget, true, reason, 0, now);
-        self.log_conditions(id, &before);
+        self.log_conditions(id, &before, Writer::Controllers);
     }
 
     /// A condition's message as the API shows it.

@@ -431,7 +431,7 @@ impl ApiServer {
         let req = p.requests;
         let conds0 = p.status.conditions;
         f(&mut self.pods[id.idx()]);
-        self.log_conditions(id, &conds0);
+        self.log_conditions(id, &conds0, conditions::Writer::of(writer));
         let rv = self.next_rv();
         let p = &mut self.pods[id.idx()];
         p.resource_version = rv;

@@ -73,11 +73,35 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
     summary_section(&mut h, r);
     charts_section(&mut h, dir);
     fault_chains_section(&mut h, r);
+    pod_trace_section(&mut h, r);
     let _ = writeln!(
         h,
         "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, conditions.csv, timeseries.csv, workloads.csv, summary.csv.</p>\n</body></html>"
     );
     std::fs::write(dir.join("report.html"), h)
+}
+
+/// One pod's path through the cluster as a sequence diagram (`kubesim trace pod/NAME` as a
+/// picture): the first pod a fault touched, else the first pod; its first steps.
+fn pod_trace_section(h: &mut String, r: &RunResult) {
+    const MAX_STEPS: usize = 80;
+    let c = &r.cluster;
+    let Some(id) = super::podtrace::chosen_pod(c) else { return };
+    let p = c.api.pod(id);
+    let steps = super::podtrace::steps(c, id, r.outcome.end);
+    let shown = &steps[..steps.len().min(MAX_STEPS)];
+    let _ = writeln!(h, "<h2 id=\"pod-trace\">A pod's path: {}/{}</h2>", esc(&p.namespace), esc(&p.name));
+    let more = if steps.len() > shown.len() {
+        format!(" (the first {} of {})", shown.len(), steps.len())
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        h,
+        "<figure>{}<figcaption>Each arrow is one step{more}: who told or asked whom, at which virtual time (hover for the whole text). <code>kubesim trace pod/{}</code> prints them as a table.</figcaption></figure>",
+        super::podtrace::sequence_svg(shown),
+        esc(&p.name)
+    );
 }
 
 /// The summary table and the workloads table.

@@ -16,6 +16,7 @@ pub mod messages;
 pub mod objects;
 pub mod output;
 pub mod plot;
+pub mod podtrace;
 pub mod resources;
 pub mod resources_more;
 pub mod timeline;
