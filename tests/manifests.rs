@@ -619,3 +619,25 @@ fn every_published_manifest_runs_unmodified_with_run_f() {
         assert!(out.join("pods.csv").exists(), "{}", f.display());
     }
 }
+
+#[test]
+fn pod_level_resources_are_what_the_scheduler_and_qos_see() {
+    // Each pod asks 1500m at the pod level (its containers ask 100m each): two fit a 4-cpu
+    // node, the third does not; Guaranteed, as the pod-level requests equal the limits.
+    let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec:\n  duration: 1m\n  nodePools:\n  - {name: worker, count: 1, capacity: {cpu: \"4\", memory: 8Gi}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      resources:\n        requests: {cpu: 1500m, memory: 1Gi}\n        limits: {cpu: 1500m, memory: 1Gi}\n      containers:\n      - {name: a, image: nginx, resources: {requests: {cpu: 100m}}}\n      - {name: b, image: nginx, resources: {requests: {cpu: 100m}}}\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("s.yaml");
+    std::fs::write(&f, text).unwrap();
+    let (_t, out) = run_cli(&f, &["--quiet"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    assert_eq!(pods.iter().filter(|p| p["node"] == "worker-0").count(), 2, "{pods:?}");
+    assert!(pods.iter().all(|p| p["qos"] == "Guaranteed"));
+    let evs = read_csv(&out.join("events.csv"));
+    assert!(evs.iter().any(|e| e["reason"] == "FailedScheduling" && e["message"].contains("1 Insufficient cpu")));
+    // Below what the containers ask together: refused as upstream validation refuses it.
+    std::fs::write(&f, text.replace("requests: {cpu: 1500m, memory: 1Gi}", "requests: {cpu: 150m, memory: 1Gi}"))
+        .unwrap();
+    let (code, _, err) = kubesim(&["validate", f.to_str().unwrap()]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("spec.template.spec.resources.requests[cpu]: must be greater than or equal to aggregate container requests of 200m"), "{err}");
+}

@@ -158,6 +158,20 @@ pub struct PodSpec {
     pub service_account: Option<Arc<str>>,
     /// `hostNetwork`: the pod uses the node's network namespace and address (no CNI).
     pub host_network: bool,
+    /// Pod-level `resources` (cpu and memory), when given.
+    pub pod_level: Option<PodLevelResources>,
+}
+
+/// `spec.resources`: the pod's own cpu and memory requests and limits (PodLevelResources),
+/// which win over the containers' for the scheduler, admission, QoS and eviction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PodLevelResources {
+    pub requests: Resources,
+    pub limits: Resources,
+    pub has_cpu_request: bool,
+    pub has_memory_request: bool,
+    pub has_cpu_limit: bool,
+    pub has_memory_limit: bool,
 }
 
 impl ContainerSpec {
@@ -212,13 +226,33 @@ impl PodSpec {
             volumes: Vec::new(),
             service_account: None,
             host_network: false,
+            pod_level: None,
         }
     }
 
     /// The pod's effective request (`resourcehelper.PodRequests`): the larger of the sum over
     /// app containers and the largest init container.
     pub fn requests(&self) -> Resources {
-        self.effective(|c| c.requests)
+        self.with_pod_level(self.effective(|c| c.requests), false)
+    }
+
+    /// Pod-level cpu and memory, where given, in place of the containers' (`PodRequests` /
+    /// `PodLimits` with PodLevelResources).
+    fn with_pod_level(&self, mut r: Resources, limits: bool) -> Resources {
+        if let Some(p) = &self.pod_level {
+            let (v, cpu, mem) = if limits {
+                (p.limits, p.has_cpu_limit, p.has_memory_limit)
+            } else {
+                (p.requests, p.has_cpu_request, p.has_memory_request)
+            };
+            if cpu {
+                r.cpu_milli = v.cpu_milli;
+            }
+            if mem {
+                r.memory = v.memory;
+            }
+        }
+        r
     }
 
     /// The sum over app containers or the largest init container, whichever is larger.
@@ -233,7 +267,7 @@ impl PodSpec {
 
     /// The pod's effective limits (`resourcehelper.PodLimits`), summed as `requests` sums.
     pub fn limits(&self) -> Resources {
-        self.effective(|c| c.limits)
+        self.with_pod_level(self.effective(|c| c.limits), true)
     }
 
     /// Requests with the scheduler's non-zero defaults, as the scoring plugins see them.
@@ -243,17 +277,27 @@ impl PodSpec {
             memory: if c.has_memory_request { c.requests.memory } else { DEFAULT_MEMORY_REQUEST },
             ..c.requests
         };
-        self.effective(nz)
+        self.with_pod_level(self.effective(nz), false)
     }
 
     /// `qos.ComputePodQOS` (container-level): only cpu and memory above zero count. BestEffort
     /// when no container asks for either; Guaranteed when every container has cpu and memory
     /// limits and the pod's summed requests equal its summed limits, resource by resource;
     /// Burstable otherwise. An explicit `cpu: 0` is as good as none.
+    /// With pod-level resources, they alone decide (the containers' are not looked at).
     pub fn qos(&self) -> QosClass {
         let (mut req, mut lim) = ([None::<u64>; 2], [None::<u64>; 2]);
         let mut guaranteed = true;
-        for c in self.containers.iter().chain(self.init_containers.iter()) {
+        if let Some(p) = &self.pod_level {
+            let r = [(p.has_cpu_request, p.requests.cpu_milli), (p.has_memory_request, p.requests.memory)];
+            let l = [(p.has_cpu_limit, p.limits.cpu_milli), (p.has_memory_limit, p.limits.memory)];
+            for i in 0..2 {
+                req[i] = (r[i].0 && r[i].1 > 0).then_some(r[i].1);
+                lim[i] = (l[i].0 && l[i].1 > 0).then_some(l[i].1);
+            }
+            guaranteed = lim.iter().all(Option::is_some);
+        }
+        for c in self.containers.iter().chain(self.init_containers.iter()).filter(|_| self.pod_level.is_none()) {
             let r = [(c.has_cpu_request, c.requests.cpu_milli), (c.has_memory_request, c.requests.memory)];
             let l = [(c.has_cpu_limit, c.limits.cpu_milli), (c.has_memory_limit, c.limits.memory)];
             for i in 0..2 {
@@ -486,6 +530,33 @@ mod tests {
         assert_eq!(PullPolicy::default_for("nginx:latest@sha256:abcd"), PullPolicy::Always);
         assert_eq!(PullPolicy::default_for("nginx:1.27@sha256:abcd"), PullPolicy::IfNotPresent);
         assert_eq!(PullPolicy::default_for("localhost:5000/app@sha256:abcd"), PullPolicy::IfNotPresent);
+    }
+
+    /// With pod-level resources (ComputePodQOS's PodLevelResources branch) only they count:
+    /// equal cpu and memory requests and limits are Guaranteed whatever the containers say.
+    #[test]
+    fn pod_level_resources_decide_qos_and_the_requests() {
+        const MI: u64 = 1 << 20;
+        let mut c = ContainerSpec::new("c", crate::api::ImageId(0), PullPolicy::IfNotPresent, Default::default());
+        (c.has_cpu_request, c.requests.cpu_milli) = (true, 100);
+        let mut s = PodSpec::of(vec![c.clone(), c]);
+        assert_eq!((s.qos(), s.requests().cpu_milli), (QosClass::Burstable, 200));
+        let both = |cpu, mem| Resources { cpu_milli: cpu, memory: mem, ..Resources::default() };
+        s.pod_level = Some(PodLevelResources {
+            requests: both(1000, 512 * MI),
+            limits: both(1000, 512 * MI),
+            has_cpu_request: true,
+            has_memory_request: true,
+            has_cpu_limit: true,
+            has_memory_limit: true,
+        });
+        assert_eq!((s.qos(), s.requests().cpu_milli, s.limits().memory), (QosClass::Guaranteed, 1000, 512 * MI));
+        assert_eq!(s.nonzero_requests().memory, 512 * MI);
+        let p = s.pod_level.as_mut().unwrap();
+        p.has_memory_limit = false;
+        assert_eq!(s.qos(), QosClass::Burstable, "a memory limit is missing");
+        s.pod_level = Some(PodLevelResources::default());
+        assert_eq!((s.qos(), s.requests().cpu_milli), (QosClass::BestEffort, 200), "empty pod-level resources");
     }
 
     /// qos_test.go `TestComputePodQOS`, the container-level cases (no API defaulting: a

@@ -186,6 +186,16 @@ pub fn pod_spec(s: &PodSpec, images: &[crate::scenario::ImageDef]) -> Value {
     if let Some(pc) = &s.priority_class {
         spec["priorityClassName"] = json!(pc);
     }
+    if let Some(p) = &s.pod_level {
+        let mut res = Map::new();
+        if p.has_cpu_request || p.has_memory_request {
+            res.insert("requests".into(), resources(p.requests, p.has_cpu_request, p.has_memory_request));
+        }
+        if p.has_cpu_limit || p.has_memory_limit {
+            res.insert("limits".into(), resources(p.limits, p.has_cpu_limit, p.has_memory_limit));
+        }
+        spec["resources"] = Value::Object(res);
+    }
     spec
 }
 

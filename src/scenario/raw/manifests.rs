@@ -48,10 +48,12 @@ k8s_struct!(PodSpecRaw {
     /// Deprecated alias of serviceAccountName.
     service_account: Option<Spanned<String>>,
     #[serde(default)] host_network: Option<bool>,
+    /// Pod-level `resources` (PodLevelResources, on by default since 1.34).
+    resources: Option<ResourcesRaw>,
 } ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
     enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostPID, hostUsers,
     hostname, hostnameOverride, imagePullSecrets, os, overhead,
-    readinessGates, resourceClaims, resources, runtimeClassName, schedulerName, schedulingGates,
+    readinessGates, resourceClaims, runtimeClassName, schedulerName, schedulingGates,
     securityContext, setHostnameAsFQDN, shareProcessNamespace, subdomain]);
 
 k8s_struct!(VolumeRaw {

@@ -2,7 +2,7 @@
 //! holds them.
 
 use super::*;
-use crate::api::{PortRef, ProbeAction};
+use crate::api::{PodLevelResources, PortRef, ProbeAction};
 
 /// A probe's timing with upstream's defaults and validation: a field left out or written as 0
 /// takes its default, as the API server's `SetDefaults_Probe` does (periodSeconds 10,
@@ -149,7 +149,12 @@ pub(super) fn pod_spec(
         .or(s.service_account.as_ref())
         .filter(|n| !n.value.is_empty())
         .map(|n| Arc::from(n.value.as_str()));
+    let pod_level = match &s.resources {
+        Some(r) => Some(pod_level(ctx, r, prefix, &containers, &init_containers)?),
+        None => None,
+    };
     Ok(PodSpec {
+        pod_level,
         volumes,
         service_account,
         host_network: s.host_network.unwrap_or(false),
@@ -476,6 +481,61 @@ fn resources(ctx: &mut Ctx, r: &ResourcesRaw, p: &str, name_loc: Location, spec:
         }
     }
     Ok(())
+}
+
+/// Pod-level `resources` (cpu and memory only, as upstream validation): parsed as a container's,
+/// then `defaultPodRequests` (a limit without a request: the containers' effective request if
+/// one of them asks, else the limit) and `validatePodResourceConsistency` (at least what the
+/// containers ask together).
+fn pod_level(
+    ctx: &mut Ctx,
+    r: &ResourcesRaw,
+    prefix: &str,
+    containers: &[ContainerSpec],
+    inits: &[ContainerSpec],
+) -> R<PodLevelResources> {
+    let p = format!("{prefix}resources");
+    for (what, map) in [("requests", &r.requests), ("limits", &r.limits)] {
+        if let Some((k, q)) = map.iter().find(|(k, _)| !matches!(k.as_str(), "cpu" | "memory")) {
+            let msg = format!("{p}.{what}[{k}]: Unsupported value: {k:?}: supported values: \"cpu\", \"memory\"");
+            return Err(ctx.err_at(q.referenced, msg, Some("pod-level resources take cpu and memory only".into())));
+        }
+    }
+    let mut scratch = ContainerSpec::new("", ImageId(0), PullPolicy::IfNotPresent, Behavior::default());
+    let name_loc = r.requests.values().chain(r.limits.values()).next().map(|q| q.referenced);
+    let Some(name_loc) = name_loc else { return Ok(PodLevelResources::default()) };
+    resources(ctx, r, &format!("{p}."), name_loc, &mut scratch)?;
+    let all = || containers.iter().chain(inits);
+    let sum = PodSpec { containers: containers.to_vec(), init_containers: inits.to_vec(), ..PodSpec::of(Vec::new()) }
+        .requests();
+    let mut out = PodLevelResources {
+        requests: scratch.requests,
+        limits: scratch.limits,
+        has_cpu_request: scratch.has_cpu_request,
+        has_memory_request: scratch.has_memory_request,
+        has_cpu_limit: scratch.has_cpu_limit,
+        has_memory_limit: scratch.has_memory_limit,
+    };
+    if !r.requests.contains_key("cpu") && out.has_cpu_limit && all().any(|c| c.has_cpu_request) {
+        out.requests.cpu_milli = sum.cpu_milli;
+    }
+    if !r.requests.contains_key("memory") && out.has_memory_limit && all().any(|c| c.has_memory_request) {
+        out.requests.memory = sum.memory;
+    }
+    for (res, has, pod, containers) in [
+        ("cpu", out.has_cpu_request, out.requests.cpu_milli, sum.cpu_milli),
+        ("memory", out.has_memory_request, out.requests.memory, sum.memory),
+    ] {
+        if has && pod < containers {
+            let loc = r.requests.get(res).or(r.limits.get(res)).map_or(name_loc, |q| q.referenced);
+            let msg = format!(
+                "{p}.requests[{res}]: must be greater than or equal to aggregate container requests of {}",
+                if res == "cpu" { format!("{containers}m") } else { crate::api::quantity::format_bytes(containers) }
+            );
+            return Err(ctx.err_at(loc, msg, None));
+        }
+    }
+    Ok(out)
 }
 
 /// `tolerations`: operator Equal (default) or Exists, an effect or all effects.
