@@ -581,3 +581,24 @@ fn a_failing_post_start_hook_kills_the_container_into_crash_loop_back_off() {
     assert!(pod_row(&out, "hook")["reason"] == "CrashLoopBackOff" || started.len() >= 4);
     assert_ne!(pod_row(&out, "hook")["restarts"], "0");
 }
+
+#[test]
+fn a_missing_image_pull_secret_is_reported_and_the_pull_goes_ahead() {
+    let images = "  - name: \"app:1\"\n";
+    let secrets = "  imagePullSecrets: [{name: regcred}, {name: other}]\n";
+    let manifest = pod("p", "Always", "").replace("  containers:\n", &format!("{secrets}  containers:\n"));
+    let (_t, out) = run_yaml(images, &manifest, "1m", "");
+    let evs = events_of(&out, "p");
+    let warn = evs.iter().find(|e| e["reason"] == "FailedToRetrieveImagePullSecret").expect("reported");
+    assert_eq!(
+        warn["message"],
+        "Unable to retrieve some image pull secrets (regcred, other); attempting to pull the image may not succeed."
+    );
+    assert_eq!(pod_row(&out, "p")["phase"], "Running");
+    // With the Secret there, nothing is said about it.
+    let with = format!(
+        "{manifest}---\napiVersion: v1\nkind: Secret\nmetadata: {{name: regcred}}\ndata: {{}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: other}}\n"
+    );
+    let (_t, out) = run_yaml(images, &with, "1m", "");
+    assert!(events_of(&out, "p").iter().all(|e| e["reason"] != "FailedToRetrieveImagePullSecret"));
+}

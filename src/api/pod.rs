@@ -160,6 +160,8 @@ pub struct PodSpec {
     pub host_network: bool,
     /// Pod-level `resources` (cpu and memory), when given.
     pub pod_level: Option<PodLevelResources>,
+    /// `imagePullSecrets` by name.
+    pub image_pull_secrets: Vec<Arc<str>>,
 }
 
 /// `spec.resources`: the pod's own cpu and memory requests and limits (PodLevelResources),
@@ -227,6 +229,7 @@ impl PodSpec {
             service_account: None,
             host_network: false,
             pod_level: None,
+            image_pull_secrets: Vec::new(),
         }
     }
 

@@ -465,6 +465,7 @@ impl Kubelet {
                 hook_pending: false,
             },
         );
+        self.check_pull_secrets(id, ctx);
         if self.volumes_ready(id, ctx) {
             self.advance(id, ctx);
         }

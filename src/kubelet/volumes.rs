@@ -53,6 +53,32 @@ impl Kubelet {
         }
     }
 
+    /// `getPullSecretsForPod`, at the pod's first sync: the registry model has no auth, but a
+    /// named pull Secret that does not exist is reported (and the pull attempted anyway).
+    pub(super) fn check_pull_secrets(&self, id: PodId, ctx: &mut Ctx) {
+        let p = ctx.api.pod(id);
+        let ns = &p.namespace;
+        let missing: Vec<&str> = (p.spec.image_pull_secrets.iter())
+            .filter(|n| ctx.api.gates.config(ConfigKind::Secret, ns, n).is_none())
+            .map(|n| &**n)
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        let msg = format!(
+            "Unable to retrieve some image pull secrets ({}); attempting to pull the image may not succeed.",
+            missing.join(", ")
+        );
+        pod_event(
+            ctx,
+            id,
+            Some(self.node),
+            EventType::Warning,
+            "FailedToRetrieveImagePullSecret",
+            Message::Text(msg.into()),
+        );
+    }
+
     /// The container's environment can be built. False: it waits in
     /// `CreateContainerConfigError` (a `Failed` event), and the pod worker syncs again later.
     pub(super) fn env_ready(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) -> bool {

@@ -50,9 +50,11 @@ k8s_struct!(PodSpecRaw {
     #[serde(default)] host_network: Option<bool>,
     /// Pod-level `resources` (PodLevelResources, on by default since 1.34).
     resources: Option<ResourcesRaw>,
+    /// Secrets for the registry: the registry model has no auth, but a missing one is reported.
+    #[serde(default)] image_pull_secrets: Vec<NameRefRaw>,
 } ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
     enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostPID, hostUsers,
-    hostname, hostnameOverride, imagePullSecrets, os, overhead,
+    hostname, hostnameOverride, os, overhead,
     readinessGates, resourceClaims, runtimeClassName, schedulerName, schedulingGates,
     securityContext, setHostnameAsFQDN, shareProcessNamespace, subdomain]);
 

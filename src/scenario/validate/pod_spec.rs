@@ -154,6 +154,11 @@ pub(super) fn pod_spec(
         None => None,
     };
     Ok(PodSpec {
+        image_pull_secrets: (s.image_pull_secrets.iter())
+            .filter_map(|r| r.name.as_deref())
+            .filter(|n| !n.is_empty())
+            .map(Arc::from)
+            .collect(),
         pod_level,
         volumes,
         service_account,
