@@ -22,6 +22,41 @@ pub struct ConditionChange {
     pub by: Writer,
 }
 
+/// The log in fixed-size chunks: a run that logs millions of changes never copies them into a
+/// buffer twice as large (a `Vec`'s growth would, at the run's peak memory).
+#[derive(Default)]
+pub struct ConditionLog {
+    chunks: Vec<Vec<ConditionChange>>,
+}
+
+impl ConditionLog {
+    const CHUNK: usize = 1 << 16;
+
+    pub fn push(&mut self, c: ConditionChange) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => last.push(c),
+            // The first chunk starts small (most runs log little) and doubles up to a full one.
+            _ => {
+                let mut v = Vec::with_capacity(if self.chunks.is_empty() { 64 } else { Self::CHUNK });
+                v.push(c);
+                self.chunks.push(v);
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ConditionChange> {
+        self.chunks.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
+
 /// Who wrote a condition change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Writer {
@@ -107,5 +142,31 @@ impl ApiServer {
     /// A condition's message as the API shows it.
     pub fn condition_message(&self, id: PodId, c: &Cond) -> Option<String> {
         crate::api::conditions::message(self.pod(id), c, &self.sched_messages)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_keeps_every_change_in_order_across_chunks() {
+        let mut log = ConditionLog::default();
+        assert!(log.is_empty());
+        let n = 3 * ConditionLog::CHUNK + 5;
+        for i in 0..n {
+            log.push(ConditionChange {
+                time: SimTime(i as u64),
+                pod: PodId(0),
+                detail: 0,
+                ty: CondType::Ready,
+                status: i % 2 == 0,
+                reason: CondReason::None,
+                by: Writer::Kubelet,
+            });
+        }
+        assert_eq!(log.len(), n);
+        assert!(log.iter().enumerate().all(|(i, c)| c.time == SimTime(i as u64)));
+        assert_eq!(std::mem::size_of::<ConditionChange>(), 24, "24 bytes a change");
     }
 }

@@ -142,7 +142,7 @@ pub struct ApiServer {
     /// The virtual time of the write in progress (set by the wiring before each handler).
     pub now: SimTime,
     /// Every change of a pod condition, in order; the scheduler's messages they name.
-    pub condition_log: Vec<conditions::ConditionChange>,
+    pub condition_log: conditions::ConditionLog,
     pub sched_messages: Vec<Arc<str>>,
 }
 

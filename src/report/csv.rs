@@ -227,7 +227,7 @@ fn write_conditions(dir: &Path, c: &Cluster) -> io::Result<()> {
     let api = &c.api;
     let mut w = csv_writer(dir, "conditions.csv")?;
     w.write_record(["time", "namespace", "pod", "type", "status", "reason", "message"]).map_err(io_err)?;
-    for x in &api.condition_log {
+    for x in api.condition_log.iter() {
         let p = api.pod(x.pod);
         let status = if x.status { "True" } else { "False" };
         let message = api.condition_message(x.pod, &x.cond()).unwrap_or_default();
