@@ -602,3 +602,21 @@ fn a_missing_image_pull_secret_is_reported_and_the_pull_goes_ahead() {
     let (_t, out) = run_yaml(images, &with, "1m", "");
     assert!(events_of(&out, "p").iter().all(|e| e["reason"] != "FailedToRetrieveImagePullSecret"));
 }
+
+#[test]
+fn a_readiness_gate_nobody_sets_keeps_the_pod_from_ready() {
+    let images = "  - name: \"app:1\"\n";
+    let gate = "  readinessGates: [{conditionType: \"target-health.elbv2.k8s.aws/web\"}]\n";
+    let manifest = pod("gated", "Always", "").replace("  containers:\n", &format!("{gate}  containers:\n"));
+    let (_t, out) = run_yaml(images, &manifest, "1m", "");
+    let rows = conditions_of(&out, "gated");
+    let last = |t: &str| rows.iter().rev().find(|r| r.1 == t).cloned().unwrap();
+    assert_eq!(last("ContainersReady").2, "True");
+    let ready = last("Ready");
+    assert_eq!((ready.2.as_str(), ready.3.as_str()), ("False", "ReadinessGatesNotReady"));
+    assert_eq!(
+        ready.4,
+        "corresponding condition of pod readiness gate \"target-health.elbv2.k8s.aws/web\" does not exist."
+    );
+    assert_eq!(pod_row(&out, "gated")["ready"], "", "never Ready");
+}

@@ -63,6 +63,7 @@ pub enum CondReason {
     Unschedulable,
     /// generate.go's reasons.
     ContainersNotInitialized,
+    ReadinessGatesNotReady,
     ContainersNotReady,
     PodCompleted,
     PodFailed,
@@ -82,6 +83,7 @@ impl CondReason {
             CondReason::None => "",
             CondReason::Unschedulable => "Unschedulable",
             CondReason::ContainersNotInitialized => "ContainersNotInitialized",
+            CondReason::ReadinessGatesNotReady => "ReadinessGatesNotReady",
             CondReason::ContainersNotReady => "ContainersNotReady",
             CondReason::PodCompleted => "PodCompleted",
             CondReason::PodFailed => "PodFailed",
@@ -190,7 +192,8 @@ fn initialized(p: &Pod) -> (bool, CondReason, u32) {
 
 /// The conditions a kubelet status write carries (`generateAPIPodStatus`): PodReadyToStartContainers
 /// (a sandbox with its network is up; none once the pod is terminal, its sandbox torn down),
-/// Initialized, ContainersReady, Ready (as ContainersReady: no readiness gates are modelled),
+/// Initialized, ContainersReady, Ready (as ContainersReady, then the readiness gates: no
+/// component sets a gate's condition, so a gated pod reports ReadinessGatesNotReady),
 /// PodScheduled True.
 pub fn generate_kubelet(p: &mut Pod, now: SimTime) {
     let sandbox = p.status.sandbox_ready && !p.status.phase.is_terminal();
@@ -203,6 +206,8 @@ pub fn generate_kubelet(p: &mut Pod, now: SimTime) {
     c.set(CondType::ContainersReady, c_status, c_reason, c_detail, now);
     if ready {
         c.set(CondType::Ready, true, CondReason::None, 0, now);
+    } else if c_status && !p.spec.readiness_gates.is_empty() {
+        c.set(CondType::Ready, false, CondReason::ReadinessGatesNotReady, 0, now);
     } else {
         c.set(CondType::Ready, false, c_reason, c_detail, now);
     }
@@ -235,6 +240,10 @@ pub fn message(p: &Pod, c: &Cond, sched: &[std::sync::Arc<str>]) -> Option<Strin
         CondReason::ContainersNotReady => {
             format!("containers with unready status: {}", named(&p.spec, c.detail, false))
         }
+        CondReason::ReadinessGatesNotReady => (p.spec.readiness_gates.iter())
+            .map(|g| format!("corresponding condition of pod readiness gate {:?} does not exist.", &**g))
+            .collect::<Vec<_>>()
+            .join(", "),
         CondReason::DeletionByTaintManager => MSG_TAINT_MANAGER.into(),
         CondReason::PreemptionByScheduler => MSG_PREEMPTION.into(),
         CondReason::EvictionByEvictionAPI => MSG_EVICTION_API.into(),

@@ -162,6 +162,9 @@ pub struct PodSpec {
     pub pod_level: Option<PodLevelResources>,
     /// `imagePullSecrets` by name.
     pub image_pull_secrets: Vec<Arc<str>>,
+    /// `readinessGates`: condition types someone else must set True before the pod is Ready
+    /// (no simulated component sets one).
+    pub readiness_gates: Vec<Arc<str>>,
 }
 
 /// `spec.resources`: the pod's own cpu and memory requests and limits (PodLevelResources),
@@ -230,6 +233,7 @@ impl PodSpec {
             host_network: false,
             pod_level: None,
             image_pull_secrets: Vec::new(),
+            readiness_gates: Vec::new(),
         }
     }
 

@@ -92,7 +92,12 @@ fn refresh_with(p: &mut Pod, now: SimTime, ph: PodPhase) {
     }
     let sidecars_ready =
         p.status.init_containers.iter().zip(&p.spec.init_containers).filter(|(_, c)| c.sidecar).all(|(s, _)| s.ready);
-    let ready = ph == PodPhase::Running && all_running && sidecars_ready && p.status.containers.iter().all(|c| c.ready);
+    // A readiness gate's condition is never set here: a gated pod is never Ready.
+    let ready = ph == PodPhase::Running
+        && all_running
+        && sidecars_ready
+        && p.status.containers.iter().all(|c| c.ready)
+        && p.spec.readiness_gates.is_empty();
     p.status.ready = ready;
     if ready {
         p.ready_at.get_or_insert(now);

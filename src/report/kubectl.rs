@@ -224,7 +224,9 @@ pub fn get_pods(c: &Cluster, now: SimTime, q: &PodQuery) -> String {
             let node = p.node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
             let nominated = p.nominated_node.map_or("<none>".to_string(), |n| api.node(n).name.clone());
             let ip = p.status.pod_ip.map_or("<none>".to_string(), |ip| crate::api::network::Ip(ip).to_string());
-            r.extend([ip, node, nominated, "<none>".into()]);
+            let gates = &p.spec.readiness_gates;
+            let gates = if gates.is_empty() { "<none>".into() } else { format!("0/{}", gates.len()) };
+            r.extend([ip, node, nominated, gates]);
         }
         if q.show_labels {
             let l: Vec<String> = p.labels.0.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -186,6 +186,10 @@ pub fn pod_spec(s: &PodSpec, images: &[crate::scenario::ImageDef]) -> Value {
     if let Some(pc) = &s.priority_class {
         spec["priorityClassName"] = json!(pc);
     }
+    if !s.readiness_gates.is_empty() {
+        let gates: Vec<Value> = s.readiness_gates.iter().map(|g| json!({"conditionType": &**g})).collect();
+        spec["readinessGates"] = json!(gates);
+    }
     if let Some(p) = &s.pod_level {
         let mut res = Map::new();
         if p.has_cpu_request || p.has_memory_request {

@@ -52,10 +52,11 @@ k8s_struct!(PodSpecRaw {
     resources: Option<ResourcesRaw>,
     /// Secrets for the registry: the registry model has no auth, but a missing one is reported.
     #[serde(default)] image_pull_secrets: Vec<NameRefRaw>,
+    #[serde(default)] readiness_gates: Vec<ReadinessGateRaw>,
 } ignored [activeDeadlineSeconds, automountServiceAccountToken, dnsConfig, dnsPolicy,
     enableServiceLinks, ephemeralContainers, hostAliases, hostIPC, hostPID, hostUsers,
     hostname, hostnameOverride, os, overhead,
-    readinessGates, resourceClaims, runtimeClassName, schedulerName, schedulingGates,
+    resourceClaims, runtimeClassName, schedulerName, schedulingGates,
     securityContext, setHostnameAsFQDN, shareProcessNamespace, subdomain]);
 
 k8s_struct!(VolumeRaw {
@@ -124,6 +125,10 @@ k8s_struct!(EnvFromRaw {
     config_map_ref: Option<NameRefRaw>,
     secret_ref: Option<NameRefRaw>,
     prefix: Option<Ignored>,
+} ignored []);
+
+k8s_struct!(ReadinessGateRaw {
+    condition_type: Spanned<String>,
 } ignored []);
 
 k8s_struct!(NameRefRaw {

@@ -159,6 +159,7 @@ pub(super) fn pod_spec(
             .filter(|n| !n.is_empty())
             .map(Arc::from)
             .collect(),
+        readiness_gates: s.readiness_gates.iter().map(|g| Arc::from(g.condition_type.value.as_str())).collect(),
         pod_level,
         volumes,
         service_account,
