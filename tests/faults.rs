@@ -452,3 +452,54 @@ fn a_node_shutting_down_refuses_new_pods() {
     assert!(pods.iter().any(|p| p["reason"] == "NodeShutdown" && p["phase"] == "Failed"));
     assert_eq!(pods.iter().filter(|p| p["reason"] == "Terminated").count(), 1, "the pod that was running");
 }
+
+#[test]
+fn a_missing_sandbox_image_during_a_registry_outage_fails_every_sync_until_it_ends() {
+    let (_t, out) = run_cli(&scenario("sandbox-image-missing.yaml"), &["--quiet"]);
+    let evs = read_csv(&out.join("events.csv"));
+    let pod = evs.iter().find(|e| e["reason"] == "Scheduled").unwrap()["name"].clone();
+    let times = |reason: &str| -> Vec<u64> {
+        evs.iter().filter(|e| e["name"] == pod && e["reason"] == reason).map(|e| ms(&e["time"])).collect()
+    };
+    // The first sync 10ms after the binding, then the pod worker's 10s retries while the
+    // registry is down (to 2m).
+    let failed = times("FailedCreatePodSandBox");
+    let first = failed[0];
+    assert_eq!(failed, (0..12).map(|k| first + k * 10_000).collect::<Vec<_>>());
+    let msg = &evs.iter().find(|e| e["reason"] == "FailedCreatePodSandBox").unwrap()["message"];
+    assert!(msg.starts_with("Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox image \"registry.k8s.io/pause:3.10\": failed to pull image \"registry.k8s.io/pause:3.10\""), "{msg}");
+    // The retry after the outage pulls the 320 kB pause image (the registry's latency, then the
+    // bytes), and the sandbox is up: PodReadyToStartContainers, then the containers.
+    let conds = read_csv(&out.join("conditions.csv"));
+    let up =
+        conds.iter().find(|c| c["pod"] == pod && c["type"] == "PodReadyToStartContainers" && c["status"] == "True");
+    let up = ms(&up.unwrap()["time"]);
+    assert!(up > first + 120_000 && up < first + 121_000, "{up}");
+    assert_eq!(times("Created"), [up]);
+}
+
+#[test]
+fn a_rebooted_node_recreates_its_pods_sandboxes_and_counts_the_restarts() {
+    let (_t, out) = run_cli(&scenario("node-restart.yaml"), &["--quiet"]);
+    let evs = read_csv(&out.join("events.csv"));
+    let changed: Vec<&BTreeMap<String, String>> = evs.iter().filter(|e| e["reason"] == "SandboxChanged").collect();
+    assert_eq!(changed.len(), 2, "the two Deployment pods on worker-1, not the Never pod");
+    assert!(
+        changed
+            .iter()
+            .all(|e| ms(&e["time"]) == 140_000
+                && e["message"] == "Pod sandbox changed, it will be killed and re-created.")
+    );
+    let pods = read_csv(&out.join("pods.csv"));
+    for e in &changed {
+        let p = pods.iter().find(|p| p["name"] == e["name"]).unwrap();
+        assert_eq!(p["restarts"], "1");
+        // Started again a second after the boot (its startup), on a new sandbox.
+        let started: Vec<u64> = (evs.iter().filter(|x| x["name"] == e["name"] && x["reason"] == "Started"))
+            .map(|x| ms(&x["time"]))
+            .collect();
+        assert_eq!(started.last(), Some(&141_000));
+    }
+    let once = pods.iter().find(|p| p["name"] == "once").unwrap();
+    assert_eq!((once["phase"].as_str(), once["finished"].as_str()), ("Failed", "140.000"));
+}
