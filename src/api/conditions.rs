@@ -105,7 +105,8 @@ pub const MSG_POD_GC: &str = "PodGC: node no longer exists";
 
 /// One condition. `detail`: for ContainersNotReady the unready containers (bit i: the i-th of
 /// the sidecars then the app containers), for ContainersNotInitialized the incomplete init
-/// containers, for Unschedulable the index of the scheduler's message.
+/// containers, for Unschedulable the index of the scheduler's message, for a True
+/// PodReadyToStartContainers the sandbox's address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cond {
     pub status: bool,
@@ -201,7 +202,9 @@ pub fn generate_kubelet(p: &mut Pod, now: SimTime) {
     let (c_status, c_reason, c_detail) = containers_ready(p);
     let ready = p.status.ready && c_status;
     let c = &mut p.status.conditions;
-    c.set(CondType::PodReadyToStartContainers, sandbox, CondReason::None, 0, now);
+    // Its detail keeps the sandbox's address (for the trace: the pod's address changes with it).
+    let ip = if sandbox { p.status.pod_ip.unwrap_or(0) } else { 0 };
+    c.set(CondType::PodReadyToStartContainers, sandbox, CondReason::None, ip, now);
     c.set(CondType::Initialized, i_status, i_reason, i_detail, now);
     c.set(CondType::ContainersReady, c_status, c_reason, c_detail, now);
     if ready {

@@ -117,7 +117,9 @@ pub enum Message {
     /// "Back-off restarting failed container {name} in pod {pod}_{ns}({uid})"
     BackOff { container: ContainerRef },
     /// "{Kind} probe failed: ..." (`hung`: timed out; otherwise the connection was refused)
-    Unhealthy { container: ContainerRef, kind: crate::api::ProbeKind, hung: bool },
+    /// `hung`: no answer within the timeout (`slow`: the process took the connection but
+    /// answered too late); `ip`: the pod's address when the probe ran.
+    Unhealthy { container: ContainerRef, kind: crate::api::ProbeKind, hung: bool, slow: bool, ip: u32 },
     /// "Container {name} failed {kind} probe, will be restarted"
     ProbeKilled { container: ContainerRef, kind: crate::api::ProbeKind },
     /// "Scaled up replica set {rs} from {from} to {to}" (or down)

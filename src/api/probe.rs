@@ -117,7 +117,8 @@ impl Probe {
     /// The text after "<Kind> probe failed: " (pkg/probe/{http,tcp,exec,grpc}): a refused
     /// connection, or no answer within `timeoutSeconds` (`timed_out`). An exec check that exits
     /// non-zero prints the command's output, which kubesim does not have: empty.
-    pub fn failure_message(&self, c: &ContainerSpec, pod_ip: Option<u32>, timed_out: bool) -> String {
+    /// `slow`: the process took the connection and answered too late (gRPC says so apart).
+    pub fn failure_message(&self, c: &ContainerSpec, pod_ip: Option<u32>, timed_out: bool, slow: bool) -> String {
         let ip = pod_ip.map(|i| Ip(i).to_string()).unwrap_or_default();
         match &self.action {
             ProbeAction::HttpGet { scheme, host, port, path } => {
@@ -140,6 +141,10 @@ impl Probe {
             }
             ProbeAction::Exec { command } if timed_out => format!("command {:?} timed out", command.join(" ")),
             ProbeAction::Exec { .. } => String::new(),
+            ProbeAction::Grpc { .. } if timed_out && slow => format!(
+                "timeout: health rpc did not complete within {}",
+                super::duration::format_go_duration_ms(self.timeout_ms)
+            ),
             ProbeAction::Grpc { port, .. } => format!(
                 "timeout: failed to connect service {:?} within {}: context deadline exceeded",
                 host_port(&ip, &port.to_string()),

@@ -302,6 +302,9 @@ impl NodeLifecycleController {
 
     fn not_ready(&mut self, n: NodeId, ctx: &mut Ctx) {
         // Ready=Unknown and the NoSchedule taint at once; the NoExecute taint is rate limited.
+        // Leaving True is the status change (the event, MarkPodsNotReady); a kubelet that had
+        // said False itself (shutting down) only goes Unknown.
+        let was_ready = ctx.api.node(n).ready == ConditionStatus::True;
         ctx.api.update_node(n, |x| {
             x.ready = ConditionStatus::Unknown;
             // SwapNodeControllerTaint: a not-ready node that stops reporting is unreachable.
@@ -312,6 +315,9 @@ impl NodeLifecycleController {
                 effect: TaintEffect::NoSchedule,
             });
         });
+        if !was_ready {
+            return;
+        }
         status_change(n, "NodeNotReady", ctx);
         let pods: Vec<PodId> = ctx.api.pods_on_node(n).to_vec();
         let root = ctx.cause;

@@ -11,7 +11,6 @@ use super::{Kubelet, KubeletEvent, container};
 use crate::api::events::{ObjRef, Source};
 use crate::api::quantity::format_bytes;
 use crate::api::*;
-use crate::apiserver::Watcher;
 pub use crate::runtime::events::EVICTION_MONITORING_PERIOD_MS;
 use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
@@ -145,24 +144,16 @@ impl Kubelet {
         self.evict(victim, msg, ctx);
     }
 
-    /// Hard eviction (`evictPod`): the Evicted event, the pod Failed with reason Evicted at once
-    /// (it stays in the API for its controller to replace), then its containers stopped with
-    /// the grace override `immediateEvictionGracePeriodSeconds` (1 s), which the kubelet raises
-    /// to its 2 s minimum.
+    /// Hard eviction (`evictPod`): the Evicted event, then the containers stopped with the grace
+    /// override `immediateEvictionGracePeriodSeconds` (1 s), which the kubelet raises to its 2 s
+    /// minimum; once they are gone the pod is Failed with reason Evicted and a DisruptionTarget
+    /// condition (it stays in the API for its controller to replace).
     fn evict(&mut self, id: PodId, msg: String, ctx: &mut Ctx) {
         let node = self.node;
-        let now = ctx.now;
         pod_event(ctx, id, node, EventType::Warning, "Evicted", Message::Text(msg.clone().into()));
-        self.workers.get_mut(&id).expect("worker exists").evicted = true;
-        ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
-            p.status.phase = PodPhase::Failed;
-            p.status.reason = Some("Evicted");
-            p.status.message = Some(msg);
-            p.status.ready = false;
-            p.finished_at = Some(now);
-            use crate::api::conditions::{CondReason, CondType};
-            p.status.conditions.set(CondType::DisruptionTarget, true, CondReason::TerminationByKubelet, 0, now);
-        });
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        w.evicted = true;
+        w.terminal_status = Some(("Evicted", msg));
         self.stop_containers(id, IMMEDIATE_EVICTION_GRACE_PERIOD_MS, ctx);
     }
 }

@@ -40,6 +40,9 @@ pub const EXIT_CODE_SIGKILL: i32 = 137;
 /// After a sync error (an image that could not be had), the pod worker tries again 10 s
 /// later (kubelet's `backOffPeriod`; upstream adds up to 50% jitter).
 pub const POD_WORKER_RESYNC_MS: u64 = 10_000;
+/// What containerd reports for a container whose process was lost with the machine (a reboot):
+/// exit code 255, reason Unknown.
+pub const EXIT_CODE_LOST: i32 = 255;
 /// Exit code of a process that ended on SIGTERM without handling it.
 pub const EXIT_CODE_SIGTERM: i32 = 143;
 
@@ -70,6 +73,10 @@ struct PodWorker {
     /// Killed by the eviction manager: the pod stays in the API as Failed (Evicted) once its
     /// containers have stopped.
     evicted: bool,
+    /// The status the kubelet reports once the containers are gone (an eviction's or a
+    /// shutdown's reason and message): `mergePodStatus` holds a terminal phase, and the
+    /// DisruptionTarget condition, back while containers may still run.
+    terminal_status: Option<(&'static str, String)>,
     /// Containers that still have to stop before a deletion completes.
     stops_pending: u32,
     /// Per container, init containers first.
@@ -331,8 +338,8 @@ impl Kubelet {
                     for s in p.status.containers.iter_mut().chain(p.status.init_containers.iter_mut()) {
                         if let ContainerState::Running { .. } | ContainerState::Waiting { .. } = s.state {
                             s.state = ContainerState::Terminated {
-                                exit_code: EXIT_CODE_SIGKILL,
-                                reason: "Error",
+                                exit_code: EXIT_CODE_LOST,
+                                reason: "Unknown",
                                 finished: now,
                             };
                         }
@@ -348,7 +355,7 @@ impl Kubelet {
             ctx.api.update_pod_status(id, self.me(), |p| {
                 for s in p.status.containers.iter_mut().chain(p.status.init_containers.iter_mut()) {
                     if let ContainerState::Running { .. } = s.state {
-                        s.last_terminated = Some((EXIT_CODE_SIGKILL, "Error", now));
+                        s.last_terminated = Some((EXIT_CODE_LOST, "Unknown", now));
                         s.restart_count += 1;
                     }
                     s.state = ContainerState::Waiting { reason: "ContainerCreating" };
@@ -453,6 +460,7 @@ impl Kubelet {
                 next: 0,
                 killing: false,
                 evicted: false,
+                terminal_status: None,
                 stops_pending: 0,
                 containers: vec![CState::default(); n],
                 first_pull: None,

@@ -150,12 +150,15 @@ impl Kubelet {
     pub(super) fn probe(&mut self, id: PodId, c: ContainerRef, kind: ProbeKind, late: bool, ctx: &mut Ctx) {
         let now = ctx.now;
         let Some(p) = self.spec_probe(id, c, kind) else { return };
-        let (result, hangs_at, started) = {
+        let probe_start = if late { SimTime(now.0 - p.timeout_ms) } else { now };
+        let (result, hangs_at, started, slow) = {
             let w = &self.workers[&id];
             let st = &w.containers[w.idx(c)];
             let hung = st.hangs_at.is_some_and(|h| now >= h);
             let response = container(&w.spec, c).behavior.response_time_ms;
-            (outcome(&p, now >= st.answers_from, hung, response), st.hangs_at, st.started_at)
+            // Late: was the process there, just slow, when the probe went out?
+            let slow = probe_start >= st.answers_from && st.hangs_at.is_none_or(|h| probe_start < h);
+            (outcome(&p, now >= st.answers_from, hung, response), st.hangs_at, st.started_at, slow)
         };
         if result == Outcome::TimesOut && !late {
             // The prober waits `timeoutSeconds` for an answer that does not come.
@@ -167,11 +170,11 @@ impl Kubelet {
         }
         let answers = !late && result == Outcome::Success;
         // The next probe on the grid once this one is over.
-        let probe_start = if late { SimTime(now.0 - p.timeout_ms) } else { now };
         let after_failure = grid_at_or_after(started, &p, probe_start.plus(p.period_ms).max(now));
         let node = Some(self.node);
         let fail_event = |ctx: &mut Ctx| {
-            let m = Message::Unhealthy { container: c, kind, hung: late };
+            let ip = ctx.api.pod(id).status.pod_ip.unwrap_or(0);
+            let m = Message::Unhealthy { container: c, kind, hung: late, slow: late && slow, ip };
             pod_event(ctx, id, node, EventType::Warning, "Unhealthy", m);
         };
         // After a success, the next probe that can fail is the first one after the hang.

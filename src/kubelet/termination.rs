@@ -92,22 +92,12 @@ impl Kubelet {
             .map(|(&id, _)| id)
             .collect();
         let root = ctx.cause;
-        let now = ctx.now;
         for &id in &pods {
             ctx.cause = root;
             let grace = ctx.api.pod(id).spec.termination_grace_ms.min(period);
-            self.workers.get_mut(&id).expect("worker exists").evicted = true;
-            ctx.api.update_pod_status(id, self.me(), |p| {
-                if p.status.phase != PodPhase::Succeeded {
-                    p.status.phase = PodPhase::Failed;
-                }
-                p.status.reason = Some(NODE_SHUTDOWN_REASON);
-                p.status.message = Some(NODE_SHUTDOWN_MESSAGE.into());
-                p.status.ready = false;
-                p.finished_at.get_or_insert(now);
-                use crate::api::conditions::{CondReason, CondType};
-                p.status.conditions.set(CondType::DisruptionTarget, true, CondReason::TerminationByKubelet, 0, now);
-            });
+            let w = self.workers.get_mut(&id).expect("worker exists");
+            w.evicted = true;
+            w.terminal_status = Some((NODE_SHUTDOWN_REASON, NODE_SHUTDOWN_MESSAGE.into()));
             self.stop_containers(id, grace, ctx);
         }
         ctx.cause = root;
@@ -159,7 +149,22 @@ impl Kubelet {
         if let Some(w) = self.workers.remove(&id) {
             self.release(&w);
             if w.evicted {
-                // An evicted pod stays in the API, Failed; unless it was deleted meanwhile.
+                // An evicted pod stays in the API, Failed (now that nothing runs); unless it was
+                // deleted meanwhile.
+                if let Some((reason, message)) = w.terminal_status {
+                    ctx.api.update_pod_status(id, self.me(), |p| {
+                        if p.status.phase != PodPhase::Succeeded {
+                            p.status.phase = PodPhase::Failed;
+                        }
+                        p.status.reason = Some(reason);
+                        p.status.message = Some(message);
+                        p.status.ready = false;
+                        p.finished_at.get_or_insert(now);
+                        use crate::api::conditions::{CondReason, CondType};
+                        let c = &mut p.status.conditions;
+                        c.set(CondType::DisruptionTarget, true, CondReason::TerminationByKubelet, 0, now);
+                    });
+                }
                 if ctx.api.pod(id).deletion.is_some() {
                     ctx.api.remove_pod(id, now, Some(self.me()));
                 }

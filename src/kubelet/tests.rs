@@ -137,7 +137,8 @@ fn a_container_starts_then_becomes_ready_when_its_readiness_probe_first_passes()
     // The first probe (at the start, 1010) is refused; the pod is Running but not Ready.
     let expected = [("Pulled", 10), ("Created", 10), ("Started", 1010), ("Unhealthy", 1010)];
     assert_eq!(w.events(p), expected);
-    let refused = Message::Unhealthy { container: APP, kind: ProbeKind::Readiness, hung: false };
+    let ip = w.h.api.pod(p).status.pod_ip.unwrap_or(0);
+    let refused = Message::Unhealthy { container: APP, kind: ProbeKind::Readiness, hung: false, slow: false, ip };
     assert_eq!(w.messages(p, "Unhealthy"), [refused]);
     let pod = w.h.api.pod(p);
     assert_eq!((pod.status.phase, pod.status.ready), (PodPhase::Running, false));
@@ -188,7 +189,8 @@ fn a_hung_container_fails_its_liveness_probe_three_times_and_is_restarted() {
     // (1 s) is up: 22010, 32010, 42010; the third kills it: SIGTERM, gone after the default
     // 500 ms termination (42510), and restarted at once (first restart, no back-off).
     assert_eq!(w.h.times_of("Unhealthy"), [22_010, 32_010, 42_010]);
-    let timed_out = Message::Unhealthy { container: APP, kind: ProbeKind::Liveness, hung: true };
+    let ip = w.h.api.pod(p).status.pod_ip.unwrap_or(0);
+    let timed_out = Message::Unhealthy { container: APP, kind: ProbeKind::Liveness, hung: true, slow: false, ip };
     assert!(w.messages(p, "Unhealthy").iter().all(|m| *m == timed_out));
     assert_eq!(w.h.times_of("Killing"), [42_010]);
     let killed = Message::ProbeKilled { container: APP, kind: ProbeKind::Liveness };
@@ -314,10 +316,12 @@ fn a_node_that_loses_power_stops_its_lease_and_restarts_its_containers_at_boot()
     w.h.handle(|ctx| w.k.handle(KubeletEvent::PowerOn, ctx));
     w.run(85_000);
     assert_eq!(w.h.api.lease_renewed(w.n, SimTime(85_000)), SimTime(80_000));
-    // The container died with the node (137) and starts again from scratch.
+    // The container was lost with the node (containerd: 255, Unknown) and starts again from
+    // scratch in a new sandbox.
     assert_eq!(w.h.times_of("Created"), [10, 70_000]);
+    assert_eq!(w.h.times_of("SandboxChanged"), [70_000]);
     let st = w.app(p);
-    assert_eq!((st.restart_count, st.last_terminated), (1, Some((137, "Error", SimTime(70_000)))));
+    assert_eq!((st.restart_count, st.last_terminated), (1, Some((255, "Unknown", SimTime(70_000)))));
     assert_eq!(st.state, ContainerState::Running { started: SimTime(71_000) });
 }
 
@@ -370,10 +374,11 @@ fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
 }
 
 #[test]
-fn a_hard_eviction_fails_the_pod_at_once_and_gives_sigterm_the_2_second_minimum() {
-    // #21: evictPod records Evicted, sets the pod Failed (reason Evicted) and kills it with the
-    // grace override immediateEvictionGracePeriodSeconds (1 s), raised by killContainer to
+fn a_hard_eviction_fails_the_pod_once_stopped_and_gives_sigterm_the_2_second_minimum() {
+    // #21: evictPod records Evicted and kills the pod with the grace override
+    // immediateEvictionGracePeriodSeconds (1 s), raised by killContainer to
     // minimumGracePeriodInSeconds (2 s): a process that ignores SIGTERM is SIGKILLed 2 s later.
+    // The status manager holds the Failed phase (reason Evicted) back until nothing runs.
     let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
     let leak = Behavior { memory: Some((200 * MI, 0)), termination: fixed(60_000), ..Behavior::default() };
     let p = w.pod("p", spec(ImageId(0), leak));
@@ -386,7 +391,7 @@ fn a_hard_eviction_fails_the_pod_at_once_and_gives_sigterm_the_2_second_minimum(
     w.h.handle(|ctx| ctx.at(SimTime(10_000), Event::Kubelet(n, KubeletEvent::EvictionMonitor)));
     w.run(10_000);
     let pod = w.h.api.pod(p);
-    assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("Evicted")));
+    assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Running, None), "not terminal while it runs");
     assert_eq!(
         w.events(p).iter().filter(|e| e.0 == "Evicted" || e.0 == "Killing").collect::<Vec<_>>(),
         [&("Evicted", 10_000), &("Killing", 10_000)]
@@ -397,7 +402,12 @@ fn a_hard_eviction_fails_the_pod_at_once_and_gives_sigterm_the_2_second_minimum(
     assert_eq!(w.app(p).state, killed);
     let pod = w.h.api.pod(p);
     assert_eq!(pod.removed, None, "an evicted pod stays in the API for its controller");
-    assert_eq!(pod.status.phase, PodPhase::Failed);
+    assert_eq!(
+        (pod.status.phase, pod.status.reason, pod.finished_at),
+        (PodPhase::Failed, Some("Evicted"), Some(SimTime(12_000)))
+    );
+    let d = pod.status.conditions.get(crate::api::conditions::CondType::DisruptionTarget).copied().unwrap();
+    assert_eq!((d.reason, d.since), (crate::api::conditions::CondReason::TerminationByKubelet, SimTime(12_000)));
 }
 
 #[test]

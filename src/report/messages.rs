@@ -87,7 +87,7 @@ pub fn render(e: &RecordedEvent, api: &ApiServer, images: &[ImageDef], seed: u64
                 pod_uid(pod.expect("pod event"), seed)
             )
         }
-        Message::Unhealthy { container, kind, hung } => {
+        Message::Unhealthy { container, kind, hung, slow, ip } => {
             let p = api.pod(pod.expect("pod event"));
             let s = &p.spec;
             let c = if container.init { &s.init_containers } else { &s.containers };
@@ -97,7 +97,8 @@ pub fn render(e: &RecordedEvent, api: &ApiServer, images: &[ImageDef], seed: u64
                 crate::api::ProbeKind::Liveness => &c.liveness_probe,
                 crate::api::ProbeKind::Startup => &c.startup_probe,
             };
-            let why = probe.as_ref().map_or(String::new(), |pr| pr.failure_message(c, p.status.pod_ip, *hung));
+            let ip = if *ip == 0 { p.status.pod_ip } else { Some(*ip) };
+            let why = probe.as_ref().map_or(String::new(), |pr| pr.failure_message(c, ip, *hung, *slow));
             format!("{} probe failed: {why}", kind.as_str())
         }
         Message::ProbeKilled { container, kind } => format!(

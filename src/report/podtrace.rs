@@ -186,7 +186,10 @@ fn conditions(c: &Cluster, id: PodId, add: &mut Add) {
             CondType::PodScheduled if !x.status => {} // the FailedScheduling event says it
             CondType::DisruptionTarget => add(x.time, Rank::Disrupt, seq, from, Lane::ApiServer, what),
             CondType::PodReadyToStartContainers if x.status => {
-                let ip = p.status.pod_ip.map_or("the node's".into(), |ip| crate::api::network::Ip(ip).to_string());
+                let ip = match x.detail {
+                    0 => p.status.pod_ip.map_or("the node's".into(), |ip| crate::api::network::Ip(ip).to_string()),
+                    ip => crate::api::network::Ip(ip).to_string(),
+                };
                 let run = format!("RunPodSandbox (pause image), CNI ADD: address {ip}");
                 add(x.time, Rank::Event, 0, Lane::Kubelet, Lane::Runtime, run);
                 add(x.time, rank, seq, from, Lane::ApiServer, what);
