@@ -97,6 +97,8 @@ impl ImageManager {
             PullPolicy::Never if !present => {
                 set_waiting(ctx, self.node, pod, c, "ErrImageNeverPull");
                 rec(ctx, EventType::Warning, "ErrImageNeverPull", Message::NeverPull { image });
+                // startContainer's own report of the failed EnsureImageExists.
+                rec(ctx, EventType::Warning, "Failed", Message::Error { reason: "ErrImageNeverPull" });
                 Ensure::Later
             }
             PullPolicy::Never | PullPolicy::IfNotPresent if present => {
