@@ -114,3 +114,24 @@ fn trace_prints_a_pods_path_through_the_cluster() {
     assert_eq!(code, Some(2));
     assert!(err.contains("trace takes pod/NAME"), "{err}");
 }
+
+#[test]
+fn probes_and_ports_show_as_the_api_and_kubectl_describe_give_them() {
+    let f = scenario("probe-timeout.yaml");
+    let f = f.to_str().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&run(&["get", "pods", f, "-o", "json"])).unwrap();
+    let pod = (v["items"].as_array().unwrap().iter())
+        .find(|p| p["metadata"]["name"].as_str().unwrap().starts_with("patient-"))
+        .unwrap();
+    let c = &pod["spec"]["containers"][0];
+    assert_eq!(
+        c["livenessProbe"],
+        serde_json::json!({"failureThreshold": 3, "httpGet": {"path": "/healthz", "port": "http", "scheme": "HTTP"},
+            "initialDelaySeconds": 5, "periodSeconds": 10, "successThreshold": 1, "timeoutSeconds": 3})
+    );
+    assert_eq!(c["ports"], serde_json::json!([{"containerPort": 8080, "name": "http", "protocol": "TCP"}]));
+    let name = pod["metadata"]["name"].as_str().unwrap();
+    let d = run(&["describe", "pod", name, f]);
+    assert!(d.contains("    Port:           8080/TCP (http)\n    Host Port:      0/TCP (http)\n"), "{d}");
+    assert!(d.contains("Liveness:       http-get http://:http/healthz delay=5s timeout=3s period=10s #success=1 #failure=3"), "{d}");
+}

@@ -103,6 +103,9 @@ impl Toleration {
     }
 }
 
+/// A container port: its name, number and protocol (TCP, UDP or SCTP).
+pub type ContainerPort = (Option<Arc<str>>, i32, &'static str);
+
 #[derive(Clone, Debug)]
 pub struct ContainerSpec {
     pub name: String,
@@ -130,7 +133,7 @@ pub struct ContainerSpec {
     /// ConfigMaps and Secrets its environment reads (`env[].valueFrom`, `envFrom`).
     pub env_refs: Vec<super::ConfigRef>,
     /// `ports`: (name, containerPort), what a Service's named `targetPort` resolves against.
-    pub ports: Vec<(Option<Arc<str>>, i32)>,
+    pub ports: Vec<ContainerPort>,
 }
 
 #[derive(Clone, Debug)]

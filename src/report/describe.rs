@@ -164,8 +164,22 @@ fn containers(o: &mut Prefix, c: &Cluster, p: &Pod, vol: &str) {
         if p.node.is_some() {
             o.w(2, "Image ID:\t\n");
         }
-        o.w(2, "Port:\t<none>\n");
-        o.w(2, "Host Port:\t<none>\n");
+        // describeContainerPorts / describeContainerHostPorts (no host port: 0).
+        let ports = |host: bool| {
+            (spec.ports.iter())
+                .map(|(name, port, protocol)| {
+                    let n = if host { 0 } else { *port };
+                    name.as_ref().map_or(format!("{n}/{protocol}"), |name| format!("{n}/{protocol} ({name})"))
+                })
+                .collect::<Vec<_>>()
+        };
+        for (one, many, list) in [("Port", "Ports", ports(false)), ("Host Port", "Host Ports", ports(true))] {
+            match list.len() {
+                0 => o.w(2, &format!("{one}:\t<none>\n")),
+                1 => o.w(2, &format!("{one}:\t{}\n", list[0])),
+                _ => o.w(2, &format!("{many}:\t{}\n", list.join(", "))),
+            }
+        }
         if p.node.is_some() {
             state_lines(o, "State", &st.state);
             if let Some((code, reason, at)) = st.last_terminated {

@@ -104,14 +104,65 @@ fn container(c: &ContainerSpec, images: &[crate::scenario::ImageDef]) -> Value {
         "terminationMessagePolicy": "File",
     });
     if !c.ports.is_empty() {
-        // The protocol is not kept (kubesim has no traffic): left out rather than guessed.
         let ports: Vec<Value> = (c.ports.iter())
-            .map(|(name, port)| match name {
-                Some(n) => json!({"containerPort": port, "name": &**n}),
-                None => json!({"containerPort": port}),
+            .map(|(name, port, protocol)| match name {
+                Some(n) => json!({"containerPort": port, "name": &**n, "protocol": protocol}),
+                None => json!({"containerPort": port, "protocol": protocol}),
             })
             .collect();
         v["ports"] = json!(ports);
+    }
+    for (key, probe) in [
+        ("livenessProbe", &c.liveness_probe),
+        ("readinessProbe", &c.readiness_probe),
+        ("startupProbe", &c.startup_probe),
+    ] {
+        if let Some(pr) = probe {
+            v[key] = probe_json(pr);
+        }
+    }
+    v
+}
+
+/// A probe as the API returns it: the handler, then every defaulted number
+/// (`initialDelaySeconds` only when set, as its zero is omitted).
+fn probe_json(p: &Probe) -> Value {
+    let port = |p: &PortRef| match p {
+        PortRef::Number(n) => json!(n),
+        PortRef::Name(n) => json!(&**n),
+    };
+    let mut v = json!({
+        "failureThreshold": p.failure_threshold,
+        "periodSeconds": p.period_ms / 1000,
+        "successThreshold": p.success_threshold,
+        "timeoutSeconds": p.timeout_ms / 1000,
+    });
+    if p.initial_delay_ms > 0 {
+        v["initialDelaySeconds"] = json!(p.initial_delay_ms / 1000);
+    }
+    match &p.action {
+        ProbeAction::HttpGet { scheme, host, port: pt, path } => {
+            let mut h = json!({"path": &**path, "port": port(pt), "scheme": scheme.to_uppercase()});
+            if let Some(host) = host {
+                h["host"] = json!(&**host);
+            }
+            v["httpGet"] = h;
+        }
+        ProbeAction::TcpSocket { host, port: pt } => {
+            let mut t = json!({"port": port(pt)});
+            if let Some(host) = host {
+                t["host"] = json!(&**host);
+            }
+            v["tcpSocket"] = t;
+        }
+        ProbeAction::Exec { command } => v["exec"] = json!({"command": &**command}),
+        ProbeAction::Grpc { port: n, service } => {
+            let mut g = json!({"port": n});
+            if let Some(s) = service {
+                g["service"] = json!(&**s);
+            }
+            v["grpc"] = g;
+        }
     }
     v
 }

@@ -63,7 +63,8 @@ fn probe_action(ctx: &Ctx, p: &ProbeRaw, what: &str) -> R<ProbeAction> {
                 return Err(ctx.err_at(loc, msg, None));
             }
         };
-        let path = h.path.as_deref().unwrap_or("");
+        // SetDefaults_HTTPGetAction: an empty path is "/".
+        let path = h.path.as_deref().filter(|p| !p.is_empty()).unwrap_or("/");
         let host = h.host.as_deref().filter(|s| !s.is_empty()).map(Into::into);
         return Ok(ProbeAction::HttpGet { scheme, host, port: port(ctx, &h.port, "httpGet.port")?, path: path.into() });
     }
@@ -250,12 +251,23 @@ fn volumes(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<VolumeSpec>> {
 
 /// A container's `env[].valueFrom` and `envFrom` references to ConfigMaps and Secrets.
 /// `ports`: each `containerPort` 1-65535, as the API server validates it.
-fn container_ports(ctx: &mut Ctx, c: &ContainerRaw, p: &str) -> R<Vec<(Option<Arc<str>>, i32)>> {
+fn container_ports(ctx: &mut Ctx, c: &ContainerRaw, p: &str) -> R<Vec<crate::api::ContainerPort>> {
     let mut out = Vec::new();
     for (i, port) in c.ports.iter().enumerate() {
         ctx.warn_ignored(&format!("{p}ports[{i}]."), port.ignored_fields());
+        let protocol = match port.protocol.as_deref() {
+            None | Some("TCP") => "TCP",
+            Some("UDP") => "UDP",
+            Some("SCTP") => "SCTP",
+            Some(other) => {
+                let msg = format!(
+                    "{p}ports[{i}].protocol: Unsupported value: {other:?}: supported values: \"SCTP\", \"TCP\", \"UDP\""
+                );
+                return Err(ctx.err_doc(msg, None));
+            }
+        };
         match port.container_port {
-            Some(n) if (1..=65535).contains(&n) => out.push((port.name.as_deref().map(Arc::from), n)),
+            Some(n) if (1..=65535).contains(&n) => out.push((port.name.as_deref().map(Arc::from), n, protocol)),
             _ => {
                 return Err(ctx.err_doc(
                     format!("{p}ports[{i}].containerPort: must be between 1 and 65535, inclusive"),
