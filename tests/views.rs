@@ -133,5 +133,10 @@ fn probes_and_ports_show_as_the_api_and_kubectl_describe_give_them() {
     let name = pod["metadata"]["name"].as_str().unwrap();
     let d = run(&["describe", "pod", name, f]);
     assert!(d.contains("    Port:           8080/TCP (http)\n    Host Port:      0/TCP (http)\n"), "{d}");
-    assert!(d.contains("Liveness:       http-get http://:http/healthz delay=5s timeout=3s period=10s #success=1 #failure=3"), "{d}");
+    assert!(
+        d.contains(
+            "Liveness:       http-get http://:http/healthz delay=5s timeout=3s period=10s #success=1 #failure=3"
+        ),
+        "{d}"
+    );
 }
