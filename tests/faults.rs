@@ -6,13 +6,6 @@ fn events_of(out: &Path) -> Vec<BTreeMap<String, String>> {
     read_csv(&out.join("events.csv"))
 }
 
-fn write_scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("s.yaml");
-    std::fs::write(&f, text).unwrap();
-    (tmp, f)
-}
-
 #[test]
 fn a_partitioned_node_keeps_running_its_pod_while_a_replacement_runs_elsewhere() {
     let (_t, out) = run_cli(&scenario("network-partition.yaml"), &["--quiet", "--check-invariants"]);
@@ -435,9 +428,7 @@ fn a_node_shutting_down_refuses_new_pods() {
     // A Deployment pinned to worker-1 that tolerates every taint: its replacements land on the
     // node while it shuts down, and its kubelet refuses them.
     let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec:\n  duration: 2m\n  kubernetes: {shutdownGracePeriod: 2s}\n  nodePools:\n  - {name: worker, count: 2, capacity: {cpu: \"4\", memory: 8Gi}}\n  faults:\n  - node-shutdown: {at: 1m, nodes: [worker-1]}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: pinned}\nspec:\n  replicas: 1\n  selector: {matchLabels: {app: p}}\n  template:\n    metadata: {labels: {app: p}}\n    spec:\n      nodeSelector: {kubernetes.io/hostname: worker-1}\n      tolerations: [{operator: Exists}]\n      containers: [{name: c, image: nginx}]\n";
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("s.yaml");
-    std::fs::write(&f, text).unwrap();
+    let (_s, f) = write_scenario(text);
     let (_t, out) = run_cli(&f, &["--quiet"]);
     let evs = read_csv(&out.join("events.csv"));
     let refused: Vec<_> = evs.iter().filter(|e| e["reason"] == "NodeShutdown" && e["kind"] == "Pod").collect();

@@ -625,9 +625,7 @@ fn pod_level_resources_are_what_the_scheduler_and_qos_see() {
     // Each pod asks 1500m at the pod level (its containers ask 100m each): two fit a 4-cpu
     // node, the third does not; Guaranteed, as the pod-level requests equal the limits.
     let text = "apiVersion: kubesim.io/v1alpha1\nkind: Scenario\nmetadata: {name: s}\nspec:\n  duration: 1m\n  nodePools:\n  - {name: worker, count: 1, capacity: {cpu: \"4\", memory: 8Gi}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      resources:\n        requests: {cpu: 1500m, memory: 1Gi}\n        limits: {cpu: 1500m, memory: 1Gi}\n      containers:\n      - {name: a, image: nginx, resources: {requests: {cpu: 100m}}}\n      - {name: b, image: nginx, resources: {requests: {cpu: 100m}}}\n";
-    let tmp = tempfile::tempdir().unwrap();
-    let f = tmp.path().join("s.yaml");
-    std::fs::write(&f, text).unwrap();
+    let (_s, f) = write_scenario(text);
     let (_t, out) = run_cli(&f, &["--quiet"]);
     let pods = read_csv(&out.join("pods.csv"));
     assert_eq!(pods.iter().filter(|p| p["node"] == "worker-0").count(), 2, "{pods:?}");

@@ -49,6 +49,14 @@ pub fn ms(s: &str) -> u64 {
 }
 
 /// Run the CLI on a scenario into a fresh temporary folder; returns (tempdir, out dir).
+/// A scenario's text in a temporary folder (kept while the first value lives).
+pub fn write_scenario(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("s.yaml");
+    std::fs::write(&f, text).unwrap();
+    (tmp, f)
+}
+
 pub fn run_cli(file: &Path, extra: &[&str]) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

@@ -307,9 +307,9 @@ pub fn sequence_svg(steps: &[Step]) -> String {
                 x1 + 6
             ));
         } else {
-            let (lx, anchor) = ((x1 + x2) / 2, "middle");
+            let lx = (x1 + x2) / 2;
             s.push_str(&format!(
-                "<g><title>{title}</title><line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#333\" marker-end=\"url(#arrow)\"/><text x=\"{lx}\" y=\"{}\" text-anchor=\"{anchor}\">{label}</text></g>\n",
+                "<g><title>{title}</title><line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#333\" marker-end=\"url(#arrow)\"/><text x=\"{lx}\" y=\"{}\" text-anchor=\"middle\">{label}</text></g>\n",
                 y - 4
             ));
         }

@@ -74,7 +74,10 @@ fn probe_action(ctx: &Ctx, p: &ProbeRaw, what: &str) -> R<ProbeAction> {
     }
     if let Some(e) = &p.exec {
         if e.command.is_empty() {
-            return Err(ctx.err_doc(format!("{what}.exec.command: Required value"), None));
+            return Err(ctx.err_doc(
+                format!("{what}.exec.command: Required value"),
+                Some("give the command the kubelet runs in the container, e.g. command: [cat, /tmp/healthy]".into()),
+            ));
         }
         return Ok(ProbeAction::Exec { command: e.command.clone().into() });
     }
