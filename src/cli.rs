@@ -310,6 +310,9 @@ pub struct ListArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Show this variant of the scenario (`spec.variants`; `base` is the scenario as written).
+    #[arg(long, value_name = "NAME")]
+    pub variant: Option<String>,
 }
 
 impl ListArgs {

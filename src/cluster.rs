@@ -42,6 +42,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// Keep a hash of every event as it is dispatched (`--check-determinism`).
     pub log_events: bool,
+    /// Keep every pod's and node's printable state at each change (`record::history`), for
+    /// report.html's viewer.
+    pub history: bool,
     /// Test-only: reseed the scheduler's tie-break stream, as a stray source of randomness
     /// would, so that `--check-determinism` has a divergence to find.
     #[doc(hidden)]
@@ -482,6 +485,14 @@ impl Cluster {
         if opts.log_events && self.event_log.is_none() {
             self.event_log = Some(EventLog::default());
         }
+        if opts.history && self.rec.history.is_none() {
+            self.rec.history = Some(Default::default());
+            // What exists before the first event is written at time 0.
+            let pods = (0..self.api.pods.len() as u32).map(PodId).collect();
+            let nodes = (0..self.api.nodes.len() as u32).map(NodeId).collect();
+            self.api.touched = Some((pods, nodes));
+            self.note_history(SimTime::ZERO);
+        }
         if opts.perturb {
             self.rng.scheduler = crate::sim::rng::SimRng::new(!self.scenario.seed, crate::sim::rng::Stream::Scheduler);
         }
@@ -523,6 +534,9 @@ impl Cluster {
             }
             let sample = matches!(e.event, Event::Sample);
             self.dispatch(e);
+            if self.api.touched.is_some() {
+                self.note_history(*last);
+            }
             // The progress line: looked at every 2^16 events, written at most once a second.
             if opts.progress && self.queue.processed() & 0xFFFF == 0 {
                 progress.tick(*last, end, self.queue.processed());
@@ -534,6 +548,19 @@ impl Cluster {
         }
         self.check_invariants(*last)?;
         Ok(RunOutcome { events_processed: self.queue.processed(), end: *last, complete: false })
+    }
+
+    /// Move the pods and nodes written by the last event into the history.
+    fn note_history(&mut self, now: SimTime) {
+        let (Some(h), Some((pods, nodes))) = (&mut self.rec.history, &mut self.api.touched) else { return };
+        for &p in pods.iter() {
+            h.pod(now, p, &self.api.pods[p.idx()]);
+        }
+        for &n in nodes.iter() {
+            h.node(now, n, &self.api.nodes[n.idx()]);
+        }
+        pods.clear();
+        nodes.clear();
     }
 
     pub fn check_invariants(&mut self, now: SimTime) -> Result<(), Violation> {

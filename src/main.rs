@@ -199,7 +199,7 @@ fn get_events(
         }
     };
     let mut failed = None;
-    let code = get_view(input, at, seed, outside, |r| {
+    let code = get_view(input, at, seed, None, outside, |r| {
         let only = only.as_ref().map(|(k, n)| (k.as_str(), n.as_str()));
         match kubesim::report::kubectl::get_events(&r.cluster, r.outcome.end, only, why) {
             Ok(t) => t,
@@ -271,6 +271,7 @@ fn run(args: RunArgs, outside: bool) -> ExitCode {
         stop_at: None,
         trace_scheduling,
         progress,
+        history: !no_charts,
         ..Default::default()
     };
     if check_determinism {
@@ -481,7 +482,7 @@ fn get_pods(
     };
     let Ok(selector) = parse_selector(selector.as_deref()) else { return ExitCode::from(EXIT_BAD_INPUT) };
     let ns = list.namespace();
-    get_view(list.input, list.at, list.seed, outside, move |r| {
+    get_view(list.input, list.at, list.seed, list.variant, outside, move |r| {
         let q = kubesim::report::kubectl::PodQuery {
             namespace: ns.as_deref(),
             selector: selector.as_ref(),
@@ -523,7 +524,7 @@ fn get_listed(kind: String, list: ListArgs, output: Option<String>, labels: Labe
     }
     let Ok(selector) = parse_selector(labels.selector.as_deref()) else { return ExitCode::from(EXIT_BAD_INPUT) };
     let ns = list.namespace();
-    get_view(list.input, list.at, list.seed, outside, move |r| {
+    get_view(list.input, list.at, list.seed, list.variant, outside, move |r| {
         let (c, now, sel) = (&r.cluster, r.outcome.end, selector.as_ref());
         match output.as_deref() {
             None | Some("wide") => {
@@ -566,7 +567,7 @@ fn view_or_not_found(
     view: impl FnOnce(&kubesim::RunResult) -> Result<String, String>,
 ) -> ExitCode {
     let mut failed = None;
-    let code = get_view(list.input, list.at, list.seed, outside, |r| match view(r) {
+    let code = get_view(list.input, list.at, list.seed, list.variant, outside, |r| match view(r) {
         Ok(t) => t,
         Err(m) => {
             failed = Some(m);
@@ -595,6 +596,7 @@ fn get_view(
     input: InputArgs,
     at: Option<String>,
     seed: Option<u64>,
+    variant: Option<String>,
     outside: bool,
     view: impl FnOnce(&kubesim::RunResult) -> String,
 ) -> ExitCode {
@@ -603,16 +605,24 @@ fn get_view(
         Err(code) => return code,
     };
     let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
-    let mut s = match scenario::load_input(&inp, &opts) {
-        Ok(s) => {
-            refusals(&s);
-            s
-        }
+    let loaded = match &variant {
+        None => scenario::load_input(&inp, &opts).map(|s| vec![("base".to_string(), s)]),
+        Some(_) => kubesim::load_variants(&inp, &[], &opts),
+    };
+    let all = match loaded {
+        Ok(all) => all,
         Err(e) => {
             report_error(e);
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    let want = variant.as_deref().unwrap_or("base");
+    let known: Vec<String> = all.iter().map(|(n, _)| n.clone()).collect();
+    let Some((_, mut s)) = all.into_iter().find(|(n, _)| n == want) else {
+        eprintln!("error: {}: no variant {want:?} (known: {})", input_name(&inp), known.join(", "));
+        return ExitCode::from(EXIT_BAD_INPUT);
+    };
+    refusals(&s);
     if let Some(seed) = seed {
         s.seed = seed;
     }

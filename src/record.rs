@@ -1,6 +1,8 @@
 //! The recorder (the `record` layer, below the components): Kubernetes Events as they are emitted, time-series samples and workload
 //! readiness changes. Appends only; nothing here allocates strings.
 
+pub mod history;
+
 use crate::api::events::{ObjRef, RecordedEvent, Source};
 use crate::api::{EventId, EventType, Message, NodeId, WorkloadRef};
 use crate::sim::SimTime;
@@ -73,6 +75,9 @@ pub struct Recorder {
     pub faults: Vec<(SimTime, &'static str)>,
     /// Fault spans (start, end if it has one, action), for the charts.
     pub fault_spans: Vec<(SimTime, Option<SimTime>, &'static str)>,
+    /// Every pod's and node's printable state at each change, for report.html's viewer (kept
+    /// only when asked: `RunOptions::history`).
+    pub history: Option<history::History>,
 }
 
 impl Recorder {

@@ -92,24 +92,29 @@ fn every_shipped_scenario_writes_the_golden_bytes() {
 /// The traces take seconds in a release build and minutes in a debug one: this test runs the
 /// release binary (`cargo build --release` first) and the traces of `../shared/bench`. `.ci/run`
 /// runs it.
+/// `kubesim run` of the release binary (`cargo build --release` first) on a scenario that may
+/// read ../shared/bench, into `out`.
+pub(crate) fn run_release(scenario: &std::path::Path, out: &std::path::Path) {
+    let bin = root().join("target/release/kubesim");
+    assert!(bin.is_file(), "{}: run `cargo build --release` first", bin.display());
+    let o = std::process::Command::new(&bin)
+        .arg("run")
+        .arg(scenario)
+        .args(["--allow-outside-paths", "-q", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}: {}", scenario.display(), String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 #[ignore = "needs a release build and ../shared/bench; .ci/run runs it"]
 fn the_benchmark_traces_write_the_golden_bytes() {
-    let bin = root().join("target/release/kubesim");
-    assert!(bin.is_file(), "{}: run `cargo build --release` first", bin.display());
     let tmp = tempfile::tempdir().unwrap();
     let mut got = Vec::new();
     for t in TRACES {
         let out = tmp.path().join(t);
-        let f = root().join("scenarios/bench").join(format!("{t}.yaml"));
-        let o = std::process::Command::new(&bin)
-            .arg("run")
-            .arg(&f)
-            .args(["--allow-outside-paths", "-q", "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{t}: {}", String::from_utf8_lossy(&o.stderr));
+        run_release(&root().join("scenarios/bench").join(format!("{t}.yaml")), &out);
         hash_tree(t, &out, &mut got);
     }
     compare(TRACES_LIST, &got);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Run with the charts (and so report.html).
-fn run_with_charts(file: &Path) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn run_with_charts(file: &Path) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     assert_cmd::Command::cargo_bin("kubesim")
@@ -25,7 +25,7 @@ const CHARTS: [&str; 5] =
     ["pods-by-phase", "ready-vs-desired", "node-timeline", "startup-latency", "restarts-evictions"];
 
 /// Decode a PNG; (width, height, share of pixels that are not near-white).
-fn png_ink(path: &Path) -> (u32, u32, f64) {
+pub(crate) fn png_ink(path: &Path) -> (u32, u32, f64) {
     let d = png::Decoder::new(std::fs::File::open(path).unwrap());
     let mut r = d.read_info().unwrap();
     let mut buf = vec![0; r.output_buffer_size()];
@@ -75,7 +75,7 @@ fn the_node_timeline_shows_the_crashed_nodes_pods_terminating() {
     assert!(svg.contains("#9467BD") || svg.contains("#9467bd"), "terminating bars drawn");
 }
 
-fn chromium() -> Option<PathBuf> {
+pub(crate) fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
         for dir in std::env::split_paths(&path) {

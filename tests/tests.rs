@@ -17,6 +17,7 @@ mod properties;
 mod report;
 mod scheduler;
 mod sweep;
+mod viewer;
 mod views;
 
 use std::collections::BTreeMap;

@@ -144,6 +144,9 @@ pub struct ApiServer {
     /// Every change of a pod condition, in order; the scheduler's messages they name.
     pub condition_log: conditions::ConditionLog,
     pub sched_messages: Vec<Arc<str>>,
+    /// Pods and nodes written since the wiring last looked (kept only while it records the
+    /// history report.html replays).
+    pub touched: Option<(Vec<PodId>, Vec<NodeId>)>,
 }
 
 impl ApiServer {
@@ -431,6 +434,7 @@ impl ApiServer {
         let req = p.requests;
         let conds0 = p.status.conditions;
         f(&mut self.pods[id.idx()]);
+        self.touch(Some(id), None);
         self.log_conditions(id, &conds0, conditions::Writer::of(writer));
         let rv = self.next_rv();
         let p = &mut self.pods[id.idx()];
@@ -541,6 +545,7 @@ impl ApiServer {
         }
         self.unsettled.push(Self::is_unsettled(&pod));
         self.pods.push(pod);
+        self.touch(Some(id), None);
         self.count(b, 1);
         self.route_pod(id, None, pod_bound);
         id
@@ -572,6 +577,7 @@ impl ApiServer {
                 self.deferred_terminal.insert(id, (n, p.status.phase, p.finished_at));
             }
             (p.status.phase, p.status.ready, p.started_at, p.ready_at, p.finished_at) = keep;
+            self.touch(Some(id), None);
             return;
         }
         if let Watcher::Kubelet(_) = writer {
@@ -702,6 +708,7 @@ impl ApiServer {
         self.pods_by_node.push(Vec::new());
         self.disconnected.push(0);
         self.route_node(id);
+        self.touch(None, Some(id));
         id
     }
 
@@ -710,6 +717,15 @@ impl ApiServer {
         f(&mut self.nodes[id.idx()]);
         self.nodes[id.idx()].resource_version = self.next_rv();
         self.route_node(id);
+        self.touch(None, Some(id));
+    }
+
+    /// Note a written pod or node for the history (when it is kept).
+    fn touch(&mut self, pod: Option<PodId>, node: Option<NodeId>) {
+        if let Some((pods, nodes)) = &mut self.touched {
+            pods.extend(pod);
+            nodes.extend(node);
+        }
     }
 
     /// DELETE a Node object (`kubectl delete node`): it leaves the store (its slot stays as a

@@ -14,6 +14,22 @@ use std::io;
 use std::path::Path;
 
 const SIZE: (u32, u32) = (1100, 600);
+/// The charts' margin and y label areas (pixels).
+const MARGIN: u32 = 18;
+const Y_LABELS: u32 = 60;
+const TIMELINE_Y_LABELS: u32 = 110;
+
+/// The left and right edge (pixels) of the plot area of each run chart whose x axis is time
+/// (0 to the run's end), for the viewer's cursor: plotters puts it between the margin plus the
+/// y label area and the width less the margin.
+pub fn time_axis_pixels(name: &str) -> Option<(u32, u32)> {
+    let labels = match name {
+        "pods-by-phase" | "ready-vs-desired" | "restarts-evictions" => Y_LABELS,
+        "node-timeline" => TIMELINE_Y_LABELS,
+        _ => return None,
+    };
+    Some((MARGIN + labels, SIZE.0 - MARGIN))
+}
 
 /// A stacked layer: its name, colour and count in a sample.
 type Layer = (&'static str, RGBColor, fn(&crate::record::Sample) -> u32);
@@ -106,9 +122,9 @@ where
     }
     let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 22))
-        .margin(18)
+        .margin(MARGIN)
         .x_label_area_size(50)
-        .y_label_area_size(110)
+        .y_label_area_size(TIMELINE_Y_LABELS)
         .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..n.max(1) as f64)
         .map_err(e)?;
     chart
@@ -193,9 +209,9 @@ where
             format!("{}: pod startup latency, {} pods (created -> Ready)", c.scenario.name, parts.len()),
             ("sans-serif", 22),
         )
-        .margin(18)
+        .margin(MARGIN)
         .x_label_area_size(50)
-        .y_label_area_size(60)
+        .y_label_area_size(Y_LABELS)
         .build_cartesian_2d(0.0..max, 0.0..1.02)
         .map_err(e)?;
     chart
@@ -215,11 +231,16 @@ where
         let mut v: Vec<f64> = parts.iter().map(|p| p[k]).collect();
         v.sort_by(f64::total_cmp);
         let n = v.len().max(1) as f64;
-        // A step function: the fraction at or below each value.
+        // A step function: the fraction at or below each value. Values closer than a quarter
+        // of a pixel share one step, so that 100,000 pods draw as a few thousand points.
+        let bucket = max / (4.0 * SIZE.0 as f64);
         let mut pts = vec![(0.0, 0.0)];
-        for (i, x) in v.iter().enumerate() {
-            pts.push((*x, i as f64 / n));
-            pts.push((*x, (i + 1) as f64 / n));
+        let mut i = 0;
+        while i < v.len() {
+            let j = i + v[i..].partition_point(|&x| x - v[i] <= bucket);
+            pts.push((v[i], i as f64 / n));
+            pts.push((v[j - 1], j as f64 / n));
+            i = j;
         }
         pts.push((max, if v.is_empty() { 0.0 } else { 1.0 }));
         let width = if k == 3 { 3 } else { 2 };
@@ -244,9 +265,9 @@ where
     let top = restarts.len().max(evictions.len()).max(1) as f64 * 1.2;
     let mut chart = ChartBuilder::on(&root)
         .caption(format!("{}: restarts and evictions", c.scenario.name), ("sans-serif", 22))
-        .margin(18)
+        .margin(MARGIN)
         .x_label_area_size(50)
-        .y_label_area_size(60)
+        .y_label_area_size(Y_LABELS)
         .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
         .map_err(e)?;
     chart
@@ -326,9 +347,9 @@ where
     let top = s.iter().map(|x| layers.iter().map(|l| l.2(x)).sum::<u32>()).max().unwrap_or(1).max(1) as f64 * 1.15;
     let mut chart = ChartBuilder::on(&root)
         .caption(format!("{}: pods by phase", c.scenario.name), ("sans-serif", 22))
-        .margin(18)
+        .margin(MARGIN)
         .x_label_area_size(50)
-        .y_label_area_size(60)
+        .y_label_area_size(Y_LABELS)
         .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
         .map_err(e)?;
     chart.configure_mesh().x_desc("time (s)").y_desc("pods").label_style(("sans-serif", 15)).draw().map_err(e)?;
@@ -362,9 +383,9 @@ where
         * 1.2;
     let mut chart = ChartBuilder::on(&root)
         .caption(format!("{}: ready vs desired replicas", c.scenario.name), ("sans-serif", 22))
-        .margin(18)
+        .margin(MARGIN)
         .x_label_area_size(50)
-        .y_label_area_size(60)
+        .y_label_area_size(Y_LABELS)
         .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
         .map_err(e)?;
     chart.configure_mesh().x_desc("time (s)").y_desc("replicas").label_style(("sans-serif", 15)).draw().map_err(e)?;
@@ -400,4 +421,31 @@ where
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(1)));
     }
     crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_time_axis_lies_where_plotters_draws_it() {
+        // The cursor of report.html's viewer is placed from `time_axis_pixels`: the plot area a
+        // chart built as the run charts are (caption, margin, label areas) really has.
+        crate::report::plot::register_font();
+        for (name, labels) in [("pods-by-phase", Y_LABELS), ("node-timeline", TIMELINE_Y_LABELS)] {
+            let mut buf = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+            let root = BitMapBackend::with_buffer(&mut buf, SIZE).into_drawing_area();
+            let chart = ChartBuilder::on(&root)
+                .caption("x", ("sans-serif", 22))
+                .margin(MARGIN)
+                .x_label_area_size(50)
+                .y_label_area_size(labels)
+                .build_cartesian_2d(0.0..900.0, 0.0..1.0)
+                .unwrap();
+            let (x, _) = chart.plotting_area().get_pixel_range();
+            let (x0, x1) = time_axis_pixels(name).unwrap();
+            assert_eq!((x.start as u32, x.end as u32), (x0, x1), "{name}");
+        }
+        assert_eq!(time_axis_pixels("startup-latency"), None);
+    }
 }

@@ -199,20 +199,30 @@ pub fn write_compare(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> 
         );
     }
     let _ = writeln!(h, "</table>");
+    h.push_str(&super::viewer::markup());
+    let end = runs.iter().map(|(_, r)| r.outcome.end.as_millis()).max().unwrap_or(0).max(1000);
     for (f, caption) in [
         ("ready-by-variant", "Ready replicas over time, one colour per variant."),
         ("availability-by-variant", "Availability (the lowest over the workloads) per variant."),
     ] {
         let svg = std::fs::read_to_string(cmp.join(format!("{f}.svg")))?;
+        // The overlay's axes are laid out as the run's ready-vs-desired chart.
+        let axis = (f == "ready-by-variant")
+            .then(|| super::charts::time_axis_pixels("ready-vs-desired"))
+            .flatten()
+            .map_or(String::new(), |(x0, x1)| format!(" data-x0=\"{x0}\" data-x1=\"{x1}\" data-t1=\"{end}\""));
         let _ = writeln!(
             h,
-            "<figure id=\"chart-{f}\">{}<figcaption>{caption}</figcaption></figure>",
+            "<figure id=\"chart-{f}\"{axis}>{}<figcaption>{caption}</figcaption></figure>",
             super::html::inline_svg(&svg)
         );
     }
     let _ = writeln!(
         h,
-        "<p>Each variant's own outputs and report are in its folder; compare/summary.csv has one row per variant.</p></body></html>"
+        "<p>Each variant's own outputs and report are in its folder; compare/summary.csv has one row per variant.</p>"
     );
+    let data: Vec<(&str, String)> = runs.iter().map(|(n, r)| (n.as_str(), super::viewer::data_json(r))).collect();
+    h.push_str(&super::viewer::scripts(&data));
+    h.push_str("</body></html>\n");
     std::fs::write(dir.join("report.html"), h)
 }

@@ -376,7 +376,12 @@ pub fn describe_pod(c: &Cluster, now: SimTime, namespace: &str, name: &str) -> R
         return Err(format!("pods {name:?} not found"));
     };
     let id = PodId(i as u32);
-    let p = api.pod(id);
+    Ok(describe_pod_as(c, id, api.pod(id), now, true))
+}
+
+/// `describe pod` of `p` (pod `id` as it is now, or as it was at `now`: report.html's viewer
+/// rebuilds it from the history), with or without its events.
+pub fn describe_pod_as(c: &Cluster, id: PodId, p: &Pod, now: SimTime, with_events: bool) -> String {
     let uid = super::messages::pod_uid(id, c.scenario.seed);
     let vol = api_access_volume(&uid);
     let mut o = Prefix(TabWriter::new(0, 2));
@@ -409,8 +414,10 @@ pub fn describe_pod(c: &Cluster, now: SimTime, namespace: &str, name: &str) -> R
     }
     o.w(0, &format!("QoS Class:\t{}\n", p.spec.qos().as_str()));
     selectors_and_tolerations(&mut o, 0, &p.spec);
-    events(&mut o, c, ObjRef::Pod(id), now);
-    Ok(o.0.finish())
+    if with_events {
+        events(&mut o, c, ObjRef::Pod(id), now);
+    }
+    o.0.finish()
 }
 
 #[cfg(test)]

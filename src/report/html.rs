@@ -1,5 +1,6 @@
-//! `report.html`: one self-contained page (inline SVG, no script, no network) with the
-//! scenario's story, the summary, every chart, and each fault's chain of consequences.
+//! `report.html`: one self-contained page (inline SVG and our own script, no network) with the
+//! scenario's story, the summary, the viewer that steps through the run (`viewer`), every chart
+//! (a cursor at the viewer's moment), and each fault's chain of consequences.
 
 use crate::api::RecordedEvent;
 use crate::api::duration::format_go_duration_ms as d;
@@ -71,13 +72,16 @@ pub fn write_report(dir: &Path, r: &RunResult) -> io::Result<()> {
     );
 
     summary_section(&mut h, r);
-    charts_section(&mut h, dir);
+    h.push_str(&super::viewer::markup());
+    charts_section(&mut h, dir, r.outcome.end);
     fault_chains_section(&mut h, r);
     pod_trace_section(&mut h, r);
     let _ = writeln!(
         h,
-        "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, conditions.csv, timeseries.csv, workloads.csv, summary.csv.</p>\n</body></html>"
+        "<p>The CSV files beside this page hold everything: events.csv (with each event's cause), pods.csv, conditions.csv, timeseries.csv, workloads.csv, summary.csv.</p>"
     );
+    h.push_str(&super::viewer::scripts(&[(&c.scenario.name, super::viewer::data_json(r))]));
+    h.push_str("</body></html>\n");
     std::fs::write(dir.join("report.html"), h)
 }
 
@@ -159,16 +163,20 @@ fn summary_section(h: &mut String, r: &RunResult) {
     }
 }
 
-/// Every chart, its SVG inlined, with its caption.
-fn charts_section(h: &mut String, dir: &Path) {
+/// Every chart, its SVG inlined, with its caption; a time chart says where its time axis lies
+/// (the viewer draws its cursor there).
+pub(crate) fn charts_section(h: &mut String, dir: &Path, end: crate::sim::SimTime) {
     // Charts.
     let _ = writeln!(h, "<h2 id=\"charts\">Charts</h2>");
     for (name, caption) in CHARTS {
         let path = dir.join("charts").join(format!("{name}.svg"));
         let Ok(svg) = std::fs::read_to_string(&path) else { continue };
+        let axis = super::charts::time_axis_pixels(name).map_or(String::new(), |(x0, x1)| {
+            format!(" data-x0=\"{x0}\" data-x1=\"{x1}\" data-t1=\"{}\"", end.as_millis().max(1000))
+        });
         let _ = writeln!(
             h,
-            "<figure id=\"chart-{name}\">{}<figcaption>{}</figcaption></figure>",
+            "<figure id=\"chart-{name}\"{axis}>{}<figcaption>{}</figcaption></figure>",
             inline_svg(&svg),
             esc(caption)
         );

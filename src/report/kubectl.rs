@@ -44,8 +44,42 @@ pub(crate) fn human_duration(ms: u64) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
+/// What `get pods` reads of a pod: its spec and the status fields kubectl's printer looks at
+/// (from the pod now, or from a snapshot of the history).
+pub struct PodRowInput<'a> {
+    pub spec: &'a PodSpec,
+    pub reported: bool,
+    pub phase: PodPhase,
+    pub reason: Option<&'static str>,
+    pub ready: bool,
+    pub deleting: bool,
+    pub init: &'a [ContainerStatus],
+    pub containers: &'a [ContainerStatus],
+}
+
 /// One row of `kubectl get pods`: READY, STATUS, RESTARTS (as printed) for a pod at `now`.
 pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
+    let input = PodRowInput {
+        spec: &p.spec,
+        reported: p.node.is_some(),
+        phase: p.status.phase,
+        reason: p.status.reason,
+        ready: p.status.ready,
+        deleting: p.deletion.is_some(),
+        init: &p.status.init_containers,
+        containers: &p.status.containers,
+    };
+    let (ready, reason, restarts, last_restart) = pod_row_parts(&input);
+    let restarts = match last_restart {
+        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(now.since(t))),
+        _ => restarts.to_string(),
+    };
+    (ready, reason, restarts)
+}
+
+/// READY, STATUS, the restart count and the last restart's time, as kubectl's printer derives
+/// them (`printPod`); the RESTARTS column adds the age of the last restart.
+pub fn pod_row_parts(p: &PodRowInput) -> (String, String, u32, Option<SimTime>) {
     let mut restarts = 0u32;
     let mut sidecar_restarts = 0u32;
     let mut total = p.spec.containers.len();
@@ -56,13 +90,13 @@ pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
             last_restart = Some(last_restart.map_or(t, |l: SimTime| l.max(t)));
         }
     };
-    let mut reason: String = p.status.reason.unwrap_or(p.status.phase.as_str()).to_string();
+    let mut reason: String = p.reason.unwrap_or(p.phase.as_str()).to_string();
     // Before a kubelet reports, a pod has no container statuses (kubesim starts them waiting).
-    let reported = p.node.is_some();
+    let reported = p.reported;
     let mut initializing = false;
     if reported {
         let n_init = p.spec.init_containers.len();
-        for (i, (s, c)) in p.status.init_containers.iter().zip(&p.spec.init_containers).enumerate() {
+        for (i, (s, c)) in p.init.iter().zip(&p.spec.init_containers).enumerate() {
             restarts += s.restart_count;
             note_restart(s);
             if c.sidecar {
@@ -95,7 +129,7 @@ pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
         if !initializing {
             restarts = sidecar_restarts;
             let mut has_running = false;
-            for s in p.status.containers.iter().rev() {
+            for s in p.containers.iter().rev() {
                 restarts += s.restart_count;
                 note_restart(s);
                 match s.state {
@@ -110,18 +144,14 @@ pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
                 }
             }
             if reason == "Completed" && has_running {
-                reason = if p.status.ready { "Running".into() } else { "NotReady".into() };
+                reason = if p.ready { "Running".into() } else { "NotReady".into() };
             }
         }
     }
-    if p.deletion.is_some() && !p.status.phase.is_terminal() {
+    if p.deleting && !p.phase.is_terminal() {
         reason = "Terminating".into();
     }
-    let restarts = match last_restart {
-        Some(t) if restarts > 0 => format!("{restarts} ({} ago)", human_duration(now.since(t))),
-        _ => restarts.to_string(),
-    };
-    (format!("{ready}/{total}"), reason, restarts)
+    (format!("{ready}/{total}"), reason, restarts, last_restart)
 }
 
 /// kubectl's tabwriter (cli-runtime's `GetNewTabWriter`: minwidth 6, padding 3): every column

@@ -20,6 +20,7 @@ pub mod podtrace;
 pub mod resources;
 pub mod resources_more;
 pub mod timeline;
+pub mod viewer;
 
 pub use crate::run::Summary;
 pub use crate::run::summary;
