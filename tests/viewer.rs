@@ -5,6 +5,7 @@
 
 use crate::report::{chromium, png_ink};
 use crate::{root, scenario};
+use headless_chrome::protocol::cdp::Network;
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::protocol::cdp::types::Event;
 use headless_chrome::{Browser, LaunchOptions, Tab};
@@ -47,15 +48,30 @@ fn browser() -> Option<Browser> {
     Some(Browser::new(opts).unwrap())
 }
 
-/// A tab that keeps every exception and console error of its pages.
+/// A tab that keeps every exception, console message and network request (other than the
+/// page's own file) of its pages.
 fn tab(b: &Browser) -> (Arc<Tab>, Arc<Mutex<Vec<String>>>) {
     let tab = b.new_tab().unwrap();
     tab.set_default_timeout(Duration::from_secs(60));
     let errors = Arc::new(Mutex::new(Vec::new()));
     let e2 = errors.clone();
     tab.enable_log().unwrap().enable_runtime().unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
     tab.add_event_listener(Arc::new(move |ev: &Event| {
         let msg = match ev {
+            // The page is one file: any other request is an error.
+            Event::NetworkRequestWillBeSent(x)
+                if !x.params.request.url.starts_with("file://") && !x.params.request.url.starts_with("data:") =>
+            {
+                Some(format!("network request: {}", x.params.request.url))
+            }
             Event::RuntimeExceptionThrown(x) => Some(format!("{:?}", x.params.exception_details)),
             Event::LogEntryAdded(x) => Some(format!("{:?}: {}", x.params.entry.level, x.params.entry.text)),
             Event::RuntimeConsoleAPICalled(x) => Some(format!("console {:?}", x.params.Type)),
@@ -156,6 +172,15 @@ fn screenshot(tab: &Tab, name: &str) -> f64 {
 #[test]
 fn the_viewer_shows_node_crash_at_8m_as_get_pods_does_and_explains_an_evicted_pod() {
     let Some(b) = browser() else { return };
+    // The error channel works: a page that asks the network and logs an error is caught.
+    let probe = tempfile::tempdir().unwrap();
+    let page = probe.path().join("probe.html");
+    std::fs::write(&page, "<img src=\"http://kubesim.invalid/x.png\"><script>console.error('probe')</script>").unwrap();
+    let (t, errors) = tab(&b);
+    t.navigate_to(&format!("file://{}", page.display())).unwrap().wait_until_navigated().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let seen = errors.lock().unwrap().join("\n");
+    assert!(seen.contains("network request: http://kubesim.invalid/x.png") && seen.contains("console"), "{seen}");
     let (_t, file, tab, errors) = open_run(&b, "node-crash.yaml");
     slide(&tab, 480_000);
     // The table is `kubesim get pods --at 8m`, row for row.

@@ -22,38 +22,27 @@ pub struct ConditionChange {
     pub by: Writer,
 }
 
-/// The log in fixed-size chunks: a run that logs millions of changes never copies them into a
-/// buffer twice as large (a `Vec`'s growth would, at the run's peak memory).
+/// The log, in chunks (`sim::chunked`): millions of changes are never copied as they grow.
 #[derive(Default)]
 pub struct ConditionLog {
-    chunks: Vec<Vec<ConditionChange>>,
+    log: crate::sim::chunked::Chunked<ConditionChange>,
 }
 
 impl ConditionLog {
-    const CHUNK: usize = 1 << 16;
-
     pub fn push(&mut self, c: ConditionChange) {
-        match self.chunks.last_mut() {
-            Some(last) if last.len() < Self::CHUNK => last.push(c),
-            // The first chunk starts small (most runs log little) and doubles up to a full one.
-            _ => {
-                let mut v = Vec::with_capacity(if self.chunks.is_empty() { 64 } else { Self::CHUNK });
-                v.push(c);
-                self.chunks.push(v);
-            }
-        }
+        self.log.push(c);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &ConditionChange> {
-        self.chunks.iter().flatten()
+        self.log.iter()
     }
 
     pub fn len(&self) -> usize {
-        self.chunks.iter().map(Vec::len).sum()
+        self.log.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+        self.log.is_empty()
     }
 }
 
@@ -153,7 +142,7 @@ mod tests {
     fn the_log_keeps_every_change_in_order_across_chunks() {
         let mut log = ConditionLog::default();
         assert!(log.is_empty());
-        let n = 3 * ConditionLog::CHUNK + 5;
+        let n = 3 * crate::sim::chunked::Chunked::<ConditionChange>::CHUNK + 5;
         for i in 0..n {
             log.push(ConditionChange {
                 time: SimTime(i as u64),

@@ -5,9 +5,10 @@
 
 use crate::api::{ConditionStatus, ContainerStatus, Node, NodeId, Pod, PodId, PodPhase};
 use crate::sim::SimTime;
+use crate::sim::chunked::Chunked;
 
 /// A pod's state as `kubectl get pods` and `describe` read it, from `time` on. Its container
-/// statuses are `History::statuses[first..first + n_init + n]` (init containers first).
+/// statuses are `History::statuses_of` it (init containers first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PodSnap {
     pub time: SimTime,
@@ -35,10 +36,11 @@ pub struct NodeSnap {
     pub deleted: bool,
 }
 
+/// Kept in chunks (`sim::chunked`): a 150,000-pod run keeps about a million snapshots.
 #[derive(Debug, Default)]
 pub struct History {
-    pub pods: Vec<PodSnap>,
-    pub statuses: Vec<ContainerStatus>,
+    pub pods: Chunked<PodSnap>,
+    statuses: Chunked<ContainerStatus>,
     pub nodes: Vec<NodeSnap>,
     /// Per pod / node: the index + 1 of its last snapshot (0: none yet).
     last_pod: Vec<u32>,
@@ -63,33 +65,33 @@ impl History {
             deleting: p.deletion.is_some(),
             removed: p.removed.is_some(),
             pod_ip: s.pod_ip,
-            first: self.statuses.len() as u32,
+            first: 0,
             n_init: s.init_containers.len() as u16,
             n: s.containers.len() as u16,
         };
         let last = self.last_pod[i];
+        let mut first = None;
         if last > 0 {
-            let l = self.pods[last as usize - 1];
-            let same = PodSnap { time: now, first: snap.first, ..l } == snap
+            let l = *self.pods.get(last - 1);
+            let same_statuses = (l.n_init, l.n) == (snap.n_init, snap.n)
                 && self.statuses_of(&l).iter().eq(s.init_containers.iter().chain(&s.containers));
-            if same {
-                return;
+            if same_statuses {
+                if (PodSnap { time: now, ..l }) == (PodSnap { first: l.first, ..snap }) {
+                    return;
+                }
+                // Only the pod's own fields changed: share the container statuses.
+                first = Some(l.first);
             }
         }
-        self.append(i, snap, p);
-    }
-
-    fn append(&mut self, i: usize, snap: PodSnap, p: &Pod) {
-        let snap = PodSnap { first: self.statuses.len() as u32, ..snap };
-        self.statuses.extend(p.status.init_containers.iter().chain(&p.status.containers));
-        self.pods.push(snap);
-        self.last_pod[i] = self.pods.len() as u32;
+        let n = s.init_containers.len() + s.containers.len();
+        let first = first
+            .unwrap_or_else(|| self.statuses.push_together(n, s.init_containers.iter().chain(&s.containers).copied()));
+        self.last_pod[i] = self.pods.push(PodSnap { first, ..snap }) + 1;
     }
 
     /// The container statuses of a snapshot, init containers first.
     pub fn statuses_of(&self, s: &PodSnap) -> &[ContainerStatus] {
-        let a = s.first as usize;
-        &self.statuses[a..a + s.n_init as usize + s.n as usize]
+        self.statuses.slice(s.first, s.n_init as usize + s.n as usize)
     }
 
     /// Note `n`'s state at `now` if it differs from the last one noted.
@@ -138,7 +140,7 @@ mod tests {
         pod.status.containers[0].state = ContainerState::Running { started: SimTime(9) };
         h.pod(SimTime(9), PodId(3), &pod);
         assert_eq!(h.pods.len(), 3);
-        let (a, b) = (h.pods[1], h.pods[2]);
+        let (a, b) = (*h.pods.get(1), *h.pods.get(2));
         assert_eq!((a.time, a.node, a.n), (SimTime(7), Some(NodeId(1)), 1));
         assert_eq!(h.statuses_of(&a)[0].state, ContainerState::Waiting { reason: "ContainerCreating" });
         assert_eq!(h.statuses_of(&b)[0].state, ContainerState::Running { started: SimTime(9) });

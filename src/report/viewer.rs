@@ -166,7 +166,9 @@ pub fn data_json(r: &RunResult) -> String {
         dropped,
         strings: std::mem::take(&mut s.list),
     };
-    serde_json::to_string(&data).unwrap_or_default().replace("</", "<\\/")
+    let json = serde_json::to_string(&data).unwrap_or_default();
+    // Inside <script>, "</" could end the element early (a name or message holding "</script").
+    if json.contains("</") { json.replace("</", "<\\/") } else { json }
 }
 
 fn nodes(c: &Cluster, s: &mut Strings) -> Nodes {
@@ -240,11 +242,15 @@ fn snaps(c: &Cluster, h: &History) -> Snaps {
     let mut out = Snaps::default();
     let mut rows = Strings::default();
     let mut ips = Strings::default();
-    let mut by_pod: Vec<Vec<&PodSnap>> = vec![Vec::new(); c.api.pods.len()];
-    for x in &h.pods {
-        by_pod[x.pod.idx()].push(x);
-    }
-    for list in &by_pod {
+    // The snapshots by pod, each pod's in time order (a stable sort).
+    let mut all: Vec<&PodSnap> = h.pods.iter().collect();
+    all.sort_by_key(|x| x.pod);
+    let mut groups = all.chunk_by(|a, b| a.pod == b.pod).peekable();
+    for pod in 0..c.api.pods.len() as u32 {
+        let list: &[&PodSnap] = match groups.peek() {
+            Some(g) if g[0].pod.0 == pod => groups.next().unwrap_or_default(),
+            _ => &[],
+        };
         out.n.push(list.len() as u32);
         out.node.push(list.iter().find_map(|x| x.node).map_or(0, |n| n.0 + 1));
         let (mut prev_t, mut prev_ip) = (0, None);
@@ -308,7 +314,7 @@ fn describes(c: &Cluster, h: &History, end: SimTime, s: &mut Strings, dropped: &
     }
     // Per pod: its snapshots and its condition changes, in time order.
     let mut snaps: Vec<Vec<&PodSnap>> = vec![Vec::new(); n];
-    for x in &h.pods {
+    for x in h.pods.iter() {
         snaps[x.pod.idx()].push(x);
     }
     let mut conds: Vec<Vec<&crate::apiserver::conditions::ConditionChange>> = vec![Vec::new(); n];

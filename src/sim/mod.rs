@@ -12,6 +12,7 @@
 //! Same scenario + seed therefore gives the same sequence of handler calls, and so the same
 //! outputs, on any machine.
 
+pub mod chunked;
 pub mod queue;
 pub mod rng;
 pub mod time;
