@@ -90,9 +90,12 @@
     D.podEvents = group(D.events.pod, nP, 1);
     D.rowParts = X.rows.map(function (r) { return r.split('\t'); });
     D.row = function (s) { return D.rowParts[X.row[s]]; };
-    var ns = {};
-    P.ns.forEach(function (x) { ns[x] = 1; });
-    D.manyNs = Object.keys(ns).length > 1;
+    // Every pod outside `default`: the table is `get pods -A` (a NAMESPACE column).
+    D.allNs = P.ns.some(function (x) { return S[x] !== 'default'; });
+    // Each series' repeats, to count them up to the moment.
+    var E = D.events, rt = 0;
+    E.reps = {};
+    for (var r = 0; r < E.rep_e.length; r++) { rt += E.rep_dt[r]; (E.reps[E.rep_e[r]] = E.reps[E.rep_e[r]] || []).push(rt); }
     return D;
   }
   var runs = Array.prototype.map.call(blobs, load);
@@ -134,17 +137,30 @@
     var r = D.row(p.s), n = D.snaps.restarts[p.s], last = D.snaps.lastAt[p.s];
     var restarts = n > 0 && last > 0 ? n + ' (' + human(T - (last - 1)) + ' ago)' : String(n);
     var row = [D.pods.name[p.id], r[0], r[1], restarts, human(T - D.pods.created[p.id])];
-    if (D.manyNs) row.unshift(D.strings[D.pods.ns[p.id]]);
+    if (D.allNs) row.unshift(D.strings[D.pods.ns[p.id]]);
     return row;
+  }
+  // An event's (count, last seen) at T: its series' repeats so far (the final ones when the
+  // page has none of its repeats).
+  function seen(D, i, T) {
+    var E = D.events, r = E.reps[i];
+    if (!r) return { count: E.count[i], last: Math.min(E.last[i], T) };
+    var n = 0;
+    while (n < r.length && r[n] <= T) n++;
+    return { count: 1 + n, last: n ? r[n - 1] : E.t[i] };
   }
   function nodeStatus(D, s) {
     var st = D.node_snaps.ready[s] === 0 ? 'Ready' : 'NotReady';
     if (D.node_snaps.flags[s] & 1) st += ',SchedulingDisabled';
     return st;
   }
-  // A colour family per STATUS (Okabe-Ito colours, safe for colour-blind readers).
-  function statusClass(status, phase) {
-    if (status === 'Running') return 'st-run';
+  // A colour family per STATUS (Okabe-Ito colours, safe for colour-blind readers); a Running
+  // pod whose containers are not all ready is drawn apart (READY "0/1").
+  function statusClass(status, phase, ready) {
+    if (status === 'Running') {
+      var rd = (ready || '').split('/');
+      return rd.length === 2 && rd[0] !== rd[1] ? 'st-notready' : 'st-run';
+    }
     if (status === 'Terminating') return 'st-term';
     if (status === 'Completed' || phase === 'Succeeded') return 'st-done';
     if (/ImagePull|ErrImage|InvalidImageName/.test(status)) return 'st-pull';
@@ -155,47 +171,81 @@
     return 'st-crash';
   }
 
+  // A symbol per colour family, so that the chips differ by more than their colour.
+  var SYMBOL = { 'st-run': '\u25B6', 'st-notready': '\u25B7', 'st-create': '+', 'st-pend': '\u2026', 'st-pull': '\u21E9', 'st-crash': '\u21BB', 'st-term': '\u2715', 'st-done': '\u2713', 'st-failed': '!' };
+  // A chip's label: the whole name when short, else its start and its last five characters.
+  function shortName(name) { return name.length <= 16 ? name : name.slice(0, 8) + '\u2026' + name.slice(-5); }
+
   // ---- the page ----
   var state = { T: 0, playing: false, speed: 60, selected: null };
   var head = el('div', { class: 'v-head' });
   head.appendChild(el('h2', { id: 'viewer-title' }, 'Step through the run'));
-  head.appendChild(el('p', { class: 'v-help' }, 'Drag the slider or use the keys: \u2190/\u2192 the previous/next change, Shift+\u2190/\u2192 10 s, PageUp/PageDown 1 min, Home/End, Space plays. Click a pod for its describe and causes; click an event or a chart to jump to its time.'));
+  head.appendChild(el('p', { class: 'v-help' }, 'Drag the slider or use the keys (with the focus in this box): \u2190/\u2192 the previous/next change, Shift+\u2190/\u2192 10 s, PageUp/PageDown 1 min, Home/End, Space plays, Escape closes the pod. Click a pod for its causes and describe; click an event, a fault or a chart to jump to its time.'));
   root.appendChild(head);
+  runs.forEach(function (D) {
+    if (D.dropped.length) head.appendChild(el('p', { class: 'note' }, (runs.length > 1 ? D.label + ': ' : '') + 'this page leaves out ' + D.dropped.join('; ') + '.'));
+  });
   var bar = el('div', { class: 'v-bar' });
   var play = el('button', { id: 'v-play', type: 'button', 'aria-label': 'play' }, '\u25B6 play');
   var speed = el('select', { id: 'v-speed', 'aria-label': 'speed' });
   [10, 60, 300, 1800].forEach(function (x) { var o = el('option', { value: x }, x + '\u00D7'); if (x === 60) o.selected = true; speed.appendChild(o); });
-  var clock = el('output', { id: 'v-clock', 'aria-live': 'polite' });
+  var clock = el('output', { id: 'v-clock' });
   var big = el('button', { type: 'button', id: 'v-big', 'aria-pressed': 'false' }, 'A+');
   var track = el('div', { class: 'v-track' });
   var slider = el('input', { id: 'v-time', type: 'range', min: 0, max: END, step: 1, value: 0, 'aria-label': 'virtual time (ms)' });
   track.appendChild(slider);
-  runs[0].faults.forEach(function (f) {
-    var a = f[0] / END * 100, b = (f[1] < 0 ? END : Math.max(f[1], f[0] + END / 200)) / END * 100;
-    var m = el('div', { class: 'v-fault', title: f[2] + ' at ' + goDur(f[0]) });
+  // The faults of every run shown (once each): a band while one lasts (to the end when it has
+  // no end), a tick for an operator's action; below the track, a button for each.
+  var ACTIONS = /^(set-image|rollout-restart|scale|add-nodes|node-drain|node-cordon|node-uncordon|delete-node|pod-kill)$/;
+  var faults = [], seenFault = {};
+  runs.forEach(function (D) {
+    D.faults.forEach(function (f) { var k = f[0] + f[2]; if (!seenFault[k]) { seenFault[k] = 1; faults.push(f); } });
+  });
+  faults.sort(function (a, b) { return a[0] - b[0]; });
+  var faultList = el('p', { class: 'v-faults' });
+  faults.forEach(function (f) {
+    var tick = ACTIONS.test(f[2]), a = f[0] / END * 100;
+    var b = tick ? a : (f[1] < 0 ? 100 : Math.max(f[1], f[0] + END / 200) / END * 100);
+    var m = el('div', { class: tick ? 'v-fault tick' : 'v-fault', title: f[2] + ' at ' + goDur(f[0]) });
     m.style.left = a + '%';
-    m.style.width = Math.max(0.4, Math.min(100, b) - a) + '%';
+    m.style.width = (tick ? 0 : Math.max(0.4, Math.min(100, b) - a)) + '%';
     track.appendChild(m);
+    var btn = el('button', { type: 'button', class: 'v-fault-btn' }, (tick ? '\u25CF ' : '\u26A1 ') + f[2] + ' ' + goDur(f[0]) + (f[1] >= 0 && !tick ? '\u2013' + goDur(f[1]) : ''));
+    btn.addEventListener('click', function () { seek(f[0]); });
+    faultList.appendChild(btn);
   });
   [play, speed, clock, big].forEach(function (x) { bar.appendChild(x); });
   root.appendChild(bar);
   root.appendChild(track);
+  if (faults.length) root.appendChild(faultList);
   var legend = el('p', { class: 'v-legend' });
   [['st-run', 'Running'], ['st-notready', 'Running, not ready'], ['st-create', 'ContainerCreating / Init'], ['st-pend', 'Pending'], ['st-pull', 'image pull back-off'], ['st-crash', 'CrashLoopBackOff / Error'], ['st-term', 'Terminating'], ['st-done', 'Completed'], ['st-failed', 'Failed']].forEach(function (x) {
-    var s = el('span', { class: 'chip ' + x[0] }, ' '); legend.appendChild(s); legend.appendChild(document.createTextNode(' ' + x[1] + '  '));
+    var item = el('span', { class: 'v-legend-item' });
+    item.appendChild(el('span', { class: 'chip ' + x[0] }, SYMBOL[x[0]]));
+    item.appendChild(document.createTextNode(' ' + x[1]));
+    legend.appendChild(item);
   });
   root.appendChild(legend);
   var panesBox = el('div', { class: runs.length > 1 ? 'v-panes v-two' : 'v-panes' });
   root.appendChild(panesBox);
 
   function makePane(k) {
-    var pane = { run: Math.min(k, runs.length - 1), page: 0 };
+    var pane = { run: Math.min(k, runs.length - 1), page: 0, key: 'p' + k + '-' };
     var box = el('div', { class: 'v-pane', 'data-pane': k });
     if (runs.length > 1) {
-      var sel = el('select', { class: 'v-variant', 'aria-label': 'variant' });
+      var lab = el('label', { class: 'v-variant-label' }, (k === 0 ? 'Left' : 'Right') + ': variant ');
+      var sel = el('select', { class: 'v-variant' });
       runs.forEach(function (D, i) { var o = el('option', { value: i }, D.label); if (i === pane.run) o.selected = true; sel.appendChild(o); });
-      sel.addEventListener('change', function () { pane.run = +sel.value; state.selected = null; render(); });
-      box.appendChild(sel);
+      sel.addEventListener('change', function () {
+        if (state.selected && state.selected.run === pane.run && panes.every(function (q) { return q === pane || q.run !== pane.run; })) state.selected = null;
+        pane.run = +sel.value;
+        render();
+      });
+      pane.select = sel;
+      lab.appendChild(sel);
+      box.appendChild(lab);
+      pane.ended = el('p', { class: 'note' });
+      box.appendChild(pane.ended);
     }
     pane.nodes = el('div', { class: 'v-nodes' });
     pane.tableBox = el('div', { class: 'v-table' });
@@ -204,7 +254,7 @@
     pane.evFilter = el('input', { type: 'text', class: 'v-filter', placeholder: 'filter events by object (pod/web, node/worker-1)', 'aria-label': 'filter events' });
     pane.evFilter.addEventListener('input', render);
     pane.events = el('div', { class: 'v-events' });
-    pane.detail = el('div', { class: 'v-detail', 'aria-live': 'polite' });
+    pane.detail = el('div', { class: 'v-detail' });
     box.appendChild(el('h3', {}, 'Nodes and their pods'));
     box.appendChild(pane.nodes);
     box.appendChild(el('h3', {}, 'kubectl get pods'));
@@ -222,10 +272,12 @@
   if (runs.length > 1) panes.push(makePane(1));
 
   var BIG = 1500, MAX_CARDS = 200, PAGE = 200, MAX_EVENTS = 200;
+  function isSelected(pane, id) { return state.selected && state.selected.run === pane.run && state.selected.pod === id; }
+  function pick(pane, id) { state.selected = { run: pane.run, pod: id }; render(); pane.detail.scrollIntoView({ block: 'nearest' }); }
   function chip(D, p, T, pane) {
-    var r = D.row(p.s), name = D.pods.name[p.id];
-    var b = el('button', { type: 'button', class: 'chip ' + statusClass(r[1], r[2]), 'data-pod': name, 'data-status': r[1], title: name + ': ' + r[1], 'aria-label': name + ' ' + r[1] }, name.slice(-5));
-    b.addEventListener('click', function () { state.selected = { run: pane.run, pod: p.id }; render(); });
+    var r = D.row(p.s), name = D.pods.name[p.id], cls = statusClass(r[1], r[2], r[0]), sel = isSelected(pane, p.id);
+    var b = el('button', { type: 'button', class: 'chip ' + cls + (sel ? ' selected' : ''), 'data-pod': name, 'data-status': r[1], 'data-focus': pane.key + 'chip' + p.id, 'aria-pressed': sel ? 'true' : 'false', title: name + ': ' + r[1] + ' ' + r[0], 'aria-label': name + ' ' + r[1] + ' ' + r[0] }, SYMBOL[cls] + ' ' + shortName(name));
+    b.addEventListener('click', function () { pick(pane, p.id); });
     return b;
   }
   function renderNodes(pane, D, now, T) {
@@ -236,16 +288,18 @@
       var n = D.snaps.node[p.s];
       if (n === 0) pending.push(p); else (byNode[n - 1] = byNode[n - 1] || []).push(p);
     });
-    var lane = el('div', { class: 'card pending', 'data-node': '(pending)' });
-    lane.appendChild(el('div', { class: 'card-h' }, 'Pending, not on a node: ' + pending.length));
-    var box1 = el('div', { class: 'chips' });
-    pending.slice(0, compact ? 50 : BIG).forEach(function (p) { box1.appendChild(chip(D, p, T, pane)); });
-    lane.appendChild(box1);
-    box.appendChild(lane);
+    if (pending.length) {
+      var lane = el('div', { class: 'card pending', 'data-node': '(pending)' });
+      lane.appendChild(el('div', { class: 'card-h' }, 'Pending, not on a node: ' + pending.length));
+      var box1 = el('div', { class: 'chips' });
+      pending.slice(0, compact ? 50 : BIG).forEach(function (p) { box1.appendChild(chip(D, p, T, pane)); });
+      lane.appendChild(box1);
+      box.appendChild(lane);
+    }
     now.nodes.slice(0, MAX_CARDS).forEach(function (n) {
       var st = nodeStatus(D, n.s), pods = byNode[n.id] || [], name = D.strings[D.nodes.name[n.id]];
       var pressure = D.node_snaps.flags[n.s] & 2;
-      var card = el('div', { class: 'card' + (st === 'Ready' ? '' : ' down'), 'data-node': name, 'data-status': st });
+      var card = el('div', { class: 'card' + (st.indexOf('NotReady') === 0 ? ' down' : st !== 'Ready' ? ' cordoned' : ''), 'data-node': name, 'data-status': st });
       var h = el('div', { class: 'card-h' });
       h.appendChild(el('b', {}, name));
       h.appendChild(el('span', { class: 'badge ' + (st.indexOf('NotReady') === 0 ? 'bad' : 'good'), title: D.node_snaps.ready[n.s] === 2 ? 'Ready condition Unknown: the node stopped posting its status' : '' }, st));
@@ -263,7 +317,7 @@
       if (compact) {
         var counts = {};
         pods.forEach(function (p) { var s = D.row(p.s)[1]; counts[s] = (counts[s] || 0) + 1; });
-        Object.keys(counts).sort().forEach(function (s) { chips.appendChild(el('span', { class: 'chip wide ' + statusClass(s, '') }, s + ' ' + counts[s])); });
+        Object.keys(counts).sort().forEach(function (s) { var c = statusClass(s, ''); chips.appendChild(el('span', { class: 'chip wide ' + c }, SYMBOL[c] + ' ' + s + ' ' + counts[s])); });
       } else pods.forEach(function (p) { chips.appendChild(chip(D, p, T, pane)); });
       card.appendChild(chips);
       box.appendChild(card);
@@ -278,18 +332,18 @@
       var n = D.snaps.node[p.s], node = n ? D.strings[D.nodes.name[n - 1]] : '';
       return (podRow(D, p, T).join(' ') + ' ' + node).toLowerCase().indexOf(q) >= 0;
     });
-    if (!rows.length) { box.appendChild(el('p', { class: 'note' }, now.pods.length ? 'No pod matches.' : 'No resources found in default namespace.')); return; }
+    if (!rows.length) { box.appendChild(el('p', { class: 'note' }, now.pods.length ? 'No pod matches.' : 'No resources found' + (D.allNs ? '' : ' in default namespace') + '.')); return; }
     var pages = Math.ceil(rows.length / PAGE);
     pane.page = Math.min(pane.page, pages - 1);
     var t = el('table', { class: 'v-pods' }), hr = el('tr');
-    (D.manyNs ? ['NAMESPACE'] : []).concat(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']).forEach(function (c) { hr.appendChild(el('th', {}, c)); });
+    (D.allNs ? ['NAMESPACE'] : []).concat(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']).forEach(function (c) { hr.appendChild(el('th', {}, c)); });
     t.appendChild(hr);
     rows.slice(pane.page * PAGE, (pane.page + 1) * PAGE).map(function (p) { return { p: p, r: podRow(D, p, T) }; }).forEach(function (x) {
-      var tr = el('tr', { 'data-pod': D.pods.name[x.p.id], tabindex: 0 });
-      x.r.forEach(function (c, i) { var td = el('td', {}, c); if (i === x.r.length - 3) td.className = statusClass(c, D.row(x.p.s)[2]) + ' st-cell'; tr.appendChild(td); });
-      var pick = function () { state.selected = { run: pane.run, pod: x.p.id }; render(); };
-      tr.addEventListener('click', pick);
-      tr.addEventListener('keydown', function (e) { if (e.key === 'Enter') pick(); });
+      var sel = isSelected(pane, x.p.id), rr = D.row(x.p.s);
+      var tr = el('tr', { 'data-pod': D.pods.name[x.p.id], tabindex: 0, 'data-focus': pane.key + 'row' + x.p.id, class: sel ? 'selected' : '', 'aria-selected': sel ? 'true' : 'false' });
+      x.r.forEach(function (c, i) { var td = el('td', {}, c); if (i === x.r.length - 3) td.className = statusClass(c, rr[2], rr[0]) + ' st-cell'; tr.appendChild(td); });
+      tr.addEventListener('click', function () { pick(pane, x.p.id); });
+      tr.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); e.stopPropagation(); pick(pane, x.p.id); } });
       t.appendChild(tr);
     });
     box.appendChild(t);
@@ -312,22 +366,24 @@
   function renderEvents(pane, D, T) {
     var E = D.events, S = D.strings, box = pane.events, q = pane.evFilter.value.trim().toLowerCase();
     box.textContent = '';
-    var shown = 0, list = el('ol', { class: 'v-evlist', reversed: '' });
-    for (var i = E.t.length - 1; i >= 0 && shown < MAX_EVENTS; i--) {
+    var shown = 0, matching = 0, list = el('ul', { class: 'v-evlist' });
+    for (var i = E.t.length - 1; i >= 0; i--) {
       if (E.t[i] > T) continue;
       if (q && S[E.obj[i]].toLowerCase().indexOf(q) < 0) continue;
+      matching++;
+      if (shown >= MAX_EVENTS) continue;
       shown++;
       var li = el('li', { class: E.warn[i] ? 'warn' : '' });
-      var b = el('button', { type: 'button', class: 'ev-time', title: 'jump to this time' }, secs(E.t[i]));
-      (function (t, pod) { b.addEventListener('click', function () { if (pod) state.selected = { run: pane.run, pod: pod - 1 }; seek(t); }); })(E.t[i], E.pod[i]);
+      var b = el('button', { type: 'button', class: 'ev-time', title: 'jump to this time', 'data-focus': pane.key + 'ev' + i }, secs(E.t[i]));
+      (function (t, pod) { b.addEventListener('click', function () { if (pod) state.selected = { run: pane.run, pod: pod - 1 }; seek(t); if (pod) pane.detail.scrollIntoView({ block: 'nearest' }); }); })(E.t[i], E.pod[i]);
       li.appendChild(b);
-      var count = E.count[i] > 1 ? ' (x' + E.count[i] + ' until ' + secs(E.last[i]) + ')' : '';
+      var x = seen(D, i, T), count = x.count > 1 ? ' (x' + x.count + ', last at ' + secs(x.last) + ')' : '';
       li.appendChild(el('span', {}, ' ' + (E.warn[i] ? 'Warning' : 'Normal') + '  ' + S[E.reason[i]] + '  ' + S[E.obj[i]] + ': ' + S[E.msg[i]] + count));
       list.appendChild(li);
     }
-    if (!shown) box.appendChild(el('p', { class: 'note' }, 'No events yet.'));
+    if (!shown) box.appendChild(el('p', { class: 'note' }, q ? 'No event about a matching object yet.' : 'No events yet.'));
     else box.appendChild(list);
-    if (D.dropped.length) box.appendChild(el('p', { class: 'note' }, 'This page leaves out: ' + D.dropped.join('; ') + '.'));
+    if (matching > shown) box.appendChild(el('p', { class: 'note' }, 'The newest ' + shown + ' of ' + matching + ' events so far; filter by object to see others (events.csv has them all).'));
   }
   // kubectl's tabwriter for a block of tab-separated lines (padding 2 after each cell but the last).
   function tabs(lines, indent) {
@@ -340,12 +396,12 @@
     var E = D.events, S = D.strings, aggs = [], byKey = {};
     D.podEvents[pod].forEach(function (i) {
       if (E.t[i] > T) return;
-      var key = E.warn[i] + '|' + E.reason[i] + '|' + E.src[i] + '|' + E.msg[i], last = Math.min(E.last[i], T);
+      var key = E.warn[i] + '|' + E.reason[i] + '|' + E.src[i] + '|' + E.msg[i], x = seen(D, i, T);
       var a = byKey[key];
-      if (a) { a.count += E.count[i]; a.last = Math.max(a.last, last); }
-      else { a = byKey[key] = { i: i, count: E.count[i], first: E.t[i], last: last }; aggs.push(a); }
+      if (a) { a.count += x.count; a.last = Math.max(a.last, x.last); }
+      else { a = byKey[key] = { i: i, count: x.count, first: E.t[i], last: x.last }; aggs.push(a); }
     });
-    if (!aggs.length) return 'Events:  <none>\n';
+    if (!aggs.length) return null;
     aggs.sort(function (a, b) { return a.last - b.last; });
     var lines = [['Type', 'Reason', 'Age', 'From', 'Message'], ['----', '------', '----', '----', '-------']];
     aggs.forEach(function (a) {
@@ -387,13 +443,17 @@
       var r = D.row(p.s), n = D.snaps.node[p.s];
       text = 'Name:         ' + name + '\nNamespace:    ' + D.strings[D.pods.ns[p.id]] + '\nNode:         ' + (n ? D.strings[D.nodes.name[n - 1]] : '<none>') +
         '\nStatus:       ' + r[2] + '\nIP:           ' + D.snaps.ipOf[p.s] +
-        '\nReady:        ' + r[0] + '  (kubectl STATUS ' + r[1] + ')\n';
+        '\nReady:        ' + r[0] + '  (kubectl STATUS ' + r[1] + ')\nEvents:       <none>\n';
     }
     box.appendChild(el('h4', {}, 'Why: kubesim get events --why (its latest event so far)'));
     box.appendChild(el('pre', { class: 'v-why' }, why(D, sel.pod, T)));
     if (text !== undefined) {
       box.appendChild(el('h4', {}, 'kubectl describe pod ' + name));
-      box.appendChild(el('pre', { class: 'v-describe' }, text + describeEvents(D, sel.pod, T)));
+      // The describe ends with "Events: <none>" aligned as kubectl aligns it; the events of
+      // the moment replace that line when there are some.
+      var evs = describeEvents(D, sel.pod, T);
+      if (evs !== null) text = text.replace(/Events:[ \t]*<none>\n$/, '') + evs;
+      box.appendChild(el('pre', { class: 'v-describe' }, text));
     }
   }
 
@@ -423,15 +483,24 @@
 
   function render() {
     var T = state.T;
+    // Keep the focus where it was: the panes are drawn anew.
+    var f = document.activeElement, focusKey = f && f.getAttribute && f.getAttribute('data-focus');
     slider.value = T;
+    slider.setAttribute('aria-valuetext', goDur(T));
     clock.textContent = goDur(T) + ' (' + secs(T) + ') of ' + goDur(END);
     panes.forEach(function (pane) {
-      var D = runs[pane.run], now = at(D, Math.min(T, D.end));
-      renderNodes(pane, D, now, T);
-      renderTable(pane, D, now, T);
-      renderDetail(pane, D, now, T);
-      renderEvents(pane, D, T);
+      // A variant that ended earlier stays at its end.
+      var D = runs[pane.run], Tp = Math.min(T, D.end), now = at(D, Tp);
+      if (pane.ended) pane.ended.textContent = T > D.end ? 'This variant\'s run ended at ' + goDur(D.end) + ': shown as it was then.' : '';
+      renderNodes(pane, D, now, Tp);
+      renderTable(pane, D, now, Tp);
+      renderDetail(pane, D, now, Tp);
+      renderEvents(pane, D, Tp);
     });
+    if (focusKey) {
+      var g = root.querySelector('[data-focus="' + focusKey + '"]');
+      if (g) g.focus({ preventScroll: true });
+    }
     charts.forEach(function (c) {
       var x = c.x0 + (c.x1 - c.x0) * Math.min(1, T / Math.max(1, c.t1));
       c.line.setAttribute('x1', x); c.line.setAttribute('x2', x);
@@ -461,6 +530,7 @@
     play.textContent = state.playing ? '\u23F8 pause' : '\u25B6 play';
     play.setAttribute('aria-label', state.playing ? 'pause' : 'play');
     if (state.playing) { if (state.T >= END) state.T = 0; lastFrame = 0; requestAnimationFrame(frame); }
+    else render();
   }
   play.addEventListener('click', toggle);
   function step(dir) {
@@ -468,10 +538,21 @@
     if (dir > 0) { for (i = 0; i < ticks.length && ticks[i] <= T; i++); seek(i < ticks.length ? ticks[i] : END); }
     else { for (i = ticks.length - 1; i >= 0 && ticks[i] >= T; i--); seek(i >= 0 ? ticks[i] : 0); }
   }
+  // The keys act while the focus is in the viewer (or nowhere, with the viewer on screen), and
+  // leave the browser's own shortcuts (Alt, Ctrl, Meta) alone.
   document.addEventListener('keydown', function (e) {
-    var t = e.target;
-    if (t && (t.tagName === 'INPUT' && t.type === 'text' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) return;
-    var k = e.key, done = true;
+    var t = e.target, k = e.key;
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    var inViewer = t && root.contains(t);
+    if (!inViewer) {
+      var r = root.getBoundingClientRect();
+      if (t !== document.body || r.bottom < 0 || r.top > window.innerHeight) return;
+    }
+    if (t && (t.tagName === 'INPUT' && t.type === 'text' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA')) {
+      if (k === 'Escape' && state.selected) { state.selected = null; render(); }
+      return;
+    }
+    var done = true;
     if (k === ' ' && !(t && t.tagName === 'BUTTON')) toggle();
     else if (k === 'ArrowRight') e.shiftKey ? seek(state.T + 10000) : step(1);
     else if (k === 'ArrowLeft') e.shiftKey ? seek(state.T - 10000) : step(-1);
@@ -483,16 +564,33 @@
     else done = false;
     if (done) e.preventDefault();
   });
-  // The address keeps the moment and the pod (#t=480000&pod=NAME): a link opens the page there.
+  // The address keeps the moment, the variants shown and the pod (#t=480000&v=0,1&pod=NAME):
+  // a link opens the page there.
+  function address() {
+    var sel = state.selected;
+    return '#t=' + state.T + (runs.length > 1 ? '&v=' + panes.map(function (p) { return p.run; }).join(',') : '') +
+      (sel ? '&pod=' + encodeURIComponent(runs[sel.run].pods.name[sel.pod]) : '');
+  }
   function remember() {
-    var h = '#t=' + state.T + (state.selected ? '&pod=' + encodeURIComponent(runs[state.selected.run].pods.name[state.selected.pod]) : '');
-    try { history.replaceState(null, '', h); } catch (e) { /* some file: pages refuse; the page works on */ }
+    try { history.replaceState(null, '', address()); } catch (e) { /* some file: pages refuse; the page works on */ }
   }
-  var m = /(?:^|[#&])t=(\d+)/.exec(location.hash), q = /[#&]pod=([^&]+)/.exec(location.hash);
-  if (q) {
-    var wanted = decodeURIComponent(q[1]), id = runs[0].pods.name.indexOf(wanted);
-    if (id >= 0) state.selected = { run: 0, pod: id };
+  function follow() {
+    var h = location.hash, m = /(?:^|[#&])t=(\d+)/.exec(h), v = /[#&]v=([\d,]+)/.exec(h), q = /[#&]pod=([^&]+)/.exec(h);
+    if (v) v[1].split(',').forEach(function (x, i) {
+      if (panes[i] && +x < runs.length) { panes[i].run = +x; if (panes[i].select) panes[i].select.value = x; }
+    });
+    state.selected = null;
+    if (q) {
+      var wanted = decodeURIComponent(q[1]);
+      panes.some(function (p) {
+        var id = runs[p.run].pods.name.indexOf(wanted);
+        if (id >= 0) state.selected = { run: p.run, pod: id };
+        return id >= 0;
+      });
+    }
+    seek(m ? +m[1] : 0);
   }
-  seek(m ? +m[1] : 0);
+  window.addEventListener('hashchange', function () { if (location.hash !== address()) follow(); });
+  follow();
   root.setAttribute('data-ready', '1');
 })();

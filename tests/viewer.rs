@@ -230,6 +230,10 @@ fn the_viewer_shows_node_crash_at_8m_as_get_pods_does_and_explains_an_evicted_po
     tab.press_key("ArrowRight").unwrap();
     let t = js(&tab, "+document.getElementById('viewer').dataset.t").as_u64().unwrap();
     assert!(t > 480_000 && t <= 900_000, "ArrowRight stepped to {t}");
+    // The focus stays where it was when the moment changes (the panes are drawn anew).
+    tab.find_element("table.v-pods tr[data-pod]").unwrap().focus().unwrap();
+    tab.press_key("ArrowLeft").unwrap();
+    assert_eq!(js(&tab, "document.activeElement.tagName + ' ' + !!document.activeElement.dataset.pod"), "TR true");
     tab.press_key("Home").unwrap();
     assert_eq!(js(&tab, "+document.getElementById('viewer').dataset.t"), 0);
     // A click on a chart moves the slider to the time under the pointer.
@@ -309,9 +313,62 @@ fn a_100k_pod_trace_report_stays_small_and_opens() {
     let total: usize = pager.rsplit(' ').find(|w| !w.is_empty()).unwrap().parse().unwrap();
     assert_eq!(total, cli.lines().count() - 1, "the pods at 30m");
     let pending = cli.lines().filter(|l| l.split_whitespace().nth(2) == Some("Pending")).count();
-    let lane: String =
-        serde_json::from_value(js(&tab, "document.querySelector('.card.pending .card-h').textContent")).unwrap();
+    let lane: String = serde_json::from_value(js(
+        &tab,
+        "(document.querySelector('.card.pending .card-h') || {textContent: 'Pending, not on a node: 0'}).textContent",
+    ))
+    .unwrap();
     assert_eq!(lane, format!("Pending, not on a node: {pending}"));
     eprintln!("trace-1000n: report.html {size} bytes, viewer ready {:.2}s after navigation", load.as_secs_f64());
+    no_errors(&errors);
+}
+
+/// The selected pod's describe in the viewer at `ms` against `kubesim describe pod NAME --at AT`.
+fn describe_at(tab: &Tab, file: &Path, pod: &str, at: &str, ms: u64) {
+    slide(tab, ms);
+    tab.evaluate(&format!("document.querySelector('table.v-pods tr[data-pod=\"{pod}\"]').click()"), false).unwrap();
+    let got: String = serde_json::from_value(js(tab, "document.querySelector('.v-describe').textContent")).unwrap();
+    let (code, want, err) = crate::kubesim(&["describe", "pod", pod, file.to_str().unwrap(), "--at", at]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(got, want, "{pod} at {at}");
+}
+
+#[test]
+fn a_series_is_counted_up_to_the_moment_and_a_pod_without_events_ends_as_kubectl_aligns_it() {
+    let Some(b) = browser() else { return };
+    // unschedulable: FailedScheduling is one event counted as a series; at 30s only its first
+    // retries have happened (the run's final count is larger).
+    let (_t, file, tab, errors) = open_run(&b, "unschedulable.yaml");
+    describe_at(&tab, &file, "too-big", "30s", 30_000);
+    describe_at(&tab, &file, "too-big", "5m", 300_000);
+    no_errors(&errors);
+    // drain-pdb at 4m0.025s: a replacement pod that has no events yet ("Events: <none>").
+    let (_t2, file, tab, errors) = open_run(&b, "drain-pdb.yaml");
+    let (_, pods, _) = crate::kubesim(&["get", "pods", file.to_str().unwrap(), "--at", "4m0.025s"]);
+    for line in pods.lines().skip(1) {
+        let name = line.split_whitespace().next().unwrap();
+        describe_at(&tab, &file, name, "4m0.025s", 240_025);
+    }
+    // A Running pod that is not ready is drawn apart from the ready ones.
+    slide(&tab, 253_000);
+    let classes = js(
+        &tab,
+        "[...document.querySelectorAll('.v-pane .card .chip[data-pod]')].map(c => c.title.split(' ').pop() + ' ' + c.classList[1])",
+    );
+    let classes: Vec<String> = serde_json::from_value(classes).unwrap();
+    assert!(classes.iter().any(|c| c.starts_with("0/1")), "a pod not ready at 4m13s: {classes:?}");
+    assert!(
+        classes.iter().all(|c| !c.starts_with("0/1") || c.ends_with("st-notready") || !c.contains("st-run")),
+        "{classes:?}"
+    );
+    no_errors(&errors);
+}
+
+#[test]
+fn pods_outside_default_are_listed_as_get_pods_all_namespaces_does() {
+    let Some(b) = browser() else { return };
+    let (_t, file, tab, errors) = open_run(&b, "static-pod.yaml");
+    slide(&tab, 60_000);
+    assert_eq!(table(&tab, 0), cli_table(&["get", "pods", file.to_str().unwrap(), "--at", "1m", "-A"]));
     no_errors(&errors);
 }

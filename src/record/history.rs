@@ -42,6 +42,9 @@ pub struct History {
     pub pods: Chunked<PodSnap>,
     statuses: Chunked<ContainerStatus>,
     pub nodes: Vec<NodeSnap>,
+    /// Each repeat of an event series (the event's id, when), in time order: a series' count
+    /// and last-seen time at any moment.
+    pub repeats: Chunked<(u32, SimTime)>,
     /// Per pod / node: the index + 1 of its last snapshot (0: none yet).
     last_pod: Vec<u32>,
     last_node: Vec<u32>,
@@ -92,6 +95,11 @@ impl History {
     /// The container statuses of a snapshot, init containers first.
     pub fn statuses_of(&self, s: &PodSnap) -> &[ContainerStatus] {
         self.statuses.slice(s.first, s.n_init as usize + s.n as usize)
+    }
+
+    /// Note a repeat of the series of event `id` (its count goes up by one) at `now`.
+    pub fn repeat(&mut self, id: u32, now: SimTime) {
+        self.repeats.push((id, now));
     }
 
     /// Note `n`'s state at `now` if it differs from the last one noted.

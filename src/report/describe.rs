@@ -380,7 +380,7 @@ pub fn describe_pod(c: &Cluster, now: SimTime, namespace: &str, name: &str) -> R
 }
 
 /// `describe pod` of `p` (pod `id` as it is now, or as it was at `now`: report.html's viewer
-/// rebuilds it from the history), with or without its events.
+/// rebuilds it from the history), with its events or, without, an `Events: <none>` line.
 pub fn describe_pod_as(c: &Cluster, id: PodId, p: &Pod, now: SimTime, with_events: bool) -> String {
     let uid = super::messages::pod_uid(id, c.scenario.seed);
     let vol = api_access_volume(&uid);
@@ -416,6 +416,10 @@ pub fn describe_pod_as(c: &Cluster, id: PodId, p: &Pod, now: SimTime, with_event
     selectors_and_tolerations(&mut o, 0, &p.spec);
     if with_events {
         events(&mut o, c, ObjRef::Pod(id), now);
+    } else {
+        // The line a pod without events ends with, aligned with the block above it (the viewer
+        // replaces it with the events of its moment when there are some).
+        o.w(0, "Events:\t<none>\n");
     }
     o.0.finish()
 }

@@ -21,6 +21,8 @@ pub const MAX_EVENTS: usize = 20_000;
 pub const MAX_DESCRIBED_PODS: usize = 2_000;
 /// And at most this much describe text in all (bytes).
 pub const MAX_DESCRIBE_BYTES: usize = 4 << 20;
+/// Most series repeats a page embeds (a large run's failed scheduling attempts).
+pub const MAX_REPEATS: usize = 200_000;
 /// Marks where the viewer writes "lasts ..." of a Terminating pod's describe.
 const LASTS_MARK: &str = "\u{1}";
 
@@ -122,6 +124,11 @@ struct Events {
     cause: Vec<u32>,
     count: Vec<u32>,
     last: Vec<u64>,
+    /// Each repeat of a series (kube-scheduler's FailedScheduling): the event's index here and
+    /// the time as a difference from the previous repeat; the page counts those up to its
+    /// moment, as a run cut there would.
+    rep_e: Vec<u32>,
+    rep_dt: Vec<u64>,
 }
 
 #[derive(Serialize)]
@@ -323,6 +330,7 @@ fn describes(c: &Cluster, h: &History, end: SimTime, s: &mut Strings, dropped: &
     }
     let mut bytes = 0usize;
     for (i, list) in snaps.iter().enumerate() {
+        let kept = out.p.len();
         let mut moments: Vec<SimTime> = list.iter().map(|x| x.time).chain(conds[i].iter().map(|x| x.time)).collect();
         moments.sort();
         moments.dedup();
@@ -345,6 +353,11 @@ fn describes(c: &Cluster, h: &History, end: SimTime, s: &mut Strings, dropped: &
             }
             bytes += text.len();
             if bytes > MAX_DESCRIBE_BYTES {
+                // This pod's and the later pods' describes are left out whole.
+                out.p.truncate(kept);
+                out.t.truncate(kept);
+                out.text.truncate(kept);
+                out.del.truncate(kept);
                 dropped.push(format!("describe after {MAX_DESCRIBE_BYTES} bytes of it (from pod {})", p.name));
                 return out;
             }
@@ -437,6 +450,26 @@ fn events(c: &Cluster, s: &mut Strings, dropped: &mut Vec<String>) -> Events {
         out.cause.push(if cause > 0 && cause <= i { at[cause - 1] } else { 0 });
         out.count.push(e.count);
         out.last.push(e.last_seen.as_millis());
+    }
+    let (mut prev, mut left_out) = (0, 0);
+    let none = crate::sim::chunked::Chunked::default();
+    for &(id, t) in c.rec.history.as_ref().map_or(&none, |h| &h.repeats).iter() {
+        let at = at.get(id as usize - 1).copied().unwrap_or(0);
+        if at == 0 {
+            continue;
+        }
+        if out.rep_e.len() >= MAX_REPEATS {
+            left_out += 1;
+            continue;
+        }
+        out.rep_e.push(at - 1);
+        out.rep_dt.push(t.as_millis() - prev);
+        prev = t.as_millis();
+    }
+    if left_out > 0 {
+        dropped.push(format!(
+            "{left_out} repeats of event series after the first {MAX_REPEATS} (those series show their final count)"
+        ));
     }
     out
 }

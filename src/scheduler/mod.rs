@@ -551,6 +551,9 @@ impl Scheduler {
             // Counted here and written to the event by `flush_series` (nothing reads a
             // series' count during the run): a retry does not touch the old event.
             ctx.cause = last;
+            if let Some(h) = &mut ctx.rec.history {
+                h.repeat(last, now);
+            }
             let i = self.info(id);
             i.series_pending += 1;
             i.series_seen = now;
