@@ -153,6 +153,7 @@ impl Cluster {
         let faults: Arc<[crate::scenario::FaultDef]> = plan.into();
         let n_nodes = scenario.nodes.len();
         let mut api = ApiServer::new();
+        api.uid_seed = scenario.seed;
         let interval = scenario.kubernetes.lease_renew_interval_ms();
         api.configure_leases(
             interval,

@@ -38,3 +38,23 @@ id_type!(
 
 /// A recorded Kubernetes Event: 1-based, 0 means "none" (a root cause).
 pub type EventId = u32;
+
+/// A pod's UID: random-looking, but a function of the seed and the pod only.
+pub fn pod_uid(pod: PodId, seed: u64) -> String {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let a = mix(seed ^ (pod.0 as u64) << 1);
+    let b = mix(a ^ 0x5851_F42D_4C95_7F2D);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}

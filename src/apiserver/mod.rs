@@ -147,6 +147,8 @@ pub struct ApiServer {
     /// Pods and nodes written since the wiring last looked (kept only while it records the
     /// history report.html replays).
     pub touched: Option<(Vec<PodId>, Vec<NodeId>)>,
+    /// The seed pods' UIDs derive from (`api::pod_uid`): the scenario's.
+    pub uid_seed: u64,
 }
 
 impl ApiServer {
@@ -253,6 +255,11 @@ impl ApiServer {
     fn next_rv(&mut self) -> u64 {
         self.resource_version += 1;
         self.resource_version
+    }
+
+    /// The pod's `metadata.uid`.
+    pub fn pod_uid(&self, id: PodId) -> String {
+        crate::api::pod_uid(id, self.uid_seed)
     }
 
     pub fn pod(&self, id: PodId) -> &Pod {

@@ -11,7 +11,6 @@ use crate::api::*;
 use crate::apiserver::Watcher;
 use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
-use std::cmp::Reverse;
 
 #[derive(Clone, Copy, Default)]
 struct Expectations {
@@ -109,7 +108,7 @@ impl ReplicaSetController {
                 let active: Vec<PodId> =
                     ctx.api.pods_of_rs(id).iter().copied().filter(|&p| ctx.api.pod(p).is_active()).collect();
                 let n = (active_n - replicas).min(BURST_REPLICAS);
-                let victims = rank_for_deletion(&active, ctx);
+                let victims = rank_for_deletion(id, &active, ctx);
                 self.expectations[id.idx()] = Expectations { adds: 0, dels: n as i64, set_at: ctx.now };
                 let root = ctx.cause;
                 for &p in victims.iter().take(n) {
@@ -146,39 +145,126 @@ impl ReplicaSetController {
     }
 }
 
-/// The sort key of `rank_for_deletion` (ascending = deleted first).
-type RankKey = (bool, u8, bool, Reverse<usize>, Reverse<SimTime>, Reverse<u32>, Reverse<SimTime>);
+/// What `ActivePodsWithRanks.Less` reads of a pod: ready and creation times to the second (the
+/// API's timestamps carry no more), the UID for ties.
+struct Ranked {
+    id: PodId,
+    assigned: bool,
+    phase: u8,
+    ready: Option<u64>,
+    colocated: usize,
+    restarts: u32,
+    created: u64,
+    uid: String,
+}
 
-/// `ActivePodsWithRanks` order: the first pods are deleted first. Unassigned before assigned;
-/// Pending before Unknown before Running; not ready before ready; more pods of this set on the
-/// same node first; ready for less time first; more restarts first; newer first.
-fn rank_for_deletion(active: &[PodId], ctx: &Ctx) -> Vec<PodId> {
-    let on_node = |n: Option<NodeId>| -> usize {
-        n.map_or(0, |n| active.iter().filter(|&&q| ctx.api.pod(q).node == Some(n)).count())
+/// `logarithmicRankDiff`: the two times' ages at `now` (nanoseconds, as Go's durations) in
+/// powers of two; an age of 0 or less ranks -1.
+fn log_rank_diff(a_s: u64, b_s: u64, now_ms: u64) -> i64 {
+    let rank = |t_s: u64| {
+        let d = (now_ms as i128) * 1_000_000 - (t_s as i128) * 1_000_000_000;
+        if d > 0 { 127 - (d as u128).leading_zeros() as i64 } else { -1 }
     };
-    let mut v: Vec<(PodId, RankKey)> = active
+    rank(a_s) - rank(b_s)
+}
+
+/// `ActivePodsWithRanks.Less` with LogarithmicScaleDown (on by default since v1.22): true when
+/// `a` is to be deleted before `b`. Unassigned first; Pending before Unknown before Running;
+/// not ready first; (pod-deletion-cost: not modelled, every pod costs 0); more pods of the
+/// owner's sets on the same node first; ready more recently first, compared in log2 buckets of
+/// age with ties broken by UID; more restarts first; created more recently first, likewise.
+fn less(a: &Ranked, b: &Ranked, now_ms: u64) -> bool {
+    if a.assigned != b.assigned {
+        return !a.assigned;
+    }
+    if a.phase != b.phase {
+        return a.phase < b.phase;
+    }
+    if a.ready.is_some() != b.ready.is_some() {
+        return a.ready.is_none();
+    }
+    if a.colocated != b.colocated {
+        return a.colocated > b.colocated;
+    }
+    if let (Some(x), Some(y)) = (a.ready, b.ready)
+        && x != y
+    {
+        let d = log_rank_diff(x, y, now_ms);
+        return if d == 0 { a.uid < b.uid } else { d < 0 };
+    }
+    if a.restarts != b.restarts {
+        return a.restarts > b.restarts;
+    }
+    if a.created != b.created {
+        let d = log_rank_diff(a.created, b.created, now_ms);
+        return if d == 0 { a.uid < b.uid } else { d < 0 };
+    }
+    false
+}
+
+/// A stable merge sort by `less`: upstream's comparison is not a total order in every case (a
+/// tie of times falls through, a tie of buckets does not), which `slice::sort_by` may reject.
+fn merge_sort(v: Vec<Ranked>, less: &dyn Fn(&Ranked, &Ranked) -> bool) -> Vec<Ranked> {
+    if v.len() <= 1 {
+        return v;
+    }
+    let mut left = v;
+    let right = left.split_off(left.len() / 2);
+    let (left, right) = (merge_sort(left, less), merge_sort(right, less));
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(x), Some(y)) = (l.peek(), r.peek()) {
+        // Take from the right only when it is strictly less: equal ones keep their order.
+        let next = if less(y, x) { r.next() } else { l.next() };
+        out.extend(next);
+    }
+    out.extend(l);
+    out.extend(r);
+    out
+}
+
+/// `getPodsToDelete`: the active pods in deletion order, ranked against the active pods of
+/// every ReplicaSet of the same owner (`getPodsRankedByRelatedPodsOnSameNode`).
+fn rank_for_deletion(id: RsId, active: &[PodId], ctx: &Ctx) -> Vec<PodId> {
+    let api = &ctx.api;
+    let related: Vec<PodId> = match api.replicasets[id.idx()].owner {
+        Some(d) => api.replicasets_of(d).iter().flat_map(|&r| api.pods_of_rs(r).iter().copied()).collect(),
+        None => active.to_vec(),
+    };
+    let mut on_node: std::collections::BTreeMap<NodeId, usize> = std::collections::BTreeMap::new();
+    for p in related.iter().map(|&p| api.pod(p)).filter(|p| p.is_active()) {
+        if let Some(n) = p.node {
+            *on_node.entry(n).or_default() += 1;
+        }
+    }
+    // Pods the ranking cannot tell apart keep this order: the newest first (upstream's order
+    // is the informer cache's, which is not defined).
+    let ranked: Vec<Ranked> = active
         .iter()
+        .rev()
         .map(|&id| {
-            let p = ctx.api.pod(id);
-            let phase = match p.status.phase {
-                PodPhase::Pending => 0,
-                PodPhase::Unknown => 1,
-                _ => 2,
-            };
-            let key = (
-                p.node.is_some(),
-                phase,
-                p.status.ready,
-                Reverse(on_node(p.node)),
-                Reverse(p.ready_at.unwrap_or(SimTime::ZERO)),
-                Reverse(p.restarts()),
-                Reverse(p.created),
-            );
-            (id, key)
+            let p = api.pod(id);
+            // podReadyTime: when the Ready condition last turned True.
+            let cond = p.status.conditions.get(crate::api::conditions::CondType::Ready).filter(|c| c.status);
+            let ready_since = cond.map(|c| c.since).or(p.ready_at).unwrap_or(p.created);
+            Ranked {
+                id,
+                assigned: p.node.is_some(),
+                phase: match p.status.phase {
+                    PodPhase::Unknown => 1,
+                    PodPhase::Running => 2,
+                    _ => 0,
+                },
+                ready: p.status.ready.then_some(ready_since.as_millis() / 1000),
+                colocated: p.node.map_or(0, |n| on_node.get(&n).copied().unwrap_or(0)),
+                restarts: p.status.containers.iter().map(|c| c.restart_count).max().unwrap_or(0),
+                created: p.created.as_millis() / 1000,
+                uid: api.pod_uid(id),
+            }
         })
         .collect();
-    v.sort_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
-    v.into_iter().map(|x| x.0).collect()
+    let now = ctx.now.as_millis();
+    merge_sort(ranked, &|a, b| less(a, b, now)).into_iter().map(|r| r.id).collect()
 }
 
 #[cfg(test)]
@@ -265,6 +351,35 @@ mod tests {
         assert_eq!(events(&h, rs, "SuccessfulCreate").len(), 3);
     }
 
+    fn ranked(id: u32, ready: Option<u64>, restarts: u32, created: u64, uid: &str) -> Ranked {
+        let (assigned, phase, colocated) = (true, 2, 1);
+        Ranked { id: PodId(id), assigned, phase, ready, colocated, restarts, created, uid: uid.into() }
+    }
+
+    #[test]
+    fn ages_compare_in_log2_buckets_of_nanoseconds() {
+        // At 10 s: ready at 8 s is 2e9 ns old (bucket 30: 2^30 = 1.07e9 <= 2e9 < 2^31), at
+        // 7 s 3e9 (bucket 31), at 6 s 4e9 (31); an age of 0 ranks -1.
+        assert_eq!(log_rank_diff(8, 7, 10_000), -1);
+        assert_eq!(log_rank_diff(7, 6, 10_000), 0);
+        assert_eq!(log_rank_diff(10, 9, 10_000), -1 - 29);
+        // The boundary 2^31 ns = 2.147483648 s: created at 0, 2.148 s old is bucket 31 and
+        // 2.147 s old bucket 30; created at 1 s, 1.148 s and 1.147 s old are both bucket 30.
+        assert_eq!(log_rank_diff(0, 1, 2_148), 1);
+        assert_eq!(log_rank_diff(0, 1, 2_147), 0);
+        // Newer bucket first whatever the UIDs; the same bucket by UID; equal times fall
+        // through to restarts, then to the creation time.
+        let now = 10_000;
+        let (newer, older) = (ranked(1, Some(8), 0, 0, "ffff"), ranked(2, Some(7), 0, 0, "0000"));
+        assert!(less(&newer, &older, now) && !less(&older, &newer, now));
+        let (a, b) = (ranked(1, Some(7), 0, 0, "aaaa"), ranked(2, Some(6), 0, 0, "bbbb"));
+        assert!(less(&a, &b, now) && !less(&b, &a, now));
+        let (x, y) = (ranked(1, Some(7), 0, 0, "aaaa"), ranked(2, Some(7), 3, 0, "bbbb"));
+        assert!(less(&y, &x, now), "the same second: more restarts first");
+        let (x, y) = (ranked(1, Some(7), 0, 1, "bbbb"), ranked(2, Some(7), 0, 2, "aaaa"));
+        assert!(less(&y, &x, now), "created at 1 s (9e9 ns old, bucket 33) and 2 s (8e9, bucket 32): newer first");
+    }
+
     #[test]
     fn scaling_a_replicaset_down_deletes_the_not_ready_then_the_most_recently_ready_pods() {
         let mut h = Harness::new();
@@ -284,16 +399,21 @@ mod tests {
         run(&mut h, &mut rsc, 5_000);
         h.handle(|ctx| ctx.api.update_replicaset(rs, Watcher::Operator, |r| r.replicas = 1));
         run(&mut h, &mut rsc, 6_000);
-        // ActivePodsWithRanks: not ready before ready, then ready for less time first.
+        // ActivePodsWithRanks: not ready before ready; then ready for less time first, in log2
+        // buckets of the age in nanoseconds at the sync (5.010 s): ready at 1 s and 2 s are
+        // 4.01e9 and 3.01e9 ns old, both in bucket 31 (2^31 = 2.15e9 <= age < 2^32), so the
+        // smaller UID goes first.
+        let (a, b) = (h.api.pod_uid(pods[0]), h.api.pod_uid(pods[1]));
+        let (first, kept) = if a < b { (pods[0], pods[1]) } else { (pods[1], pods[0]) };
         let deleted = vec![
             (SimTime(5_010), Message::DeletedPod { pod: pods[2] }),
-            (SimTime(5_010), Message::DeletedPod { pod: pods[1] }),
+            (SimTime(5_010), Message::DeletedPod { pod: first }),
         ];
         assert_eq!(events(&h, rs, "SuccessfulDelete"), deleted);
         // Bound pods terminate with their 30 s grace period; the survivor is untouched.
         assert_eq!(h.api.pod(pods[2]).deletion, Some((SimTime(5_010), 30_000)));
-        assert_eq!(h.api.pod(pods[1]).deletion, Some((SimTime(5_010), 30_000)));
-        assert_eq!(h.api.pod(pods[0]).deletion, None);
+        assert_eq!(h.api.pod(first).deletion, Some((SimTime(5_010), 30_000)));
+        assert_eq!(h.api.pod(kept).deletion, None);
         // Terminating pods are not replicas any more.
         assert_eq!(
             h.api.replicasets[rs.idx()].status,
