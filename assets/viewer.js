@@ -196,7 +196,7 @@
   track.appendChild(slider);
   // The faults of every run shown (once each): a band while one lasts (to the end when it has
   // no end), a tick for an operator's action; below the track, a button for each.
-  var ACTIONS = /^(set-image|rollout-restart|scale|add-nodes|node-drain|node-cordon|node-uncordon|delete-node|pod-kill)$/;
+  var ACTIONS = /^(set-image|rollout-restart|scale|add-nodes|node-drain|node-cordon|node-uncordon|taint-node|untaint-node|delete-node|pod-kill|apply|delete)$/;
   var faults = [], seenFault = {};
   runs.forEach(function (D) {
     D.faults.forEach(function (f) { var k = f[0] + f[2]; if (!seenFault[k]) { seenFault[k] = 1; faults.push(f); } });

@@ -595,6 +595,7 @@ impl Cluster {
                     | F::PodFailure { .. }
                     | F::ContainerKill { .. }
                     | F::NodeCordon { .. }
+                    | F::Taint { .. }
                     | F::NodeDrain { .. }
                     | F::DeleteNode { .. }
                     | F::SetImage { .. }

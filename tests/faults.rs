@@ -494,3 +494,71 @@ fn a_rebooted_node_recreates_its_pods_sandboxes_and_counts_the_restarts() {
     let once = pods.iter().find(|p| p["name"] == "once").unwrap();
     assert_eq!((once["phase"].as_str(), once["finished"].as_str()), ("Failed", "140.000"));
 }
+
+#[test]
+fn a_noexecute_taint_evicts_by_each_pods_toleration_and_the_kubelet_refuses_untolerating_pods() {
+    // taint-node at 60 s (kubectl taint ... dedicated=batch:NoExecute). processPodOnNode: an
+    // untolerated taint evicts at once; a toleration with tolerationSeconds 20 at 60 + 20 s; one
+    // without seconds never (getMinTolerationTime -1).
+    let (_t, out) = run_cli(&scenario("noexecute-taint.yaml"), &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    let marked: Vec<(u64, &str)> = events
+        .iter()
+        .filter(|e| e["reason"] == "TaintManagerEviction")
+        .map(|e| (ms(&e["time"]), e["name"].as_str()))
+        .collect();
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    assert_eq!(marked[0].0, 60_000);
+    assert!(marked[0].1.starts_with("web-"));
+    assert_eq!(marked[1], (80_000, "report-1"));
+    let action = events.iter().find(|e| e["reason"] == "OperatorAction").unwrap();
+    assert_eq!(
+        action["message"],
+        "taint-node: kubectl taint nodes worker-0 dedicated=batch:NoExecute: node/worker-0 tainted"
+    );
+    // The taint's action caused the eviction (get events --why).
+    let first = events.iter().find(|e| e["reason"] == "TaintManagerEviction").unwrap();
+    assert_eq!(first["cause"], action["id"]);
+    // generalFilter's NoExecute check: the pod that named the tainted gpu node is refused.
+    let pods = read_csv(&out.join("pods.csv"));
+    let sneaky = pods.iter().find(|p| p["name"] == "sneaky").unwrap();
+    assert_eq!((sneaky["phase"].as_str(), sneaky["reason"].as_str()), ("Failed", "TaintToleration"));
+    let refused = events.iter().find(|e| e["reason"] == "TaintToleration").unwrap();
+    assert_eq!(refused["message"], "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate");
+    let forever = pods.iter().find(|p| p["name"] == "report-2").unwrap();
+    assert_eq!(forever["deleted"], "", "tolerated without seconds: never evicted");
+}
+
+#[test]
+fn removing_the_taint_before_the_toleration_runs_out_cancels_the_eviction() {
+    let (_t, f) = write_scenario(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: untaint}
+spec:
+  duration: 3m
+  nodePools: [{name: worker, count: 1, capacity: {cpu: "2", memory: 4Gi}}]
+  faults:
+  - taint-node: {at: 30s, nodes: [worker-0], key: maintenance, effect: NoExecute}
+  - untaint-node: {at: 40s, nodes: [worker-0], key: maintenance}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: patient}
+spec:
+  tolerations: [{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 20}]
+  containers: [{name: app, image: nginx}]
+"#,
+    );
+    let (_t2, out) = run_cli(&f, &["--quiet"]);
+    let events = events_of(&out);
+    let taint: Vec<(u64, &str)> = events
+        .iter()
+        .filter(|e| e["reason"] == "TaintManagerEviction")
+        .map(|e| (ms(&e["time"]), e["message"].as_str()))
+        .collect();
+    // cancelWorkWithEvent at the untaint (40 s); nothing at 30 + 20 s.
+    assert_eq!(taint, [(40_000, "Cancelling deletion of Pod default/patient")]);
+    let pods = read_csv(&out.join("pods.csv"));
+    assert_eq!(pods[0]["deleted"], "");
+}

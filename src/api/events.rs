@@ -144,6 +144,13 @@ pub struct RecordedEvent {
     pub last_seen: SimTime,
 }
 
+impl RecordedEvent {
+    /// A taint eviction carried out ("Marking for deletion ..."), not one cancelled.
+    pub fn is_taint_eviction(&self) -> bool {
+        self.reason == "TaintManagerEviction" && matches!(&self.message, Message::Text(m) if m.starts_with("Marking"))
+    }
+}
+
 /// Why a pull failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PullError {

@@ -92,6 +92,7 @@ impl Chaos {
             FaultDef::DeleteNode { nodes, .. } => delete_nodes(nodes, ctx),
             FaultDef::NodeCrash { .. } => self.power(f, false, ctx),
             FaultDef::NodeCordon { nodes, cordon, .. } => cordon_nodes(nodes, *cordon, ctx),
+            FaultDef::Taint { .. } => taint_nodes(f, ctx),
         }
     }
 
@@ -464,6 +465,46 @@ fn cordon_nodes(nodes: &[NodeId], cordon: bool, ctx: &mut Ctx) {
             format!("node-uncordon: marking node {} schedulable", ctx.api.node(n).name)
         };
         node_event(ctx, n, EventType::Warning, "FaultInjected", msg);
+    }
+}
+
+/// `kubectl taint nodes`: the taint goes on (replacing one of the same key and effect, as
+/// `--overwrite`) or off; the scheduler sees the node change, and the taint eviction controller
+/// looks at the node's pods when its NoExecute taints changed.
+fn taint_nodes(f: &FaultDef, ctx: &mut Ctx) {
+    let FaultDef::Taint { nodes, key, value, effect, add, .. } = f else { return };
+    let root = ctx.cause;
+    for &n in nodes {
+        ctx.cause = root;
+        let no_execute =
+            |x: &Node| x.taints.iter().filter(|t| t.effect == TaintEffect::NoExecute).cloned().collect::<Vec<_>>();
+        let before = no_execute(ctx.api.node(n));
+        let matches = |t: &Taint| t.key == *key && effect.is_none_or(|e| t.effect == e);
+        ctx.api.update_node(n, |x| {
+            x.taints.retain(|t| !matches(t));
+            if *add && let Some(e) = effect {
+                x.taints.push(Taint { key: key.clone(), value: value.clone(), effect: *e });
+            }
+        });
+        let name = ctx.api.node(n).name.clone();
+        let what = match (add, effect) {
+            (true, Some(e)) if value.is_empty() => format!("{key}:{e:?}"),
+            (true, Some(e)) => format!("{key}={value}:{e:?}"),
+            (_, Some(e)) => format!("{key}:{e:?}-"),
+            (_, None) => format!("{key}-"),
+        };
+        let done = if *add { "tainted" } else { "untainted" };
+        ctx.cause = ctx.record(
+            EventType::Normal,
+            "OperatorAction",
+            ObjRef::Node(n),
+            Some(n),
+            Source::Chaos,
+            Message::Text(format!("{}: kubectl taint nodes {name} {what}: node/{name} {done}", f.action()).into()),
+        );
+        if no_execute(ctx.api.node(n)) != before {
+            ctx.after(0, Event::NodeLifecycle(crate::runtime::NodeLifecycleEvent::TaintsChanged { node: n }));
+        }
     }
 }
 

@@ -43,6 +43,16 @@ pub enum FaultDef {
     RandomFailures { from: SimTime, action: RandomAction, nodes: Vec<crate::api::NodeId>, mtbf_ms: u64, mttr_ms: u64 },
     /// `kubectl cordon` (or `uncordon` when `cordon` is false) on the target nodes.
     NodeCordon { at: SimTime, nodes: Vec<crate::api::NodeId>, cordon: bool },
+    /// `kubectl taint nodes NODE KEY=VALUE:EFFECT` (`add`), or `KEY:EFFECT-` / `KEY-` (every
+    /// effect of the key when `effect` is `None`).
+    Taint {
+        at: SimTime,
+        nodes: Vec<crate::api::NodeId>,
+        key: String,
+        value: String,
+        effect: Option<crate::api::TaintEffect>,
+        add: bool,
+    },
     /// Power off: the kubelet and every container stop; with `until`, the node boots again.
     /// `graceful` (`node-shutdown`): a shutdown the kubelet's shutdown manager sees coming.
     NodeCrash { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, graceful: bool },
@@ -119,6 +129,7 @@ impl FaultDef {
         match self {
             FaultDef::PodKill { at, .. }
             | FaultDef::NodeCordon { at, .. }
+            | FaultDef::Taint { at, .. }
             | FaultDef::RegistryOutage { at, .. }
             | FaultDef::RegistrySlow { at, .. }
             | FaultDef::ImageMissing { at, .. }
@@ -161,6 +172,8 @@ impl FaultDef {
             FaultDef::PodKill { .. } => "pod-kill",
             FaultDef::NodeCordon { cordon: true, .. } => "node-cordon",
             FaultDef::NodeCordon { cordon: false, .. } => "node-uncordon",
+            FaultDef::Taint { add: true, .. } => "taint-node",
+            FaultDef::Taint { add: false, .. } => "untaint-node",
             FaultDef::RegistryOutage { .. } => "registry-outage",
             FaultDef::RegistrySlow { .. } => "registry-slow",
             FaultDef::ImageMissing { .. } => "image-missing",

@@ -12,6 +12,7 @@ pub mod nodelifecycle;
 pub mod podgc;
 pub mod replicaset;
 pub mod statefulset;
+pub mod tainteviction;
 
 use crate::api::events::Source;
 use crate::api::pod::new_pod;

@@ -63,8 +63,9 @@ pub use crate::api::node::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 
 #[derive(Default)]
 pub struct NodeLifecycleController {
-    /// Per node: bumped whenever its NoExecute taint goes, so pending evictions lapse.
-    epochs: Vec<u32>,
+    /// The taint eviction controller: it acts on every NoExecute taint, the controller's own and
+    /// an operator's (`taint-node`).
+    pub taint_eviction: super::tainteviction::TaintEviction,
     /// Per node: its zone, and whether it is queued for or carries the NoExecute taint.
     zone_of: Vec<u32>,
     tainting: Vec<bool>,
@@ -101,11 +102,8 @@ impl NodeLifecycleController {
                 self.monitor(ctx);
                 ctx.after(NODE_MONITOR_PERIOD_MS, Event::NodeLifecycle(NodeLifecycleEvent::Monitor));
             }
-            NodeLifecycleEvent::Evict { pod, node, epoch } => {
-                if self.epochs.get(node.idx()) == Some(&epoch) {
-                    self.evict(pod, ctx);
-                }
-            }
+            NodeLifecycleEvent::Evict { pod, epoch, .. } => self.taint_eviction.fire(pod, epoch, ctx),
+            NodeLifecycleEvent::TaintsChanged { node } => self.taint_eviction.node_changed(node, ctx),
             NodeLifecycleEvent::Taint { zone, epoch } => {
                 if self.zones[zone as usize].epoch == epoch {
                     self.taint_pass(zone as usize, ctx)
@@ -117,8 +115,7 @@ impl NodeLifecycleController {
     fn monitor(&mut self, ctx: &mut Ctx) {
         let grace = ctx.settings.node_monitor_grace_period_ms;
         let n_nodes = ctx.api.nodes.len();
-        if self.epochs.len() < n_nodes {
-            self.epochs.resize(n_nodes, 0);
+        if self.tainting.len() < n_nodes {
             self.tainting.resize(n_nodes, false);
             for i in self.zone_of.len()..n_nodes {
                 let key = zone_key(&ctx.api.nodes[i]);
@@ -342,87 +339,40 @@ impl NodeLifecycleController {
     }
 
     /// The NoExecute taint goes on; the taint eviction controller schedules each pod's
-    /// eviction by its toleration.
+    /// eviction by its tolerations.
     fn taint_no_execute(&mut self, n: NodeId, ctx: &mut Ctx) {
         let taint = Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect: TaintEffect::NoExecute };
-        ctx.api.update_node(n, |x| x.taints.push(taint.clone()));
-        let epoch = self.epochs[n.idx()];
-        let pods: Vec<PodId> = ctx.api.pods_on_node(n).to_vec();
-        let root = ctx.cause;
-        for id in pods {
-            ctx.cause = root;
-            let p = ctx.api.pod(id);
-            if p.removed.is_some() || p.status.phase.is_terminal() {
-                continue;
-            }
-            // The shortest toleration of the taint decides; none means now.
-            if p.deletion.is_some() || p.mirror {
-                continue;
-            }
-            // getMinTolerationTime: the least tolerationSeconds among matching tolerations;
-            // none matching: now; matching only without seconds: never.
-            let mut tolerated = false;
-            let mut seconds: Option<i64> = None;
-            for t in p.spec.tolerations.iter().filter(|t| t.tolerates(&taint)) {
-                tolerated = true;
-                if let Some(s) = t.toleration_seconds {
-                    seconds = Some(seconds.map_or(s, |m: i64| m.min(s)));
-                }
-            }
-            if !tolerated {
-                self.evict(id, ctx);
-            } else if let Some(s) = seconds {
-                let delay = s.max(0) as u64 * 1000;
-                ctx.after(delay, Event::NodeLifecycle(NodeLifecycleEvent::Evict { pod: id, node: n, epoch }));
-            }
-        }
+        ctx.api.update_node(n, |x| x.taints.push(taint));
+        self.taint_eviction.node_changed(n, ctx);
     }
 
-    /// `markNodeAsReachable`: the NoExecute taint goes and pending evictions lapse.
+    /// `markNodeAsReachable`: the NoExecute taint goes and pending evictions are cancelled.
     fn untaint(&mut self, n: NodeId, ctx: &mut Ctx) {
-        self.forget_taint(n);
+        self.tainting[n.idx()] = false;
         let has = ctx.api.node(n).taints.iter().any(|t| t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t));
         if has {
             ctx.api.update_node(n, |x| {
                 x.taints.retain(|t| !(t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t)))
             });
+            self.taint_eviction.node_changed(n, ctx);
         }
-    }
-
-    /// The node leaves the tainting queue (if it waits there) and its pending evictions lapse.
-    fn forget_taint(&mut self, n: NodeId) {
-        self.tainting[n.idx()] = false;
-        self.epochs[n.idx()] = self.epochs[n.idx()].wrapping_add(1);
     }
 
     fn ready_again(&mut self, n: NodeId, ctx: &mut Ctx) {
         // One update: Ready, and every taint the controller put on goes.
-        self.forget_taint(n);
+        self.tainting[n.idx()] = false;
+        let had_no_execute =
+            ctx.api.node(n).taints.iter().any(|t| t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t));
         ctx.api.update_node(n, |x| {
             x.ready = ConditionStatus::True;
             x.taints.retain(|t| !is_lifecycle_taint(t));
         });
         status_change(n, "NodeReady", ctx);
-    }
-
-    fn evict(&mut self, id: PodId, ctx: &mut Ctx) {
-        let p = ctx.api.pod(id);
-        if p.removed.is_some() || p.deletion.is_some() || p.status.phase.is_terminal() {
-            return;
+        if had_no_execute {
+            let root = ctx.cause;
+            self.taint_eviction.node_changed(n, ctx);
+            ctx.cause = root;
         }
-        let node = p.node;
-        let msg = format!("Marking for deletion Pod {}/{}", p.namespace, p.name);
-        let grace = p.spec.termination_grace_ms;
-        ctx.api.set_disruption_target(id, crate::api::conditions::CondReason::DeletionByTaintManager);
-        ctx.api.delete_pod(id, grace, ctx.now);
-        ctx.cause = ctx.record(
-            EventType::Normal,
-            "TaintManagerEviction",
-            ObjRef::Pod(id),
-            node,
-            Source::TaintEvictionController,
-            Message::Text(msg.into()),
-        );
     }
 }
 
@@ -488,7 +438,15 @@ mod tests {
 
     /// (time, pod) of every TaintManagerEviction.
     fn evictions(h: &Harness) -> Vec<(u64, ObjRef)> {
-        h.rec.events.iter().filter(|e| e.reason == "TaintManagerEviction").map(|e| (e.time.0, e.object)).collect()
+        let marking =
+            |e: &&crate::api::RecordedEvent| matches!(&e.message, Message::Text(m) if m.starts_with("Marking"));
+        h.rec
+            .events
+            .iter()
+            .filter(|e| e.reason == "TaintManagerEviction")
+            .filter(marking)
+            .map(|e| (e.time.0, e.object))
+            .collect()
     }
 
     fn has_taint(h: &Harness, n: NodeId, effect: TaintEffect) -> bool {
@@ -571,7 +529,12 @@ mod tests {
         assert_eq!((e.time, e.object), (SimTime(100_000), ObjRef::Node(a)));
         assert_eq!(h.api.node(a).ready, ConditionStatus::True);
         assert!(h.api.node(a).taints.is_empty(), "both lifecycle taints are gone");
-        // The eviction due at 85 s + 300 s is cancelled with the taint.
+        // The eviction due at 85 s + 300 s is cancelled with the taint (cancelWorkWithEvent),
+        // the NodeReady event its cause.
+        let c = h.event("TaintManagerEviction").expect("the cancellation is recorded");
+        assert_eq!((c.time, c.object), (SimTime(100_000), ObjRef::Pod(p)));
+        assert_eq!(c.message, Message::Text("Cancelling deletion of Pod default/p".into()));
+        assert_eq!(h.rec.events[c.cause as usize - 1].reason, "NodeReady");
         run(&mut h, &mut nlc, 1_000_000);
         assert!(evictions(&h).is_empty());
         assert_eq!(h.api.pod(p).deletion, None);

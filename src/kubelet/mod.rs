@@ -35,6 +35,11 @@ pub const CONTAINER_BACKOFF_MAX_MS: u64 = 300_000;
 /// `minimumGracePeriodInSeconds` (kuberuntime): SIGTERM always gets at least this long before
 /// SIGKILL, whatever the grace period or a preStop hook left of it.
 pub const MINIMUM_GRACE_PERIOD_MS: u64 = 2_000;
+/// The admission failure for an untolerated NoExecute taint: the TaintToleration predicate's
+/// name and `PredicateFailureError`'s text with the plugin's `ErrReasonNotMatch`.
+pub const TAINT_TOLERATION_REASON: &str = "TaintToleration";
+pub const TAINT_TOLERATION_MESSAGE: &str =
+    "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate";
 /// Exit code of a process killed by SIGKILL (and by the OOM killer).
 pub const EXIT_CODE_SIGKILL: i32 = 137;
 /// After a sync error (an image that could not be had), the pod worker tries again 10 s
@@ -416,11 +421,19 @@ impl Kubelet {
         } else {
             None
         };
+        // generalFilter: after the resources, a NoExecute taint the pod does not tolerate
+        // (static pods are not checked).
+        let untolerated = !p.mirror
+            && node
+                .taints
+                .iter()
+                .any(|t| t.effect == TaintEffect::NoExecute && !spec.tolerations.iter().any(|x| x.tolerates(t)));
         let reject = match reject {
             Some((reason, res, r, used, cap)) => Some((
                 reason,
                 format!("Node didn't have enough resource: {res}, requested: {r}, used: {used}, capacity: {cap}"),
             )),
+            None if untolerated => Some((TAINT_TOLERATION_REASON, TAINT_TOLERATION_MESSAGE.into())),
             None if self.shutting_down => Some((
                 termination::NODE_SHUTDOWN_NOT_ADMITTED_REASON,
                 termination::NODE_SHUTDOWN_NOT_ADMITTED_MESSAGE.into(),

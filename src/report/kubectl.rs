@@ -276,8 +276,12 @@ pub(crate) fn rule(e: &RecordedEvent, c: &Cluster) -> String {
             "node lifecycle controller: no Lease renewal for nodeMonitorGracePeriod ({}), checked every 5s",
             secs(k.node_monitor_grace_period_ms)
         ),
+        "TaintManagerEviction" if !e.is_taint_eviction() => {
+            "taint eviction: the NoExecute taint went away, or is tolerated for good, before the toleration ran out"
+                .into()
+        }
         "TaintManagerEviction" => format!(
-            "taint eviction: the pod's toleration of the NoExecute taint ran out (tolerationSeconds; {}s by DefaultTolerationSeconds)",
+            "taint eviction: a NoExecute taint the pod does not tolerate, or its toleration ran out (tolerationSeconds; {}s by DefaultTolerationSeconds for the not-ready and unreachable taints)",
             k.default_unreachable_toleration_seconds
         ),
         "SuccessfulCreate" => "the controller had fewer pods than it wants and created one".into(),

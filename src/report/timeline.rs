@@ -47,7 +47,10 @@ pub fn pod_segments(c: &Cluster, end: SimTime) -> Vec<Segment> {
     let mut by_pod: BTreeMap<PodId, Vec<(SimTime, &'static str)>> = BTreeMap::new();
     for e in &c.rec.events {
         if let ObjRef::Pod(p) = e.object {
-            by_pod.entry(p).or_default().push((e.time, e.reason));
+            // A cancelled taint eviction changes nothing the chart shows.
+            if e.reason != "TaintManagerEviction" || e.is_taint_eviction() {
+                by_pod.entry(p).or_default().push((e.time, e.reason));
+            }
         }
     }
     let mut out = Vec::new();
@@ -142,7 +145,8 @@ pub fn restarts_and_evictions(c: &Cluster) -> (Vec<SimTime>, Vec<SimTime>) {
                     restarts.push(e.time);
                 }
             }
-            "Evicted" | "TaintManagerEviction" | "Preempted" => evictions.push(e.time),
+            "Evicted" | "Preempted" => evictions.push(e.time),
+            "TaintManagerEviction" if e.is_taint_eviction() => evictions.push(e.time),
             _ => {}
         }
     }

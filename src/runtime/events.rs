@@ -72,8 +72,12 @@ pub enum KubeletEvent {
 pub enum NodeLifecycleEvent {
     /// The periodic look at every node's lease.
     Monitor,
-    /// The pod's toleration of its node's NoExecute taint ran out (stale if `epoch` is old).
+    /// The pod's toleration of its node's NoExecute taints ran out (stale if `epoch` is not
+    /// the eviction scheduled now).
     Evict { pod: PodId, node: NodeId, epoch: u32 },
+    /// A node's NoExecute taints changed (an operator's `kubectl taint`): the taint eviction
+    /// controller looks at its pods.
+    TaintsChanged { node: NodeId },
     /// Work a zone's tainting queue (`doNoExecuteTaintingPass`).
     Taint { zone: u32, epoch: u32 },
 }

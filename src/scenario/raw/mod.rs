@@ -511,6 +511,8 @@ pub enum FaultRaw {
     NodeDrain(Box<NodeTargetRaw>),
     NodeCordon(Box<NodeTargetRaw>),
     NodeUncordon(Box<NodeTargetRaw>),
+    TaintNode(Box<TaintNodeRaw>),
+    UntaintNode(Box<TaintNodeRaw>),
     NodeMemoryHog(Box<NodeTargetRaw>),
     RegistryOutage(Box<RegistryFaultRaw>),
     RegistrySlow(Box<RegistryFaultRaw>),
@@ -629,6 +631,25 @@ pub struct ScaleRaw {
     #[serde(default)]
     pub namespace: Option<String>,
     pub replicas: u32,
+}
+
+/// `taint-node` / `untaint-node: {at, nodes | pool | nodeSelector, key, value, effect}`: an
+/// operator's `kubectl taint`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TaintNodeRaw {
+    pub at: GoDuration,
+    #[serde(default)]
+    pub nodes: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub pool: Option<Spanned<String>>,
+    #[serde(default)]
+    pub node_selector: Option<BTreeMap<String, String>>,
+    pub key: Spanned<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub effect: Option<Spanned<String>>,
 }
 
 /// Node targets of a node action: exactly one of `nodes`, `pool`, `nodeSelector`.

@@ -10,6 +10,7 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
                 pod_action(ctx, model, f, k, duration)?
             }
             FaultRaw::NodeCordon(t) | FaultRaw::NodeUncordon(t) => cordon(ctx, model, f, t, spec, duration)?,
+            FaultRaw::TaintNode(t) | FaultRaw::UntaintNode(t) => taint(ctx, model, f, t, spec, duration)?,
             FaultRaw::NodeCrash(t) | FaultRaw::NodeRestart(t) | FaultRaw::NodeShutdown(t) => {
                 crash(ctx, model, f, t, spec)?
             }
@@ -150,6 +151,53 @@ pub(super) fn cordon(
         ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
     }
     faults.push(FaultDef::NodeCordon { at: SimTime(t.at_ms()), nodes, cordon });
+    Ok(())
+}
+
+/// `taint-node` / `untaint-node`: a key, and for `taint-node` an effect.
+fn taint(
+    ctx: &mut Ctx,
+    model: &mut Model,
+    f: &Spanned<FaultRaw>,
+    t: &TaintNodeRaw,
+    spec: &ScenarioSpec,
+    duration: u64,
+) -> R<()> {
+    let add = matches!(&f.value, FaultRaw::TaintNode(_));
+    let action = if add { "taint-node" } else { "untaint-node" };
+    let effect = match &t.effect {
+        None if add => {
+            return Err(ctx.err_at(
+                f.referenced,
+                format!("{action} needs an `effect`"),
+                Some("use NoSchedule, PreferNoSchedule or NoExecute".into()),
+            ));
+        }
+        None => None,
+        Some(e) => Some(super::effect(ctx, e)?),
+    };
+    if t.key.value.is_empty() {
+        return Err(ctx.err_at(t.key.referenced, format!("{action}: the taint's `key` is empty"), None));
+    }
+    let target = NodeTargetRaw {
+        at: Some(t.at),
+        mtbf: None,
+        mttr: None,
+        nodes: t.nodes.clone(),
+        pool: t.pool.clone(),
+        node_selector: t.node_selector.clone(),
+        memory: None,
+        duration: None,
+        downtime: None,
+        force: None,
+        grace_period: None,
+    };
+    let nodes = node_targets(ctx, &target, f.referenced, action, &model.nodes, &spec.node_pools)?;
+    if t.at.0 > duration {
+        ctx.warn_at(f.referenced, format!("{action}: `at` is after spec.duration; it will never happen"));
+    }
+    let (key, value) = (t.key.value.clone(), t.value.clone().unwrap_or_default());
+    model.faults.push(FaultDef::Taint { at: SimTime(t.at.0), nodes, key, value, effect, add });
     Ok(())
 }
 
