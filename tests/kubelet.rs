@@ -424,6 +424,30 @@ fn a_sidecar_starts_first_stays_up_and_does_not_keep_a_finished_pod_alive() {
     assert!(evs.iter().any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container logs"));
 }
 
+#[test]
+fn sidecars_stop_after_the_app_containers_in_reverse_order() {
+    // kuberuntime's termination ordering: every container is told at once (Killing), the app
+    // gets SIGTERM, each sidecar only once the containers it must outlive (the app containers
+    // and the sidecars declared after it) have exited, or when its grace runs out; the whole
+    // seconds it waited come off its grace (2 s at least). The kubelet sees the deletion at D.
+    let images = "  - name: \"app:1\"\n    behavior: {terminationTime: 5s}\n  - name: \"log:1\"\n    behavior: {terminationTime: 1s}\n  - name: \"proxy:1\"\n    behavior: {terminationTime: 1500ms}\n";
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: mesh}\nspec:\n  terminationGracePeriodSeconds: 30\n  initContainers:\n  - {name: proxy, image: \"proxy:1\", restartPolicy: Always}\n  - {name: log, image: \"log:1\", restartPolicy: Always}\n  containers:\n  - {name: app, image: \"app:1\"}\n";
+    let faults = "  faults:\n  - pod-kill: {at: 1m, selector: {}, mode: all}\n";
+    let (_t, out) = run_yaml(images, manifest, "3m", faults);
+    let d = 60_010;
+    let evs = events_of(&out, "mesh");
+    assert_eq!(times(&evs, "Killing"), [d, d, d], "all three told at once");
+    // app exits at D+5s; log (the last sidecar) gets SIGTERM then and exits 1s later; proxy
+    // waits for log: SIGTERM at D+6s, gone at D+7.5s.
+    assert_eq!(ms(&pod_row(&out, "mesh")["finished"]), d + 7_500);
+    // An app that ignores SIGTERM is killed at the grace period (30s); log's turn comes then,
+    // with 30 - 30 s of grace left, raised to 2 s: gone at D+31s; proxy's wait times out at the
+    // grace period too: SIGTERM at D+30s, gone at D+31.5s.
+    let stubborn = images.replace("behavior: {terminationTime: 5s}", "behavior: {terminationTime: 1h}");
+    let (_t, out) = run_yaml(&stubborn, manifest, "3m", faults);
+    assert_eq!(ms(&pod_row(&out, "mesh")["finished"]), d + 31_500);
+}
+
 fn conditions_of(out: &Path, pod: &str) -> Vec<(u64, String, String, String, String)> {
     let rows = read_csv(&out.join("conditions.csv")).into_iter().filter(|r| r["pod"] == pod);
     rows.map(|r| (ms(&r["time"]), r["type"].clone(), r["status"].clone(), r["reason"].clone(), r["message"].clone()))

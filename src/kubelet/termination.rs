@@ -120,7 +120,8 @@ impl Kubelet {
         let w = self.workers.get_mut(&id).expect("worker exists");
         w.killing = true;
         let spec = w.spec.clone();
-        let mut pending = 0;
+        // Every running container is told at once ("Killing", its preStop hook) ...
+        let mut stops = Vec::new();
         for i in 0..w.containers.len() {
             let c = w.cref(i);
             let st = &mut w.containers[i];
@@ -129,13 +130,31 @@ impl Kubelet {
                 continue;
             }
             st.stopping = true;
-            pending += 1;
             let epoch = st.epoch;
             pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
             let cs = container(&spec, c);
-            let (after, code) = stop_timing(cs, grace, ctx);
+            stops.push((c, epoch, cs.sidecar, stop_draws(cs, ctx)));
+        }
+        // ... the regular containers get SIGTERM then; the sidecars, last to first, each when
+        // every container it must outlive has exited (the termination ordering of kuberuntime).
+        let mut times = vec![(0, 0); stops.len()];
+        let mut last_exit = 0;
+        for (k, &(_, _, sidecar, draws)) in stops.iter().enumerate() {
+            if !sidecar {
+                times[k] = stop_after(grace, draws, 0);
+                last_exit = last_exit.max(times[k].0);
+            }
+        }
+        for (k, &(_, _, sidecar, draws)) in stops.iter().enumerate().rev() {
+            if sidecar {
+                times[k] = stop_after(grace, draws, last_exit);
+                last_exit = last_exit.max(times[k].0);
+            }
+        }
+        for (&(c, epoch, _, _), &(after, code)) in stops.iter().zip(&times) {
             ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
         }
+        let pending = stops.len() as u32;
         let w = self.workers.get_mut(&id).expect("worker exists");
         w.stops_pending = pending;
         if pending == 0 {
@@ -210,16 +229,28 @@ impl Kubelet {
 /// preStop hook runs within the grace period, then SIGTERM gets what is left of it but never
 /// less than `minimumGracePeriodInSeconds`, then SIGKILL.
 pub(super) fn stop_timing(cs: &ContainerSpec, grace: u64, ctx: &mut Ctx) -> (u64, i32) {
+    stop_after(grace, stop_draws(cs, ctx), 0)
+}
+
+/// A stopping container's draws: how long its process takes to exit after SIGTERM, and its
+/// preStop hook's run time if it has one.
+fn stop_draws(cs: &ContainerSpec, ctx: &mut Ctx) -> (u64, Option<u64>) {
     let term = draw(cs.behavior.termination, ctx);
-    if !cs.pre_stop {
-        let window = grace.max(MINIMUM_GRACE_PERIOD_MS);
-        return if term <= window { (term, 0) } else { (window, EXIT_CODE_SIGKILL) };
-    }
-    let hook = draw(cs.behavior.pre_stop, ctx);
-    let (hook_end, left) = if hook < grace {
-        (hook, (grace - hook).max(MINIMUM_GRACE_PERIOD_MS))
-    } else {
-        (grace, MINIMUM_GRACE_PERIOD_MS)
+    (term, cs.pre_stop.then(|| draw(cs.behavior.pre_stop, ctx)))
+}
+
+/// `stop_timing` with the draws made, for a container that waits its turn until `turn` ms
+/// from now (a sidecar: until the containers it must outlive have exited) but no longer than
+/// the grace left after its hook; the whole seconds it waited come off that grace
+/// (`waitForTurn`), which never falls below `minimumGracePeriodInSeconds`.
+fn stop_after(grace: u64, (term, hook): (u64, Option<u64>), turn: u64) -> (u64, i32) {
+    let (hook_end, left) = match hook {
+        None => (0, grace),
+        Some(h) if h < grace => (h, grace - h),
+        Some(_) => (grace, 0),
     };
-    if term <= left { (hook_end + term, 0) } else { (hook_end + left, EXIT_CODE_SIGKILL) }
+    let wait = turn.saturating_sub(hook_end).min(left);
+    let left = (left - wait / 1000 * 1000).max(MINIMUM_GRACE_PERIOD_MS);
+    let sigterm = hook_end + wait;
+    if term <= left { (sigterm + term, 0) } else { (sigterm + left, EXIT_CODE_SIGKILL) }
 }
