@@ -132,7 +132,8 @@ fn check(inputs: Vec<scenario::input::Input>, seed: Option<u64>, outside: bool) 
         if let Some(seed) = seed {
             s.seed = seed;
         }
-        let r = match kubesim::simulate(s, &kubesim::RunOptions::default()) {
+        // The history answers `get:` expectations (kubectl's STATUS at a moment).
+        let r = match kubesim::simulate(s, &kubesim::RunOptions { history: true, ..Default::default() }) {
             Ok(r) => r,
             Err(v) => {
                 eprintln!("error: {v}");

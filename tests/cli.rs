@@ -349,3 +349,31 @@ fn a_pod_kill_that_selects_a_static_pods_mirror_is_not_warned_about() {
     assert!(!stderr.contains("matches no pod"), "{stderr}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("0 warnings"));
 }
+
+#[test]
+fn check_reads_kubectls_status_at_a_moment_and_says_what_it_saw() {
+    let (_t, f) = crate::write_scenario(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: status}
+spec:
+  duration: 2m
+  nodePools: [{name: worker, count: 1, capacity: {cpu: "2", memory: 4Gi}}]
+  images: [{name: "app:1", size: 10Mi, behavior: {startup: 1s, exit: {after: 1s, code: 1}}}]
+  expect:
+  - get: {at: 1m, pod: crasher, status: CrashLoopBackOff}
+  - get: {at: 1s, pod: crasher, status: Running}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  containers: [{name: app, image: "app:1"}]
+"#,
+    );
+    let (code, out, _) = crate::kubesim(&["check", f.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("PASS  at 1m0s: pod/crasher STATUS CrashLoopBackOff"), "{out}");
+    // At 1s the image is still being pulled: the verdict names what kubectl would print.
+    assert!(out.contains("FAIL  at 1s: pod/crasher STATUS Running  (actual: crasher ContainerCreating)"), "{out}");
+}

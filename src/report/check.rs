@@ -4,6 +4,7 @@ use crate::api::WorkloadRef;
 use crate::report::summary::recovery;
 use crate::run::RunResult;
 use crate::scenario::expect::{Expectation, Field};
+use crate::sim::SimTime;
 
 /// One expectation's verdict.
 #[derive(Clone, Debug)]
@@ -15,6 +16,75 @@ pub struct Verdict {
 
 fn name_of(r: &RunResult, w: WorkloadRef) -> String {
     r.cluster.api.workload(w).0
+}
+
+/// A `get:` expectation's verdict: kubectl's STATUS of the pods it names at `at`.
+fn status_verdict(
+    r: &RunResult,
+    at: SimTime,
+    pod: Option<&str>,
+    selector: &[(String, String)],
+    status: &str,
+    cmp: Option<&crate::scenario::expect::Cmp>,
+) -> Verdict {
+    let d = crate::api::duration::format_go_duration_ms(at.as_millis());
+    let what = match pod {
+        Some(p) => format!("pod/{p}"),
+        None => format!("pods {}", selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
+    };
+    let expectation = match cmp {
+        Some(c) => format!("at {d}: {what} with STATUS {status} count {c}"),
+        None => format!("at {d}: {what} STATUS {status}"),
+    };
+    let seen = statuses_at(r, at, pod, selector);
+    let n = seen.iter().filter(|(_, s)| s == status).count();
+    let pass = match cmp {
+        Some(c) => c.holds(n as i64),
+        None => !seen.is_empty() && n == seen.len(),
+    };
+    let actual = if seen.is_empty() {
+        "no such pod then".to_string()
+    } else {
+        seen.iter().map(|(p, s)| format!("{p} {s}")).collect::<Vec<_>>().join(", ")
+    };
+    Verdict { expectation, pass, actual }
+}
+
+/// Each pod that exists at `at` and is `pod` or carries `selector`'s labels, with the STATUS
+/// `kubectl get pods` prints for it then (from the run's history, which `check` keeps).
+fn statuses_at(r: &RunResult, at: SimTime, pod: Option<&str>, selector: &[(String, String)]) -> Vec<(String, String)> {
+    let api = &r.cluster.api;
+    let Some(h) = &r.cluster.rec.history else { return Vec::new() };
+    let mut last: std::collections::BTreeMap<u32, crate::record::history::PodSnap> = Default::default();
+    for s in h.pods.iter().filter(|s| s.time <= at) {
+        last.insert(s.pod.0, *s);
+    }
+    let mut out = Vec::new();
+    for (&i, s) in &last {
+        let p = &api.pods[i as usize];
+        let wanted = match pod {
+            Some(name) => p.name == name,
+            None => selector.iter().all(|(k, v)| p.labels.get(k) == Some(v.as_str())),
+        };
+        if !wanted || s.removed {
+            continue;
+        }
+        let st = h.statuses_of(s);
+        let (init, containers) = st.split_at(s.n_init as usize);
+        let input = crate::report::kubectl::PodRowInput {
+            spec: &p.spec,
+            reported: s.node.is_some(),
+            phase: s.phase,
+            reason: s.reason,
+            ready: s.ready,
+            deleting: s.deleting,
+            init,
+            containers,
+        };
+        out.push((p.name.clone(), crate::report::kubectl::pod_row_parts(&input).1));
+    }
+    out.sort();
+    out
 }
 
 /// Check every expectation. State expectations read the time series, so they see the
@@ -115,6 +185,9 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
                     pass: cmp.holds(n),
                     actual: n.to_string(),
                 }
+            }
+            Expectation::Status { at, pod, selector, status, cmp } => {
+                status_verdict(r, *at, pod.as_deref(), selector, status, cmp.as_ref())
             }
             Expectation::Recovers { workload, after, within_ms } => {
                 let log = rec.workload_changes.iter().find(|(w, _)| name_of(r, *w) == *workload).map(|x| &x.1);

@@ -159,6 +159,9 @@ pub enum Expectation {
     /// (`scheduled: true`, the default) or not (`false`), on nodes with these labels or this
     /// name.
     Pods { at: SimTime, filter: PodFilter, cmp: Cmp },
+    /// What `kubectl get pods` prints in STATUS at a time: the named pod's, or how many pods
+    /// with these labels show it (`cmp`; without one, every such pod, and at least one).
+    Status { at: SimTime, pod: Option<String>, selector: Vec<(String, String)>, status: String, cmp: Option<Cmp> },
 }
 
 /// The pods a `pods:` expectation counts.
@@ -215,6 +218,34 @@ fn known(workloads: &[String]) -> String {
 }
 
 /// Turn one `expect:` entry into expectations; `workloads` are the `kind/name`s that exist.
+/// `get: {at, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, count: ">= 2"}`
+/// (`at` here or beside it).
+fn get(v: &Value, window: Option<(SimTime, SimTime)>) -> Result<Expectation, String> {
+    const HELP: &str = "get: {at: 6m, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, count: \">= 1\"}";
+    let Value::Map(g) = v else { return Err(HELP.into()) };
+    let at = match (g.get("at"), window) {
+        (Some(a), _) => SimTime(dur(a, "get.at")?),
+        (None, Some((a, b))) if a == b => a,
+        _ => return Err(format!("get: give `at: TIME` ({HELP})")),
+    };
+    let (mut pod, mut selector, mut status, mut cmp) = (None, Vec::new(), None, None);
+    for (k, x) in g {
+        match k.as_str() {
+            "at" => {}
+            "pod" => pod = Some(scalar(x, "get.pod")?.to_string()),
+            "selector" => selector = label_map(x, "get.selector")?,
+            "status" => status = Some(scalar(x, "get.status")?.to_string()),
+            "count" => cmp = Some(Cmp::parse(scalar(x, "get.count")?)?),
+            o => return Err(format!("get: unknown key {o:?} ({HELP})")),
+        }
+    }
+    let status = status.ok_or_else(|| format!("get needs `status` ({HELP})"))?;
+    if pod.is_some() != selector.is_empty() || (pod.is_some() && cmp.is_some()) {
+        return Err(format!("get: give `pod` or `selector` (with an optional `count`), not both ({HELP})"));
+    }
+    Ok(Expectation::Status { at, pod, selector, status, cmp })
+}
+
 pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, String> {
     let Value::Map(m) = entry else {
         return Err("each expect entry is a mapping (at/during + workload, events, or recovers)".into());
@@ -270,6 +301,7 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
                 let cmp = cmp.ok_or("pods needs `count`")?;
                 out.push(Expectation::Pods { at, filter: f, cmp });
             }
+            "get" => out.push(get(v, window)?),
             "recovers" => {
                 let Value::Map(r) = v else {
                     return Err("recovers: {workload: deployment/web, within: 7m, after: 2m}".into());
@@ -311,7 +343,9 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
                 }
             }
             other => {
-                return Err(format!("unknown expect key {other:?} (at, during, events, recovers, pods, or kind/name)"));
+                return Err(format!(
+                    "unknown expect key {other:?} (at, during, events, recovers, pods, get, or kind/name)"
+                ));
             }
         }
     }
@@ -332,5 +366,32 @@ mod tests {
         assert!(Cmp::parse("<10").unwrap().holds(9));
         assert!(!Cmp::parse("> 1").unwrap().holds(1));
         assert!(Cmp::parse("lots").is_err());
+    }
+
+    #[test]
+    fn a_get_expectation_names_a_pod_or_a_selector_and_a_status() {
+        let entry = |text: &str| parse(&serde_saphyr::from_str::<Value>(text).unwrap(), &[]);
+        assert_eq!(
+            entry("get: {at: 6m30s, pod: crasher, status: CrashLoopBackOff}").unwrap(),
+            [Expectation::Status {
+                at: SimTime(390_000),
+                pod: Some("crasher".into()),
+                selector: vec![],
+                status: "CrashLoopBackOff".into(),
+                cmp: None
+            }]
+        );
+        // `at` beside it, a selector and a count.
+        let e = entry("{at: 8m, get: {selector: {app: web}, status: Terminating, count: \"== 2\"}}").unwrap();
+        assert!(matches!(&e[0], Expectation::Status { at: SimTime(480_000), cmp: Some(_), .. }));
+        for bad in [
+            "get: {at: 1m, status: Running}",
+            "get: {at: 1m, pod: a, selector: {app: web}, status: Running}",
+            "get: {at: 1m, pod: a}",
+            "get: {pod: a, status: Running}",
+            "get: {at: 1m, pod: a, status: Running, count: 2}",
+        ] {
+            assert!(entry(bad).is_err(), "{bad}");
+        }
     }
 }
