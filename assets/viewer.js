@@ -581,9 +581,11 @@
     });
     state.selected = null;
     if (q) {
-      var wanted = decodeURIComponent(q[1]);
+      // The pod of that name created last by the moment (a name can come back).
+      var wanted = decodeURIComponent(q[1]), T0 = m ? +m[1] : 0;
       panes.some(function (p) {
-        var id = runs[p.run].pods.name.indexOf(wanted);
+        var P = runs[p.run].pods, id = -1;
+        P.name.forEach(function (n, i) { if (n === wanted && (id < 0 || P.created[i] <= T0)) id = i; });
         if (id >= 0) state.selected = { run: p.run, pod: id };
         return id >= 0;
       });

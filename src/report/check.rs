@@ -22,11 +22,11 @@ fn name_of(r: &RunResult, w: WorkloadRef) -> String {
 fn status_verdict(
     r: &RunResult,
     at: SimTime,
-    pod: Option<&str>,
-    selector: &[(String, String)],
+    who: &Who,
     status: &str,
     cmp: Option<&crate::scenario::expect::Cmp>,
 ) -> Verdict {
+    let (pod, selector) = (who.pod, who.selector);
     let d = crate::api::duration::format_go_duration_ms(at.as_millis());
     let what = match pod {
         Some(p) => format!("pod/{p}"),
@@ -36,7 +36,7 @@ fn status_verdict(
         Some(c) => format!("at {d}: {what} with STATUS {status} count {c}"),
         None => format!("at {d}: {what} STATUS {status}"),
     };
-    let seen = statuses_at(r, at, pod, selector);
+    let seen = statuses_at(r, at, who);
     let n = seen.iter().filter(|(_, s)| s == status).count();
     let pass = match cmp {
         Some(c) => c.holds(n as i64),
@@ -52,7 +52,15 @@ fn status_verdict(
 
 /// Each pod that exists at `at` and is `pod` or carries `selector`'s labels, with the STATUS
 /// `kubectl get pods` prints for it then (from the run's history, which `check` keeps).
-fn statuses_at(r: &RunResult, at: SimTime, pod: Option<&str>, selector: &[(String, String)]) -> Vec<(String, String)> {
+/// The pods a `get:` expectation names.
+struct Who<'a> {
+    pod: Option<&'a str>,
+    namespace: Option<&'a str>,
+    selector: &'a [(String, String)],
+}
+
+fn statuses_at(r: &RunResult, at: SimTime, who: &Who) -> Vec<(String, String)> {
+    let (pod, selector) = (who.pod, who.selector);
     let api = &r.cluster.api;
     let Some(h) = &r.cluster.rec.history else { return Vec::new() };
     let mut last: std::collections::BTreeMap<u32, crate::record::history::PodSnap> = Default::default();
@@ -66,7 +74,7 @@ fn statuses_at(r: &RunResult, at: SimTime, pod: Option<&str>, selector: &[(Strin
             Some(name) => p.name == name,
             None => selector.iter().all(|(k, v)| p.labels.get(k) == Some(v.as_str())),
         };
-        if !wanted || s.removed {
+        if !wanted || s.removed || who.namespace.is_some_and(|ns| *p.namespace != *ns) {
             continue;
         }
         let st = h.statuses_of(s);
@@ -186,8 +194,9 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
                     actual: n.to_string(),
                 }
             }
-            Expectation::Status { at, pod, selector, status, cmp } => {
-                status_verdict(r, *at, pod.as_deref(), selector, status, cmp.as_ref())
+            Expectation::Status { at, pod, namespace, selector, status, cmp } => {
+                let who = Who { pod: pod.as_deref(), namespace: namespace.as_deref(), selector };
+                status_verdict(r, *at, &who, status, cmp.as_ref())
             }
             Expectation::Recovers { workload, after, within_ms } => {
                 let log = rec.workload_changes.iter().find(|(w, _)| name_of(r, *w) == *workload).map(|x| &x.1);

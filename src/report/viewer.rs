@@ -12,7 +12,7 @@ use crate::record::history::{History, PodSnap};
 use crate::run::RunResult;
 use crate::sim::SimTime;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Most events a page embeds. Beyond it Warnings, events about objects other than pods and
 /// the faults' evictions are kept first, then the earliest of the rest.
@@ -422,7 +422,8 @@ fn events(c: &Cluster, s: &mut Strings, dropped: &mut Vec<String>) -> Events {
     let mut out = Events::default();
     // Recorded index -> embedded index + 1.
     let mut at = vec![0u32; c.rec.events.len()];
-    let mut rules: HashMap<&'static str, u32> = HashMap::new();
+    // The rule text depends on the reason, and for TaintManagerEviction on carried out or not.
+    let mut rules: HashMap<(&'static str, bool), u32> = HashMap::new();
     for (i, e) in c.rec.events.iter().enumerate() {
         if !keep[i] {
             continue;
@@ -437,11 +438,12 @@ fn events(c: &Cluster, s: &mut Strings, dropped: &mut Vec<String>) -> Events {
         out.src.push(s.id(e.source.as_str()));
         let msg = super::messages::render(e, api, &c.scenario.images, c.scenario.seed);
         out.msg.push(s.id(msg.trim()));
-        let why = match rules.get(e.reason) {
+        let key = (e.reason, e.is_taint_eviction());
+        let why = match rules.get(&key) {
             Some(&w) => w,
             None => {
                 let w = s.id(&super::kubectl::rule(e, c));
-                rules.insert(e.reason, w);
+                rules.insert(key, w);
                 w
             }
         };
@@ -451,24 +453,34 @@ fn events(c: &Cluster, s: &mut Strings, dropped: &mut Vec<String>) -> Events {
         out.count.push(e.count);
         out.last.push(e.last_seen.as_millis());
     }
-    let (mut prev, mut left_out) = (0, 0);
+    // Series repeats, whole series only (a series cut short would show a wrong count): the
+    // earliest series first while they fit.
     let none = crate::sim::chunked::Chunked::default();
-    for &(id, t) in c.rec.history.as_ref().map_or(&none, |h| &h.repeats).iter() {
-        let at = at.get(id as usize - 1).copied().unwrap_or(0);
-        if at == 0 {
-            continue;
+    let repeats = c.rec.history.as_ref().map_or(&none, |h| &h.repeats);
+    let mut per_event: BTreeMap<u32, usize> = BTreeMap::new();
+    for &(id, _) in repeats.iter() {
+        *per_event.entry(id).or_default() += 1;
+    }
+    let (mut total, mut left_out) = (0usize, 0usize);
+    let mut kept: BTreeMap<u32, bool> = BTreeMap::new();
+    for (&id, &n) in &per_event {
+        let fits = at.get(id as usize - 1).is_some_and(|&a| a > 0) && total + n <= MAX_REPEATS;
+        if fits {
+            total += n;
+        } else if at.get(id as usize - 1).is_some_and(|&a| a > 0) {
+            left_out += n;
         }
-        if out.rep_e.len() >= MAX_REPEATS {
-            left_out += 1;
-            continue;
-        }
-        out.rep_e.push(at - 1);
+        kept.insert(id, fits);
+    }
+    let mut prev = 0;
+    for &(id, t) in repeats.iter().filter(|(id, _)| kept.get(id) == Some(&true)) {
+        out.rep_e.push(at[id as usize - 1] - 1);
         out.rep_dt.push(t.as_millis() - prev);
         prev = t.as_millis();
     }
     if left_out > 0 {
         dropped.push(format!(
-            "{left_out} repeats of event series after the first {MAX_REPEATS} (those series show their final count)"
+            "{left_out} repeats of event series beyond the first {MAX_REPEATS} (those series show their final count)"
         ));
     }
     out

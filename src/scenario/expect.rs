@@ -159,9 +159,17 @@ pub enum Expectation {
     /// (`scheduled: true`, the default) or not (`false`), on nodes with these labels or this
     /// name.
     Pods { at: SimTime, filter: PodFilter, cmp: Cmp },
-    /// What `kubectl get pods` prints in STATUS at a time: the named pod's, or how many pods
-    /// with these labels show it (`cmp`; without one, every such pod, and at least one).
-    Status { at: SimTime, pod: Option<String>, selector: Vec<(String, String)>, status: String, cmp: Option<Cmp> },
+    /// What `kubectl get pods` prints in STATUS at a time: the named pod's (in `namespace`,
+    /// default `default`), or how many pods with these labels (in `namespace`, or any) show it
+    /// (`cmp`; without one, every such pod, and at least one).
+    Status {
+        at: SimTime,
+        pod: Option<String>,
+        namespace: Option<String>,
+        selector: Vec<(String, String)>,
+        status: String,
+        cmp: Option<Cmp>,
+    },
 }
 
 /// The pods a `pods:` expectation counts.
@@ -228,11 +236,12 @@ fn get(v: &Value, window: Option<(SimTime, SimTime)>) -> Result<Expectation, Str
         (None, Some((a, b))) if a == b => a,
         _ => return Err(format!("get: give `at: TIME` ({HELP})")),
     };
-    let (mut pod, mut selector, mut status, mut cmp) = (None, Vec::new(), None, None);
+    let (mut pod, mut selector, mut status, mut cmp, mut namespace) = (None, Vec::new(), None, None, None);
     for (k, x) in g {
         match k.as_str() {
             "at" => {}
             "pod" => pod = Some(scalar(x, "get.pod")?.to_string()),
+            "namespace" => namespace = Some(scalar(x, "get.namespace")?.to_string()),
             "selector" => selector = label_map(x, "get.selector")?,
             "status" => status = Some(scalar(x, "get.status")?.to_string()),
             "count" => cmp = Some(Cmp::parse(scalar(x, "get.count")?)?),
@@ -243,7 +252,10 @@ fn get(v: &Value, window: Option<(SimTime, SimTime)>) -> Result<Expectation, Str
     if pod.is_some() != selector.is_empty() || (pod.is_some() && cmp.is_some()) {
         return Err(format!("get: give `pod` or `selector` (with an optional `count`), not both ({HELP})"));
     }
-    Ok(Expectation::Status { at, pod, selector, status, cmp })
+    if pod.is_some() && namespace.is_none() {
+        namespace = Some("default".into());
+    }
+    Ok(Expectation::Status { at, pod, namespace, selector, status, cmp })
 }
 
 pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, String> {
@@ -376,6 +388,7 @@ mod tests {
             [Expectation::Status {
                 at: SimTime(390_000),
                 pod: Some("crasher".into()),
+                namespace: Some("default".into()),
                 selector: vec![],
                 status: "CrashLoopBackOff".into(),
                 cmp: None

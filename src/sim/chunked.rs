@@ -55,6 +55,10 @@ impl<T> Chunked<T> {
 
     /// `n` items from `at`, pushed together.
     pub fn slice(&self, at: u32, n: usize) -> &[T] {
+        if n == 0 {
+            // An empty group's address may lie just past a full chunk.
+            return &[];
+        }
         let off = at as usize % Self::CHUNK;
         &self.chunks[at as usize / Self::CHUNK][off..off + n]
     }
@@ -90,5 +94,13 @@ mod tests {
         assert_eq!(*c.get(b), 9);
         assert_eq!(c.len(), Chunked::<u32>::CHUNK - 2 + 4);
         assert_eq!(c.iter().nth(1), Some(&0));
+    }
+
+    #[test]
+    fn an_empty_group_after_a_full_chunk_reads_back_empty() {
+        let mut c: Chunked<u32> = Chunked::default();
+        c.push_together(Chunked::<u32>::CHUNK, 0..Chunked::<u32>::CHUNK as u32);
+        let at = c.push_together(0, []);
+        assert!(c.slice(at, 0).is_empty());
     }
 }
