@@ -77,19 +77,7 @@ fn statuses_at(r: &RunResult, at: SimTime, who: &Who) -> Vec<(String, String)> {
         if !wanted || s.removed || who.namespace.is_some_and(|ns| *p.namespace != *ns) {
             continue;
         }
-        let st = h.statuses_of(s);
-        let (init, containers) = st.split_at(s.n_init as usize);
-        let input = crate::report::kubectl::PodRowInput {
-            spec: &p.spec,
-            reported: s.node.is_some(),
-            phase: s.phase,
-            reason: s.reason,
-            ready: s.ready,
-            deleting: s.deleting,
-            init,
-            containers,
-        };
-        out.push((p.name.clone(), crate::report::kubectl::pod_row_parts(&input).1));
+        out.push((p.name.clone(), crate::report::kubectl::snapshot_row(p, h, s).1));
     }
     out.sort();
     out

@@ -77,6 +77,26 @@ pub fn pod_row(p: &Pod, now: SimTime) -> (String, String, String) {
     (ready, reason, restarts)
 }
 
+/// `pod_row_parts` of a pod as the run's history saw it (`x`, a snapshot of pod `p`).
+pub fn snapshot_row(
+    p: &Pod,
+    h: &crate::record::history::History,
+    x: &crate::record::history::PodSnap,
+) -> (String, String, u32, Option<SimTime>) {
+    let (init, containers) = h.statuses_of(x).split_at(x.n_init as usize);
+    let input = PodRowInput {
+        spec: &p.spec,
+        reported: x.node.is_some(),
+        phase: x.phase,
+        reason: x.reason,
+        ready: x.ready,
+        deleting: x.deleting,
+        init,
+        containers,
+    };
+    pod_row_parts(&input)
+}
+
 /// READY, STATUS, the restart count and the last restart's time, as kubectl's printer derives
 /// them (`printPod`); the RESTARTS column adds the age of the last restart.
 pub fn pod_row_parts(p: &PodRowInput) -> (String, String, u32, Option<SimTime>) {

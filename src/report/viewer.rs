@@ -3,7 +3,7 @@
 //! document inside the page, and our own script (assets/viewer.js) that shows the cluster at any
 //! moment. Large runs are trimmed to stay small; the page says what it left out.
 
-use super::kubectl::{PodRowInput, pod_row_parts};
+use super::kubectl::snapshot_row;
 use crate::api::conditions::PodConditions;
 use crate::api::events::ObjRef;
 use crate::api::*;
@@ -228,23 +228,6 @@ fn pods(c: &Cluster, s: &mut Strings) -> Pods {
     out
 }
 
-/// kubectl's row of a snapshot: (READY, STATUS, restarts, last restart).
-fn row_of(c: &Cluster, h: &History, x: &PodSnap) -> (String, String, u32, Option<SimTime>) {
-    let st = h.statuses_of(x);
-    let (init, containers) = st.split_at(x.n_init as usize);
-    let input = PodRowInput {
-        spec: &c.api.pods[x.pod.idx()].spec,
-        reported: x.node.is_some(),
-        phase: x.phase,
-        reason: x.reason,
-        ready: x.ready,
-        deleting: x.deleting,
-        init,
-        containers,
-    };
-    pod_row_parts(&input)
-}
-
 fn snaps(c: &Cluster, h: &History) -> Snaps {
     let mut out = Snaps::default();
     let mut rows = Strings::default();
@@ -265,7 +248,7 @@ fn snaps(c: &Cluster, h: &History) -> Snaps {
             let t = x.time.as_millis();
             out.dt.push(t - prev_t);
             prev_t = t;
-            let (ready, status, restarts, last) = row_of(c, h, x);
+            let (ready, status, restarts, last) = snapshot_row(&c.api.pods[x.pod.idx()], h, x);
             out.row.push(rows.id(&format!("{ready}\t{status}\t{:?}", x.phase)));
             out.f.push(x.node.is_some() as u64 | (x.removed as u64) << 1 | (restarts as u64) << 2);
             if k > 0 && x.pod_ip == prev_ip {

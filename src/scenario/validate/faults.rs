@@ -177,7 +177,11 @@ fn taint(
         Some(e) => Some(super::effect(ctx, e)?),
     };
     if t.key.value.is_empty() {
-        return Err(ctx.err_at(t.key.referenced, format!("{action}: the taint's `key` is empty"), None));
+        return Err(ctx.err_at(
+            t.key.referenced,
+            format!("{action}: the taint's `key` is empty"),
+            Some("name the taint's key, e.g. key: dedicated".into()),
+        ));
     }
     let target = NodeTargetRaw {
         at: Some(t.at),
