@@ -400,6 +400,7 @@ impl Cluster {
             pods: n.pods,
             ready: ConditionStatus::True,
             memory_pressure: false,
+            not_ready_message: "",
             created: now,
             resource_version: 0,
             deleted: None,

@@ -224,3 +224,49 @@ fn a_standalone_pod_on_a_dead_node_is_evicted_and_never_replaced() {
     assert_eq!(web[1]["node"], "spare-0");
     assert!(ms(&web[1]["created"]) - (nr + 300_000) <= 1_000);
 }
+
+#[test]
+fn a_runtime_down_kubelet_reports_not_ready_itself_while_a_partitioned_node_goes_unknown() {
+    // container-runtime-down on worker-1 and network-partition on worker-2, both at 60 s.
+    let f = crate::scenario("runtime-down-vs-unreachable.yaml");
+    let (_t, out) = crate::run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = crate::read_csv(&out.join("events.csv"));
+    let of = |reason: &str| -> Vec<(u64, String, String)> {
+        events
+            .iter()
+            .filter(|e| e["reason"] == reason)
+            .map(|e| (crate::ms(&e["time"]), e["name"].clone(), e["source"].clone()))
+            .collect()
+    };
+    // worker-1: the last good runtime status at 60 s (updateRuntimeUp every 5 s), errors from
+    // 60 + 30 s (maxWaitForContainerRuntime), posted by the node status update of 90 s (every
+    // 10 s), by the kubelet. worker-2: its last renewal before 60 s is older than the 50 s
+    // grace period from the monitor tick of 105 s, by the node controller.
+    let not_ready = of("NodeNotReady");
+    assert_eq!(
+        not_ready,
+        [(90_000, "worker-1".into(), "kubelet".into()), (105_000, "worker-2".into(), "node-controller".into())]
+    );
+    // NoExecute taints: not-ready for the node that says so, unreachable for the silent one,
+    // each tainted at its first monitor tick (one a 10 s token of the zone's bucket); the pods'
+    // 300 s DefaultTolerationSeconds run from there.
+    let (code, w1, _) = crate::kubesim(&["describe", "node", "worker-1", f.to_str().unwrap(), "--at", "3m"]);
+    assert_eq!(code, Some(0));
+    assert!(w1.contains("Taints:             node.kubernetes.io/not-ready:NoExecute\n"), "{w1}");
+    assert!(w1.contains("KubeletNotReady              container runtime is down"), "{w1}");
+    let (_, w2, _) = crate::kubesim(&["describe", "node", "worker-2", f.to_str().unwrap(), "--at", "3m"]);
+    assert!(w2.contains("Taints:             node.kubernetes.io/unreachable:NoExecute\n"), "{w2}");
+    assert!(w2.contains("NodeStatusUnknown   Kubelet stopped posting node status."), "{w2}");
+    let evicted: Vec<u64> = of("TaintManagerEviction").iter().map(|e| e.0).collect();
+    assert_eq!(evicted, [390_000, 390_000, 405_000, 405_000]);
+    // Until then worker-1's pods stay Ready (no MarkPodsNotReady for a kubelet-reported
+    // NotReady), worker-2's do not: the Deployment has 6 ready replicas, not 4.
+    let (_, pods, _) = crate::kubesim(&["get", "pods", f.to_str().unwrap(), "--at", "6m", "-o", "wide"]);
+    assert_eq!(pods.lines().filter(|l| l.contains("worker-1") && l.contains("Running")).count(), 2, "{pods}");
+    // Back at 600 s: the runtime check of 600 s resumes pod syncs and the node status update
+    // posts Ready; the kubelet stops the evicted pods at once.
+    let ready = of("NodeReady");
+    assert_eq!(ready[0], (600_000, "worker-1".into(), "kubelet".into()));
+    let killing: Vec<u64> = of("Killing").iter().map(|e| e.0).collect();
+    assert_eq!(killing, [600_000; 4]);
+}

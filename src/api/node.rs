@@ -57,6 +57,9 @@ pub struct Node {
     /// The MemoryPressure condition (True while the kubelet sees memory.available below its
     /// eviction threshold, and for the transition period after).
     pub memory_pressure: bool,
+    /// The kubelet's error while it reports Ready=False (its condition's message; "" when
+    /// it reports Ready).
+    pub not_ready_message: &'static str,
     pub created: SimTime,
     pub resource_version: u64,
     /// When the Node object was deleted (`kubectl delete node`); the slot stays as a tombstone.
@@ -82,6 +85,7 @@ pub fn test_node(name: &str, labels: &[(&str, &str)]) -> Node {
         pods: 110,
         ready: ConditionStatus::True,
         memory_pressure: false,
+        not_ready_message: "",
         created: SimTime::ZERO,
         resource_version: 0,
         deleted: None,

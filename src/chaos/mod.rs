@@ -69,6 +69,7 @@ impl Chaos {
                     ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStop));
                 }
             }
+            FaultDef::RuntimeDown { nodes, .. } => runtime(nodes, false, ctx),
             // The control plane's own outage is the cluster's to handle; random failures were
             // expanded into concrete faults when the cluster was built.
             FaultDef::ApiserverOutage { .. } | FaultDef::RandomFailures { .. } => {}
@@ -236,6 +237,7 @@ impl Chaos {
                     ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStart));
                 }
             }
+            FaultDef::RuntimeDown { nodes, .. } => runtime(nodes, true, ctx),
             _ => {}
         }
         self.registry(f, false, ctx);
@@ -610,6 +612,22 @@ fn pod_fault_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, msg: String) 
 /// An event about a pod from chaos (a fault or kubectl's action); what follows is its effect.
 fn pod_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, kind: EventType, reason: &'static str, msg: String) {
     ctx.cause = ctx.record(kind, reason, ObjRef::Pod(id), node, Source::Chaos, Message::Text(msg.into()));
+}
+
+/// `container-runtime-down` and its end: the nodes' runtime stops answering, or answers again.
+fn runtime(nodes: &[NodeId], back: bool, ctx: &mut Ctx) {
+    let root = ctx.cause;
+    for &n in nodes {
+        ctx.cause = root;
+        let name = &ctx.api.node(n).name;
+        let (kind, reason, msg, ev) = match back {
+            false => (EventType::Warning, "FaultInjected", "stops answering", KubeletEvent::RuntimeDown),
+            true => (EventType::Normal, "FaultEnded", "is back", KubeletEvent::RuntimeUp),
+        };
+        let msg = format!("container-runtime-down: the container runtime of node {name} {msg}");
+        node_event(ctx, n, kind, reason, msg);
+        ctx.after(0, Event::Kubelet(n, ev));
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub enum FaultDef {
     NetworkPartition { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
     /// The kubelet process dies on the nodes (systemd restarts it at `until`).
     KubeletKill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
+    /// The nodes' container runtime (containerd) stops answering: the kubelet reports
+    /// Ready=False and skips pod work; the containers keep running.
+    RuntimeDown { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
     /// The API server is unreachable: nothing in the control plane changes state.
     ApiserverOutage { at: SimTime, until: Option<SimTime> },
     /// `mtbf` / `mttr`: each node fails after an exponential time with mean `mtbf` (from
@@ -146,6 +149,7 @@ impl FaultDef {
             | FaultDef::ContainerKill { at, .. }
             | FaultDef::NetworkPartition { at, .. }
             | FaultDef::KubeletKill { at, .. }
+            | FaultDef::RuntimeDown { at, .. }
             | FaultDef::ApiserverOutage { at, .. }
             | FaultDef::DeleteNode { at, .. } => *at,
             FaultDef::RandomFailures { from, .. } => *from,
@@ -163,6 +167,7 @@ impl FaultDef {
             | FaultDef::PodFailure { until, .. }
             | FaultDef::NetworkPartition { until, .. }
             | FaultDef::KubeletKill { until, .. }
+            | FaultDef::RuntimeDown { until, .. }
             | FaultDef::ApiserverOutage { until, .. } => *until,
             _ => None,
         }
@@ -191,6 +196,7 @@ impl FaultDef {
             FaultDef::ContainerKill { .. } => "container-kill",
             FaultDef::NetworkPartition { .. } => "network-partition",
             FaultDef::KubeletKill { .. } => "kubelet-service-kill",
+            FaultDef::RuntimeDown { .. } => "container-runtime-down",
             FaultDef::ApiserverOutage { .. } => "apiserver-outage",
             FaultDef::RandomFailures { action: RandomAction::Crash, .. } => "node-crash",
             FaultDef::RandomFailures { action: RandomAction::Restart, .. } => "node-restart",

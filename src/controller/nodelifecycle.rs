@@ -158,6 +158,11 @@ impl NodeLifecycleController {
                     self.not_ready(n, ctx)
                 }
                 (false, ConditionStatus::Unknown) => self.ready_again(n, ctx),
+                // processTaintBaseEviction: a node the kubelet reports Ready again has its
+                // NoExecute taint removed (markNodeAsReachable); one it reports NotReady
+                // swaps an unreachable NoExecute taint for the not-ready one at once.
+                (false, ConditionStatus::True) if self.tainting[i] => self.untaint(n, ctx),
+                (false, ConditionStatus::False) => self.swap_no_execute(n, TAINT_UNREACHABLE, TAINT_NOT_READY, ctx),
                 _ => {}
             }
             if ctx.api.node(n).ready == ConditionStatus::True && ctx.api.lease_is_live(n, grace) {
@@ -166,6 +171,10 @@ impl NodeLifecycleController {
             // A not-ready node waits in its zone's queue for the NoExecute taint.
             if ctx.api.node(n).ready != ConditionStatus::True && !self.tainting[i] && !self.master_disruption {
                 self.tainting[i] = true;
+                let why = ctx.api.lease_why(n);
+                if ctx.api.node(n).ready == ConditionStatus::False && why > 0 {
+                    ctx.cause = why; // the kubelet's own NodeNotReady
+                }
                 let z = self.zone_of[i] as usize;
                 self.zones[z].queue.push_back(n);
                 self.arm(z, ctx);
@@ -312,6 +321,7 @@ impl NodeLifecycleController {
                 effect: TaintEffect::NoSchedule,
             });
         });
+        self.swap_no_execute(n, TAINT_NOT_READY, TAINT_UNREACHABLE, ctx);
         if !was_ready {
             return;
         }
@@ -338,11 +348,31 @@ impl NodeLifecycleController {
         ctx.cause = root;
     }
 
-    /// The NoExecute taint goes on; the taint eviction controller schedules each pod's
-    /// eviction by its tolerations.
+    /// The NoExecute taint goes on (`doNoExecuteTaintingPass`: not-ready for a node that
+    /// reports Ready=False, unreachable for one that stopped reporting); the taint eviction
+    /// controller schedules each pod's eviction by its tolerations.
     fn taint_no_execute(&mut self, n: NodeId, ctx: &mut Ctx) {
-        let taint = Taint { key: TAINT_UNREACHABLE.into(), value: String::new(), effect: TaintEffect::NoExecute };
+        let key = match ctx.api.node(n).ready {
+            ConditionStatus::False => TAINT_NOT_READY,
+            _ => TAINT_UNREACHABLE,
+        };
+        let taint = Taint { key: key.into(), value: String::new(), effect: TaintEffect::NoExecute };
         ctx.api.update_node(n, |x| x.taints.push(taint));
+        self.taint_eviction.node_changed(n, ctx);
+    }
+
+    /// `SwapNodeControllerTaint`: the node's `from` NoExecute taint becomes `to` at once (the
+    /// two mirror the Ready condition and never coexist).
+    fn swap_no_execute(&mut self, n: NodeId, from: &str, to: &str, ctx: &mut Ctx) {
+        let has = ctx.api.node(n).taints.iter().any(|t| t.key == from && t.effect == TaintEffect::NoExecute);
+        if !has {
+            return;
+        }
+        ctx.api.update_node(n, |x| {
+            for t in x.taints.iter_mut().filter(|t| t.key == from && t.effect == TaintEffect::NoExecute) {
+                t.key = to.into();
+            }
+        });
         self.taint_eviction.node_changed(n, ctx);
     }
 
@@ -359,6 +389,19 @@ impl NodeLifecycleController {
     }
 
     fn ready_again(&mut self, n: NodeId, ctx: &mut Ctx) {
+        let kubelet_error = ctx.api.node(n).not_ready_message;
+        if !kubelet_error.is_empty() {
+            // The kubelet is heard again but reports NotReady itself (its runtime is down):
+            // Ready=False, and the unreachable taints become not-ready ones.
+            ctx.api.update_node(n, |x| {
+                x.ready = ConditionStatus::False;
+                for t in x.taints.iter_mut().filter(|t| t.key == TAINT_UNREACHABLE) {
+                    t.key = TAINT_NOT_READY.into();
+                }
+            });
+            self.taint_eviction.node_changed(n, ctx);
+            return;
+        }
         // One update: Ready, and every taint the controller put on goes.
         self.tainting[n.idx()] = false;
         let had_no_execute =
@@ -575,5 +618,104 @@ mod tests {
         let entered = "Controller detected that all Nodes are not-Ready. Entering master disruption mode.";
         let e = h.event("ZoneStateChanged").expect("master disruption");
         assert_eq!((e.time, &e.message), (SimTime(NOT_READY_MS), &Message::Text(entered.into())));
+    }
+
+    /// The kubelet of `n` posts Ready=False with its own error (what `container-runtime-down`
+    /// makes it do), its lease still renewed; `None` posts Ready again.
+    fn kubelet_posts(h: &mut Harness, n: NodeId, error: Option<&'static str>) {
+        h.api.update_node(n, |x| {
+            x.ready = if error.is_some() { ConditionStatus::False } else { ConditionStatus::True };
+            x.not_ready_message = error.unwrap_or("");
+        });
+        h.api.suspects.insert(n);
+    }
+
+    fn not_ready_taint(h: &Harness, n: NodeId) -> bool {
+        h.api.node(n).taints.iter().any(|t| t.key == TAINT_NOT_READY && t.effect == TaintEffect::NoExecute)
+    }
+
+    /// A pod tolerating the not-ready NoExecute taint for `seconds`.
+    fn pod_not_ready_toleration(h: &mut Harness, name: &str, node: NodeId, seconds: i64) -> PodId {
+        let mut spec = test_pod_spec();
+        spec.tolerations.push(Toleration {
+            key: TAINT_NOT_READY.into(),
+            op: TolerationOp::Exists,
+            value: String::new(),
+            effect: Some(TaintEffect::NoExecute),
+            toleration_seconds: Some(seconds),
+        });
+        let p = h.add_bound_pod(name, node, spec);
+        h.set_pod_status(p, PodPhase::Running, true);
+        p
+    }
+
+    /// monitorNodeHealth with a kubelet that reports Ready=False itself: the condition it
+    /// observes is already False, so no NodeNotReady of its own and no MarkPodsNotReady
+    /// (upstream's `currentReadyCondition != True && observedReadyCondition == True` does not
+    /// hold); processTaintBaseEviction queues the node for the not-ready NoExecute taint, and
+    /// the pods go when their toleration of it runs out.
+    #[test]
+    fn a_node_whose_kubelet_reports_not_ready_gets_the_not_ready_taint_and_its_pods_stay_ready() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
+        let a = nodes[0];
+        let p = pod_not_ready_toleration(&mut h, "p", a, DEFAULT_TOLERATION_SECONDS);
+        run(&mut h, &mut nlc, 90_000);
+        kubelet_posts(&mut h, a, Some("container runtime is down"));
+        run(&mut h, &mut nlc, 94_999);
+        assert!(!not_ready_taint(&h, a), "seen at the next monitor tick, 95 s");
+        run(&mut h, &mut nlc, 95_000);
+        assert!(not_ready_taint(&h, a) && !has_taint(&h, a, TaintEffect::NoExecute));
+        assert!(h.event("NodeNotReady").is_none(), "the kubelet records its own; the controller none");
+        assert!(h.api.pod(p).status.ready, "MarkPodsNotReady only follows a transition the controller sees");
+        assert_eq!(h.api.node(a).ready, ConditionStatus::False, "the lease is fresh: not Unknown");
+        run(&mut h, &mut nlc, 1_000_000);
+        assert_eq!(evictions(&h), [(95_000 + 300_000, ObjRef::Pod(p))]);
+    }
+
+    /// markNodeAsReachable when the kubelet reports Ready again: the not-ready NoExecute taint
+    /// goes and the scheduled eviction is cancelled.
+    #[test]
+    fn a_kubelet_that_reports_ready_again_has_its_not_ready_taint_removed_and_evictions_cancelled() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
+        let a = nodes[0];
+        let p = pod_not_ready_toleration(&mut h, "p", a, 60);
+        run(&mut h, &mut nlc, 90_000);
+        kubelet_posts(&mut h, a, Some("container runtime is down"));
+        run(&mut h, &mut nlc, 120_000);
+        assert!(not_ready_taint(&h, a));
+        kubelet_posts(&mut h, a, None);
+        run(&mut h, &mut nlc, 125_000);
+        assert!(!not_ready_taint(&h, a));
+        let c = h.event("TaintManagerEviction").expect("the cancellation");
+        assert_eq!(
+            (c.time, &c.message),
+            (SimTime(125_000), &Message::Text("Cancelling deletion of Pod default/p".into()))
+        );
+        run(&mut h, &mut nlc, 1_000_000);
+        assert!(evictions(&h).is_empty());
+        assert_eq!(h.api.pod(p).deletion, None);
+    }
+
+    /// processTaintBaseEviction's swaps: a not-ready node whose lease then goes stale has its
+    /// not-ready NoExecute taint swapped for the unreachable one at once (not through the
+    /// queue), and a pod's eviction keeps the time first scheduled.
+    #[test]
+    fn a_not_ready_node_that_stops_renewing_swaps_to_the_unreachable_taint_at_once() {
+        let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
+        let a = nodes[0];
+        let p = pod(&mut h, "p", a, Some(Some(DEFAULT_TOLERATION_SECONDS)));
+        run(&mut h, &mut nlc, STOP_MS);
+        kubelet_posts(&mut h, a, Some("node is shutting down"));
+        h.api.lease_stop(a, h.now(), 0);
+        run(&mut h, &mut nlc, 35_000);
+        assert!(not_ready_taint(&h, a), "tainted not-ready at the tick of 35 s");
+        run(&mut h, &mut nlc, NOT_READY_MS);
+        assert_eq!(h.api.node(a).ready, ConditionStatus::Unknown);
+        assert!(!not_ready_taint(&h, a) && has_taint(&h, a, TaintEffect::NoExecute), "swapped");
+        assert!(h.event("NodeNotReady").is_none(), "False -> Unknown is no Ready -> NotReady transition");
+        run(&mut h, &mut nlc, 1_000_000);
+        // The pod tolerates unreachable for 300 s, not-ready not at all: evicted when the
+        // not-ready taint lands.
+        assert_eq!(evictions(&h), [(35_000, ObjRef::Pod(p))]);
     }
 }

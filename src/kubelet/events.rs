@@ -14,6 +14,11 @@ impl Kubelet {
             self.deferred.push(ev);
             return;
         }
+        if self.runtime_paused() && !ev.goes_on_without_runtime() {
+            // Pod syncs are skipped: the kubelet sees what happened once the runtime answers.
+            self.deferred.push(ev);
+            return;
+        }
         match ev {
             KubeletEvent::ServiceStop => self.service_stop(ctx),
             KubeletEvent::ServiceStart => self.service_start(ctx),
@@ -34,6 +39,9 @@ impl Kubelet {
             KubeletEvent::FailPod { pod, until } => self.fail_pod(pod, until, ctx),
             KubeletEvent::MountRetry { pod } => self.mount_retry(pod, ctx),
             KubeletEvent::SandboxRetry { pod } => self.sandbox_retry(pod, ctx),
+            KubeletEvent::RuntimeDown => self.runtime_down(ctx),
+            KubeletEvent::RuntimeUp => self.runtime_up(ctx),
+            KubeletEvent::RuntimeStatus { epoch } => self.runtime_status(epoch, ctx),
             KubeletEvent::PowerOff => self.power_down(ctx),
             KubeletEvent::Shutdown => self.shutdown_begin(ctx),
             KubeletEvent::ShutdownStage { step: 2 } if self.shutting_down => self.power_down(ctx),

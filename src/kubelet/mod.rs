@@ -12,6 +12,7 @@ mod events;
 pub mod eviction;
 pub mod images;
 pub mod probes;
+mod runtime_state;
 pub mod status;
 mod volumes;
 
@@ -145,6 +146,8 @@ pub struct Kubelet {
     pub sandbox_image_name: Arc<str>,
     /// The shutdown manager is stopping pods before the machine goes off.
     shutting_down: bool,
+    /// The container runtime as the kubelet sees it (`container-runtime-down`).
+    runtime: runtime_state::RuntimeState,
 }
 
 /// Record a kubelet event about a pod (`node` is this kubelet's node, or `Some` of it).
@@ -200,6 +203,7 @@ impl Kubelet {
             network: None,
             sandbox_image: SandboxImage::Present,
             shutting_down: false,
+            runtime: runtime_state::RuntimeState::default(),
             sandbox_image_name: crate::api::settings::DEFAULT_SANDBOX_IMAGE.into(),
         }
     }
@@ -230,8 +234,10 @@ impl Kubelet {
     }
 
     pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
-        if !self.up {
-            return; // nobody listens; the kubelet syncs from the API when it boots
+        if !self.up || self.runtime_paused() {
+            // Nobody listens (the kubelet syncs from the API when it boots), or the sync loop
+            // skips pod work until the runtime is back (then it resyncs).
+            return;
         }
         let ObjRef::Pod(id) = obj else { return };
         let p = ctx.api.pod(id);
@@ -296,6 +302,7 @@ impl Kubelet {
     }
 
     fn power_off(&mut self) {
+        self.runtime_reset();
         self.frozen = false;
         self.shutting_down = false;
         self.deferred.clear();
@@ -321,7 +328,10 @@ impl Kubelet {
         }
         self.up = true;
         if ctx.api.node(self.node).ready == ConditionStatus::False {
-            self.set_node_ready(true, ctx); // shut down and back before the node controller noticed
+            self.set_node_ready(ctx); // shut down and back before the node controller noticed
+        } else if !ctx.api.node(self.node).not_ready_message.is_empty() {
+            // A fresh kubelet has no error to report: the node controller finds it Ready.
+            ctx.api.update_node(self.node, |x| x.not_ready_message = "");
         }
         ctx.api.lease_start(self.node, ctx.now);
         let pods: Vec<PodId> = ctx.api.pods_on_node(self.node).to_vec();

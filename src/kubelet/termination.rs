@@ -11,6 +11,8 @@ pub const SYSTEM_CRITICAL_PRIORITY: i32 = 2_000_000_000;
 pub const NODE_SHUTDOWN_REASON: &str = "Terminated";
 pub const NODE_SHUTDOWN_MESSAGE: &str = "Pod was terminated in response to imminent node shutdown.";
 pub const NODE_SHUTDOWN_NOT_ADMITTED_REASON: &str = "NodeShutdown";
+/// The shutdown manager's `ShutdownStatus` error: the Ready condition's message meanwhile.
+pub const NODE_SHUTDOWN_READY_MESSAGE: &str = "node is shutting down";
 pub const NODE_SHUTDOWN_NOT_ADMITTED_MESSAGE: &str = "Pod was rejected as the node is shutting down.";
 
 impl Kubelet {
@@ -33,32 +35,47 @@ impl Kubelet {
         let node = self.node;
         let msg = Message::Text("Shutdown manager detected shutdown event".into());
         ctx.cause = ctx.record(EventType::Normal, "NodeShutdown", ObjRef::Node(node), Some(node), Source::Kubelet, msg);
-        self.set_node_ready(false, ctx);
+        self.set_node_not_ready(NODE_SHUTDOWN_READY_MESSAGE, ctx);
         self.shutting_down = true;
         self.shutdown_stage(false, ctx);
     }
 
-    /// The kubelet's Ready condition: False ("node is shutting down") while it shuts down, True
-    /// again if it boots before the node controller saw it go. The node controller's NoSchedule
-    /// tainting pass (`node.kubernetes.io/not-ready`) follows the condition; applied with it here.
-    pub(super) fn set_node_ready(&mut self, ready: bool, ctx: &mut Ctx) {
+    /// The kubelet's Ready condition: False with the kubelet's error (`None`: Ready), posted
+    /// with its event. The node controller's NoSchedule tainting pass
+    /// (`node.kubernetes.io/not-ready`) follows the condition; applied with it here.
+    pub(super) fn post_ready(&mut self, not_ready: Option<&'static str>, ctx: &mut Ctx) {
         use crate::api::node::TAINT_NOT_READY;
         let node = self.node;
         ctx.api.update_node(node, |x| {
             x.taints.retain(|t| !(t.key == TAINT_NOT_READY && t.effect == TaintEffect::NoSchedule));
-            if ready {
-                x.ready = ConditionStatus::True;
-            } else {
-                x.ready = ConditionStatus::False;
-                x.taints.push(Taint {
-                    key: TAINT_NOT_READY.into(),
-                    value: String::new(),
-                    effect: TaintEffect::NoSchedule,
-                });
+            x.not_ready_message = not_ready.unwrap_or("");
+            match not_ready {
+                None => x.ready = ConditionStatus::True,
+                Some(_) => {
+                    x.ready = ConditionStatus::False;
+                    x.taints.push(Taint {
+                        key: TAINT_NOT_READY.into(),
+                        value: String::new(),
+                        effect: TaintEffect::NoSchedule,
+                    });
+                }
             }
         });
         ctx.api.suspects.insert(node);
-        self.node_status_event(if ready { "NodeReady" } else { "NodeNotReady" }, ctx);
+        let id = self.node_status_event(if not_ready.is_none() { "NodeReady" } else { "NodeNotReady" }, ctx);
+        if not_ready.is_some() {
+            ctx.api.set_not_ready_why(node, id);
+        }
+    }
+
+    /// Ready again (True) after the kubelet's own error is gone.
+    pub(super) fn set_node_ready(&mut self, ctx: &mut Ctx) {
+        self.post_ready(None, ctx);
+    }
+
+    /// Ready=False, KubeletNotReady, with the kubelet's error as the message.
+    pub(super) fn set_node_not_ready(&mut self, message: &'static str, ctx: &mut Ctx) {
+        self.post_ready(Some(message), ctx);
     }
 
     /// The kubelet's `recordNodeStatusEvent`: "Node N status is now: REASON".

@@ -453,3 +453,38 @@ fn a_missing_secret_key_in_the_environment_fails_the_container_config_at_each_sy
     assert!(matches!(w.app(p).state, ContainerState::Waiting { reason: "CreateContainerConfigError" }));
     assert_eq!(w.app(p).restart_count, 0);
 }
+
+/// `container-runtime-down` at 62 s: the last good `updateRuntimeUp` was at 60 s (a 5 s grid),
+/// so "container runtime is down" from 90 s (`maxWaitForContainerRuntime` 30 s), posted by the
+/// node status update of 90 s (a 10 s grid). The container crashing meanwhile is only seen once
+/// the runtime is back at 127 s: the check of 130 s resumes pod syncs, and Ready is posted at 130 s.
+#[test]
+fn a_runtime_that_stops_answering_makes_the_node_not_ready_and_freezes_pod_work_until_it_is_back() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", spec(ImageId(0), Behavior { exit: Some((fixed(70_000), 1)), ..Behavior::default() }));
+    w.run(62_000);
+    let n = w.n;
+    w.h.handle(|ctx| ctx.after(0, Event::Kubelet(n, KubeletEvent::RuntimeDown)));
+    w.run(89_999);
+    assert_eq!(w.h.api.node(n).ready, ConditionStatus::True);
+    w.run(90_000);
+    let node = w.h.api.node(n);
+    assert_eq!((node.ready, node.not_ready_message), (ConditionStatus::False, runtime_state::RUNTIME_DOWN_MESSAGE));
+    assert!(node.taints.iter().any(|t| t.key == crate::api::node::TAINT_NOT_READY));
+    let e = w.h.event("NodeNotReady").expect("the kubelet's event");
+    assert_eq!((e.time, e.source), (SimTime(90_000), Source::Kubelet));
+    // The process exits at 1010 + 70000 = 71010, unseen: the API still shows it running.
+    w.run(120_000);
+    assert!(matches!(w.app(p).state, ContainerState::Running { .. }));
+    assert!(w.h.times_of("BackOff").is_empty() && w.h.times_of("Created") == [10]);
+    w.h.handle(|ctx| ctx.after(7_000, Event::Kubelet(n, KubeletEvent::RuntimeUp)));
+    w.run(129_999);
+    assert_eq!(w.h.api.node(n).ready, ConditionStatus::False);
+    w.run(131_000);
+    assert_eq!(w.h.api.node(n).ready, ConditionStatus::True);
+    assert!(w.h.api.node(n).taints.is_empty());
+    assert_eq!(w.h.times_of("NodeReady"), [130_000]);
+    // Seen at 130 s: exit 1, restarted at once (its first restart).
+    assert_eq!(w.app(p).last_terminated.map(|t| (t.0, t.1)), Some((1, "Error")));
+    assert_eq!(w.h.times_of("Created"), [10, 130_000]);
+}

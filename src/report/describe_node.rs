@@ -71,7 +71,7 @@ fn conditions(o: &mut Prefix, c: &Cluster, id: NodeId, now: SimTime) {
         ("MemoryPressure", memory, mem_at),
         ("DiskPressure", ("False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"), created.clone()),
         ("PIDPressure", ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"), created),
-        ("Ready", ready_row(n.ready), ready_at.clone()),
+        ("Ready", ready_row(n), ready_at.clone()),
     ];
     for (kind, (status, reason, msg), at) in rows {
         // The node controller marks every kubelet condition Unknown when the lease goes stale.
@@ -84,10 +84,10 @@ fn conditions(o: &mut Prefix, c: &Cluster, id: NodeId, now: SimTime) {
 }
 
 /// The Ready condition's (status, reason, message) as the kubelet or the node controller sets it.
-pub(super) fn ready_row(s: ConditionStatus) -> (&'static str, &'static str, &'static str) {
-    match s {
+pub(super) fn ready_row(n: &crate::api::Node) -> (&'static str, &'static str, &'static str) {
+    match n.ready {
         ConditionStatus::True => ("True", "KubeletReady", "kubelet is posting ready status"),
-        ConditionStatus::False => ("False", "KubeletNotReady", "container runtime is down"),
+        ConditionStatus::False => ("False", "KubeletNotReady", n.not_ready_message),
         ConditionStatus::Unknown => ("Unknown", "NodeStatusUnknown", "Kubelet stopped posting node status."),
     }
 }

@@ -292,6 +292,9 @@ pub(crate) fn rule(e: &RecordedEvent, c: &Cluster) -> String {
     let k = &c.scenario.kubernetes;
     let secs = |ms: u64| crate::api::duration::format_go_duration_ms(ms);
     match e.reason {
+        "NodeNotReady" if e.source == crate::api::events::Source::Kubelet => {
+            "kubelet: its node status (every 10s) reports Ready=False with its own error (the container runtime down for 30s, a shutdown under way)".into()
+        }
         "NodeNotReady" => format!(
             "node lifecycle controller: no Lease renewal for nodeMonitorGracePeriod ({}), checked every 5s",
             secs(k.node_monitor_grace_period_ms)

@@ -50,7 +50,7 @@ fn node(c: &Cluster, id: NodeId, now: SimTime) -> Value {
     if n.unschedulable {
         spec["unschedulable"] = json!(true);
     }
-    let ready = super::describe_node::ready_row(n.ready);
+    let ready = super::describe_node::ready_row(n);
     let status = json!({
         "addresses": [{"address": Ip(n.address).to_string(), "type": "InternalIP"}, {"address": n.name, "type": "Hostname"}],
         "allocatable": resources(c, n.allocatable, n.pods),

@@ -405,8 +405,9 @@ fn events(c: &Cluster, s: &mut Strings, dropped: &mut Vec<String>) -> Events {
     let mut out = Events::default();
     // Recorded index -> embedded index + 1.
     let mut at = vec![0u32; c.rec.events.len()];
-    // The rule text depends on the reason, and for TaintManagerEviction on carried out or not.
-    let mut rules: HashMap<(&'static str, bool), u32> = HashMap::new();
+    // The rule text depends on the reason, for TaintManagerEviction on carried out or not, for
+    // NodeNotReady on who reported it.
+    let mut rules: HashMap<(&'static str, bool, bool), u32> = HashMap::new();
     for (i, e) in c.rec.events.iter().enumerate() {
         if !keep[i] {
             continue;
@@ -421,7 +422,7 @@ fn events(c: &Cluster, s: &mut Strings, dropped: &mut Vec<String>) -> Events {
         out.src.push(s.id(e.source.as_str()));
         let msg = super::messages::render(e, api, &c.scenario.images, c.scenario.seed);
         out.msg.push(s.id(msg.trim()));
-        let key = (e.reason, e.is_taint_eviction());
+        let key = (e.reason, e.is_taint_eviction(), e.source == crate::api::events::Source::Kubelet);
         let why = match rules.get(&key) {
             Some(&w) => w,
             None => {

@@ -30,26 +30,61 @@ pub enum KubeletEvent {
     /// The node is told it will shut down (`node-shutdown`): the shutdown manager's turn.
     Shutdown,
     /// The shutdown manager's next step: 1 the critical pods' turn, 2 power off.
-    ShutdownStage { step: u8 },
+    ShutdownStage {
+        step: u8,
+    },
     /// The node boots again: the kubelet starts and syncs the pods bound to it.
     PowerOn,
     /// The eviction manager's housekeeping tick.
     EvictionMonitor,
     /// The container's process is up (Created -> Started).
-    Started { pod: PodId, c: ContainerRef, epoch: u32 },
+    Started {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
     /// The container's postStart hook has run its course.
-    PostStartDone { pod: PodId, c: ContainerRef, epoch: u32 },
+    PostStartDone {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
     /// The process ends on its own: `exit`, `crash`, OOM, or an init container's work done.
-    Exited { pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool },
+    Exited {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+        code: i32,
+        oom: bool,
+    },
     /// A probe of this container runs now.
     /// `late`: the answer it waited for did not come within `timeoutSeconds`.
-    Probe { pod: PodId, c: ContainerRef, epoch: u32, kind: ProbeKind, late: bool },
+    Probe {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+        kind: ProbeKind,
+        late: bool,
+    },
     /// CrashLoopBackOff is over: start the container again.
-    Restart { pod: PodId, c: ContainerRef, epoch: u32 },
+    Restart {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
     /// The pod worker syncs again after the container's image could not be had.
-    Resync { pod: PodId, c: ContainerRef, epoch: u32 },
+    Resync {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+    },
     /// The process is gone after the kubelet stopped it (preStop, SIGTERM, or SIGKILL).
-    Stopped { pod: PodId, c: ContainerRef, epoch: u32, code: i32 },
+    Stopped {
+        pod: PodId,
+        c: ContainerRef,
+        epoch: u32,
+        code: i32,
+    },
     /// `kubelet-service-kill`: the kubelet process dies; containers keep running, nobody
     /// looks after them, nothing is reported.
     ServiceStop,
@@ -58,13 +93,31 @@ pub enum KubeletEvent {
     /// The node reaches the control plane again (a partition or an API server outage ended).
     Reconnect,
     /// `container-kill`: SIGKILL to one container; the restart policy decides what follows.
-    KillContainer { pod: PodId, c: ContainerRef },
+    KillContainer {
+        pod: PodId,
+        c: ContainerRef,
+    },
     /// `pod-failure`: the pod's containers fail, and fail again at every start, until `until`.
-    FailPod { pod: PodId, until: SimTime },
+    FailPod {
+        pod: PodId,
+        until: SimTime,
+    },
     /// The volume manager tries a failed mount again (its back-off is over).
-    MountRetry { pod: PodId },
+    MountRetry {
+        pod: PodId,
+    },
     /// The pod worker's next sync after `FailedCreatePodSandBox`.
-    SandboxRetry { pod: PodId },
+    SandboxRetry {
+        pod: PodId,
+    },
+    /// `container-runtime-down`: the container runtime stops answering (or answers again).
+    RuntimeDown,
+    RuntimeUp,
+    /// A runtime check or node status update the runtime's state decides (stale unless
+    /// `epoch` is the kubelet's current one).
+    RuntimeStatus {
+        epoch: u32,
+    },
 }
 
 /// Node lifecycle timers.
@@ -83,6 +136,22 @@ pub enum NodeLifecycleEvent {
 }
 
 impl KubeletEvent {
+    /// Events the kubelet handles while its sync loop skips pod work (the runtime is down):
+    /// power, its own process, the connection and the runtime's state.
+    pub fn goes_on_without_runtime(&self) -> bool {
+        matches!(
+            self,
+            KubeletEvent::PowerOff
+                | KubeletEvent::PowerOn
+                | KubeletEvent::ServiceStop
+                | KubeletEvent::ServiceStart
+                | KubeletEvent::Reconnect
+                | KubeletEvent::RuntimeDown
+                | KubeletEvent::RuntimeUp
+                | KubeletEvent::RuntimeStatus { .. }
+        )
+    }
+
     /// The eviction manager's next housekeeping tick after `now` (ticks fall on multiples of
     /// `evictionMonitoringPeriod`): where a change of node memory is first seen.
     pub fn next_eviction_monitor(now: SimTime) -> SimTime {

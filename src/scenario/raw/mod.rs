@@ -507,6 +507,7 @@ pub enum FaultRaw {
     NodeShutdown(Box<NodeTargetRaw>),
     NetworkPartition(Box<NodeTargetRaw>),
     KubeletServiceKill(Box<NodeTargetRaw>),
+    ContainerRuntimeDown(Box<NodeTargetRaw>),
     ZoneOutage(Box<ZoneOutageRaw>),
     NodeDrain(Box<NodeTargetRaw>),
     NodeCordon(Box<NodeTargetRaw>),

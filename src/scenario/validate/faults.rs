@@ -23,6 +23,7 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
             FaultRaw::NetworkPartition(t) | FaultRaw::KubeletServiceKill(t) => {
                 partition_or_kubelet_kill(ctx, model, f, t, spec)?
             }
+            FaultRaw::ContainerRuntimeDown(t) => runtime_down(ctx, model, f, t, spec)?,
             FaultRaw::ApiserverOutage(r) => apiserver_outage(ctx, model, f, r)?,
             FaultRaw::AddNodes(a) => add_nodes(ctx, model, f, a)?,
             FaultRaw::DeleteNode(t) => delete_node(ctx, model, f, t, spec)?,
@@ -425,6 +426,28 @@ pub(super) fn partition_or_kubelet_kill(
     } else {
         FaultDef::KubeletKill { at, until, nodes }
     });
+    Ok(())
+}
+
+/// `container-runtime-down: {at, nodes | pool | nodeSelector, duration}`.
+pub(super) fn runtime_down(
+    ctx: &mut Ctx,
+    model: &mut Model,
+    f: &Spanned<FaultRaw>,
+    t: &NodeTargetRaw,
+    spec: &ScenarioSpec,
+) -> R<()> {
+    let Model { nodes, faults, .. } = model;
+    let what = "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}";
+    if t.memory.is_some() || t.downtime.is_some() || t.has_drain_fields() || t.mtbf.is_some() || t.mttr.is_some() {
+        return Err(ctx.err_at(f.referenced, what, None));
+    }
+    let Some(at) = t.at else {
+        return Err(ctx.err_at(f.referenced, "container-runtime-down needs `at`", Some("e.g. `at: 1m`".into())));
+    };
+    let nodes = node_targets(ctx, t, f.referenced, "container-runtime-down", nodes, &spec.node_pools)?;
+    let at = SimTime(at.0);
+    faults.push(FaultDef::RuntimeDown { at, until: t.duration.map(|d| at.plus(d.0)), nodes });
     Ok(())
 }
 

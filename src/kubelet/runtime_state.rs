@@ -1,0 +1,111 @@
+//! The kubelet's view of its container runtime (`runtimeState`): `updateRuntimeUp` asks the
+//! runtime for its status every 5 s; once the last good answer is `maxWaitForContainerRuntime`
+//! (30 s) old, `runtimeErrors` says "container runtime is down", the sync loop skips every pod
+//! sync ("Skipping pod synchronization") and the next node status update (every 10 s) posts
+//! Ready=False with reason KubeletNotReady. The containers live on (their shims do not need the
+//! runtime); nothing is started, stopped or reported until the runtime answers again.
+
+use super::*;
+
+/// The kubelet's `updateRuntimeUp` period (`wait.Until(kl.updateRuntimeUp, 5*time.Second)`).
+pub const RUNTIME_UP_PERIOD_MS: u64 = 5_000;
+/// kubelet `maxWaitForContainerRuntime`: how old the last good runtime status may be.
+pub const MAX_WAIT_FOR_CONTAINER_RUNTIME_MS: u64 = 30_000;
+/// kubelet `nodeStatusUpdateFrequency` default: how often the node status is computed (and
+/// posted when it changed).
+pub const NODE_STATUS_UPDATE_FREQUENCY_MS: u64 = 10_000;
+/// `runtimeErrors` when the runtime stopped answering: the Ready condition's message.
+pub const RUNTIME_DOWN_MESSAGE: &str = "container runtime is down";
+
+/// The first tick of a `period` grid at or after `t` (ticks fall on multiples of the period).
+fn tick_at_or_after(t: SimTime, period: u64) -> SimTime {
+    SimTime(t.0.div_ceil(period) * period)
+}
+
+/// The runtime as the kubelet knows it.
+#[derive(Default)]
+pub(super) struct RuntimeState {
+    /// The runtime stopped answering at this moment (`container-runtime-down`).
+    pub down_since: Option<SimTime>,
+    /// The kubelet has posted Ready=False for it.
+    pub reported: bool,
+    /// Pod syncs are skipped (the kubelet noticed, or the fault is on): events wait in
+    /// `deferred` and watch events are caught up with a resync.
+    pub paused: bool,
+    /// Makes older `RuntimeStatus` timers stale.
+    pub epoch: u32,
+}
+
+impl Kubelet {
+    /// Does the sync loop skip pod work now? Then the event waits for the runtime.
+    pub(super) fn runtime_paused(&self) -> bool {
+        self.runtime.paused
+    }
+
+    /// `container-runtime-down`: the runtime stops answering. The last good status was the
+    /// check at or before now; 30 s after it the kubelet's errors begin, posted with the next
+    /// node status update.
+    pub(super) fn runtime_down(&mut self, ctx: &mut Ctx) {
+        if self.runtime.down_since.is_some() {
+            return;
+        }
+        self.runtime.down_since = Some(ctx.now);
+        self.runtime.paused = true;
+        self.runtime.epoch = self.runtime.epoch.wrapping_add(1);
+        let last_ok = SimTime(ctx.now.0 / RUNTIME_UP_PERIOD_MS * RUNTIME_UP_PERIOD_MS);
+        let errors_from = last_ok.plus(MAX_WAIT_FOR_CONTAINER_RUNTIME_MS);
+        let post = tick_at_or_after(errors_from, NODE_STATUS_UPDATE_FREQUENCY_MS);
+        let epoch = self.runtime.epoch;
+        ctx.at(post, Event::Kubelet(self.node, KubeletEvent::RuntimeStatus { epoch }));
+    }
+
+    /// The runtime answers again: the next `updateRuntimeUp` clears the errors, pod syncs go
+    /// on, and the next node status update posts Ready.
+    pub(super) fn runtime_up(&mut self, ctx: &mut Ctx) {
+        if self.runtime.down_since.take().is_none() {
+            return;
+        }
+        self.runtime.epoch = self.runtime.epoch.wrapping_add(1);
+        let check = tick_at_or_after(ctx.now, RUNTIME_UP_PERIOD_MS);
+        let epoch = self.runtime.epoch;
+        ctx.at(check, Event::Kubelet(self.node, KubeletEvent::RuntimeStatus { epoch }));
+    }
+
+    /// A runtime check or node status update that matters: post the Ready condition, or go
+    /// back to syncing pods.
+    pub(super) fn runtime_status(&mut self, epoch: u32, ctx: &mut Ctx) {
+        if epoch != self.runtime.epoch {
+            return;
+        }
+        if self.runtime.down_since.is_some() {
+            if !self.runtime.reported {
+                self.runtime.reported = true;
+                self.set_node_not_ready(RUNTIME_DOWN_MESSAGE, ctx);
+            }
+            return;
+        }
+        if self.runtime.paused {
+            self.runtime.paused = false;
+            for ev in std::mem::take(&mut self.deferred) {
+                self.handle(ev, ctx);
+            }
+            self.resync(ctx);
+        }
+        if self.runtime.reported {
+            let post = tick_at_or_after(ctx.now, NODE_STATUS_UPDATE_FREQUENCY_MS);
+            if post > ctx.now {
+                ctx.at(post, Event::Kubelet(self.node, KubeletEvent::RuntimeStatus { epoch }));
+                return;
+            }
+            self.runtime.reported = false;
+            if ctx.api.node(self.node).ready == ConditionStatus::False {
+                self.set_node_ready(ctx);
+            }
+        }
+    }
+
+    /// A reboot starts a fresh runtime: nothing of the old state survives.
+    pub(super) fn runtime_reset(&mut self) {
+        self.runtime = RuntimeState { epoch: self.runtime.epoch.wrapping_add(1), ..RuntimeState::default() };
+    }
+}
