@@ -111,6 +111,7 @@ pub struct Cluster {
     outbox: Vec<Notification>,
     tracked: Vec<WorkloadRef>,
     memory_hog: Vec<u64>,
+    disk_fill: Vec<u64>,
     /// Recorded events already checked by the invariants.
     events_checked: usize,
     /// Control-plane events held while the API server is down, replayed when it is back.
@@ -136,6 +137,7 @@ macro_rules! ctx {
             rng: &mut $self.rng,
             registry: &mut $self.registry,
             memory_hog: &mut $self.memory_hog,
+            disk_fill: &mut $self.disk_fill,
             images: &$self.scenario.images,
             settings: &$self.scenario.kubernetes,
             queue: &mut $self.queue,
@@ -195,6 +197,7 @@ impl Cluster {
             outbox: Vec::new(),
             tracked: Vec::new(),
             memory_hog: Vec::with_capacity(n_nodes),
+            disk_fill: Vec::with_capacity(n_nodes),
             events_checked: 0,
             event_log: None,
             registry_timers: Vec::new(),
@@ -401,6 +404,7 @@ impl Cluster {
             ready: ConditionStatus::True,
             memory_pressure: false,
             not_ready_message: "",
+            disk_pressure: false,
             created: now,
             resource_version: 0,
             deleted: None,
@@ -433,6 +437,7 @@ impl Cluster {
         self.kubelets.push(k);
         self.registry.add_node();
         self.memory_hog.push(0);
+        self.disk_fill.push(0);
         // Kubelets did not all start at the same instant: stagger the first renewal.
         let renew = self.scenario.kubernetes.lease_renew_interval_ms().max(1);
         let offset = self.rng.kubelet.below(renew);

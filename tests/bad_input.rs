@@ -50,6 +50,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("duplicate-pod.yaml", "Pod default/x is defined twice"),
     ("node-clashes-with-pool.yaml", "node \"worker-0\" is defined twice"),
     ("partition-with-memory.yaml", "network-partition takes {at, nodes | pool | nodeSelector, duration}"),
+    ("disk-fill-no-disk.yaml", "disk-fill targets node \"worker-0\", whose capacity declares no ephemeral-storage"),
     ("runtime-down-random.yaml", "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}"),
     ("fault-unknown-node.yaml", "names node \"worker-9\", which the scenario does not define"),
     ("fault-unknown-pool.yaml", "names pool \"gpu\", which spec.nodePools does not define"),

@@ -60,6 +60,9 @@ pub struct Node {
     /// The kubelet's error while it reports Ready=False (its condition's message; "" when
     /// it reports Ready).
     pub not_ready_message: &'static str,
+    /// The DiskPressure condition (True while nodefs.available is below the kubelet's
+    /// eviction threshold, and for the transition period after).
+    pub disk_pressure: bool,
     pub created: SimTime,
     pub resource_version: u64,
     /// When the Node object was deleted (`kubectl delete node`); the slot stays as a tombstone.
@@ -86,6 +89,7 @@ pub fn test_node(name: &str, labels: &[(&str, &str)]) -> Node {
         ready: ConditionStatus::True,
         memory_pressure: false,
         not_ready_message: "",
+        disk_pressure: false,
         created: SimTime::ZERO,
         resource_version: 0,
         deleted: None,

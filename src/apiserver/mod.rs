@@ -648,6 +648,15 @@ impl ApiServer {
         }
     }
 
+    /// The kubelet's image garbage collector removed the image from the node's disk.
+    pub fn node_image_removed(&mut self, id: NodeId, image: ImageId) {
+        let n = &mut self.nodes[id.idx()];
+        if let Ok(at) = n.images.binary_search(&image) {
+            n.images.remove(at);
+            self.count_image(image, -1);
+        }
+    }
+
     /// How many (live) nodes report the image: `ImageStateSummary.NumNodes`.
     pub fn image_num_nodes(&self, image: ImageId) -> u32 {
         self.image_nodes.get(image.idx()).copied().unwrap_or(0)

@@ -76,7 +76,7 @@ impl Chaos {
             FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
                 self.registry(f, true, ctx);
             }
-            FaultDef::NodeMemoryHog { .. } => self.hog(f, true, ctx),
+            FaultDef::NodeMemoryHog { .. } | FaultDef::DiskFill { .. } => self.hog(f, true, ctx),
             FaultDef::SetImage { .. } | FaultDef::RolloutRestart { .. } | FaultDef::Scale { .. } => {
                 operator_action(f, ctx)
             }
@@ -270,9 +270,13 @@ impl Chaos {
     /// A memory hog starts or stops on its nodes; their kubelets' eviction managers see it at
     /// their next monitoring tick.
     fn hog(&mut self, f: &FaultDef, on: bool, ctx: &mut Ctx) {
-        let FaultDef::NodeMemoryHog { nodes, bytes, .. } = f else { return };
+        let (nodes, bytes, disk) = match f {
+            FaultDef::NodeMemoryHog { nodes, bytes, .. } => (nodes, bytes, false),
+            FaultDef::DiskFill { nodes, bytes, .. } => (nodes, bytes, true),
+            _ => return,
+        };
         for &n in nodes {
-            let h = &mut ctx.memory_hog[n.idx()];
+            let h = if disk { &mut ctx.disk_fill[n.idx()] } else { &mut ctx.memory_hog[n.idx()] };
             *h = if on { h.saturating_add(*bytes) } else { h.saturating_sub(*bytes) };
             ctx.at(KubeletEvent::next_eviction_monitor(ctx.now), Event::Kubelet(n, KubeletEvent::EvictionMonitor));
         }

@@ -61,6 +61,8 @@ pub enum FaultDef {
     NodeCrash { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, graceful: bool },
     /// A process outside any pod takes `bytes` of memory on the target nodes.
     NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
+    /// Files outside pods take `bytes` of the target nodes' disk (nodefs).
+    DiskFill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
     /// Every pull fails until the end.
     RegistryOutage { at: SimTime, until: Option<SimTime> },
     /// Pull bandwidth divided by `factor` until the end.
@@ -137,6 +139,7 @@ impl FaultDef {
             | FaultDef::RegistrySlow { at, .. }
             | FaultDef::ImageMissing { at, .. }
             | FaultDef::NodeMemoryHog { at, .. }
+            | FaultDef::DiskFill { at, .. }
             | FaultDef::NodeCrash { at, .. }
             | FaultDef::SetImage { at, .. }
             | FaultDef::RolloutRestart { at, .. }
@@ -163,6 +166,7 @@ impl FaultDef {
             | FaultDef::RegistrySlow { until, .. }
             | FaultDef::ImageMissing { until, .. }
             | FaultDef::NodeMemoryHog { until, .. }
+            | FaultDef::DiskFill { until, .. }
             | FaultDef::NodeCrash { until, .. }
             | FaultDef::PodFailure { until, .. }
             | FaultDef::NetworkPartition { until, .. }
@@ -183,6 +187,7 @@ impl FaultDef {
             FaultDef::RegistrySlow { .. } => "registry-slow",
             FaultDef::ImageMissing { .. } => "image-missing",
             FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
+            FaultDef::DiskFill { .. } => "disk-fill",
             FaultDef::NodeCrash { graceful: true, .. } => "node-shutdown",
             FaultDef::NodeCrash { .. } => "node-crash",
             FaultDef::SetImage { .. } => "set-image",

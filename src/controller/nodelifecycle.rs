@@ -163,6 +163,9 @@ impl NodeLifecycleController {
                 // swaps an unreachable NoExecute taint for the not-ready one at once.
                 (false, ConditionStatus::True) if self.tainting[i] => self.untaint(n, ctx),
                 (false, ConditionStatus::False) => self.swap_no_execute(n, TAINT_UNREACHABLE, TAINT_NOT_READY, ctx),
+                // The tick after the controller wrote Unknown over a kubelet's False, the
+                // condition it observes is Unknown: the not-ready taint becomes unreachable.
+                (true, ConditionStatus::Unknown) => self.swap_no_execute(n, TAINT_NOT_READY, TAINT_UNREACHABLE, ctx),
                 _ => {}
             }
             if ctx.api.node(n).ready == ConditionStatus::True && ctx.api.lease_is_live(n, grace) {
@@ -176,7 +179,10 @@ impl NodeLifecycleController {
                     ctx.cause = why; // the kubelet's own NodeNotReady
                 }
                 let z = self.zone_of[i] as usize;
-                self.zones[z].queue.push_back(n);
+                // A unique queue: a node that flapped may still wait in it.
+                if !self.zones[z].queue.contains(&n) {
+                    self.zones[z].queue.push_back(n);
+                }
                 self.arm(z, ctx);
             }
         }
@@ -321,7 +327,6 @@ impl NodeLifecycleController {
                 effect: TaintEffect::NoSchedule,
             });
         });
-        self.swap_no_execute(n, TAINT_NOT_READY, TAINT_UNREACHABLE, ctx);
         if !was_ready {
             return;
         }
@@ -356,6 +361,9 @@ impl NodeLifecycleController {
             ConditionStatus::False => TAINT_NOT_READY,
             _ => TAINT_UNREACHABLE,
         };
+        if ctx.api.node(n).taints.iter().any(|t| t.effect == TaintEffect::NoExecute && is_lifecycle_taint(t)) {
+            return; // already tainted (AddOrUpdateTaintOnNode is idempotent)
+        }
         let taint = Taint { key: key.into(), value: String::new(), effect: TaintEffect::NoExecute };
         ctx.api.update_node(n, |x| x.taints.push(taint));
         self.taint_eviction.node_changed(n, ctx);
@@ -697,8 +705,8 @@ mod tests {
     }
 
     /// processTaintBaseEviction's swaps: a not-ready node whose lease then goes stale has its
-    /// not-ready NoExecute taint swapped for the unreachable one at once (not through the
-    /// queue), and a pod's eviction keeps the time first scheduled.
+    /// not-ready NoExecute taint swapped for the unreachable one (not through the queue), and a
+    /// pod's eviction keeps the time first scheduled.
     #[test]
     fn a_not_ready_node_that_stops_renewing_swaps_to_the_unreachable_taint_at_once() {
         let (mut h, mut nlc, nodes) = cluster(&["a", "b", "c"]);
@@ -711,6 +719,10 @@ mod tests {
         assert!(not_ready_taint(&h, a), "tainted not-ready at the tick of 35 s");
         run(&mut h, &mut nlc, NOT_READY_MS);
         assert_eq!(h.api.node(a).ready, ConditionStatus::Unknown);
+        // processTaintBaseEviction reads the condition observed before this tick's write
+        // (False): the swap comes at the next tick.
+        assert!(not_ready_taint(&h, a));
+        run(&mut h, &mut nlc, NOT_READY_MS + NODE_MONITOR_PERIOD_MS);
         assert!(!not_ready_taint(&h, a) && has_taint(&h, a, TaintEffect::NoExecute), "swapped");
         assert!(h.event("NodeNotReady").is_none(), "False -> Unknown is no Ready -> NotReady transition");
         run(&mut h, &mut nlc, 1_000_000);

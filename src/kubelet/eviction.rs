@@ -70,45 +70,102 @@ impl Kubelet {
         let used: u64 = pods.iter().map(|p| p.1).sum::<u64>() + ctx.memory_hog[node.idx()];
         let capacity = ctx.api.node(node).capacity.memory;
         let available = capacity.saturating_sub(used);
-        let pressured = ctx.api.node(node).memory_pressure;
-        if available < EVICTION_HARD_MEMORY_AVAILABLE {
+        let memory_met = available < EVICTION_HARD_MEMORY_AVAILABLE;
+        let disk = self.nodefs(ctx);
+        let disk_met = disk.is_some_and(|(avail, threshold)| avail < threshold);
+        // The node conditions first (each held for the transition period after its signal
+        // clears), then one resource reclaimed per pass, memory before disk (`byEvictionPriority`).
+        if memory_met {
             self.pressure_seen = now;
-            if !pressured {
-                self.set_pressure(true, ctx);
-            }
-            self.evict_one(&pods, available, ctx);
-        } else if pressured && now.since(self.pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS {
-            self.set_pressure(false, ctx);
         }
-        let busy = pods.iter().any(|p| p.1 > 0) || ctx.memory_hog[node.idx()] > 0 || ctx.api.node(node).memory_pressure;
+        if disk_met {
+            self.disk_pressure_seen = now;
+        }
+        let n = ctx.api.node(node);
+        let (mem_on, disk_on) = (n.memory_pressure, n.disk_pressure);
+        if memory_met != mem_on
+            && (memory_met || now.since(self.pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS)
+        {
+            self.set_pressure(memory_met, ctx);
+        }
+        if disk_met != disk_on
+            && (disk_met || now.since(self.disk_pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS)
+        {
+            self.set_disk_pressure(disk_met, ctx);
+        }
+        if memory_met {
+            self.evict_one(&pods, available, ctx);
+        } else if let Some((_, threshold)) = disk.filter(|_| disk_met) {
+            self.reclaim_disk(threshold, ctx);
+        }
+        let n = ctx.api.node(node);
+        let busy = pods.iter().any(|p| p.1 > 0)
+            || ctx.memory_hog[node.idx()] > 0
+            || ctx.disk_fill[node.idx()] > 0
+            || n.memory_pressure
+            || n.disk_pressure;
         if busy {
             self.ensure_monitor(ctx);
         }
     }
 
     fn set_pressure(&mut self, on: bool, ctx: &mut Ctx) {
-        let node = self.node;
-        ctx.api.update_node(node, |n| {
-            n.memory_pressure = on;
-            n.taints.retain(|t| t.key != TAINT_MEMORY_PRESSURE);
+        self.set_condition(false, on, ctx);
+    }
+
+    fn set_disk_pressure(&mut self, on: bool, ctx: &mut Ctx) {
+        self.set_condition(true, on, ctx);
+    }
+
+    /// The MemoryPressure or DiskPressure condition, with its NoSchedule taint and event.
+    fn set_condition(&mut self, disk: bool, on: bool, ctx: &mut Ctx) {
+        let key = if disk { TAINT_DISK_PRESSURE } else { TAINT_MEMORY_PRESSURE };
+        ctx.api.update_node(self.node, |n| {
+            if disk {
+                n.disk_pressure = on
+            } else {
+                n.memory_pressure = on
+            }
+            n.taints.retain(|t| t.key != key);
             if on {
-                n.taints.push(Taint {
-                    key: TAINT_MEMORY_PRESSURE.into(),
-                    value: String::new(),
-                    effect: TaintEffect::NoSchedule,
-                });
+                n.taints.push(Taint { key: key.into(), value: String::new(), effect: TaintEffect::NoSchedule });
             }
         });
-        let reason = if on { "NodeHasInsufficientMemory" } else { "NodeHasSufficientMemory" };
+        let reason = match (disk, on) {
+            (false, true) => "NodeHasInsufficientMemory",
+            (false, false) => "NodeHasSufficientMemory",
+            (true, true) => "NodeHasDiskPressure",
+            (true, false) => "NodeHasNoDiskPressure",
+        };
         ctx.cause = self.node_status_event(reason, ctx);
+    }
+
+    /// The eviction manager's node event before it evicts a pod for `resource`.
+    fn threshold_met(&self, resource: &str, ctx: &mut Ctx) {
+        let node = self.node;
+        let msg = Message::Text(format!("Attempting to reclaim {resource}").into());
+        ctx.cause = ctx.record(
+            EventType::Warning,
+            "EvictionThresholdMet",
+            ObjRef::Node(node),
+            Some(node),
+            Source::Kubelet,
+            msg,
+        );
+    }
+
+    /// Whether the eviction manager may evict the pod: not a critical one (static or mirror,
+    /// or at system-critical priority: `evictPod` refuses those), nor one already stopping.
+    fn evictable(&self, id: PodId, ctx: &Ctx) -> bool {
+        let w = &self.workers[&id];
+        !w.killing && !ctx.api.pod(id).mirror && w.spec.priority < super::termination::SYSTEM_CRITICAL_PRIORITY
     }
 
     /// Evict the first pod of the memory-pressure ranking (one per monitoring pass).
     fn evict_one(&mut self, pods: &[(PodId, u64)], available: u64, ctx: &mut Ctx) {
         let mut ranked: Vec<(bool, i32, i64, PodId, u64, u64)> = pods
             .iter()
-            // Static pods are critical: the eviction manager leaves them alone.
-            .filter(|(id, _)| !self.workers[id].killing && !ctx.api.pod(*id).mirror)
+            .filter(|(id, _)| self.evictable(*id, ctx))
             .map(|&(id, used)| {
                 let spec = &self.workers[&id].spec;
                 let req = spec.requests().memory;
@@ -118,15 +175,7 @@ impl Kubelet {
         // exceedMemoryRequests (true first), priority (lower first), usage over requests (more first).
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.cmp(&a.2)).then(a.3.cmp(&b.3)));
         let Some(&(_, _, _, victim, used, req)) = ranked.first() else { return };
-        let node = self.node;
-        ctx.cause = ctx.record(
-            EventType::Warning,
-            "EvictionThresholdMet",
-            ObjRef::Node(node),
-            Some(node),
-            Source::Kubelet,
-            Message::Text("Attempting to reclaim memory".into()),
-        );
+        self.threshold_met("memory", ctx);
         // The container using the most memory is named, as upstream's message does.
         let w = &self.workers[&victim];
         let biggest = (0..w.containers.len())
@@ -155,5 +204,84 @@ impl Kubelet {
         w.evicted = true;
         w.terminal_status = Some(("Evicted", msg));
         self.stop_containers(id, IMMEDIATE_EVICTION_GRACE_PERIOD_MS, ctx);
+    }
+}
+
+/// kubelet `evictionHard` default `nodefs.available<10%`: the fraction as upstream holds it
+/// (a float32 percentage, widened to float64 when the threshold's quantity is computed).
+pub const EVICTION_HARD_NODEFS_AVAILABLE: f32 = 0.1;
+/// The taint the node gets while it reports DiskPressure.
+pub const TAINT_DISK_PRESSURE: &str = "node.kubernetes.io/disk-pressure";
+/// The eviction manager's admission refusal while a node condition other than memory pressure
+/// holds (`nodeConditionMessageFmt`), with reason Evicted.
+pub const NODE_CONDITION_REJECT_REASON: &str = "Evicted";
+
+impl Kubelet {
+    /// nodefs as the eviction manager observes it, when the node's disk is modelled (its
+    /// capacity declares `ephemeral-storage`): (available, threshold) in bytes. Images on disk
+    /// and a `disk-fill` use it; containers write nothing.
+    pub(super) fn nodefs(&self, ctx: &Ctx) -> Option<(u64, u64)> {
+        let capacity = ctx.api.node(self.node).capacity.storage;
+        if capacity == 0 {
+            return None;
+        }
+        let used = self.images.disk_bytes(ctx.images) + ctx.disk_fill[self.node.idx()];
+        // GetThresholdQuantity: capacity * percentage, truncated.
+        let threshold = (capacity as f64 * EVICTION_HARD_NODEFS_AVAILABLE as f64) as u64;
+        Some((capacity.saturating_sub(used), threshold))
+    }
+
+    /// The eviction manager's admission handler (the kubelet's first): under a node
+    /// condition other than memory pressure every pod but a critical one is refused; under
+    /// memory pressure alone, BestEffort pods that do not tolerate its taint.
+    pub(super) fn condition_rejects(&self, spec: &PodSpec, mirror: bool, node: &Node) -> Option<String> {
+        let critical = mirror || spec.priority >= super::termination::SYSTEM_CRITICAL_PRIORITY;
+        if critical || !(node.memory_pressure || node.disk_pressure) {
+            return None;
+        }
+        if !node.disk_pressure {
+            let taint =
+                Taint { key: TAINT_MEMORY_PRESSURE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
+            if spec.qos() != QosClass::BestEffort || spec.tolerations.iter().any(|t| t.tolerates(&taint)) {
+                return None;
+            }
+        }
+        let mut conditions = Vec::new();
+        if node.memory_pressure {
+            conditions.push("MemoryPressure");
+        }
+        if node.disk_pressure {
+            conditions.push("DiskPressure");
+        }
+        Some(format!("The node had condition: [{}]. ", conditions.join(" ")))
+    }
+
+    /// nodefs under its threshold: reclaim node-level resources first (without a separate
+    /// imagefs, the image garbage collector deletes every unused image); if that is not
+    /// enough, evict one pod ranked as `rankDiskPressureFunc` ranks them: pods over their
+    /// ephemeral-storage requests first, then lower priority, then larger use (no container
+    /// writes to disk here, so priority decides; ties by age, oldest first).
+    fn reclaim_disk(&mut self, threshold: u64, ctx: &mut Ctx) {
+        let in_use: Vec<ImageId> = (self.workers.values())
+            .flat_map(|w| w.spec.init_containers.iter().chain(&w.spec.containers).map(|c| c.image))
+            .collect();
+        let node = self.node;
+        for image in self.images.remove_unused(&in_use) {
+            ctx.api.node_image_removed(node, image);
+        }
+        let Some((available, _)) = self.nodefs(ctx).filter(|(a, _)| *a < threshold) else { return };
+        let mut ranked: Vec<(i32, PodId)> = (self.workers.iter())
+            .filter(|(id, _)| self.evictable(**id, ctx))
+            .map(|(&id, w)| (w.spec.priority, id))
+            .collect();
+        ranked.sort();
+        let Some(&(_, victim)) = ranked.first() else { return };
+        self.threshold_met("ephemeral-storage", ctx);
+        let msg = format!(
+            "The node was low on resource: ephemeral-storage. Threshold quantity: {}, available: {}. ",
+            format_bytes(threshold),
+            format_bytes(available),
+        );
+        self.evict(victim, msg, ctx);
     }
 }

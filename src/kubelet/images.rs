@@ -206,6 +206,26 @@ impl ImageManager {
         Some((req.pod, req.c, req.epoch, req.requested, ok))
     }
 
+    /// The bytes the images on the node's disk take.
+    pub fn disk_bytes(&self, images: &[crate::api::settings::ImageDef]) -> u64 {
+        (self.present.iter().zip(images)).filter(|(p, _)| **p).map(|(_, d)| d.size).sum()
+    }
+
+    /// Image garbage collection for disk pressure (`DeleteUnusedImages`): every image on disk
+    /// that no container in `in_use` names and no pull is writing goes; returns those removed.
+    pub fn remove_unused(&mut self, in_use: &[ImageId]) -> Vec<ImageId> {
+        let pulling: Vec<ImageId> = self.requests.iter().flatten().map(|r| r.image).collect();
+        let mut removed = Vec::new();
+        for (i, p) in self.present.iter_mut().enumerate() {
+            let id = ImageId(i as u32);
+            if *p && !in_use.contains(&id) && !pulling.contains(&id) {
+                *p = false;
+                removed.push(id);
+            }
+        }
+        removed
+    }
+
     /// The node lost power: queued and running pulls are forgotten (the disk keeps its images).
     pub fn power_off(&mut self) {
         for (i, r) in self.requests.iter_mut().enumerate() {

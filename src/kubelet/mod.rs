@@ -127,6 +127,7 @@ pub struct Kubelet {
     monitor_next: Option<SimTime>,
     monitor_last: Option<SimTime>,
     pressure_seen: SimTime,
+    disk_pressure_seen: SimTime,
     /// Static pods whose mirror pod was replaced: old mirror -> new one (timers still name the
     /// old one).
     moved: BTreeMap<PodId, PodId>,
@@ -195,6 +196,7 @@ impl Kubelet {
             monitor_next: None,
             monitor_last: None,
             pressure_seen: SimTime::ZERO,
+            disk_pressure_seen: SimTime::ZERO,
             moved: BTreeMap::new(),
             up: true,
             frozen: false,
@@ -438,7 +440,9 @@ impl Kubelet {
                 .taints
                 .iter()
                 .any(|t| t.effect == TaintEffect::NoExecute && !spec.tolerations.iter().any(|x| x.tolerates(t)));
+        let condition = self.condition_rejects(&spec, p.mirror, node);
         let reject = match reject {
+            _ if condition.is_some() => condition.map(|m| (eviction::NODE_CONDITION_REJECT_REASON, m)),
             Some((reason, res, r, used, cap)) => Some((
                 reason,
                 format!("Node didn't have enough resource: {res}, requested: {r}, used: {used}, capacity: {cap}"),

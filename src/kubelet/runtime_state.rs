@@ -77,8 +77,14 @@ impl Kubelet {
         if epoch != self.runtime.epoch {
             return;
         }
+        if ctx.api.is_disconnected(self.node) {
+            // The status update cannot reach the API server: the next one tries again.
+            let next = ctx.now.plus(NODE_STATUS_UPDATE_FREQUENCY_MS);
+            ctx.at(next, Event::Kubelet(self.node, KubeletEvent::RuntimeStatus { epoch }));
+            return;
+        }
         if self.runtime.down_since.is_some() {
-            if !self.runtime.reported {
+            if !self.runtime.reported && !self.shutting_down {
                 self.runtime.reported = true;
                 self.set_node_not_ready(RUNTIME_DOWN_MESSAGE, ctx);
             }
@@ -98,8 +104,15 @@ impl Kubelet {
                 return;
             }
             self.runtime.reported = false;
-            if ctx.api.node(self.node).ready == ConditionStatus::False {
+            let node = ctx.api.node(self.node);
+            if self.shutting_down {
+                // The shutdown manager's own error keeps the node NotReady.
+            } else if node.ready == ConditionStatus::False {
                 self.set_node_ready(ctx);
+            } else if !node.not_ready_message.is_empty() {
+                // The node controller wrote Unknown over it meanwhile: the error is gone all the
+                // same, and the controller finds the node Ready once the lease is fresh.
+                ctx.api.update_node(self.node, |x| x.not_ready_message = "");
             }
         }
     }

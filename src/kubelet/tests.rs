@@ -488,3 +488,44 @@ fn a_runtime_that_stops_answering_makes_the_node_not_ready_and_freezes_pod_work_
     assert_eq!(w.app(p).last_terminated.map(|t| (t.0, t.1)), Some((1, "Error")));
     assert_eq!(w.h.times_of("Created"), [10, 130_000]);
 }
+
+/// nodefs.available<10% of a 10Gi disk: the threshold quantity is 10Gi * float64(float32(0.1))
+/// truncated, 1073741840 bytes. A fill leaving nothing: DiskPressure and its taint at the next
+/// 10 s tick, then the image garbage collector frees the unused 2Gi image, which is enough.
+/// More fill: nothing left to collect, so the lower-priority pod is evicted; a new pod is then
+/// refused by the eviction manager's admission.
+#[test]
+fn disk_pressure_collects_unused_images_first_then_evicts_by_priority_and_refuses_new_pods() {
+    let mut w = World::new(&[("app:1", GI), ("junk:1", 2 * GI)], &[ImageId(0), ImageId(1)]);
+    let n = w.n;
+    w.h.api.update_node(n, |x| {
+        x.capacity.storage = 10 * GI;
+        x.images = vec![ImageId(0), ImageId(1)];
+    });
+    let p = w.pod("p", spec(ImageId(0), Behavior::default()));
+    let mut high = spec(ImageId(0), Behavior::default());
+    high.priority = 10;
+    let q = w.pod("q", high);
+    w.run(5_000);
+    w.h.disk_fill[n.idx()] = 7 * GI;
+    w.h.handle(|ctx| ctx.at(SimTime(10_000), Event::Kubelet(n, KubeletEvent::EvictionMonitor)));
+    w.run(10_000);
+    let node = w.h.api.node(n);
+    assert!(node.disk_pressure);
+    assert!(node.taints.iter().any(|t| t.key == eviction::TAINT_DISK_PRESSURE && t.effect == TaintEffect::NoSchedule));
+    assert_eq!(node.images, [ImageId(0)], "junk:1, used by no container, was collected");
+    assert!(w.h.times_of("Evicted").is_empty(), "10Gi - 7Gi - 1Gi = 2Gi is above the threshold again");
+    w.h.disk_fill[n.idx()] += 3 * GI / 2;
+    w.run(20_000);
+    assert_eq!(w.h.times_of("Evicted"), [20_000]);
+    let evicted = Message::Text(
+        "The node was low on resource: ephemeral-storage. Threshold quantity: 1073741840, available: 512Mi. ".into(),
+    );
+    assert_eq!(w.messages(p, "Evicted"), [evicted]);
+    assert!(w.messages(q, "Evicted").is_empty(), "higher priority: evicted after p");
+    let r = w.pod("r", spec(ImageId(0), Behavior::default()));
+    w.run(25_000);
+    let pod = w.h.api.pod(r);
+    assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("Evicted")));
+    assert_eq!(pod.status.message.as_deref(), Some("Pod was rejected: The node had condition: [DiskPressure]. "));
+}

@@ -66,10 +66,15 @@ fn conditions(o: &mut Prefix, c: &Cluster, id: NodeId, now: SimTime) {
         false => ("False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
     };
     let mem_at = rfc1123z(transition(c, id, &["NodeHasInsufficientMemory", "NodeHasSufficientMemory"], now));
+    let disk = match n.disk_pressure {
+        true => ("True", "KubeletHasDiskPressure", "kubelet has disk pressure"),
+        false => ("False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    };
+    let disk_at = rfc1123z(transition(c, id, &["NodeHasDiskPressure", "NodeHasNoDiskPressure"], now));
     let created = rfc1123z(n.created);
     let rows = [
         ("MemoryPressure", memory, mem_at),
-        ("DiskPressure", ("False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"), created.clone()),
+        ("DiskPressure", disk, disk_at),
         ("PIDPressure", ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"), created),
         ("Ready", ready_row(n), ready_at.clone()),
     ];

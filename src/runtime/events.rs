@@ -143,6 +143,8 @@ impl KubeletEvent {
             self,
             KubeletEvent::PowerOff
                 | KubeletEvent::PowerOn
+                | KubeletEvent::Shutdown
+                | KubeletEvent::ShutdownStage { .. }
                 | KubeletEvent::ServiceStop
                 | KubeletEvent::ServiceStart
                 | KubeletEvent::Reconnect

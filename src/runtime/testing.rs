@@ -24,6 +24,7 @@ pub struct Harness {
     pub rng: RngStreams,
     pub registry: Registry,
     pub memory_hog: Vec<u64>,
+    pub disk_fill: Vec<u64>,
     pub images: Vec<ImageDef>,
     pub settings: KubeSettings,
     pub queue: EventQueue<Event>,
@@ -48,6 +49,7 @@ macro_rules! harness_ctx {
             rng: &mut $h.rng,
             registry: &mut $h.registry,
             memory_hog: &mut $h.memory_hog,
+            disk_fill: &mut $h.disk_fill,
             images: &$h.images,
             settings: &$h.settings,
             queue: &mut $h.queue,
@@ -69,6 +71,7 @@ impl Harness {
             rng: RngStreams::new(1),
             registry: Registry::new(DEFAULT_REGISTRY_BANDWIDTH, DEFAULT_NODE_BANDWIDTH, DEFAULT_REGISTRY_LATENCY_MS, 0),
             memory_hog: Vec::new(),
+            disk_fill: Vec::new(),
             images: Vec::new(),
             settings,
             queue: EventQueue::default(),
@@ -121,6 +124,7 @@ impl Harness {
         let id = self.api.create_node(n);
         self.registry.add_node();
         self.memory_hog.push(0);
+        self.disk_fill.push(0);
         id
     }
 

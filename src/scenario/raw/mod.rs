@@ -515,6 +515,7 @@ pub enum FaultRaw {
     TaintNode(Box<TaintNodeRaw>),
     UntaintNode(Box<TaintNodeRaw>),
     NodeMemoryHog(Box<NodeTargetRaw>),
+    DiskFill(Box<NodeTargetRaw>),
     RegistryOutage(Box<RegistryFaultRaw>),
     RegistrySlow(Box<RegistryFaultRaw>),
     ImageMissing(Box<RegistryFaultRaw>),
@@ -675,6 +676,9 @@ pub struct NodeTargetRaw {
     /// (`node-memory-hog`, `node-crash`).
     #[serde(default)]
     pub memory: Option<Spanned<Qty>>,
+    /// `disk-fill`: how much of the node's disk the files take.
+    #[serde(default)]
+    pub size: Option<Spanned<Qty>>,
     #[serde(default)]
     pub duration: Option<GoDuration>,
     /// `node-restart`: how long the node is down.

@@ -15,6 +15,7 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
                 crash(ctx, model, f, t, spec)?
             }
             FaultRaw::NodeMemoryHog(t) => memory_hog(ctx, model, f, t, spec)?,
+            FaultRaw::DiskFill(t) => disk_fill(ctx, model, f, t, spec)?,
             FaultRaw::RegistryOutage(r) | FaultRaw::RegistrySlow(r) | FaultRaw::ImageMissing(r) => {
                 registry(ctx, model, f, r, duration)?
             }
@@ -140,7 +141,7 @@ pub(super) fn cordon(
     no_drain_fields(ctx, f, t)?;
     let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
     let action = if cordon { "node-cordon" } else { "node-uncordon" };
-    if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
+    if t.memory.is_some() || t.size.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(
             f.referenced,
             format!("{action} takes no `memory`, `duration` or `downtime`"),
@@ -192,6 +193,7 @@ fn taint(
         pool: t.pool.clone(),
         node_selector: t.node_selector.clone(),
         memory: None,
+        size: None,
         duration: None,
         downtime: None,
         force: None,
@@ -222,7 +224,8 @@ pub(super) fn crash(
         (_, true) => "node-shutdown",
         _ => "node-crash",
     };
-    if t.memory.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some()) {
+    if t.memory.is_some() || t.size.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some())
+    {
         let want = if restart {
             "{at, nodes | pool | nodeSelector, downtime}"
         } else {
@@ -264,8 +267,12 @@ pub(super) fn memory_hog(
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
     no_drain_fields(ctx, f, t)?;
-    if t.downtime.is_some() {
-        return Err(ctx.err_at(f.referenced, "node-memory-hog takes no `downtime`", None));
+    if t.downtime.is_some() || t.size.is_some() {
+        return Err(ctx.err_at(
+            f.referenced,
+            "node-memory-hog takes {at, nodes | pool | nodeSelector, memory, duration}",
+            None,
+        ));
     }
     let Some(mem) = &t.memory else {
         return Err(ctx.err_at(f.referenced, "node-memory-hog needs `memory`", Some("e.g. `memory: 2Gi`".into())));
@@ -346,7 +353,7 @@ pub(super) fn drain(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
+    if t.memory.is_some() || t.size.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(
             f.referenced,
             "node-drain takes {at, nodes | pool | nodeSelector, force, gracePeriod}",
@@ -399,7 +406,7 @@ pub(super) fn partition_or_kubelet_kill(
     let Model { nodes, faults, .. } = model;
     let partition = matches!(&f.value, FaultRaw::NetworkPartition(_));
     let action = if partition { "network-partition" } else { "kubelet-service-kill" };
-    if t.memory.is_some() || t.downtime.is_some() || t.has_drain_fields() {
+    if t.memory.is_some() || t.size.is_some() || t.downtime.is_some() || t.has_drain_fields() {
         return Err(ctx.err_at(
             f.referenced,
             format!("{action} takes {{at, nodes | pool | nodeSelector, duration}}"),
@@ -429,6 +436,44 @@ pub(super) fn partition_or_kubelet_kill(
     Ok(())
 }
 
+/// A node fault that takes its nodes, `at` and `duration` (and its own field): no random
+/// failures, memory, downtime or drain fields.
+fn only_at_and_duration(ctx: &mut Ctx, f: &Spanned<FaultRaw>, t: &NodeTargetRaw, what: &str) -> R<()> {
+    if t.memory.is_some() || t.downtime.is_some() || t.has_drain_fields() || t.mtbf.is_some() || t.mttr.is_some() {
+        return Err(ctx.err_at(f.referenced, what.to_string(), None));
+    }
+    Ok(())
+}
+
+/// `disk-fill: {at, nodes | pool | nodeSelector, size, duration}`: only on nodes whose disk is
+/// modelled (their capacity declares ephemeral-storage).
+pub(super) fn disk_fill(
+    ctx: &mut Ctx,
+    model: &mut Model,
+    f: &Spanned<FaultRaw>,
+    t: &NodeTargetRaw,
+    spec: &ScenarioSpec,
+) -> R<()> {
+    let Model { nodes, faults, .. } = model;
+    only_at_and_duration(ctx, f, t, "disk-fill takes {at, nodes | pool | nodeSelector, size, duration}")?;
+    let Some(size) = &t.size else {
+        return Err(ctx.err_at(f.referenced, "disk-fill needs `size`", Some("e.g. `size: 90Gi`".into())));
+    };
+    let bytes = (size.value.0.value().filter(|&v| v > 0))
+        .ok_or_else(|| ctx.err_at(size.referenced, "disk-fill size must be positive and below 8Ei", None))?
+        as u64;
+    let targets = node_targets(ctx, t, f.referenced, "disk-fill", nodes, &spec.node_pools)?;
+    if let Some(n) = targets.iter().find(|n| nodes[n.idx()].capacity.storage == 0) {
+        let msg =
+            format!("disk-fill targets node {:?}, whose capacity declares no ephemeral-storage", nodes[n.idx()].name);
+        let help = "give its pool a disk, e.g. `capacity: {cpu: \"4\", memory: 16Gi, ephemeral-storage: 100Gi}`";
+        return Err(ctx.err_at(f.referenced, msg, Some(help.into())));
+    }
+    let at = SimTime(t.at_ms());
+    faults.push(FaultDef::DiskFill { at, until: t.duration.map(|d| at.plus(d.0)), nodes: targets, bytes });
+    Ok(())
+}
+
 /// `container-runtime-down: {at, nodes | pool | nodeSelector, duration}`.
 pub(super) fn runtime_down(
     ctx: &mut Ctx,
@@ -439,7 +484,8 @@ pub(super) fn runtime_down(
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
     let what = "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}";
-    if t.memory.is_some() || t.downtime.is_some() || t.has_drain_fields() || t.mtbf.is_some() || t.mttr.is_some() {
+    only_at_and_duration(ctx, f, t, what)?;
+    if t.size.is_some() {
         return Err(ctx.err_at(f.referenced, what, None));
     }
     let Some(at) = t.at else {
@@ -497,7 +543,7 @@ pub(super) fn delete_node(
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
     no_drain_fields(ctx, f, t)?;
-    if t.memory.is_some() || t.duration.is_some() || t.downtime.is_some() {
+    if t.memory.is_some() || t.size.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(f.referenced, "delete-node takes {at, nodes | pool | nodeSelector}", None));
     }
     let targets = node_targets(ctx, t, f.referenced, "delete-node", nodes, &spec.node_pools)?;
