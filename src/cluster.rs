@@ -693,7 +693,8 @@ impl Cluster {
                 Watcher::DaemonSetController => self.daemonsets.on_watch(n.obj, &mut ctx),
                 Watcher::StatefulSetController => self.statefulsets.on_watch(n.obj, &mut ctx),
                 Watcher::DisruptionController => self.disruption.on_watch(n.obj, &mut ctx),
-                Watcher::NodeLifecycleController | Watcher::Operator => {}
+                Watcher::NodeLifecycleController => self.nodelifecycle.on_watch(n.obj, &mut ctx),
+                Watcher::Operator => {}
             },
             Event::Scheduler(ev) => self.scheduler.handle(ev, &mut ctx),
             Event::Kubelet(node, ev) => self.kubelets[node.idx()].handle(ev, &mut ctx),

@@ -562,3 +562,56 @@ spec:
     let pods = read_csv(&out.join("pods.csv"));
     assert_eq!(pods[0]["deleted"], "");
 }
+
+#[test]
+fn a_pod_bound_to_a_tainted_node_is_evicted_after_its_toleration_and_a_deleted_pods_eviction_is_cancelled() {
+    // handlePodUpdate: `late` is scaled up at 60 s and bound to the already tainted worker-0
+    // (it tolerates the taint for 20 s): the controller hears of the binding one watch latency
+    // (10 ms) later and evicts it 20 s after that. `doomed` has an eviction scheduled at
+    // 30 + 100 s and is force-deleted at 50 s: cancelWorkWithEvent when it leaves the store.
+    let (_t, f) = write_scenario(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: bound-later}
+spec:
+  duration: 2m
+  nodePools: [{name: worker, count: 1, capacity: {cpu: "2", memory: 4Gi}}]
+  faults:
+  - taint-node: {at: 30s, nodes: [worker-0], key: maintenance, effect: NoExecute}
+  - pod-kill: {at: 50s, selector: {app: doomed}, gracePeriod: 0}
+  - scale: {at: 60s, workload: deployment/late, replicas: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: doomed, labels: {app: doomed}}
+spec:
+  tolerations: [{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 100}]
+  containers: [{name: app, image: nginx}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: late}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: late}}
+  template:
+    metadata: {labels: {app: late}}
+    spec:
+      tolerations: [{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 20}]
+      containers: [{name: app, image: nginx}]
+"#,
+    );
+    let (_t2, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let events = events_of(&out);
+    let taint: Vec<(u64, &str)> = events
+        .iter()
+        .filter(|e| e["reason"] == "TaintManagerEviction")
+        .map(|e| (ms(&e["time"]), e["message"].as_str()))
+        .collect();
+    assert_eq!(taint[0], (50_010, "Cancelling deletion of Pod default/doomed"));
+    let bound = events.iter().find(|e| e["reason"] == "Scheduled" && e["name"].starts_with("late-")).unwrap();
+    let bound_ms = ms(&bound["time"]);
+    let name = &bound["name"];
+    let marked = format!("Marking for deletion Pod default/{name}");
+    assert_eq!(taint[1], (bound_ms + 10 + 20_000, marked.as_str()), "{taint:?}");
+}

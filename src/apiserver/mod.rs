@@ -438,6 +438,7 @@ impl ApiServer {
         self.touch(Some(id), None);
         self.count(b, 1);
         self.route_pod(id, None, pod_bound);
+        self.tell_taint_eviction(id);
         id
     }
 
@@ -449,6 +450,16 @@ impl ApiServer {
             let c = &mut p.status.conditions;
             c.set(crate::api::conditions::CondType::PodScheduled, true, Default::default(), 0, now);
         });
+        self.tell_taint_eviction(id);
+    }
+
+    /// The taint eviction controller's pod handler: a pod bound to (or gone from) a node with
+    /// NoExecute taints (its other updates change neither its node nor its tolerations).
+    fn tell_taint_eviction(&mut self, id: PodId) {
+        let Some(n) = self.pods[id.idx()].node else { return };
+        if self.nodes[n.idx()].taints.iter().any(|t| t.effect == TaintEffect::NoExecute) {
+            self.outbox.push(Notification { to: Watcher::NodeLifecycleController, obj: ObjRef::Pod(id) });
+        }
     }
 
     /// A status write (kubelet's status manager).
@@ -583,6 +594,7 @@ impl ApiServer {
         if let Some(names) = self.pod_names.get_mut(&*p.namespace) {
             names.remove(&p.name);
         }
+        self.tell_taint_eviction(id);
     }
 
     // ---- nodes ----

@@ -25,7 +25,8 @@ pub enum Watcher {
     StatefulSetController,
     /// Every pod while PodDisruptionBudgets exist.
     DisruptionController,
-    /// Reads nodes' leases on its own period; watches nothing (a writer only).
+    /// Reads nodes' leases on its own period; its taint eviction controller watches pods
+    /// bound to, or gone from, nodes with NoExecute taints.
     NodeLifecycleController,
     /// The operator's own actions (`kubectl set image`, `scale`, ...): a writer only.
     Operator,

@@ -112,6 +112,13 @@ impl NodeLifecycleController {
         }
     }
 
+    /// The taint eviction controller's pod handler (`handlePodUpdate`).
+    pub fn on_watch(&mut self, obj: ObjRef, ctx: &mut Ctx) {
+        if let ObjRef::Pod(id) = obj {
+            self.taint_eviction.pod_changed(id, ctx);
+        }
+    }
+
     fn monitor(&mut self, ctx: &mut Ctx) {
         let grace = ctx.settings.node_monitor_grace_period_ms;
         let n_nodes = ctx.api.nodes.len();

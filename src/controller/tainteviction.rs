@@ -46,6 +46,23 @@ impl TaintEviction {
         ctx.cause = root;
     }
 
+    /// `handlePodUpdate`: a pod bound to a node with NoExecute taints is looked at as the node's
+    /// pods are; a pod gone from the store has its scheduled eviction cancelled, with the event.
+    pub fn pod_changed(&mut self, id: PodId, ctx: &mut Ctx) {
+        let p = ctx.api.pod(id);
+        let Some(n) = p.node else { return };
+        if p.removed.is_some() {
+            self.cancel(id, ctx);
+            return;
+        }
+        let taints: Vec<Taint> =
+            ctx.api.node(n).taints.iter().filter(|t| t.effect == TaintEffect::NoExecute).cloned().collect();
+        // A node whose taints were removed meanwhile cancelled what it had already.
+        if !taints.is_empty() {
+            self.pod_on_node(id, n, &taints, ctx);
+        }
+    }
+
     fn pod_on_node(&mut self, id: PodId, n: NodeId, taints: &[Taint], ctx: &mut Ctx) {
         let p = ctx.api.pod(id);
         // Static pods tolerate every NoExecute taint (the kubelet adds the toleration).
