@@ -273,6 +273,7 @@ impl Cluster {
                 template: d.template.clone(),
                 strategy: d.strategy,
                 progress_deadline_ms: d.progress_deadline_ms,
+                revision_history_limit: d.revision_history_limit,
                 created: SimTime::ZERO,
                 resource_version: 0,
                 status: WorkloadStatus::default(),
@@ -294,6 +295,7 @@ impl Cluster {
                 created: SimTime::ZERO,
                 resource_version: 0,
                 status: WorkloadStatus::default(),
+                deleted: None,
             });
             self.rec.track(WorkloadRef::ReplicaSet(id));
             self.tracked.push(WorkloadRef::ReplicaSet(id));

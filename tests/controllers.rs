@@ -267,3 +267,51 @@ fn a_drain_over_pending_pods_goes_through_their_budget_at_once() {
     assert_eq!(drained.len(), 1);
     assert_eq!(ms(&drained[0]["time"]), 61_000);
 }
+
+#[test]
+fn old_replicasets_beyond_the_revision_history_limit_are_deleted_once_a_rollout_completes() {
+    // cleanupDeployment with revisionHistoryLimit 1: three rollouts (revisions 2, 3, 4). Each
+    // completed rollout keeps one old ReplicaSet (scaled to zero) and deletes older ones.
+    let (_t, f) = write_scenario(
+        r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: history}
+spec:
+  duration: 4m
+  nodePools: [{name: worker, count: 1, capacity: {cpu: "4", memory: 8Gi}}]
+  images: [{name: "web:1", size: 10Mi}, {name: "web:2", size: 10Mi}, {name: "web:3", size: 10Mi}, {name: "web:4", size: 10Mi}]
+  faults:
+  - set-image: {at: 1m, deployment: web, container: web, image: "web:2"}
+  - set-image: {at: 2m, deployment: web, container: web, image: "web:3"}
+  - set-image: {at: 3m, deployment: web, container: web, image: "web:4"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  revisionHistoryLimit: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+"#,
+    );
+    let file = f.to_str().unwrap();
+    let images_of = |at: &str| -> Vec<String> {
+        let (code, out, err) = kubesim(&["get", "rs", file, "--at", at, "-o", "wide"]);
+        assert_eq!(code, Some(0), "{err}");
+        let mut v: Vec<String> =
+            out.lines().skip(1).map(|l| l.split_whitespace().nth(6).unwrap_or_default().to_string()).collect();
+        v.sort();
+        v
+    };
+    // Before the second rollout: revision 1 is the one old ReplicaSet allowed.
+    assert_eq!(images_of("1m59s"), ["web:1", "web:2"]);
+    // Revision 3 complete: revision 1 goes, revision 2 stays.
+    assert_eq!(images_of("2m59s"), ["web:2", "web:3"]);
+    assert_eq!(images_of("4m"), ["web:3", "web:4"]);
+    let (_, yaml, _) = kubesim(&["get", "deployments", file, "-o", "yaml"]);
+    assert!(yaml.contains("revisionHistoryLimit: 1"), "{yaml}");
+}

@@ -42,6 +42,8 @@ pub struct ReplicaSet {
     pub created: SimTime,
     pub resource_version: u64,
     pub status: WorkloadStatus,
+    /// When its Deployment deleted it (revision history clean-up); the slot stays.
+    pub deleted: Option<SimTime>,
 }
 
 /// An `IntOrString` field such as `maxSurge`: a count or a percentage of the replicas.
@@ -69,6 +71,8 @@ pub const DEFAULT_MAX_SURGE: IntOrPercent = IntOrPercent::Percent(25);
 pub const DEFAULT_MAX_UNAVAILABLE: IntOrPercent = IntOrPercent::Percent(25);
 /// `spec.progressDeadlineSeconds` default (600).
 pub const DEFAULT_PROGRESS_DEADLINE_SECONDS: u32 = 600;
+/// `apps/v1` `spec.revisionHistoryLimit` default: old ReplicaSets kept for rollback.
+pub const DEFAULT_REVISION_HISTORY_LIMIT: u32 = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DeploymentStrategy {
@@ -114,6 +118,8 @@ pub struct Deployment {
     pub strategy: DeploymentStrategy,
     /// `spec.progressDeadlineSeconds`, in ms.
     pub progress_deadline_ms: u64,
+    /// `spec.revisionHistoryLimit`: old ReplicaSets (scaled to zero) beyond it are deleted.
+    pub revision_history_limit: u32,
     pub created: SimTime,
     pub resource_version: u64,
     pub status: WorkloadStatus,

@@ -708,6 +708,17 @@ impl ApiServer {
         }
     }
 
+    /// DELETE a ReplicaSet (the Deployment controller's revision history clean-up, only of
+    /// ReplicaSets without pods): it leaves its Deployment's list; the slot stays.
+    pub fn delete_replicaset(&mut self, id: RsId, now: SimTime) {
+        self.replicasets[id.idx()].deleted = Some(now);
+        self.replicasets[id.idx()].resource_version = self.next_rv();
+        if let Some(d) = self.replicasets[id.idx()].owner {
+            self.rs_by_deployment[d.idx()].retain(|&r| r != id);
+        }
+        self.route_rs(id, Some(Watcher::DeploymentController));
+    }
+
     pub fn update_replicaset(&mut self, id: RsId, writer: Watcher, f: impl FnOnce(&mut ReplicaSet)) {
         f(&mut self.replicasets[id.idx()]);
         self.replicasets[id.idx()].resource_version = self.next_rv();

@@ -133,6 +133,7 @@ impl DeploymentController {
         let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
         let (replicas, strategy) = (d.replicas, d.strategy);
+        let scale_before = self.total_scale(id, ctx);
         let mut new_rs = None;
         let mut old: Vec<RsId> = Vec::new();
         for &r in ctx.api.replicasets_of(id) {
@@ -183,7 +184,36 @@ impl DeploymentController {
                 }
             }
         }
-        self.update_status(id, ctx);
+        // A sync that scaled nothing on a complete rollout cleans up the revision history
+        // (upstream: the next sync, which this status write triggers, a watch latency later).
+        let complete = self.update_status(id, ctx);
+        if complete && self.total_scale(id, ctx) == scale_before {
+            self.cleanup(id, &old, ctx);
+        }
+    }
+
+    /// The replicas the Deployment's ReplicaSets ask for, each counted by its own scale.
+    fn total_scale(&self, id: DeployId, ctx: &Ctx) -> Vec<u32> {
+        ctx.api.replicasets_of(id).iter().map(|&r| ctx.api.replicasets[r.idx()].replicas).collect()
+    }
+
+    /// `cleanupDeployment`: beyond `revisionHistoryLimit` old ReplicaSets, the oldest revisions
+    /// are deleted, those with neither replicas asked for nor pods left.
+    fn cleanup(&mut self, id: DeployId, old: &[RsId], ctx: &mut Ctx) {
+        let limit = ctx.api.deployments[id.idx()].revision_history_limit as usize;
+        let mut alive: Vec<RsId> =
+            old.iter().copied().filter(|r| ctx.api.replicasets[r.idx()].deleted.is_none()).collect();
+        if alive.len() <= limit {
+            return;
+        }
+        // ReplicaSetsByRevision: revision, then creation.
+        alive.sort_by_key(|&r| (ctx.api.replicasets[r.idx()].revision, ctx.api.replicasets[r.idx()].created, r));
+        for &r in &alive[..alive.len() - limit] {
+            let rs = &ctx.api.replicasets[r.idx()];
+            if rs.replicas == 0 && rs.status.replicas == 0 {
+                ctx.api.delete_replicaset(r, ctx.now);
+            }
+        }
     }
 
     /// Recreate: scale every old ReplicaSet to 0, wait until none of their pods runs, then
@@ -307,6 +337,7 @@ impl DeploymentController {
             created: ctx.now,
             resource_version: 0,
             status: WorkloadStatus::default(),
+            deleted: None,
         };
         let rs = ctx.api.create_replicaset(rs);
         // Progressing=True, NewReplicaSetCreated.
@@ -328,7 +359,8 @@ impl DeploymentController {
 
     /// `calculateStatus` and `syncRolloutStatus`: the counts, and the Progressing condition
     /// (complete, progressing, or past its deadline).
-    fn update_status(&mut self, id: DeployId, ctx: &mut Ctx) {
+    /// Returns DeploymentComplete of the status written.
+    fn update_status(&mut self, id: DeployId, ctx: &mut Ctx) -> bool {
         let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
         let mut st = WorkloadStatus::default();
@@ -385,6 +417,7 @@ impl DeploymentController {
             ctx.api.update_deployment(id, Watcher::DeploymentController, |d| d.status = st);
         }
         ctx.rec.workload_status(WorkloadRef::Deployment(id), now, desired, st.ready);
+        complete
     }
 }
 
@@ -435,6 +468,7 @@ mod tests {
                 template: web_template(0),
                 strategy,
                 progress_deadline_ms: DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
+                revision_history_limit: crate::api::workloads::DEFAULT_REVISION_HISTORY_LIMIT,
                 created: ctx.now,
                 resource_version: 0,
                 status: WorkloadStatus::default(),

@@ -213,6 +213,7 @@ mod tests {
             created: SimTime::ZERO,
             resource_version: 0,
             status: WorkloadStatus::default(),
+            deleted: None,
         });
         ready_pods(&mut h, 3, Some(Owner::ReplicaSet(rs)));
         let mut dc = DisruptionController::default();

@@ -289,6 +289,7 @@ mod tests {
                 created: ctx.now,
                 resource_version: 0,
                 status: WorkloadStatus::default(),
+                deleted: None,
             })
         })
     }

@@ -295,8 +295,8 @@ pub fn describe(c: &Cluster, now: SimTime, kind: &str, ns: &str, name: &str) -> 
     let pos = |hit: Option<usize>, what: &str| hit.ok_or_else(|| missing(what));
     Some(match kind.to_ascii_lowercase().as_str() {
         "replicaset" | "replicasets" | "rs" => {
-            pos(api.replicasets.iter().position(|r| r.namespace == ns && r.name == name), "replicasets.apps")
-                .map(|i| replicaset(c, now, RsId(i as u32)))
+            let found = api.replicasets.iter().position(|r| r.deleted.is_none() && r.namespace == ns && r.name == name);
+            pos(found, "replicasets.apps").map(|i| replicaset(c, now, RsId(i as u32)))
         }
         "statefulset" | "statefulsets" | "sts" => {
             pos(api.statefulsets.iter().position(|r| r.namespace == ns && r.name == name), "statefulsets.apps")

@@ -125,7 +125,7 @@ fn age(now: SimTime, t: SimTime) -> String {
 }
 
 fn get_replicasets(c: &Cluster, now: SimTime, q: &ListQuery) -> String {
-    let rows = (c.api.replicasets.iter().filter(|r| q.in_ns(&r.namespace)))
+    let rows = (c.api.replicasets.iter().filter(|r| r.deleted.is_none() && q.in_ns(&r.namespace)))
         .map(|r| {
             let row = vec![
                 r.name.clone(),

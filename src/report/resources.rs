@@ -114,7 +114,8 @@ fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
                         "rollingUpdate": {"maxSurge": int_or_percent(max_surge), "maxUnavailable": int_or_percent(max_unavailable)}}),
                 };
                 let spec = json!({"replicas": d.replicas, "selector": selector(&d.selector), "strategy": strategy,
-                    "progressDeadlineSeconds": d.progress_deadline_ms / 1000, "template": template(c, &d.template)});
+                    "progressDeadlineSeconds": d.progress_deadline_ms / 1000, "revisionHistoryLimit": d.revision_history_limit,
+                    "template": template(c, &d.template)});
                 let m = meta_l(&d.namespace, &d.name, d.created, d.resource_version, &d.labels);
                 push(
                     &d.namespace,
@@ -124,7 +125,7 @@ fn apps(c: &Cluster, kind: &str, ns_ok: &dyn Fn(&str) -> bool, push: &mut dyn Fn
             }
         }
         "replicasets" | "replicaset" | "rs" => {
-            for r in api.replicasets.iter().filter(|r| ns_ok(&r.namespace)) {
+            for r in api.replicasets.iter().filter(|r| r.deleted.is_none() && ns_ok(&r.namespace)) {
                 let spec = json!({"replicas": r.replicas, "selector": selector(&r.selector), "template": template(c, &r.template)});
                 let m = meta_l(&r.namespace, &r.name, r.created, r.resource_version, &r.labels);
                 push(

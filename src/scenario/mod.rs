@@ -141,6 +141,8 @@ pub struct WorkloadDef {
     pub strategy: DeploymentStrategy,
     /// Deployments: `spec.progressDeadlineSeconds` in ms.
     pub progress_deadline_ms: u64,
+    /// Deployments: `spec.revisionHistoryLimit`.
+    pub revision_history_limit: u32,
     /// DaemonSets: `spec.updateStrategy.rollingUpdate.maxUnavailable`.
     pub max_unavailable: crate::api::IntOrPercent,
     /// StatefulSets: `spec.podManagementPolicy`.
@@ -169,6 +171,7 @@ impl WorkloadDef {
             template,
             strategy: DeploymentStrategy::DEFAULT,
             progress_deadline_ms: crate::api::workloads::DEFAULT_PROGRESS_DEADLINE_SECONDS as u64 * 1000,
+            revision_history_limit: crate::api::workloads::DEFAULT_REVISION_HISTORY_LIMIT,
             max_unavailable: crate::api::workloads::DEFAULT_DAEMONSET_MAX_UNAVAILABLE,
             pod_management: crate::api::PodManagementPolicy::OrderedReady,
             behavior_annotation: None,

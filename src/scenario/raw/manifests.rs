@@ -387,7 +387,8 @@ k8s_struct!(DeploymentSpecRaw {
     template: PodTemplateRaw,
     strategy: Option<StrategyRaw>,
     #[serde(default, deserialize_with = "super::strict::opt_sp")] progress_deadline_seconds: Option<Spanned<u32>>,
-} ignored [minReadySeconds, revisionHistoryLimit, paused]);
+    #[serde(default, deserialize_with = "super::strict::opt_sp")] revision_history_limit: Option<Spanned<u32>>,
+} ignored [minReadySeconds, paused]);
 
 k8s_struct!(StrategyRaw {
     r#type: Option<Spanned<String>>,

@@ -129,9 +129,14 @@ pub(super) fn deployments(ctx: &mut Ctx, model: &mut Model, raw: &[(DeploymentMa
         let (selector, replicas, template) =
             model.replicated(ctx, &name, &spec.selector, &spec.replicas, &spec.template, *line)?;
         let behavior_annotation = super::pod_spec::behavior_override(ctx, &spec.template.metadata.annotations)?;
+        let revision_history_limit = spec
+            .revision_history_limit
+            .as_ref()
+            .map_or(crate::api::workloads::DEFAULT_REVISION_HISTORY_LIMIT, |r| r.value);
         model.deployments.push(WorkloadDef {
             strategy,
             progress_deadline_ms,
+            revision_history_limit,
             behavior_annotation,
             ..WorkloadDef::new(ns, name, labels_of(&m.metadata), selector, replicas, template)
         });
