@@ -223,3 +223,16 @@ fn paths_in_a_scenario_may_not_leave_its_folder() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn image_pull_backoff_counts_its_first_rollout_as_an_outage() {
+    // #22: availability and the longest outage run from the workload's creation. The registry
+    // is down for the first 3 minutes and the pull back-off (10s doubling) makes the pods wait
+    // past it: the Deployment is down for more than 5 minutes from the start.
+    let (_t, out) = run_cli(&scenario("image-pull-backoff.yaml"), &["--quiet"]);
+    let s = &read_csv(&out.join("summary.csv"))[0];
+    let availability: f64 = s["availability:deployment/web"].parse().unwrap();
+    let outage: f64 = s["longest_outage:deployment/web"].parse().unwrap();
+    assert!(availability < 1.0, "{availability}");
+    assert!(outage >= 300.0, "{outage}");
+}

@@ -10,9 +10,10 @@ pub struct WorkloadSummary {
     pub name: String,
     pub desired: u32,
     pub ready: u32,
-    /// Fraction of time with ready >= desired, counted from the first time it was fully ready.
+    /// Fraction of time with ready >= desired, counted from the workload's creation (its
+    /// first rollout is an outage too).
     pub availability: f64,
-    /// Longest stretch with ready < desired after it first was fully ready, in ms.
+    /// Longest stretch with ready < desired since the workload's creation, in ms.
     pub longest_outage_ms: u64,
     /// Per fault, ms from the fault to ready >= desired again (None: never recovered).
     pub recovery_ms: Vec<Option<u64>>,
@@ -81,7 +82,8 @@ impl Summary {
             .map(|(w, log)| {
                 let (name, _, desired, st) = api.workload(*w);
                 let ready = st.ready;
-                let (availability, longest_outage_ms) = availability(log, end);
+                let created = created_of(api, *w);
+                let (availability, longest_outage_ms) = availability(log, created, end);
                 let recovery_ms = c.rec.faults.iter().map(|&(t, _)| recovery(log, t)).collect();
                 let pdb_availability = budget_of(api, *w).map(|b| {
                     let pdb = &api.pdbs[b];
@@ -92,8 +94,7 @@ impl Summary {
                         (None, None) => desired,
                     };
                     let relative: Vec<(SimTime, u32, u32)> = log.iter().map(|&(t, d, r)| (t, min(d), r)).collect();
-                    let start = log.iter().position(|&(_, d, r)| r >= d).map_or(0, |i| i);
-                    let (a, _) = self::availability(&relative[start..], end);
+                    let (a, _) = self::availability(&relative, created, end);
                     (pdb.name.clone(), a)
                 });
                 WorkloadSummary { name, desired, ready, availability, longest_outage_ms, recovery_ms, pdb_availability }
@@ -148,20 +149,31 @@ fn budget_of(api: &crate::apiserver::ApiServer, w: crate::api::WorkloadRef) -> O
     api.pdbs.iter().position(|b| *b.namespace == **ns && b.selector.matches(labels))
 }
 
-/// (availability, longest outage) from a workload's (time, desired, ready) changes.
-fn availability(log: &[(SimTime, u32, u32)], end: SimTime) -> (f64, u64) {
-    let Some(first) = log.iter().position(|&(_, d, r)| r >= d) else {
-        return (0.0, end.as_millis());
-    };
-    let start = log[first].0;
-    let span = end.since(start);
+/// When the workload was created: its availability window opens then.
+fn created_of(api: &crate::apiserver::ApiServer, w: crate::api::WorkloadRef) -> SimTime {
+    use crate::api::WorkloadRef as W;
+    match w {
+        W::Deployment(d) => api.deployments[d.idx()].created,
+        W::ReplicaSet(r) => api.replicasets[r.idx()].created,
+        W::StatefulSet(x) => api.statefulsets[x.idx()].created,
+        W::DaemonSet(d) => api.daemonsets[d.idx()].created,
+    }
+}
+
+/// (availability, longest outage) from a workload's (time, desired, ready) changes, over the
+/// window from its creation to the end: before its first record it had no ready replicas.
+fn availability(log: &[(SimTime, u32, u32)], created: SimTime, end: SimTime) -> (f64, u64) {
+    let span = end.since(created);
     if span == 0 {
         return (1.0, 0);
     }
     let mut down = 0u64;
     let mut longest = 0u64;
     let mut down_since: Option<SimTime> = None;
-    for (i, &(t, d, r)) in log.iter().enumerate().skip(first) {
+    // Created with its desired count and nothing ready, until its first record.
+    let opening = log.first().filter(|f| f.0 > created && f.1 > 0).map(|f| (created, f.1, 0));
+    let log: Vec<(SimTime, u32, u32)> = opening.into_iter().chain(log.iter().copied()).collect();
+    for (i, &(t, d, r)) in log.iter().enumerate() {
         let next = log.get(i + 1).map_or(end, |x| x.0).min(end);
         if r < d {
             let s = *down_since.get_or_insert(t);
@@ -204,11 +216,16 @@ mod tests {
     #[test]
     fn availability_and_recovery() {
         let s = SimTime::from_secs;
-        // Ready at 10s, down 100s..130s, back up.
+        // Created at 0, ready at 10s, down 100s..130s, back up: the first rollout's 10s count.
         let log = vec![(s(0), 3, 0), (s(10), 3, 3), (s(100), 3, 2), (s(130), 3, 3)];
-        let (a, longest) = availability(&log, s(210));
-        assert!((a - 170.0 / 200.0).abs() < 1e-9);
+        let (a, longest) = availability(&log, s(0), s(210));
+        assert!((a - 170.0 / 210.0).abs() < 1e-9);
         assert_eq!(longest, 30_000);
+        // Its first record 10 ms after creation: unavailable from the creation.
+        let late = vec![(SimTime(10), 2, 0), (s(300), 2, 2)];
+        assert_eq!(availability(&late, SimTime::ZERO, s(600)), (0.5, 300_000));
+        // Never ready: the whole window is one outage.
+        assert_eq!(availability(&[(s(0), 1, 0)], s(0), s(60)), (0.0, 60_000));
         assert_eq!(recovery(&log, s(99)), Some(31_000));
         assert_eq!(recovery(&log, s(150)), Some(0));
         assert_eq!(recovery(&[(s(0), 3, 3), (s(5), 3, 1)], s(4)), None);
