@@ -19,7 +19,8 @@ pub(super) struct Lease {
     /// The renewTime the API kept when the kubelet lost the API server, and when it came back.
     pub(super) frozen: SimTime,
     pub(super) back_at: SimTime,
-    /// The recorded event that stopped the renewals (a fault): the cause of a NotReady.
+    /// The recorded event that stopped the renewals (a fault), or that the kubelet reported
+    /// NotReady with: the cause of the node controller's reaction.
     pub(super) why: EventId,
 }
 

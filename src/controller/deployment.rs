@@ -40,6 +40,8 @@ pub struct DeploymentController {
     progress: Vec<Progress>,
     /// The deadline a `DeploymentDeadline` event is pending for, per Deployment.
     armed: Vec<Option<SimTime>>,
+    /// The sync under way created or scaled a ReplicaSet (no revision clean-up then).
+    scaled: bool,
 }
 
 /// `ComputeHash`-style: FNV-32a over a canonical rendering of the template, safe-encoded.
@@ -133,7 +135,7 @@ impl DeploymentController {
         let hash = self.hash(id, ctx);
         let d = &ctx.api.deployments[id.idx()];
         let (replicas, strategy) = (d.replicas, d.strategy);
-        let scale_before = self.total_scale(id, ctx);
+        self.scaled = false;
         let mut new_rs = None;
         let mut old: Vec<RsId> = Vec::new();
         for &r in ctx.api.replicasets_of(id) {
@@ -187,14 +189,9 @@ impl DeploymentController {
         // A sync that scaled nothing on a complete rollout cleans up the revision history
         // (upstream: the next sync, which this status write triggers, a watch latency later).
         let complete = self.update_status(id, ctx);
-        if complete && self.total_scale(id, ctx) == scale_before {
+        if complete && !self.scaled {
             self.cleanup(id, &old, ctx);
         }
-    }
-
-    /// The replicas the Deployment's ReplicaSets ask for, each counted by its own scale.
-    fn total_scale(&self, id: DeployId, ctx: &Ctx) -> Vec<u32> {
-        ctx.api.replicasets_of(id).iter().map(|&r| ctx.api.replicasets[r.idx()].replicas).collect()
     }
 
     /// `cleanupDeployment`: beyond `revisionHistoryLimit` old ReplicaSets, the oldest revisions
@@ -340,6 +337,7 @@ impl DeploymentController {
             deleted: None,
         };
         let rs = ctx.api.create_replicaset(rs);
+        self.scaled = true;
         // Progressing=True, NewReplicaSetCreated.
         self.progress[id.idx()] = Progress::Progressing { since: ctx.now };
         // getNewReplicaSet records the scale-up only when the new ReplicaSet starts above 0.
@@ -354,6 +352,7 @@ impl DeploymentController {
             return;
         }
         ctx.api.update_replicaset(r, Watcher::DeploymentController, |x| x.replicas = to);
+        self.scaled = true;
         scaled_event(id, r, from, to, ctx);
     }
 

@@ -86,12 +86,12 @@ impl Kubelet {
         if memory_met != mem_on
             && (memory_met || now.since(self.pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS)
         {
-            self.set_pressure(memory_met, ctx);
+            self.set_condition(false, memory_met, ctx);
         }
         if disk_met != disk_on
             && (disk_met || now.since(self.disk_pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS)
         {
-            self.set_disk_pressure(disk_met, ctx);
+            self.set_condition(true, disk_met, ctx);
         }
         if memory_met {
             self.evict_one(&pods, available, ctx);
@@ -107,14 +107,6 @@ impl Kubelet {
         if busy {
             self.ensure_monitor(ctx);
         }
-    }
-
-    fn set_pressure(&mut self, on: bool, ctx: &mut Ctx) {
-        self.set_condition(false, on, ctx);
-    }
-
-    fn set_disk_pressure(&mut self, on: bool, ctx: &mut Ctx) {
-        self.set_condition(true, on, ctx);
     }
 
     /// The MemoryPressure or DiskPressure condition, with its NoSchedule taint and event.

@@ -25,8 +25,8 @@ fn tick_at_or_after(t: SimTime, period: u64) -> SimTime {
 /// The runtime as the kubelet knows it.
 #[derive(Default)]
 pub(super) struct RuntimeState {
-    /// The runtime stopped answering at this moment (`container-runtime-down`).
-    pub down_since: Option<SimTime>,
+    /// The runtime does not answer (`container-runtime-down`).
+    pub down: bool,
     /// The kubelet has posted Ready=False for it.
     pub reported: bool,
     /// Pod syncs are skipped (the kubelet noticed, or the fault is on): events wait in
@@ -46,10 +46,10 @@ impl Kubelet {
     /// check at or before now; 30 s after it the kubelet's errors begin, posted with the next
     /// node status update.
     pub(super) fn runtime_down(&mut self, ctx: &mut Ctx) {
-        if self.runtime.down_since.is_some() {
+        if self.runtime.down {
             return;
         }
-        self.runtime.down_since = Some(ctx.now);
+        self.runtime.down = true;
         self.runtime.paused = true;
         self.runtime.epoch = self.runtime.epoch.wrapping_add(1);
         let last_ok = SimTime(ctx.now.0 / RUNTIME_UP_PERIOD_MS * RUNTIME_UP_PERIOD_MS);
@@ -62,7 +62,7 @@ impl Kubelet {
     /// The runtime answers again: the next `updateRuntimeUp` clears the errors, pod syncs go
     /// on, and the next node status update posts Ready.
     pub(super) fn runtime_up(&mut self, ctx: &mut Ctx) {
-        if self.runtime.down_since.take().is_none() {
+        if !std::mem::take(&mut self.runtime.down) {
             return;
         }
         self.runtime.epoch = self.runtime.epoch.wrapping_add(1);
@@ -83,7 +83,7 @@ impl Kubelet {
             ctx.at(next, Event::Kubelet(self.node, KubeletEvent::RuntimeStatus { epoch }));
             return;
         }
-        if self.runtime.down_since.is_some() {
+        if self.runtime.down {
             if !self.runtime.reported && !self.shutting_down {
                 self.runtime.reported = true;
                 self.set_node_not_ready(RUNTIME_DOWN_MESSAGE, ctx);
