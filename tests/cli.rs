@@ -233,11 +233,13 @@ fn get_pods_prints_what_kubectl_would_at_a_moment() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     };
-    // CrashLoopBackOff: 6 restarts by 6m30s (at once, then 10, 20, 40, 80, 160 s apart), the
-    // last 65 s before; kubectl's tabwriter columns (minimum 10 wide, 3 of padding).
+    // CrashLoopBackOff: 6 restarts by 6m30s (at the relist after the first exit, then at the
+    // first pod worker syncs past 10, 20, 40, 80, 160 s of back-off: 19, 51, 94, 183, 358 s
+    // with this seed's jitter); the last instance exited at 6m0s, 30 s before (kubectl shows
+    // the last termination's finish); kubectl's tabwriter columns (minimum 10 wide, 3 of padding).
     assert_eq!(
         get("crashloop.yaml", "6m30s"),
-        "NAME      READY   STATUS             RESTARTS      AGE\ncrasher   0/1     CrashLoopBackOff   6 (65s ago)   6m30s\n"
+        "NAME      READY   STATUS             RESTARTS      AGE\ncrasher   0/1     CrashLoopBackOff   6 (30s ago)   6m30s\n"
     );
     let init = get("init-container-failure.yaml", "6m30s");
     assert!(init.lines().skip(1).all(|l| l.contains(" 0/1 ") && l.contains("Init:CrashLoopBackOff")), "{init}");

@@ -56,10 +56,19 @@ fn crash_loop_back_off_follows_the_upstream_schedule() {
     let started = times(&evs, "Started");
     let created = times(&evs, "Created");
     assert!(started.len() >= 9, "{started:?}");
-    // Each exit is 1s after a start; the next Created follows the exit after the back-off:
-    // 0 (the first restart is immediate), then 10s doubling to the 300s cap.
-    let backoffs: Vec<u64> = (0..8).map(|k| created[k + 1] - (started[k] + 1000)).collect();
-    assert_eq!(backoffs, vec![0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    // Each exit is 1s after a start, seen at the next relist. The first restart is at that
+    // relist (no back-off yet); later ones wait out 10s doubling to the 300s cap, at the first
+    // pod worker sync past it (syncs 10-15s apart, each inside it a BackOff).
+    let backoffs = times(&evs, "BackOff");
+    let delays = [0, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000];
+    for (k, &delay) in delays.iter().enumerate() {
+        let exit = started[k] + 1000;
+        if delay == 0 {
+            assert_eq!(created[k + 1], relist(exit));
+        } else {
+            assert_back_off_syncs(&backoffs, exit, relist(exit), created[k + 1], delay);
+        }
+    }
     // BackOff warnings name the container and the pod.
     let backoff = evs.iter().find(|e| e["reason"] == "BackOff").unwrap();
     assert_eq!(backoff["type"], "Warning");
@@ -94,8 +103,8 @@ fn restart_policies_give_upstream_phases() {
         if !should_restart {
             assert_eq!(p["reason"], if code == 0 { "Completed" } else { "Error" });
             // Scheduled at 11ms (one 1 ms attempt), Created at 21ms, Started 1s later, exits
-            // 5s after that.
-            assert_eq!(ms(&p["finished"]), 6_021, "{policy}/{code}: finished {}", p["finished"]);
+            // 5s after that (6.021s); the pod's phase follows at the relist that sees it.
+            assert_eq!(ms(&p["finished"]), relist(6_021), "{policy}/{code}: finished {}", p["finished"]);
         }
     }
 }
@@ -128,9 +137,11 @@ fn a_leaking_container_is_oom_killed_at_its_limit_then_crash_loops() {
     let evs = events_of(&out, "leaky");
     let started = times(&evs, "Started");
     let created = times(&evs, "Created");
-    // OOM at start + 10.001s; restarted at once, then after 10s of back-off.
-    assert_eq!(created[1] - started[0], 10_001);
-    assert_eq!(created[2] - started[1], 10_001 + 10_000);
+    // OOM at start + 10.001s, seen at the next relist; restarted then, then after 10s of
+    // back-off at the pod worker's first sync past it.
+    assert_eq!(created[1], relist(started[0] + 10_001));
+    let oom2 = started[1] + 10_001;
+    assert_back_off_syncs(&times(&evs, "BackOff"), oom2, relist(oom2), created[2], 10_000);
     let all = read_csv(&out.join("events.csv"));
     let oom = all.iter().find(|e| e["reason"] == "SystemOOM").expect("SystemOOM on the node");
     assert_eq!(oom["kind"], "Node");
@@ -197,9 +208,12 @@ fn a_hung_process_fails_liveness_and_is_restarted() {
     assert_eq!(ms(&killing["time"]) - started, 81_000);
     // Stopped a second later, restarted at once (first restart); each new instance hangs 60s
     // after it starts: killed 81s after its start, back-off 10s; then back-off 20s: 3 restarts.
+    // The kubelet stops it itself, so it restarts in the same sync; the second stop's sync
+    // finds the 10s back-off and the restart waits for the first sync past it.
     let created = times(&evs, "Created");
     assert_eq!(created[1] - started, 82_000);
-    assert_eq!(created[2] - started, 82_000 + 1_000 + 81_000 + 1_000 + 10_000);
+    let stopped = created[1] + 1_000 + 81_000 + 1_000;
+    assert_back_off_syncs(&times(&evs, "BackOff"), stopped, stopped, created[2], 10_000);
     assert_eq!(pod_row(&out, "hung")["restarts"], "3");
 }
 
@@ -283,11 +297,19 @@ fn a_pull_during_a_registry_outage_backs_off_and_starts_once_it_ends() {
     assert!(reasons.iter().any(|(r, m)| *r == "Failed" && *m == "Error: ErrImagePull"));
     assert!(reasons.iter().any(|(r, m)| *r == "BackOff" && *m == "Back-off pulling image \"web:2\""));
     assert!(reasons.iter().any(|(r, m)| *r == "Failed" && *m == "Error: ImagePullBackOff"));
-    // Failed pulls are retried after 10 s, 20 s, 40 s of back-off (at the pod worker's 10 s resyncs).
+    // Failed pulls (300 ms of registry latency each) are retried after 10 s, 20 s, 40 s of
+    // back-off, at the pod worker's first sync past it (syncs 10-15 s after each sync error).
     let failed: Vec<u64> =
         evs.iter().filter(|e| e["message"] == "Error: ErrImagePull").map(|e| ms(&e["time"])).collect();
-    let gaps: Vec<u64> = failed.windows(2).map(|w| w[1] - w[0]).collect();
-    assert_eq!(&gaps[..3], &[10_300, 20_300, 40_300], "{failed:?}");
+    let pulls = times(&evs, "Pulling");
+    let in_back_off: Vec<u64> =
+        evs.iter().filter(|e| e["message"] == "Error: ImagePullBackOff").map(|e| ms(&e["time"])).collect();
+    for (k, delay) in [10_000, 20_000, 40_000].into_iter().enumerate() {
+        let mut syncs = in_back_off.clone();
+        syncs.push(failed[k]);
+        syncs.sort();
+        assert_back_off_syncs(&syncs, failed[k], failed[k], pulls[k + 1], delay);
+    }
     assert!(failed.iter().all(|&t| t < 120_000));
     // The first pull after the outage succeeds and the container starts.
     let pulled = evs.iter().find(|e| e["reason"] == "Pulled").expect("pulled after the outage");
@@ -416,11 +438,12 @@ fn a_sidecar_starts_first_stays_up_and_does_not_keep_a_finished_pod_alive() {
         evs.iter().filter(|e| e["reason"] == "Started").map(|e| (ms(&e["time"]), e["message"].as_str())).collect();
     assert_eq!(started[0].1, "Started container logs");
     assert_eq!(started[1].1, "Started container main");
-    // main is created only once the sidecar is up (2s), starts 1s later.
-    assert_eq!(started[1].0 - started[0].0, 1_000);
+    // main is created only once the sidecar is up (2s), at the relist that sees it; it starts
+    // 1s later.
+    assert_eq!(started[1].0, relist(started[0].0) + 1_000);
     let p = pod_row(&out, "job");
     assert_eq!(p["phase"], "Succeeded", "the sidecar does not keep the pod running");
-    assert_eq!(ms(&p["finished"]), started[1].0 + 30_000);
+    assert_eq!(ms(&p["finished"]), relist(started[1].0 + 30_000));
     assert!(evs.iter().any(|e| e["reason"] == "Killing" && e["message"] == "Stopping container logs"));
 }
 
@@ -475,11 +498,11 @@ fn conditions_walk_from_scheduled_to_ready_with_upstream_reasons() {
     assert_eq!((cr.3.as_str(), cr.4.as_str()), ("ContainersNotReady", "containers with unready status: [app]"));
     let ready = first("Ready", "False");
     assert_eq!((ready.3.as_str(), ready.4.as_str()), ("ContainersNotReady", "containers with unready status: [app]"));
-    // The times follow the events: Initialized when the init container exits, Ready when the
-    // probe passes (pods.csv's ready time), both Ready conditions together.
+    // The times follow the events: Initialized when the relist sees the init container's exit,
+    // Ready when the probe passes (pods.csv's ready time), both Ready conditions together.
     let evs = events_of(&out, "web");
     let started = times(&evs, "Started");
-    assert_eq!(first("Initialized", "True").0, started[0] + 2_000);
+    assert_eq!(first("Initialized", "True").0, relist(started[0] + 2_000));
     let ready_at = ms(&pod_row(&out, "web")["ready"]);
     assert_eq!((first("ContainersReady", "True").0, first("Ready", "True").0), (ready_at, ready_at));
     assert!(rows.windows(2).all(|w| w[0].0 <= w[1].0), "in time order: {rows:?}");

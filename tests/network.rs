@@ -35,10 +35,11 @@ fn the_254th_pod_of_a_24_waits_in_container_creating_for_an_address() {
     assert_eq!(ips.len(), 253);
     assert!(ips.contains("10.244.0.2") && ips.contains("10.244.0.254") && !ips.contains("10.244.0.1"));
     let (_, describe, _) = kubesim(&["describe", "pod", waiting[0][0], f, "--at", "1m"]);
-    // Tried at admission and at every pod worker sync (10s) since: 6 times in the first minute, each
-    // a new sandbox (a new id, so the events are not counted together).
+    // Tried at admission and at every pod worker sync since (10-15 s after the last): 5 or 6
+    // times in the first minute, each a new sandbox (a new id, so the events are not counted
+    // together).
     let tries: Vec<&str> = describe.lines().filter(|l| l.contains("FailedCreatePodSandBox")).collect();
-    assert_eq!(tries.len(), 6, "{describe}");
+    assert!((5..=6).contains(&tries.len()), "{describe}");
     for line in tries {
         assert!(line.ends_with("no IP addresses available in range set: 10.244.0.1-10.244.0.254"), "{line}");
     }

@@ -89,3 +89,28 @@ pub fn pod_rows(table: &str) -> Vec<(String, String, String)> {
         })
         .collect()
 }
+
+/// PLEG's first relist (whole seconds, `genericPlegRelistPeriod` 1 s) after a change at `t` ms.
+pub fn relist(t: u64) -> u64 {
+    (t / 1000 + 1) * 1000
+}
+
+/// The pod worker's syncs of a container waiting out a back-off of `delay` ms after it ended
+/// at `finished`, as upstream's v1.34 rules time them: the first at `first` (the relist that
+/// saw the exit, or the kubelet's own stop), each later one at a whole second 10-15 s after
+/// the one before (`backOffPeriod` with `wait.Jitter(_, 0.5)`, the sync loop's 1 s tick); every
+/// sync inside the back-off is one of `syncs` (its `BackOff` or `ImagePullBackOff` event
+/// times), and `restart` is the first sync past it (`IsInBackOffSince`).
+pub fn assert_back_off_syncs(syncs: &[u64], finished: u64, first: u64, restart: u64, delay: u64) {
+    let mut all: Vec<u64> = syncs.iter().copied().filter(|&t| t >= first && t < restart).collect();
+    assert_eq!(all.first(), Some(&first), "the first sync is {first}: {syncs:?}");
+    all.push(restart);
+    for w in all.windows(2) {
+        let latest = (w[0] + 15_000).div_ceil(1000) * 1000;
+        assert!(w[1] >= w[0] + 10_000 && w[1] <= latest && w[1] % 1000 == 0, "syncs {all:?}");
+    }
+    for &s in &all[..all.len() - 1] {
+        assert!(s - finished < delay, "the sync at {s} is inside the {delay} ms back-off from {finished}");
+    }
+    assert!(restart - finished >= delay, "restart {restart} is past the back-off: {all:?}");
+}

@@ -144,7 +144,8 @@ impl Kubelet {
         let node = self.node;
         let msg = format!("Failed to create pod sandbox: rpc error: code = Unknown desc = {why}");
         pod_event(ctx, id, Some(node), EventType::Warning, "FailedCreatePodSandBox", Message::Text(msg.into()));
-        ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(node, KubeletEvent::SandboxRetry { pod: id }));
+        let wait = error_requeue_ms(ctx);
+        ctx.after(wait, Event::Kubelet(node, KubeletEvent::SandboxRetry { pod: id }));
     }
 
     /// The runtime needs the sandbox image before it can create a sandbox: pulled (alone, at the

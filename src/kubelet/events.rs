@@ -5,18 +5,30 @@ use super::*;
 
 impl Kubelet {
     pub fn handle(&mut self, ev: KubeletEvent, ctx: &mut Ctx) {
+        self.handle_due(ev, ctx.now, ctx);
+    }
+
+    /// The timers that waited while the kubelet could not act, in order, each with its time.
+    pub(super) fn replay_deferred(&mut self, ctx: &mut Ctx) {
+        for (due, ev) in std::mem::take(&mut self.deferred) {
+            self.handle_due(ev, due, ctx);
+        }
+    }
+
+    /// Handle a timer that fell due at `due` (earlier than now when it was deferred).
+    fn handle_due(&mut self, ev: KubeletEvent, due: SimTime, ctx: &mut Ctx) {
         let ev = self.resolve_event(ev);
         if !self.up && ev != KubeletEvent::PowerOn {
             return; // a dead kubelet does nothing; its timers die with it
         }
         if self.frozen && !matches!(ev, KubeletEvent::PowerOff | KubeletEvent::PowerOn | KubeletEvent::ServiceStart) {
             // The processes live on; the kubelet notices what happened to them when it starts.
-            self.deferred.push(ev);
+            self.deferred.push((due, ev));
             return;
         }
         if self.runtime_paused() && !ev.goes_on_without_runtime() {
             // Pod syncs are skipped: the kubelet sees what happened once the runtime answers.
-            self.deferred.push(ev);
+            self.deferred.push((due, ev));
             return;
         }
         match ev {
@@ -30,10 +42,10 @@ impl Kubelet {
             KubeletEvent::KillContainer { pod, c } => {
                 let running = self.workers.get(&pod).is_some_and(|w| {
                     let st = &w.containers[w.idx(c)];
-                    st.running && !st.stopping && !w.killing
+                    st.running && !st.stopping && st.exited.is_none() && !w.killing
                 });
                 if running {
-                    self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
+                    self.process_died(pod, c, (EXIT_CODE_SIGKILL, false, due), ctx);
                 }
             }
             KubeletEvent::FailPod { pod, until } => self.fail_pod(pod, until, ctx),
@@ -58,7 +70,9 @@ impl Kubelet {
                     self.post_start_done(pod, c, ctx);
                 }
             }
-            KubeletEvent::Exited { pod, c, epoch, code, oom } => self.process_exited(pod, c, epoch, code, oom, ctx),
+            KubeletEvent::Exited { pod, c, epoch, code, oom } => {
+                self.process_exited(pod, c, epoch, (code, oom, due), ctx)
+            }
             KubeletEvent::Probe { pod, c, epoch, kind, late } => {
                 if self.current(pod, c, epoch).is_some() {
                     self.probe(pod, c, kind, late, ctx);
@@ -123,9 +137,7 @@ impl Kubelet {
         }
         self.frozen = false;
         ctx.api.lease_start(self.node, ctx.now);
-        for ev in std::mem::take(&mut self.deferred) {
-            self.handle(ev, ctx);
-        }
+        self.replay_deferred(ctx);
         if ctx.api.reconnect(self.node, ctx.now) {
             self.resync(ctx);
         }
@@ -139,24 +151,44 @@ impl Kubelet {
         }
         self.failing.insert(pod, until);
         let running: Vec<ContainerRef> = (0..w.containers.len())
-            .filter(|&i| w.containers[i].running && !w.containers[i].stopping)
+            .filter(|&i| w.containers[i].running && !w.containers[i].stopping && w.containers[i].exited.is_none())
             .map(|i| w.cref(i))
             .collect();
-        let root = ctx.cause;
         for c in running {
-            ctx.cause = root;
-            if self.workers.contains_key(&pod) {
-                self.container_exited(pod, c, EXIT_CODE_SIGKILL, false, false, ctx);
-            }
+            self.process_died(pod, c, (EXIT_CODE_SIGKILL, false, ctx.now), ctx);
         }
     }
 
-    /// The process ended on its own (an exit, a crash, the OOM killer).
-    fn process_exited(&mut self, pod: PodId, c: ContainerRef, epoch: u32, code: i32, oom: bool, ctx: &mut Ctx) {
-        if !self.current(pod, c, epoch).is_some_and(|(w, i)| w.containers[i].running && !w.containers[i].stopping) {
+    /// The process ended at `died` (its own exit, a crash, the OOM killer, a SIGKILL from
+    /// outside): its probes and fate end with it; the kubelet learns it at PLEG's first relist
+    /// after that (now, for an exit that waited while the kubelet could not look).
+    fn process_died(&mut self, pod: PodId, c: ContainerRef, (code, oom, died): (i32, bool, SimTime), ctx: &mut Ctx) {
+        let node = self.node;
+        let w = self.workers.get_mut(&pod).expect("worker exists");
+        let i = w.idx(c);
+        let st = &mut w.containers[i];
+        st.epoch = st.epoch.wrapping_add(1);
+        st.exited = Some((died, code));
+        let epoch = st.epoch;
+        let seen = died.plus(until_relist_ms(died)).max(ctx.now);
+        ctx.at(seen, Event::Kubelet(node, KubeletEvent::Exited { pod, c, epoch, code, oom }));
+    }
+
+    /// `Exited` fires twice: when the process ends on its own (an exit, a crash, the OOM
+    /// killer), and at the relist that shows it to the pod worker.
+    fn process_exited(&mut self, pod: PodId, c: ContainerRef, epoch: u32, exit: (i32, bool, SimTime), ctx: &mut Ctx) {
+        let (code, oom, due) = exit;
+        let Some((w, i)) = self.current(pod, c, epoch) else { return };
+        let st = &w.containers[i];
+        if !st.running || st.stopping {
+            return;
+        }
+        if let Some((finished, _)) = st.exited {
+            self.container_exited(pod, c, (code, oom, finished), false, ctx);
             return;
         }
         if oom {
+            // The OOM watcher reads the kernel's log as it happens, not at the relist.
             let msg =
                 format!("System OOM encountered, victim process: {}", container(&self.workers[&pod].spec, c).name);
             let node = self.node;
@@ -169,16 +201,23 @@ impl Kubelet {
                 Message::Text(msg.into()),
             );
         }
-        self.container_exited(pod, c, code, oom, false, ctx);
+        self.process_died(pod, c, (code, oom, due), ctx);
     }
 
-    /// CrashLoopBackOff is over: the container starts again, its restart count one higher.
+    /// A sync of a container waiting out its CrashLoopBackOff: still inside the window, it
+    /// backs off again (another `BackOff`); else it starts again, its restart count one higher.
     fn restart_after_backoff(&mut self, pod: PodId, c: ContainerRef, epoch: u32, ctx: &mut Ctx) {
+        let now = ctx.now;
         let Some((w, i)) = self.current(pod, c, epoch) else { return };
         if w.killing {
             return;
         }
-        raise_backoff(&mut w.containers[i], ctx.now);
+        let st = &mut w.containers[i];
+        if in_backoff_at(st, st.finished, now) {
+            self.back_off(pod, c, epoch, ctx);
+            return;
+        }
+        raise_backoff(st, st.finished, now);
         ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
             let s = status_mut(p, c);
             s.state = ContainerState::Waiting { reason: "ContainerCreating" };
@@ -193,7 +232,7 @@ impl Kubelet {
         let Some((w, i)) = self.current(pod, c, epoch) else { return };
         w.containers[i].stopping = false;
         if !w.killing {
-            self.container_exited(pod, c, code, false, true, ctx);
+            self.container_exited(pod, c, (code, false, ctx.now), true, ctx);
             return;
         }
         w.containers[i].running = false;

@@ -9,6 +9,8 @@ mod cni;
 mod termination;
 pub use cni::SandboxImage;
 mod events;
+mod pod_workers;
+pub use pod_workers::*;
 pub mod eviction;
 pub mod images;
 pub mod probes;
@@ -43,9 +45,6 @@ pub const TAINT_TOLERATION_MESSAGE: &str =
     "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate";
 /// Exit code of a process killed by SIGKILL (and by the OOM killer).
 pub const EXIT_CODE_SIGKILL: i32 = 137;
-/// After a sync error (an image that could not be had), the pod worker tries again 10 s
-/// later (kubelet's `backOffPeriod`; upstream adds up to 50% jitter).
-pub const POD_WORKER_RESYNC_MS: u64 = 10_000;
 /// What containerd reports for a container whose process was lost with the machine (a reboot):
 /// exit code 255, reason Unknown.
 pub const EXIT_CODE_LOST: i32 = 255;
@@ -68,6 +67,10 @@ struct CState {
     /// Back-off entry: current delay and when it was last raised (0 = none).
     backoff_ms: u64,
     backoff_updated: SimTime,
+    /// The process has ended (at this time, with this code) and PLEG has not relisted since.
+    exited: Option<(SimTime, i32)>,
+    /// When the last instance ended (the back-off counts from it: `IsInBackOffSince`).
+    finished: SimTime,
 }
 
 struct PodWorker {
@@ -136,7 +139,7 @@ pub struct Kubelet {
     /// The kubelet process is dead (`kubelet-service-kill`): its timers wait in `deferred`
     /// until it starts again.
     frozen: bool,
-    deferred: Vec<KubeletEvent>,
+    deferred: Vec<(SimTime, KubeletEvent)>,
     /// `pod-failure`: pods whose containers fail until the given time.
     failing: BTreeMap<PodId, SimTime>,
     /// host-local over the node's pod CIDR, set up at the first sandbox (`Some(None)`: the
@@ -549,7 +552,8 @@ impl Kubelet {
             }
             images::Ensure::Pulling => false,
             images::Ensure::Later => {
-                ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c, epoch }));
+                let wait = error_requeue_ms(ctx);
+                ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c, epoch }));
                 false
             }
         }
@@ -590,7 +594,8 @@ impl Kubelet {
             w.pull_ms = ctx.now.since(first);
         }
         if !ok {
-            ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(node, KubeletEvent::Resync { pod, c, epoch }));
+            let wait = error_requeue_ms(ctx);
+            ctx.after(wait, Event::Kubelet(node, KubeletEvent::Resync { pod, c, epoch }));
             return;
         }
         let initial = i == w.next;
@@ -650,6 +655,7 @@ impl Kubelet {
         st.running = true;
         st.stopping = false;
         st.started_at = now;
+        st.exited = None;
         st.answers_from = now.plus(answers);
         st.hangs_at = hang.map(|h| now.plus(h));
         st.probes = ProbeState::default();
@@ -690,7 +696,7 @@ impl Kubelet {
         // A sidecar lets the sequence go on once it has started (its startup probe, if any,
         // passed: see `startup_passed`).
         if sidecar && !startup_probe {
-            self.sidecar_up(id, c, ctx);
+            self.sidecar_up(id, c, true, ctx);
         }
     }
 
@@ -719,24 +725,44 @@ impl Kubelet {
         }
     }
 
-    /// A sidecar is up: the start sequence moves past it (the first time only).
-    pub(super) fn sidecar_up(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
+    /// A sidecar is up: the start sequence moves past it (the first time only). `relist`: the
+    /// pod worker learns it from PLEG's next relist (a startup probe's success wakes it at once).
+    pub(super) fn sidecar_up(&mut self, id: PodId, c: ContainerRef, relist: bool, ctx: &mut Ctx) {
         let w = self.workers.get_mut(&id).expect("worker exists");
-        if w.idx(c) == w.next {
-            w.next += 1;
+        if w.idx(c) != w.next {
+            return;
+        }
+        w.next += 1;
+        if relist && w.next < w.containers.len() {
+            let next = w.cref(w.next);
+            let epoch = w.containers[w.next].epoch;
+            let wait = until_relist_ms(ctx.now);
+            ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c: next, epoch }));
+        } else {
             self.advance(id, ctx);
         }
     }
 
-    /// A container's process ended on its own (or was stopped after failing its liveness or
-    /// startup probe): record the termination, then restart per policy or finish the pod.
-    fn container_exited(&mut self, id: PodId, c: ContainerRef, code: i32, oom: bool, by_probe: bool, ctx: &mut Ctx) {
+    /// The pod worker's sync after a container's process ended at `finished` (seen by PLEG's
+    /// relist, or stopped by the kubelet after failing its liveness or startup probe): record
+    /// the termination, then restart per policy or finish the pod.
+    fn container_exited(
+        &mut self,
+        id: PodId,
+        c: ContainerRef,
+        exit: (i32, bool, SimTime),
+        by_probe: bool,
+        ctx: &mut Ctx,
+    ) {
+        let (code, oom, finished) = exit;
         let now = ctx.now;
         let me = self.me();
         let w = self.workers.get_mut(&id).expect("worker exists");
         let i = w.idx(c);
         let st = &mut w.containers[i];
         st.running = false;
+        st.exited = None;
+        st.finished = finished;
         st.epoch = st.epoch.wrapping_add(1); // cancels its probes and fate
         let epoch = st.epoch;
         let policy = w.spec.restart_policy;
@@ -752,7 +778,7 @@ impl Kubelet {
         if c.init && !sidecar && code == 0 && !by_probe {
             ctx.api.update_pod_status(id, me, |p| {
                 let s = status_mut(p, c);
-                s.state = ContainerState::Terminated { exit_code: 0, reason, finished: now };
+                s.state = ContainerState::Terminated { exit_code: 0, reason, finished };
                 s.ready = false;
             });
             w.next = i + 1;
@@ -769,7 +795,7 @@ impl Kubelet {
             let mut done = false;
             ctx.api.update_pod_status(id, me, |p| {
                 let s = status_mut(p, c);
-                s.state = ContainerState::Terminated { exit_code: code, reason, finished: now };
+                s.state = ContainerState::Terminated { exit_code: code, reason, finished };
                 s.ready = false;
                 done = p.status.containers.iter().all(|s| matches!(s.state, ContainerState::Terminated { .. }));
                 if done {
@@ -794,31 +820,20 @@ impl Kubelet {
             return;
         }
         // doBackOff: restart now unless the container is still inside its back-off window.
-        let expired = now.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
-        let in_backoff = st.backoff_ms > 0 && !expired;
-        if in_backoff {
-            let delay = st.backoff_ms;
+        if in_backoff_at(st, finished, now) {
             ctx.api.update_pod_status(id, me, |p| {
                 let s = status_mut(p, c);
-                s.last_terminated = Some((code, reason, now));
+                s.last_terminated = Some((code, reason, finished));
                 s.state = ContainerState::Waiting { reason: "CrashLoopBackOff" };
                 s.ready = false;
                 status::refresh_restarting(p, now);
             });
-            ctx.cause = ctx.record(
-                EventType::Warning,
-                "BackOff",
-                ObjRef::Pod(id),
-                Some(self.node),
-                Source::Kubelet,
-                Message::BackOff { container: c },
-            );
-            ctx.after(delay, Event::Kubelet(self.node, KubeletEvent::Restart { pod: id, c, epoch }));
+            self.back_off(id, c, epoch, ctx);
         } else {
-            raise_backoff(st, now);
+            raise_backoff(st, finished, now);
             ctx.api.update_pod_status(id, me, |p| {
                 let s = status_mut(p, c);
-                s.last_terminated = Some((code, reason, now));
+                s.last_terminated = Some((code, reason, finished));
                 s.state = ContainerState::Waiting { reason: "ContainerCreating" };
                 s.ready = false;
                 s.restart_count += 1;
@@ -827,11 +842,28 @@ impl Kubelet {
             self.start_container(id, c, ctx);
         }
     }
+
+    /// A sync that found the container in its back-off window: `BackOff` ("Back-off restarting
+    /// failed container"), a sync error, so the pod worker tries again 10-15 s later.
+    pub(super) fn back_off(&mut self, id: PodId, c: ContainerRef, epoch: u32, ctx: &mut Ctx) {
+        let node = self.node;
+        pod_event(ctx, id, node, EventType::Warning, "BackOff", Message::BackOff { container: c });
+        let wait = error_requeue_ms(ctx);
+        ctx.after(wait, Event::Kubelet(node, KubeletEvent::Restart { pod: id, c, epoch }));
+    }
 }
 
-/// `Backoff.Next`: start at 10 s (or again after 10 minutes without a restart), else double.
-fn raise_backoff(st: &mut CState, now: SimTime) {
-    let expired = now.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
+/// `IsInBackOffSince(finishedAt)`: a back-off entry that has not expired (no restart for 10
+/// minutes) and whose delay has not passed since the container ended.
+fn in_backoff_at(st: &CState, finished: SimTime, now: SimTime) -> bool {
+    let expired = finished.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
+    st.backoff_ms > 0 && !expired && now.since(finished) < st.backoff_ms
+}
+
+/// `Backoff.Next(finishedAt)` at a restart: start at 10 s (or again once the entry expired,
+/// 10 minutes after its last update), else double up to the maximum; updated now.
+fn raise_backoff(st: &mut CState, finished: SimTime, now: SimTime) {
+    let expired = finished.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
     st.backoff_ms = if st.backoff_ms == 0 || expired {
         CONTAINER_BACKOFF_INITIAL_MS
     } else {

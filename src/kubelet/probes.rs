@@ -244,7 +244,7 @@ impl Kubelet {
         if kind == ProbeKind::Startup && st.startup_done {
             self.startup_passed(id, c, now, ctx);
             if container(&self.workers[&id].spec, c).sidecar {
-                self.sidecar_up(id, c, ctx);
+                self.sidecar_up(id, c, false, ctx);
             }
             // Without a readiness probe the container is ready once its startup probe passed.
             if container(&self.workers[&id].spec, c).readiness_probe.is_none() {

@@ -92,9 +92,7 @@ impl Kubelet {
         }
         if self.runtime.paused {
             self.runtime.paused = false;
-            for ev in std::mem::take(&mut self.deferred) {
-                self.handle(ev, ctx);
-            }
+            self.replay_deferred(ctx);
             self.resync(ctx);
         }
         if self.runtime.reported {

@@ -148,27 +148,31 @@ impl Kubelet {
             }
             st.stopping = true;
             let epoch = st.epoch;
+            let gone = st.exited.map(|(_, code)| code);
             pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
             let cs = container(&spec, c);
-            stops.push((c, epoch, cs.sidecar, stop_draws(cs, ctx)));
+            // A process that already ended (PLEG has not relisted yet) is gone at once.
+            let draws = if gone.is_some() { (0, None) } else { stop_draws(cs, ctx) };
+            stops.push((c, epoch, cs.sidecar, draws, gone));
         }
         // ... the regular containers get SIGTERM then; the sidecars, last to first, each when
         // every container it must outlive has exited (the termination ordering of kuberuntime).
         let mut times = vec![(0, 0); stops.len()];
         let mut last_exit = 0;
-        for (k, &(_, _, sidecar, draws)) in stops.iter().enumerate() {
+        for (k, &(_, _, sidecar, draws, _)) in stops.iter().enumerate() {
             if !sidecar {
                 times[k] = stop_after(grace, draws, 0);
                 last_exit = last_exit.max(times[k].0);
             }
         }
-        for (k, &(_, _, sidecar, draws)) in stops.iter().enumerate().rev() {
+        for (k, &(_, _, sidecar, draws, gone)) in stops.iter().enumerate().rev() {
             if sidecar {
-                times[k] = stop_after(grace, draws, last_exit);
+                times[k] = if gone.is_some() { (0, 0) } else { stop_after(grace, draws, last_exit) };
                 last_exit = last_exit.max(times[k].0);
             }
         }
-        for (&(c, epoch, _, _), &(after, code)) in stops.iter().zip(&times) {
+        for (&(c, epoch, _, _, gone), &(after, code)) in stops.iter().zip(&times) {
+            let code = gone.unwrap_or(code);
             ctx.after(after, Event::Kubelet(node, KubeletEvent::Stopped { pod: id, c, epoch, code }));
         }
         let pending = stops.len() as u32;

@@ -85,6 +85,27 @@ fn fixed(ms: u64) -> DurationDist {
     DurationDist::fixed(ms)
 }
 
+/// The pod worker's syncs after a sync error, timed as upstream's `completeWork` (v1.34):
+/// `backOffPeriod` 10 s stretched by `wait.Jitter(_, 0.5)` (a draw of the pod-worker stream
+/// of the harness's seed 1), then the sync loop's first whole-second tick at or after it.
+struct Syncs(crate::sim::rng::SimRng);
+
+impl Syncs {
+    fn new() -> Syncs {
+        Syncs(crate::sim::rng::SimRng::new(1, crate::sim::rng::Stream::PodWorker))
+    }
+    fn after_error(&mut self, now: u64) -> u64 {
+        let t = (now + 10_000 + self.0.below(5_000)).div_ceil(1_000) * 1_000;
+        assert!((now + 10_000..=now + 15_000).contains(&t));
+        t
+    }
+}
+
+/// PLEG's first relist (whole seconds) after a change at `t`.
+fn relist(t: u64) -> u64 {
+    (t / 1_000 + 1) * 1_000
+}
+
 #[test]
 fn a_missing_image_is_pulled_in_latency_plus_size_over_bandwidth_then_found_on_disk() {
     let mut w = World::new(&[("app:1", 100 * MI)], &[]);
@@ -157,23 +178,45 @@ fn a_crashing_container_restarts_at_once_then_after_10_20_40_seconds_of_back_off
     let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
     // It exits with code 1 five seconds after each start (Started = Created + 1 s).
     let p = w.pod("p", spec(ImageId(0), Behavior { exit: Some((fixed(5_000), 1)), ..Behavior::default() }));
-    w.run(94_000);
-    // Crashes at 6010, 12010, 28010, 54010. The first restart is immediate (no back-off
-    // entry yet, upstream's doBackOff); each later crash waits the back-off, which starts at
-    // 10 s and doubles: restarts at 12010 + 10 s, 28010 + 20 s, 54010 + 40 s.
-    assert_eq!(w.h.times_of("Created"), [10, 6010, 22_010, 48_010]);
-    assert_eq!(w.h.times_of("BackOff"), [12_010, 28_010, 54_010]);
+    // The first crash (6010) is seen at the relist of 7000 and restarted at once (no back-off
+    // entry yet: doBackOff). Each later crash is seen at the next relist, which finds it in
+    // its back-off (10 s, doubling): a BackOff and a sync error, so the worker syncs again
+    // 10-15 s later, with another BackOff while `now - finishedAt < back-off`, and restarts
+    // at the first sync past it (`IsInBackOffSince`).
+    let mut syncs = Syncs::new();
+    let (mut created, mut backoffs) = (vec![10, relist(6_010)], Vec::new());
+    let mut finished = relist(6_010) + 6_000;
+    let mut lasts = Vec::new();
+    for back_off in [10_000, 20_000, 40_000] {
+        lasts.push(finished);
+        let mut t = relist(finished);
+        backoffs.push(t);
+        t = syncs.after_error(t);
+        while t - finished < back_off {
+            backoffs.push(t);
+            t = syncs.after_error(t);
+        }
+        created.push(t);
+        finished = t + 6_000;
+    }
+    let end = created[4] + 1_000;
+    w.run(created[4] - 1);
+    assert_eq!(w.h.times_of("Created"), created[..4]);
+    assert_eq!(w.h.times_of("BackOff"), backoffs);
+    let (first, second) = (created[2] - lasts[0], created[3] - lasts[1]);
+    assert!((10_000..=16_000).contains(&first), "a 10 s back-off restarts after 10-15 s (+ the relist): {first}");
+    assert!((20_000..=31_000).contains(&second), "{second}");
     assert_eq!(w.messages(p, "BackOff")[0], Message::BackOff { container: APP });
     let st = w.app(p);
     assert_eq!(st.state, ContainerState::Waiting { reason: "CrashLoopBackOff" });
-    assert_eq!((st.restart_count, st.last_terminated), (3, Some((1, "Error", SimTime(54_010)))));
+    assert_eq!((st.restart_count, st.last_terminated), (3, Some((1, "Error", SimTime(lasts[2])))));
     // restartPolicy Always: the pod stays Running while its container waits, not Ready.
     let pod = w.h.api.pod(p);
     assert_eq!((pod.status.phase, pod.status.ready), (PodPhase::Running, false));
-    w.run(95_010);
-    assert_eq!(w.h.times_of("Created").last(), Some(&94_010));
+    w.run(end);
+    assert_eq!(w.h.times_of("Created").last(), Some(&created[4]));
     assert_eq!(w.app(p).restart_count, 4);
-    assert_eq!(w.app(p).state, ContainerState::Running { started: SimTime(95_010) });
+    assert_eq!(w.app(p).state, ContainerState::Running { started: SimTime(end) });
 }
 
 #[test]
@@ -264,24 +307,32 @@ fn a_pull_that_fails_is_retried_with_back_off_shown_as_image_pull_back_off() {
         [Message::PullFailed { image: img, err: PullError::NotFound }, Message::Error { reason: "ErrImagePull" }];
     assert_eq!(w.messages(p, "Failed"), failed);
     assert_eq!(w.app(p).state, ContainerState::Waiting { reason: "ErrImagePull" });
-    // The pod worker syncs again 10 s after each failure. At 10310 the 10 s back-off is over
-    // (it is not "since < 10 s"): a second pull, failed at 10610, doubles it to 20 s; the sync
-    // at 20610 is inside it: ImagePullBackOff, and no pull.
-    w.run(25_000);
-    assert_eq!(w.h.times_of("Pulling"), [10, 10_310]);
-    assert_eq!(w.h.times_of("BackOff"), [20_610]);
-    assert_eq!(w.messages(p, "BackOff"), [Message::BackOffPulling { image: img }]);
+    // The pod worker syncs again 10-15 s after each sync error. The first sync is past the
+    // 10 s pull back-off (it is not "since < 10 s"): a second pull, failed 300 ms later,
+    // doubles it to 20 s; the syncs inside it show ImagePullBackOff and pull nothing.
+    let mut syncs = Syncs::new();
+    let second = syncs.after_error(310);
+    let failed_again = second + 300;
+    let (mut t, mut backoffs) = (syncs.after_error(failed_again), Vec::new());
+    while t - failed_again < 20_000 {
+        backoffs.push(t);
+        t = syncs.after_error(t);
+    }
+    w.run(t - 1);
+    assert_eq!(w.h.times_of("Pulling"), [10, second]);
+    assert_eq!(w.h.times_of("BackOff"), backoffs);
+    assert_eq!(w.messages(p, "BackOff")[0], Message::BackOffPulling { image: img });
     assert_eq!(w.messages(p, "Failed").last(), Some(&Message::Error { reason: "ImagePullBackOff" }));
     assert_eq!(w.app(p).state, ContainerState::Waiting { reason: "ImagePullBackOff" });
-    // The tag is fixed: the sync at 30610 (20 s after the last failure) pulls, 300 + 500 ms.
+    // The tag is fixed: the first sync 20 s after the last failure pulls, 300 + 500 ms.
     w.h.registry.set_missing(img, false);
-    w.run(40_000);
-    assert_eq!(w.h.times_of("Pulling"), [10, 10_310, 30_610]);
+    w.run(t + 10_000);
+    assert_eq!(w.h.times_of("Pulling"), [10, second, t]);
     let pulled = Message::Pulled { image: img, pull_ms: 800, total_ms: 800, size: 50 * MI };
     assert_eq!(w.messages(p, "Pulled"), [pulled]);
-    assert_eq!(w.h.times_of("Started"), [32_410]);
+    assert_eq!(w.h.times_of("Started"), [t + 800 + 1_000]);
     // The startup SLI's pulling time runs from the first Pulling to the last Pulled.
-    assert_eq!(w.h.api.pod(p).pull_ms, 31_400);
+    assert_eq!(w.h.api.pod(p).pull_ms, t + 800 - 10);
 }
 
 #[test]
@@ -347,12 +398,8 @@ fn sigterm_gets_the_2_second_minimum_even_when_the_grace_period_is_shorter() {
     assert_eq!(w.h.api.pod(quick).status.phase, PodPhase::Succeeded);
 }
 
-#[test]
-fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
-    // #21: getPhase ignores terminated restartable init containers. An init container, a
-    // sidecar and an app container all exit 0 on SIGTERM when the pod is deleted: the pod is
-    // Succeeded (it was Pending, the stopped sidecar counting as an init container not done).
-    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+/// An init container done 1 s after it is up, a sidecar, and an app container.
+fn init_sidecar_app() -> PodSpec {
     let done = Behavior { exit: Some((fixed(1_000), 0)), ..Behavior::default() };
     let mut s = spec(ImageId(0), Behavior::default());
     let init = ContainerSpec::new("setup", ImageId(0), PullPolicy::IfNotPresent, done);
@@ -361,7 +408,50 @@ fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
         ..ContainerSpec::new("proxy", ImageId(0), PullPolicy::IfNotPresent, Behavior::default())
     };
     s.init_containers = vec![init, sidecar];
-    let p = w.pod("p", s);
+    s
+}
+
+#[test]
+fn init_containers_a_sidecar_and_the_app_start_at_the_relists_that_see_the_last_step() {
+    // #21 item 7: each step of the start sequence waits for the pod worker's next sync. An init
+    // container's exit and a sidecar's start are seen at PLEG's next relist (whole seconds,
+    // `genericPlegRelistPeriod` 1 s); the app containers start in that sync. Created at 10,
+    // the init container is up at 1010 and done 1 s later (2010): relist 3000 creates the
+    // sidecar, up at 4000; relist 5000 (strictly after) creates the app, up at 6000.
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", init_sidecar_app());
+    w.run(10_000);
+    assert_eq!(w.h.times_of("Created"), [10, relist(2_010), relist(relist(2_010) + 1_000)]);
+    assert_eq!(w.h.times_of("Started"), [1_010, 4_000, 6_000]);
+    // The init container's status keeps the exit's own time, not the relist's.
+    let init = &w.h.api.pod(p).status.init_containers[0];
+    assert_eq!(init.state, ContainerState::Terminated { exit_code: 0, reason: "Completed", finished: SimTime(2_010) });
+}
+
+#[test]
+fn a_container_that_exited_before_the_relist_is_not_waited_for_when_its_pod_is_deleted() {
+    // It exits at 6010 (code 1) and ignores SIGTERM (1 h); the pod is deleted at 6500, before
+    // the relist of 7000 would show the exit. Stopping a process that is already gone takes no
+    // time: the pod goes at once, not at the 30 s grace period; its status keeps the exit code.
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let b = Behavior { exit: Some((fixed(5_000), 1)), termination: fixed(3_600_000), ..Behavior::default() };
+    let p = w.pod("p", spec(ImageId(0), b));
+    w.run(6_490);
+    w.h.handle(|ctx| ctx.api.delete_pod(p, 30_000, ctx.now));
+    w.run(8_000);
+    let pod = w.h.api.pod(p);
+    assert_eq!(pod.removed, Some(SimTime(6_500)));
+    assert!(matches!(w.app(p).state, ContainerState::Terminated { exit_code: 1, .. }));
+    assert!(w.h.times_of("BackOff").is_empty() && w.h.times_of("Created") == [10]);
+}
+
+#[test]
+fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
+    // #21: getPhase ignores terminated restartable init containers. An init container, a
+    // sidecar and an app container all exit 0 on SIGTERM when the pod is deleted: the pod is
+    // Succeeded (it was Pending, the stopped sidecar counting as an init container not done).
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", init_sidecar_app());
     w.run(10_000);
     assert_eq!(w.h.api.pod(p).status.phase, PodPhase::Running);
     assert!(matches!(w.h.api.pod(p).status.init_containers[1].state, ContainerState::Running { .. }));
@@ -445,10 +535,19 @@ fn a_missing_secret_key_in_the_environment_fails_the_container_config_at_each_sy
     s.containers[0].env_refs =
         vec![ConfigRef { kind: ConfigKind::Secret, name: "db".into(), key: Some("password".into()), optional: false }];
     let p = w.pod("api", s);
-    w.run(25_000);
-    // The image is checked first (already present), then the environment: every pod sync, 10 s.
+    w.run(40_000);
+    // The image is checked first (already present), then the environment: at every pod sync,
+    // 10-15 s after the last error.
+    let mut syncs = Syncs::new();
+    let mut expected = vec![10];
+    while let Some(&t) = expected.last().filter(|&&t| syncs_due(t) <= 40_000) {
+        expected.push(syncs.after_error(t));
+    }
+    fn syncs_due(t: u64) -> u64 {
+        t + 15_000
+    }
     let failed: Vec<u64> = w.events(p).iter().filter(|e| e.0 == "Failed").map(|e| e.1).collect();
-    assert_eq!(failed, vec![10, 10_010, 20_010]);
+    assert_eq!(failed[..expected.len()], expected);
     assert_eq!(w.messages(p, "Failed")[0], Message::Text("Error: secret \"db\" not found".into()));
     assert!(matches!(w.app(p).state, ContainerState::Waiting { reason: "CreateContainerConfigError" }));
     assert_eq!(w.app(p).restart_count, 0);

@@ -94,7 +94,8 @@ impl Kubelet {
             status_mut(p, c).state = ContainerState::Waiting { reason: "CreateContainerConfigError" };
         });
         pod_event(ctx, id, self.node, EventType::Warning, "Failed", Message::Text(format!("Error: {err}").into()));
-        ctx.after(POD_WORKER_RESYNC_MS, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c, epoch }));
+        let wait = error_requeue_ms(ctx);
+        ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c, epoch }));
         false
     }
 }

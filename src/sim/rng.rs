@@ -21,6 +21,8 @@ pub enum Stream {
     Behavior = 5,
     /// `mtbf` / `mttr` failure and repair times.
     RandomFailures = 6,
+    /// The kubelet pod workers' requeue jitter (`wait.Jitter` after a sync error).
+    PodWorker = 7,
 }
 
 /// A small deterministic RNG with the helpers the simulator needs. Integer-only helpers, so the
@@ -68,6 +70,7 @@ pub struct RngStreams {
     pub kubelet: SimRng,
     pub faults: SimRng,
     pub behavior: SimRng,
+    pub pod_worker: SimRng,
 }
 
 impl RngStreams {
@@ -78,6 +81,7 @@ impl RngStreams {
             kubelet: SimRng::new(seed, Stream::Kubelet),
             faults: SimRng::new(seed, Stream::Faults),
             behavior: SimRng::new(seed, Stream::Behavior),
+            pod_worker: SimRng::new(seed, Stream::PodWorker),
         }
     }
 }
