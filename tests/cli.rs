@@ -241,8 +241,12 @@ fn get_pods_prints_what_kubectl_would_at_a_moment() {
         get("crashloop.yaml", "6m30s"),
         "NAME      READY   STATUS             RESTARTS      AGE\ncrasher   0/1     CrashLoopBackOff   6 (30s ago)   6m30s\n"
     );
-    let init = get("init-container-failure.yaml", "6m30s");
+    // Inside the back-off: Init:CrashLoopBackOff. Right after an exit (until the pod worker's
+    // next sync) the status shows the dead instance instead: Init:Error.
+    let init = get("init-container-failure.yaml", "6m");
     assert!(init.lines().skip(1).all(|l| l.contains(" 0/1 ") && l.contains("Init:CrashLoopBackOff")), "{init}");
+    let init = get("init-container-failure.yaml", "6m29s");
+    assert!(init.lines().skip(1).all(|l| l.contains(" 0/1 ") && l.contains("Init:Error")), "{init}");
     let pending = get("unschedulable.yaml", "3m");
     assert!(pending.lines().any(|l| l.starts_with("too-big ") && l.contains(" Pending ")), "{pending}");
     let jobs = get("job-backoff.yaml", "6m30s");
@@ -363,7 +367,7 @@ spec:
   nodePools: [{name: worker, count: 1, capacity: {cpu: "2", memory: 4Gi}}]
   images: [{name: "app:1", size: 10Mi, behavior: {startup: 1s, exit: {after: 1s, code: 1}}}]
   expect:
-  - get: {at: 1m, pod: crasher, status: CrashLoopBackOff}
+  - get: {at: 1m30s, pod: crasher, status: CrashLoopBackOff}
   - get: {at: 1s, pod: crasher, status: Running}
 ---
 apiVersion: v1
@@ -375,7 +379,7 @@ spec:
     );
     let (code, out, _) = crate::kubesim(&["check", f.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("PASS  at 1m0s: pod/crasher STATUS CrashLoopBackOff"), "{out}");
+    assert!(out.contains("PASS  at 1m30s: pod/crasher STATUS CrashLoopBackOff"), "{out}");
     // At 1s the image is still being pulled: the verdict names what kubectl would print.
     assert!(out.contains("FAIL  at 1s: pod/crasher STATUS Running  (actual: crasher ContainerCreating)"), "{out}");
 }

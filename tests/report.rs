@@ -181,6 +181,25 @@ fn snapshot_get_pods_during_a_crash_loop_and_a_node_crash() {
 }
 
 #[test]
+fn snapshot_get_pods_across_an_oom_kill_under_restart_policy_always() {
+    // #22: the STATUS column between restarts names the exit. Each OOM kill is seen at the next
+    // relist, whose status shows the dead instance (`OOMKilled`); the first is restarted in that
+    // sync; later ones wait out the back-off, shown as CrashLoopBackOff from the pod worker's
+    // next sync (10-15 s later) until the restarted instance runs.
+    let f = scenario("oomkilled.yaml");
+    let f = f.to_str().unwrap();
+    let mut out = String::new();
+    for at in ["11s", "12s500ms", "24s", "37s500ms", "38s500ms", "49s", "70s"] {
+        out.push_str(&format!("--at {at}\n"));
+        out.push_str(&get(&["get", "pods", f, "--at", at]));
+    }
+    let status: Vec<&str> =
+        out.lines().filter(|l| l.starts_with("leaky-")).filter_map(|l| l.split_whitespace().nth(2)).collect();
+    assert!(status.contains(&"OOMKilled") && status.contains(&"CrashLoopBackOff"), "{out}");
+    insta::assert_snapshot!("get_pods_oomkilled_transitions", out);
+}
+
+#[test]
 fn snapshot_get_pods_in_the_other_states_the_kubelet_models() {
     // ContainerCreating (image being pulled), Completed / Error (Job pods), Pending (nothing
     // fits), Terminating (grace period running), and node-pressure eviction's failed pods.

@@ -369,6 +369,20 @@ pub struct ContainerStatus {
     pub last_terminated: Option<(i32, &'static str, SimTime)>,
 }
 
+impl ContainerStatus {
+    /// A new state for the container's latest instance: a termination it replaces becomes the
+    /// last state (`lastState.terminated`), as the kubelet's status shows the dead instance
+    /// until a new one exists.
+    pub fn set_state(&mut self, state: ContainerState) {
+        if let ContainerState::Terminated { exit_code, reason, finished } = self.state
+            && !matches!(state, ContainerState::Terminated { .. })
+        {
+            self.last_terminated = Some((exit_code, reason, finished));
+        }
+        self.state = state;
+    }
+}
+
 impl Default for ContainerStatus {
     fn default() -> Self {
         ContainerStatus {

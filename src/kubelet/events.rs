@@ -213,17 +213,27 @@ impl Kubelet {
             return;
         }
         let st = &mut w.containers[i];
-        if in_backoff_at(st, st.finished, now) {
-            self.back_off(pod, c, epoch, ctx);
-            return;
+        // The last sync's back-off (the reason cache) shows as Waiting CrashLoopBackOff, also
+        // in the status of the sync that restarts it.
+        let wait = in_backoff_at(st, st.finished, now);
+        if !wait {
+            raise_backoff(st, st.finished, now);
         }
-        raise_backoff(st, st.finished, now);
-        ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
-            let s = status_mut(p, c);
-            s.state = ContainerState::Waiting { reason: "ContainerCreating" };
-            s.restart_count += 1;
-        });
-        self.start_container(pod, c, ctx);
+        let shown = ContainerState::Waiting { reason: "CrashLoopBackOff" };
+        let api = ctx.api.pod(pod);
+        let st = if c.init { &api.status.init_containers } else { &api.status.containers }[c.index as usize];
+        if !wait || st.state != shown {
+            ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
+                let s = status_mut(p, c);
+                s.set_state(shown);
+                s.restart_count += u32::from(!wait);
+            });
+        }
+        if wait {
+            self.back_off(pod, c, epoch, ctx);
+        } else {
+            self.start_container(pod, c, ctx);
+        }
     }
 
     /// The process is gone after the kubelet stopped it: part of the pod's termination, or a

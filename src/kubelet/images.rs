@@ -57,7 +57,7 @@ pub struct ImageManager {
 
 fn set_waiting(ctx: &mut Ctx, node: NodeId, pod: PodId, c: ContainerRef, reason: &'static str) {
     ctx.api.update_pod_status(pod, Watcher::Kubelet(node), |p| {
-        status_mut(p, c).state = ContainerState::Waiting { reason };
+        status_mut(p, c).set_state(ContainerState::Waiting { reason });
     });
 }
 

@@ -684,7 +684,7 @@ impl Kubelet {
         let (started, pull_ms) = (w.containers[w.idx(c)].started_at, w.pull_ms);
         ctx.api.update_pod_status(id, Watcher::Kubelet(node), |p| {
             let s = status_mut(p, c);
-            s.state = ContainerState::Running { started };
+            s.set_state(ContainerState::Running { started });
             s.ready = ready_now;
             p.pull_ms = pull_ms;
             status::refresh(p, now);
@@ -819,26 +819,33 @@ impl Kubelet {
             }
             return;
         }
+        // The sync's status shows the dead instance as it ended (`OOMKilled`, `Error`,
+        // `Completed`), its predecessor's end as the last state, until a new instance exists or
+        // the next sync shows the back-off; a container the kubelet itself stopped for a probe
+        // was still running when that sync's status was made.
+        let shown = if by_probe {
+            ContainerState::Waiting { reason: "ContainerCreating" }
+        } else {
+            ContainerState::Terminated { exit_code: code, reason, finished }
+        };
         // doBackOff: restart now unless the container is still inside its back-off window.
-        if in_backoff_at(st, finished, now) {
-            ctx.api.update_pod_status(id, me, |p| {
-                let s = status_mut(p, c);
+        let wait = in_backoff_at(st, finished, now);
+        if !wait {
+            raise_backoff(st, finished, now);
+        }
+        ctx.api.update_pod_status(id, me, |p| {
+            let s = status_mut(p, c);
+            if by_probe {
                 s.last_terminated = Some((code, reason, finished));
-                s.state = ContainerState::Waiting { reason: "CrashLoopBackOff" };
-                s.ready = false;
-                status::refresh_restarting(p, now);
-            });
+            }
+            s.set_state(shown);
+            s.ready = false;
+            s.restart_count += u32::from(!wait);
+            status::refresh_restarting(p, now);
+        });
+        if wait {
             self.back_off(id, c, epoch, ctx);
         } else {
-            raise_backoff(st, finished, now);
-            ctx.api.update_pod_status(id, me, |p| {
-                let s = status_mut(p, c);
-                s.last_terminated = Some((code, reason, finished));
-                s.state = ContainerState::Waiting { reason: "ContainerCreating" };
-                s.ready = false;
-                s.restart_count += 1;
-                status::refresh_restarting(p, now);
-            });
             self.start_container(id, c, ctx);
         }
     }
