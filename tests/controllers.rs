@@ -315,3 +315,47 @@ spec:
     let (_, yaml, _) = kubesim(&["get", "deployments", file, "-o", "yaml"]);
     assert!(yaml.contains("revisionHistoryLimit: 1"), "{yaml}");
 }
+
+/// Regression (#22 note): a DaemonSet whose pods the kubelet rejects (DiskPressure admission)
+/// hot-looped, deleting and recreating its pod every few milliseconds (25,214 FailedDaemonPod
+/// events in 10 minutes). Upstream's failedPodsBackoff spaces the deletes 1 s, 2 s, 4 s ...
+/// apart (doubling to 15 min), each counted from the last delete; the sync that sees the
+/// replacement failed is requeued after the whole back-off, so each gap is the back-off plus
+/// the few milliseconds it took the replacement to be created, bound and rejected.
+#[test]
+fn regression_a_rejected_daemon_pod_is_replaced_with_the_failed_pods_back_off() {
+    let text = r#"apiVersion: kubesim.io/v1alpha1
+kind: Scenario
+metadata: {name: ds-disk}
+spec:
+  duration: 10m
+  nodePools:
+  - {name: worker, count: 1, capacity: {cpu: "4", memory: 8Gi, ephemeral-storage: 100Gi}}
+  faults:
+  - disk-fill: {at: 1m, nodes: [worker-0], size: 95Gi, duration: 8m}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      containers: [{name: agent, image: "nginx:1.27"}]
+"#;
+    let (_t, f) = write_scenario(text);
+    let (_o, out) = run_cli(&f, &["--quiet", "--check-invariants"]);
+    let deletes: Vec<u64> = read_csv(&out.join("events.csv"))
+        .iter()
+        .filter(|e| e["reason"] == "FailedDaemonPod")
+        .map(|e| ms(&e["time"]))
+        .collect();
+    // Evicted at the first pressured tick after 1m (1m10s), then rejected until the run ends
+    // (the fill lasts 8m, the condition 5m longer): 1+2+...+256 s = 511 s fit, 512 s more do not.
+    assert_eq!(deletes.len(), 10, "{deletes:?}");
+    for (k, w) in deletes.windows(2).enumerate() {
+        let back_off = 1000u64 << k;
+        assert!(w[1] - w[0] >= back_off && w[1] - w[0] < back_off + 100, "{deletes:?}");
+    }
+}

@@ -13,6 +13,12 @@ use crate::sim::SimTime;
 use std::sync::Arc;
 
 const NO_NODE: u32 = u32::MAX;
+/// `failedPodsBackoff` (`startDaemonSetController`: `flowcontrol.NewBackOff(1s, 15m)`): per
+/// DaemonSet and node, deleting a failed daemon pod waits out a back-off of 1 s doubling to
+/// 15 minutes since the last such delete, so the controller does not hot-loop against a
+/// kubelet that rejects its pods (forgotten after twice the maximum without one).
+pub const FAILED_PODS_BACKOFF_INITIAL_MS: u64 = 1_000;
+pub const FAILED_PODS_BACKOFF_MAX_MS: u64 = 15 * 60 * 1000;
 
 #[derive(Default)]
 pub struct DaemonSetController {
@@ -26,6 +32,8 @@ pub struct DaemonSetController {
     backoff: super::Backoff,
     /// A create was refused in the current sync: no more are tried until the retry.
     refused: bool,
+    /// `failedPodsBackoff` per (DaemonSet, node): the current delay and its last update.
+    failed_backoff: std::collections::BTreeMap<(u32, u32), (u64, SimTime)>,
 }
 
 /// `NodeShouldRunDaemonPod`: (should run, should continue running). A daemon pod should run
@@ -105,6 +113,8 @@ impl DaemonSetController {
             let (should, stays) = should_run(&spec, ctx.api.node(nid));
             desired += u32::from(should);
             let mut running: Vec<PodId> = Vec::new();
+            // A failed pod left in place for the back-off: no replacement meanwhile.
+            let mut held = false;
             for &p in pods {
                 let pod = ctx.api.pod(p);
                 if pod.deletion.is_some() {
@@ -112,21 +122,7 @@ impl DaemonSetController {
                 }
                 if pod.status.phase == PodPhase::Failed && should {
                     ctx.cause = root;
-                    let msg = format!(
-                        "Found failed daemon pod {}/{} on node {}, will try to kill it",
-                        pod.namespace,
-                        pod.name,
-                        ctx.api.node(nid).name
-                    );
-                    ctx.cause = ctx.record(
-                        EventType::Warning,
-                        "FailedDaemonPod",
-                        ObjRef::DaemonSet(id),
-                        None,
-                        Source::DaemonSetController,
-                        Message::Text(msg.into()),
-                    );
-                    self.delete(id, p, ctx);
+                    held |= self.failed_pod(id, nid, p, ctx);
                     continue;
                 }
                 running.push(p);
@@ -139,7 +135,7 @@ impl DaemonSetController {
                 continue;
             }
             match running.len() {
-                0 if !should => {}
+                0 if !should || held => {}
                 0 => {
                     ctx.cause = root;
                     if !self.refused && self.create(id, nid, generation, ctx) {
@@ -222,6 +218,47 @@ impl DaemonSetController {
         true
     }
 
+    /// A failed daemon pod on a node where one should run: held while the node's failed-pod
+    /// back-off lasts (true; the sync requeued after it), else `FailedDaemonPod` and deleted.
+    fn failed_pod(&mut self, id: DsId, nid: NodeId, p: PodId, ctx: &mut Ctx) -> bool {
+        if let Some(delay) = self.failed_pod_backoff(id, nid, ctx.now) {
+            ctx.after(delay, Event::Requeue(crate::runtime::Requeue::DaemonSet(id)));
+            return true;
+        }
+        let pod = ctx.api.pod(p);
+        let msg = format!(
+            "Found failed daemon pod {}/{} on node {}, will try to kill it",
+            pod.namespace,
+            pod.name,
+            ctx.api.node(nid).name
+        );
+        ctx.cause = ctx.record(
+            EventType::Warning,
+            "FailedDaemonPod",
+            ObjRef::DaemonSet(id),
+            None,
+            Source::DaemonSetController,
+            Message::Text(msg.into()),
+        );
+        self.delete(id, p, ctx);
+        false
+    }
+
+    /// `IsInBackOffSinceUpdate` for a failed pod of `id` on `node`: Some(the delay to sync
+    /// again after: the whole back-off, as `enqueueDaemonSetAfter` takes it) while inside it;
+    /// else None, after `Next` (the delay doubled, or 1 s again once expired) at `now`.
+    fn failed_pod_backoff(&mut self, id: DsId, node: NodeId, now: SimTime) -> Option<u64> {
+        let e = self.failed_backoff.entry((id.0, node.0)).or_insert((0, now));
+        let (delay, updated) = *e;
+        let expired = now.since(updated) > 2 * FAILED_PODS_BACKOFF_MAX_MS;
+        if delay > 0 && !expired && now.since(updated) < delay {
+            return Some(delay);
+        }
+        let next = if delay == 0 || expired { FAILED_PODS_BACKOFF_INITIAL_MS } else { delay * 2 };
+        *e = (next.min(FAILED_PODS_BACKOFF_MAX_MS), now);
+        None
+    }
+
     /// The rate limiter's back-off is over: sync the DaemonSet again.
     pub fn requeue(&mut self, id: DsId, ctx: &mut Ctx) {
         self.queue.add(id.0, ctx, Event::DaemonSetWork);
@@ -260,6 +297,7 @@ mod tests {
     fn run(h: &mut Harness, dsc: &mut DaemonSetController, t: u64) {
         h.run_until(SimTime(t), |ev, ctx| match ev {
             Event::DaemonSetWork => dsc.work(ctx),
+            Event::Requeue(crate::runtime::Requeue::DaemonSet(d)) => dsc.requeue(d, ctx),
             Event::Watch(n) if n.to == Watcher::DaemonSetController => dsc.on_watch(n.obj, ctx),
             _ => {}
         });
@@ -376,6 +414,42 @@ mod tests {
         assert!(h.api.pod(failed).removed.is_some());
         assert_ne!(pod_on(&h, ds, "a"), failed);
         assert_eq!(pinned(&h, ds), ["a", "b"]);
+    }
+
+    #[test]
+    fn failed_daemon_pods_on_a_node_are_deleted_with_a_back_off_of_1_second_doubling() {
+        // A kubelet that rejects every daemon pod (say, under DiskPressure): each replacement
+        // fails as soon as it exists (within 100 ms here). Upstream's failedPodsBackoff (1 s,
+        // doubling, 15 min at most, since the last delete): the first failed pod goes at the sync
+        // that sees it (10 ms of watch latency); a later one is held, the sync requeued after the
+        // whole back-off (`enqueueDaemonSetAfter`), and deleted then: 1 s, 2 s, 4 s after the
+        // sync that saw it. Meanwhile nothing replaces it.
+        let mut h = Harness::new();
+        let n = h.add_node("a", 4_000, 1 << 33);
+        let mut dsc = DaemonSetController::default();
+        let ds = agent(&mut h, test_pod_spec());
+        let (mut t, mut fails) = (1_000, Vec::new());
+        run(&mut h, &mut dsc, t);
+        while fails.len() < 4 {
+            let p = pod_on(&h, ds, "a");
+            if h.api.pod(p).status.phase != PodPhase::Failed {
+                h.bind(p, n);
+                h.set_pod_status(p, PodPhase::Failed, false);
+                fails.push(t);
+            }
+            t += 100;
+            run(&mut h, &mut dsc, t);
+        }
+        run(&mut h, &mut dsc, 30_000);
+        let deletes: Vec<u64> = h
+            .events_of(ObjRef::DaemonSet(ds))
+            .iter()
+            .filter(|e| e.reason == "FailedDaemonPod")
+            .map(|e| e.time.0)
+            .collect();
+        let want: Vec<u64> = fails.iter().zip([0, 1_000, 2_000, 4_000]).map(|(f, b)| f + 10 + b).collect();
+        assert_eq!(deletes, want);
+        assert_eq!(count(&h, ds, "SuccessfulCreate"), 5, "the first and one per delete: nothing replaces a held pod");
     }
 
     #[test]
