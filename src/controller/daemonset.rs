@@ -135,7 +135,9 @@ impl DaemonSetController {
                 continue;
             }
             match running.len() {
-                0 if !should || held => {}
+                0 if !should => {}
+                // The held failed pod leaves the node without an available daemon pod.
+                0 if held => unavailable += 1,
                 0 => {
                     ctx.cause = root;
                     if !self.refused && self.create(id, nid, generation, ctx) {

@@ -168,7 +168,7 @@ impl Kubelet {
         let i = w.idx(c);
         let st = &mut w.containers[i];
         st.epoch = st.epoch.wrapping_add(1);
-        st.exited = Some((died, code));
+        st.exited = Some((died, code, oom));
         let epoch = st.epoch;
         let seen = died.plus(until_relist_ms(died)).max(ctx.now);
         ctx.at(seen, Event::Kubelet(node, KubeletEvent::Exited { pod, c, epoch, code, oom }));
@@ -183,7 +183,7 @@ impl Kubelet {
         if !st.running || st.stopping {
             return;
         }
-        if let Some((finished, _)) = st.exited {
+        if let Some((finished, _, _)) = st.exited {
             self.container_exited(pod, c, (code, oom, finished), false, ctx);
             return;
         }
@@ -248,11 +248,12 @@ impl Kubelet {
         w.containers[i].running = false;
         w.stops_pending -= 1;
         let done = w.stops_pending == 0;
-        let now = ctx.now;
+        // A process that had already ended (before PLEG's relist) keeps its own end.
+        let (finished, oom) = w.containers[i].exited.map_or((ctx.now, false), |(t, _, oom)| (t, oom));
         ctx.api.update_pod_status(pod, self.me(), |p| {
             let s = status_mut(p, c);
             s.ready = false;
-            s.state = ContainerState::Terminated { exit_code: code, reason: exit_reason(code, false), finished: now };
+            s.state = ContainerState::Terminated { exit_code: code, reason: exit_reason(code, oom), finished };
             p.status.ready = false;
         });
         if done {

@@ -48,7 +48,7 @@ impl Kubelet {
             .filter(|(_, w)| !w.killing)
             .map(|(&id, w)| {
                 let u = (0..w.containers.len())
-                    .filter(|&i| w.containers[i].running)
+                    .filter(|&i| w.containers[i].running && w.containers[i].exited.is_none())
                     .map(|i| usage(container(&w.spec, w.cref(i)), w.containers[i].started_at, now))
                     .sum();
                 (id, u)
@@ -171,7 +171,7 @@ impl Kubelet {
         // The container using the most memory is named, as upstream's message does.
         let w = &self.workers[&victim];
         let biggest = (0..w.containers.len())
-            .filter(|&i| w.containers[i].running)
+            .filter(|&i| w.containers[i].running && w.containers[i].exited.is_none())
             .max_by_key(|&i| usage(container(&w.spec, w.cref(i)), w.containers[i].started_at, ctx.now))
             .map(|i| container(&w.spec, w.cref(i)).name.clone())
             .unwrap_or_default();

@@ -67,8 +67,9 @@ struct CState {
     /// Back-off entry: current delay and when it was last raised (0 = none).
     backoff_ms: u64,
     backoff_updated: SimTime,
-    /// The process has ended (at this time, with this code) and PLEG has not relisted since.
-    exited: Option<(SimTime, i32)>,
+    /// The process has ended (at this time, with this code, OOM-killed or not) and PLEG has
+    /// not relisted since.
+    exited: Option<(SimTime, i32, bool)>,
     /// When the last instance ended (the back-off counts from it: `IsInBackOffSince`).
     finished: SimTime,
 }
@@ -378,7 +379,7 @@ impl Kubelet {
                         s.last_terminated = Some((EXIT_CODE_LOST, "Unknown", now));
                         s.restart_count += 1;
                     }
-                    s.state = ContainerState::Waiting { reason: "ContainerCreating" };
+                    s.set_state(ContainerState::Waiting { reason: "ContainerCreating" });
                     s.ready = false;
                 }
                 p.status.ready = false;
@@ -797,7 +798,12 @@ impl Kubelet {
                 let s = status_mut(p, c);
                 s.state = ContainerState::Terminated { exit_code: code, reason, finished };
                 s.ready = false;
-                done = p.status.containers.iter().all(|s| matches!(s.state, ContainerState::Terminated { .. }));
+                // Done once every app container has ended for good: one that shows its exit
+                // while a restart is coming (OnFailure after a failure) is not.
+                done = p.status.containers.iter().all(|s| {
+                    matches!(s.state, ContainerState::Terminated { exit_code, .. }
+                        if policy == RestartPolicy::Never || exit_code == 0)
+                });
                 if done {
                     for &sc in &sidecars {
                         let st = status_mut(p, sc);
@@ -835,10 +841,10 @@ impl Kubelet {
         }
         ctx.api.update_pod_status(id, me, |p| {
             let s = status_mut(p, c);
+            s.set_state(shown);
             if by_probe {
                 s.last_terminated = Some((code, reason, finished));
             }
-            s.set_state(shown);
             s.ready = false;
             s.restart_count += u32::from(!wait);
             status::refresh_restarting(p, now);

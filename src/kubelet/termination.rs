@@ -148,8 +148,10 @@ impl Kubelet {
             }
             st.stopping = true;
             let epoch = st.epoch;
-            let gone = st.exited.map(|(_, code)| code);
-            pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
+            let gone = st.exited.map(|(_, code, _)| code);
+            if gone.is_none() {
+                pod_event(ctx, id, node, EventType::Normal, "Killing", Message::Killing { container: c });
+            }
             let cs = container(&spec, c);
             // A process that already ended (PLEG has not relisted yet) is gone at once.
             let draws = if gone.is_some() { (0, None) } else { stop_draws(cs, ctx) };

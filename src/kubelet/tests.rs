@@ -446,6 +446,29 @@ fn a_container_that_exited_before_the_relist_is_not_waited_for_when_its_pod_is_d
 }
 
 #[test]
+fn regression_an_on_failure_pod_is_not_dropped_while_a_failed_container_waits_to_restart() {
+    // restartPolicy OnFailure: `a` fails 5 s after each start, `b` succeeds 13.5 s after its
+    // start (14510, seen at 15000). By then `a` (restarted at 7000, up at 8000, failed at 13000)
+    // shows its exit while it waits out its back-off: the pod is not done, `a` restarts.
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let fails = Behavior { exit: Some((fixed(5_000), 1)), ..Behavior::default() };
+    let ends = Behavior { exit: Some((fixed(13_500), 0)), ..Behavior::default() };
+    let mut s = PodSpec::of(vec![
+        ContainerSpec::new("a", ImageId(0), PullPolicy::IfNotPresent, fails),
+        ContainerSpec::new("b", ImageId(0), PullPolicy::IfNotPresent, ends),
+    ]);
+    s.restart_policy = RestartPolicy::OnFailure;
+    let p = w.pod("p", s);
+    w.run(15_000);
+    assert!(matches!(w.h.api.pod(p).status.containers[0].state, ContainerState::Terminated { exit_code: 1, .. }));
+    w.run(60_000);
+    let pod = w.h.api.pod(p);
+    assert_eq!(pod.status.phase, PodPhase::Running);
+    assert!(pod.status.containers[0].restart_count >= 2, "{:?}", pod.status.containers[0]);
+    assert!(w.h.times_of("Created").len() >= 4, "a restarted after b finished");
+}
+
+#[test]
 fn a_deleted_pod_with_a_sidecar_ends_succeeded_not_pending() {
     // #21: getPhase ignores terminated restartable init containers. An init container, a
     // sidecar and an app container all exit 0 on SIGTERM when the pod is deleted: the pod is
