@@ -236,3 +236,34 @@ fn image_pull_backoff_counts_its_first_rollout_as_an_outage() {
     assert!(availability < 1.0, "{availability}");
     assert!(outage >= 300.0, "{outage}");
 }
+
+/// #22: pods.csv names the last container termination, so a learner sees why a pod restarted
+/// without reading events: under restartPolicy Always an OOM kill is `OOMKilled`, exit 137, at
+/// the time of the last SystemOOM event; a Job's finished pods show `Completed` 0 or `Error` 1.
+#[test]
+fn pods_csv_names_the_last_container_termination() {
+    let (_t, out) = run_cli(&scenario("oomkilled.yaml"), &["--quiet"]);
+    let pods = read_csv(&out.join("pods.csv"));
+    let leaky = &pods[0];
+    assert_eq!(
+        (leaky["last_exit_container"].as_str(), leaky["last_exit_reason"].as_str(), leaky["last_exit_code"].as_str()),
+        ("app", "OOMKilled", "137")
+    );
+    let ooms: Vec<u64> = read_csv(&out.join("events.csv"))
+        .iter()
+        .filter(|e| e["reason"] == "SystemOOM")
+        .map(|e| ms(&e["time"]))
+        .collect();
+    assert_eq!(ms(&leaky["last_exit_time"]), *ooms.last().unwrap());
+    let (_t, out) = run_cli(&scenario("job-backoff.yaml"), &["--quiet"]);
+    for p in read_csv(&out.join("pods.csv")) {
+        let want = match p["reason"].as_str() {
+            "Completed" => ("Completed", "0"),
+            "Error" => ("Error", "1"),
+            _ => continue,
+        };
+        assert_eq!((p["last_exit_reason"].as_str(), p["last_exit_code"].as_str()), want, "{p:?}");
+        // The exit comes first; the pod's phase follows at the relist that sees it.
+        assert_eq!(ms(&p["finished"]), (ms(&p["last_exit_time"]) / 1000 + 1) * 1000, "{p:?}");
+    }
+}

@@ -25,6 +25,25 @@ fn io_err(e: csv::Error) -> io::Error {
     io::Error::other(e)
 }
 
+/// The pod's most recent container termination (container, reason, exit code, finish), from
+/// each container's state and `lastState`: what a learner asks first about a restart.
+fn last_exit(p: &Pod) -> Option<(&str, &'static str, i32, SimTime)> {
+    let specs = p.spec.init_containers.iter().chain(&p.spec.containers);
+    let mut last: Option<(&str, &'static str, i32, SimTime)> = None;
+    for (s, c) in p.status.init_containers.iter().chain(&p.status.containers).zip(specs) {
+        let current = match s.state {
+            ContainerState::Terminated { exit_code, reason, finished } => Some((exit_code, reason, finished)),
+            _ => None,
+        };
+        for (code, reason, at) in current.into_iter().chain(s.last_terminated) {
+            if last.is_none_or(|l| at > l.3) {
+                last = Some((c.name.as_str(), reason, code, at));
+            }
+        }
+    }
+    last
+}
+
 /// The pod's status reason as `kubectl` would surface it, or empty.
 fn pod_reason(p: &Pod) -> &'static str {
     if let Some(r) = p.status.reason {
@@ -188,9 +207,14 @@ fn write_pods(dir: &Path, c: &Cluster) -> io::Result<()> {
         "phase",
         "reason",
         "restarts",
+        "last_exit_container",
+        "last_exit_reason",
+        "last_exit_code",
+        "last_exit_time",
     ])
     .map_err(io_err)?;
     for p in &api.pods {
+        let last = last_exit(p);
         let owner = match p.owner {
             Some(o) => {
                 let (kind, _, name) = api.describe(crate::apiserver::ApiServer::owner_ref(o));
@@ -214,6 +238,10 @@ fn write_pods(dir: &Path, c: &Cluster) -> io::Result<()> {
             p.status.phase.as_str(),
             pod_reason(p),
             &p.restarts().to_string(),
+            last.map_or("", |l| l.0),
+            last.map_or("", |l| l.1),
+            &last.map_or(String::new(), |l| l.2.to_string()),
+            &t(last.map(|l| l.3)),
         ])
         .map_err(io_err)?;
     }
