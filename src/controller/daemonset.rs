@@ -113,7 +113,8 @@ impl DaemonSetController {
             let (should, stays) = should_run(&spec, ctx.api.node(nid));
             desired += u32::from(should);
             let mut running: Vec<PodId> = Vec::new();
-            // A failed pod left in place for the back-off: no replacement meanwhile.
+            // A failed pod on the node, held for the back-off or deleted now: the replacement
+            // waits for a sync that finds no pod there (`len(daemonPods) == 0` upstream).
             let mut held = false;
             for &p in pods {
                 let pod = ctx.api.pod(p);
@@ -122,7 +123,8 @@ impl DaemonSetController {
                 }
                 if pod.status.phase == PodPhase::Failed && should {
                     ctx.cause = root;
-                    held |= self.failed_pod(id, nid, p, ctx);
+                    self.failed_pod(id, nid, p, ctx);
+                    held = true;
                     continue;
                 }
                 running.push(p);
@@ -136,7 +138,7 @@ impl DaemonSetController {
             }
             match running.len() {
                 0 if !should => {}
-                // The held failed pod leaves the node without an available daemon pod.
+                // The failed pod leaves the node without an available daemon pod.
                 0 if held => unavailable += 1,
                 0 => {
                     ctx.cause = root;
@@ -221,11 +223,11 @@ impl DaemonSetController {
     }
 
     /// A failed daemon pod on a node where one should run: held while the node's failed-pod
-    /// back-off lasts (true; the sync requeued after it), else `FailedDaemonPod` and deleted.
-    fn failed_pod(&mut self, id: DsId, nid: NodeId, p: PodId, ctx: &mut Ctx) -> bool {
+    /// back-off lasts (the sync requeued after it), else `FailedDaemonPod` and deleted.
+    fn failed_pod(&mut self, id: DsId, nid: NodeId, p: PodId, ctx: &mut Ctx) {
         if let Some(delay) = self.failed_pod_backoff(id, nid, ctx.now) {
             ctx.after(delay, Event::Requeue(crate::runtime::Requeue::DaemonSet(id)));
-            return true;
+            return;
         }
         let pod = ctx.api.pod(p);
         let msg = format!(
@@ -243,7 +245,6 @@ impl DaemonSetController {
             Message::Text(msg.into()),
         );
         self.delete(id, p, ctx);
-        false
     }
 
     /// `IsInBackOffSinceUpdate` for a failed pod of `id` on `node`: Some(the delay to sync
@@ -407,6 +408,10 @@ mod tests {
         let after: Vec<&str> =
             h.events_of(ObjRef::DaemonSet(ds)).iter().filter(|e| e.time.0 > 2_000).map(|e| e.reason).collect();
         assert_eq!(after, ["FailedDaemonPod", "SuccessfulDelete", "SuccessfulCreate"]);
+        // The replacement comes from the next sync, which finds no pod on the node (upstream
+        // creates only when `len(daemonPods) == 0`): one watch latency (10 ms) after the delete.
+        let at = |r: &str| h.events_of(ObjRef::DaemonSet(ds)).iter().rev().find(|e| e.reason == r).unwrap().time.0;
+        assert_eq!(at("SuccessfulCreate"), at("SuccessfulDelete") + 10);
         let warning = h.event("FailedDaemonPod").unwrap();
         assert_eq!(warning.kind, EventType::Warning);
         let name = &h.api.pod(failed).name;
