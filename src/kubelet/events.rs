@@ -207,33 +207,12 @@ impl Kubelet {
     /// A sync of a container waiting out its CrashLoopBackOff: still inside the window, it
     /// backs off again (another `BackOff`); else it starts again, its restart count one higher.
     fn restart_after_backoff(&mut self, pod: PodId, c: ContainerRef, epoch: u32, ctx: &mut Ctx) {
-        let now = ctx.now;
-        let Some((w, i)) = self.current(pod, c, epoch) else { return };
-        if w.killing {
+        if self.current(pod, c, epoch).is_none_or(|(w, _)| w.killing) {
             return;
         }
-        let st = &mut w.containers[i];
         // The last sync's back-off (the reason cache) shows as Waiting CrashLoopBackOff, also
         // in the status of the sync that restarts it.
-        let wait = in_backoff_at(st, st.finished, now);
-        if !wait {
-            raise_backoff(st, st.finished, now);
-        }
-        let shown = ContainerState::Waiting { reason: "CrashLoopBackOff" };
-        let api = ctx.api.pod(pod);
-        let st = if c.init { &api.status.init_containers } else { &api.status.containers }[c.index as usize];
-        if !wait || st.state != shown {
-            ctx.api.update_pod_status(pod, Watcher::Kubelet(self.node), |p| {
-                let s = status_mut(p, c);
-                s.set_state(shown);
-                s.restart_count += u32::from(!wait);
-            });
-        }
-        if wait {
-            self.back_off(pod, c, epoch, ctx);
-        } else {
-            self.start_container(pod, c, ctx);
-        }
+        self.do_back_off(pod, c, ContainerState::Waiting { reason: "CrashLoopBackOff" }, None, ctx);
     }
 
     /// The process is gone after the kubelet stopped it: part of the pod's termination, or a

@@ -765,7 +765,6 @@ impl Kubelet {
         st.exited = None;
         st.finished = finished;
         st.epoch = st.epoch.wrapping_add(1); // cancels its probes and fate
-        let epoch = st.epoch;
         let policy = w.spec.restart_policy;
         let sidecar = container(&w.spec, c).sidecar;
         let reason = exit_reason(code, oom);
@@ -834,55 +833,9 @@ impl Kubelet {
         } else {
             ContainerState::Terminated { exit_code: code, reason, finished }
         };
-        // doBackOff: restart now unless the container is still inside its back-off window.
-        let wait = in_backoff_at(st, finished, now);
-        if !wait {
-            raise_backoff(st, finished, now);
-        }
-        ctx.api.update_pod_status(id, me, |p| {
-            let s = status_mut(p, c);
-            s.set_state(shown);
-            if by_probe {
-                s.last_terminated = Some((code, reason, finished));
-            }
-            s.ready = false;
-            s.restart_count += u32::from(!wait);
-            status::refresh_restarting(p, now);
-        });
-        if wait {
-            self.back_off(id, c, epoch, ctx);
-        } else {
-            self.start_container(id, c, ctx);
-        }
+        let killed = by_probe.then_some((code, reason, finished));
+        self.do_back_off(id, c, shown, killed, ctx);
     }
-
-    /// A sync that found the container in its back-off window: `BackOff` ("Back-off restarting
-    /// failed container"), a sync error, so the pod worker tries again 10-15 s later.
-    pub(super) fn back_off(&mut self, id: PodId, c: ContainerRef, epoch: u32, ctx: &mut Ctx) {
-        let node = self.node;
-        pod_event(ctx, id, node, EventType::Warning, "BackOff", Message::BackOff { container: c });
-        let wait = error_requeue_ms(ctx);
-        ctx.after(wait, Event::Kubelet(node, KubeletEvent::Restart { pod: id, c, epoch }));
-    }
-}
-
-/// `IsInBackOffSince(finishedAt)`: a back-off entry that has not expired (no restart for 10
-/// minutes) and whose delay has not passed since the container ended.
-fn in_backoff_at(st: &CState, finished: SimTime, now: SimTime) -> bool {
-    let expired = finished.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
-    st.backoff_ms > 0 && !expired && now.since(finished) < st.backoff_ms
-}
-
-/// `Backoff.Next(finishedAt)` at a restart: start at 10 s (or again once the entry expired,
-/// 10 minutes after its last update), else double up to the maximum; updated now.
-fn raise_backoff(st: &mut CState, finished: SimTime, now: SimTime) {
-    let expired = finished.since(st.backoff_updated) > 2 * CONTAINER_BACKOFF_MAX_MS;
-    st.backoff_ms = if st.backoff_ms == 0 || expired {
-        CONTAINER_BACKOFF_INITIAL_MS
-    } else {
-        (st.backoff_ms * 2).min(CONTAINER_BACKOFF_MAX_MS)
-    };
-    st.backoff_updated = now;
 }
 
 #[cfg(test)]
