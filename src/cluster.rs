@@ -112,6 +112,7 @@ pub struct Cluster {
     tracked: Vec<WorkloadRef>,
     memory_hog: Vec<u64>,
     disk_fill: Vec<u64>,
+    pid_hog: Vec<u64>,
     /// Recorded events already checked by the invariants.
     events_checked: usize,
     /// Control-plane events held while the API server is down, replayed when it is back.
@@ -138,6 +139,7 @@ macro_rules! ctx {
             registry: &mut $self.registry,
             memory_hog: &mut $self.memory_hog,
             disk_fill: &mut $self.disk_fill,
+            pid_hog: &mut $self.pid_hog,
             images: &$self.scenario.images,
             settings: &$self.scenario.kubernetes,
             queue: &mut $self.queue,
@@ -198,6 +200,7 @@ impl Cluster {
             tracked: Vec::new(),
             memory_hog: Vec::with_capacity(n_nodes),
             disk_fill: Vec::with_capacity(n_nodes),
+            pid_hog: Vec::with_capacity(n_nodes),
             events_checked: 0,
             event_log: None,
             registry_timers: Vec::new(),
@@ -407,6 +410,7 @@ impl Cluster {
             memory_pressure: false,
             not_ready_message: "",
             disk_pressure: false,
+            pid_pressure: false,
             created: now,
             resource_version: 0,
             deleted: None,
@@ -440,6 +444,7 @@ impl Cluster {
         self.registry.add_node();
         self.memory_hog.push(0);
         self.disk_fill.push(0);
+        self.pid_hog.push(0);
         // Kubelets did not all start at the same instant: stagger the first renewal.
         let renew = self.scenario.kubernetes.lease_renew_interval_ms().max(1);
         let offset = self.rng.kubelet.below(renew);

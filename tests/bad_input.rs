@@ -51,6 +51,12 @@ const MESSAGES: &[(&str, &str)] = &[
     ("node-clashes-with-pool.yaml", "node \"worker-0\" is defined twice"),
     ("partition-with-memory.yaml", "network-partition takes {at, nodes | pool | nodeSelector, duration}"),
     ("disk-fill-no-disk.yaml", "disk-fill targets node \"worker-0\", whose capacity declares no ephemeral-storage"),
+    ("pid-exhaustion-bad-share.yaml", "pid-exhaustion processes \"120%\" is not a share from 1% to 100%"),
+    ("eviction-hard-unknown-signal.yaml", "evictionHard: unknown eviction signal \"pids.available\""),
+    (
+        "entrypoint-missing-no-command.yaml",
+        "behavior entrypoint missing names the container's command, and it has none",
+    ),
     ("runtime-down-random.yaml", "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}"),
     ("fault-unknown-node.yaml", "names node \"worker-9\", which the scenario does not define"),
     ("fault-unknown-pool.yaml", "names pool \"gpu\", which spec.nodePools does not define"),

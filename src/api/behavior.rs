@@ -39,6 +39,33 @@ pub struct Behavior {
     /// How long the process takes to answer a probe's check once it answers (its mean; no
     /// jitter): a check whose `timeoutSeconds` is shorter times out.
     pub response_time_ms: u64,
+    /// The entrypoint the runtime cannot run (a bad `command` or image): the container never
+    /// starts.
+    pub entrypoint: Option<EntrypointFault>,
+}
+
+/// What is wrong with a container's entrypoint, as the runtime finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntrypointFault {
+    /// The command is not in the image: runc fails the start (`RunContainerError`, the dead
+    /// instance `StartError`, exit code 128).
+    Missing,
+    /// The command is there but not executable: as `Missing`, with "permission denied".
+    NotExecutable,
+    /// Neither the image nor the pod names a command: containerd cannot build the container's
+    /// spec (`CreateContainerError`; nothing is created).
+    Unset,
+}
+
+impl EntrypointFault {
+    /// The word a scenario uses for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            EntrypointFault::Missing => "missing",
+            EntrypointFault::NotExecutable => "notExecutable",
+            EntrypointFault::Unset => "unset",
+        }
+    }
 }
 
 impl Default for Behavior {
@@ -55,6 +82,7 @@ impl Default for Behavior {
             post_start: DurationDist::default(),
             post_start_fails: false,
             response_time_ms: 0,
+            entrypoint: None,
         }
     }
 }
@@ -72,6 +100,9 @@ impl Behavior {
         }
         if self.response_time_ms > 0 {
             s.push_str(&format!("responseTime:{}", self.response_time_ms));
+        }
+        if let Some(e) = self.entrypoint {
+            s.push_str(&format!("entrypoint:{e:?}"));
         }
         s
     }

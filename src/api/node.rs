@@ -63,6 +63,9 @@ pub struct Node {
     /// The DiskPressure condition (True while nodefs.available is below the kubelet's
     /// eviction threshold, and for the transition period after).
     pub disk_pressure: bool,
+    /// The PIDPressure condition (True while pid.available is below the kubelet's eviction
+    /// threshold, when it has one, and for the transition period after).
+    pub pid_pressure: bool,
     pub created: SimTime,
     pub resource_version: u64,
     /// When the Node object was deleted (`kubectl delete node`); the slot stays as a tombstone.
@@ -90,6 +93,7 @@ pub fn test_node(name: &str, labels: &[(&str, &str)]) -> Node {
         memory_pressure: false,
         not_ready_message: "",
         disk_pressure: false,
+        pid_pressure: false,
         created: SimTime::ZERO,
         resource_version: 0,
         deleted: None,

@@ -134,6 +134,8 @@ pub struct ContainerSpec {
     pub env_refs: Vec<super::ConfigRef>,
     /// `ports`: (name, containerPort), what a Service's named `targetPort` resolves against.
     pub ports: Vec<ContainerPort>,
+    /// `command[0]`, when the pod gives one: what a bad entrypoint's error names.
+    pub command: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -209,6 +211,7 @@ impl ContainerSpec {
             sidecar: false,
             env_refs: Vec::new(),
             ports: Vec::new(),
+            command: None,
         }
     }
 }

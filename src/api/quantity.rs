@@ -199,6 +199,25 @@ pub fn format_bytes(bytes: u64) -> String {
     bytes.to_string()
 }
 
+/// A plain count as a DecimalSI quantity prints it: in the largest exact power-of-1000 unit
+/// ("419430", "4k", "2M").
+pub fn format_decimal(n: u64) -> String {
+    const UNITS: [(&str, u64); 6] = [
+        ("E", 1_000_000_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("G", 1_000_000_000),
+        ("M", 1_000_000),
+        ("k", 1_000),
+    ];
+    for (u, f) in UNITS {
+        if n != 0 && n.is_multiple_of(f) {
+            return format!("{}{u}", n / f);
+        }
+    }
+    n.to_string()
+}
+
 /// Cpu rendering for messages: whole cores or millicores ("2", "250m").
 pub fn format_millicores(m: u64) -> String {
     if m.is_multiple_of(1000) { (m / 1000).to_string() } else { format!("{m}m") }
@@ -213,6 +232,15 @@ impl fmt::Display for Quantity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// resource.Quantity's canonical DecimalSI form of a count (as a pid threshold prints).
+    #[test]
+    fn counts_print_in_the_largest_exact_decimal_unit() {
+        assert_eq!(format_decimal(209_715), "209715");
+        assert_eq!(format_decimal(4_000), "4k");
+        assert_eq!(format_decimal(2_000_000), "2M");
+        assert_eq!(format_decimal(0), "0");
+    }
     use proptest::prelude::*;
 
     fn v(s: &str) -> i64 {

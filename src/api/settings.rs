@@ -63,6 +63,47 @@ pub const DEFAULT_UNHEALTHY_ZONE_THRESHOLD: f64 = 0.55;
 /// evicting at the secondary rate; at or below it, eviction stops.
 pub const DEFAULT_LARGE_CLUSTER_SIZE_THRESHOLD: u32 = 50;
 
+/// The kernel's `pid_max` on the nodes: PID_MAX_LIMIT on 64-bit Linux (4194304), which
+/// systemd (v243 and later) sets at boot; the eviction manager's `pid.available` is it minus
+/// the processes running.
+pub const DEFAULT_PID_MAX: u64 = 4_194_304;
+
+/// An eviction threshold's value (`memory.available<100Mi`, `nodefs.available<10%`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Threshold {
+    Quantity(u64),
+    /// As upstream holds it: a float32 fraction.
+    Percent(f32),
+}
+
+impl Threshold {
+    /// `GetThresholdQuantity`: a percentage of the capacity, truncated.
+    pub fn quantity(self, capacity: u64) -> u64 {
+        match self {
+            Threshold::Quantity(q) => q,
+            Threshold::Percent(p) => (capacity as f64 * p as f64) as u64,
+        }
+    }
+}
+
+/// kubelet `evictionHard`, for the signals kubesim observes (`None`: no threshold). Setting
+/// any signal replaces upstream's whole default map: the others have none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvictionHard {
+    pub memory_available: Option<Threshold>,
+    pub nodefs_available: Option<Threshold>,
+    pub pid_available: Option<Threshold>,
+}
+
+/// kubelet `evictionHard` defaults (`DefaultEvictionHard`, Linux): `memory.available<100Mi`,
+/// `nodefs.available<10%` (and `nodefs.inodesFree<5%`, `imagefs.available<15%`, not
+/// modelled); no `pid.available`.
+pub const DEFAULT_EVICTION_HARD: EvictionHard = EvictionHard {
+    memory_available: Some(Threshold::Quantity(100 * 1024 * 1024)),
+    nodefs_available: Some(Threshold::Percent(0.1)),
+    pid_available: None,
+};
+
 #[derive(Clone, Copy, Debug)]
 pub struct RegistryDef {
     pub bandwidth: u64,
@@ -102,6 +143,10 @@ pub struct KubeSettings {
     /// shutdown is off, as upstream's default).
     pub shutdown_grace_period_ms: u64,
     pub shutdown_grace_period_critical_pods_ms: u64,
+    /// kubelet `evictionHard`.
+    pub eviction_hard: EvictionHard,
+    /// The nodes' `kernel.pid_max`.
+    pub pid_max: u64,
 }
 
 impl KubeSettings {
@@ -137,6 +182,8 @@ impl Default for KubeSettings {
             node_cidr_mask_size: super::network::DEFAULT_NODE_CIDR_MASK_SIZE,
             shutdown_grace_period_ms: 0,
             shutdown_grace_period_critical_pods_ms: 0,
+            eviction_hard: DEFAULT_EVICTION_HARD,
+            pid_max: DEFAULT_PID_MAX,
         }
     }
 }

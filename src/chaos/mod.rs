@@ -76,7 +76,9 @@ impl Chaos {
             FaultDef::RegistryOutage { .. } | FaultDef::RegistrySlow { .. } | FaultDef::ImageMissing { .. } => {
                 self.registry(f, true, ctx);
             }
-            FaultDef::NodeMemoryHog { .. } | FaultDef::DiskFill { .. } => self.hog(f, true, ctx),
+            FaultDef::NodeMemoryHog { .. } | FaultDef::DiskFill { .. } | FaultDef::PidExhaustion { .. } => {
+                self.hog(f, true, ctx)
+            }
             FaultDef::SetImage { .. } | FaultDef::RolloutRestart { .. } | FaultDef::Scale { .. } => {
                 operator_action(f, ctx)
             }
@@ -270,13 +272,17 @@ impl Chaos {
     /// A memory hog starts or stops on its nodes; their kubelets' eviction managers see it at
     /// their next monitoring tick.
     fn hog(&mut self, f: &FaultDef, on: bool, ctx: &mut Ctx) {
-        let (nodes, bytes, disk) = match f {
-            FaultDef::NodeMemoryHog { nodes, bytes, .. } => (nodes, bytes, false),
-            FaultDef::DiskFill { nodes, bytes, .. } => (nodes, bytes, true),
+        let (nodes, bytes) = match f {
+            FaultDef::NodeMemoryHog { nodes, bytes, .. } | FaultDef::DiskFill { nodes, bytes, .. } => (nodes, bytes),
+            FaultDef::PidExhaustion { nodes, processes, .. } => (nodes, processes),
             _ => return,
         };
         for &n in nodes {
-            let h = if disk { &mut ctx.disk_fill[n.idx()] } else { &mut ctx.memory_hog[n.idx()] };
+            let h = match f {
+                FaultDef::DiskFill { .. } => &mut ctx.disk_fill[n.idx()],
+                FaultDef::PidExhaustion { .. } => &mut ctx.pid_hog[n.idx()],
+                _ => &mut ctx.memory_hog[n.idx()],
+            };
             *h = if on { h.saturating_add(*bytes) } else { h.saturating_sub(*bytes) };
             ctx.at(KubeletEvent::next_eviction_monitor(ctx.now), Event::Kubelet(n, KubeletEvent::EvictionMonitor));
         }

@@ -63,6 +63,9 @@ pub enum FaultDef {
     NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
     /// Files outside pods take `bytes` of the target nodes' disk (nodefs).
     DiskFill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
+    /// Processes outside pods (a leak, a fork bomb on the host) take `processes` PIDs on the
+    /// target nodes.
+    PidExhaustion { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, processes: u64 },
     /// Every pull fails until the end.
     RegistryOutage { at: SimTime, until: Option<SimTime> },
     /// Pull bandwidth divided by `factor` until the end.
@@ -140,6 +143,7 @@ impl FaultDef {
             | FaultDef::ImageMissing { at, .. }
             | FaultDef::NodeMemoryHog { at, .. }
             | FaultDef::DiskFill { at, .. }
+            | FaultDef::PidExhaustion { at, .. }
             | FaultDef::NodeCrash { at, .. }
             | FaultDef::SetImage { at, .. }
             | FaultDef::RolloutRestart { at, .. }
@@ -167,6 +171,7 @@ impl FaultDef {
             | FaultDef::ImageMissing { until, .. }
             | FaultDef::NodeMemoryHog { until, .. }
             | FaultDef::DiskFill { until, .. }
+            | FaultDef::PidExhaustion { until, .. }
             | FaultDef::NodeCrash { until, .. }
             | FaultDef::PodFailure { until, .. }
             | FaultDef::NetworkPartition { until, .. }
@@ -188,6 +193,7 @@ impl FaultDef {
             FaultDef::ImageMissing { .. } => "image-missing",
             FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
             FaultDef::DiskFill { .. } => "disk-fill",
+            FaultDef::PidExhaustion { .. } => "pid-exhaustion",
             FaultDef::NodeCrash { graceful: true, .. } => "node-shutdown",
             FaultDef::NodeCrash { .. } => "node-crash",
             FaultDef::SetImage { .. } => "set-image",

@@ -71,9 +71,9 @@ impl HostLocal {
     }
 }
 
-/// A sandbox's id as containerd prints it (64 hex digits), derived from the pod and the
-/// attempt so that runs repeat without drawing from a random stream.
-fn sandbox_id(pod: PodId, node: NodeId, attempt: u32) -> String {
+/// A sandbox's (or container's) id as containerd prints it (64 hex digits), derived from the
+/// pod and the attempt so that runs repeat without drawing from a random stream.
+pub(super) fn runtime_id(pod: PodId, node: NodeId, attempt: u32) -> String {
     let mut x = (pod.0 as u64) << 32 | (node.0 as u64) << 8 ^ attempt as u64;
     (0..4)
         .map(|_| {
@@ -100,6 +100,14 @@ impl Kubelet {
             if let Some(why) = why {
                 self.sandbox_failed(id, why, ctx);
             }
+            return false;
+        }
+        if self.pids_exhausted(ctx) {
+            let w = self.workers.get_mut(&id).expect("worker exists");
+            w.sandbox_attempts += 1;
+            let sandbox = runtime_id(id, node, w.sandbox_attempts);
+            let why = format!("failed to start sandbox {sandbox:?}: {}", super::start_errors::FORK_FAILED);
+            self.sandbox_failed(id, why, ctx);
             return false;
         }
         let w = &self.workers[&id];
@@ -131,7 +139,7 @@ impl Kubelet {
             }
             Err(why) => {
                 w.sandbox_attempts += 1;
-                let sandbox = sandbox_id(id, node, w.sandbox_attempts);
+                let sandbox = runtime_id(id, node, w.sandbox_attempts);
                 self.sandbox_failed(id, format!("failed to setup network for sandbox {sandbox:?}: {why}"), ctx);
                 false
             }
@@ -234,9 +242,9 @@ mod tests {
 
     #[test]
     fn sandbox_ids_are_64_hex_digits_and_differ_per_attempt() {
-        let a = sandbox_id(PodId(3), NodeId(1), 1);
+        let a = runtime_id(PodId(3), NodeId(1), 1);
         assert_eq!(a.len(), 64);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, sandbox_id(PodId(3), NodeId(1), 2));
+        assert_ne!(a, runtime_id(PodId(3), NodeId(1), 2));
     }
 }

@@ -184,7 +184,7 @@ impl Kubelet {
             return;
         }
         if let Some((finished, _, _)) = st.exited {
-            self.container_exited(pod, c, (code, oom, finished), false, ctx);
+            self.container_exited(pod, c, (code, oom, finished), Ended::Exit, ctx);
             return;
         }
         if oom {
@@ -210,9 +210,11 @@ impl Kubelet {
         if self.current(pod, c, epoch).is_none_or(|(w, _)| w.killing) {
             return;
         }
-        // The last sync's back-off (the reason cache) shows as Waiting CrashLoopBackOff, also
-        // in the status of the sync that restarts it.
-        self.do_back_off(pod, c, ContainerState::Waiting { reason: "CrashLoopBackOff" }, None, ctx);
+        // The last sync's error (the reason cache) shows, also in the status of the sync that
+        // restarts it: its failed start (RunContainerError), else its back-off.
+        let w = &self.workers[&pod];
+        let reason = if w.containers[w.idx(c)].start_failed { "RunContainerError" } else { "CrashLoopBackOff" };
+        self.do_back_off(pod, c, ContainerState::Waiting { reason }, None, ctx);
     }
 
     /// The process is gone after the kubelet stopped it: part of the pod's termination, or a
@@ -221,7 +223,7 @@ impl Kubelet {
         let Some((w, i)) = self.current(pod, c, epoch) else { return };
         w.containers[i].stopping = false;
         if !w.killing {
-            self.container_exited(pod, c, (code, false, ctx.now), true, ctx);
+            self.container_exited(pod, c, (code, false, ctx.now), Ended::Probe, ctx);
             return;
         }
         w.containers[i].running = false;

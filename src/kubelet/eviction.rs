@@ -15,8 +15,6 @@ pub use crate::runtime::events::EVICTION_MONITORING_PERIOD_MS;
 use crate::runtime::{Ctx, Event};
 use crate::sim::SimTime;
 
-/// kubelet `evictionHard` default `memory.available<100Mi`.
-pub const EVICTION_HARD_MEMORY_AVAILABLE: u64 = 100 * 1024 * 1024;
 /// kubelet `evictionPressureTransitionPeriod` default.
 pub const EVICTION_PRESSURE_TRANSITION_PERIOD_MS: u64 = 5 * 60 * 1000;
 /// The eviction manager's grace override for a hard eviction
@@ -24,6 +22,34 @@ pub const EVICTION_PRESSURE_TRANSITION_PERIOD_MS: u64 = 5 * 60 * 1000;
 pub const IMMEDIATE_EVICTION_GRACE_PERIOD_MS: u64 = 1_000;
 /// The taint the node gets while it reports MemoryPressure.
 pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
+/// The taint the node gets while it reports PIDPressure.
+pub const TAINT_PID_PRESSURE: &str = "node.kubernetes.io/pid-pressure";
+
+/// The node conditions the eviction manager sets, in `byEvictionPriority` order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pressure {
+    Memory = 0,
+    Disk = 1,
+    Pid = 2,
+}
+
+impl Pressure {
+    fn taint(self) -> &'static str {
+        match self {
+            Pressure::Memory => TAINT_MEMORY_PRESSURE,
+            Pressure::Disk => TAINT_DISK_PRESSURE,
+            Pressure::Pid => TAINT_PID_PRESSURE,
+        }
+    }
+
+    fn shown(self, n: &Node) -> bool {
+        match self {
+            Pressure::Memory => n.memory_pressure,
+            Pressure::Disk => n.disk_pressure,
+            Pressure::Pid => n.pid_pressure,
+        }
+    }
+}
 
 /// Memory a container's process uses now (only behaviours with `memory` use any).
 fn usage(cs: &ContainerSpec, started: SimTime, now: SimTime) -> u64 {
@@ -70,70 +96,70 @@ impl Kubelet {
         let used: u64 = pods.iter().map(|p| p.1).sum::<u64>() + ctx.memory_hog[node.idx()];
         let capacity = ctx.api.node(node).capacity.memory;
         let available = capacity.saturating_sub(used);
-        let memory_met = available < EVICTION_HARD_MEMORY_AVAILABLE;
+        let memory_threshold = ctx.settings.eviction_hard.memory_available.map(|t| t.quantity(capacity));
+        let memory = memory_threshold.map(|t| (available, t));
         let disk = self.nodefs(ctx);
-        let disk_met = disk.is_some_and(|(avail, threshold)| avail < threshold);
+        let pids = self.pid_signal(ctx);
+        let met = |s: Option<(u64, u64)>| s.is_some_and(|(avail, threshold)| avail < threshold);
         // The node conditions first (each held for the transition period after its signal
-        // clears), then one resource reclaimed per pass, memory before disk (`byEvictionPriority`).
-        if memory_met {
-            self.pressure_seen = now;
+        // clears), then one resource reclaimed per pass, memory first (`byEvictionPriority`).
+        for (p, on) in [(Pressure::Memory, met(memory)), (Pressure::Disk, met(disk)), (Pressure::Pid, met(pids))] {
+            let i = p as usize;
+            if on {
+                self.pressure_seen[i] = now;
+            }
+            let shown = p.shown(ctx.api.node(node));
+            if on != shown && (on || now.since(self.pressure_seen[i]) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS) {
+                self.set_condition(p, on, ctx);
+            }
         }
-        if disk_met {
-            self.disk_pressure_seen = now;
-        }
-        let n = ctx.api.node(node);
-        let (mem_on, disk_on) = (n.memory_pressure, n.disk_pressure);
-        if memory_met != mem_on
-            && (memory_met || now.since(self.pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS)
-        {
-            self.set_condition(false, memory_met, ctx);
-        }
-        if disk_met != disk_on
-            && (disk_met || now.since(self.disk_pressure_seen) >= EVICTION_PRESSURE_TRANSITION_PERIOD_MS)
-        {
-            self.set_condition(true, disk_met, ctx);
-        }
-        if memory_met {
-            self.evict_one(&pods, available, ctx);
-        } else if let Some((_, threshold)) = disk.filter(|_| disk_met) {
+        if let Some((_, threshold)) = memory.filter(|_| met(memory)) {
+            self.evict_one(&pods, available, threshold, ctx);
+        } else if let Some((_, threshold)) = disk.filter(|_| met(disk)) {
             self.reclaim_disk(threshold, ctx);
+        } else if let Some(signal) = pids.filter(|_| met(pids)) {
+            self.reclaim_pids(signal, ctx);
         }
         let n = ctx.api.node(node);
         let busy = pods.iter().any(|p| p.1 > 0)
             || ctx.memory_hog[node.idx()] > 0
             || ctx.disk_fill[node.idx()] > 0
+            || (pids.is_some() && ctx.pid_hog[node.idx()] > 0)
             || n.memory_pressure
-            || n.disk_pressure;
+            || n.disk_pressure
+            || n.pid_pressure;
         if busy {
             self.ensure_monitor(ctx);
         }
     }
 
-    /// The MemoryPressure or DiskPressure condition, with its NoSchedule taint and event.
-    fn set_condition(&mut self, disk: bool, on: bool, ctx: &mut Ctx) {
-        let key = if disk { TAINT_DISK_PRESSURE } else { TAINT_MEMORY_PRESSURE };
+    /// A pressure condition, with its NoSchedule taint and event.
+    fn set_condition(&mut self, p: Pressure, on: bool, ctx: &mut Ctx) {
+        let key = p.taint();
         ctx.api.update_node(self.node, |n| {
-            if disk {
-                n.disk_pressure = on
-            } else {
-                n.memory_pressure = on
-            }
+            *match p {
+                Pressure::Memory => &mut n.memory_pressure,
+                Pressure::Disk => &mut n.disk_pressure,
+                Pressure::Pid => &mut n.pid_pressure,
+            } = on;
             n.taints.retain(|t| t.key != key);
             if on {
                 n.taints.push(Taint { key: key.into(), value: String::new(), effect: TaintEffect::NoSchedule });
             }
         });
-        let reason = match (disk, on) {
-            (false, true) => "NodeHasInsufficientMemory",
-            (false, false) => "NodeHasSufficientMemory",
-            (true, true) => "NodeHasDiskPressure",
-            (true, false) => "NodeHasNoDiskPressure",
+        let reason = match (p, on) {
+            (Pressure::Memory, true) => "NodeHasInsufficientMemory",
+            (Pressure::Memory, false) => "NodeHasSufficientMemory",
+            (Pressure::Disk, true) => "NodeHasDiskPressure",
+            (Pressure::Disk, false) => "NodeHasNoDiskPressure",
+            (Pressure::Pid, true) => "NodeHasInsufficientPID",
+            (Pressure::Pid, false) => "NodeHasSufficientPID",
         };
         ctx.cause = self.node_status_event(reason, ctx);
     }
 
     /// The eviction manager's node event before it evicts a pod for `resource`.
-    fn threshold_met(&self, resource: &str, ctx: &mut Ctx) {
+    pub(super) fn threshold_met(&self, resource: &str, ctx: &mut Ctx) {
         let node = self.node;
         let msg = Message::Text(format!("Attempting to reclaim {resource}").into());
         ctx.cause = ctx.record(
@@ -148,13 +174,13 @@ impl Kubelet {
 
     /// Whether the eviction manager may evict the pod: not a critical one (static or mirror,
     /// or at system-critical priority: `evictPod` refuses those), nor one already stopping.
-    fn evictable(&self, id: PodId, ctx: &Ctx) -> bool {
+    pub(super) fn evictable(&self, id: PodId, ctx: &Ctx) -> bool {
         let w = &self.workers[&id];
         !w.killing && !ctx.api.pod(id).mirror && w.spec.priority < super::termination::SYSTEM_CRITICAL_PRIORITY
     }
 
     /// Evict the first pod of the memory-pressure ranking (one per monitoring pass).
-    fn evict_one(&mut self, pods: &[(PodId, u64)], available: u64, ctx: &mut Ctx) {
+    fn evict_one(&mut self, pods: &[(PodId, u64)], available: u64, threshold: u64, ctx: &mut Ctx) {
         let mut ranked: Vec<(bool, i32, i64, PodId, u64, u64)> = pods
             .iter()
             .filter(|(id, _)| self.evictable(*id, ctx))
@@ -177,7 +203,7 @@ impl Kubelet {
             .unwrap_or_default();
         let msg = format!(
             "The node was low on resource: memory. Threshold quantity: {}, available: {}Ki. Container {biggest} was using {}Ki, request is {}, has larger consumption of memory. ",
-            format_bytes(EVICTION_HARD_MEMORY_AVAILABLE),
+            format_bytes(threshold),
             available / 1024,
             used / 1024,
             if req == 0 { "0".to_string() } else { format_bytes(req) },
@@ -189,7 +215,7 @@ impl Kubelet {
     /// override `immediateEvictionGracePeriodSeconds` (1 s), which the kubelet raises to its 2 s
     /// minimum; once they are gone the pod is Failed with reason Evicted and a DisruptionTarget
     /// condition (it stays in the API for its controller to replace).
-    fn evict(&mut self, id: PodId, msg: String, ctx: &mut Ctx) {
+    pub(super) fn evict(&mut self, id: PodId, msg: String, ctx: &mut Ctx) {
         let node = self.node;
         pod_event(ctx, id, node, EventType::Warning, "Evicted", Message::Text(msg.clone().into()));
         let w = self.workers.get_mut(&id).expect("worker exists");
@@ -199,9 +225,6 @@ impl Kubelet {
     }
 }
 
-/// kubelet `evictionHard` default `nodefs.available<10%`: the fraction as upstream holds it
-/// (a float32 percentage, widened to float64 when the threshold's quantity is computed).
-pub const EVICTION_HARD_NODEFS_AVAILABLE: f32 = 0.1;
 /// The taint the node gets while it reports DiskPressure.
 pub const TAINT_DISK_PRESSURE: &str = "node.kubernetes.io/disk-pressure";
 /// The eviction manager's admission refusal while a node condition other than memory pressure
@@ -217,9 +240,8 @@ impl Kubelet {
         if capacity == 0 {
             return None;
         }
+        let threshold = ctx.settings.eviction_hard.nodefs_available?.quantity(capacity);
         let used = self.images.disk_bytes(ctx.images) + ctx.disk_fill[self.node.idx()];
-        // GetThresholdQuantity: capacity * percentage, truncated.
-        let threshold = (capacity as f64 * EVICTION_HARD_NODEFS_AVAILABLE as f64) as u64;
         Some((capacity.saturating_sub(used), threshold))
     }
 
@@ -228,10 +250,10 @@ impl Kubelet {
     /// memory pressure alone, BestEffort pods that do not tolerate its taint.
     pub(super) fn condition_rejects(&self, spec: &PodSpec, mirror: bool, node: &Node) -> Option<String> {
         let critical = mirror || spec.priority >= super::termination::SYSTEM_CRITICAL_PRIORITY;
-        if critical || !(node.memory_pressure || node.disk_pressure) {
+        if critical || !(node.memory_pressure || node.disk_pressure || node.pid_pressure) {
             return None;
         }
-        if !node.disk_pressure {
+        if !node.disk_pressure && !node.pid_pressure {
             let taint =
                 Taint { key: TAINT_MEMORY_PRESSURE.into(), value: String::new(), effect: TaintEffect::NoSchedule };
             if spec.qos() != QosClass::BestEffort || spec.tolerations.iter().any(|t| t.tolerates(&taint)) {
@@ -244,6 +266,9 @@ impl Kubelet {
         }
         if node.disk_pressure {
             conditions.push("DiskPressure");
+        }
+        if node.pid_pressure {
+            conditions.push("PIDPressure");
         }
         Some(format!("The node had condition: [{}]. ", conditions.join(" ")))
     }

@@ -13,8 +13,11 @@ mod pod_workers;
 pub use pod_workers::*;
 pub mod eviction;
 pub mod images;
+mod pids;
 pub mod probes;
 mod runtime_state;
+mod start_errors;
+pub use start_errors::{EXIT_CODE_START_ERROR, START_ERROR_REASON};
 pub mod status;
 mod volumes;
 
@@ -72,6 +75,8 @@ struct CState {
     exited: Option<(SimTime, i32, bool)>,
     /// When the last instance ended (the back-off counts from it: `IsInBackOffSince`).
     finished: SimTime,
+    /// The last sync's start of it failed (the reason cache holds RunContainerError).
+    start_failed: bool,
 }
 
 struct PodWorker {
@@ -130,8 +135,8 @@ pub struct Kubelet {
     /// Eviction manager: next scheduled tick, last tick handled, last time under pressure.
     monitor_next: Option<SimTime>,
     monitor_last: Option<SimTime>,
-    pressure_seen: SimTime,
-    disk_pressure_seen: SimTime,
+    /// Per `eviction::Pressure`: the last tick its signal was under the threshold.
+    pressure_seen: [SimTime; 3],
     /// Static pods whose mirror pod was replaced: old mirror -> new one (timers still name the
     /// old one).
     moved: BTreeMap<PodId, PodId>,
@@ -179,6 +184,17 @@ pub(crate) fn status_mut(p: &mut Pod, c: ContainerRef) -> &mut ContainerStatus {
     if c.init { &mut p.status.init_containers[c.index as usize] } else { &mut p.status.containers[c.index as usize] }
 }
 
+/// How a container's instance ended, as the sync that handles it knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ended {
+    /// Its process exited (or was killed from outside): seen at PLEG's relist.
+    Exit,
+    /// The kubelet stopped it after a failed liveness or startup probe.
+    Probe,
+    /// The runtime could not start it.
+    StartError,
+}
+
 fn exit_reason(code: i32, oom: bool) -> &'static str {
     if oom {
         "OOMKilled"
@@ -199,8 +215,7 @@ impl Kubelet {
             admitted_pods: 0,
             monitor_next: None,
             monitor_last: None,
-            pressure_seen: SimTime::ZERO,
-            disk_pressure_seen: SimTime::ZERO,
+            pressure_seen: [SimTime::ZERO; 3],
             moved: BTreeMap::new(),
             up: true,
             frozen: false,
@@ -533,7 +548,9 @@ impl Kubelet {
             if c.init {
                 return; // the next step waits for this init container to complete
             }
-            self.workers.get_mut(&id).expect("worker exists").next += 1;
+            // A start that failed for good may have finished the pod (restartPolicy Never).
+            let Some(w) = self.workers.get_mut(&id) else { return };
+            w.next += 1;
         }
     }
 
@@ -561,11 +578,10 @@ impl Kubelet {
     }
 
     fn create_container(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
-        let w = self.workers.get_mut(&id).expect("worker exists");
-        let i = w.idx(c);
-        let startup = container(&w.spec, c).behavior.startup;
-        w.hook_pending |= container(&w.spec, c).post_start;
-        let epoch = w.containers[i].epoch;
+        if let Some(err) = self.create_error(id, c, ctx) {
+            self.create_failed(id, c, err, ctx);
+            return;
+        }
         ctx.cause = ctx.record(
             EventType::Normal,
             "Created",
@@ -574,6 +590,15 @@ impl Kubelet {
             Source::Kubelet,
             Message::Created { container: c },
         );
+        if let Some(err) = self.start_error(id, c, ctx) {
+            self.start_failed(id, c, err, ctx);
+            return;
+        }
+        let w = self.workers.get_mut(&id).expect("worker exists");
+        let i = w.idx(c);
+        let startup = container(&w.spec, c).behavior.startup;
+        w.hook_pending |= container(&w.spec, c).post_start;
+        let epoch = w.containers[i].epoch;
         let startup = draw(startup, ctx);
         ctx.after(startup, Event::Kubelet(self.node, KubeletEvent::Started { pod: id, c, epoch }));
     }
@@ -605,7 +630,8 @@ impl Kubelet {
         }
         self.create_container(pod, c, ctx);
         if initial && !c.init {
-            self.workers.get_mut(&pod).expect("worker exists").next += 1;
+            let Some(w) = self.workers.get_mut(&pod) else { return };
+            w.next += 1;
             self.advance(pod, ctx);
         }
     }
@@ -747,15 +773,9 @@ impl Kubelet {
     /// The pod worker's sync after a container's process ended at `finished` (seen by PLEG's
     /// relist, or stopped by the kubelet after failing its liveness or startup probe): record
     /// the termination, then restart per policy or finish the pod.
-    fn container_exited(
-        &mut self,
-        id: PodId,
-        c: ContainerRef,
-        exit: (i32, bool, SimTime),
-        by_probe: bool,
-        ctx: &mut Ctx,
-    ) {
+    fn container_exited(&mut self, id: PodId, c: ContainerRef, exit: (i32, bool, SimTime), how: Ended, ctx: &mut Ctx) {
         let (code, oom, finished) = exit;
+        let by_probe = how == Ended::Probe;
         let now = ctx.now;
         let me = self.me();
         let w = self.workers.get_mut(&id).expect("worker exists");
@@ -767,7 +787,7 @@ impl Kubelet {
         st.epoch = st.epoch.wrapping_add(1); // cancels its probes and fate
         let policy = w.spec.restart_policy;
         let sidecar = container(&w.spec, c).sidecar;
-        let reason = exit_reason(code, oom);
+        let reason = if how == Ended::StartError { START_ERROR_REASON } else { exit_reason(code, oom) };
         let restart = sidecar
             || match policy {
                 RestartPolicy::Always => true,

@@ -52,6 +52,7 @@ impl Kubelet {
         let st = &mut w.containers[i];
         let (finished, epoch) = (st.finished, st.epoch);
         let wait = in_backoff_at(st, finished, now);
+        st.start_failed = false;
         if !wait {
             raise_backoff(st, finished, now);
         }

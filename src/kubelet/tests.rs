@@ -651,3 +651,165 @@ fn disk_pressure_collects_unused_images_first_then_evicts_by_priority_and_refuse
     assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("Evicted")));
     assert_eq!(pod.status.message.as_deref(), Some("Pod was rejected: The node had condition: [DiskPressure]. "));
 }
+
+/// A container of `spec` whose behaviour has this entrypoint fault and command.
+fn bad_entrypoint(fault: crate::api::behavior::EntrypointFault, command: Option<&str>) -> PodSpec {
+    let mut s = spec(ImageId(0), Behavior { entrypoint: Some(fault), ..Behavior::default() });
+    s.containers[0].command = command.map(Into::into);
+    s
+}
+
+fn text(m: &Message) -> String {
+    match m {
+        Message::Text(t) => t.to_string(),
+        other => panic!("not a text message: {other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_entrypoint_fails_each_start_as_start_error_128_and_backs_off_like_a_crash() {
+    use crate::api::behavior::EntrypointFault;
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", bad_entrypoint(EntrypointFault::Missing, Some("/app/server")));
+    w.run(10);
+    // Created when the kubelet hears of the pod (10), and StartContainer fails at once: the
+    // dead instance is containerd's StartError 128, the container waits in RunContainerError.
+    let st = w.app(p);
+    assert_eq!(st.state, ContainerState::Waiting { reason: "RunContainerError" });
+    assert_eq!((st.restart_count, st.last_terminated), (0, Some((128, "StartError", SimTime(10)))));
+    assert_eq!(
+        text(&w.messages(p, "Failed")[0]),
+        "Error: failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: exec: \"/app/server\": stat /app/server: no such file or directory: unknown"
+    );
+    // PLEG's relist (1000) sees it; no back-off entry yet, so that sync restarts it at once
+    // (and fails again). The relist after that (2000) finds it inside its 10 s back-off:
+    // BackOff, then the worker's 10-15 s requeues until a sync is past 10 s since 1000.
+    let mut syncs = Syncs::new();
+    let mut backoffs = vec![2_000];
+    let mut t = syncs.after_error(2_000);
+    while t - 1_000 < 10_000 {
+        backoffs.push(t);
+        t = syncs.after_error(t);
+    }
+    w.run(t);
+    assert_eq!(w.h.times_of("Created"), [10, 1_000, t]);
+    assert_eq!(w.h.times_of("Failed"), [10, 1_000, t]);
+    assert_eq!(w.h.times_of("BackOff"), backoffs);
+    assert!(w.h.times_of("Started").is_empty(), "nothing ever starts");
+    let st = w.app(p);
+    assert_eq!((st.restart_count, st.last_terminated), (2, Some((128, "StartError", SimTime(t)))));
+    // restartPolicy Always: the pod is Running (its container counts as stopped), never Ready.
+    assert_eq!((w.h.api.pod(p).status.phase, w.h.api.pod(p).status.ready), (PodPhase::Running, false));
+}
+
+#[test]
+fn a_back_off_sync_after_a_failed_start_shows_run_container_error_then_crash_loop_back_off() {
+    use crate::api::behavior::EntrypointFault;
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", bad_entrypoint(EntrypointFault::NotExecutable, Some("/app/run.sh")));
+    // The status a sync writes is the last sync's outcome (the reason cache): the back-off
+    // sync at 2000 still shows the failed start; the one after it shows the back-off.
+    w.run(2_000);
+    assert_eq!(w.app(p).state, ContainerState::Waiting { reason: "RunContainerError" });
+    assert!(text(&w.messages(p, "Failed")[0]).ends_with("exec: \"/app/run.sh\": permission denied: unknown"));
+    let mut syncs = Syncs::new();
+    let next = syncs.after_error(2_000);
+    w.run(next);
+    let shown = if next - 1_000 < 10_000 { "CrashLoopBackOff" } else { "RunContainerError" };
+    assert_eq!(w.app(p).state, ContainerState::Waiting { reason: shown });
+}
+
+#[test]
+fn under_restart_policy_never_a_failed_start_ends_the_pod_failed() {
+    use crate::api::behavior::EntrypointFault;
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let mut s = bad_entrypoint(EntrypointFault::Missing, Some("migrate"));
+    s.restart_policy = RestartPolicy::Never;
+    let p = w.pod("p", s);
+    w.run(30_000);
+    let dead = ContainerState::Terminated { exit_code: 128, reason: "StartError", finished: SimTime(10) };
+    assert_eq!(w.app(p).state, dead);
+    assert_eq!(w.h.api.pod(p).status.phase, PodPhase::Failed);
+    assert!(
+        text(&w.messages(p, "Failed")[0]).ends_with("exec: \"migrate\": executable file not found in $PATH: unknown")
+    );
+    assert_eq!(w.h.times_of("Created"), [10], "never restarted");
+}
+
+#[test]
+fn no_command_at_all_is_a_create_container_error_retried_at_each_sync_without_restarts() {
+    use crate::api::behavior::EntrypointFault;
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let p = w.pod("p", bad_entrypoint(EntrypointFault::Unset, None));
+    let mut syncs = Syncs::new();
+    let (a, b) = (10, syncs.after_error(10));
+    let c = syncs.after_error(b);
+    w.run(c);
+    // CreateContainer fails: nothing is created, so nothing restarts or backs off.
+    assert_eq!(w.h.times_of("Failed"), [a, b, c]);
+    assert!(w.h.times_of("Created").is_empty() && w.h.times_of("BackOff").is_empty());
+    let m = text(&w.messages(p, "Failed")[0]);
+    assert!(m.starts_with("Error: failed to generate container \""), "{m}");
+    assert!(m.ends_with("\" spec: failed to generate spec: no command specified"), "{m}");
+    let st = w.app(p);
+    assert_eq!((st.state, st.restart_count), (ContainerState::Waiting { reason: "CreateContainerError" }, 0));
+}
+
+#[test]
+fn with_no_pid_left_sandboxes_cannot_start_until_the_leak_ends() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let n = w.n;
+    w.h.pid_hog[n.idx()] = w.h.settings.pid_max;
+    let p = w.pod("p", spec(ImageId(0), Behavior::default()));
+    let mut syncs = Syncs::new();
+    let retry = syncs.after_error(10);
+    w.run(retry - 1);
+    assert_eq!(w.h.times_of("FailedCreatePodSandBox"), [10]);
+    let m = text(&w.messages(p, "FailedCreatePodSandBox")[0]);
+    assert!(
+        m.ends_with("fork/exec /usr/bin/containerd-shim-runc-v2: resource temporarily unavailable: unknown"),
+        "{m}"
+    );
+    assert_eq!(w.app(p).state, ContainerState::Waiting { reason: "ContainerCreating" });
+    // The leak ends: the worker's next sync creates the sandbox and starts the container.
+    w.h.pid_hog[n.idx()] = 0;
+    w.run(retry + 1_000);
+    assert_eq!(w.h.times_of("Created"), [retry]);
+    assert_eq!(w.h.times_of("Started"), [retry + 1_000]);
+}
+
+#[test]
+fn a_pid_available_threshold_reports_pid_pressure_and_evicts_the_lower_priority_pod_first() {
+    use crate::api::settings::Threshold;
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    w.h.settings.eviction_hard.pid_available = Some(Threshold::Percent(0.05));
+    let high = w.pod("high", spec(ImageId(0), Behavior::default()));
+    let mut s = spec(ImageId(0), Behavior::default());
+    s.priority = -10;
+    let low = w.pod("low", s);
+    w.run(5_000);
+    // 96% of pid_max outside pods, plus each pod's pause and app processes: pid.available is
+    // under 5% of pid_max at the eviction manager's next 10 s tick.
+    let n = w.n;
+    let max = w.h.settings.pid_max;
+    w.h.pid_hog[n.idx()] = max * 96 / 100;
+    w.h.handle(|ctx| ctx.at(SimTime(10_000), Event::Kubelet(n, KubeletEvent::EvictionMonitor)));
+    w.run(10_000);
+    let node = w.h.api.node(n);
+    assert!(node.pid_pressure);
+    assert!(node.taints.iter().any(|t| t.key == eviction::TAINT_PID_PRESSURE && t.effect == TaintEffect::NoSchedule));
+    assert_eq!(w.h.times_of("NodeHasInsufficientPID"), [10_000]);
+    let available = max - max * 96 / 100 - 4;
+    let threshold = (max as f64 * 0.05f32 as f64) as u64;
+    let msg = format!("The node was low on resource: pids. Threshold quantity: {threshold}, available: {available}. ");
+    assert_eq!(w.messages(low, "Evicted"), [Message::Text(msg.into())]);
+    assert!(w.messages(high, "Evicted").is_empty(), "one pod per pass, the lower priority first");
+    // Admission refuses new pods while the condition holds.
+    let mut later = spec(ImageId(0), Behavior::default());
+    later.priority = 0;
+    let refused = w.pod("later", later);
+    w.run(11_000);
+    let pod = w.h.api.pod(refused);
+    assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("Evicted")));
+    assert_eq!(pod.status.message.as_deref(), Some("Pod was rejected: The node had condition: [PIDPressure]. "));
+}

@@ -71,11 +71,15 @@ fn conditions(o: &mut Prefix, c: &Cluster, id: NodeId, now: SimTime) {
         false => ("False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
     };
     let disk_at = rfc1123z(transition(c, id, &["NodeHasDiskPressure", "NodeHasNoDiskPressure"], now));
-    let created = rfc1123z(n.created);
+    let pid = match n.pid_pressure {
+        true => ("True", "KubeletHasInsufficientPID", "kubelet has insufficient PID available"),
+        false => ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+    };
+    let pid_at = rfc1123z(transition(c, id, &["NodeHasInsufficientPID", "NodeHasSufficientPID"], now));
     let rows = [
         ("MemoryPressure", memory, mem_at),
         ("DiskPressure", disk, disk_at),
-        ("PIDPressure", ("False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"), created),
+        ("PIDPressure", pid, pid_at),
         ("Ready", ready_row(n), ready_at.clone()),
     ];
     for (kind, (status, reason, msg), at) in rows {

@@ -85,6 +85,8 @@ pub struct Ctx<'a> {
     pub memory_hog: &'a mut Vec<u64>,
     /// Disk taken on each node outside pods and images (`disk-fill`).
     pub disk_fill: &'a mut Vec<u64>,
+    /// Processes running on each node outside pods (`pid-exhaustion`).
+    pub pid_hog: &'a mut Vec<u64>,
     pub images: &'a [ImageDef],
     pub settings: &'a KubeSettings,
     /// Only the wiring (and the test harness) sets these; components use `after` and `at`.

@@ -25,6 +25,7 @@ pub struct Harness {
     pub registry: Registry,
     pub memory_hog: Vec<u64>,
     pub disk_fill: Vec<u64>,
+    pub pid_hog: Vec<u64>,
     pub images: Vec<ImageDef>,
     pub settings: KubeSettings,
     pub queue: EventQueue<Event>,
@@ -50,6 +51,7 @@ macro_rules! harness_ctx {
             registry: &mut $h.registry,
             memory_hog: &mut $h.memory_hog,
             disk_fill: &mut $h.disk_fill,
+            pid_hog: &mut $h.pid_hog,
             images: &$h.images,
             settings: &$h.settings,
             queue: &mut $h.queue,
@@ -72,6 +74,7 @@ impl Harness {
             registry: Registry::new(DEFAULT_REGISTRY_BANDWIDTH, DEFAULT_NODE_BANDWIDTH, DEFAULT_REGISTRY_LATENCY_MS, 0),
             memory_hog: Vec::new(),
             disk_fill: Vec::new(),
+            pid_hog: Vec::new(),
             images: Vec::new(),
             settings,
             queue: EventQueue::default(),
@@ -125,6 +128,7 @@ impl Harness {
         self.registry.add_node();
         self.memory_hog.push(0);
         self.disk_fill.push(0);
+        self.pid_hog.push(0);
         id
     }
 

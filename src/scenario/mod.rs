@@ -124,6 +124,14 @@ pub fn apply_behavior(b: &mut Behavior, r: &raw::BehaviorRaw) {
         b.post_start = p.duration.unwrap_or_default();
         b.post_start_fails = p.fail;
     }
+    if let Some(e) = r.entrypoint {
+        use crate::api::behavior::EntrypointFault;
+        b.entrypoint = Some(match e {
+            raw::EntrypointRaw::Missing => EntrypointFault::Missing,
+            raw::EntrypointRaw::NotExecutable => EntrypointFault::NotExecutable,
+            raw::EntrypointRaw::Unset => EntrypointFault::Unset,
+        });
+    }
 }
 
 /// The annotation through which a pod overrides its containers' behaviour.

@@ -232,7 +232,9 @@ k8s_struct!(ContainerRaw {
     #[serde(default)] env_from: Vec<EnvFromRaw>,
     #[serde(default)] volume_mounts: Vec<VolumeMountRaw>,
     #[serde(default)] ports: Vec<ContainerPortRaw>,
-} ignored [args, command, resizePolicy,
+    // Only its first word is used: the path a bad entrypoint's error names.
+    #[serde(default)] command: Vec<String>,
+} ignored [args, resizePolicy,
     restartPolicyRules, securityContext, stdin, stdinOnce, terminationMessagePath,
     terminationMessagePolicy, tty, volumeDevices, workingDir]);
 

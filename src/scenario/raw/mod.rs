@@ -310,6 +310,17 @@ pub struct BehaviorRaw {
     pub post_start: Option<PostStartRaw>,
     #[serde(default)]
     pub response_time: Option<DurationDist>,
+    /// `entrypoint: missing | notExecutable | unset`: the runtime cannot run the container.
+    #[serde(default)]
+    pub entrypoint: Option<EntrypointRaw>,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub enum EntrypointRaw {
+    Missing,
+    NotExecutable,
+    Unset,
 }
 
 /// `postStart: {duration, fail}`: how long the container's postStart hook runs and whether it
@@ -431,6 +442,12 @@ pub struct KubernetesRaw {
     /// kube-apiserver `--default-unreachable-toleration-seconds`.
     #[serde(default)]
     pub default_unreachable_toleration_seconds: Option<u32>,
+    /// kubelet `evictionHard` (`memory.available: 100Mi`, `pid.available: 10%`, ...).
+    #[serde(default)]
+    pub eviction_hard: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    /// The nodes' `kernel.pid_max`.
+    #[serde(default)]
+    pub pid_max: Option<Spanned<u64>>,
     /// kubelet `serializeImagePulls`.
     #[serde(default)]
     pub serialize_image_pulls: Option<bool>,
@@ -516,6 +533,7 @@ pub enum FaultRaw {
     UntaintNode(Box<TaintNodeRaw>),
     NodeMemoryHog(Box<NodeTargetRaw>),
     DiskFill(Box<NodeTargetRaw>),
+    PidExhaustion(Box<NodeTargetRaw>),
     RegistryOutage(Box<RegistryFaultRaw>),
     RegistrySlow(Box<RegistryFaultRaw>),
     ImageMissing(Box<RegistryFaultRaw>),
@@ -679,6 +697,10 @@ pub struct NodeTargetRaw {
     /// `disk-fill`: how much of the node's disk the files take.
     #[serde(default)]
     pub size: Option<Spanned<Qty>>,
+    /// `pid-exhaustion`: how many processes outside pods run (a count, or a share of the
+    /// node's `pid_max`: `100%`).
+    #[serde(default)]
+    pub processes: Option<Spanned<IntOrString>>,
     #[serde(default)]
     pub duration: Option<GoDuration>,
     /// `node-restart`: how long the node is down.

@@ -16,6 +16,7 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
             }
             FaultRaw::NodeMemoryHog(t) => memory_hog(ctx, model, f, t, spec)?,
             FaultRaw::DiskFill(t) => disk_fill(ctx, model, f, t, spec)?,
+            FaultRaw::PidExhaustion(t) => pid_exhaustion(ctx, model, f, t, spec)?,
             FaultRaw::RegistryOutage(r) | FaultRaw::RegistrySlow(r) | FaultRaw::ImageMissing(r) => {
                 registry(ctx, model, f, r, duration)?
             }
@@ -141,7 +142,7 @@ pub(super) fn cordon(
     no_drain_fields(ctx, f, t)?;
     let cordon = matches!(&f.value, FaultRaw::NodeCordon(_));
     let action = if cordon { "node-cordon" } else { "node-uncordon" };
-    if t.memory.is_some() || t.size.is_some() || t.duration.is_some() || t.downtime.is_some() {
+    if t.memory.is_some() || t.size.is_some() || t.processes.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(
             f.referenced,
             format!("{action} takes no `memory`, `duration` or `downtime`"),
@@ -194,6 +195,7 @@ fn taint(
         node_selector: t.node_selector.clone(),
         memory: None,
         size: None,
+        processes: None,
         duration: None,
         downtime: None,
         force: None,
@@ -224,7 +226,11 @@ pub(super) fn crash(
         (_, true) => "node-shutdown",
         _ => "node-crash",
     };
-    if t.memory.is_some() || t.size.is_some() || (restart && t.duration.is_some()) || (!restart && t.downtime.is_some())
+    if t.memory.is_some()
+        || t.size.is_some()
+        || t.processes.is_some()
+        || (restart && t.duration.is_some())
+        || (!restart && t.downtime.is_some())
     {
         let want = if restart {
             "{at, nodes | pool | nodeSelector, downtime}"
@@ -267,7 +273,7 @@ pub(super) fn memory_hog(
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
     no_drain_fields(ctx, f, t)?;
-    if t.downtime.is_some() || t.size.is_some() {
+    if t.downtime.is_some() || t.size.is_some() || t.processes.is_some() {
         return Err(ctx.err_at(
             f.referenced,
             "node-memory-hog takes {at, nodes | pool | nodeSelector, memory, duration}",
@@ -353,7 +359,7 @@ pub(super) fn drain(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    if t.memory.is_some() || t.size.is_some() || t.duration.is_some() || t.downtime.is_some() {
+    if t.memory.is_some() || t.size.is_some() || t.processes.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(
             f.referenced,
             "node-drain takes {at, nodes | pool | nodeSelector, force, gracePeriod}",
@@ -406,7 +412,7 @@ pub(super) fn partition_or_kubelet_kill(
     let Model { nodes, faults, .. } = model;
     let partition = matches!(&f.value, FaultRaw::NetworkPartition(_));
     let action = if partition { "network-partition" } else { "kubelet-service-kill" };
-    if t.memory.is_some() || t.size.is_some() || t.downtime.is_some() || t.has_drain_fields() {
+    if t.memory.is_some() || t.size.is_some() || t.processes.is_some() || t.downtime.is_some() || t.has_drain_fields() {
         return Err(ctx.err_at(
             f.referenced,
             format!("{action} takes {{at, nodes | pool | nodeSelector, duration}}"),
@@ -455,7 +461,11 @@ pub(super) fn disk_fill(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    only_at_and_duration(ctx, f, t, "disk-fill takes {at, nodes | pool | nodeSelector, size, duration}")?;
+    let what = "disk-fill takes {at, nodes | pool | nodeSelector, size, duration}";
+    only_at_and_duration(ctx, f, t, what)?;
+    if t.processes.is_some() {
+        return Err(ctx.err_at(f.referenced, what, None));
+    }
     let Some(size) = &t.size else {
         return Err(ctx.err_at(f.referenced, "disk-fill needs `size`", Some("e.g. `size: 90Gi`".into())));
     };
@@ -474,6 +484,49 @@ pub(super) fn disk_fill(
     Ok(())
 }
 
+/// `pid-exhaustion: {at, nodes | pool | nodeSelector, processes, duration}`: `processes` a
+/// count or a share of `pid_max` (`100%`: nothing can fork).
+pub(super) fn pid_exhaustion(
+    ctx: &mut Ctx,
+    model: &mut Model,
+    f: &Spanned<FaultRaw>,
+    t: &NodeTargetRaw,
+    spec: &ScenarioSpec,
+) -> R<()> {
+    use crate::scenario::raw::IntOrString;
+    let what = "pid-exhaustion takes {at, nodes | pool | nodeSelector, processes, duration}";
+    only_at_and_duration(ctx, f, t, what)?;
+    if t.size.is_some() {
+        return Err(ctx.err_at(f.referenced, what, None));
+    }
+    let help = Some("a count or a share of the node's pid_max, e.g. `processes: 100%`".to_string());
+    let Some(p) = &t.processes else {
+        return Err(ctx.err_at(f.referenced, "pid-exhaustion needs `processes`", help));
+    };
+    let max = model.kubernetes.pid_max;
+    let processes = match &p.value {
+        IntOrString::Int(n) if *n > 0 => (*n as u64).min(max),
+        IntOrString::Str(s) => match s.strip_suffix('%').and_then(|v| v.parse::<u64>().ok()) {
+            Some(pct) if (1..=100).contains(&pct) => max * pct / 100,
+            _ => {
+                return Err(ctx.err_at(
+                    p.referenced,
+                    format!("pid-exhaustion processes {s:?} is not a share from 1% to 100%"),
+                    help,
+                ));
+            }
+        },
+        IntOrString::Int(n) => {
+            return Err(ctx.err_at(p.referenced, format!("pid-exhaustion processes {n} must be positive"), help));
+        }
+    };
+    let targets = node_targets(ctx, t, f.referenced, "pid-exhaustion", &model.nodes, &spec.node_pools)?;
+    let at = SimTime(t.at_ms());
+    let until = t.duration.map(|d| at.plus(d.0));
+    model.faults.push(FaultDef::PidExhaustion { at, until, nodes: targets, processes });
+    Ok(())
+}
+
 /// `container-runtime-down: {at, nodes | pool | nodeSelector, duration}`.
 pub(super) fn runtime_down(
     ctx: &mut Ctx,
@@ -485,7 +538,7 @@ pub(super) fn runtime_down(
     let Model { nodes, faults, .. } = model;
     let what = "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}";
     only_at_and_duration(ctx, f, t, what)?;
-    if t.size.is_some() {
+    if t.size.is_some() || t.processes.is_some() {
         return Err(ctx.err_at(f.referenced, what, None));
     }
     let Some(at) = t.at else {
@@ -543,7 +596,7 @@ pub(super) fn delete_node(
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
     no_drain_fields(ctx, f, t)?;
-    if t.memory.is_some() || t.size.is_some() || t.duration.is_some() || t.downtime.is_some() {
+    if t.memory.is_some() || t.size.is_some() || t.processes.is_some() || t.duration.is_some() || t.downtime.is_some() {
         return Err(ctx.err_at(f.referenced, "delete-node takes {at, nodes | pool | nodeSelector}", None));
     }
     let targets = node_targets(ctx, t, f.referenced, "delete-node", nodes, &spec.node_pools)?;

@@ -384,8 +384,22 @@ fn container(
         sidecar,
         env_refs: env_refs(c),
         ports: container_ports(ctx, c, p)?,
+        command: c.command.first().map(|s| s.as_str().into()),
         ..ContainerSpec::new(c.name.value.clone(), image_id_, pull_policy, behavior)
     };
+    use crate::api::behavior::EntrypointFault;
+    if matches!(behavior.entrypoint, Some(EntrypointFault::Missing | EntrypointFault::NotExecutable))
+        && spec.command.is_none()
+    {
+        return Err(ctx.err_at(
+            c.name.referenced,
+            format!(
+                "{p}: behavior entrypoint {} names the container's command, and it has none",
+                behavior.entrypoint.map_or("", |e| e.word())
+            ),
+            Some("give the container the `command` the runtime cannot run, e.g. command: [/app/server]".into()),
+        ));
+    }
     if let Some(l) = &c.lifecycle {
         ctx.warn_ignored(&format!("{p}lifecycle."), l.ignored_fields());
     }

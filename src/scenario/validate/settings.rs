@@ -335,9 +335,63 @@ pub(super) fn kubernetes(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<KubeSettings> 
             ));
         }
         network(ctx, k, &mut kubernetes)?;
+        eviction(ctx, k, &mut kubernetes)?;
     }
 
     Ok(kubernetes)
+}
+
+/// kubelet `evictionHard` (a map that replaces the defaults: a signal it leaves out has no
+/// threshold) and the nodes' `pid_max`.
+fn eviction(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
+    use crate::api::settings::{EvictionHard, Threshold};
+    if let Some(m) = &k.pid_max {
+        if m.value < 1024 {
+            return Err(ctx.err_at(m.referenced, "kubernetes.pidMax must be at least 1024", None));
+        }
+        out.pid_max = m.value;
+    }
+    let Some(map) = &k.eviction_hard else { return Ok(()) };
+    let mut hard = EvictionHard { memory_available: None, nodefs_available: None, pid_available: None };
+    for (signal, v) in &map.value {
+        let threshold = if let Some(p) = v.value.strip_suffix('%') {
+            match p.parse::<f32>() {
+                Ok(p) if (0.0..=100.0).contains(&p) => Threshold::Percent(p / 100.0),
+                _ => {
+                    let msg = format!("evictionHard {signal}: percentage {:?} must be from 0% to 100%", v.value);
+                    return Err(ctx.err_at(v.referenced, msg, None));
+                }
+            }
+        } else {
+            match crate::api::quantity::Quantity::parse(&v.value).ok().and_then(|q| q.value()) {
+                Some(q) if q >= 0 => Threshold::Quantity(q as u64),
+                _ => {
+                    let msg = format!("evictionHard {signal}: {:?} is not a quantity or a percentage", v.value);
+                    return Err(ctx.err_at(v.referenced, msg, Some("e.g. `100Mi` or `10%`".into())));
+                }
+            }
+        };
+        match signal.as_str() {
+            "memory.available" => hard.memory_available = Some(threshold),
+            "nodefs.available" => hard.nodefs_available = Some(threshold),
+            "pid.available" => hard.pid_available = Some(threshold),
+            "nodefs.inodesFree"
+            | "imagefs.available"
+            | "imagefs.inodesFree"
+            | "containerfs.available"
+            | "containerfs.inodesFree"
+            | "allocatableMemory.available" => {
+                ctx.warn_at(v.referenced, format!("evictionHard {signal} is not modelled: no threshold on it"));
+            }
+            other => {
+                let msg = format!("evictionHard: unknown eviction signal {other:?}");
+                let help = "use memory.available, nodefs.available or pid.available (or nodefs.inodesFree, imagefs.available, imagefs.inodesFree)";
+                return Err(ctx.err_at(map.referenced, msg, Some(help.into())));
+            }
+        }
+    }
+    out.eviction_hard = hard;
+    Ok(())
 }
 
 /// `spec.kubernetes.scheduler`, with the extended resource names the manifests used.
