@@ -69,7 +69,8 @@ impl Chaos {
                     ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStop));
                 }
             }
-            FaultDef::RuntimeDown { nodes, .. } => runtime(nodes, false, ctx),
+            FaultDef::RuntimeDown { nodes, .. } => runtime(nodes, false, false, ctx),
+            FaultDef::CniDown { nodes, .. } => runtime(nodes, true, false, ctx),
             // The control plane's own outage is the cluster's to handle; random failures were
             // expanded into concrete faults when the cluster was built.
             FaultDef::ApiserverOutage { .. } | FaultDef::RandomFailures { .. } => {}
@@ -239,7 +240,8 @@ impl Chaos {
                     ctx.after(0, Event::Kubelet(n, KubeletEvent::ServiceStart));
                 }
             }
-            FaultDef::RuntimeDown { nodes, .. } => runtime(nodes, true, ctx),
+            FaultDef::RuntimeDown { nodes, .. } => runtime(nodes, false, true, ctx),
+            FaultDef::CniDown { nodes, .. } => runtime(nodes, true, true, ctx),
             _ => {}
         }
         self.registry(f, false, ctx);
@@ -624,17 +626,23 @@ fn pod_event(ctx: &mut Ctx, id: PodId, node: Option<NodeId>, kind: EventType, re
     ctx.cause = ctx.record(kind, reason, ObjRef::Pod(id), node, Source::Chaos, Message::Text(msg.into()));
 }
 
-/// `container-runtime-down` and its end: the nodes' runtime stops answering, or answers again.
-fn runtime(nodes: &[NodeId], back: bool, ctx: &mut Ctx) {
+/// `container-runtime-down` (or `cni-down`) and its end: the nodes' runtime stops answering (its
+/// network plugin is not initialized), or is back.
+fn runtime(nodes: &[NodeId], cni: bool, back: bool, ctx: &mut Ctx) {
     let root = ctx.cause;
     for &n in nodes {
         ctx.cause = root;
         let name = &ctx.api.node(n).name;
-        let (kind, reason, msg, ev) = match back {
-            false => (EventType::Warning, "FaultInjected", "stops answering", KubeletEvent::RuntimeDown),
-            true => (EventType::Normal, "FaultEnded", "is back", KubeletEvent::RuntimeUp),
+        let (kind, reason, msg, ev) = match (cni, back) {
+            (false, false) => (EventType::Warning, "FaultInjected", "stops answering", KubeletEvent::RuntimeDown),
+            (false, true) => (EventType::Normal, "FaultEnded", "is back", KubeletEvent::RuntimeUp),
+            (true, false) => (EventType::Warning, "FaultInjected", "is gone", KubeletEvent::CniDown),
+            (true, true) => (EventType::Normal, "FaultEnded", "is back", KubeletEvent::CniUp),
         };
-        let msg = format!("container-runtime-down: the container runtime of node {name} {msg}");
+        let msg = match cni {
+            false => format!("container-runtime-down: the container runtime of node {name} {msg}"),
+            true => format!("cni-down: the CNI configuration of node {name} {msg}"),
+        };
         node_event(ctx, n, kind, reason, msg);
         ctx.after(0, Event::Kubelet(n, ev));
     }

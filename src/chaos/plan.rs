@@ -63,6 +63,8 @@ pub enum FaultDef {
     NodeMemoryHog { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
     /// Files outside pods take `bytes` of the target nodes' disk (nodefs).
     DiskFill { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, bytes: u64 },
+    /// The runtime's network plugin is not initialized on the target nodes (no CNI config).
+    CniDown { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId> },
     /// Processes outside pods (a leak, a fork bomb on the host) take `processes` PIDs on the
     /// target nodes.
     PidExhaustion { at: SimTime, until: Option<SimTime>, nodes: Vec<crate::api::NodeId>, processes: u64 },
@@ -144,6 +146,7 @@ impl FaultDef {
             | FaultDef::NodeMemoryHog { at, .. }
             | FaultDef::DiskFill { at, .. }
             | FaultDef::PidExhaustion { at, .. }
+            | FaultDef::CniDown { at, .. }
             | FaultDef::NodeCrash { at, .. }
             | FaultDef::SetImage { at, .. }
             | FaultDef::RolloutRestart { at, .. }
@@ -172,6 +175,7 @@ impl FaultDef {
             | FaultDef::NodeMemoryHog { until, .. }
             | FaultDef::DiskFill { until, .. }
             | FaultDef::PidExhaustion { until, .. }
+            | FaultDef::CniDown { until, .. }
             | FaultDef::NodeCrash { until, .. }
             | FaultDef::PodFailure { until, .. }
             | FaultDef::NetworkPartition { until, .. }
@@ -194,6 +198,7 @@ impl FaultDef {
             FaultDef::NodeMemoryHog { .. } => "node-memory-hog",
             FaultDef::DiskFill { .. } => "disk-fill",
             FaultDef::PidExhaustion { .. } => "pid-exhaustion",
+            FaultDef::CniDown { .. } => "cni-down",
             FaultDef::NodeCrash { graceful: true, .. } => "node-shutdown",
             FaultDef::NodeCrash { .. } => "node-crash",
             FaultDef::SetImage { .. } => "set-image",

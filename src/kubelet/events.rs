@@ -54,6 +54,9 @@ impl Kubelet {
             KubeletEvent::RuntimeDown => self.runtime_down(ctx),
             KubeletEvent::RuntimeUp => self.runtime_up(ctx),
             KubeletEvent::RuntimeStatus { epoch } => self.runtime_status(epoch, ctx),
+            KubeletEvent::CniDown => self.cni_changed(true, ctx),
+            KubeletEvent::CniUp => self.cni_changed(false, ctx),
+            KubeletEvent::NetworkStatus { epoch } => self.network_status(epoch, ctx),
             KubeletEvent::PowerOff => self.power_down(ctx),
             KubeletEvent::Shutdown => self.shutdown_begin(ctx),
             KubeletEvent::ShutdownStage { step: 2 } if self.shutting_down => self.power_down(ctx),
@@ -80,10 +83,12 @@ impl Kubelet {
             }
             KubeletEvent::Restart { pod, c, epoch } => self.restart_after_backoff(pod, c, epoch, ctx),
             KubeletEvent::Resync { pod, c, epoch } => {
-                if let Some((w, i)) = self.current(pod, c, epoch)
-                    && !w.killing
-                {
-                    if i == w.next {
+                let live = self.current(pod, c, epoch).and_then(|(w, i)| (!w.killing).then_some(i == w.next));
+                if let Some(next) = live {
+                    if self.network_blocks(pod, ctx) {
+                        let wait = error_requeue_ms(ctx);
+                        ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::Resync { pod, c, epoch }));
+                    } else if next {
                         self.advance(pod, ctx);
                     } else {
                         self.start_container(pod, c, ctx);

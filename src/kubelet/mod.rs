@@ -355,6 +355,9 @@ impl Kubelet {
             ctx.api.update_node(self.node, |x| x.not_ready_message = "");
         }
         ctx.api.lease_start(self.node, ctx.now);
+        if std::mem::take(&mut self.runtime.network_down) {
+            self.cni_changed(true, ctx);
+        }
         let pods: Vec<PodId> = ctx.api.pods_on_node(self.node).to_vec();
         let root = ctx.cause;
         for id in pods {
@@ -533,6 +536,19 @@ impl Kubelet {
     /// Run the start sequence as far as it can go now: init containers one at a time (each
     /// must complete), then every app container.
     fn advance(&mut self, id: PodId, ctx: &mut Ctx) {
+        if self.network_blocks(id, ctx) {
+            let w = &self.workers[&id];
+            let wait = error_requeue_ms(ctx);
+            let retry = match w.sandbox {
+                false => KubeletEvent::SandboxRetry { pod: id },
+                true if w.next < w.containers.len() => {
+                    KubeletEvent::Resync { pod: id, c: w.cref(w.next), epoch: w.containers[w.next].epoch }
+                }
+                true => return,
+            };
+            ctx.after(wait, Event::Kubelet(self.node, retry));
+            return;
+        }
         if !self.sandbox_ready(id, ctx) {
             return;
         }

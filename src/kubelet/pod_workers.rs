@@ -47,18 +47,23 @@ impl Kubelet {
         ctx: &mut Ctx,
     ) {
         let now = ctx.now;
+        let blocked = self.network_blocks(id, ctx);
         let w = self.workers.get_mut(&id).expect("worker exists");
         let i = w.idx(c);
         let st = &mut w.containers[i];
         let (finished, epoch) = (st.finished, st.epoch);
-        let wait = in_backoff_at(st, finished, now);
-        st.start_failed = false;
+        // A sync the network stops writes its status and nothing else (no back-off step).
+        let wait = blocked || in_backoff_at(st, finished, now);
+        // The reason cache keeps the last runtime sync's outcome; a stopped sync leaves it.
+        st.start_failed &= blocked;
         if !wait {
             raise_backoff(st, finished, now);
         }
         let api = ctx.api.pod(id);
         let current = if c.init { &api.status.init_containers } else { &api.status.containers }[c.index as usize];
-        if !wait || killed.is_some() || current.state != shown || current.ready {
+        // A stopped sync shows an exit it sees, but no back-off reason (the cache is unchanged).
+        let changes = current.state != shown && (!blocked || matches!(shown, ContainerState::Terminated { .. }));
+        if !wait || killed.is_some() || changes || current.ready {
             ctx.api.update_pod_status(id, Watcher::Kubelet(self.node), |p| {
                 let s = status_mut(p, c);
                 s.set_state(shown);
@@ -70,7 +75,10 @@ impl Kubelet {
                 status::refresh_restarting(p, now);
             });
         }
-        if wait {
+        if blocked {
+            let wait = error_requeue_ms(ctx);
+            ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::Restart { pod: id, c, epoch }));
+        } else if wait {
             self.back_off(id, c, epoch, ctx);
         } else {
             self.start_container(id, c, ctx);

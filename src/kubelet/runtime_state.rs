@@ -4,6 +4,10 @@
 //! sync ("Skipping pod synchronization") and the next node status update (every 10 s) posts
 //! Ready=False with reason KubeletNotReady. The containers live on (their shims do not need the
 //! runtime); nothing is started, stopped or reported until the runtime answers again.
+//! The runtime's network (`cni-down`: no CNI config loaded) is the other half of its status:
+//! once `updateRuntimeUp` reads NetworkReady=false, `networkErrors` makes every sync of a pod
+//! not on the host network stop at once (`NetworkNotReady`, retried 10-15 s later), and the
+//! next node status update posts Ready=False with the runtime's message.
 
 use super::*;
 
@@ -16,6 +20,10 @@ pub const MAX_WAIT_FOR_CONTAINER_RUNTIME_MS: u64 = 30_000;
 pub const NODE_STATUS_UPDATE_FREQUENCY_MS: u64 = 10_000;
 /// `runtimeErrors` when the runtime stopped answering: the Ready condition's message.
 pub const RUNTIME_DOWN_MESSAGE: &str = "container runtime is down";
+/// `networkErrors` when containerd has no CNI config loaded: the Ready condition's message.
+pub const NETWORK_NOT_READY_MESSAGE: &str = "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized";
+/// The pod event of a sync stopped by it (`NetworkNotReadyErrorMsg`).
+pub const NETWORK_NOT_READY_EVENT: &str = "network is not ready";
 
 /// The first tick of a `period` grid at or after `t` (ticks fall on multiples of the period).
 fn tick_at_or_after(t: SimTime, period: u64) -> SimTime {
@@ -34,6 +42,13 @@ pub(super) struct RuntimeState {
     pub paused: bool,
     /// Makes older `RuntimeStatus` timers stale.
     pub epoch: u32,
+    /// The runtime reports NetworkReady=false (`cni-down`).
+    pub network_down: bool,
+    /// The kubelet has read it (`networkErrors`), and has posted Ready=False for it.
+    pub network_error: bool,
+    pub network_reported: bool,
+    /// Makes older `NetworkStatus` timers stale.
+    pub network_epoch: u32,
 }
 
 impl Kubelet {
@@ -115,8 +130,64 @@ impl Kubelet {
         }
     }
 
-    /// A reboot starts a fresh runtime: nothing of the old state survives.
+    /// `cni-down` or its end: the runtime's NetworkReady changes now; the kubelet reads it at
+    /// its next `updateRuntimeUp` (5 s grid).
+    pub(super) fn cni_changed(&mut self, down: bool, ctx: &mut Ctx) {
+        if self.runtime.network_down == down {
+            return;
+        }
+        self.runtime.network_down = down;
+        self.runtime.network_epoch = self.runtime.network_epoch.wrapping_add(1);
+        let check = tick_at_or_after(ctx.now, RUNTIME_UP_PERIOD_MS);
+        let epoch = self.runtime.network_epoch;
+        ctx.at(check, Event::Kubelet(self.node, KubeletEvent::NetworkStatus { epoch }));
+    }
+
+    /// The runtime check that reads NetworkReady, then the node status update (10 s grid) that
+    /// posts what it means for the Ready condition.
+    pub(super) fn network_status(&mut self, epoch: u32, ctx: &mut Ctx) {
+        if epoch != self.runtime.network_epoch {
+            return;
+        }
+        let rt = &mut self.runtime;
+        rt.network_error = rt.network_down;
+        if rt.network_error == rt.network_reported {
+            return;
+        }
+        let post = tick_at_or_after(ctx.now, NODE_STATUS_UPDATE_FREQUENCY_MS);
+        if post > ctx.now || ctx.api.is_disconnected(self.node) {
+            let post = if post > ctx.now { post } else { ctx.now.plus(NODE_STATUS_UPDATE_FREQUENCY_MS) };
+            ctx.at(post, Event::Kubelet(self.node, KubeletEvent::NetworkStatus { epoch }));
+            return;
+        }
+        rt.network_reported = rt.network_error;
+        // The runtime's own outage and a shutdown hold their own message.
+        if self.runtime.reported || self.shutting_down {
+            return;
+        }
+        if self.runtime.network_error {
+            self.set_node_not_ready(NETWORK_NOT_READY_MESSAGE, ctx);
+        } else if ctx.api.node(self.node).ready == ConditionStatus::False {
+            self.set_node_ready(ctx);
+        }
+    }
+
+    /// SyncPod's first check: with the network not ready, a pod not on the host network is
+    /// not synced (`NetworkNotReady`); the caller requeues it.
+    pub(super) fn network_blocks(&self, id: PodId, ctx: &mut Ctx) -> bool {
+        if !self.runtime.network_error || self.workers.get(&id).is_none_or(|w| w.spec.host_network) {
+            return false;
+        }
+        let msg = format!("{NETWORK_NOT_READY_EVENT}: {NETWORK_NOT_READY_MESSAGE}");
+        pod_event(ctx, id, self.node, EventType::Warning, "NetworkNotReady", Message::Text(msg.into()));
+        true
+    }
+
+    /// A reboot starts a fresh runtime: nothing of the old state survives, but a missing CNI
+    /// config is still missing (the boot's first runtime check reads it again).
     pub(super) fn runtime_reset(&mut self) {
-        self.runtime = RuntimeState { epoch: self.runtime.epoch.wrapping_add(1), ..RuntimeState::default() };
+        let (network_down, network_epoch) = (self.runtime.network_down, self.runtime.network_epoch);
+        let epoch = self.runtime.epoch.wrapping_add(1);
+        self.runtime = RuntimeState { epoch, network_down, network_epoch, ..RuntimeState::default() };
     }
 }

@@ -813,3 +813,33 @@ fn a_pid_available_threshold_reports_pid_pressure_and_evicts_the_lower_priority_
     assert_eq!((pod.status.phase, pod.status.reason), (PodPhase::Failed, Some("Evicted")));
     assert_eq!(pod.status.message.as_deref(), Some("Pod was rejected: The node had condition: [PIDPressure]. "));
 }
+
+#[test]
+fn with_the_cni_config_gone_the_node_goes_not_ready_and_no_pod_sync_gets_past_the_network_check() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    // It exits 5 s after each start: the first exit (6010) is restarted at the relist of 7000.
+    let p = w.pod("p", spec(ImageId(0), Behavior { exit: Some((fixed(5_000), 1)), ..Behavior::default() }));
+    let n = w.n;
+    w.h.handle(|ctx| ctx.at(SimTime(8_000), Event::Kubelet(n, KubeletEvent::CniDown)));
+    // The runtime check (5 s grid) reads NetworkReady=false at 10000, and the node status
+    // update of the same moment (10 s grid) posts Ready=False with the runtime's message.
+    w.run(10_000);
+    let node = w.h.api.node(n);
+    assert_eq!(
+        (node.ready, node.not_ready_message),
+        (ConditionStatus::False, runtime_state::NETWORK_NOT_READY_MESSAGE)
+    );
+    // The second instance (started 8000) exits at 13000; the relist's sync (14000) shows the
+    // exit but stops at the network check, and so does every sync until the error clears.
+    // The config is back at 20000 (read by the check of that moment): the next requeued
+    // sync, past the 10 s back-off since 13000, restarts it.
+    let mut syncs = Syncs::new();
+    let (first, second) = (14_000, syncs.after_error(14_000));
+    w.h.handle(|ctx| ctx.at(SimTime(20_000), Event::Kubelet(n, KubeletEvent::CniUp)));
+    w.run(second - 1);
+    assert_eq!(w.h.times_of("NetworkNotReady"), [first]);
+    assert_eq!(w.app(p).state, ContainerState::Terminated { exit_code: 1, reason: "Error", finished: SimTime(13_000) });
+    assert_eq!(w.h.api.node(n).ready, ConditionStatus::True, "Ready again at the status update of 20000");
+    w.run(second);
+    assert_eq!(w.h.times_of("Created"), [10, 7_000, second]);
+}

@@ -118,6 +118,14 @@ pub enum KubeletEvent {
     RuntimeStatus {
         epoch: u32,
     },
+    /// `cni-down`: the runtime's network plugin is not initialized (or is again).
+    CniDown,
+    CniUp,
+    /// A runtime check or node status update the network's state decides (stale unless
+    /// `epoch` is the kubelet's current network epoch).
+    NetworkStatus {
+        epoch: u32,
+    },
 }
 
 /// Node lifecycle timers.
@@ -151,6 +159,9 @@ impl KubeletEvent {
                 | KubeletEvent::RuntimeDown
                 | KubeletEvent::RuntimeUp
                 | KubeletEvent::RuntimeStatus { .. }
+                | KubeletEvent::CniDown
+                | KubeletEvent::CniUp
+                | KubeletEvent::NetworkStatus { .. }
         )
     }
 

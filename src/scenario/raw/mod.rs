@@ -525,6 +525,7 @@ pub enum FaultRaw {
     NetworkPartition(Box<NodeTargetRaw>),
     KubeletServiceKill(Box<NodeTargetRaw>),
     ContainerRuntimeDown(Box<NodeTargetRaw>),
+    CniDown(Box<NodeTargetRaw>),
     ZoneOutage(Box<ZoneOutageRaw>),
     NodeDrain(Box<NodeTargetRaw>),
     NodeCordon(Box<NodeTargetRaw>),

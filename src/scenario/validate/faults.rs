@@ -25,7 +25,7 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
             FaultRaw::NetworkPartition(t) | FaultRaw::KubeletServiceKill(t) => {
                 partition_or_kubelet_kill(ctx, model, f, t, spec)?
             }
-            FaultRaw::ContainerRuntimeDown(t) => runtime_down(ctx, model, f, t, spec)?,
+            FaultRaw::ContainerRuntimeDown(t) | FaultRaw::CniDown(t) => runtime_down(ctx, model, f, t, spec)?,
             FaultRaw::ApiserverOutage(r) => apiserver_outage(ctx, model, f, r)?,
             FaultRaw::AddNodes(a) => add_nodes(ctx, model, f, a)?,
             FaultRaw::DeleteNode(t) => delete_node(ctx, model, f, t, spec)?,
@@ -527,7 +527,7 @@ pub(super) fn pid_exhaustion(
     Ok(())
 }
 
-/// `container-runtime-down: {at, nodes | pool | nodeSelector, duration}`.
+/// `container-runtime-down` / `cni-down: {at, nodes | pool | nodeSelector, duration}`.
 pub(super) fn runtime_down(
     ctx: &mut Ctx,
     model: &mut Model,
@@ -536,17 +536,19 @@ pub(super) fn runtime_down(
     spec: &ScenarioSpec,
 ) -> R<()> {
     let Model { nodes, faults, .. } = model;
-    let what = "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}";
-    only_at_and_duration(ctx, f, t, what)?;
+    let cni = matches!(f.value, FaultRaw::CniDown(_));
+    let action = if cni { "cni-down" } else { "container-runtime-down" };
+    let what = format!("{action} takes {{at, nodes | pool | nodeSelector, duration}}");
+    only_at_and_duration(ctx, f, t, &what)?;
     if t.size.is_some() || t.processes.is_some() {
         return Err(ctx.err_at(f.referenced, what, None));
     }
     let Some(at) = t.at else {
-        return Err(ctx.err_at(f.referenced, "container-runtime-down needs `at`", Some("e.g. `at: 1m`".into())));
+        return Err(ctx.err_at(f.referenced, format!("{action} needs `at`"), Some("e.g. `at: 1m`".into())));
     };
-    let nodes = node_targets(ctx, t, f.referenced, "container-runtime-down", nodes, &spec.node_pools)?;
-    let at = SimTime(at.0);
-    faults.push(FaultDef::RuntimeDown { at, until: t.duration.map(|d| at.plus(d.0)), nodes });
+    let nodes = node_targets(ctx, t, f.referenced, action, nodes, &spec.node_pools)?;
+    let (at, until) = (SimTime(at.0), t.duration.map(|d| SimTime(at.0).plus(d.0)));
+    faults.push(if cni { FaultDef::CniDown { at, until, nodes } } else { FaultDef::RuntimeDown { at, until, nodes } });
     Ok(())
 }
 
