@@ -59,6 +59,17 @@ pub struct ServiceSample {
     pub endpoints: crate::api::service::EndpointCounts,
 }
 
+/// A container instance's end as the kubelet saw it (a process's exit, a kill, a failed start):
+/// what `get events --why` names as the reason of a restart back-off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContainerExit {
+    pub finished: SimTime,
+    pub pod: crate::api::PodId,
+    pub container: crate::api::events::ContainerRef,
+    pub code: i32,
+    pub reason: &'static str,
+}
+
 #[derive(Default)]
 pub struct Recorder {
     pub events: Vec<RecordedEvent>,
@@ -78,6 +89,8 @@ pub struct Recorder {
     /// Every pod's and node's printable state at each change, for report.html's viewer (kept
     /// only when asked: `RunOptions::history`).
     pub history: Option<history::History>,
+    /// Every container instance's end, in the order the kubelets saw them.
+    pub exits: Vec<ContainerExit>,
 }
 
 impl Recorder {

@@ -227,6 +227,18 @@ fn snapshot_get_nodes_and_events_why() {
 }
 
 #[test]
+fn a_crash_loops_last_back_off_is_explained_in_a_few_lines_ending_with_the_exit_code() {
+    // #22: the restarts before it fold into one line with their counts, and the chain ends
+    // with why the container keeps being restarted: how it last exited.
+    let f = scenario("crashloop.yaml");
+    let why = get(&["get", "events", f.to_str().unwrap(), "--why"]);
+    let last = why.split("\n\n").filter(|b| b.contains("  BackOff  ")).last().unwrap();
+    assert!(last.lines().count() <= 16, "{last}");
+    assert!(last.lines().last().unwrap().ends_with("Error, exit code 1"), "{last}");
+    insta::assert_snapshot!("get_events_why_crashloop_last_back_off", last);
+}
+
+#[test]
 fn variants_run_side_by_side_with_a_comparison() {
     let (_t, out) = run_with_charts(&scenario("eviction-timing.yaml"));
     for v in ["base", "fast-eviction", "slow-detection"] {

@@ -804,6 +804,7 @@ impl Kubelet {
         let policy = w.spec.restart_policy;
         let sidecar = container(&w.spec, c).sidecar;
         let reason = if how == Ended::StartError { START_ERROR_REASON } else { exit_reason(code, oom) };
+        ctx.rec.exits.push(crate::record::ContainerExit { finished, pod: id, container: c, code, reason });
         let restart = sidecar
             || match policy {
                 RestartPolicy::Always => true,

@@ -108,6 +108,8 @@ impl Kubelet {
         let epoch = st.epoch;
         let dead =
             ContainerState::Terminated { exit_code: EXIT_CODE_START_ERROR, reason: START_ERROR_REASON, finished: now };
+        let (code, reason) = (EXIT_CODE_START_ERROR, START_ERROR_REASON);
+        ctx.rec.exits.push(crate::record::ContainerExit { finished: now, pod: id, container: c, code, reason });
         ctx.api.update_pod_status(id, me, |p| {
             let s = status_mut(p, c);
             s.set_state(dead);

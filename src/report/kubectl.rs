@@ -6,7 +6,6 @@ use crate::api::events::RecordedEvent;
 use crate::api::*;
 use crate::cluster::Cluster;
 use crate::sim::SimTime;
-use std::fmt::Write as _;
 
 /// `duration.HumanDuration` (k8s.io/apimachinery): how kubectl writes an age.
 pub(crate) fn human_duration(ms: u64) -> String {
@@ -368,21 +367,7 @@ pub fn get_events(c: &Cluster, now: SimTime, only: Option<(&str, &str)>, why: bo
     }
     let mut out = String::new();
     for e in selected {
-        let _ = writeln!(out, "{}s  {}  {}: {}", e.time, e.reason, name_of(e.object), msg(e));
-        let r = rule(e, c);
-        if !r.is_empty() {
-            let _ = writeln!(out, "          because: {r}");
-        }
-        let mut cause = e.cause;
-        while cause > 0 {
-            let p = &c.rec.events[cause as usize - 1];
-            let _ = writeln!(out, "  <- {}s  {}  {}: {}", p.time, p.reason, name_of(p.object), msg(p));
-            let r = rule(p, c);
-            if !r.is_empty() {
-                let _ = writeln!(out, "          because: {r}");
-            }
-            cause = p.cause;
-        }
+        super::why::chain(&mut out, e, c, &name_of, &msg);
         out.push('\n');
     }
     Ok(out)

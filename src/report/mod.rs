@@ -21,6 +21,7 @@ pub mod resources;
 pub mod resources_more;
 pub mod timeline;
 pub mod viewer;
+pub mod why;
 
 pub use crate::run::Summary;
 pub use crate::run::summary;
