@@ -335,6 +335,7 @@ impl Scheduler {
                 } else if let Some(n) = bound {
                     if info.assumed.is_none() {
                         self.assume(id, n, ctx); // bound by someone else (spec.nodeName)
+                        self.assigned_pod_added(id, ctx);
                     }
                 } else if deleting {
                     self.remove_active(id);
@@ -427,6 +428,7 @@ impl Scheduler {
         ctx.cause = info.cause;
         ctx.api.pods[id.idx()].nominated_node = None;
         ctx.api.bind_pod(id, node, ctx.now, Some(crate::apiserver::Watcher::Scheduler));
+        self.assigned_pod_added(id, ctx);
         ctx.cause = ctx.record(
             EventType::Normal,
             "Scheduled",

@@ -177,6 +177,28 @@ impl Scheduler {
         }
     }
 
+    /// `AssignedPodAdded`: a pod bound to a node may be what a pending pod's required pod
+    /// affinity waits for; the unschedulable pods with a term that selects it move
+    /// (`getUnschedulablePodsWithMatchingAffinityTerm`, as InterPodAffinity's queueing hint).
+    pub(super) fn assigned_pod_added(&mut self, added: PodId, ctx: &mut Ctx) {
+        if self.unschedulable.is_empty() {
+            return;
+        }
+        let a = ctx.api.pod(added);
+        let matching: Vec<PodId> = (self.unschedulable.members().iter().copied())
+            .filter(|&id| {
+                let p = ctx.api.pod(id);
+                p.spec.affinity.as_ref().is_some_and(|af| {
+                    af.pod_affinity_required.iter().any(|t| t.selects(&p.namespace, &a.namespace, &a.labels))
+                })
+            })
+            .collect();
+        for id in matching {
+            self.unschedulable.remove(id);
+            self.requeue(id, ctx);
+        }
+    }
+
     /// `MoveAllToActiveOrBackoffQueue` on a cluster event that may make pods schedulable.
     pub(super) fn move_all(&mut self, ctx: &mut Ctx) {
         let mut pods = self.unschedulable.take_all();
