@@ -52,6 +52,7 @@ const MESSAGES: &[(&str, &str)] = &[
     ("partition-with-memory.yaml", "network-partition takes {at, nodes | pool | nodeSelector, duration}"),
     ("disk-fill-no-disk.yaml", "disk-fill targets node \"worker-0\", whose capacity declares no ephemeral-storage"),
     ("pid-exhaustion-bad-share.yaml", "pid-exhaustion processes \"120%\" is not a share from 1% to 100%"),
+    ("pid-max-too-large.yaml", "kubernetes.pidMax must be from 1024 to 4194304"),
     ("eviction-hard-unknown-signal.yaml", "evictionHard: unknown eviction signal \"pids.available\""),
     (
         "entrypoint-missing-no-command.yaml",

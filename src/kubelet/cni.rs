@@ -118,6 +118,8 @@ impl Kubelet {
             let block = n.pod_cidr;
             let net = self.network.get_or_insert_with(|| block.map(HostLocal::new));
             match net {
+                // containerd has no CNI config loaded (`cni-down`), whatever the kubelet knows yet.
+                _ if self.runtime.network_down => Err("cni plugin not initialized".to_string()),
                 Some(h) => h
                     .allocate()
                     .ok_or_else(|| format!("plugin type=\"bridge\" failed (add): {}", h.exhausted_message())),

@@ -18,6 +18,11 @@ impl Kubelet {
     /// Handle a timer that fell due at `due` (earlier than now when it was deferred).
     fn handle_due(&mut self, ev: KubeletEvent, due: SimTime, ctx: &mut Ctx) {
         let ev = self.resolve_event(ev);
+        if !self.up && matches!(ev, KubeletEvent::CniDown | KubeletEvent::CniUp) {
+            // The CNI config is on the node's disk: what changed is there when it boots.
+            self.runtime.network_down = ev == KubeletEvent::CniDown;
+            return;
+        }
         if !self.up && ev != KubeletEvent::PowerOn {
             return; // a dead kubelet does nothing; its timers die with it
         }
@@ -51,6 +56,11 @@ impl Kubelet {
             KubeletEvent::FailPod { pod, until } => self.fail_pod(pod, until, ctx),
             KubeletEvent::MountRetry { pod } => self.mount_retry(pod, ctx),
             KubeletEvent::SandboxRetry { pod } => self.sandbox_retry(pod, ctx),
+            KubeletEvent::SyncRetry { pod } => {
+                if self.workers.get(&pod).is_some_and(|w| !w.killing) {
+                    self.advance(pod, ctx);
+                }
+            }
             KubeletEvent::RuntimeDown => self.runtime_down(ctx),
             KubeletEvent::RuntimeUp => self.runtime_up(ctx),
             KubeletEvent::RuntimeStatus { epoch } => self.runtime_status(epoch, ctx),
@@ -119,6 +129,7 @@ impl Kubelet {
             KubeletEvent::Resync { pod, c, epoch } => KubeletEvent::Resync { pod: self.resolve(pod), c, epoch },
             KubeletEvent::MountRetry { pod } => KubeletEvent::MountRetry { pod: self.resolve(pod) },
             KubeletEvent::SandboxRetry { pod } => KubeletEvent::SandboxRetry { pod: self.resolve(pod) },
+            KubeletEvent::SyncRetry { pod } => KubeletEvent::SyncRetry { pod: self.resolve(pod) },
             KubeletEvent::Stopped { pod, c, epoch, code } => {
                 KubeletEvent::Stopped { pod: self.resolve(pod), c, epoch, code }
             }

@@ -538,15 +538,10 @@ impl Kubelet {
     fn advance(&mut self, id: PodId, ctx: &mut Ctx) {
         if self.network_blocks(id, ctx) {
             let w = &self.workers[&id];
-            let wait = error_requeue_ms(ctx);
-            let retry = match w.sandbox {
-                false => KubeletEvent::SandboxRetry { pod: id },
-                true if w.next < w.containers.len() => {
-                    KubeletEvent::Resync { pod: id, c: w.cref(w.next), epoch: w.containers[w.next].epoch }
-                }
-                true => return,
-            };
-            ctx.after(wait, Event::Kubelet(self.node, retry));
+            if !w.sandbox || w.next < w.containers.len() {
+                let wait = error_requeue_ms(ctx);
+                ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::SyncRetry { pod: id }));
+            }
             return;
         }
         if !self.sandbox_ready(id, ctx) {

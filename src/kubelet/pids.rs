@@ -5,7 +5,8 @@
 //! pods as `rankPIDPressure` ranks them: lower priority first, then more processes.
 
 use super::*;
-use crate::api::quantity::format_decimal;
+use crate::api::quantity::{format_bytes, format_decimal};
+use crate::api::settings::Threshold;
 
 impl Kubelet {
     /// Processes of the node's pods.
@@ -42,16 +43,20 @@ impl Kubelet {
         let mut ranked: Vec<(i32, std::cmp::Reverse<usize>, PodId)> = (self.workers.iter())
             .filter(|(id, _)| self.evictable(**id, ctx))
             .map(|(&id, w)| {
-                let procs = usize::from(w.sandbox) + w.containers.iter().filter(|c| c.running).count();
+                let procs =
+                    usize::from(w.sandbox) + w.containers.iter().filter(|c| c.running && c.exited.is_none()).count();
                 (w.spec.priority, std::cmp::Reverse(procs), id)
             })
             .collect();
         ranked.sort();
         let Some(&(_, _, victim)) = ranked.first() else { return };
         self.threshold_met("pids", ctx);
+        // GetThresholdQuantity makes a percentage's quantity BinarySI; the observation is
+        // DecimalSI.
+        let percent = matches!(ctx.settings.eviction_hard.pid_available, Some(Threshold::Percent(_)));
+        let q = if percent { format_bytes(threshold) } else { format_decimal(threshold) };
         let msg = format!(
-            "The node was low on resource: pids. Threshold quantity: {}, available: {}. ",
-            format_decimal(threshold),
+            "The node was low on resource: pids. Threshold quantity: {q}, available: {}. ",
             format_decimal(available),
         );
         self.evict(victim, msg, ctx);

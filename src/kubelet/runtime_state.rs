@@ -120,6 +120,10 @@ impl Kubelet {
             let node = ctx.api.node(self.node);
             if self.shutting_down {
                 // The shutdown manager's own error keeps the node NotReady.
+            } else if self.runtime.network_error {
+                // The Ready condition joins every error: the network's is still there.
+                self.runtime.network_reported = true;
+                self.set_node_not_ready(NETWORK_NOT_READY_MESSAGE, ctx);
             } else if node.ready == ConditionStatus::False {
                 self.set_node_ready(ctx);
             } else if !node.not_ready_message.is_empty() {
@@ -165,10 +169,14 @@ impl Kubelet {
         if self.runtime.reported || self.shutting_down {
             return;
         }
+        let node = ctx.api.node(self.node);
         if self.runtime.network_error {
             self.set_node_not_ready(NETWORK_NOT_READY_MESSAGE, ctx);
-        } else if ctx.api.node(self.node).ready == ConditionStatus::False {
+        } else if node.ready == ConditionStatus::False {
             self.set_node_ready(ctx);
+        } else if !node.not_ready_message.is_empty() {
+            // The node controller wrote Unknown over it meanwhile (see `runtime_status`).
+            ctx.api.update_node(self.node, |x| x.not_ready_message = "");
         }
     }
 

@@ -93,8 +93,6 @@ impl Kubelet {
         let w = self.workers.get_mut(&id).expect("worker exists");
         let restart = container(&w.spec, c).sidecar || w.spec.restart_policy != RestartPolicy::Never;
         let i = w.idx(c);
-        // It never ran: nothing to stop, no probes.
-        w.containers[i].running = true;
         if !restart {
             self.container_exited(id, c, (EXIT_CODE_START_ERROR, false, now), Ended::StartError, ctx);
             return;

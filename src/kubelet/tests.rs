@@ -843,3 +843,30 @@ fn with_the_cni_config_gone_the_node_goes_not_ready_and_no_pod_sync_gets_past_th
     w.run(second);
     assert_eq!(w.h.times_of("Created"), [10, 7_000, second]);
 }
+
+#[test]
+fn a_cni_config_that_changes_while_the_node_is_off_is_what_the_boot_finds() {
+    let mut w = World::new(&[("app:1", 50 * MI)], &[ImageId(0)]);
+    let n = w.n;
+    let at = |t: u64, ev: KubeletEvent| move |ctx: &mut Ctx| ctx.at(SimTime(t), Event::Kubelet(n, ev));
+    // Gone while the machine is off: the boot at 20000 reads it at its first runtime check
+    // (20000) and posts Ready=False with that status update.
+    w.h.handle(at(1_000, KubeletEvent::PowerOff));
+    w.h.handle(at(5_000, KubeletEvent::CniDown));
+    w.h.handle(at(20_000, KubeletEvent::PowerOn));
+    w.run(20_000);
+    let node = w.h.api.node(n);
+    assert_eq!(
+        (node.ready, node.not_ready_message),
+        (ConditionStatus::False, runtime_state::NETWORK_NOT_READY_MESSAGE)
+    );
+    // Back while it is off again: the next boot finds nothing wrong.
+    w.h.handle(at(30_000, KubeletEvent::PowerOff));
+    w.h.handle(at(35_000, KubeletEvent::CniUp));
+    w.h.handle(at(40_000, KubeletEvent::PowerOn));
+    w.run(60_000);
+    assert_eq!(w.h.api.node(n).ready, ConditionStatus::True);
+    let p = w.pod("p", spec(ImageId(0), Behavior::default()));
+    w.run(62_000);
+    assert!(matches!(w.app(p).state, ContainerState::Running { .. }));
+}

@@ -5,13 +5,23 @@
 
 use super::kubectl::rule;
 use crate::api::Message;
-use crate::api::events::{ObjRef, RecordedEvent};
+use crate::api::events::{ContainerRef, ObjRef, RecordedEvent};
 use crate::cluster::Cluster;
 use std::fmt::Write;
 
 /// Reasons of the pod worker's restart cycle, which the fold takes in.
-const RESTART_CYCLE: &[&str] =
-    &["BackOff", "Pulling", "Pulled", "Created", "Started", "Failed", "Killing", "Unhealthy", "NetworkNotReady"];
+const RESTART_CYCLE: &[&str] = &[
+    "BackOff",
+    "Pulling",
+    "Pulled",
+    "Created",
+    "Started",
+    "Failed",
+    "Killing",
+    "Unhealthy",
+    "NetworkNotReady",
+    "FailedPostStartHook",
+];
 
 /// Write `e`'s chain: the event, then each cause (`<-`), each with its rule once in a row.
 pub(crate) fn chain(
@@ -73,11 +83,19 @@ pub(crate) fn chain(
 /// start the container (its oldest `Created` and what ended that attempt), when the chain holds
 /// more than one attempt (0: nothing to fold).
 fn restart_fold(e: &RecordedEvent, causes: &[&RecordedEvent]) -> usize {
-    let cycle =
-        |p: &RecordedEvent| (p.object == e.object && RESTART_CYCLE.contains(&p.reason)) || p.reason == "SystemOOM";
+    let Message::BackOff { container } = e.message else { return 0 };
+    // Another container's steps (the start sequence carries its cause from one container to
+    // the next) end the run.
+    let cycle = |p: &RecordedEvent| {
+        p.reason == "SystemOOM"
+            || (p.object == e.object
+                && RESTART_CYCLE.contains(&p.reason)
+                && container_of(&p.message).is_none_or(|c| c == container))
+    };
     let run = causes.iter().take_while(|p| cycle(p)).count();
-    let attempts = causes[..run].iter().filter(|p| p.reason == "Created").count();
-    let Some(first) = causes[..run].iter().rposition(|p| p.reason == "Created") else { return 0 };
+    let created = |p: &RecordedEvent| p.reason == "Created" && container_of(&p.message) == Some(container);
+    let attempts = causes[..run].iter().filter(|p| created(p)).count();
+    let Some(first) = causes[..run].iter().rposition(|p| created(p)) else { return 0 };
     if attempts < 2 {
         return 0;
     }
@@ -95,12 +113,25 @@ fn restart_fold(e: &RecordedEvent, causes: &[&RecordedEvent]) -> usize {
     keep
 }
 
+/// The container an event's message names, if it names one.
+fn container_of(m: &Message) -> Option<ContainerRef> {
+    match *m {
+        Message::Created { container }
+        | Message::Started { container }
+        | Message::BackOff { container }
+        | Message::Killing { container }
+        | Message::Unhealthy { container, .. }
+        | Message::ProbeKilled { container, .. } => Some(container),
+        _ => None,
+    }
+}
+
 /// One line for the folded rounds: their span and what happened in them.
 fn fold_line(out: &mut String, folded: &[&RecordedEvent], name_of: &dyn Fn(ObjRef) -> String) {
     let count = |r: &str| folded.iter().filter(|p| p.reason == r).count();
     let (newest, oldest) = (folded[0], folded[folded.len() - 1]);
     let mut what = vec![format!("{} restarts", count("Created"))];
-    for r in ["BackOff", "Failed", "SystemOOM", "Unhealthy", "Killing", "NetworkNotReady"] {
+    for r in ["BackOff", "Failed", "SystemOOM", "Unhealthy", "Killing", "FailedPostStartHook", "NetworkNotReady"] {
         let n = count(r);
         if n > 0 {
             what.push(format!("{n} {r}"));

@@ -110,6 +110,10 @@ pub enum KubeletEvent {
     SandboxRetry {
         pod: PodId,
     },
+    /// The pod worker's next sync after one the network stopped (`NetworkNotReady`).
+    SyncRetry {
+        pod: PodId,
+    },
     /// `container-runtime-down`: the container runtime stops answering (or answers again).
     RuntimeDown,
     RuntimeUp,

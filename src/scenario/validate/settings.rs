@@ -346,8 +346,9 @@ pub(super) fn kubernetes(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<KubeSettings> 
 fn eviction(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
     use crate::api::settings::{EvictionHard, Threshold};
     if let Some(m) = &k.pid_max {
-        if m.value < 1024 {
-            return Err(ctx.err_at(m.referenced, "kubernetes.pidMax must be at least 1024", None));
+        if !(1024..=crate::api::settings::DEFAULT_PID_MAX).contains(&m.value) {
+            let msg = "kubernetes.pidMax must be from 1024 to 4194304 (the kernel's PID_MAX_LIMIT)";
+            return Err(ctx.err_at(m.referenced, msg, None));
         }
         out.pid_max = m.value;
     }
@@ -356,7 +357,9 @@ fn eviction(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
     for (signal, v) in &map.value {
         let threshold = if let Some(p) = v.value.strip_suffix('%') {
             match p.parse::<f32>() {
-                Ok(p) if (0.0..=100.0).contains(&p) => Threshold::Percent(p / 100.0),
+                // 0% and 100% switch the signal off, as the kubelet's `parseThresholdStatement`.
+                Ok(p) if p == 0.0 || p == 100.0 => None,
+                Ok(p) if (0.0..=100.0).contains(&p) => Some(Threshold::Percent(p / 100.0)),
                 _ => {
                     let msg = format!("evictionHard {signal}: percentage {:?} must be from 0% to 100%", v.value);
                     return Err(ctx.err_at(v.referenced, msg, None));
@@ -364,7 +367,7 @@ fn eviction(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
             }
         } else {
             match crate::api::quantity::Quantity::parse(&v.value).ok().and_then(|q| q.value()) {
-                Some(q) if q >= 0 => Threshold::Quantity(q as u64),
+                Some(q) if q >= 0 => Some(Threshold::Quantity(q as u64)),
                 _ => {
                     let msg = format!("evictionHard {signal}: {:?} is not a quantity or a percentage", v.value);
                     return Err(ctx.err_at(v.referenced, msg, Some("e.g. `100Mi` or `10%`".into())));
@@ -372,9 +375,9 @@ fn eviction(ctx: &mut Ctx, k: &KubernetesRaw, out: &mut KubeSettings) -> R<()> {
             }
         };
         match signal.as_str() {
-            "memory.available" => hard.memory_available = Some(threshold),
-            "nodefs.available" => hard.nodefs_available = Some(threshold),
-            "pid.available" => hard.pid_available = Some(threshold),
+            "memory.available" => hard.memory_available = threshold,
+            "nodefs.available" => hard.nodefs_available = threshold,
+            "pid.available" => hard.pid_available = threshold,
             "nodefs.inodesFree"
             | "imagefs.available"
             | "imagefs.inodesFree"
