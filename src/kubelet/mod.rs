@@ -590,7 +590,7 @@ impl Kubelet {
 
     fn create_container(&mut self, id: PodId, c: ContainerRef, ctx: &mut Ctx) {
         if let Some(err) = self.create_error(id, c, ctx) {
-            self.create_failed(id, c, err, ctx);
+            self.create_failed(id, c, "CreateContainerError", err, ctx);
             return;
         }
         ctx.cause = ctx.record(

@@ -159,8 +159,10 @@ impl Kubelet {
             return;
         }
         let post = tick_at_or_after(ctx.now, NODE_STATUS_UPDATE_FREQUENCY_MS);
-        if post > ctx.now || ctx.api.is_disconnected(self.node) {
-            let post = if post > ctx.now { post } else { ctx.now.plus(NODE_STATUS_UPDATE_FREQUENCY_MS) };
+        // Not a status update tick yet, or one that cannot reach the API server: the next one.
+        let post = if ctx.api.is_disconnected(self.node) { post.max(ctx.now.plus(1)) } else { post };
+        if post > ctx.now {
+            let post = tick_at_or_after(post, NODE_STATUS_UPDATE_FREQUENCY_MS);
             ctx.at(post, Event::Kubelet(self.node, KubeletEvent::NetworkStatus { epoch }));
             return;
         }

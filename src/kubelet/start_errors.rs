@@ -70,13 +70,21 @@ impl Kubelet {
         }
     }
 
-    /// `CreateContainer` failed: `Failed` ("Error: ..."), the container waits in
-    /// `CreateContainerError`, and the pod worker syncs again 10-15 s later.
-    pub(super) fn create_failed(&mut self, id: PodId, c: ContainerRef, err: String, ctx: &mut Ctx) {
+    /// A container that could not be created (`CreateContainerConfigError`,
+    /// `CreateContainerError`): it waits with that reason, `Failed` ("Error: ..."), and the pod
+    /// worker syncs again 10-15 s later. Nothing was created, so nothing restarts.
+    pub(super) fn create_failed(
+        &mut self,
+        id: PodId,
+        c: ContainerRef,
+        reason: &'static str,
+        err: String,
+        ctx: &mut Ctx,
+    ) {
         let w = &self.workers[&id];
         let epoch = w.containers[w.idx(c)].epoch;
         ctx.api.update_pod_status(id, self.me(), |p| {
-            status_mut(p, c).set_state(ContainerState::Waiting { reason: "CreateContainerError" });
+            status_mut(p, c).set_state(ContainerState::Waiting { reason });
         });
         pod_event(ctx, id, self.node, EventType::Warning, "Failed", Message::Text(format!("Error: {err}").into()));
         let wait = error_requeue_ms(ctx);

@@ -89,13 +89,7 @@ impl Kubelet {
         }
         let ns = ctx.api.pod(id).namespace.clone();
         let Some(err) = env_error(refs, |k, n| ctx.api.gates.config(k, &ns, n)) else { return true };
-        let epoch = w.containers[w.idx(c)].epoch;
-        ctx.api.update_pod_status(id, self.me(), |p| {
-            status_mut(p, c).set_state(ContainerState::Waiting { reason: "CreateContainerConfigError" });
-        });
-        pod_event(ctx, id, self.node, EventType::Warning, "Failed", Message::Text(format!("Error: {err}").into()));
-        let wait = error_requeue_ms(ctx);
-        ctx.after(wait, Event::Kubelet(self.node, KubeletEvent::Resync { pod: id, c, epoch }));
+        self.create_failed(id, c, "CreateContainerConfigError", err, ctx);
         false
     }
 }
