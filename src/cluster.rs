@@ -349,6 +349,7 @@ impl Cluster {
                 resource_version: 0,
                 status: Default::default(),
                 disrupted: Default::default(),
+                unblocked_by: 0,
             });
         }
     }

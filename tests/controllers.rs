@@ -183,15 +183,25 @@ fn a_statefulset_never_runs_two_copies_of_a_pod_on_a_dead_node() {
 fn a_drain_waits_for_the_disruption_budget_then_completes() {
     let (_tmp, out) = run_cli(&scenario("drain-pdb.yaml"), &["--quiet", "--check-invariants"]);
     let events = read_csv(&out.join("events.csv"));
-    let refused = with_reason(&events, "EvictionRefused");
-    assert_eq!(refused.len(), 1);
-    assert!(refused[0]["message"].contains("Cannot evict pod as it would violate the pod's disruption budget."));
-    assert_eq!(ms(&refused[0]["time"]), 60_000);
     let evicting = with_reason(&events, "EvictionRequested");
     assert_eq!(evicting.len(), 1);
     let t = ms(&evicting[0]["time"]);
     // Allowed only after the 4th replica (created at 4m) is ready; on kubectl's 5 s retry grid.
     assert!(t > 240_000 && (t - 60_000).is_multiple_of(5_000), "evicted at {t}");
+    assert!(
+        evicting[0]["message"]
+            .ends_with("(the disruption budget web allows disruptions again: 4 healthy pods, 3 needed)")
+    );
+    // Every refusal is recorded, every 5 s from the drain until the eviction, with the budget's
+    // arithmetic from the 429's cause.
+    let refused = with_reason(&events, "EvictionRefused");
+    let times: Vec<u64> = refused.iter().map(|e| ms(&e["time"])).collect();
+    assert_eq!(times, (60_000..t).step_by(5_000).collect::<Vec<u64>>());
+    let arithmetic = "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web \
+                      needs 3 healthy pods and has 3 currently";
+    assert!(refused.iter().all(|e| e["message"].ends_with(arithmetic)));
+    // The API eviction is counted with the others.
+    assert_eq!(read_csv(&out.join("summary.csv"))[0]["evictions"], "1");
     let drained = with_reason(&events, "NodeDrained");
     assert_eq!(drained.len(), 1);
     assert!(ms(&drained[0]["time"]) > t);

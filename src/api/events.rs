@@ -145,6 +145,12 @@ pub struct RecordedEvent {
 }
 
 impl RecordedEvent {
+    /// An eviction carried out: node-pressure (`Evicted`), a preemption, an eviction through
+    /// the API (`EvictionRequested`, a drain's) or a taint eviction.
+    pub fn is_eviction(&self) -> bool {
+        matches!(self.reason, "Evicted" | "Preempted" | "EvictionRequested") || self.is_taint_eviction()
+    }
+
     /// A taint eviction carried out ("Marking for deletion ..."), not one cancelled.
     pub fn is_taint_eviction(&self) -> bool {
         self.reason == "TaintManagerEviction" && matches!(&self.message, Message::Text(m) if m.starts_with("Marking"))

@@ -235,6 +235,9 @@ pub struct PodDisruptionBudget {
     /// `status.disruptedPods`: pods the eviction API let go that the controller has not yet
     /// seen deleted, with when (they stop counting as healthy at once).
     pub disrupted: BTreeMap<u32, SimTime>,
+    /// The recorded event behind the last recount that took `disruptionsAllowed` from 0 to
+    /// more (kubesim's, for `--why`: what unblocked a refused eviction); 0 before any.
+    pub unblocked_by: super::EventId,
 }
 
 /// A top-level workload being tracked (a Deployment, or a ReplicaSet no Deployment owns).

@@ -16,8 +16,9 @@ pub const MAX_DISRUPTED_POD_SIZE: usize = 2000;
 /// Why an eviction was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvictionError {
-    /// 429 TooManyRequests: the budget allows no disruption now. Clients retry.
-    TooManyRequests,
+    /// 429 TooManyRequests: the budget allows no disruption now. Clients retry. The budget and
+    /// its health at the refusal, for the response's `DisruptionBudget` cause.
+    TooManyRequests { budget: PdbId, desired: u32, current: u32 },
     /// 500: more than one budget selects the pod.
     MultipleBudgets,
     /// 403 Forbidden, with the API server's message (too many unconfirmed evictions).
@@ -27,7 +28,7 @@ pub enum EvictionError {
 impl EvictionError {
     pub fn message(&self) -> &str {
         match self {
-            EvictionError::TooManyRequests => EVICTION_REFUSED,
+            EvictionError::TooManyRequests { .. } => EVICTION_REFUSED,
             EvictionError::MultipleBudgets => {
                 "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
             }
@@ -37,7 +38,20 @@ impl EvictionError {
 
     /// Whether a client (kubectl drain) retries: only a 429.
     pub fn retryable(&self) -> bool {
-        *self == EvictionError::TooManyRequests
+        matches!(self, EvictionError::TooManyRequests { .. })
+    }
+
+    /// The message and, for a 429, the `DisruptionBudget` cause the response carries
+    /// (`checkAndDecrement`'s "The disruption budget NAME needs N healthy pods and has M
+    /// currently"): the arithmetic behind the refusal.
+    pub fn explain(&self, api: &ApiServer) -> String {
+        match self {
+            EvictionError::TooManyRequests { budget, desired, current } => format!(
+                "{EVICTION_REFUSED} The disruption budget {} needs {desired} healthy pods and has {current} currently",
+                api.pdbs[budget.idx()].name
+            ),
+            e => e.message().to_string(),
+        }
     }
 }
 
@@ -66,17 +80,22 @@ impl ApiServer {
         Ok(true)
     }
 
+    /// The budgets that select pod `p`.
+    pub fn budgets_of(&self, p: PodId) -> Vec<PdbId> {
+        let pod = self.pod(p);
+        (0..self.pdbs.len() as u32).map(PdbId).filter(|b| self.pdbs[b.idx()].selects(pod)).collect()
+    }
+
     /// The budget part of an eviction of a Running (or Unknown) pod: Ok when it may be deleted (a
     /// disruption used up and noted where upstream's `checkAndDecrement` does so).
     fn check_budget(&mut self, p: PodId, now: SimTime) -> Result<(), EvictionError> {
         let pod = self.pod(p);
-        let budgets: Vec<usize> = (0..self.pdbs.len()).filter(|&b| self.pdbs[b].selects(pod)).collect();
-        match budgets[..] {
+        let id = match self.budgets_of(p)[..] {
             [] => return Ok(()),
-            [_] => {}
+            [b] => b,
             _ => return Err(EvictionError::MultipleBudgets),
-        }
-        let b = &self.pdbs[budgets[0]];
+        };
+        let b = &self.pdbs[id.idx()];
         if !pod.status.ready && b.status.current_healthy >= b.status.desired_healthy && b.status.desired_healthy > 0 {
             return Ok(());
         }
@@ -87,9 +106,10 @@ impl ApiServer {
             )));
         }
         if b.status.disruptions_allowed == 0 {
-            return Err(EvictionError::TooManyRequests);
+            let (desired, current) = (b.status.desired_healthy, b.status.current_healthy);
+            return Err(EvictionError::TooManyRequests { budget: id, desired, current });
         }
-        self.update_pdb(PdbId(budgets[0] as u32), |b| {
+        self.update_pdb(id, |b| {
             b.status.disruptions_allowed -= 1;
             b.disrupted.insert(p.0, now);
         });
@@ -136,6 +156,7 @@ mod tests {
             resource_version: 0,
             status,
             disrupted: Default::default(),
+            unblocked_by: 0,
         });
         let pods = (0..n)
             .map(|i| {
@@ -189,7 +210,14 @@ mod tests {
         assert_eq!(h.api.pdbs[b.idx()].status.disruptions_allowed, 0, "decremented");
         assert!(h.api.pdbs[b.idx()].disrupted.contains_key(&pods[0].0));
         h.set_pod_status(pods[1], PodPhase::Running, false);
-        assert_eq!(h.api.evict(pods[1], None, now), Err(EvictionError::TooManyRequests));
+        let e = h.api.evict(pods[1], None, now).unwrap_err();
+        assert_eq!(e, EvictionError::TooManyRequests { budget: b, desired: 0, current: 1 });
+        assert_eq!(
+            e.explain(&h.api),
+            "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web needs 0 \
+             healthy pods and has 1 currently"
+        );
+        assert!(e.retryable());
     }
 
     #[test]
@@ -206,7 +234,7 @@ mod tests {
             e.message(),
             "poddisruptionbudgets.policy \"web\" is forbidden: DisruptedPods map too big - too many evictions not confirmed by PDB controller"
         );
-        assert!(!e.retryable() && EvictionError::TooManyRequests.retryable());
+        assert!(!e.retryable());
         assert!(h.api.pod(pods[0]).deletion.is_none());
     }
 }

@@ -25,7 +25,7 @@ struct Drain {
     /// Pods still to evict, and pods evicted that are not gone yet.
     pending: Vec<PodId>,
     evicted: Vec<PodId>,
-    /// Pods whose refusal was already recorded (kubectl prints every retry; once is enough).
+    /// Pods refused at least once (429): their eviction, when it goes through, names the budget.
     refused: Vec<PodId>,
     /// The first eviction kubectl gave up on (not a 429): the drain ends failed.
     failed: Option<String>,
@@ -153,42 +153,53 @@ impl Chaos {
         let mut still = Vec::new();
         for &p in &d.pending {
             ctx.cause = root;
+            // A pod refused before goes now because its budget allows a disruption again: say
+            // so, and attribute the eviction to what unblocked the budget.
+            let unblocked = match ctx.api.budgets_of(p)[..] {
+                [b] if d.refused.contains(&p) => Some((b, ctx.api.pdbs[b.idx()].status)),
+                _ => None,
+            };
             match ctx.api.evict(p, d.grace_ms, ctx.now) {
-                Ok(live) => {
-                    if live {
-                        let pod = ctx.api.pod(p);
-                        let msg = format!("node-drain: evicting pod {}/{}", pod.namespace, pod.name);
-                        pod_event(ctx, p, Some(d.node), EventType::Normal, "EvictionRequested", msg);
-                        d.evicted.push(p);
+                Ok(true) => {
+                    let pod = ctx.api.pod(p);
+                    let mut msg = format!("node-drain: evicting pod {}/{}", pod.namespace, pod.name);
+                    if let Some((b, st)) = unblocked {
+                        let pdb = &ctx.api.pdbs[b.idx()];
+                        msg += &format!(
+                            " (the disruption budget {} allows disruptions again: {} healthy pods, {} needed)",
+                            pdb.name, st.current_healthy, st.desired_healthy
+                        );
+                        if pdb.unblocked_by != 0 {
+                            ctx.cause = pdb.unblocked_by;
+                        }
                     }
+                    pod_event(ctx, p, Some(d.node), EventType::Normal, "EvictionRequested", msg);
+                    d.evicted.push(p);
                 }
+                Ok(false) => {}
                 Err(e) if !e.retryable() => {
                     // kubectl drain gives up on the pod (only a 429 is retried); the drain fails.
                     let pod = ctx.api.pod(p);
                     let err =
                         format!("error when evicting pods/{:?} -n {:?}: {}", pod.name, pod.namespace, e.message());
-                    pod_event(
-                        ctx,
-                        p,
-                        Some(d.node),
-                        EventType::Warning,
-                        "EvictionRefused",
-                        format!("node-drain: {err}"),
-                    );
+                    let msg = format!("node-drain: {err}");
+                    pod_event(ctx, p, Some(d.node), EventType::Warning, "EvictionRefused", msg);
                     d.failed.get_or_insert(err);
                 }
                 Err(e) => {
+                    // Every retry is recorded (kubectl prints each), with the budget's arithmetic
+                    // from the 429's DisruptionBudget cause.
                     if !d.refused.contains(&p) {
                         d.refused.push(p);
-                        let pod = ctx.api.pod(p);
-                        let msg = format!(
-                            "node-drain: error when evicting pods/{:?} -n {:?} (will retry after 5s): {}",
-                            pod.name,
-                            pod.namespace,
-                            e.message()
-                        );
-                        pod_event(ctx, p, Some(d.node), EventType::Warning, "EvictionRefused", msg);
                     }
+                    let pod = ctx.api.pod(p);
+                    let msg = format!(
+                        "node-drain: error when evicting pods/{:?} -n {:?} (will retry after 5s): {}",
+                        pod.name,
+                        pod.namespace,
+                        e.explain(ctx.api)
+                    );
+                    pod_event(ctx, p, Some(d.node), EventType::Warning, "EvictionRefused", msg);
                     still.push(p);
                 }
             }
@@ -779,6 +790,7 @@ mod tests {
             resource_version: 0,
             status,
             disrupted: Default::default(),
+            unblocked_by: 0,
         });
         let drain = FaultDef::NodeDrain { at: SimTime(1_000), nodes: vec![n], force: true, grace_ms: None };
         let mut chaos = Chaos::new(vec![drain]);
@@ -791,19 +803,31 @@ mod tests {
         assert_eq!(h.api.pod(b).deletion, None);
         assert_eq!(h.api.pod(proxy).deletion, None);
         let refused = "node-drain: error when evicting pods/\"b\" -n \"default\" (will retry after 5s): Cannot evict \
-                       pod as it would violate the pod's disruption budget.";
+                       pod as it would violate the pod's disruption budget. The disruption budget b needs 1 healthy \
+                       pods and has 1 currently";
         assert_eq!(texts(&h, "EvictionRefused"), [(1_000, refused.to_string())]);
-        // Retried at 6000 (refused again, recorded once); the budget allows one from 8000;
-        // the retry at 11000 evicts b and uses it up.
+        // Retried at 6000 (refused again, recorded again); a second ready pod of b's at 8000
+        // lets the budget allow one; the retry at 11000 evicts b, names the budget's
+        // arithmetic, follows from what unblocked it and uses the disruption up.
         assert_eq!(run(&mut h, &mut chaos, 8_000), [(6_000, Due::DrainTick(0))]);
         assert_eq!(h.api.pod(b).deletion, None);
-        h.api.update_pdb(pdb, |p| p.status.disruptions_allowed = 1);
+        let ready = h.handle(|ctx| {
+            ctx.record(EventType::Normal, "Started", ObjRef::Pod(a), Some(n), Source::Kubelet, Message::Text("".into()))
+        });
+        h.api.update_pdb(pdb, |p| {
+            p.status = PdbStatus { current_healthy: 2, desired_healthy: 1, expected_pods: 2, disruptions_allowed: 1 };
+            p.unblocked_by = ready;
+        });
         // Then, with nothing left to evict, it looks for the pods' deletion every second.
         let ticks = [(11_000, Due::DrainTick(0)), (12_000, Due::DrainTick(0))];
         assert_eq!(run(&mut h, &mut chaos, 12_500), ticks);
         assert_eq!(h.api.pod(b).deletion, Some((SimTime(11_000), 30_000)));
         assert_eq!(h.times_of("EvictionRequested"), [1_000, 11_000]);
-        assert_eq!(h.times_of("EvictionRefused"), [1_000]);
+        assert_eq!(h.times_of("EvictionRefused"), [1_000, 6_000]);
+        let went = "node-drain: evicting pod default/b (the disruption budget b allows disruptions again: 2 healthy \
+                    pods, 1 needed)";
+        assert_eq!(texts(&h, "EvictionRequested")[1], (11_000, went.to_string()));
+        assert_eq!(h.rec.events.iter().rfind(|e| e.reason == "EvictionRequested").unwrap().cause, ready);
         assert_eq!(h.api.pdbs[pdb.idx()].status.disruptions_allowed, 0);
         assert_eq!(h.api.pdbs[pdb.idx()].disrupted.get(&b.0), Some(&SimTime(11_000)));
         // Done at the first look after their kubelet removed them (12500).

@@ -115,7 +115,11 @@ fn sync(id: PdbId, ctx: &mut Ctx) {
     if let Some(&first) = disrupted.values().min() {
         ctx.at(first.plus(DELETION_TIMEOUT_MS), Event::DisruptionTimer(id));
     }
+    let cause = ctx.cause;
     ctx.api.update_pdb(id, |b| {
+        if b.status.disruptions_allowed == 0 && status.disruptions_allowed > 0 {
+            b.unblocked_by = cause;
+        }
         b.status = status;
         b.disrupted = disrupted;
     });
@@ -144,6 +148,7 @@ mod tests {
                 resource_version: 0,
                 status: Default::default(),
                 disrupted: Default::default(),
+                unblocked_by: 0,
             })
         })
     }
@@ -191,7 +196,8 @@ mod tests {
         run(&mut h, &mut dc, 2_000);
         assert_eq!(status(&h, b), (2, 2, 3, 0));
         // The eviction API refuses a ready pod now (429 TooManyRequests).
-        assert_eq!(h.api.evict(pods[0], None, h.now()), Err(EvictionError::TooManyRequests));
+        let refused = EvictionError::TooManyRequests { budget: b, desired: 2, current: 2 };
+        assert_eq!(h.api.evict(pods[0], None, h.now()), Err(refused));
         h.set_pod_status(pods[2], PodPhase::Running, true);
         run(&mut h, &mut dc, 3_000);
         assert_eq!(status(&h, b), (3, 2, 3, 1));
@@ -255,7 +261,8 @@ mod tests {
         // A real eviction: allowed at once drops to 0, a second ready pod is refused, and the
         // recount sees pods[1] Terminating (not healthy) and drops it from disruptedPods.
         assert_eq!(h.api.evict(pods[1], None, h.now()), Ok(true));
-        assert_eq!(h.api.evict(pods[2], None, h.now()), Err(EvictionError::TooManyRequests));
+        let refused = EvictionError::TooManyRequests { budget: b, desired: 2, current: 3 };
+        assert_eq!(h.api.evict(pods[2], None, h.now()), Err(refused));
         h.flush();
         run(&mut h, &mut dc, 200_000);
         assert_eq!(status(&h, b), (2, 2, 3, 0));

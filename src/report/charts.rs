@@ -280,7 +280,7 @@ where
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     for (name, times, color) in [
         ("container restarts", &restarts, RGBColor(214, 39, 40)),
-        ("evictions (node pressure, taint, preemption)", &evictions, RGBColor(148, 103, 189)),
+        ("evictions (node pressure, taint, preemption, API)", &evictions, RGBColor(148, 103, 189)),
     ] {
         let mut pts = vec![(0.0, 0.0)];
         for (i, t) in times.iter().enumerate() {

@@ -120,7 +120,7 @@ fn summary_section(h: &mut String, r: &RunResult) {
         ("nodes", s.nodes.to_string()),
         ("pods created", s.pods_created.to_string()),
         ("container restarts", s.restarts.to_string()),
-        ("evictions (node pressure, taint-based)", s.evictions.to_string()),
+        ("evictions (node pressure, taint, preemption, API)", s.evictions.to_string()),
         ("failed scheduling attempts", s.failed_scheduling.to_string()),
         ("pod startup p50 / p90 / p99, image pulls excluded", pct(s.startup_ms)),
         ("pod startup p50 / p90 / p99, with pulls", pct(s.startup_with_pulls_ms)),

@@ -130,7 +130,7 @@ pub fn startup_parts(c: &Cluster) -> Vec<[f64; 4]> {
 }
 
 /// Container restarts (a container created again) and evictions (node-pressure, taint-based,
-/// preemption) in time order.
+/// preemption, through the API) in time order.
 pub fn restarts_and_evictions(c: &Cluster) -> (Vec<SimTime>, Vec<SimTime>) {
     let mut seen = std::collections::BTreeSet::new();
     let (mut restarts, mut evictions) = (Vec::new(), Vec::new());
@@ -145,8 +145,7 @@ pub fn restarts_and_evictions(c: &Cluster) -> (Vec<SimTime>, Vec<SimTime>) {
                     restarts.push(e.time);
                 }
             }
-            "Evicted" | "Preempted" => evictions.push(e.time),
-            "TaintManagerEviction" if e.is_taint_eviction() => evictions.push(e.time),
+            _ if e.is_eviction() => evictions.push(e.time),
             _ => {}
         }
     }

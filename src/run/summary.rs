@@ -73,8 +73,9 @@ impl Summary {
             }
         }
         let restarts = api.pods.iter().map(|p| p.restarts() as u64).sum();
-        // Node-pressure evictions by kubelets and taint-based evictions by the node controller.
-        let evictions = c.rec.events.iter().filter(|e| e.reason == "Evicted" || e.is_taint_eviction()).count() as u64;
+        // Node-pressure evictions by kubelets, taint-based evictions by the node controller,
+        // preemptions by the scheduler and evictions through the API (a drain's).
+        let evictions = c.rec.events.iter().filter(|e| e.is_eviction()).count() as u64;
         let workloads = c
             .rec
             .workload_changes
