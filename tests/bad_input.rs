@@ -58,6 +58,14 @@ const MESSAGES: &[(&str, &str)] = &[
         "entrypoint-missing-no-command.yaml",
         "behavior entrypoint missing names the container's command, and it has none",
     ),
+    (
+        "hostport-out-of-range.yaml",
+        "spec.containers[0].ports[0].hostPort: Invalid value: 70000: must be between 1 and 65535",
+    ),
+    (
+        "hostport-host-network-mismatch.yaml",
+        "spec.template.spec.containers[0].ports[0].hostPort: Invalid value: 80: must match `containerPort` when `hostNetwork` is true",
+    ),
     ("runtime-down-random.yaml", "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}"),
     ("fault-unknown-node.yaml", "names node \"worker-9\", which the scenario does not define"),
     ("fault-unknown-pool.yaml", "names pool \"gpu\", which spec.nodePools does not define"),

@@ -103,6 +103,31 @@ impl Toleration {
     }
 }
 
+/// A port a pod reserves on its node: `hostIP` ("0.0.0.0", every address, when not given),
+/// protocol and `hostPort`, as the scheduler's `HostPortInfo` keys it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostPort {
+    pub ip: Arc<str>,
+    pub protocol: &'static str,
+    pub port: u16,
+}
+
+/// NodePorts' `ErrReason`, in the scheduler's messages and the kubelet's admission failures.
+pub const NODE_PORTS_ERR_REASON: &str = "node(s) didn't have free ports for the requested pod ports";
+
+/// `DefaultBindAllHostIP`: a host port without `hostIP` binds every address.
+pub const DEFAULT_BIND_ALL_HOST_IP: &str = "0.0.0.0";
+
+impl HostPort {
+    /// `HostPortInfo.CheckConflict`: the same protocol and port on the same address, or on
+    /// any address when either binds them all.
+    pub fn conflicts(&self, other: &HostPort) -> bool {
+        self.port == other.port
+            && self.protocol == other.protocol
+            && (self.ip == other.ip || &*self.ip == DEFAULT_BIND_ALL_HOST_IP || &*other.ip == DEFAULT_BIND_ALL_HOST_IP)
+    }
+}
+
 /// A container port: its name, number and protocol (TCP, UDP or SCTP).
 pub type ContainerPort = (Option<Arc<str>>, i32, &'static str);
 
@@ -170,6 +195,9 @@ pub struct PodSpec {
     /// `readinessGates`: condition types someone else must set True before the pod is Ready
     /// (no simulated component sets one).
     pub readiness_gates: Vec<Arc<str>>,
+    /// The host ports its containers and sidecars reserve on the node (`ports[].hostPort`;
+    /// with `hostNetwork`, every container port), what the NodePorts filter checks.
+    pub host_ports: Vec<HostPort>,
 }
 
 /// `spec.resources`: the pod's own cpu and memory requests and limits (PodLevelResources),
@@ -240,6 +268,7 @@ impl PodSpec {
             pod_level: None,
             image_pull_secrets: Vec::new(),
             readiness_gates: Vec::new(),
+            host_ports: Vec::new(),
         }
     }
 

@@ -46,6 +46,8 @@ pub const MINIMUM_GRACE_PERIOD_MS: u64 = 2_000;
 pub const TAINT_TOLERATION_REASON: &str = "TaintToleration";
 pub const TAINT_TOLERATION_MESSAGE: &str =
     "Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate";
+/// The admission failure for a host port an active pod on the node holds (NodePorts).
+pub const NODE_PORTS_REASON: &str = "NodePorts";
 /// Exit code of a process killed by SIGKILL (and by the OOM killer).
 pub const EXIT_CODE_SIGKILL: i32 = 137;
 /// What containerd reports for a container whose process was lost with the machine (a reboot):
@@ -463,12 +465,21 @@ impl Kubelet {
                 .iter()
                 .any(|t| t.effect == TaintEffect::NoExecute && !spec.tolerations.iter().any(|x| x.tolerates(t)));
         let condition = self.condition_rejects(&spec, p.mirror, node);
+        // NodePorts, against the pods admitted here that have not finished.
+        let ports_taken = !spec.host_ports.is_empty()
+            && self.workers.iter().any(|(&o, w)| {
+                !ctx.api.pod(o).status.phase.is_terminal()
+                    && w.spec.host_ports.iter().any(|u| spec.host_ports.iter().any(|h| h.conflicts(u)))
+            });
         let reject = match reject {
             _ if condition.is_some() => condition.map(|m| (eviction::NODE_CONDITION_REJECT_REASON, m)),
             Some((reason, res, r, used, cap)) => Some((
                 reason,
                 format!("Node didn't have enough resource: {res}, requested: {r}, used: {used}, capacity: {cap}"),
             )),
+            None if ports_taken => {
+                Some((NODE_PORTS_REASON, format!("Predicate NodePorts failed: {NODE_PORTS_ERR_REASON}")))
+            }
             None if untolerated => Some((TAINT_TOLERATION_REASON, TAINT_TOLERATION_MESSAGE.into())),
             None if self.shutting_down => Some((
                 termination::NODE_SHUTDOWN_NOT_ADMITTED_REASON,

@@ -4,7 +4,7 @@
 //! ties broken at random from the scheduler's own stream.
 
 use super::plugins::{self, NodeInfo, Verdict, helper, imagelocality, interpodaffinity, nodeaffinity};
-use super::plugins::{noderesources, podtopologyspread, tainttoleration};
+use super::plugins::{nodeports, noderesources, podtopologyspread, tainttoleration};
 use super::{NEVER, QState, QUICK, Scheduler, SchedulerEvent, ScorePlugin, TraceRow};
 use crate::api::*;
 use crate::apiserver::ApiServer;
@@ -177,7 +177,8 @@ impl Scheduler {
             && spec.affinity_node.is_none()
             && spec.affinity.as_ref().is_none_or(|a| a.node_required.is_none())
             && cyc.spread.is_none()
-            && cyc.ipa.is_none();
+            && cyc.ipa.is_none()
+            && spec.host_ports.is_empty();
         cyc
     }
 
@@ -200,6 +201,17 @@ impl Scheduler {
         info
     }
 
+    /// NodePorts over the pods counted on node `i` but `removed` (preemption's trial), with the
+    /// pods nominated to it that outrank (or equal) this one.
+    pub(super) fn ports_free(&self, cyc: &Cycle, i: usize, api: &ApiServer, removed: &[PodId]) -> bool {
+        let want = &cyc.spec.host_ports;
+        let counted = self.node_pods[i].iter().filter(|p| !removed.contains(p));
+        let nominated = (self.nominated.iter())
+            .filter(|&&(p, n)| n.idx() == i && p != cyc.id && api.pod(p).spec.priority >= cyc.spec.priority)
+            .map(|(p, _)| p);
+        counted.chain(nominated).all(|&p| nodeports::fits(want, &api.pod(p).spec.host_ports))
+    }
+
     /// The filter plugins in the default profile's order; the first failing one decides.
     pub(super) fn filter_node(&self, cyc: &Cycle, i: usize, info: &NodeInfo, api: &ApiServer) -> Verdict {
         let node = &api.nodes[i];
@@ -215,6 +227,9 @@ impl Scheduler {
         }
         if !nodeaffinity::matches(spec, node) {
             return Verdict::of(plugins::AFFINITY);
+        }
+        if !spec.host_ports.is_empty() && !self.ports_free(cyc, i, api, &[]) {
+            return Verdict::of(plugins::PORTS);
         }
         let v = plugins::fit(&cyc.req, cyc.extra, info);
         if !v.fits() {

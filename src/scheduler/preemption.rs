@@ -8,6 +8,7 @@ use super::framework::Cycle;
 use super::plugins::{self, NodeInfo};
 use crate::api::events::{ObjRef, Source};
 use crate::api::*;
+use crate::apiserver::ApiServer;
 use crate::runtime::Ctx;
 use crate::sim::SimTime;
 
@@ -45,10 +46,11 @@ fn importance(api: &crate::apiserver::ApiServer, p: PodId) -> (std::cmp::Reverse
     (std::cmp::Reverse(pod.spec.priority), pod.started_at.unwrap_or(pod.created))
 }
 
-/// Whether the pod fits a node whose totals are `info` (the resource filter; the other
-/// filters passed or were resolvable on this node already).
-fn fits(cyc: &Cycle, info: &NodeInfo) -> bool {
+/// Whether the pod fits a node whose totals are `info` once `removed` are gone (the resource and
+/// host-port filters; the other filters passed or were resolvable on this node already).
+fn fits(s: &Scheduler, cyc: &Cycle, node: usize, info: &NodeInfo, removed: &[PodId], api: &ApiServer) -> bool {
     plugins::fit(&cyc.req, cyc.extra, info).fits()
+        && (cyc.spec.host_ports.is_empty() || s.ports_free(cyc, node, api, removed))
 }
 
 fn remove(info: &mut NodeInfo, pod: &Pod) {
@@ -74,9 +76,12 @@ fn select_victims(s: &Scheduler, cyc: &Cycle, node: usize, ctx: &Ctx) -> Option<
     for &p in &potential {
         remove(&mut info, api.pod(p));
     }
-    if !fits(cyc, &info) {
+    if !fits(s, cyc, node, &info, &potential, api) {
         return None;
     }
+    // What is out of the node at each trial (for the host ports): all the potential victims,
+    // then less each one added back.
+    let mut removed = potential.clone();
     potential.sort_by_key(|&p| (importance(api, p), p));
     // filterPodsWithPDBViolation: a pod whose budget has no disruption left would violate it.
     let mut allowed: Vec<i32> = api.pdbs.iter().map(|b| b.status.disruptions_allowed as i32).collect();
@@ -99,8 +104,10 @@ fn select_victims(s: &Scheduler, cyc: &Cycle, node: usize, ctx: &Ctx) -> Option<
     for (group, is_violating) in [(violating, true), (fine, false)] {
         for p in group {
             add(&mut info, api.pod(p));
-            if !fits(cyc, &info) {
+            removed.retain(|&r| r != p);
+            if !fits(s, cyc, node, &info, &removed, api) {
                 remove(&mut info, api.pod(p));
+                removed.push(p);
                 victims.push(p);
                 pdb_violations += usize::from(is_violating);
             }

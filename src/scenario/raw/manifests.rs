@@ -140,9 +140,8 @@ k8s_struct!(ContainerPortRaw {
     name: Option<String>,
     #[serde(default, deserialize_with = "super::strict::opt")] container_port: Option<i32>,
     protocol: Option<String>,
-    // Host ports reserve the node's port (the NodePorts filter): not modelled yet, accepted.
-    #[serde(default)] host_port: Option<Ignored>,
-    #[serde(rename = "hostIP")] host_ip: Option<Ignored>,
+    #[serde(default, deserialize_with = "super::strict::opt")] host_port: Option<i32>,
+    #[serde(rename = "hostIP")] host_ip: Option<String>,
 } ignored []);
 
 k8s_struct!(VolumeMountRaw {

@@ -2,7 +2,7 @@
 //! holds them.
 
 use super::*;
-use crate::api::{PodLevelResources, PortRef, ProbeAction};
+use crate::api::{DEFAULT_BIND_ALL_HOST_IP, HostPort, PodLevelResources, PortRef, ProbeAction};
 
 /// A probe's timing with upstream's defaults and validation: a field left out or written as 0
 /// takes its default, as the API server's `SetDefaults_Probe` does (periodSeconds 10,
@@ -164,6 +164,7 @@ pub(super) fn pod_spec(
             .map(Arc::from)
             .collect(),
         readiness_gates: s.readiness_gates.iter().map(|g| Arc::from(g.condition_type.value.as_str())).collect(),
+        host_ports: host_ports(ctx, s, prefix)?,
         pod_level,
         volumes,
         service_account,
@@ -276,6 +277,49 @@ fn container_ports(ctx: &mut Ctx, c: &ContainerRaw, p: &str) -> R<Vec<crate::api
                     format!("{p}ports[{i}].containerPort: must be between 1 and 65535, inclusive"),
                     Some("give the port the container listens on".into()),
                 ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The host ports the pod reserves (`util.GetHostPorts`: the containers' and the sidecars'),
+/// with the API server's defaulting (with `hostNetwork`, an unset `hostPort` is the
+/// `containerPort`) and validation (1-65535; equal to `containerPort` under `hostNetwork`).
+fn host_ports(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<HostPort>> {
+    let host_network = s.host_network.unwrap_or(false);
+    let mut out = Vec::new();
+    let lists = [("initContainers", &s.init_containers), ("containers", &s.containers)];
+    for (what, list) in lists {
+        for (ci, c) in list.iter().enumerate() {
+            let running = what == "containers" || c.restart_policy.as_ref().is_some_and(|r| r.value == "Always");
+            for (i, port) in c.ports.iter().enumerate() {
+                let path = format!("{prefix}{what}[{ci}].ports[{i}].hostPort");
+                let cp = port.container_port.unwrap_or(0);
+                let hp = match port.host_port.unwrap_or(0) {
+                    0 if host_network => cp,
+                    hp if host_network && hp != cp => {
+                        let msg = format!(
+                            "{path}: Invalid value: {hp}: must match `containerPort` when `hostNetwork` is true"
+                        );
+                        return Err(ctx.err_doc(msg, Some("leave hostPort out, or give it the containerPort".into())));
+                    }
+                    hp => hp,
+                };
+                if hp == 0 || !running {
+                    continue;
+                }
+                let Ok(port_no) = u16::try_from(hp) else {
+                    let msg = format!("{path}: Invalid value: {hp}: must be between 1 and 65535, inclusive");
+                    return Err(ctx.err_doc(msg, Some("give the node's port, or leave hostPort out".into())));
+                };
+                let protocol = match port.protocol.as_deref() {
+                    Some("UDP") => "UDP",
+                    Some("SCTP") => "SCTP",
+                    _ => "TCP",
+                };
+                let ip = port.host_ip.as_deref().filter(|ip| !ip.is_empty()).unwrap_or(DEFAULT_BIND_ALL_HOST_IP);
+                out.push(HostPort { ip: Arc::from(ip), protocol, port: port_no });
             }
         }
     }

@@ -7,6 +7,7 @@ pub mod helper;
 pub mod imagelocality;
 pub mod interpodaffinity;
 pub mod nodeaffinity;
+pub mod nodeports;
 pub mod noderesources;
 pub mod podtopologyspread;
 pub mod tainttoleration;
@@ -80,6 +81,8 @@ pub const SPREAD_LABEL: u32 = 1 << 13;
 pub const POD_AFFINITY: u32 = 1 << 14;
 pub const POD_ANTI_AFFINITY: u32 = 1 << 15;
 pub const EXISTING_ANTI_AFFINITY: u32 = 1 << 16;
+/// NodePorts: a host port the pod asks for is taken on the node.
+pub const PORTS: u32 = 1 << 17;
 /// Reasons preemption cannot fix (`UnschedulableAndUnresolvable`).
 pub const UNRESOLVABLE: u32 = UNSCHEDULABLE | NODE_NAME | TAINT | AFFINITY | SPREAD_LABEL | POD_AFFINITY;
 /// The NodeResourcesFit reasons.
@@ -129,10 +132,11 @@ impl Verdict {
 
 /// The reason strings of the bits that do not depend on the node (an untolerated taint names
 /// the taint; an extended resource its name), as upstream's plugins word them.
-pub const FIXED_REASONS: [(u32, &str); 12] = [
+pub const FIXED_REASONS: [(u32, &str); 13] = [
     (UNSCHEDULABLE, "node(s) were unschedulable"),
     (NODE_NAME, "node(s) didn't match the requested node name"),
     (AFFINITY, "node(s) didn't match Pod's node affinity/selector"),
+    (PORTS, nodeports::ERR_REASON),
     (PODS, "Too many pods"),
     (CPU, "Insufficient cpu"),
     (MEMORY, "Insufficient memory"),
