@@ -713,7 +713,6 @@ mod tests {
     use super::super::SchedulerConfig;
     use super::*;
     use crate::api::events::ObjRef;
-    use crate::apiserver::Watcher;
     use crate::runtime::testing::Harness;
     use crate::sim::SimTime;
 
@@ -728,14 +727,7 @@ mod tests {
         spec
     }
 
-    /// Deliver the scheduler's timers and watch up to `until` ms.
-    fn run(h: &mut Harness, s: &mut Scheduler, until: u64) {
-        h.run_until(SimTime(until), |e, ctx| match e {
-            Event::Scheduler(ev) => s.handle(ev, ctx),
-            Event::Watch(w) if w.to == Watcher::Scheduler => s.on_watch(w.obj, ctx),
-            _ => {}
-        });
-    }
+    use super::super::run_for_test as run;
 
     fn scheduler(h: &Harness) -> Scheduler {
         Scheduler::new(&h.settings, &SchedulerConfig::default())

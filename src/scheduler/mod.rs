@@ -586,3 +586,13 @@ impl Scheduler {
         }
     }
 }
+
+/// Deliver the scheduler's timers and watch events up to `until` ms (unit tests).
+#[cfg(test)]
+pub(crate) fn run_for_test(h: &mut crate::runtime::testing::Harness, s: &mut Scheduler, until: u64) {
+    h.run_until(crate::sim::SimTime(until), |e, ctx| match e {
+        Event::Scheduler(ev) => s.handle(ev, ctx),
+        Event::Watch(w) if w.to == crate::apiserver::Watcher::Scheduler => s.on_watch(w.obj, ctx),
+        _ => {}
+    });
+}

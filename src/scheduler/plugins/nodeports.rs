@@ -67,11 +67,8 @@ mod tests {
     mod in_the_scheduler {
         use crate::api::events::ObjRef;
         use crate::api::*;
-        use crate::apiserver::Watcher;
-        use crate::runtime::Event;
         use crate::runtime::testing::Harness;
         use crate::scheduler::{Scheduler, SchedulerConfig};
-        use crate::sim::SimTime;
 
         const GI: u64 = 1024 * 1024 * 1024;
 
@@ -82,13 +79,7 @@ mod tests {
             spec
         }
 
-        fn run(h: &mut Harness, s: &mut Scheduler, until: u64) {
-            h.run_until(SimTime(until), |e, ctx| match e {
-                Event::Scheduler(ev) => s.handle(ev, ctx),
-                Event::Watch(w) if w.to == Watcher::Scheduler => s.on_watch(w.obj, ctx),
-                _ => {}
-            });
-        }
+        use crate::scheduler::run_for_test as run;
 
         fn texts(h: &Harness, p: PodId, reason: &str) -> Vec<String> {
             (h.events_of(ObjRef::Pod(p)).iter())
