@@ -66,6 +66,10 @@ const MESSAGES: &[(&str, &str)] = &[
         "hostport-host-network-mismatch.yaml",
         "spec.template.spec.containers[0].ports[0].hostPort: Invalid value: 80: must match `containerPort` when `hostNetwork` is true",
     ),
+    (
+        "finalizer-unqualified.yaml",
+        "metadata.finalizers[0]: Invalid value: \"cleanup\": name is neither a standard finalizer name nor is it fully qualified",
+    ),
     ("runtime-down-random.yaml", "container-runtime-down takes {at, nodes | pool | nodeSelector, duration}"),
     ("fault-unknown-node.yaml", "names node \"worker-9\", which the scenario does not define"),
     ("fault-unknown-pool.yaml", "names pool \"gpu\", which spec.nodePools does not define"),

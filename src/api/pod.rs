@@ -198,6 +198,9 @@ pub struct PodSpec {
     /// The host ports its containers and sidecars reserve on the node (`ports[].hostPort`;
     /// with `hostNetwork`, every container port), what the NodePorts filter checks.
     pub host_ports: Vec<HostPort>,
+    /// `metadata.finalizers` the pod is created with (a template's are copied to its pods, as
+    /// the controllers' `getPodsFinalizers`): what keeps a deleted pod in the store.
+    pub finalizers: Vec<Arc<str>>,
 }
 
 /// `spec.resources`: the pod's own cpu and memory requests and limits (PodLevelResources),
@@ -269,6 +272,7 @@ impl PodSpec {
             image_pull_secrets: Vec::new(),
             readiness_gates: Vec::new(),
             host_ports: Vec::new(),
+            finalizers: Vec::new(),
         }
     }
 
@@ -502,6 +506,8 @@ pub struct Pod {
     pub nominated_node: Option<NodeId>,
     /// `spec.nonzero_requests()`, computed once: the scheduler reads it on every attempt.
     pub nonzero: Resources,
+    /// `metadata.finalizers` now (created from the spec's; an operator can remove them).
+    pub finalizers: Vec<Arc<str>>,
 }
 
 impl Pod {
@@ -539,6 +545,7 @@ pub fn new_pod(
     };
     let requests = spec.requests();
     let nonzero = spec.nonzero_requests();
+    let finalizers = spec.finalizers.clone();
     Pod {
         namespace,
         name,
@@ -560,6 +567,7 @@ pub fn new_pod(
         requests,
         nominated_node: None,
         nonzero,
+        finalizers,
     }
 }
 

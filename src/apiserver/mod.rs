@@ -6,6 +6,7 @@ pub mod admission;
 pub mod conditions;
 pub mod config;
 pub mod cronjob;
+pub mod deletion;
 pub mod eviction;
 mod lease;
 pub mod watch;
@@ -547,54 +548,6 @@ impl ApiServer {
 
     pub fn is_disconnected(&self, n: NodeId) -> bool {
         self.disconnected.get(n.idx()).is_some_and(|&d| d > 0)
-    }
-
-    /// DELETE with a grace period. Unbound and terminated pods, and grace 0, go at once (as
-    /// the registry's `BeforeDelete` rules for pods); otherwise the pod becomes Terminating and
-    /// its kubelet finishes the deletion. Returns true when the pod is gone.
-    pub fn delete_pod(&mut self, id: PodId, grace_ms: u64, now: SimTime) -> bool {
-        let p = &self.pods[id.idx()];
-        if p.removed.is_some() {
-            return true;
-        }
-        if p.node.is_none() || p.status.phase.is_terminal() || grace_ms == 0 {
-            self.remove_pod(id, now, None);
-            return true;
-        }
-        if let Some((_, g)) = p.deletion
-            && g <= grace_ms
-        {
-            return false; // already deleting with a grace period at least as short
-        }
-        self.mutate_pod(id, None, |p| p.deletion = Some((now, grace_ms)));
-        false
-    }
-
-    /// The final delete (grace 0): the object leaves the store. A disconnected kubelet's
-    /// final delete waits until it is back.
-    pub fn remove_pod(&mut self, id: PodId, now: SimTime, writer: Option<Watcher>) {
-        if let Some(Watcher::Kubelet(n)) = writer
-            && self.is_disconnected(n)
-        {
-            if !self.deferred_removals.contains(&(n, id)) {
-                self.deferred_removals.push((n, id));
-            }
-            return;
-        }
-        self.mutate_pod(id, writer, |p| {
-            if p.deletion.is_none() {
-                p.deletion = Some((now, 0));
-            }
-            p.removed = Some(now);
-            if p.finished_at.is_none() {
-                p.finished_at = Some(now);
-            }
-        });
-        let p = &self.pods[id.idx()];
-        if let Some(names) = self.pod_names.get_mut(&*p.namespace) {
-            names.remove(&p.name);
-        }
-        self.tell_taint_eviction(id);
     }
 
     // ---- nodes ----

@@ -84,6 +84,7 @@ impl Chaos {
                 operator_action(f, ctx)
             }
             FaultDef::Apply { .. } | FaultDef::Delete { .. } => apply_or_delete(f, ctx),
+            FaultDef::RemoveFinalizers { namespace, name, .. } => remove_finalizers(namespace, name, ctx),
             FaultDef::NodeDrain { nodes, force, grace_ms, .. } => {
                 let root = ctx.cause;
                 for &n in nodes {
@@ -595,6 +596,37 @@ fn delete_namespace(name: &str, ctx: &mut Ctx) -> String {
         ctx.api.delete_pod(p, grace, ctx.now);
     }
     format!("delete: namespace \"{name}\" deleted")
+}
+
+/// `kubectl patch pod NAME` removing its finalizers; a pod deleted meanwhile then goes.
+fn remove_finalizers(namespace: &str, name: &str, ctx: &mut Ctx) {
+    let patch = format!(
+        "kubectl patch pod {name} -n {namespace} --type=json -p '[{{\"op\":\"remove\",\"path\":\"/metadata/finalizers\"}}]'"
+    );
+    let found = (0..ctx.api.pods.len() as u32).map(PodId).find(|&p| {
+        let pod = ctx.api.pod(p);
+        pod.removed.is_none() && *pod.namespace == *namespace && pod.name == name
+    });
+    let Some(p) = found else {
+        let msg = format!("remove-finalizers: {patch}: Error from server (NotFound): pods {name:?} not found");
+        ctx.cause = ctx.record(
+            EventType::Warning,
+            "FaultInjected",
+            ObjRef::ControlPlane,
+            None,
+            Source::Chaos,
+            Message::Text(msg.into()),
+        );
+        return;
+    };
+    let node = ctx.api.pod(p).node;
+    let changed = ctx.api.pod(p).finalizers.len();
+    let msg = match changed {
+        0 => format!("remove-finalizers: {patch}: pod/{name} patched (no change)"),
+        _ => format!("remove-finalizers: {patch}: pod/{name} patched"),
+    };
+    pod_event(ctx, p, node, EventType::Normal, "FaultInjected", msg);
+    ctx.api.remove_finalizers(p, ctx.now);
 }
 
 fn node_event(ctx: &mut Ctx, n: NodeId, kind: EventType, reason: &'static str, msg: String) {

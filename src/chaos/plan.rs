@@ -100,6 +100,9 @@ pub enum FaultDef {
     Apply { at: SimTime, file: String, configs: Vec<crate::api::ConfigObject>, service_accounts: Vec<(String, String)> },
     /// `delete`: one ConfigMap, Secret or ServiceAccount removed.
     Delete { at: SimTime, target: DeleteTarget, namespace: String, name: String },
+    /// `remove-finalizers`: `kubectl patch pod NAME --type=json -p '[{"op":"remove",
+    /// "path":"/metadata/finalizers"}]'`, what an operator does for a pod stuck deleting.
+    RemoveFinalizers { at: SimTime, namespace: String, name: String },
 }
 
 /// What `delete` removes.
@@ -153,6 +156,7 @@ impl FaultDef {
             | FaultDef::Scale { at, .. }
             | FaultDef::Apply { at, .. }
             | FaultDef::Delete { at, .. }
+            | FaultDef::RemoveFinalizers { at, .. }
             | FaultDef::AddNodes { at, .. }
             | FaultDef::NodeDrain { at, .. }
             | FaultDef::PodFailure { at, .. }
@@ -206,6 +210,7 @@ impl FaultDef {
             FaultDef::Scale { .. } => "scale",
             FaultDef::Apply { .. } => "apply",
             FaultDef::Delete { .. } => "delete",
+            FaultDef::RemoveFinalizers { .. } => "remove-finalizers",
             FaultDef::AddNodes { .. } => "add-nodes",
             FaultDef::NodeDrain { .. } => "node-drain",
             FaultDef::PodFailure { .. } => "pod-failure",

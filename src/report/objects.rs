@@ -279,6 +279,9 @@ pub fn pod(c: &Cluster, id: PodId, p: &Pod) -> Value {
             meta["generateName"] = json!(format!("{name}-"));
         }
     }
+    if !p.finalizers.is_empty() {
+        meta["finalizers"] = json!(p.finalizers.iter().map(|f| &**f).collect::<Vec<&str>>());
+    }
     if let Some((at, grace)) = p.deletion {
         meta["deletionTimestamp"] = json!(rfc3339(at.plus(grace)));
         meta["deletionGracePeriodSeconds"] = json!(grace / 1000);

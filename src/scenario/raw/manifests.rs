@@ -20,8 +20,10 @@ k8s_struct!(#[derive(Default)] ObjectMeta {
     namespace: Option<Spanned<String>>,
     #[serde(default)] labels: BTreeMap<String, String>,
     #[serde(default)] annotations: BTreeMap<String, String>,
+    // Honoured on pods (and pod templates); other kinds warn that they are ignored.
+    #[serde(default)] finalizers: Option<Spanned<Vec<String>>>,
 } ignored [generateName, uid, resourceVersion, generation, creationTimestamp, deletionTimestamp,
-    deletionGracePeriodSeconds, ownerReferences, finalizers, managedFields, selfLink]);
+    deletionGracePeriodSeconds, ownerReferences, managedFields, selfLink]);
 
 k8s_struct!(PodManifest {
     api_version: String,

@@ -548,6 +548,7 @@ pub enum FaultRaw {
     AddNodes(Box<AddNodesRaw>),
     Apply(Box<ApplyRaw>),
     Delete(Box<DeleteRaw>),
+    RemoveFinalizers(Box<DeleteRaw>),
 }
 
 /// `apply: {at, file}`: `kubectl apply -f FILE` at a moment of the run (the file relative to

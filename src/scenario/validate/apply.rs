@@ -95,3 +95,24 @@ pub(super) fn delete(ctx: &mut Ctx, model: &mut Model, r: &DeleteRaw) -> R<()> {
     });
     Ok(())
 }
+
+/// `remove-finalizers: {at, object: pod/NAME, namespace}`.
+pub(super) fn remove_finalizers(ctx: &mut Ctx, model: &mut Model, r: &DeleteRaw) -> R<()> {
+    let o = &r.object;
+    let name = match o.value.split_once('/') {
+        Some((kind, name)) if matches!(kind.to_ascii_lowercase().as_str(), "pod" | "pods" | "po") => name,
+        _ => {
+            return Err(ctx.err_at(
+                o.referenced,
+                format!("remove-finalizers.object {:?} is not pod/NAME", o.value),
+                Some("finalizers are honoured on pods only".into()),
+            ));
+        }
+    };
+    model.faults.push(FaultDef::RemoveFinalizers {
+        at: SimTime(r.at.0),
+        namespace: r.namespace.clone().unwrap_or_else(|| "default".into()),
+        name: name.to_string(),
+    });
+    Ok(())
+}

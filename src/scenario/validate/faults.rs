@@ -33,6 +33,7 @@ pub(super) fn faults(ctx: &mut Ctx, model: &mut Model, spec: &ScenarioSpec, dura
             FaultRaw::Scale(r) => scale(ctx, model, r)?,
             FaultRaw::Apply(r) => super::apply::apply(ctx, model, f, r)?,
             FaultRaw::Delete(r) => super::apply::delete(ctx, model, r)?,
+            FaultRaw::RemoveFinalizers(r) => super::apply::remove_finalizers(ctx, model, r)?,
         }
     }
     Ok(())

@@ -165,6 +165,7 @@ pub(super) fn pod_spec(
             .collect(),
         readiness_gates: s.readiness_gates.iter().map(|g| Arc::from(g.condition_type.value.as_str())).collect(),
         host_ports: host_ports(ctx, s, prefix)?,
+        finalizers: finalizers(ctx, meta, prefix)?,
         pod_level,
         volumes,
         service_account,
@@ -324,6 +325,50 @@ fn host_ports(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<HostPort>> {
         }
     }
     Ok(out)
+}
+
+/// `metadata.finalizers` (`ValidateFinalizerName`): a qualified name, with a `/` unless it is
+/// a standard one. The standard ones (`orphan`, `foregroundDeletion`, `kubernetes`) are the
+/// garbage collector's and the namespace controller's, which clear them from a pod at once: only
+/// the others are kept.
+fn finalizers(ctx: &mut Ctx, meta: &ObjectMeta, prefix: &str) -> R<Vec<Arc<str>>> {
+    const STANDARD: [&str; 3] = ["kubernetes", "orphan", "foregroundDeletion"];
+    let Some(list) = &meta.finalizers else { return Ok(Vec::new()) };
+    let meta_path = prefix.strip_suffix("spec.").map_or("metadata".to_string(), |p| format!("{p}metadata"));
+    let mut out: Vec<Arc<str>> = Vec::new();
+    for (i, f) in list.value.iter().enumerate() {
+        let (prefix_ok, name) = match f.split_once('/') {
+            Some((p, n)) => (is_dns_subdomain(p), n),
+            None => (true, f.as_str()),
+        };
+        let why = if f.matches('/').count() > 1 || !prefix_ok || !is_qualified_name_part(name) {
+            Some(
+                "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/'",
+            )
+        } else if !f.contains('/') && !STANDARD.contains(&f.as_str()) {
+            Some("name is neither a standard finalizer name nor is it fully qualified")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let msg = format!("{meta_path}.finalizers[{i}]: Invalid value: {f:?}: {why}");
+            return Err(ctx.err_at(list.referenced, msg, Some("name it DOMAIN/NAME, e.g. example.com/cleanup".into())));
+        }
+        if f.contains('/') && !out.iter().any(|x| **x == **f) {
+            out.push(Arc::from(f.as_str()));
+        }
+    }
+    Ok(out)
+}
+
+/// The name part of a qualified name: at most 63 characters, alphanumeric at both ends and
+/// '-', '_' or '.' between.
+fn is_qualified_name_part(s: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    s.len() <= 63
+        && edge(s.chars().next())
+        && edge(s.chars().last())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 fn env_refs(c: &ContainerRaw) -> Vec<ConfigRef> {

@@ -513,6 +513,11 @@ pub(super) fn manifest_head<'a, S>(
         ));
     }
     ctx.warn_ignored("metadata.", meta.ignored_fields());
+    if let Some(f) = &meta.finalizers
+        && kind != "Pod"
+    {
+        ctx.warn_ignored("metadata.", vec![("finalizers", f.referenced)]);
+    }
     ctx.warn_ignored("", ignored);
     let Some(spec) = spec else {
         return Err(ctx.err_doc(format!("{kind} {name} has no spec"), None));
