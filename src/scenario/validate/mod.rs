@@ -8,6 +8,7 @@ mod documents;
 mod faults;
 mod nodes;
 mod pod_spec;
+mod ports_finalizers;
 mod services;
 mod settings;
 mod workloads;
