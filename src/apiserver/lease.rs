@@ -22,6 +22,9 @@ pub(super) struct Lease {
     /// The recorded event that stopped the renewals (a fault), or that the kubelet reported
     /// NotReady with: the cause of the node controller's reaction.
     pub(super) why: EventId,
+    /// The recorded event that brought the renewals back (a power-on, a restarted kubelet, a
+    /// healed partition): the cause of the node controller's `NodeReady`.
+    pub(super) back_why: EventId,
 }
 
 /// SplitMix64: the k-th jitter of a node's lease grid as a pure function of its coordinates.
@@ -50,7 +53,7 @@ impl ApiServer {
     pub fn lease_start(&mut self, n: NodeId, now: SimTime) {
         let l = &mut self.leases[n.idx()];
         let epoch = l.epoch.wrapping_add(1);
-        *l = Lease { start: now, epoch, stop: None, k: 0, t: now, frozen: l.frozen, back_at: l.back_at, why: l.why };
+        *l = Lease { start: now, epoch, stop: None, k: 0, t: now, ..*l };
     }
 
     /// The node's kubelet stops renewing (power off, killed).
@@ -113,6 +116,15 @@ impl ApiServer {
 
     /// The event that stopped the node's lease from being renewed, or that its kubelet
     /// reported NotReady with (0: none known).
+    /// Note what brought the node's kubelet back in touch (see `Lease::back_why`).
+    pub fn set_lease_back_why(&mut self, n: NodeId, why: EventId) {
+        self.leases[n.idx()].back_why = why;
+    }
+
+    pub fn lease_back_why(&self, n: NodeId) -> EventId {
+        self.leases[n.idx()].back_why
+    }
+
     pub fn lease_why(&self, n: NodeId) -> EventId {
         self.leases[n.idx()].why
     }

@@ -425,6 +425,11 @@ impl NodeLifecycleController {
             x.ready = ConditionStatus::True;
             x.taints.retain(|t| !is_lifecycle_taint(t));
         });
+        // Ready follows from what brought the kubelet back (the power-on, the healed partition).
+        let why = ctx.api.lease_back_why(n);
+        if why > 0 {
+            ctx.cause = why;
+        }
         status_change(n, "NodeReady", ctx);
         if had_no_execute {
             let root = ctx.cause;
@@ -580,11 +585,17 @@ mod tests {
         h.api.lease_stop(a, h.now(), 0);
         run(&mut h, &mut nlc, 97_000);
         assert!(has_taint(&h, a, TaintEffect::NoExecute));
-        // The kubelet is back at 97 s and renews at once: seen fresh at the tick of 100 s.
+        // The kubelet is back at 97 s (powered on) and renews at once: seen fresh at the tick of
+        // 100 s, and the NodeReady follows from the power-on.
+        let on = h.handle(|ctx| {
+            let msg = Message::Text("node-crash: powering on node a".into());
+            ctx.record(EventType::Normal, "FaultEnded", ObjRef::Node(a), Some(a), Source::Chaos, msg)
+        });
         h.api.lease_start(a, h.now());
+        h.api.set_lease_back_why(a, on);
         run(&mut h, &mut nlc, 100_000);
         let e = h.event("NodeReady").expect("the node is Ready again");
-        assert_eq!((e.time, e.object), (SimTime(100_000), ObjRef::Node(a)));
+        assert_eq!((e.time, e.object, e.cause), (SimTime(100_000), ObjRef::Node(a), on));
         assert_eq!(h.api.node(a).ready, ConditionStatus::True);
         assert!(h.api.node(a).taints.is_empty(), "both lifecycle taints are gone");
         // The eviction due at 85 s + 300 s is cancelled with the taint (cancelWorkWithEvent),

@@ -41,6 +41,7 @@ impl Kubelet {
             KubeletEvent::ServiceStart => self.service_start(ctx),
             KubeletEvent::Reconnect => {
                 if ctx.api.reconnect(self.node, ctx.now) {
+                    ctx.api.set_lease_back_why(self.node, ctx.cause);
                     self.resync(ctx);
                 }
             }
@@ -153,6 +154,7 @@ impl Kubelet {
         }
         self.frozen = false;
         ctx.api.lease_start(self.node, ctx.now);
+        ctx.api.set_lease_back_why(self.node, ctx.cause);
         self.replay_deferred(ctx);
         if ctx.api.reconnect(self.node, ctx.now) {
             self.resync(ctx);

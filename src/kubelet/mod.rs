@@ -357,6 +357,7 @@ impl Kubelet {
             ctx.api.update_node(self.node, |x| x.not_ready_message = "");
         }
         ctx.api.lease_start(self.node, ctx.now);
+        ctx.api.set_lease_back_why(self.node, ctx.cause);
         if std::mem::take(&mut self.runtime.network_down) {
             self.cni_changed(true, ctx);
         }
