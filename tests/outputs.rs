@@ -235,6 +235,8 @@ fn image_pull_backoff_counts_its_first_rollout_as_an_outage() {
     let outage: f64 = s["longest_outage:deployment/web"].parse().unwrap();
     assert!(availability < 1.0, "{availability}");
     assert!(outage >= 300.0, "{outage}");
+    // One outage: all the time below desired is that one.
+    assert_eq!(s["below_desired:deployment/web"], s["longest_outage:deployment/web"]);
 }
 
 /// #22: pods.csv names the last container termination, so a learner sees why a pod restarted

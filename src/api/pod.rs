@@ -128,8 +128,8 @@ impl HostPort {
     }
 }
 
-/// A container port: its name, number and protocol (TCP, UDP or SCTP).
-pub type ContainerPort = (Option<Arc<str>>, i32, &'static str);
+/// A container port: its name, number, protocol (TCP, UDP or SCTP) and `hostPort` (0: none).
+pub type ContainerPort = (Option<Arc<str>>, i32, &'static str, u16);
 
 #[derive(Clone, Debug)]
 pub struct ContainerSpec {

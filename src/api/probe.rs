@@ -95,8 +95,8 @@ impl PortRef {
         match self {
             PortRef::Number(n) => n.to_string(),
             PortRef::Name(n) => (c.ports.iter())
-                .find(|(name, _, _)| name.as_deref() == Some(&**n))
-                .map_or_else(|| n.to_string(), |(_, p, _)| p.to_string()),
+                .find(|(name, ..)| name.as_deref() == Some(&**n))
+                .map_or_else(|| n.to_string(), |(_, p, ..)| p.to_string()),
         }
     }
 }

@@ -71,7 +71,7 @@ pub fn slice_ports(api: &ApiServer, s: &Service, eps: &[Endpoint]) -> Vec<(Optio
                         .containers
                         .iter()
                         .flat_map(|c| &c.ports)
-                        .find(|(name, _, _)| name.as_deref() == Some(p.target_port.as_str()))?
+                        .find(|(name, ..)| name.as_deref() == Some(p.target_port.as_str()))?
                         .1
                 }
             };
@@ -145,7 +145,7 @@ mod tests {
         let mut h = Harness::new();
         let n = h.add_node("n", 4000, 1 << 33);
         let mut spec = test_pod_spec();
-        spec.containers[0].ports = vec![(Some("http".into()), 8080, "TCP")];
+        spec.containers[0].ports = vec![(Some("http".into()), 8080, "TCP", 0)];
         let p = h.add_pod("p", &[("app", "web")], None, spec);
         h.bind(p, n);
         h.api.set_pod_ip(p, 0x0af4_0002);

@@ -464,9 +464,13 @@ pub fn summary_header_and_row(s: &Summary) -> (Vec<String>, Vec<String>) {
         r.push(format!("{:.6}", w.availability));
         h.push(format!("longest_outage:{}", w.name));
         r.push(ms_secs(w.longest_outage_ms));
-        if let Some((pdb, a)) = &w.pdb_availability {
+        h.push(format!("below_desired:{}", w.name));
+        r.push(ms_secs(w.below_desired_ms));
+        if let Some((pdb, a, below)) = &w.pdb_availability {
             h.push(format!("availability_pdb:{}:{pdb}", w.name));
             r.push(format!("{a:.6}"));
+            h.push(format!("below_pdb:{}:{pdb}", w.name));
+            r.push(ms_secs(*below));
         }
         for (i, (_, action)) in s.faults.iter().enumerate() {
             h.push(format!("recovery:{}:fault{}:{}", w.name, i + 1, action));

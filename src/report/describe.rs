@@ -167,8 +167,8 @@ fn containers(o: &mut Prefix, c: &Cluster, p: &Pod, vol: &str) {
         // describeContainerPorts / describeContainerHostPorts (no host port: 0).
         let ports = |host: bool| {
             (spec.ports.iter())
-                .map(|(name, port, protocol)| {
-                    let n = if host { 0 } else { *port };
+                .map(|(name, port, protocol, host_port)| {
+                    let n = if host { *host_port as i32 } else { *port };
                     name.as_ref().map_or(format!("{n}/{protocol}"), |name| format!("{n}/{protocol} ({name})"))
                 })
                 .collect::<Vec<_>>()

@@ -139,7 +139,7 @@ fn summary_section(h: &mut String, r: &RunResult) {
     if !s.workloads.is_empty() {
         let _ = writeln!(
             h,
-            "<table id=\"workloads\"><tr><th>workload</th><th>ready</th><th>availability</th><th>longest outage</th><th>ready >= PDB minimum</th><th>recovery per fault</th></tr>"
+            "<table id=\"workloads\"><tr><th>workload</th><th>ready</th><th>availability</th><th>below desired</th><th>longest outage</th><th>ready >= PDB minimum</th><th>recovery per fault</th></tr>"
         );
         for w in &s.workloads {
             let rec = if w.recovery_ms.is_empty() {
@@ -149,13 +149,16 @@ fn summary_section(h: &mut String, r: &RunResult) {
             };
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}/{}</td><td>{:.2}%</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}/{}</td><td>{:.2}%</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 esc(&w.name),
                 w.ready,
                 w.desired,
                 w.availability * 100.0,
+                d(w.below_desired_ms),
                 d(w.longest_outage_ms),
-                w.pdb_availability.as_ref().map_or("-".into(), |(b, a)| format!("{:.2}% (pdb/{})", a * 100.0, esc(b))),
+                w.pdb_availability.as_ref().map_or("-".into(), |(b, a, below)| {
+                    format!("{:.2}% (pdb/{}; {} below)", a * 100.0, esc(b), d(*below))
+                }),
                 esc(&rec)
             );
         }

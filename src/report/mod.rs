@@ -218,7 +218,10 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
     }
     if !s.workloads.is_empty() {
         let w = s.workloads.iter().map(|w| w.name.len()).max().unwrap_or(4).max(8);
-        o.push_str(&format!("workloads  {:<w$}  READY   AVAILABILITY  LONGEST OUTAGE  RECOVERY\n", "NAME"));
+        o.push_str(&format!(
+            "workloads  {:<w$}  READY   AVAILABILITY  BELOW DESIRED  LONGEST OUTAGE  RECOVERY\n",
+            "NAME"
+        ));
         for x in &s.workloads {
             let rec = if x.recovery_ms.is_empty() {
                 "-".to_string()
@@ -226,10 +229,11 @@ pub fn text_summary(r: &RunResult, dir: &Path) -> String {
                 x.recovery_ms.iter().map(|r| r.map_or("never".into(), d)).collect::<Vec<_>>().join(", ")
             };
             o.push_str(&format!(
-                "           {:<w$}  {:<6}  {:<12}  {:<14}  {}\n",
+                "           {:<w$}  {:<6}  {:<12}  {:<13}  {:<14}  {}\n",
                 x.name,
                 format!("{}/{}", x.ready, x.desired),
                 format!("{:.2}%", x.availability * 100.0),
+                d(x.below_desired_ms),
                 d(x.longest_outage_ms),
                 rec
             ));

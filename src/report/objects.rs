@@ -105,9 +105,15 @@ fn container(c: &ContainerSpec, images: &[crate::scenario::ImageDef]) -> Value {
     });
     if !c.ports.is_empty() {
         let ports: Vec<Value> = (c.ports.iter())
-            .map(|(name, port, protocol)| match name {
-                Some(n) => json!({"containerPort": port, "name": &**n, "protocol": protocol}),
-                None => json!({"containerPort": port, "protocol": protocol}),
+            .map(|(name, port, protocol, host)| {
+                let mut v = json!({"containerPort": port, "protocol": protocol});
+                if let Some(n) = name {
+                    v["name"] = json!(&**n);
+                }
+                if *host > 0 {
+                    v["hostPort"] = json!(host);
+                }
+                v
             })
             .collect();
         v["ports"] = json!(ports);

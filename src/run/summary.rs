@@ -15,11 +15,13 @@ pub struct WorkloadSummary {
     pub availability: f64,
     /// Longest stretch with ready < desired since the workload's creation, in ms.
     pub longest_outage_ms: u64,
+    /// All the time with ready < desired since the workload's creation, in ms.
+    pub below_desired_ms: u64,
     /// Per fault, ms from the fault to ready >= desired again (None: never recovered).
     pub recovery_ms: Vec<Option<u64>>,
-    /// When a PodDisruptionBudget selects the workload's pods: (its name, the fraction of the
-    /// same window with ready >= the budget's minimum healthy count).
-    pub pdb_availability: Option<(String, f64)>,
+    /// When a PodDisruptionBudget selects the workload's pods: its name, the fraction of the
+    /// same window with ready >= the budget's minimum healthy count, and the ms below it.
+    pub pdb_availability: Option<(String, f64, u64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -84,7 +86,8 @@ impl Summary {
                 let (name, _, desired, st) = api.workload(*w);
                 let ready = st.ready;
                 let created = created_of(api, *w);
-                let (availability, longest_outage_ms) = availability(log, created, end);
+                let Window { availability, longest_ms: longest_outage_ms, below_ms: below_desired_ms } =
+                    availability(log, created, end);
                 let recovery_ms = c.rec.faults.iter().map(|&(t, _)| recovery(log, t)).collect();
                 let pdb_availability = budget_of(api, *w).map(|b| {
                     let pdb = &api.pdbs[b];
@@ -95,10 +98,19 @@ impl Summary {
                         (None, None) => desired,
                     };
                     let relative: Vec<(SimTime, u32, u32)> = log.iter().map(|&(t, d, r)| (t, min(d), r)).collect();
-                    let (a, _) = self::availability(&relative, created, end);
-                    (pdb.name.clone(), a)
+                    let w = self::availability(&relative, created, end);
+                    (pdb.name.clone(), w.availability, w.below_ms)
                 });
-                WorkloadSummary { name, desired, ready, availability, longest_outage_ms, recovery_ms, pdb_availability }
+                WorkloadSummary {
+                    name,
+                    desired,
+                    ready,
+                    availability,
+                    longest_outage_ms,
+                    below_desired_ms,
+                    recovery_ms,
+                    pdb_availability,
+                }
             })
             .collect();
         Summary {
@@ -161,12 +173,21 @@ fn created_of(api: &crate::apiserver::ApiServer, w: crate::api::WorkloadRef) -> 
     }
 }
 
-/// (availability, longest outage) from a workload's (time, desired, ready) changes, over the
-/// window from its creation to the end: before its first record it had no ready replicas.
-fn availability(log: &[(SimTime, u32, u32)], created: SimTime, end: SimTime) -> (f64, u64) {
+/// A workload's time below a target, over the window from its creation to the end.
+struct Window {
+    /// The fraction of the window at or above it.
+    availability: f64,
+    /// The longest stretch below it, and all the time below it (ms).
+    longest_ms: u64,
+    below_ms: u64,
+}
+
+/// The `Window` from a workload's (time, target, ready) changes: before its first record it
+/// had no ready replicas.
+fn availability(log: &[(SimTime, u32, u32)], created: SimTime, end: SimTime) -> Window {
     let span = end.since(created);
     if span == 0 {
-        return (1.0, 0);
+        return Window { availability: 1.0, longest_ms: 0, below_ms: 0 };
     }
     let mut down = 0u64;
     let mut longest = 0u64;
@@ -184,7 +205,7 @@ fn availability(log: &[(SimTime, u32, u32)], created: SimTime, end: SimTime) -> 
             down_since = None;
         }
     }
-    ((span - down) as f64 / span as f64, longest)
+    Window { availability: (span - down) as f64 / span as f64, longest_ms: longest, below_ms: down }
 }
 
 /// Time from `fault` until the workload is back at ready >= desired; 0 if it never dipped.
@@ -219,14 +240,17 @@ mod tests {
         let s = SimTime::from_secs;
         // Created at 0, ready at 10s, down 100s..130s, back up: the first rollout's 10s count.
         let log = vec![(s(0), 3, 0), (s(10), 3, 3), (s(100), 3, 2), (s(130), 3, 3)];
-        let (a, longest) = availability(&log, s(0), s(210));
-        assert!((a - 170.0 / 210.0).abs() < 1e-9);
-        assert_eq!(longest, 30_000);
+        let w = availability(&log, s(0), s(210));
+        assert!((w.availability - 170.0 / 210.0).abs() < 1e-9);
+        // Below desired 10 s at the start and 30 s later: 40 s in all, 30 s at the longest.
+        assert_eq!((w.longest_ms, w.below_ms), (30_000, 40_000));
         // Its first record 10 ms after creation: unavailable from the creation.
         let late = vec![(SimTime(10), 2, 0), (s(300), 2, 2)];
-        assert_eq!(availability(&late, SimTime::ZERO, s(600)), (0.5, 300_000));
+        let w = availability(&late, SimTime::ZERO, s(600));
+        assert_eq!((w.availability, w.longest_ms, w.below_ms), (0.5, 300_000, 300_000));
         // Never ready: the whole window is one outage.
-        assert_eq!(availability(&[(s(0), 1, 0)], s(0), s(60)), (0.0, 60_000));
+        let w = availability(&[(s(0), 1, 0)], s(0), s(60));
+        assert_eq!((w.availability, w.longest_ms, w.below_ms), (0.0, 60_000, 60_000));
         assert_eq!(recovery(&log, s(99)), Some(31_000));
         assert_eq!(recovery(&log, s(150)), Some(0));
         assert_eq!(recovery(&[(s(0), 3, 3), (s(5), 3, 1)], s(4)), None);

@@ -127,6 +127,14 @@ pub(super) fn pod_spec(
             out.push(container(ctx, c, &p, init, override_.as_ref(), image_id)?);
         }
     }
+    if s.host_network.unwrap_or(false) {
+        // The API server's defaulting: on the host's network every container port is a host port.
+        for p in containers.iter_mut().chain(init_containers.iter_mut()).flat_map(|c| c.ports.iter_mut()) {
+            if p.3 == 0 {
+                p.3 = p.1 as u16;
+            }
+        }
+    }
     let restart_policy = match s.restart_policy.as_ref().map(|r| r.value.as_str()) {
         None | Some("Always") => RestartPolicy::Always,
         Some("OnFailure") => RestartPolicy::OnFailure,
@@ -272,7 +280,11 @@ fn container_ports(ctx: &mut Ctx, c: &ContainerRaw, p: &str) -> R<Vec<crate::api
             }
         };
         match port.container_port {
-            Some(n) if (1..=65535).contains(&n) => out.push((port.name.as_deref().map(Arc::from), n, protocol)),
+            Some(n) if (1..=65535).contains(&n) => {
+                // The host port, checked with the pod's others (`ports_finalizers::host_ports`).
+                let host = port.host_port.and_then(|h| u16::try_from(h).ok()).unwrap_or(0);
+                out.push((port.name.as_deref().map(Arc::from), n, protocol, host))
+            }
             _ => {
                 return Err(ctx.err_doc(
                     format!("{p}ports[{i}].containerPort: must be between 1 and 65535, inclusive"),
