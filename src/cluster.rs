@@ -110,6 +110,9 @@ pub struct Cluster {
     chaos: Chaos,
     outbox: Vec<Notification>,
     tracked: Vec<WorkloadRef>,
+    /// Pods whose behaviour uses memory (sampled for the memory chart), and how many pods were
+    /// looked at for it so far.
+    memory_pods: (Vec<PodId>, usize),
     memory_hog: Vec<u64>,
     disk_fill: Vec<u64>,
     pid_hog: Vec<u64>,
@@ -198,6 +201,7 @@ impl Cluster {
             chaos: Chaos::new(faults.clone()),
             outbox: Vec::new(),
             tracked: Vec::new(),
+            memory_pods: (Vec::new(), 0),
             memory_hog: Vec::with_capacity(n_nodes),
             disk_fill: Vec::with_capacity(n_nodes),
             pid_hog: Vec::with_capacity(n_nodes),
@@ -796,6 +800,7 @@ impl Cluster {
                 replicas: st.replicas,
             });
         }
+        self.sample_memory(now);
         if self.scenario.trace_pods.is_empty() {
             for (i, j) in self.api.jobs.iter().enumerate().filter(|(_, j)| j.deleted.is_none() && j.created <= now) {
                 let st = j.status;
@@ -809,6 +814,33 @@ impl Cluster {
                     failed: st.failed,
                 });
             }
+        }
+    }
+}
+
+impl Cluster {
+    /// Each live pod's memory (its running containers'), for pods whose behaviour uses memory;
+    /// new pods are looked at once.
+    fn sample_memory(&mut self, now: SimTime) {
+        let (pods, seen) = &mut self.memory_pods;
+        for (i, p) in self.api.pods.iter().enumerate().skip(*seen) {
+            if p.spec.containers.iter().chain(&p.spec.init_containers).any(|c| c.behavior.memory.is_some()) {
+                pods.push(PodId(i as u32));
+            }
+        }
+        *seen = self.api.pods.len();
+        pods.retain(|&id| self.api.pod(id).removed.is_none());
+        for &id in pods.iter() {
+            let p = self.api.pod(id);
+            let specs = p.spec.containers.iter().zip(&p.status.containers);
+            let inits = p.spec.init_containers.iter().zip(&p.status.init_containers);
+            let bytes = (specs.chain(inits))
+                .map(|(c, st)| match st.state {
+                    ContainerState::Running { started } => crate::api::behavior::memory_usage(c, started, now),
+                    _ => 0,
+                })
+                .sum();
+            self.rec.memory_samples.push(crate::record::MemorySample { time: now, pod: id, bytes });
         }
     }
 }

@@ -50,6 +50,14 @@ pub struct JobSample {
     pub failed: u32,
 }
 
+/// A pod's memory use at a sample (pods whose behaviour uses memory), for the memory chart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemorySample {
+    pub time: SimTime,
+    pub pod: crate::api::PodId,
+    pub bytes: u64,
+}
+
 /// One row of services.csv: a Service's endpoints at a sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServiceSample {
@@ -91,6 +99,8 @@ pub struct Recorder {
     pub history: Option<history::History>,
     /// Every container instance's end, in the order the kubelets saw them.
     pub exits: Vec<ContainerExit>,
+    /// Per sample, the memory of each live pod whose behaviour uses memory.
+    pub memory_samples: Vec<MemorySample>,
 }
 
 impl Recorder {

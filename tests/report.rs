@@ -24,6 +24,16 @@ pub(crate) fn run_with_charts(file: &Path) -> (tempfile::TempDir, PathBuf) {
 const CHARTS: [&str; 5] =
     ["pods-by-phase", "ready-vs-desired", "node-timeline", "startup-latency", "restarts-evictions"];
 
+/// How many of a PNG's pixels are exactly `rgb`.
+fn png_pixels_of(path: &Path, rgb: [u8; 3]) -> usize {
+    let d = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut r = d.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let ch = info.color_type.samples();
+    buf[..info.buffer_size()].chunks(ch).filter(|p| p[..3] == rgb).count()
+}
+
 /// Decode a PNG; (width, height, share of pixels that are not near-white).
 pub(crate) fn png_ink(path: &Path) -> (u32, u32, f64) {
     let d = png::Decoder::new(std::fs::File::open(path).unwrap());
@@ -50,9 +60,11 @@ fn every_chart_is_drawn_for_quickstart_and_a_node_crash() {
             assert!(ink > 0.02, "{s} {c}: only {:.1}% of the pixels drawn", ink * 100.0);
             let svg = std::fs::read_to_string(out.join("charts").join(format!("{c}.svg"))).unwrap();
             assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{s} {c}");
+            // Time axes read in minutes and seconds (`2m`, `4m30s`), not raw seconds.
             assert!(
-                svg.contains("<text") && svg.contains("time (s)") || svg.contains("seconds"),
-                "{s} {c}: axis title"
+                svg.contains("<text")
+                    && (svg.contains("\n2m\n") && svg.contains("\ntime\n") || svg.contains("seconds")),
+                "{s} {c}: axis title and labels"
             );
         }
         let html = std::fs::read_to_string(out.join("report.html")).unwrap();
@@ -68,11 +80,50 @@ fn the_node_timeline_shows_the_crashed_nodes_pods_terminating() {
     // node boots; the row is shaded NotReady in between.
     let (_t, out) = run_with_charts(&scenario("node-crash.yaml"));
     let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
-    for label in ["worker-0", "worker-1", "worker-2", "running", "terminating", "node NotReady"] {
+    for label in ["worker-0", "worker-1", "worker-2", "running", "terminating", "NotReady (bottom band)"] {
         assert!(svg.contains(label), "{label}");
     }
-    // The terminating colour (148, 103, 189) is used for bars.
-    assert!(svg.contains("#9467BD") || svg.contains("#9467bd"), "terminating bars drawn");
+    // The terminating colour (204, 121, 167) is used for bars; the power-off band is black.
+    assert!(svg.contains("#CC79A7"), "terminating bars drawn");
+    assert!(svg.contains("fill=\"#000000\" stroke=\"none\"/>"), "the power-off band");
+}
+
+#[test]
+fn the_node_timeline_tells_image_back_off_from_crash_back_off_and_names_the_pods() {
+    // #22: ImagePullBackOff (Okabe-Ito orange) and CrashLoopBackOff (vermillion) apart, each
+    // pod's name on its lane; checked in the PNG a learner opens and in the SVG's text.
+    let orange = [230, 159, 0];
+    let vermillion = [213, 94, 0];
+    let (_t, out) = run_with_charts(&scenario("image-pull-backoff.yaml"));
+    let png = out.join("charts/node-timeline.png");
+    assert!(png_pixels_of(&png, orange) > 2_000, "image back-off bars");
+    // The legend's swatch (20 x 14 pixels) is the only vermillion: no crash back-off bars.
+    assert!(png_pixels_of(&png, vermillion) < 400, "no crash back-off in an image pull story");
+    let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
+    assert!(svg.contains("\ntypo\n"), "the bad tag's pod named on its lane");
+    let (_t, out) = run_with_charts(&scenario("crashloop.yaml"));
+    let png = out.join("charts/node-timeline.png");
+    assert!(png_pixels_of(&png, vermillion) > 2_000, "crash back-off bars");
+    assert!(png_pixels_of(&png, orange) < 400, "no image back-off in a crash loop");
+    let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
+    assert!(svg.contains("\ncrasher\n"), "the pod named on its lane");
+    // A partition is a blue band above the node's row.
+    let (_t, out) = run_with_charts(&scenario("network-partition.yaml"));
+    let png = out.join("charts/node-timeline.png");
+    assert!(png_pixels_of(&png, [0, 114, 178]) > 1_000, "the partition band");
+}
+
+#[test]
+fn the_memory_chart_follows_a_leak_to_its_limit() {
+    // oomkilled: the leaking pod's memory climbs to its 200Mi limit (dashed) and drops at
+    // each OOM kill; only scenarios whose behaviours use memory get the chart.
+    let (_t, out) = run_with_charts(&scenario("oomkilled.yaml"));
+    let svg = std::fs::read_to_string(out.join("charts/memory-usage.svg")).unwrap();
+    assert!(svg.contains("\nMiB\n") && svg.contains("limit\n"), "axis and the limit's legend");
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("id=\"chart-memory-usage\""));
+    let (_t, out) = run_with_charts(&scenario("quickstart.yaml"));
+    assert!(!out.join("charts/memory-usage.png").exists());
 }
 
 pub(crate) fn chromium() -> Option<PathBuf> {

@@ -150,6 +150,15 @@ pub fn exponential_ms(mean_ms: u64, bits: u64) -> u64 {
     (v.ceil() as u64).max(1)
 }
 
+/// Memory a container's process uses `now` when it started at `started` (only behaviours with
+/// `memory` use any): the start size plus the growth, held at the container's memory limit
+/// (where the OOM killer ends it).
+pub fn memory_usage(cs: &crate::api::ContainerSpec, started: crate::sim::SimTime, now: crate::sim::SimTime) -> u64 {
+    let Some((start, growth)) = cs.behavior.memory else { return 0 };
+    let u = start.saturating_add((growth as u128 * now.since(started) as u128 / 1000) as u64);
+    if cs.has_memory_limit { u.min(cs.limits.memory) } else { u }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,12 +51,7 @@ impl Pressure {
     }
 }
 
-/// Memory a container's process uses now (only behaviours with `memory` use any).
-fn usage(cs: &ContainerSpec, started: SimTime, now: SimTime) -> u64 {
-    let Some((start, growth)) = cs.behavior.memory else { return 0 };
-    let u = start.saturating_add((growth as u128 * now.since(started) as u128 / 1000) as u64);
-    if cs.has_memory_limit { u.min(cs.limits.memory) } else { u }
-}
+use crate::api::behavior::memory_usage as usage;
 
 impl Kubelet {
     pub(super) fn ensure_monitor(&mut self, ctx: &mut Ctx) {

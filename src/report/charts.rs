@@ -24,7 +24,7 @@ const TIMELINE_Y_LABELS: u32 = 110;
 /// y label area and the width less the margin.
 pub fn time_axis_pixels(name: &str) -> Option<(u32, u32)> {
     let labels = match name {
-        "pods-by-phase" | "ready-vs-desired" | "restarts-evictions" => Y_LABELS,
+        "pods-by-phase" | "ready-vs-desired" | "restarts-evictions" | "memory-usage" => Y_LABELS,
         "node-timeline" => TIMELINE_Y_LABELS,
         _ => return None,
     };
@@ -35,7 +35,7 @@ pub fn time_axis_pixels(name: &str) -> Option<(u32, u32)> {
 type Layer = (&'static str, RGBColor, fn(&crate::record::Sample) -> u32);
 
 fn fault_spans(c: &Cluster, end: SimTime) -> Vec<(f64, f64, &'static str)> {
-    let secs = |t: SimTime| t.as_millis() as f64 / 1000.0;
+    let secs = mins;
     c.rec
         .fault_spans
         .iter()
@@ -66,20 +66,57 @@ pub fn write_run_charts(dir: &Path, c: &Cluster, end: SimTime) -> io::Result<()>
     let parts = timeline::startup_parts(c);
     png_and_svg!(charts, "startup-latency", SIZE, |root| startup_cdf(root, c, &parts));
     png_and_svg!(charts, "restarts-evictions", SIZE, |root| restarts_evictions(root, c, end));
+    if !c.rec.memory_samples.is_empty() {
+        png_and_svg!(charts, "memory-usage", SIZE, |root| memory_usage(root, c, end));
+    }
     Ok(())
 }
 
 /// The node x time chart shows at most this many nodes (the first ones).
 pub const MAX_TIMELINE_NODES: usize = 40;
 
+/// The pod states' colours, from the Okabe-Ito palette (told apart with the common forms of
+/// colour blindness).
 fn state_color(s: timeline::PodState) -> RGBColor {
     match s {
         timeline::PodState::Starting => RGBColor(170, 170, 170),
-        timeline::PodState::Pulling => RGBColor(31, 119, 180),
-        timeline::PodState::Running => RGBColor(44, 160, 44),
-        timeline::PodState::BackOff => RGBColor(214, 39, 40),
-        timeline::PodState::Terminating => RGBColor(148, 103, 189),
+        timeline::PodState::Pulling => RGBColor(86, 180, 233),
+        timeline::PodState::Running => RGBColor(0, 158, 115),
+        timeline::PodState::ImageBackOff => RGBColor(230, 159, 0),
+        timeline::PodState::CrashBackOff => RGBColor(213, 94, 0),
+        timeline::PodState::Terminating => RGBColor(204, 121, 167),
     }
+}
+
+/// The node marks: NotReady shades the row and draws a band along its bottom; power-off (which
+/// also fades the pods' bars: nothing runs) and partition draw a band along its top.
+const NOT_READY_SHADE: RGBColor = RGBColor(255, 200, 200);
+const NOT_READY_MARK: RGBColor = RGBColor(200, 30, 30);
+const POWER_OFF_MARK: RGBColor = RGBColor(0, 0, 0);
+const PARTITION_MARK: RGBColor = RGBColor(0, 114, 178);
+
+/// A time axis label: seconds as kubectl writes durations (`45s`, `2m`, `4m30s`, `1h5m`).
+pub(crate) fn axis_time(minutes: &f64) -> String {
+    let ms = (minutes * 60_000.0).round().max(0.0) as u64;
+    if ms == 0 {
+        return "0".into();
+    }
+    let s = ms / 1000;
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    let frac = ms % 1000;
+    match (h, m, sec) {
+        _ if s < 60 && frac > 0 => format!("{}s", (ms as f64 / 1000.0)),
+        (0, 0, _) => format!("{sec}s"),
+        (0, _, 0) => format!("{m}m"),
+        (0, _, _) => format!("{m}m{sec}s"),
+        (_, 0, _) => format!("{h}h"),
+        _ => format!("{h}h{m}m"),
+    }
+}
+
+/// A moment as the time charts' x (minutes, so that the axis ticks fall on round durations).
+pub(crate) fn mins(t: SimTime) -> f64 {
+    t.as_millis() as f64 / 60_000.0
 }
 
 /// Which pod ran where: one row per node, a bar per pod coloured by its state (several pods on
@@ -96,8 +133,8 @@ where
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
     root.fill(&WHITE).map_err(e)?;
     let n = c.api.nodes.len().min(MAX_TIMELINE_NODES);
-    let t_end = end.as_millis() as f64 / 1000.0;
-    let secs = |t: SimTime| t.as_millis() as f64 / 1000.0;
+    let t_end = mins(end);
+    let secs = mins;
     let title = if c.api.nodes.len() > n {
         format!("{}: pods on nodes over time (first {n} of {} nodes)", c.scenario.name, c.api.nodes.len())
     } else {
@@ -107,14 +144,12 @@ where
     // The legend gets its own column on the right, clear of the bars.
     let (w, _) = root.dim_in_pixel();
     let (plot, side) = root.split_horizontally(w.saturating_sub(230));
-    let entries: [(&str, RGBColor); 6] = [
-        (timeline::PodState::Starting.name(), state_color(timeline::PodState::Starting)),
-        (timeline::PodState::Pulling.name(), state_color(timeline::PodState::Pulling)),
-        (timeline::PodState::Running.name(), state_color(timeline::PodState::Running)),
-        (timeline::PodState::BackOff.name(), state_color(timeline::PodState::BackOff)),
-        (timeline::PodState::Terminating.name(), state_color(timeline::PodState::Terminating)),
-        ("node NotReady", RGBColor(255, 200, 200)),
-    ];
+    use timeline::PodState as S;
+    let states = [S::Starting, S::Pulling, S::Running, S::ImageBackOff, S::CrashBackOff, S::Terminating];
+    let mut entries: Vec<(&str, RGBColor)> = states.iter().map(|&s| (s.name(), state_color(s))).collect();
+    entries.push(("NotReady (bottom band)", NOT_READY_MARK));
+    entries.push(("powered off (top band)", POWER_OFF_MARK));
+    entries.push(("partitioned (top band)", PARTITION_MARK));
     for (i, (label, color)) in entries.iter().enumerate() {
         let y = 70 + 26 * i as i32;
         side.draw(&Rectangle::new([(10, y - 7), (30, y + 7)], color.filled())).map_err(e)?;
@@ -125,11 +160,12 @@ where
         .margin(MARGIN)
         .x_label_area_size(50)
         .y_label_area_size(TIMELINE_Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..n.max(1) as f64)
+        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..n.max(1) as f64)
         .map_err(e)?;
     chart
         .configure_mesh()
-        .x_desc("time (s)")
+        .x_desc("time")
+        .x_label_formatter(&axis_time)
         .y_desc("node")
         .y_labels(n.max(1) * 2 + 1)
         .y_label_formatter(&|y: &f64| {
@@ -155,11 +191,59 @@ where
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(secs(a), y), (secs(b), y + 1.0)],
-                RGBColor(255, 80, 80).mix(0.18).filled(),
+                NOT_READY_SHADE.mix(0.5).filled(),
             )))
             .map_err(e)?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new([(secs(a), y), (secs(b), y + 0.08)], NOT_READY_MARK.filled())))
+            .map_err(e)?;
     }
-    // Lanes: each pod gets the lowest lane of its node free at its start.
+    let marks = timeline::node_mark_spans(c, end);
+    for &(node, a, b, mark) in &marks {
+        if node.idx() >= n {
+            continue;
+        }
+        let y = row(node.idx());
+        let color = if mark == timeline::NodeMark::PowerOff { POWER_OFF_MARK } else { PARTITION_MARK };
+        chart
+            .draw_series(std::iter::once(Rectangle::new([(secs(a), y + 0.92), (secs(b), y + 1.0)], color.filled())))
+            .map_err(e)?;
+    }
+    let (order, lane_counts, lane_of) = lanes(segments, n);
+    // Each pod's name on its lane at its first bar (drawn last, over the bars).
+    let mut labels: std::collections::BTreeMap<crate::api::PodId, (f64, f64, f64)> = Default::default();
+    for s in order {
+        let count = lane_counts[s.node.idx()].max(1) as f64;
+        let k = lane_of[&s.pod] as f64;
+        let y0 = row(s.node.idx()) + 0.1 + 0.8 * k / count;
+        let y1 = y0 + 0.8 / count * 0.85;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(secs(s.from), y0), (secs(s.to), y1)],
+                state_color(s.state).filled(),
+            )))
+            .map_err(e)?;
+        labels.entry(s.pod).or_insert((secs(s.from), y0, y1));
+    }
+    // A powered-off node runs nothing, whatever the API still says of its pods: faded.
+    for &(node, a, b, mark) in &marks {
+        if node.idx() < n && mark == timeline::NodeMark::PowerOff {
+            let y = row(node.idx());
+            let fade = Rectangle::new([(secs(a), y + 0.08), (secs(b), y + 0.92)], WHITE.mix(0.65).filled());
+            chart.draw_series(std::iter::once(fade)).map_err(e)?;
+        }
+    }
+    for (p, (x, y0, y1)) in labels {
+        label_lane(&mut chart, &c.api.pod(p).name, x, t_end, (y0, y1))?;
+    }
+    root.present().map_err(e)
+}
+
+/// Lanes of the node timeline: each pod gets the lowest lane of its node free at its start.
+/// The segments on the first `n` nodes in time order, each node's lane count, each pod's lane.
+type Lanes<'a> = (Vec<&'a timeline::Segment>, Vec<usize>, std::collections::BTreeMap<crate::api::PodId, usize>);
+
+fn lanes(segments: &[timeline::Segment], n: usize) -> Lanes<'_> {
     let mut lanes: Vec<Vec<(crate::api::PodId, SimTime)>> = vec![Vec::new(); n];
     let mut lane_of: std::collections::BTreeMap<crate::api::PodId, usize> = std::collections::BTreeMap::new();
     let mut order: Vec<&timeline::Segment> = segments.iter().filter(|s| s.node.idx() < n).collect();
@@ -180,19 +264,46 @@ where
         l[k] = (s.pod, last);
         lane_of.insert(s.pod, k);
     }
-    for s in order {
-        let count = lanes[s.node.idx()].len().max(1) as f64;
-        let k = lane_of[&s.pod] as f64;
-        let y0 = row(s.node.idx()) + 0.1 + 0.8 * k / count;
-        let y1 = y0 + 0.8 / count * 0.85;
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(secs(s.from), y0), (secs(s.to), y1)],
-                state_color(s.state).filled(),
-            )))
-            .map_err(e)?;
+    (order, lanes.iter().map(Vec::len).collect(), lane_of)
+}
+
+/// A pod's name on its lane when the lane is at least 11 pixels tall: the whole name, or its
+/// last part (the generated suffix) when the name runs past the end of the chart.
+fn label_lane<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    name: &str,
+    x: f64,
+    t_end: f64,
+    (y0, y1): (f64, f64),
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let (px0, py0) = chart.backend_coord(&(x, y0));
+    let (px_end, py1) = chart.backend_coord(&(t_end, y1));
+    let height = (py0 - py1).abs();
+    if height < 11 {
+        return Ok(());
     }
-    root.present().map_err(e)
+    // About 6 pixels a character at size 10.
+    let room = ((px_end - px0).max(0) / 6) as usize;
+    let text = if name.len() <= room { name } else { name.rsplit('-').next().unwrap_or(name) };
+    if text.len() > room {
+        return Ok(());
+    }
+    let size = (height - 2).min(12);
+    let style = ("sans-serif", size).into_font().color(&BLACK).pos(plotters::style::text_anchor::Pos::new(
+        plotters::style::text_anchor::HPos::Left,
+        plotters::style::text_anchor::VPos::Center,
+    ));
+    let at = (x + (t_end / 400.0), (y0 + y1) / 2.0);
+    chart
+        .draw_series(std::iter::once(Text::new(text.to_string(), at, style)))
+        .map_err(|e| format!("drawing a chart: {e:?}"))?;
+    Ok(())
 }
 
 /// The startup latency CDF (created -> Ready), and of its parts: scheduling (created ->
@@ -253,6 +364,71 @@ where
     crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
 }
 
+/// The memory chart shows at most this many pods (those that used the most).
+pub const MAX_MEMORY_PODS: usize = 8;
+
+/// Memory used by the pods whose behaviour uses memory, sampled, with each one's memory limit
+/// (the sum of its containers', when all have one) dashed: where the OOM killer strikes.
+fn memory_usage<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Cluster, end: SimTime) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
+    root.fill(&WHITE).map_err(e)?;
+    const MIB: f64 = 1024.0 * 1024.0;
+    let mut series: std::collections::BTreeMap<crate::api::PodId, Vec<(f64, f64)>> = Default::default();
+    for m in &c.rec.memory_samples {
+        series.entry(m.pod).or_default().push((mins(m.time), m.bytes as f64 / MIB));
+    }
+    let peak = |v: &Vec<(f64, f64)>| v.iter().map(|p| p.1).fold(0.0, f64::max);
+    let mut pods: Vec<(crate::api::PodId, Vec<(f64, f64)>)> = series.into_iter().collect();
+    pods.sort_by(|a, b| peak(&b.1).total_cmp(&peak(&a.1)).then(a.0.cmp(&b.0)));
+    pods.truncate(MAX_MEMORY_PODS);
+    let limit_of = |p: crate::api::PodId| {
+        let spec = &c.api.pod(p).spec;
+        spec.containers
+            .iter()
+            .all(|x| x.has_memory_limit)
+            .then(|| spec.containers.iter().map(|x| x.limits.memory).sum::<u64>() as f64 / MIB)
+    };
+    let top = pods.iter().map(|(p, v)| peak(v).max(limit_of(*p).unwrap_or(0.0))).fold(1.0, f64::max) * 1.2;
+    let t_end = mins(end);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(format!("{}: memory used by pods", c.scenario.name), ("sans-serif", 22))
+        .margin(MARGIN)
+        .x_label_area_size(50)
+        .y_label_area_size(Y_LABELS)
+        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time")
+        .x_label_formatter(&axis_time)
+        .y_desc("MiB")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
+    shade_faults(&mut chart, &fault_spans(c, end), top)?;
+    use crate::report::plot::PALETTE;
+    for (i, (p, pts)) in pods.into_iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let name = c.api.pod(p).name.clone();
+        chart
+            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+            .map_err(e)?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(2)));
+        if let Some(limit) = limit_of(p) {
+            chart
+                .draw_series(DashedLineSeries::new(vec![(0.0, limit), (t_end, limit)], 6, 4, color.stroke_width(1)))
+                .map_err(e)?
+                .label(format!("{name} limit"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(1)));
+        }
+    }
+    crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::UpperLeft)
+}
+
 /// Cumulative container restarts and evictions over time, with the faults shaded.
 fn restarts_evictions<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, c: &Cluster, end: SimTime) -> Result<(), String>
 where
@@ -261,18 +437,19 @@ where
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
     root.fill(&WHITE).map_err(e)?;
     let (restarts, evictions) = timeline::restarts_and_evictions(c);
-    let t_end = end.as_millis() as f64 / 1000.0;
+    let t_end = mins(end);
     let top = restarts.len().max(evictions.len()).max(1) as f64 * 1.2;
     let mut chart = ChartBuilder::on(&root)
         .caption(format!("{}: restarts and evictions", c.scenario.name), ("sans-serif", 22))
         .margin(MARGIN)
         .x_label_area_size(50)
         .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
+        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
         .map_err(e)?;
     chart
         .configure_mesh()
-        .x_desc("time (s)")
+        .x_desc("time")
+        .x_label_formatter(&axis_time)
         .y_desc("count so far")
         .label_style(("sans-serif", 15))
         .draw()
@@ -284,7 +461,7 @@ where
     ] {
         let mut pts = vec![(0.0, 0.0)];
         for (i, t) in times.iter().enumerate() {
-            let x = t.as_millis() as f64 / 1000.0;
+            let x = mins(*t);
             pts.push((x, i as f64));
             pts.push((x, (i + 1) as f64));
         }
@@ -336,7 +513,7 @@ where
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
     root.fill(&WHITE).map_err(e)?;
     let s = &c.rec.samples;
-    let t_end = end.as_millis() as f64 / 1000.0;
+    let t_end = mins(end);
     let layers: [Layer; 5] = [
         ("Running", RGBColor(44, 160, 44), |x| x.running),
         ("Pending", RGBColor(255, 187, 60), |x| x.pending),
@@ -350,17 +527,29 @@ where
         .margin(MARGIN)
         .x_label_area_size(50)
         .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
+        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
         .map_err(e)?;
-    chart.configure_mesh().x_desc("time (s)").y_desc("pods").label_style(("sans-serif", 15)).draw().map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time")
+        .x_label_formatter(&axis_time)
+        .y_desc("pods")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     // Stacked: each layer is drawn from the cumulative sum of it and the ones above it.
     for k in 0..layers.len() {
         let (name, color, _) = layers[k];
-        let pts: Vec<(f64, f64)> = s
-            .iter()
-            .map(|x| (x.time.as_millis() as f64 / 1000.0, layers[k..].iter().map(|l| l.2(x)).sum::<u32>() as f64))
-            .collect();
+        // Steps: a count holds until the next sample.
+        let mut pts: Vec<(f64, f64)> = Vec::with_capacity(2 * s.len());
+        for x in s {
+            let v = layers[k..].iter().map(|l| l.2(x)).sum::<u32>() as f64;
+            if let Some(&(_, prev)) = pts.last() {
+                pts.push((mins(x.time), prev));
+            }
+            pts.push((mins(x.time), v));
+        }
         chart
             .draw_series(AreaSeries::new(pts, 0.0, color.mix(0.85)))
             .map_err(e)?
@@ -376,8 +565,8 @@ where
 {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
     root.fill(&WHITE).map_err(e)?;
-    let t_end = end.as_millis() as f64 / 1000.0;
-    let secs = |t: SimTime| t.as_millis() as f64 / 1000.0;
+    let t_end = mins(end);
+    let secs = mins;
     let top = c.rec.workload_changes.iter().flat_map(|(_, l)| l.iter().map(|x| x.1.max(x.2))).max().unwrap_or(1).max(1)
         as f64
         * 1.2;
@@ -386,9 +575,16 @@ where
         .margin(MARGIN)
         .x_label_area_size(50)
         .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0), 0.0..top)
+        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
         .map_err(e)?;
-    chart.configure_mesh().x_desc("time (s)").y_desc("replicas").label_style(("sans-serif", 15)).draw().map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time")
+        .x_label_formatter(&axis_time)
+        .y_desc("replicas")
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     use crate::report::plot::PALETTE;
     for (i, (w, log)) in c.rec.workload_changes.iter().enumerate() {

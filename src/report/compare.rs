@@ -4,7 +4,6 @@
 
 use crate::api::duration::format_go_duration_ms as d;
 use crate::run::RunResult;
-use crate::sim::SimTime;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt::Write as _;
@@ -44,8 +43,8 @@ where
 {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
     root.fill(&WHITE).map_err(e)?;
-    let secs = |t: SimTime| t.as_millis() as f64 / 1000.0;
-    let t_end = runs.iter().map(|(_, r)| secs(r.outcome.end)).fold(1.0, f64::max);
+    let secs = crate::report::charts::mins;
+    let t_end = runs.iter().map(|(_, r)| secs(r.outcome.end)).fold(1.0 / 60.0, f64::max);
     let top = runs
         .iter()
         .flat_map(|(_, r)| r.cluster.rec.workload_changes.iter().flat_map(|(_, l)| l.iter().map(|x| x.1.max(x.2))))
@@ -63,7 +62,8 @@ where
         .map_err(e)?;
     chart
         .configure_mesh()
-        .x_desc("time (s)")
+        .x_desc("time")
+        .x_label_formatter(&crate::report::charts::axis_time)
         .y_desc("ready replicas")
         .label_style(("sans-serif", 15))
         .draw()

@@ -10,12 +10,16 @@ use std::io;
 use std::path::Path;
 
 /// The charts in the order the page shows them, with a caption each.
-const CHARTS: [(&str, &str); 5] = [
+const CHARTS: [(&str, &str); 6] = [
     ("pods-by-phase", "Pods by phase over time; faults shaded."),
     ("ready-vs-desired", "Ready (solid) against desired (dashed) replicas per workload; faults shaded."),
-    ("node-timeline", "Which pod ran on which node, coloured by its state; nodes' NotReady periods shaded."),
+    (
+        "node-timeline",
+        "Which pod ran on which node, coloured by its state (image and crash back-off apart), named on its lane; nodes' NotReady periods shaded with a band below, power-off and partitions as bands above.",
+    ),
     ("startup-latency", "Pod startup latency (created -> Ready) and its parts, as cumulative distributions."),
     ("restarts-evictions", "Container restarts and evictions so far; faults shaded."),
+    ("memory-usage", "Memory used by the pods whose behaviour uses memory, with their limits dashed; faults shaded."),
 ];
 
 /// Most events shown under one fault.

@@ -15,18 +15,21 @@ pub enum PodState {
     Starting,
     Pulling,
     Running,
-    /// CrashLoopBackOff or ImagePullBackOff: waiting to try again.
-    BackOff,
+    /// ImagePullBackOff: waiting to pull again.
+    ImageBackOff,
+    /// CrashLoopBackOff: waiting to restart a container.
+    CrashBackOff,
     Terminating,
 }
 
 impl PodState {
     pub fn name(self) -> &'static str {
         match self {
-            PodState::Starting => "starting",
+            PodState::Starting => "starting (ContainerCreating)",
             PodState::Pulling => "pulling",
             PodState::Running => "running",
-            PodState::BackOff => "crash-looping / back-off",
+            PodState::ImageBackOff => "ImagePullBackOff",
+            PodState::CrashBackOff => "CrashLoopBackOff",
             PodState::Terminating => "terminating",
         }
     }
@@ -44,12 +47,13 @@ pub struct Segment {
 
 /// Every bound pod's states from binding to removal (or the end), from its events.
 pub fn pod_segments(c: &Cluster, end: SimTime) -> Vec<Segment> {
-    let mut by_pod: BTreeMap<PodId, Vec<(SimTime, &'static str)>> = BTreeMap::new();
+    let mut by_pod: BTreeMap<PodId, Vec<(SimTime, &'static str, bool)>> = BTreeMap::new();
     for e in &c.rec.events {
         if let ObjRef::Pod(p) = e.object {
             // A cancelled taint eviction changes nothing the chart shows.
             if e.reason != "TaintManagerEviction" || e.is_taint_eviction() {
-                by_pod.entry(p).or_default().push((e.time, e.reason));
+                let image = matches!(e.message, crate::api::Message::BackOffPulling { .. });
+                by_pod.entry(p).or_default().push((e.time, e.reason, image));
             }
         }
     }
@@ -65,7 +69,7 @@ pub fn pod_segments(c: &Cluster, end: SimTime) -> Vec<Segment> {
                 out.push(Segment { pod: id, node, from: a, to: b, state: s });
             }
         };
-        for &(t, reason) in by_pod.get(&id).map_or(&[][..], |v| &v[..]) {
+        for &(t, reason, image) in by_pod.get(&id).map_or(&[][..], |v| &v[..]) {
             if t < from || t > stop {
                 continue;
             }
@@ -73,7 +77,8 @@ pub fn pod_segments(c: &Cluster, end: SimTime) -> Vec<Segment> {
                 "Pulling" => PodState::Pulling,
                 "Pulled" | "Created" if state != PodState::Terminating => PodState::Starting,
                 "Started" if state != PodState::Terminating => PodState::Running,
-                "BackOff" if state != PodState::Terminating => PodState::BackOff,
+                "BackOff" if state != PodState::Terminating && image => PodState::ImageBackOff,
+                "BackOff" if state != PodState::Terminating => PodState::CrashBackOff,
                 "Killing" | "TaintManagerEviction" | "Preempted" | "Evicted" => PodState::Terminating,
                 _ => state,
             };
@@ -85,6 +90,46 @@ pub fn pod_segments(c: &Cluster, end: SimTime) -> Vec<Segment> {
         }
         push(&mut out, state, since, stop);
     }
+    out
+}
+
+/// What happened to a node that the timeline marks besides NotReady.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeMark {
+    /// Powered off (`node-crash`, `node-restart`, `node-shutdown`, `zone-outage`).
+    PowerOff,
+    /// Cut off from the control plane (`network-partition`).
+    Partition,
+}
+
+/// Each node's power-off and partition periods, from the fault plan's events about it.
+pub fn node_mark_spans(c: &Cluster, end: SimTime) -> Vec<(NodeId, SimTime, SimTime, NodeMark)> {
+    let mut open: BTreeMap<(NodeId, u8), SimTime> = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in &c.rec.events {
+        let (ObjRef::Node(n), crate::api::Message::Text(m)) = (e.object, &e.message) else { continue };
+        if e.source != crate::api::events::Source::Chaos {
+            continue;
+        }
+        let (mark, start) = if m.contains("powering off") || m.contains("shutting down") {
+            (NodeMark::PowerOff, true)
+        } else if m.contains("powering on") {
+            (NodeMark::PowerOff, false)
+        } else if m.starts_with("network-partition:") {
+            (NodeMark::Partition, e.reason == "FaultInjected")
+        } else {
+            continue;
+        };
+        let key = (n, mark as u8);
+        if start {
+            open.entry(key).or_insert(e.time);
+        } else if let Some(t) = open.remove(&key) {
+            out.push((n, t, e.time, mark));
+        }
+    }
+    let marks = [NodeMark::PowerOff, NodeMark::Partition];
+    out.extend(open.into_iter().map(|((n, k), t)| (n, t, end, marks[k as usize])));
+    out.sort_by_key(|&(n, t, _, k)| (t, n, k as u8));
     out
 }
 
