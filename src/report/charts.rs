@@ -364,6 +364,40 @@ where
     crate::report::plot::finish(&root, &mut chart, SeriesLabelPosition::LowerRight)
 }
 
+/// A chart whose x axis is the run's time (minutes, labelled as durations) and whose y axis
+/// runs from 0 to `top`, its mesh drawn.
+type TimeChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+
+fn time_chart<'a, DB: DrawingBackend + 'a>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: String,
+    t_end: f64,
+    top: f64,
+    y_desc: &str,
+) -> Result<TimeChart<'a, DB>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing a chart: {x:?}");
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(MARGIN)
+        .x_label_area_size(50)
+        .y_label_area_size(Y_LABELS)
+        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("time")
+        .x_label_formatter(&axis_time)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", 15))
+        .draw()
+        .map_err(e)?;
+    Ok(chart)
+}
+
 /// The memory chart shows at most this many pods (those that used the most).
 pub const MAX_MEMORY_PODS: usize = 8;
 
@@ -393,21 +427,8 @@ where
     };
     let top = pods.iter().map(|(p, v)| peak(v).max(limit_of(*p).unwrap_or(0.0))).fold(1.0, f64::max) * 1.2;
     let t_end = mins(end);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{}: memory used by pods", c.scenario.name), ("sans-serif", 22))
-        .margin(MARGIN)
-        .x_label_area_size(50)
-        .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("time")
-        .x_label_formatter(&axis_time)
-        .y_desc("MiB")
-        .label_style(("sans-serif", 15))
-        .draw()
-        .map_err(e)?;
+    let title = format!("{}: memory used by pods", c.scenario.name);
+    let mut chart = time_chart(&root, title, t_end, top, "MiB")?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     use crate::report::plot::PALETTE;
     for (i, (p, pts)) in pods.into_iter().enumerate() {
@@ -439,21 +460,8 @@ where
     let (restarts, evictions) = timeline::restarts_and_evictions(c);
     let t_end = mins(end);
     let top = restarts.len().max(evictions.len()).max(1) as f64 * 1.2;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{}: restarts and evictions", c.scenario.name), ("sans-serif", 22))
-        .margin(MARGIN)
-        .x_label_area_size(50)
-        .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("time")
-        .x_label_formatter(&axis_time)
-        .y_desc("count so far")
-        .label_style(("sans-serif", 15))
-        .draw()
-        .map_err(e)?;
+    let title = format!("{}: restarts and evictions", c.scenario.name);
+    let mut chart = time_chart(&root, title, t_end, top, "count so far")?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     for (name, times, color) in [
         ("container restarts", &restarts, RGBColor(214, 39, 40)),
@@ -522,21 +530,8 @@ where
         ("Failed", RGBColor(214, 39, 40), |x| x.failed),
     ];
     let top = s.iter().map(|x| layers.iter().map(|l| l.2(x)).sum::<u32>()).max().unwrap_or(1).max(1) as f64 * 1.15;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{}: pods by phase", c.scenario.name), ("sans-serif", 22))
-        .margin(MARGIN)
-        .x_label_area_size(50)
-        .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("time")
-        .x_label_formatter(&axis_time)
-        .y_desc("pods")
-        .label_style(("sans-serif", 15))
-        .draw()
-        .map_err(e)?;
+    let title = format!("{}: pods by phase", c.scenario.name);
+    let mut chart = time_chart(&root, title, t_end, top, "pods")?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     // Stacked: each layer is drawn from the cumulative sum of it and the ones above it.
     for k in 0..layers.len() {
@@ -570,21 +565,8 @@ where
     let top = c.rec.workload_changes.iter().flat_map(|(_, l)| l.iter().map(|x| x.1.max(x.2))).max().unwrap_or(1).max(1)
         as f64
         * 1.2;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(format!("{}: ready vs desired replicas", c.scenario.name), ("sans-serif", 22))
-        .margin(MARGIN)
-        .x_label_area_size(50)
-        .y_label_area_size(Y_LABELS)
-        .build_cartesian_2d(0.0..t_end.max(1.0 / 60.0), 0.0..top)
-        .map_err(e)?;
-    chart
-        .configure_mesh()
-        .x_desc("time")
-        .x_label_formatter(&axis_time)
-        .y_desc("replicas")
-        .label_style(("sans-serif", 15))
-        .draw()
-        .map_err(e)?;
+    let title = format!("{}: ready vs desired replicas", c.scenario.name);
+    let mut chart = time_chart(&root, title, t_end, top, "replicas")?;
     shade_faults(&mut chart, &fault_spans(c, end), top)?;
     use crate::report::plot::PALETTE;
     for (i, (w, log)) in c.rec.workload_changes.iter().enumerate() {
