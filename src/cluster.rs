@@ -619,6 +619,7 @@ impl Cluster {
                     | F::SetImage { .. }
                     | F::RolloutRestart { .. }
                     | F::Scale { .. }
+                    | F::RemoveFinalizers { .. }
             ),
             _ => true,
         }
@@ -818,18 +819,24 @@ impl Cluster {
     }
 }
 
+/// The memory chart samples the first this many pods whose behaviour uses memory (it draws
+/// the 8 that used the most): a bound on what a large run records.
+pub const MAX_MEMORY_SAMPLED_PODS: usize = 64;
+
 impl Cluster {
     /// Each live pod's memory (its running containers'), for pods whose behaviour uses memory;
     /// new pods are looked at once.
     fn sample_memory(&mut self, now: SimTime) {
         let (pods, seen) = &mut self.memory_pods;
         for (i, p) in self.api.pods.iter().enumerate().skip(*seen) {
-            if p.spec.containers.iter().chain(&p.spec.init_containers).any(|c| c.behavior.memory.is_some()) {
+            let uses = p.spec.containers.iter().chain(&p.spec.init_containers).any(|c| c.behavior.memory.is_some());
+            if uses && pods.len() < MAX_MEMORY_SAMPLED_PODS {
                 pods.push(PodId(i as u32));
             }
         }
         *seen = self.api.pods.len();
-        pods.retain(|&id| self.api.pod(id).removed.is_none());
+        // A pod that finished uses no memory any more: it leaves the chart.
+        pods.retain(|&id| self.api.pod(id).removed.is_none() && !self.api.pod(id).status.phase.is_terminal());
         for &id in pods.iter() {
             let p = self.api.pod(id);
             let specs = p.spec.containers.iter().zip(&p.status.containers);

@@ -197,8 +197,8 @@ fn a_drain_waits_for_the_disruption_budget_then_completes() {
     let refused = with_reason(&events, "EvictionRefused");
     let times: Vec<u64> = refused.iter().map(|e| ms(&e["time"])).collect();
     assert_eq!(times, (60_000..t).step_by(5_000).collect::<Vec<u64>>());
-    let arithmetic = "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web \
-                      needs 3 healthy pods and has 3 currently";
+    let arithmetic = "Cannot evict pod as it would violate the pod's disruption budget. (DisruptionBudget: The \
+                      disruption budget web needs 3 healthy pods and has 3 currently)";
     assert!(refused.iter().all(|e| e["message"].ends_with(arithmetic)));
     // The API eviction is counted with the others. The budget (3 of 3, then of 4) held
     // through the drain: below its minimum only while the first replicas started (7.351 s),

@@ -8,7 +8,8 @@ use crate::sim::SimTime;
 impl ApiServer {
     /// DELETE with a grace period. Unbound and terminated pods, and grace 0, go at once (as
     /// the registry's `BeforeDelete` rules for pods); otherwise the pod becomes Terminating and
-    /// its kubelet finishes the deletion. Returns true when the pod is gone.
+    /// its kubelet finishes the deletion. Returns true when the final delete was made (a pod
+    /// finalizers hold stays in the store even then).
     pub fn delete_pod(&mut self, id: PodId, grace_ms: u64, now: SimTime) -> bool {
         let p = &self.pods[id.idx()];
         if p.removed.is_some() {

@@ -47,7 +47,7 @@ impl EvictionError {
     pub fn explain(&self, api: &ApiServer) -> String {
         match self {
             EvictionError::TooManyRequests { budget, desired, current } => format!(
-                "{EVICTION_REFUSED} The disruption budget {} needs {desired} healthy pods and has {current} currently",
+                "{EVICTION_REFUSED} (DisruptionBudget: The disruption budget {} needs {desired} healthy pods and has {current} currently)",
                 api.pdbs[budget.idx()].name
             ),
             e => e.message().to_string(),
@@ -214,8 +214,8 @@ mod tests {
         assert_eq!(e, EvictionError::TooManyRequests { budget: b, desired: 0, current: 1 });
         assert_eq!(
             e.explain(&h.api),
-            "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget web needs 0 \
-             healthy pods and has 1 currently"
+            "Cannot evict pod as it would violate the pod's disruption budget. (DisruptionBudget: The disruption \
+             budget web needs 0 healthy pods and has 1 currently)"
         );
         assert!(e.retryable());
     }

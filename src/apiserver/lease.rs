@@ -114,8 +114,6 @@ impl ApiServer {
         if g >= l.back_at { g } else { l.frozen }
     }
 
-    /// The event that stopped the node's lease from being renewed, or that its kubelet
-    /// reported NotReady with (0: none known).
     /// Note what brought the node's kubelet back in touch (see `Lease::back_why`).
     pub fn set_lease_back_why(&mut self, n: NodeId, why: EventId) {
         self.leases[n.idx()].back_why = why;
@@ -125,6 +123,8 @@ impl ApiServer {
         self.leases[n.idx()].back_why
     }
 
+    /// The event that stopped the node's lease from being renewed, or that its kubelet
+    /// reported NotReady with (0: none known).
     pub fn lease_why(&self, n: NodeId) -> EventId {
         self.leases[n.idx()].why
     }

@@ -395,8 +395,10 @@ impl ApiServer {
             Some(Owner::ReplicaSet(rs)) => {
                 send(&mut self.outbox, Watcher::ReplicaSetController);
                 // The Deployment controller's pod handler cares about deletions only (Recreate
-                // waits for every old pod to be gone).
-                if p.removed.is_some() && self.replicasets[rs.idx()].owner.is_some() {
+                // waits for every old pod to be gone), and a deleted pod that finalizers hold
+                // once it has finished (it no longer runs).
+                let held_done = !p.finalizers.is_empty() && p.deletion.is_some() && p.status.phase.is_terminal();
+                if (p.removed.is_some() || held_done) && self.replicasets[rs.idx()].owner.is_some() {
                     send(&mut self.outbox, Watcher::DeploymentController);
                 }
             }

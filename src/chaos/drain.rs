@@ -87,7 +87,13 @@ impl Chaos {
                 Ok(true) => {
                     let pod = ctx.api.pod(p);
                     let mut msg = format!("node-drain: evicting pod {}/{}", pod.namespace, pod.name);
-                    if let Some((b, st)) = unblocked {
+                    // Only when the eviction used up a disruption: a pod that went without its
+                    // budget (Pending, terminating, unready within a met budget) owes it nothing.
+                    let used = |(b, st): (PdbId, crate::api::workloads::PdbStatus)| {
+                        st.disruptions_allowed > 0
+                            && ctx.api.pdbs[b.idx()].status.disruptions_allowed + 1 == st.disruptions_allowed
+                    };
+                    if let Some((b, st)) = unblocked.filter(|&u| used(u)) {
                         let pdb = &ctx.api.pdbs[b.idx()];
                         msg += &format!(
                             " (the disruption budget {} allows disruptions again: {} healthy pods, {} needed)",

@@ -481,7 +481,9 @@ fn remove_finalizers(namespace: &str, name: &str, ctx: &mut Ctx) {
     let node = ctx.api.pod(p).node;
     let changed = ctx.api.pod(p).finalizers.len();
     let msg = match changed {
-        0 => format!("remove-finalizers: {patch}: pod/{name} patched (no change)"),
+        0 => format!(
+            "remove-finalizers: {patch}: Error from server: jsonpatch remove operation does not apply: doc is missing path: \"/metadata/finalizers\": missing value"
+        ),
         _ => format!("remove-finalizers: {patch}: pod/{name} patched"),
     };
     pod_event(ctx, p, node, EventType::Normal, "FaultInjected", msg);
@@ -694,8 +696,8 @@ mod tests {
         assert_eq!(h.api.pod(b).deletion, None);
         assert_eq!(h.api.pod(proxy).deletion, None);
         let refused = "node-drain: error when evicting pods/\"b\" -n \"default\" (will retry after 5s): Cannot evict \
-                       pod as it would violate the pod's disruption budget. The disruption budget b needs 1 healthy \
-                       pods and has 1 currently";
+                       pod as it would violate the pod's disruption budget. (DisruptionBudget: The disruption budget \
+                       b needs 1 healthy pods and has 1 currently)";
         assert_eq!(texts(&h, "EvictionRefused"), [(1_000, refused.to_string())]);
         // Retried at 6000 (refused again, recorded again); a second ready pod of b's at 8000
         // lets the budget allow one; the retry at 11000 evicts b, names the budget's

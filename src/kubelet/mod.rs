@@ -283,7 +283,7 @@ impl Kubelet {
         match self.workers.get(&id) {
             None if deleting => {
                 // Not running here (never started, or already finished): confirm the deletion.
-                ctx.api.remove_pod(id, ctx.now, Some(self.me()));
+                self.confirm_deletion(id, ctx);
             }
             None if p.status.phase.is_terminal() => {}
             None => self.admit(id, ctx),
@@ -370,7 +370,7 @@ impl Kubelet {
                 continue;
             }
             if p.deletion.is_some() {
-                ctx.api.remove_pod(id, ctx.now, Some(self.me()));
+                self.confirm_deletion(id, ctx);
                 continue;
             }
             let now = ctx.now;
@@ -412,27 +412,6 @@ impl Kubelet {
             pod_event(ctx, id, Some(self.node), EventType::Normal, "SandboxChanged", msg);
             self.admit(id, ctx);
         }
-    }
-
-    /// Replace a deleted mirror pod by a new one carrying the static pod's current status.
-    fn recreate_mirror(&mut self, old: PodId, ctx: &mut Ctx) {
-        let now = ctx.now;
-        if ctx.api.pod(old).removed.is_none() {
-            ctx.api.remove_pod(old, now, Some(self.me()));
-        }
-        let mut p = ctx.api.pod(old).clone();
-        p.removed = None;
-        p.deletion = None;
-        p.created = now;
-        p.scheduled_at = Some(now);
-        p.finished_at = None;
-        p.started_at = p.started_at.map(|_| now);
-        p.ready_at = p.ready_at.map(|_| now);
-        p.pull_ms = 0;
-        let new = ctx.api.create_pod(p);
-        let w = self.workers.remove(&old).expect("static pod worker");
-        self.workers.insert(new, w);
-        self.moved.insert(old, new);
     }
 
     fn release(&mut self, w: &PodWorker) {

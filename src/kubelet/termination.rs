@@ -277,3 +277,45 @@ fn stop_after(grace: u64, (term, hook): (u64, Option<u64>), turn: u64) -> (u64, 
     let sigterm = hook_end + wait;
     if term <= left { (sigterm + term, 0) } else { (sigterm + left, EXIT_CODE_SIGKILL) }
 }
+
+impl Kubelet {
+    /// The final delete of a deleting pod that does not run here. One that finalizers will hold
+    /// in the store is given its terminal phase first (it runs nothing), as the status manager
+    /// writes it before the delete.
+    pub(super) fn confirm_deletion(&mut self, id: PodId, ctx: &mut Ctx) {
+        let p = ctx.api.pod(id);
+        if !p.finalizers.is_empty() && !p.status.phase.is_terminal() {
+            let now = ctx.now;
+            ctx.api.update_pod_status(id, self.me(), |p| {
+                p.status.phase = PodPhase::Failed;
+                p.status.ready = false;
+                p.finished_at.get_or_insert(now);
+            });
+        }
+        ctx.api.remove_pod(id, ctx.now, Some(self.me()));
+    }
+
+    /// Replace a deleted mirror pod by a new one carrying the static pod's current status.
+    pub(super) fn recreate_mirror(&mut self, old: PodId, ctx: &mut Ctx) {
+        let now = ctx.now;
+        if ctx.api.pod(old).removed.is_none() {
+            ctx.api.remove_pod(old, now, Some(self.me()));
+        }
+        if ctx.api.pod(old).removed.is_none() {
+            return; // held by finalizers (or the API is out of reach): recreated once it is gone
+        }
+        let mut p = ctx.api.pod(old).clone();
+        p.removed = None;
+        p.deletion = None;
+        p.created = now;
+        p.scheduled_at = Some(now);
+        p.finished_at = None;
+        p.started_at = p.started_at.map(|_| now);
+        p.ready_at = p.ready_at.map(|_| now);
+        p.pull_ms = 0;
+        let new = ctx.api.create_pod(p);
+        let w = self.workers.remove(&old).expect("static pod worker");
+        self.workers.insert(new, w);
+        self.moved.insert(old, new);
+    }
+}

@@ -205,11 +205,13 @@ impl Scheduler {
     /// pods nominated to it that outrank (or equal) this one.
     pub(super) fn ports_free(&self, cyc: &Cycle, i: usize, api: &ApiServer, removed: &[PodId]) -> bool {
         let want = &cyc.spec.host_ports;
-        let counted = self.node_pods[i].iter().filter(|p| !removed.contains(p));
-        let nominated = (self.nominated.iter())
-            .filter(|&&(p, n)| n.idx() == i && p != cyc.id && api.pod(p).spec.priority >= cyc.spec.priority)
-            .map(|(p, _)| p);
-        counted.chain(nominated).all(|&p| nodeports::fits(want, &api.pod(p).spec.host_ports))
+        // Most pods hold no host port: the conflict test first, the (linear) removed set after.
+        let conflicts = |p: PodId| !nodeports::fits(want, &api.pod(p).spec.host_ports);
+        let counted = self.node_pods[i].iter().any(|&p| conflicts(p) && !removed.contains(&p));
+        let nominated = (self.nominated.iter()).any(|&(p, n)| {
+            n.idx() == i && p != cyc.id && api.pod(p).spec.priority >= cyc.spec.priority && conflicts(p)
+        });
+        !counted && !nominated
     }
 
     /// The filter plugins in the default profile's order; the first failing one decides.

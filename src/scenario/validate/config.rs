@@ -18,7 +18,7 @@ pub(super) fn namespaces(ctx: &mut Ctx, model: &mut Model, raw: &[(NamespaceMani
                 None,
             ));
         }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &m.metadata);
         if documents::BUILTIN_NAMESPACES.contains(&name.as_str()) {
             continue; // applying `default` again changes nothing
         }
@@ -40,7 +40,7 @@ pub(super) fn service_accounts(ctx: &mut Ctx, model: &mut Model, raw: &[(Service
         if !model.seen.insert(("ServiceAccount", ns.clone(), name.clone())) {
             return Err(ctx.err_doc(format!("ServiceAccount {ns}/{name} is defined twice"), None));
         }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &m.metadata);
         ctx.warn_ignored("", m.ignored_fields());
         model.service_accounts.push((ns, name));
     }
@@ -103,7 +103,7 @@ pub(super) fn configs(
         if !model.seen.insert((k, ns.clone(), name.clone())) {
             return Err(ctx.err_doc(format!("{k} {ns}/{name} is defined twice"), None));
         }
-        ctx.warn_ignored("metadata.", meta.ignored_fields());
+        ctx.warn_meta("metadata.", meta);
         let entries = entries(ctx)?;
         let mut o = ConfigObject::new(kind, Arc::from(ns.as_str()), Arc::from(name.as_str()), secret_type, entries);
         o.labels = labels_of(meta);
@@ -164,7 +164,7 @@ pub(super) fn limit_ranges(ctx: &mut Ctx, model: &mut Model, raw: &[(LimitRangeM
         if !model.seen.insert(("LimitRange", ns.clone(), name.clone())) {
             return Err(ctx.err_doc(format!("LimitRange {ns}/{name} is defined twice"), None));
         }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &m.metadata);
         let mut items = Vec::new();
         for (i, l) in m.spec.limits.iter().enumerate() {
             ctx.warn_ignored(&format!("spec.limits[{i}]."), l.ignored_fields());
@@ -210,7 +210,7 @@ pub(super) fn quotas(ctx: &mut Ctx, model: &mut Model, raw: &[(ResourceQuotaMani
         if !model.seen.insert(("ResourceQuota", ns.clone(), name.clone())) {
             return Err(ctx.err_doc(format!("ResourceQuota {ns}/{name} is defined twice"), None));
         }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &m.metadata);
         ctx.warn_ignored("spec.", m.spec.ignored_fields());
         let mut hard = Vec::new();
         for (k, q) in &m.spec.hard {

@@ -77,7 +77,7 @@ pub(super) fn cronjobs(ctx: &mut Ctx, model: &mut Model, raw: &[(CronJobManifest
         let successful_history =
             limit(&spec.successful_jobs_history_limit, "successfulJobsHistoryLimit", DEFAULT_SUCCESSFUL_HISTORY)?;
         let failed_history = limit(&spec.failed_jobs_history_limit, "failedJobsHistoryLimit", DEFAULT_FAILED_HISTORY)?;
-        ctx.warn_ignored("spec.jobTemplate.metadata.", spec.job_template.metadata.ignored_fields());
+        ctx.warn_meta("spec.jobTemplate.metadata.", &spec.job_template.metadata);
         let job = super::workloads::job_def(ctx, model, ns.clone(), name.clone(), &spec.job_template.spec, "CronJob")?;
         let job = JobDef { labels: labels_of(&spec.job_template.metadata), ..job }.to_job();
         model.cronjobs.push(crate::api::CronJob {

@@ -175,6 +175,14 @@ impl<'a> Ctx<'a> {
         self.warnings.push(Warning { place: (self.src_index, self.doc_line, 0), text });
     }
     /// Unmodelled fields: one warning per (kind, field), counted across objects.
+    /// The ignored fields of an object's metadata, `finalizers` among them (honoured on pods only).
+    fn warn_meta(&mut self, prefix: &str, meta: &ObjectMeta) {
+        self.warn_ignored(prefix, meta.ignored_fields());
+        if let Some(f) = &meta.finalizers {
+            self.warn_ignored(prefix, vec![("finalizers", f.referenced)]);
+        }
+    }
+
     fn warn_ignored(&mut self, prefix: &str, fields: Vec<(&'static str, Location)>) {
         for (f, loc) in fields {
             if documents::server_filled(prefix, f) {

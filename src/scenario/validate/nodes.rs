@@ -116,7 +116,7 @@ pub(super) fn node_manifests(ctx: &mut Ctx, model: &mut Model, raw: &[(NodeManif
                 None,
             ));
         }
-        ctx.warn_ignored("metadata.", n.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &n.metadata);
         ctx.warn_ignored("spec.", n.spec.ignored_fields());
         ctx.warn_ignored("status.", n.status.ignored_fields());
         let Some(cap) = &n.status.capacity else {

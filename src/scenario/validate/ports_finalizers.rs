@@ -27,13 +27,16 @@ pub(super) fn host_ports(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<H
                     }
                     hp => hp,
                 };
-                if hp == 0 || !running {
+                if hp == 0 {
                     continue;
                 }
                 let Ok(port_no) = u16::try_from(hp) else {
                     let msg = format!("{path}: Invalid value: {hp}: must be between 1 and 65535, inclusive");
                     return Err(ctx.err_doc(msg, Some("give the node's port, or leave hostPort out".into())));
                 };
+                if !running {
+                    continue; // a plain init container has finished before the others run
+                }
                 let protocol = match port.protocol.as_deref() {
                     Some("UDP") => "UDP",
                     Some("SCTP") => "SCTP",
@@ -48,9 +51,9 @@ pub(super) fn host_ports(ctx: &mut Ctx, s: &PodSpecRaw, prefix: &str) -> R<Vec<H
 }
 
 /// `metadata.finalizers` (`ValidateFinalizerName`): a qualified name, with a `/` unless it is
-/// a standard one. The standard ones (`orphan`, `foregroundDeletion`, `kubernetes`) are the
-/// garbage collector's and the namespace controller's, which clear them from a pod at once: only
-/// the others are kept.
+/// a standard one. Only the others are kept: `orphan` and `foregroundDeletion` are the garbage
+/// collector's, which clears them from a pod without dependents at once, and `kubernetes`
+/// means something on namespaces only (kubesim does not hold a pod for it; see the README).
 pub(super) fn finalizers(ctx: &mut Ctx, meta: &ObjectMeta, prefix: &str) -> R<Vec<Arc<str>>> {
     const STANDARD: [&str; 3] = ["kubernetes", "orphan", "foregroundDeletion"];
     let Some(list) = &meta.finalizers else { return Ok(Vec::new()) };

@@ -47,7 +47,7 @@ pub(super) fn services(ctx: &mut Ctx, model: &mut Model, raw: &[(ServiceManifest
         if !model.seen.insert(("Service", ns.clone(), name.clone())) || (ns == "default" && name == "kubernetes") {
             return Err(ctx.err_doc(format!("Service {ns}/{name} is defined twice"), None));
         }
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &m.metadata);
         let spec = &m.spec;
         let type_ = match spec.r#type.as_ref().map(|t| t.value.as_str()) {
             None | Some("ClusterIP") => ServiceType::ClusterIP,

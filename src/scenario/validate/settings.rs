@@ -94,7 +94,7 @@ pub(super) fn priority_classes(ctx: &mut Ctx, raw: &[(PriorityClassManifest, At)
     ];
     for (m, line) in raw {
         ctx.goto(*line);
-        ctx.warn_ignored("metadata.", m.metadata.ignored_fields());
+        ctx.warn_meta("metadata.", &m.metadata);
         let Some(name) = &m.metadata.name else {
             return Err(ctx.err_doc("PriorityClass: metadata.name is required", None));
         };
