@@ -94,18 +94,21 @@ fn the_node_timeline_tells_image_back_off_from_crash_back_off_and_names_the_pods
     // pod's name on its lane; checked in the PNG a learner opens and in the SVG's text.
     let orange = [230, 159, 0];
     let vermillion = [213, 94, 0];
-    let (_t, out) = run_with_charts(&scenario("image-pull-backoff.yaml"));
-    let png = out.join("charts/node-timeline.png");
-    assert!(png_pixels_of(&png, orange) > 2_000, "image back-off bars");
+    // (pixels of a colour in the PNG, the SVG) of a scenario's node timeline.
+    let timeline = |s: &str, rgb: [u8; 3]| {
+        let (_t, out) = run_with_charts(&scenario(s));
+        let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
+        let png = out.join("charts/node-timeline.png");
+        (png_pixels_of(&png, rgb), png_pixels_of(&png, if rgb == orange { vermillion } else { orange }), svg)
+    };
+    let (image, crash, svg) = timeline("image-pull-backoff.yaml", orange);
+    assert!(image > 2_000, "image back-off bars");
     // The legend's swatch (20 x 14 pixels) is the only vermillion: no crash back-off bars.
-    assert!(png_pixels_of(&png, vermillion) < 400, "no crash back-off in an image pull story");
-    let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
+    assert!(crash < 400, "no crash back-off in an image pull story");
     assert!(svg.contains("\ntypo\n"), "the bad tag's pod named on its lane");
-    let (_t, out) = run_with_charts(&scenario("crashloop.yaml"));
-    let png = out.join("charts/node-timeline.png");
-    assert!(png_pixels_of(&png, vermillion) > 2_000, "crash back-off bars");
-    assert!(png_pixels_of(&png, orange) < 400, "no image back-off in a crash loop");
-    let svg = std::fs::read_to_string(out.join("charts/node-timeline.svg")).unwrap();
+    let (crash, image, svg) = timeline("crashloop.yaml", vermillion);
+    assert!(crash > 2_000, "crash back-off bars");
+    assert!(image < 400, "no image back-off in a crash loop");
     assert!(svg.contains("\ncrasher\n"), "the pod named on its lane");
     // A partition is a blue band above the node's row.
     let (_t, out) = run_with_charts(&scenario("network-partition.yaml"));

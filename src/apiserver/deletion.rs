@@ -84,15 +84,21 @@ mod tests {
     use super::*;
     use crate::api::pod::test_pod_spec;
 
-    #[test]
-    fn a_finalizer_keeps_a_deleted_pod_until_it_is_removed() {
+    /// A store with node `n` and pod `name` on it, holding the finalizer example.com/cleanup.
+    fn held_pod(name: &str) -> (ApiServer, NodeId, PodId) {
         let mut api = ApiServer::new();
         let n = api.create_node(crate::api::node::test_node("n", &[]));
         let mut spec = test_pod_spec();
         spec.finalizers = vec!["example.com/cleanup".into()];
-        let p =
-            api.create_pod(new_pod("default".into(), "db-0".into(), Default::default(), None, spec.into(), SimTime(0)));
+        let pod = new_pod("default".into(), name.into(), Default::default(), None, spec.into(), SimTime(0));
+        let p = api.create_pod(pod);
         api.bind_pod(p, n, SimTime(0), None);
+        (api, n, p)
+    }
+
+    #[test]
+    fn a_finalizer_keeps_a_deleted_pod_until_it_is_removed() {
+        let (mut api, n, p) = held_pod("db-0");
         // The graceful delete, then the kubelet's final delete: the object stays, deleted with
         // grace 0 from the moment of the request (deletionTimestamp moves back to it).
         assert!(!api.delete_pod(p, 30_000, SimTime(1_000)));
@@ -111,13 +117,7 @@ mod tests {
 
     #[test]
     fn removing_the_finalizers_of_a_pod_still_terminating_leaves_it_to_its_kubelet() {
-        let mut api = ApiServer::new();
-        let n = api.create_node(crate::api::node::test_node("n", &[]));
-        let mut spec = test_pod_spec();
-        spec.finalizers = vec!["example.com/cleanup".into()];
-        let p =
-            api.create_pod(new_pod("default".into(), "a".into(), Default::default(), None, spec.into(), SimTime(0)));
-        api.bind_pod(p, n, SimTime(0), None);
+        let (mut api, n, p) = held_pod("a");
         api.delete_pod(p, 30_000, SimTime(1_000));
         assert!(api.remove_finalizers(p, SimTime(2_000)));
         assert_eq!(api.pod(p).removed, None);

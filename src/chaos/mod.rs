@@ -433,6 +433,11 @@ fn apply_or_delete(f: &FaultDef, ctx: &mut Ctx) {
     } else {
         EventType::Normal
     };
+    control_plane_event(ctx, kind, msg);
+}
+
+/// Record kubesim-chaos's event about the cluster as a whole (an operator's kubectl action).
+fn control_plane_event(ctx: &mut Ctx, kind: EventType, msg: String) {
     ctx.cause = ctx.record(kind, "FaultInjected", ObjRef::ControlPlane, None, Source::Chaos, Message::Text(msg.into()));
 }
 
@@ -468,25 +473,18 @@ fn remove_finalizers(namespace: &str, name: &str, ctx: &mut Ctx) {
     });
     let Some(p) = found else {
         let msg = format!("remove-finalizers: {patch}: Error from server (NotFound): pods {name:?} not found");
-        ctx.cause = ctx.record(
-            EventType::Warning,
-            "FaultInjected",
-            ObjRef::ControlPlane,
-            None,
-            Source::Chaos,
-            Message::Text(msg.into()),
-        );
-        return;
+        return control_plane_event(ctx, EventType::Warning, msg);
     };
     let node = ctx.api.pod(p).node;
-    let changed = ctx.api.pod(p).finalizers.len();
-    let msg = match changed {
-        0 => format!(
-            "remove-finalizers: {patch}: Error from server: jsonpatch remove operation does not apply: doc is missing path: \"/metadata/finalizers\": missing value"
-        ),
-        _ => format!("remove-finalizers: {patch}: pod/{name} patched"),
+    let (kind, msg) = if ctx.api.pod(p).finalizers.is_empty() {
+        // A JSON patch `remove` of a path the object does not have is refused.
+        let why =
+            "jsonpatch remove operation does not apply: doc is missing path: \"/metadata/finalizers\": missing value";
+        (EventType::Warning, format!("remove-finalizers: {patch}: Error from server: {why}"))
+    } else {
+        (EventType::Normal, format!("remove-finalizers: {patch}: pod/{name} patched"))
     };
-    pod_event(ctx, p, node, EventType::Normal, "FaultInjected", msg);
+    pod_event(ctx, p, node, kind, "FaultInjected", msg);
     ctx.api.remove_finalizers(p, ctx.now);
 }
 
