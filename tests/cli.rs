@@ -223,6 +223,43 @@ fn check_exits_1_and_shows_what_happened_when_an_expectation_fails() {
 }
 
 #[test]
+fn check_reads_restarts_exit_codes_event_windows_pod_windows_and_node_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let extra = r#"  expect:
+  - get: {at: 5m, selector: {app: leaky}, status: CrashLoopBackOff, restarts: 5, reason: OOMKilled, exitCode: 137, count: 1}
+  - get: {at: 5m, selector: {app: leaky}, restarts: ">= 9"}
+  - during: [0s, 1m]
+    events: {reason: SystemOOM, object: node/worker-0, count: ">= 4"}
+  - during: [1m, 10m]
+    pods: {selector: {app: leaky}, count: 1}
+  - during: [0s, 10m]
+    pods: {selector: {app: leaky}, count: 1}
+  - during: [0s, 10m]
+    node/worker-0: {ready: True, memoryPressure: false}
+  - at: 5m
+    node/worker-0: {unschedulable: true}
+"#;
+    let text = std::fs::read_to_string(scenario("oomkilled.yaml")).unwrap().replacen("  expect:\n", extra, 1);
+    let f = tmp.path().join("o.yaml");
+    std::fs::write(&f, text).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().arg("check").arg(&f).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for line in [
+        "PASS  at 5m0s: pods app=leaky with STATUS CrashLoopBackOff, RESTARTS == 5, last terminated OOMKilled, exit code 137 count == 1",
+        "FAIL  at 5m0s: pods app=leaky RESTARTS >= 9  (actual: leaky-",
+        "FAIL  during [0s, 1m0s]: events SystemOOM about node/worker-0: count >= 4  (actual: 3)",
+        "PASS  during [1m0s, 10m0s]: pods app=leaky count == 1  (actual: 1)",
+        // Before the scheduler binds it, the pod exists but is not on a node.
+        "FAIL  during [0s, 10m0s]: pods app=leaky count == 1  (actual: 0 at 0s)",
+        "PASS  during [0s, 10m0s]: node/worker-0 memoryPressure false, ready True",
+        "FAIL  at 5m0s: node/worker-0 unschedulable true  (actual: unschedulable false)",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+}
+
+#[test]
 fn get_pods_prints_what_kubectl_would_at_a_moment() {
     let get = |file: &str, at: &str| {
         let out = Command::cargo_bin("kubesim")

@@ -1,9 +1,9 @@
 //! Evaluating a scenario's `expect:` against what happened.
 
-use crate::api::WorkloadRef;
+use crate::api::{ContainerState, WorkloadRef};
 use crate::report::summary::recovery;
 use crate::run::RunResult;
-use crate::scenario::expect::{Expectation, Field};
+use crate::scenario::expect::{Cmp, Expectation, Field, NodeField, PodFilter, PodWant};
 use crate::sim::SimTime;
 
 /// One expectation's verdict.
@@ -18,40 +18,19 @@ fn name_of(r: &RunResult, w: WorkloadRef) -> String {
     r.cluster.api.workload(w).0
 }
 
-/// A `get:` expectation's verdict: kubectl's STATUS of the pods it names at `at`.
-fn status_verdict(
-    r: &RunResult,
-    at: SimTime,
-    who: &Who,
-    status: &str,
-    cmp: Option<&crate::scenario::expect::Cmp>,
-) -> Verdict {
-    let (pod, selector) = (who.pod, who.selector);
-    let d = crate::api::duration::format_go_duration_ms(at.as_millis());
-    let what = match pod {
-        Some(p) => format!("pod/{p}"),
-        None => format!("pods {}", selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
-    };
-    let expectation = match cmp {
-        Some(c) => format!("at {d}: {what} with STATUS {status} count {c}"),
-        None => format!("at {d}: {what} STATUS {status}"),
-    };
-    let seen = statuses_at(r, at, who);
-    let n = seen.iter().filter(|(_, s)| s == status).count();
-    let pass = match cmp {
-        Some(c) => c.holds(n as i64),
-        None => !seen.is_empty() && n == seen.len(),
-    };
-    let actual = if seen.is_empty() {
-        "no such pod then".to_string()
-    } else {
-        seen.iter().map(|(p, s)| format!("{p} {s}")).collect::<Vec<_>>().join(", ")
-    };
-    Verdict { expectation, pass, actual }
+fn d(ms: u64) -> String {
+    crate::api::duration::format_go_duration_ms(ms)
 }
 
-/// Each pod that exists at `at` and is `pod` or carries `selector`'s labels, with the STATUS
-/// `kubectl get pods` prints for it then (from the run's history, which `check` keeps).
+/// "at 5m" or "during [5m, 7m]".
+fn when(from: SimTime, to: SimTime) -> String {
+    if from == to {
+        format!("at {}", d(from.as_millis()))
+    } else {
+        format!("during [{}, {}]", d(from.as_millis()), d(to.as_millis()))
+    }
+}
+
 /// The pods a `get:` expectation names.
 struct Who<'a> {
     pod: Option<&'a str>,
@@ -59,8 +38,62 @@ struct Who<'a> {
     selector: &'a [(String, String)],
 }
 
-fn statuses_at(r: &RunResult, at: SimTime, who: &Who) -> Vec<(String, String)> {
-    let (pod, selector) = (who.pod, who.selector);
+/// A pod as `kubectl get pods` and `describe` show it at a moment.
+struct Row {
+    name: String,
+    status: String,
+    restarts: u32,
+    /// Each container's latest termination: (exit code, reason).
+    terminations: Vec<(i32, &'static str)>,
+}
+
+impl Row {
+    fn matches(&self, w: &PodWant) -> bool {
+        w.status.as_ref().is_none_or(|s| *s == self.status)
+            && w.restarts.is_none_or(|c| c.holds(self.restarts as i64))
+            && w.exit_code.is_none_or(|c| self.terminations.iter().any(|t| t.0 == c))
+            && w.reason.as_ref().is_none_or(|r| self.terminations.iter().any(|t| t.1 == r))
+    }
+    fn show(&self, w: &PodWant) -> String {
+        let mut s = format!("{} {}", self.name, self.status);
+        if w.restarts.is_some() {
+            s += &format!(" RESTARTS {}", self.restarts);
+        }
+        if w.exit_code.is_some() || w.reason.is_some() {
+            let t: Vec<String> = self.terminations.iter().map(|(c, r)| format!("{r} {c}")).collect();
+            s += &format!(" (terminated: {})", if t.is_empty() { "none".into() } else { t.join(", ") });
+        }
+        s
+    }
+}
+
+/// A `get:` expectation's verdict: how the pods it names look at `at`.
+fn status_verdict(r: &RunResult, at: SimTime, who: &Who, want: &PodWant, cmp: Option<&Cmp>) -> Verdict {
+    let what = match who.pod {
+        Some(p) => format!("pod/{p}"),
+        None => format!("pods {}", who.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
+    };
+    let expectation = match cmp {
+        Some(c) => format!("{}: {what} with {want} count {c}", when(at, at)),
+        None => format!("{}: {what} {want}", when(at, at)),
+    };
+    let seen = rows_at(r, at, who);
+    let n = seen.iter().filter(|row| row.matches(want)).count();
+    let pass = match cmp {
+        Some(c) => c.holds(n as i64),
+        None => !seen.is_empty() && n == seen.len(),
+    };
+    let actual = if seen.is_empty() {
+        "no such pod then".to_string()
+    } else {
+        seen.iter().map(|row| row.show(want)).collect::<Vec<_>>().join(", ")
+    };
+    Verdict { expectation, pass, actual }
+}
+
+/// Each pod that exists at `at` and is `pod` or carries `selector`'s labels, as `kubectl get
+/// pods` prints it then (from the run's history, which `check` keeps).
+fn rows_at(r: &RunResult, at: SimTime, who: &Who) -> Vec<Row> {
     let api = &r.cluster.api;
     let Some(h) = &r.cluster.rec.history else { return Vec::new() };
     let mut last: std::collections::BTreeMap<u32, crate::record::history::PodSnap> = Default::default();
@@ -70,122 +103,211 @@ fn statuses_at(r: &RunResult, at: SimTime, who: &Who) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (&i, s) in &last {
         let p = &api.pods[i as usize];
-        let wanted = match pod {
+        let wanted = match who.pod {
             Some(name) => p.name == name,
-            None => selector.iter().all(|(k, v)| p.labels.get(k) == Some(v.as_str())),
+            None => who.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v.as_str())),
         };
         if !wanted || s.removed || who.namespace.is_some_and(|ns| *p.namespace != *ns) {
             continue;
         }
-        out.push((p.name.clone(), crate::report::kubectl::snapshot_row(p, h, s).1));
+        let (_, status, restarts, _) = crate::report::kubectl::snapshot_row(p, h, s);
+        let terminations = h
+            .statuses_of(s)
+            .iter()
+            .filter_map(|c| match c.state {
+                ContainerState::Terminated { exit_code, reason, .. } => Some((exit_code, reason)),
+                _ => c.last_terminated.map(|(code, reason, _)| (code, reason)),
+            })
+            .collect();
+        out.push(Row { name: p.name.clone(), status, restarts, terminations });
     }
-    out.sort();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
-/// Check every expectation. State expectations read the time series, so they see the
-/// cluster at `sampleInterval` resolution (`at: T` reads the last sample at or before T).
+/// A workload's or a Service's field, read from the time series (at `sampleInterval`
+/// resolution: `at: T` reads the last sample at or before T).
+fn state_verdict(r: &RunResult, from: SimTime, to: SimTime, workload: &str, field: Field, cmp: &Cmp) -> Verdict {
+    let rec = &r.cluster.rec;
+    let samples: Vec<(SimTime, i64)> = match workload.strip_prefix("service/") {
+        Some(name) => rec
+            .service_samples
+            .iter()
+            .filter(|s| r.cluster.api.services[s.service as usize].name == name)
+            .map(|s| (s.time, s.endpoints.ready as i64))
+            .collect(),
+        None => rec
+            .workload_samples
+            .iter()
+            .filter(|s| name_of(r, s.workload) == *workload)
+            .map(|s| {
+                let v = match field {
+                    Field::Replicas => s.desired,
+                    Field::ReadyReplicas => s.ready,
+                    Field::AvailableReplicas => s.available,
+                    Field::UpdatedReplicas => s.updated,
+                    Field::ReadyEndpoints => 0,
+                };
+                (s.time, v as i64)
+            })
+            .collect(),
+    };
+    let window: Vec<&(SimTime, i64)> = if from == to {
+        samples.iter().rev().find(|s| s.0 <= from).into_iter().collect()
+    } else {
+        samples.iter().filter(|s| s.0 >= from && s.0 <= to).collect()
+    };
+    let expectation = format!("{}: {workload} {} {cmp}", when(from, to), field.name());
+    match window.iter().find(|s| !cmp.holds(s.1)) {
+        _ if window.is_empty() => Verdict { expectation, pass: false, actual: "no sample in that window".into() },
+        Some(bad) => Verdict { expectation, pass: false, actual: format!("{} at {}", bad.1, d(bad.0.as_millis())) },
+        None => Verdict { expectation, pass: true, actual: window[window.len() - 1].1.to_string() },
+    }
+}
+
+/// How many events of `reason` (about `object`, in `window`) were recorded: each repeat of an
+/// event series counts, at the time it happened.
+fn events_verdict(
+    r: &RunResult,
+    reason: &str,
+    cmp: &Cmp,
+    object: Option<&str>,
+    window: Option<(SimTime, SimTime)>,
+) -> Verdict {
+    let api = &r.cluster.api;
+    let rec = &r.cluster.rec;
+    let about = |e: &crate::api::events::RecordedEvent| {
+        object.is_none_or(|o| {
+            let (kind, _, name) = api.describe(e.object);
+            o.split_once('/').is_some_and(|(k, n)| k.eq_ignore_ascii_case(kind) && n == name)
+        })
+    };
+    let inside = |t: SimTime| window.is_none_or(|(a, b)| t >= a && t <= b);
+    let chosen: Vec<&crate::api::events::RecordedEvent> =
+        rec.events.iter().filter(|e| e.reason == reason && about(e)).collect();
+    let n = match (window, &rec.history) {
+        (None, _) => chosen.iter().map(|e| e.count as i64).sum::<i64>(),
+        (Some(_), history) => {
+            let ids: std::collections::BTreeSet<u32> = chosen.iter().map(|e| e.id).collect();
+            let repeats = history
+                .as_ref()
+                .map_or(0, |h| h.repeats.iter().filter(|(id, t)| ids.contains(id) && inside(*t)).count());
+            chosen.iter().filter(|e| inside(e.time)).count() as i64 + repeats as i64
+        }
+    };
+    let mut expectation = format!("events {reason}");
+    if let Some(o) = object {
+        expectation += &format!(" about {o}");
+    }
+    if let Some((a, b)) = window {
+        // Always a window: `at` is refused for events.
+        expectation = format!("during [{}, {}]: {expectation}", d(a.as_millis()), d(b.as_millis()));
+    }
+    Verdict { expectation: format!("{expectation}: count {cmp}"), pass: cmp.holds(n), actual: n.to_string() }
+}
+
+/// How many pods `filter` counts at `at`.
+fn pods_at(r: &RunResult, at: SimTime, filter: &PodFilter) -> i64 {
+    let api = &r.cluster.api;
+    let has = |labels: &crate::api::Labels, want: &[(String, String)]| {
+        want.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
+    };
+    api.pods
+        .iter()
+        .filter(|p| p.created <= at && p.removed.is_none_or(|t| t > at))
+        .filter(|p| has(&p.labels, &filter.selector))
+        .filter(|p| {
+            let bound = p.scheduled_at.is_some_and(|t| t <= at) || (p.node.is_some() && p.scheduled_at.is_none());
+            match p.node {
+                _ if !filter.scheduled => !bound,
+                Some(n) if bound => {
+                    let node = api.node(n);
+                    filter.node.as_ref().is_none_or(|x| *x == node.name) && has(&node.labels, &filter.node_selector)
+                }
+                _ => false,
+            }
+        })
+        .count() as i64
+}
+
+/// A `pods:` expectation: the count at `from` and at every moment a pod came, went or was
+/// bound until `to`.
+fn pods_verdict(r: &RunResult, from: SimTime, to: SimTime, filter: &PodFilter, cmp: &Cmp) -> Verdict {
+    let mut moments = std::collections::BTreeSet::from([from]);
+    for p in &r.cluster.api.pods {
+        for t in [Some(p.created), p.removed, p.scheduled_at].into_iter().flatten() {
+            if t > from && t <= to {
+                moments.insert(t);
+            }
+        }
+    }
+    let expectation = format!("{}: {filter} count {cmp}", when(from, to));
+    let mut last = 0;
+    for &t in &moments {
+        last = pods_at(r, t, filter);
+        if !cmp.holds(last) {
+            let actual = if from == to { last.to_string() } else { format!("{last} at {}", d(t.as_millis())) };
+            return Verdict { expectation, pass: false, actual };
+        }
+    }
+    Verdict { expectation, pass: true, actual: last.to_string() }
+}
+
+/// A `node/NAME:` expectation: its state at `from` and at every change until `to`.
+fn node_verdict(r: &RunResult, from: SimTime, to: SimTime, node: &str, want: &[(NodeField, String)]) -> Verdict {
+    let fields = want.iter().map(|(f, v)| format!("{} {v}", f.name())).collect::<Vec<_>>().join(", ");
+    let expectation = format!("{}: node/{node} {fields}", when(from, to));
+    let fail = |actual: String| Verdict { expectation: expectation.clone(), pass: false, actual };
+    let Some(id) = r.cluster.api.nodes.iter().position(|n| n.name == node) else {
+        return fail("no such node".into());
+    };
+    let Some(h) = &r.cluster.rec.history else { return fail("no history kept".into()) };
+    let snaps: Vec<_> = h.nodes.iter().filter(|s| s.node.idx() == id).collect();
+    let start = snaps.iter().rposition(|s| s.time <= from);
+    let Some(start) = start else { return fail("the node did not exist then".into()) };
+    let value = |s: &crate::record::history::NodeSnap, f: NodeField| -> String {
+        match f {
+            NodeField::Ready => format!("{:?}", s.ready),
+            NodeField::Unschedulable => s.unschedulable.to_string(),
+            NodeField::MemoryPressure => s.memory_pressure.to_string(),
+        }
+    };
+    let mut last = String::new();
+    for s in snaps[start..].iter().take_while(|s| s.time <= to) {
+        let bad = want.iter().find(|(f, v)| value(s, *f) != *v);
+        last = want.iter().map(|(f, _)| format!("{} {}", f.name(), value(s, *f))).collect::<Vec<_>>().join(", ");
+        if s.deleted {
+            return fail(format!("deleted at {}", d(s.time.as_millis())));
+        }
+        if bad.is_some() {
+            let at =
+                if from == to { String::new() } else { format!(" at {}", d(s.time.as_millis().max(from.as_millis()))) };
+            return fail(format!("{last}{at}"));
+        }
+    }
+    Verdict { expectation, pass: true, actual: last }
+}
+
+/// Check every expectation.
 pub fn check(r: &RunResult) -> Vec<Verdict> {
     let rec = &r.cluster.rec;
-    let d = |ms: u64| crate::api::duration::format_go_duration_ms(ms);
     r.cluster
         .scenario
         .expectations
         .iter()
         .map(|e| match e {
             Expectation::State { from, to, workload, field, cmp } => {
-                // (time, value) of the object's samples: a Service's endpoints, or a workload's.
-                let samples: Vec<(crate::sim::SimTime, i64)> = match workload.strip_prefix("service/") {
-                    Some(name) => rec
-                        .service_samples
-                        .iter()
-                        .filter(|s| r.cluster.api.services[s.service as usize].name == name)
-                        .map(|s| (s.time, s.endpoints.ready as i64))
-                        .collect(),
-                    None => rec
-                        .workload_samples
-                        .iter()
-                        .filter(|s| name_of(r, s.workload) == *workload)
-                        .map(|s| {
-                            let v = match field {
-                                Field::Replicas => s.desired,
-                                Field::ReadyReplicas => s.ready,
-                                Field::AvailableReplicas => s.available,
-                                Field::UpdatedReplicas => s.updated,
-                                Field::ReadyEndpoints => 0,
-                            };
-                            (s.time, v as i64)
-                        })
-                        .collect(),
-                };
-                let samples: Vec<&(crate::sim::SimTime, i64)> = samples.iter().collect();
-                let value = |s: &(crate::sim::SimTime, i64)| s.1;
-                let window: Vec<_> = if from == to {
-                    samples.iter().rev().find(|s| s.0 <= *from).into_iter().copied().collect()
-                } else {
-                    samples.iter().filter(|s| s.0 >= *from && s.0 <= *to).copied().collect()
-                };
-                let when = if from == to {
-                    format!("at {}", d(from.as_millis()))
-                } else {
-                    format!("during [{}, {}]", d(from.as_millis()), d(to.as_millis()))
-                };
-                let expectation = format!("{when}: {workload} {} {cmp}", field.name());
-                match window.iter().find(|s| !cmp.holds(value(s))) {
-                    _ if window.is_empty() => {
-                        Verdict { expectation, pass: false, actual: "no sample in that window".into() }
-                    }
-                    Some(bad) => Verdict {
-                        expectation,
-                        pass: false,
-                        actual: format!("{} at {}", value(bad), d(bad.0.as_millis())),
-                    },
-                    None => Verdict { expectation, pass: true, actual: value(window[window.len() - 1]).to_string() },
-                }
+                state_verdict(r, *from, *to, workload, *field, cmp)
             }
-            Expectation::Events { reason, cmp } => {
-                // An event series counts every occurrence.
-                let n = rec.events.iter().filter(|e| e.reason == reason.as_str()).map(|e| e.count as i64).sum::<i64>();
-                Verdict {
-                    expectation: format!("events {reason}: count {cmp}"),
-                    pass: cmp.holds(n),
-                    actual: n.to_string(),
-                }
+            Expectation::Events { reason, cmp, object, window } => {
+                events_verdict(r, reason, cmp, object.as_deref(), *window)
             }
-            Expectation::Pods { at, filter, cmp } => {
-                let api = &r.cluster.api;
-                let has = |labels: &crate::api::Labels, want: &[(String, String)]| {
-                    want.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
-                };
-                let n = api
-                    .pods
-                    .iter()
-                    .filter(|p| p.created <= *at && p.removed.is_none_or(|t| t > *at))
-                    .filter(|p| has(&p.labels, &filter.selector))
-                    .filter(|p| {
-                        let bound =
-                            p.scheduled_at.is_some_and(|t| t <= *at) || (p.node.is_some() && p.scheduled_at.is_none());
-                        match p.node {
-                            _ if !filter.scheduled => !bound,
-                            Some(n) if bound => {
-                                let node = api.node(n);
-                                filter.node.as_ref().is_none_or(|x| *x == node.name)
-                                    && has(&node.labels, &filter.node_selector)
-                            }
-                            _ => false,
-                        }
-                    })
-                    .count() as i64;
-                Verdict {
-                    expectation: format!("at {}: {filter} count {cmp}", d(at.as_millis())),
-                    pass: cmp.holds(n),
-                    actual: n.to_string(),
-                }
-            }
-            Expectation::Status { at, pod, namespace, selector, status, cmp } => {
+            Expectation::Pods { from, to, filter, cmp } => pods_verdict(r, *from, *to, filter, cmp),
+            Expectation::Status { at, pod, namespace, selector, want, cmp } => {
                 let who = Who { pod: pod.as_deref(), namespace: namespace.as_deref(), selector };
-                status_verdict(r, *at, &who, status, cmp.as_ref())
+                status_verdict(r, *at, &who, want, cmp.as_ref())
             }
+            Expectation::Node { from, to, node, want } => node_verdict(r, *from, *to, node, want),
             Expectation::Recovers { workload, after, within_ms } => {
                 let log = rec.workload_changes.iter().find(|(w, _)| name_of(r, *w) == *workload).map(|x| &x.1);
                 let got = log.and_then(|l| recovery(l, *after));

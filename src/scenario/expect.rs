@@ -146,30 +146,86 @@ impl Field {
     }
 }
 
-/// One checked outcome.
+/// One checked outcome. A window `(from, to)` with `from == to` is a moment (`at:`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Expectation {
     /// `kind/name: {field: cmp}` at a time, or at every sample of a window.
     State { from: SimTime, to: SimTime, workload: String, field: Field, cmp: Cmp },
-    /// The number of recorded events with this reason.
-    Events { reason: String, cmp: Cmp },
+    /// The number of recorded events with this reason (each repeat of a series counts), about
+    /// `object` (`pod/NAME`, `node/NAME`, ...) if given, over the run or within `window`.
+    Events { reason: String, cmp: Cmp, object: Option<String>, window: Option<(SimTime, SimTime)> },
     /// The workload is back at ready >= desired within `within` of `after`.
     Recovers { workload: String, after: SimTime, within_ms: u64 },
-    /// Where pods are at a time: how many pods with these labels exist then and are bound
-    /// (`scheduled: true`, the default) or not (`false`), on nodes with these labels or this
-    /// name.
-    Pods { at: SimTime, filter: PodFilter, cmp: Cmp },
-    /// What `kubectl get pods` prints in STATUS at a time: the named pod's (in `namespace`,
-    /// default `default`), or how many pods with these labels (in `namespace`, or any) show it
+    /// Where pods are at a time, or at every moment of a window: how many pods with these
+    /// labels exist then and are bound (`scheduled: true`, the default) or not (`false`), on
+    /// nodes with these labels or this name.
+    Pods { from: SimTime, to: SimTime, filter: PodFilter, cmp: Cmp },
+    /// What `kubectl get pods` prints at a time: the named pod's (in `namespace`, default
+    /// `default`), or how many pods with these labels (in `namespace`, or any) match `want`
     /// (`cmp`; without one, every such pod, and at least one).
     Status {
         at: SimTime,
         pod: Option<String>,
         namespace: Option<String>,
         selector: Vec<(String, String)>,
-        status: String,
+        want: PodWant,
         cmp: Option<Cmp>,
     },
+    /// A node's conditions and cordon at a time, or at every change of a window.
+    Node { from: SimTime, to: SimTime, node: String, want: Vec<(NodeField, String)> },
+}
+
+/// What a `get:` expectation asks of a pod; every given part must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodWant {
+    /// kubectl's STATUS column.
+    pub status: Option<String>,
+    /// kubectl's RESTARTS column (the count, without the age).
+    pub restarts: Option<Cmp>,
+    /// Some container's latest termination (its state if terminated, else its Last State)
+    /// has this exit code / this reason (`OOMKilled`, `Error`, `Completed`, ...).
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+impl fmt::Display for PodWant {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let mut parts = Vec::new();
+        if let Some(s) = &self.status {
+            parts.push(format!("STATUS {s}"));
+        }
+        if let Some(c) = &self.restarts {
+            parts.push(format!("RESTARTS {c}"));
+        }
+        if let Some(r) = &self.reason {
+            parts.push(format!("last terminated {r}"));
+        }
+        if let Some(c) = &self.exit_code {
+            parts.push(format!("exit code {c}"));
+        }
+        f.write_str(&parts.join(", "))
+    }
+}
+
+/// A node field a `node/NAME:` expectation reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NodeField {
+    /// The Ready condition: True, False or Unknown.
+    Ready,
+    /// `spec.unschedulable` (cordoned): true or false.
+    Unschedulable,
+    /// The MemoryPressure condition: true or false.
+    MemoryPressure,
+}
+
+impl NodeField {
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeField::Ready => "ready",
+            NodeField::Unschedulable => "unschedulable",
+            NodeField::MemoryPressure => "memoryPressure",
+        }
+    }
 }
 
 /// The pods a `pods:` expectation counts.
@@ -225,39 +281,177 @@ fn known(workloads: &[String]) -> String {
     }
 }
 
-/// Turn one `expect:` entry into expectations; `workloads` are the `kind/name`s that exist.
-/// `get: {at, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, count: ">= 2"}`
-/// (`at` here or beside it).
-fn get(v: &Value, window: Option<(SimTime, SimTime)>) -> Result<Expectation, String> {
-    const HELP: &str = "get: {at: 6m, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, count: \">= 1\"}";
+type Window = Option<(SimTime, SimTime)>;
+
+/// `get: {at, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, restarts: ">= 2",
+/// reason: OOMKilled, exitCode: 137, count: ">= 2"}` (`at` here or beside it).
+fn get(v: &Value, window: Window) -> Result<Expectation, String> {
+    const HELP: &str = "get: {at: 6m, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, restarts: \">= 2\", reason: OOMKilled, exitCode: 137, count: \">= 1\"}";
     let Value::Map(g) = v else { return Err(HELP.into()) };
     let at = match (g.get("at"), window) {
         (Some(a), _) => SimTime(dur(a, "get.at")?),
         (None, Some((a, b))) if a == b => a,
         _ => return Err(format!("get: give `at: TIME` ({HELP})")),
     };
-    let (mut pod, mut selector, mut status, mut cmp, mut namespace) = (None, Vec::new(), None, None, None);
+    let (mut pod, mut selector, mut want, mut cmp, mut namespace) = (None, Vec::new(), PodWant::default(), None, None);
     for (k, x) in g {
         match k.as_str() {
             "at" => {}
             "pod" => pod = Some(scalar(x, "get.pod")?.to_string()),
             "namespace" => namespace = Some(scalar(x, "get.namespace")?.to_string()),
             "selector" => selector = label_map(x, "get.selector")?,
-            "status" => status = Some(scalar(x, "get.status")?.to_string()),
+            "status" => want.status = Some(scalar(x, "get.status")?.to_string()),
+            "restarts" => want.restarts = Some(Cmp::parse(scalar(x, "get.restarts")?)?),
+            "reason" => want.reason = Some(scalar(x, "get.reason")?.to_string()),
+            "exitCode" => {
+                let c = scalar(x, "get.exitCode")?;
+                want.exit_code = Some(c.parse().map_err(|_| format!("get.exitCode is a number, not {c:?}"))?);
+            }
             "count" => cmp = Some(Cmp::parse(scalar(x, "get.count")?)?),
             o => return Err(format!("get: unknown key {o:?} ({HELP})")),
         }
     }
-    let status = status.ok_or_else(|| format!("get needs `status` ({HELP})"))?;
+    if want == PodWant::default() {
+        return Err(format!("get needs `status`, `restarts`, `reason` or `exitCode` ({HELP})"));
+    }
     if pod.is_some() != selector.is_empty() || (pod.is_some() && cmp.is_some()) {
         return Err(format!("get: give `pod` or `selector` (with an optional `count`), not both ({HELP})"));
     }
     if pod.is_some() && namespace.is_none() {
         namespace = Some("default".into());
     }
-    Ok(Expectation::Status { at, pod, namespace, selector, status, cmp })
+    Ok(Expectation::Status { at, pod, namespace, selector, want, cmp })
 }
 
+/// `events: {reason: Evicted, count: ">= 2", object: pod/NAME}`, over the entry's `during`.
+fn events(v: &Value, window: Window, has_at: bool) -> Result<Expectation, String> {
+    const HELP: &str = "events: {reason: Evicted, count: \">= 2\", object: pod/NAME} (beside it, `during: [FROM, TO]` to count only those in a window)";
+    let Value::Map(e) = v else { return Err(HELP.into()) };
+    if has_at {
+        return Err(format!("events count over a window: give `during: [FROM, TO]`, not `at` ({HELP})"));
+    }
+    let (mut reason, mut cmp, mut object) = (None, None, None);
+    for (k, x) in e {
+        match k.as_str() {
+            "reason" => reason = Some(scalar(x, "events.reason")?.to_string()),
+            "count" => cmp = Some(Cmp::parse(scalar(x, "events.count")?)?),
+            "object" => {
+                let o = scalar(x, "events.object")?;
+                if !o.contains('/') {
+                    return Err(format!("events.object is kind/name, e.g. pod/web-0 or node/worker-1, not {o:?}"));
+                }
+                object = Some(o.to_ascii_lowercase());
+            }
+            o => return Err(format!("events: unknown key {o:?} ({HELP})")),
+        }
+    }
+    let reason = reason.ok_or("events needs `reason`")?;
+    let cmp = cmp.ok_or("events needs `count`")?;
+    Ok(Expectation::Events { reason, cmp, object, window })
+}
+
+/// `pods: {selector: {app: web}, nodeSelector: {zone: a} | node: NAME | scheduled: false, count: 2}`.
+fn pods(v: &Value, window: Window) -> Result<Expectation, String> {
+    const HELP: &str =
+        "pods: {selector: {app: web}, nodeSelector: {zone: a} | node: NAME | scheduled: false, count: 2}";
+    let Value::Map(p) = v else { return Err(HELP.into()) };
+    let Some((from, to)) = window else { return Err("pods: give `at: TIME` or `during: [FROM, TO]`".into()) };
+    let mut f = PodFilter { scheduled: true, ..PodFilter::default() };
+    let mut cmp = None;
+    for (k, x) in p {
+        match k.as_str() {
+            "selector" => f.selector = label_map(x, "pods.selector")?,
+            "nodeSelector" => f.node_selector = label_map(x, "pods.nodeSelector")?,
+            "node" => f.node = Some(scalar(x, "pods.node")?.to_string()),
+            "scheduled" => f.scheduled = boolean(x, "pods.scheduled")?,
+            "count" => cmp = Some(Cmp::parse(scalar(x, "pods.count")?)?),
+            o => return Err(format!("pods: unknown key {o:?} ({HELP})")),
+        }
+    }
+    let cmp = cmp.ok_or("pods needs `count`")?;
+    Ok(Expectation::Pods { from, to, filter: f, cmp })
+}
+
+fn boolean(v: &Value, what: &str) -> Result<bool, String> {
+    match scalar(v, what)? {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        o => Err(format!("{what} is true or false, not {o:?}")),
+    }
+}
+
+/// `node/NAME: {ready: "False", unschedulable: true, memoryPressure: false}`.
+fn node(name: &str, v: &Value, window: Window) -> Result<Expectation, String> {
+    const HELP: &str =
+        "{ready: \"True\" | \"False\" | Unknown, unschedulable: true | false, memoryPressure: true | false}";
+    let Some((from, to)) = window else { return Err(format!("node/{name}: give `at: TIME` or `during: [FROM, TO]`")) };
+    let Value::Map(fields) = v else { return Err(format!("node/{name}: a mapping of fields, {HELP}")) };
+    let mut want = Vec::new();
+    for (k, x) in fields {
+        let what = format!("node/{name}.{k}");
+        let flag = |x: &Value| boolean(x, &what).map(|b| if b { "true" } else { "false" });
+        let (field, value) = match k.as_str() {
+            // YAML reads an unquoted True / true as a boolean: both mean the condition's "True".
+            "ready" => match scalar(x, &what)? {
+                "True" | "true" => (NodeField::Ready, "True"),
+                "False" | "false" => (NodeField::Ready, "False"),
+                "Unknown" => (NodeField::Ready, "Unknown"),
+                o => return Err(format!("{what} is True, False or Unknown, not {o:?}")),
+            },
+            "unschedulable" => (NodeField::Unschedulable, flag(x)?),
+            "memoryPressure" => (NodeField::MemoryPressure, flag(x)?),
+            o => return Err(format!("node/{name}: unknown field {o:?}, {HELP}")),
+        };
+        want.push((field, value.to_string()));
+    }
+    if want.is_empty() {
+        return Err(format!("node/{name}: name a field, {HELP}"));
+    }
+    Ok(Expectation::Node { from, to, node: name.to_string(), want })
+}
+
+/// `recovers: {workload: deployment/web, within: 7m, after: 2m}`.
+fn recovers(v: &Value, workloads: &[String]) -> Result<Expectation, String> {
+    let Value::Map(r) = v else {
+        return Err("recovers: {workload: deployment/web, within: 7m, after: 2m}".into());
+    };
+    let workload = scalar(r.get("workload").ok_or("recovers needs `workload`")?, "recovers.workload")?.to_string();
+    if !workloads.contains(&workload) {
+        return Err(format!("recovers names {workload:?}, which the scenario does not define ({})", known(workloads)));
+    }
+    let within_ms = dur(r.get("within").ok_or("recovers needs `within`")?, "recovers.within")?;
+    let after = SimTime(r.get("after").map(|a| dur(a, "recovers.after")).transpose()?.unwrap_or(0));
+    Ok(Expectation::Recovers { workload, after, within_ms })
+}
+
+/// `kind/name: {field: cmp, ...}` for a workload or a Service.
+fn workload_state(w: &str, v: &Value, window: Window, workloads: &[String]) -> Result<Vec<Expectation>, String> {
+    if !workloads.iter().any(|x| x == w) {
+        return Err(format!("{w:?} is not a workload of the scenario ({})", known(workloads)));
+    }
+    let Some((from, to)) = window else {
+        return Err(format!("{w}: give `at: TIME` or `during: [FROM, TO]`"));
+    };
+    let Value::Map(fields) = v else {
+        return Err(format!("{w}: a mapping of fields, e.g. {{readyReplicas: 3}}"));
+    };
+    let service = w.starts_with("service/");
+    let mut out = Vec::new();
+    for (f, c) in fields {
+        let field =
+            Field::parse(f).filter(|f| (*f == Field::ReadyEndpoints) == service).ok_or_else(|| match service {
+                true => format!("{w}: unknown field {f:?} (a Service has readyEndpoints)"),
+                false => {
+                    format!("{w}: unknown field {f:?} (replicas, readyReplicas, availableReplicas, updatedReplicas)")
+                }
+            })?;
+        let cmp = Cmp::parse(scalar(c, f)?)?;
+        out.push(Expectation::State { from, to, workload: w.to_string(), field, cmp });
+    }
+    Ok(out)
+}
+
+/// Turn one `expect:` entry into expectations; `workloads` are the `kind/name`s that exist.
 pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, String> {
     let Value::Map(m) = entry else {
         return Err("each expect entry is a mapping (at/during + workload, events, or recovers)".into());
@@ -270,7 +464,11 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
             Some((t, t))
         }
         (None, Some(Value::List(l))) if l.len() == 2 => {
-            Some((SimTime(dur(&l[0], "during")?), SimTime(dur(&l[1], "during")?)))
+            let (a, b) = (SimTime(dur(&l[0], "during")?), SimTime(dur(&l[1], "during")?));
+            if a > b {
+                return Err("`during: [FROM, TO]` needs FROM <= TO".into());
+            }
+            Some((a, b))
         }
         (None, Some(_)) => return Err("`during` is a list of two times: [5m, 15m]".into()),
         (None, None) => None,
@@ -278,85 +476,15 @@ pub fn parse(entry: &Value, workloads: &[String]) -> Result<Vec<Expectation>, St
     for (k, v) in m {
         match k.as_str() {
             "at" | "during" => {}
-            "events" => {
-                let Value::Map(e) = v else { return Err("events: {reason: Evicted, count: \">= 2\"}".into()) };
-                let reason = scalar(e.get("reason").ok_or("events needs `reason`")?, "events.reason")?.to_string();
-                let cmp = Cmp::parse(scalar(e.get("count").ok_or("events needs `count`")?, "events.count")?)?;
-                out.push(Expectation::Events { reason, cmp });
-            }
-            "pods" => {
-                const HELP: &str =
-                    "pods: {selector: {app: web}, nodeSelector: {zone: a} | node: NAME | scheduled: false, count: 2}";
-                let Value::Map(p) = v else { return Err(HELP.into()) };
-                let Some((at, to)) = window else { return Err("pods: give `at: TIME`".into()) };
-                if at != to {
-                    return Err("pods: give `at: TIME` (not `during`)".into());
-                }
-                let mut f = PodFilter { scheduled: true, ..PodFilter::default() };
-                let mut cmp = None;
-                for (k, x) in p {
-                    match k.as_str() {
-                        "selector" => f.selector = label_map(x, "pods.selector")?,
-                        "nodeSelector" => f.node_selector = label_map(x, "pods.nodeSelector")?,
-                        "node" => f.node = Some(scalar(x, "pods.node")?.to_string()),
-                        "scheduled" => {
-                            f.scheduled = match scalar(x, "pods.scheduled")? {
-                                "true" => true,
-                                "false" => false,
-                                o => return Err(format!("pods.scheduled is true or false, not {o:?}")),
-                            }
-                        }
-                        "count" => cmp = Some(Cmp::parse(scalar(x, "pods.count")?)?),
-                        o => return Err(format!("pods: unknown key {o:?} ({HELP})")),
-                    }
-                }
-                let cmp = cmp.ok_or("pods needs `count`")?;
-                out.push(Expectation::Pods { at, filter: f, cmp });
-            }
+            "events" => out.push(events(v, window, m.contains_key("at"))?),
+            "pods" => out.push(pods(v, window)?),
             "get" => out.push(get(v, window)?),
-            "recovers" => {
-                let Value::Map(r) = v else {
-                    return Err("recovers: {workload: deployment/web, within: 7m, after: 2m}".into());
-                };
-                let workload =
-                    scalar(r.get("workload").ok_or("recovers needs `workload`")?, "recovers.workload")?.to_string();
-                if !workloads.contains(&workload) {
-                    return Err(format!(
-                        "recovers names {workload:?}, which the scenario does not define ({})",
-                        known(workloads)
-                    ));
-                }
-                let within_ms = dur(r.get("within").ok_or("recovers needs `within`")?, "recovers.within")?;
-                let after = SimTime(r.get("after").map(|a| dur(a, "recovers.after")).transpose()?.unwrap_or(0));
-                out.push(Expectation::Recovers { workload, after, within_ms });
-            }
-            w if w.contains('/') => {
-                if !workloads.iter().any(|x| x == w) {
-                    return Err(format!("{w:?} is not a workload of the scenario ({})", known(workloads)));
-                }
-                let Some((from, to)) = window else {
-                    return Err(format!("{w}: give `at: TIME` or `during: [FROM, TO]`"));
-                };
-                let Value::Map(fields) = v else {
-                    return Err(format!("{w}: a mapping of fields, e.g. {{readyReplicas: 3}}"));
-                };
-                let service = w.starts_with("service/");
-                for (f, c) in fields {
-                    let field = Field::parse(f).filter(|f| (*f == Field::ReadyEndpoints) == service).ok_or_else(
-                        || match service {
-                            true => format!("{w}: unknown field {f:?} (a Service has readyEndpoints)"),
-                            false => format!(
-                                "{w}: unknown field {f:?} (replicas, readyReplicas, availableReplicas, updatedReplicas)"
-                            ),
-                        },
-                    )?;
-                    let cmp = Cmp::parse(scalar(c, f)?)?;
-                    out.push(Expectation::State { from, to, workload: w.to_string(), field, cmp });
-                }
-            }
+            "recovers" => out.push(recovers(v, workloads)?),
+            w if w.starts_with("node/") => out.push(node(&w["node/".len()..], v, window)?),
+            w if w.contains('/') => out.extend(workload_state(w, v, window, workloads)?),
             other => {
                 return Err(format!(
-                    "unknown expect key {other:?} (at, during, events, recovers, pods, get, or kind/name)"
+                    "unknown expect key {other:?} (at, during, events, recovers, pods, get, node/NAME, or kind/name)"
                 ));
             }
         }
@@ -390,7 +518,7 @@ mod tests {
                 pod: Some("crasher".into()),
                 namespace: Some("default".into()),
                 selector: vec![],
-                status: "CrashLoopBackOff".into(),
+                want: PodWant { status: Some("CrashLoopBackOff".into()), ..PodWant::default() },
                 cmp: None
             }]
         );
@@ -403,6 +531,51 @@ mod tests {
             "get: {at: 1m, pod: a}",
             "get: {pod: a, status: Running}",
             "get: {at: 1m, pod: a, status: Running, count: 2}",
+        ] {
+            assert!(entry(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn events_take_a_window_and_an_object_pods_a_window_nodes_their_fields() {
+        let entry = |text: &str| parse(&serde_saphyr::from_str::<Value>(text).unwrap(), &[]);
+        assert_eq!(
+            entry("{during: [1m, 2m], events: {reason: Killing, count: 1, object: Pod/web-0}}").unwrap(),
+            [Expectation::Events {
+                reason: "Killing".into(),
+                cmp: Cmp { op: Op::Eq, value: 1 },
+                object: Some("pod/web-0".into()),
+                window: Some((SimTime(60_000), SimTime(120_000)))
+            }]
+        );
+        let e = entry("{during: [1m, 2m], pods: {selector: {app: web}, count: \"<= 8\"}}").unwrap();
+        assert!(matches!(&e[0], Expectation::Pods { from: SimTime(60_000), to: SimTime(120_000), .. }));
+        // YAML's True is a boolean; it reads as the condition's "True".
+        assert_eq!(
+            entry("{at: 5m, node/worker-1: {ready: True, unschedulable: true}}").unwrap(),
+            [Expectation::Node {
+                from: SimTime(300_000),
+                to: SimTime(300_000),
+                node: "worker-1".into(),
+                want: vec![(NodeField::Ready, "True".into()), (NodeField::Unschedulable, "true".into())]
+            }]
+        );
+        let e = entry("get: {at: 5m, pod: leaky, restarts: \">= 2\", reason: OOMKilled, exitCode: 137}").unwrap();
+        let Expectation::Status { want, .. } = &e[0] else { panic!() };
+        assert_eq!(
+            (want.exit_code, want.reason.as_deref(), want.status.as_deref()),
+            (Some(137), Some("OOMKilled"), None)
+        );
+        for bad in [
+            "{at: 1m, events: {reason: Killing, count: 1}}",
+            "{during: [2m, 1m], events: {reason: Killing, count: 1}}",
+            "events: {reason: Killing, count: 1, object: web-0}",
+            "node/worker-1: {ready: True}",
+            "{at: 1m, node/worker-1: {ready: maybe}}",
+            "{at: 1m, node/worker-1: {cordoned: true}}",
+            "{at: 1m, node/worker-1: {}}",
+            "get: {at: 1m, pod: a, exitCode: x}",
+            "pods: {count: 1}",
         ] {
             assert!(entry(bad).is_err(), "{bad}");
         }
