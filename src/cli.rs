@@ -68,7 +68,7 @@ pub enum Cmd {
         #[arg(long)]
         sweep: Option<PathBuf>,
     },
-    /// Run scenarios and check their `expect:` blocks; exit 1 if any expectation fails.
+    /// Run scenarios (and each variant with an `expect:` of its own) and check their `expect:` blocks; exit 1 if any expectation fails.
     Check {
         /// Scenario files (each is run with the `-f` manifests); none: the default cluster.
         files: Vec<PathBuf>,

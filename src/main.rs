@@ -92,7 +92,8 @@ fn validate(inputs: Vec<scenario::input::Input>, allow_large: bool, outside: boo
     let mut bad = false;
     let opts = scenario::LoadOptions { allow_large, allow_outside_paths: outside };
     for inp in inputs {
-        match scenario::load_input(&inp, &opts) {
+        // The variants too: each is the scenario with its changes, validated as a whole.
+        match kubesim::load_variants(&inp, &[], &opts).map(|mut all| all.swap_remove(0).1) {
             Ok(s) => {
                 warn(&s);
                 print(&format!(
@@ -121,34 +122,42 @@ fn check(inputs: Vec<scenario::input::Input>, seed: Option<u64>, outside: bool) 
     let mut failed = 0usize;
     for inp in inputs {
         let opts = scenario::LoadOptions { allow_outside_paths: outside, ..Default::default() };
-        let mut s = match scenario::load_input(&inp, &opts) {
-            Ok(s) => s,
+        let all = match kubesim::load_variants(&inp, &[], &opts) {
+            Ok(all) => all,
             Err(e) => {
                 report_error(e);
                 bad_input = true;
                 continue;
             }
         };
-        if let Some(seed) = seed {
-            s.seed = seed;
+        // The base, and each variant with an `expect:` of its own.
+        let own = all[0].1.checked_variants().into_iter().map(String::from).collect::<Vec<_>>();
+        let mut runs: Vec<(String, scenario::Scenario)> =
+            all.into_iter().filter(|(n, _)| n == "base" || own.contains(n)).collect();
+        for (_, s) in &mut runs {
+            s.seed = seed.unwrap_or(s.seed);
         }
         // The history answers `get:` expectations (kubectl's STATUS at a moment).
-        let r = match kubesim::simulate(s, &kubesim::RunOptions { history: true, ..Default::default() }) {
+        let opts = kubesim::RunOptions { history: true, ..Default::default() };
+        let results = match kubesim::simulate_variants(runs, &opts) {
             Ok(r) => r,
             Err(v) => {
                 eprintln!("error: {v}");
                 return ExitCode::from(EXIT_BUG);
             }
         };
-        let verdicts = kubesim::report::check::check(&r);
-        print(&format!("{} (seed {}):\n", input_name(&inp), r.cluster.scenario.seed));
-        if verdicts.is_empty() {
-            print("  no expectations\n");
-        }
-        for v in &verdicts {
-            let mark = if v.pass { "PASS" } else { "FAIL" };
-            print(&format!("  {mark}  {}  (actual: {})\n", v.expectation, v.actual));
-            failed += usize::from(!v.pass);
+        for (name, r) in &results {
+            let verdicts = kubesim::report::check::check(r);
+            let which = if name == "base" { String::new() } else { format!(", variant {name}") };
+            print(&format!("{}{which} (seed {}):\n", input_name(&inp), r.cluster.scenario.seed));
+            if verdicts.is_empty() {
+                print("  no expectations\n");
+            }
+            for v in &verdicts {
+                let mark = if v.pass { "PASS" } else { "FAIL" };
+                print(&format!("  {mark}  {}  (actual: {})\n", v.expectation, v.actual));
+                failed += usize::from(!v.pass);
+            }
         }
     }
     if bad_input {

@@ -260,6 +260,31 @@ fn check_reads_restarts_exit_codes_event_windows_pod_windows_and_node_state() {
 }
 
 #[test]
+fn check_runs_each_variant_with_its_own_expectations_and_validate_refuses_a_bad_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(scenario("eviction-timing.yaml")).unwrap().replacen("within: 1m30s}", "within: 1m}", 1);
+    let f = tmp.path().join("e.yaml");
+    std::fs::write(&f, &text).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().arg("check").arg(&f).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // The base, then each variant with an expect of its own, under its name.
+    let fast = stdout.find(", variant fast-eviction (seed 7):").expect(&stdout);
+    let slow = stdout.find(", variant slow-detection (seed 7):").expect(&stdout);
+    assert!(stdout.find("e.yaml (seed 7):").unwrap() < fast && fast < slow, "{stdout}");
+    assert!(stdout[fast..slow].contains("FAIL  deployment/web recovers within 1m0s after 2m0s"), "{stdout}");
+    assert!(stdout[slow..].contains("PASS  during [3m54s, 3m56s]: events NodeNotReady"), "{stdout}");
+    // A variant's expect is validated with the scenario.
+    let bad = text.replacen("events: {reason: NodeNotReady, count: 1}", "events: {reason: NodeNotReady}", 1);
+    std::fs::write(&f, bad).unwrap();
+    let out = Command::cargo_bin("kubesim").unwrap().arg("validate").arg(&f).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("events needs `count`"), "{stderr}");
+}
+
+#[test]
 fn get_pods_prints_what_kubectl_would_at_a_moment() {
     let get = |file: &str, at: &str| {
         let out = Command::cargo_bin("kubesim")

@@ -71,6 +71,7 @@ impl Row {
 fn status_verdict(r: &RunResult, at: SimTime, who: &Who, want: &PodWant, cmp: Option<&Cmp>) -> Verdict {
     let what = match who.pod {
         Some(p) => format!("pod/{p}"),
+        None if who.selector.is_empty() => "all pods".to_string(),
         None => format!("pods {}", who.selector.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")),
     };
     let expectation = match cmp {
@@ -167,13 +168,9 @@ fn state_verdict(r: &RunResult, from: SimTime, to: SimTime, workload: &str, fiel
 
 /// How many events of `reason` (about `object`, in `window`) were recorded: each repeat of an
 /// event series counts, at the time it happened.
-fn events_verdict(
-    r: &RunResult,
-    reason: &str,
-    cmp: &Cmp,
-    object: Option<&str>,
-    window: Option<(SimTime, SimTime)>,
-) -> Verdict {
+fn events_verdict(r: &RunResult, e: &Expectation) -> Verdict {
+    let Expectation::Events { reason, cmp, object, message, window } = e else { unreachable!() };
+    let (object, window) = (object.as_deref(), *window);
     let api = &r.cluster.api;
     let rec = &r.cluster.rec;
     let about = |e: &crate::api::events::RecordedEvent| {
@@ -182,9 +179,15 @@ fn events_verdict(
             o.split_once('/').is_some_and(|(k, n)| k.eq_ignore_ascii_case(kind) && n == name)
         })
     };
+    let says = |e: &crate::api::events::RecordedEvent| {
+        message.as_ref().is_none_or(|m| {
+            crate::report::messages::render(e, api, &r.cluster.scenario.images, r.cluster.scenario.seed)
+                .contains(m.as_str())
+        })
+    };
     let inside = |t: SimTime| window.is_none_or(|(a, b)| t >= a && t <= b);
     let chosen: Vec<&crate::api::events::RecordedEvent> =
-        rec.events.iter().filter(|e| e.reason == reason && about(e)).collect();
+        rec.events.iter().filter(|e| e.reason == reason && about(e) && says(e)).collect();
     let n = match (window, &rec.history) {
         (None, _) => chosen.iter().map(|e| e.count as i64).sum::<i64>(),
         (Some(_), history) => {
@@ -198,6 +201,9 @@ fn events_verdict(
     let mut expectation = format!("events {reason}");
     if let Some(o) = object {
         expectation += &format!(" about {o}");
+    }
+    if let Some(m) = message {
+        expectation += &format!(" saying {m:?}");
     }
     if let Some((a, b)) = window {
         // Always a window: `at` is refused for events.
@@ -216,6 +222,7 @@ fn pods_at(r: &RunResult, at: SimTime, filter: &PodFilter) -> i64 {
         .iter()
         .filter(|p| p.created <= at && p.removed.is_none_or(|t| t > at))
         .filter(|p| has(&p.labels, &filter.selector))
+        .filter(|p| filter.terminating.is_none_or(|want| p.deletion.is_some_and(|(t, _)| t <= at) == want))
         .filter(|p| {
             let bound = p.scheduled_at.is_some_and(|t| t <= at) || (p.node.is_some() && p.scheduled_at.is_none());
             match p.node {
@@ -235,7 +242,7 @@ fn pods_at(r: &RunResult, at: SimTime, filter: &PodFilter) -> i64 {
 fn pods_verdict(r: &RunResult, from: SimTime, to: SimTime, filter: &PodFilter, cmp: &Cmp) -> Verdict {
     let mut moments = std::collections::BTreeSet::from([from]);
     for p in &r.cluster.api.pods {
-        for t in [Some(p.created), p.removed, p.scheduled_at].into_iter().flatten() {
+        for t in [Some(p.created), p.removed, p.scheduled_at, p.deletion.map(|d| d.0)].into_iter().flatten() {
             if t > from && t <= to {
                 moments.insert(t);
             }
@@ -299,9 +306,7 @@ pub fn check(r: &RunResult) -> Vec<Verdict> {
             Expectation::State { from, to, workload, field, cmp } => {
                 state_verdict(r, *from, *to, workload, *field, cmp)
             }
-            Expectation::Events { reason, cmp, object, window } => {
-                events_verdict(r, reason, cmp, object.as_deref(), *window)
-            }
+            Expectation::Events { .. } => events_verdict(r, e),
             Expectation::Pods { from, to, filter, cmp } => pods_verdict(r, *from, *to, filter, cmp),
             Expectation::Status { at, pod, namespace, selector, want, cmp } => {
                 let who = Who { pod: pod.as_deref(), namespace: namespace.as_deref(), selector };

@@ -176,13 +176,8 @@ pub fn write_compare(dir: &Path, runs: &[(String, RunResult)], charts: bool) -> 
     );
     for (name, r) in runs {
         let s = &r.summary;
-        let changes = first
-            .cluster
-            .scenario
-            .variants
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or("(the scenario as written)".to_string(), |(_, sets)| sets.join(", "));
+        let changes =
+            first.cluster.scenario.variant_changes(name).unwrap_or_else(|| "(the scenario as written)".to_string());
         let startup = s.startup_ms.map_or("-".into(), |p| format!("{} / {}", d(p[0]), d(p[2])));
         let recovery = if s.faults.is_empty() { "-".to_string() } else { s.recovery_ms().map_or("never".into(), d) };
         let _ = writeln!(

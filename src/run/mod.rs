@@ -72,7 +72,14 @@ pub fn load_variants(
     let mut out = Vec::with_capacity(base.variants.len() + 1);
     for (name, changes) in &base.variants {
         let all: Vec<String> = sets.iter().chain(changes).cloned().collect();
-        let mut s = scenario::set::load_sources_with_sets(&sources, &anchor, &all, opts)?;
+        let mut s = scenario::set::load_sources_with_sets(&sources, &anchor, &all, opts).map_err(|e| match e {
+            scenario::LoadError::Input(mut i) => {
+                i.message = format!("variant {name:?}: {}", i.message);
+                i.help = Some("fix the variant's `set` or `expect` under spec.variants".into());
+                scenario::LoadError::Input(i)
+            }
+            other => other,
+        })?;
         s.variants.clear();
         out.push((name.clone(), s));
     }

@@ -153,7 +153,14 @@ pub enum Expectation {
     State { from: SimTime, to: SimTime, workload: String, field: Field, cmp: Cmp },
     /// The number of recorded events with this reason (each repeat of a series counts), about
     /// `object` (`pod/NAME`, `node/NAME`, ...) if given, over the run or within `window`.
-    Events { reason: String, cmp: Cmp, object: Option<String>, window: Option<(SimTime, SimTime)> },
+    /// With `message`, only events whose message contains that text.
+    Events {
+        reason: String,
+        cmp: Cmp,
+        object: Option<String>,
+        message: Option<String>,
+        window: Option<(SimTime, SimTime)>,
+    },
     /// The workload is back at ready >= desired within `within` of `after`.
     Recovers { workload: String, after: SimTime, within_ms: u64 },
     /// Where pods are at a time, or at every moment of a window: how many pods with these
@@ -235,12 +242,19 @@ pub struct PodFilter {
     pub node_selector: Vec<(String, String)>,
     pub node: Option<String>,
     pub scheduled: bool,
+    /// Only pods being deleted (`true`: Terminating) or only the others (`false`).
+    pub terminating: Option<bool>,
 }
 
 impl fmt::Display for PodFilter {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let kv = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
         write!(f, "pods {}", kv(&self.selector))?;
+        match self.terminating {
+            Some(true) => write!(f, " terminating")?,
+            Some(false) => write!(f, " not terminating")?,
+            None => {}
+        }
         if !self.scheduled {
             return write!(f, " unscheduled");
         }
@@ -293,13 +307,14 @@ fn get(v: &Value, window: Window) -> Result<Expectation, String> {
         (None, Some((a, b))) if a == b => a,
         _ => return Err(format!("get: give `at: TIME` ({HELP})")),
     };
-    let (mut pod, mut selector, mut want, mut cmp, mut namespace) = (None, Vec::new(), PodWant::default(), None, None);
+    let (mut pod, mut selector, mut want, mut cmp, mut namespace) = (None, None, PodWant::default(), None, None);
     for (k, x) in g {
         match k.as_str() {
             "at" => {}
             "pod" => pod = Some(scalar(x, "get.pod")?.to_string()),
             "namespace" => namespace = Some(scalar(x, "get.namespace")?.to_string()),
-            "selector" => selector = label_map(x, "get.selector")?,
+            // `{}` selects every pod, as a label selector does.
+            "selector" => selector = Some(label_map(x, "get.selector")?),
             "status" => want.status = Some(scalar(x, "get.status")?.to_string()),
             "restarts" => want.restarts = Some(Cmp::parse(scalar(x, "get.restarts")?)?),
             "reason" => want.reason = Some(scalar(x, "get.reason")?.to_string()),
@@ -314,23 +329,23 @@ fn get(v: &Value, window: Window) -> Result<Expectation, String> {
     if want == PodWant::default() {
         return Err(format!("get needs `status`, `restarts`, `reason` or `exitCode` ({HELP})"));
     }
-    if pod.is_some() != selector.is_empty() || (pod.is_some() && cmp.is_some()) {
+    if pod.is_some() == selector.is_some() || (pod.is_some() && cmp.is_some()) {
         return Err(format!("get: give `pod` or `selector` (with an optional `count`), not both ({HELP})"));
     }
     if pod.is_some() && namespace.is_none() {
         namespace = Some("default".into());
     }
-    Ok(Expectation::Status { at, pod, namespace, selector, want, cmp })
+    Ok(Expectation::Status { at, pod, namespace, selector: selector.unwrap_or_default(), want, cmp })
 }
 
 /// `events: {reason: Evicted, count: ">= 2", object: pod/NAME}`, over the entry's `during`.
 fn events(v: &Value, window: Window, has_at: bool) -> Result<Expectation, String> {
-    const HELP: &str = "events: {reason: Evicted, count: \">= 2\", object: pod/NAME} (beside it, `during: [FROM, TO]` to count only those in a window)";
+    const HELP: &str = "events: {reason: Evicted, count: \">= 2\", object: pod/NAME, message: TEXT} (beside it, `during: [FROM, TO]` to count only those in a window)";
     let Value::Map(e) = v else { return Err(HELP.into()) };
     if has_at {
         return Err(format!("events count over a window: give `during: [FROM, TO]`, not `at` ({HELP})"));
     }
-    let (mut reason, mut cmp, mut object) = (None, None, None);
+    let (mut reason, mut cmp, mut object, mut message) = (None, None, None, None);
     for (k, x) in e {
         match k.as_str() {
             "reason" => reason = Some(scalar(x, "events.reason")?.to_string()),
@@ -342,12 +357,13 @@ fn events(v: &Value, window: Window, has_at: bool) -> Result<Expectation, String
                 }
                 object = Some(o.to_ascii_lowercase());
             }
+            "message" => message = Some(scalar(x, "events.message")?.to_string()),
             o => return Err(format!("events: unknown key {o:?} ({HELP})")),
         }
     }
     let reason = reason.ok_or("events needs `reason`")?;
     let cmp = cmp.ok_or("events needs `count`")?;
-    Ok(Expectation::Events { reason, cmp, object, window })
+    Ok(Expectation::Events { reason, cmp, object, message, window })
 }
 
 /// `pods: {selector: {app: web}, nodeSelector: {zone: a} | node: NAME | scheduled: false, count: 2}`.
@@ -364,6 +380,7 @@ fn pods(v: &Value, window: Window) -> Result<Expectation, String> {
             "nodeSelector" => f.node_selector = label_map(x, "pods.nodeSelector")?,
             "node" => f.node = Some(scalar(x, "pods.node")?.to_string()),
             "scheduled" => f.scheduled = boolean(x, "pods.scheduled")?,
+            "terminating" => f.terminating = Some(boolean(x, "pods.terminating")?),
             "count" => cmp = Some(Cmp::parse(scalar(x, "pods.count")?)?),
             o => return Err(format!("pods: unknown key {o:?} ({HELP})")),
         }
@@ -545,8 +562,13 @@ mod tests {
                 reason: "Killing".into(),
                 cmp: Cmp { op: Op::Eq, value: 1 },
                 object: Some("pod/web-0".into()),
+                message: None,
                 window: Some((SimTime(60_000), SimTime(120_000)))
             }]
+        );
+        let e = entry("events: {reason: Evicted, count: 1, message: \"low on resource: pids\"}").unwrap();
+        assert!(
+            matches!(&e[0], Expectation::Events { message: Some(m), window: None, .. } if m == "low on resource: pids")
         );
         let e = entry("{during: [1m, 2m], pods: {selector: {app: web}, count: \"<= 8\"}}").unwrap();
         assert!(matches!(&e[0], Expectation::Pods { from: SimTime(60_000), to: SimTime(120_000), .. }));

@@ -91,6 +91,22 @@ pub struct Scenario {
     pub source_hash: u64,
 }
 
+impl Scenario {
+    /// The variants with their own `expect:`, which `kubesim check` runs beside the base.
+    pub fn checked_variants(&self) -> Vec<&str> {
+        let own = |changes: &[String]| changes.iter().any(|c| c.starts_with(validate::VARIANT_EXPECT));
+        self.variants.iter().filter(|(_, c)| own(c)).map(|(n, _)| n.as_str()).collect()
+    }
+
+    /// A variant's `set` changes as `PATH=VALUE, ...` (its `expect:` left out), `None` for the base.
+    pub fn variant_changes(&self, name: &str) -> Option<String> {
+        let (_, changes) = self.variants.iter().find(|(n, _)| n == name)?;
+        let shown: Vec<&str> =
+            changes.iter().filter(|c| !c.starts_with(validate::VARIANT_EXPECT)).map(String::as_str).collect();
+        Some(if shown.is_empty() { "(its own expectations only)".into() } else { shown.join(", ") })
+    }
+}
+
 /// Apply the keys a `behavior:` block (or the `kubesim.io/behavior` annotation) gives.
 pub fn apply_behavior(b: &mut Behavior, r: &raw::BehaviorRaw) {
     if let Some(v) = r.startup {

@@ -230,6 +230,9 @@ pub struct VariantRaw {
     pub name: Spanned<String>,
     #[serde(default)]
     pub set: BTreeMap<String, super::set::Node>,
+    /// The variant's own `expect:`, in place of the base's (`kubesim check` runs it).
+    #[serde(default)]
+    pub expect: Option<super::set::Node>,
 }
 
 /// `spec.trace`: CSV traces (gzip accepted), relative to the scenario file.

@@ -11,6 +11,7 @@ mod pod_spec;
 mod ports_finalizers;
 mod services;
 mod settings;
+pub(crate) use settings::VARIANT_EXPECT;
 mod workloads;
 
 use pod_spec::*;

@@ -53,6 +53,9 @@ pub(super) fn timing(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<Timing> {
     Ok(Timing { duration, sample, sample_loc })
 }
 
+/// How a variant's own `expect:` travels among its changes: it replaces the base's.
+pub const VARIANT_EXPECT: &str = "spec.expect=";
+
 /// `spec.variants`: names are DNS labels other than the output folders kubesim writes.
 pub(super) fn variants(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<Vec<(String, Vec<String>)>> {
     let mut variants = Vec::new();
@@ -69,7 +72,11 @@ pub(super) fn variants(ctx: &mut Ctx, spec: &ScenarioSpec) -> R<Vec<(String, Vec
             if variants.iter().any(|(m, _): &(String, Vec<String>)| *m == n.value) {
                 return Err(ctx.err_at(n.referenced, format!("variant {:?} is defined twice", n.value), None));
             }
-            let sets = x.set.iter().map(|(k, v)| format!("{k}={}", v.inline())).collect();
+            let mut sets: Vec<String> = x.set.iter().map(|(k, v)| format!("{k}={}", v.inline())).collect();
+            if let Some(e) = &x.expect {
+                // Last, so that it wins over a `set` of the same path.
+                sets.push(format!("{VARIANT_EXPECT}{}", e.inline()));
+            }
             variants.push((n.value.clone(), sets));
         }
     }
