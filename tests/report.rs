@@ -345,4 +345,9 @@ fn a_pod_the_kubelet_rejects_shows_its_reason_in_get_pods() {
     // STATUS is the pod's reason (OutOfcpu), not a container's ContainerCreating.
     let f = super::root().join("tests/data/kubelet-rejects.yaml");
     insta::assert_snapshot!("get_pods_kubelet_rejects", get(&["get", "pods", f.to_str().unwrap(), "--at", "30s"]));
+    // describe lists the spec's containers all the same, without the status lines they lack.
+    let d = get(&["describe", "pod", "big", f.to_str().unwrap(), "--at", "30s"]);
+    let containers = &d[d.find("Containers:\n").unwrap()..d.find("Conditions:").unwrap()];
+    assert!(containers.contains("  app:\n    Image:") && containers.contains("cpu:"), "{d}");
+    assert!(!containers.contains("State:") && !containers.contains("Container ID:"), "{d}");
 }

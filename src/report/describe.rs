@@ -155,13 +155,16 @@ fn state_lines(o: &mut Prefix, label: &str, s: &ContainerState) {
 fn containers(o: &mut Prefix, c: &Cluster, p: &Pod, vol: &str) {
     let images = &c.scenario.images;
     o.w(0, "Containers:\n");
-    for (spec, st) in p.spec.containers.iter().zip(&p.status.containers) {
+    // Every container of the spec; its status lines only when it has a status (kubectl's
+    // describeContainers: a pod the kubelet rejected has none).
+    for (i, spec) in p.spec.containers.iter().enumerate() {
+        let st = p.status.containers.get(i).filter(|_| p.node.is_some());
         o.w(1, &format!("{}:\n", spec.name));
-        if p.node.is_some() {
+        if st.is_some() {
             o.w(2, "Container ID:\t\n");
         }
         o.w(2, &format!("Image:\t{}\n", images[spec.image.idx()].name));
-        if p.node.is_some() {
+        if st.is_some() {
             o.w(2, "Image ID:\t\n");
         }
         // describeContainerPorts / describeContainerHostPorts (no host port: 0).
@@ -180,7 +183,7 @@ fn containers(o: &mut Prefix, c: &Cluster, p: &Pod, vol: &str) {
                 _ => o.w(2, &format!("{many}:\t{}\n", list.join(", "))),
             }
         }
-        if p.node.is_some() {
+        if let Some(st) = st {
             state_lines(o, "State", &st.state);
             if let Some((code, reason, at)) = st.last_terminated {
                 o.w(2, "Last State:\tTerminated\n");

@@ -182,7 +182,8 @@ pub(super) fn pod_spec(
         init_containers,
         node_selector: Labels::from_pairs(s.node_selector.clone().into_iter().collect()),
         affinity_node: None,
-        node_name: s.node_name.as_ref().map(|n| n.value.clone()),
+        // An empty nodeName is unset, as the API server's defaulting leaves it: the pod is scheduled.
+        node_name: s.node_name.as_ref().filter(|n| !n.value.is_empty()).map(|n| n.value.clone()),
         tolerations: tolerations(ctx, &s.tolerations)?,
         restart_policy,
         termination_grace_ms: s
