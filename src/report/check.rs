@@ -45,6 +45,8 @@ struct Row {
     restarts: u32,
     /// Each container's latest termination: (exit code, reason).
     terminations: Vec<(i32, &'static str)>,
+    phase: &'static str,
+    pod_reason: Option<&'static str>,
 }
 
 impl Row {
@@ -53,6 +55,8 @@ impl Row {
             && w.restarts.is_none_or(|c| c.holds(self.restarts as i64))
             && w.exit_code.is_none_or(|c| self.terminations.iter().any(|t| t.0 == c))
             && w.reason.as_ref().is_none_or(|r| self.terminations.iter().any(|t| t.1 == r))
+            && w.phase.as_ref().is_none_or(|p| p == self.phase)
+            && w.pod_reason.as_ref().is_none_or(|r| self.pod_reason == Some(r.as_str()))
     }
     fn show(&self, w: &PodWant) -> String {
         let mut s = format!("{} {}", self.name, self.status);
@@ -62,6 +66,9 @@ impl Row {
         if w.exit_code.is_some() || w.reason.is_some() {
             let t: Vec<String> = self.terminations.iter().map(|(c, r)| format!("{r} {c}")).collect();
             s += &format!(" (terminated: {})", if t.is_empty() { "none".into() } else { t.join(", ") });
+        }
+        if w.phase.is_some() || w.pod_reason.is_some() {
+            s += &format!(" (phase {}, reason {})", self.phase, self.pod_reason.unwrap_or("none"));
         }
         s
     }
@@ -120,7 +127,8 @@ fn rows_at(r: &RunResult, at: SimTime, who: &Who) -> Vec<Row> {
                 _ => c.last_terminated.map(|(code, reason, _)| (code, reason)),
             })
             .collect();
-        out.push(Row { name: p.name.clone(), status, restarts, terminations });
+        let (phase, pod_reason) = (s.phase.as_str(), s.reason);
+        out.push(Row { name: p.name.clone(), status, restarts, terminations, phase, pod_reason });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out

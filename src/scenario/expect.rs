@@ -193,6 +193,10 @@ pub struct PodWant {
     /// has this exit code / this reason (`OOMKilled`, `Error`, `Completed`, ...).
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    /// The pod's own `status.phase` and `status.reason` (kubectl's STATUS may print a
+    /// container's reason over them).
+    pub phase: Option<String>,
+    pub pod_reason: Option<String>,
 }
 
 impl fmt::Display for PodWant {
@@ -209,6 +213,12 @@ impl fmt::Display for PodWant {
         }
         if let Some(c) = &self.exit_code {
             parts.push(format!("exit code {c}"));
+        }
+        if let Some(p) = &self.phase {
+            parts.push(format!("phase {p}"));
+        }
+        if let Some(r) = &self.pod_reason {
+            parts.push(format!("pod reason {r}"));
         }
         f.write_str(&parts.join(", "))
     }
@@ -300,7 +310,7 @@ type Window = Option<(SimTime, SimTime)>;
 /// `get: {at, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, restarts: ">= 2",
 /// reason: OOMKilled, exitCode: 137, count: ">= 2"}` (`at` here or beside it).
 fn get(v: &Value, window: Window) -> Result<Expectation, String> {
-    const HELP: &str = "get: {at: 6m, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, restarts: \">= 2\", reason: OOMKilled, exitCode: 137, count: \">= 1\"}";
+    const HELP: &str = "get: {at: 6m, pod: NAME | selector: {app: web}, status: CrashLoopBackOff, restarts: \">= 2\", reason: OOMKilled, exitCode: 137, phase: Failed, podReason: Evicted, count: \">= 1\"}";
     let Value::Map(g) = v else { return Err(HELP.into()) };
     let at = match (g.get("at"), window) {
         (Some(a), _) => SimTime(dur(a, "get.at")?),
@@ -322,12 +332,17 @@ fn get(v: &Value, window: Window) -> Result<Expectation, String> {
                 let c = scalar(x, "get.exitCode")?;
                 want.exit_code = Some(c.parse().map_err(|_| format!("get.exitCode is a number, not {c:?}"))?);
             }
+            "phase" => match scalar(x, "get.phase")? {
+                p @ ("Pending" | "Running" | "Succeeded" | "Failed" | "Unknown") => want.phase = Some(p.to_string()),
+                o => return Err(format!("get.phase is Pending, Running, Succeeded, Failed or Unknown, not {o:?}")),
+            },
+            "podReason" => want.pod_reason = Some(scalar(x, "get.podReason")?.to_string()),
             "count" => cmp = Some(Cmp::parse(scalar(x, "get.count")?)?),
             o => return Err(format!("get: unknown key {o:?} ({HELP})")),
         }
     }
     if want == PodWant::default() {
-        return Err(format!("get needs `status`, `restarts`, `reason` or `exitCode` ({HELP})"));
+        return Err(format!("get needs `status`, `restarts`, `reason`, `exitCode`, `phase` or `podReason` ({HELP})"));
     }
     if pod.is_some() == selector.is_some() || (pod.is_some() && cmp.is_some()) {
         return Err(format!("get: give `pod` or `selector` (with an optional `count`), not both ({HELP})"));
@@ -588,6 +603,9 @@ mod tests {
             (want.exit_code, want.reason.as_deref(), want.status.as_deref()),
             (Some(137), Some("OOMKilled"), None)
         );
+        let e = entry("get: {at: 5m, pod: batch, phase: Failed, podReason: Evicted}").unwrap();
+        let Expectation::Status { want, .. } = &e[0] else { panic!() };
+        assert_eq!((want.phase.as_deref(), want.pod_reason.as_deref()), (Some("Failed"), Some("Evicted")));
         for bad in [
             "{at: 1m, events: {reason: Killing, count: 1}}",
             "{during: [2m, 1m], events: {reason: Killing, count: 1}}",
@@ -597,6 +615,7 @@ mod tests {
             "{at: 1m, node/worker-1: {cordoned: true}}",
             "{at: 1m, node/worker-1: {}}",
             "get: {at: 1m, pod: a, exitCode: x}",
+            "get: {at: 1m, pod: a, phase: Done}",
             "pods: {count: 1}",
         ] {
             assert!(entry(bad).is_err(), "{bad}");
