@@ -3,7 +3,7 @@
 use crate::api::{ContainerState, WorkloadRef};
 use crate::report::summary::recovery;
 use crate::run::RunResult;
-use crate::scenario::expect::{Cmp, Expectation, Field, NodeField, PodFilter, PodWant};
+use crate::scenario::expect::{Cmp, Expectation, Field, NodeWant, PodFilter, PodWant};
 use crate::sim::SimTime;
 
 /// One expectation's verdict.
@@ -220,84 +220,101 @@ fn events_verdict(r: &RunResult, e: &Expectation) -> Verdict {
     Verdict { expectation: format!("{expectation}: count {cmp}"), pass: cmp.holds(n), actual: n.to_string() }
 }
 
-/// How many pods `filter` counts at `at`.
-fn pods_at(r: &RunResult, at: SimTime, filter: &PodFilter) -> i64 {
-    let api = &r.cluster.api;
+/// When a pod counts for `filter`: from `.0` until before `.1` (`None`: to the end). Each
+/// condition holds from one moment on (exists, bound, being deleted) or until one (exists,
+/// not yet bound, not yet deleting), so together they hold over one interval.
+fn counted(
+    api: &crate::apiserver::ApiServer,
+    p: &crate::api::Pod,
+    f: &PodFilter,
+) -> Option<(SimTime, Option<SimTime>)> {
     let has = |labels: &crate::api::Labels, want: &[(String, String)]| {
         want.iter().all(|(k, v)| labels.get(k) == Some(v.as_str()))
     };
-    api.pods
-        .iter()
-        .filter(|p| p.created <= at && p.removed.is_none_or(|t| t > at))
-        .filter(|p| has(&p.labels, &filter.selector))
-        .filter(|p| filter.terminating.is_none_or(|want| p.deletion.is_some_and(|(t, _)| t <= at) == want))
-        .filter(|p| {
-            let bound = p.scheduled_at.is_some_and(|t| t <= at) || (p.node.is_some() && p.scheduled_at.is_none());
-            match p.node {
-                _ if !filter.scheduled => !bound,
-                Some(n) if bound => {
-                    let node = api.node(n);
-                    filter.node.as_ref().is_none_or(|x| *x == node.name) && has(&node.labels, &filter.node_selector)
-                }
-                _ => false,
-            }
-        })
-        .count() as i64
+    if !has(&p.labels, &f.selector) {
+        return None;
+    }
+    let (mut from, mut until) = (p.created, p.removed);
+    let mut before = |t: SimTime| until = Some(until.map_or(t, |u| u.min(t)));
+    // Bound from its scheduling; a pod created with its node (static, nodeName) from the start.
+    let bound_at = match (p.node, p.scheduled_at) {
+        (Some(_), None) => Some(p.created),
+        (_, t) => t,
+    };
+    if f.scheduled {
+        let node = api.node(p.node?);
+        if f.node.as_ref().is_some_and(|x| *x != node.name) || !has(&node.labels, &f.node_selector) {
+            return None;
+        }
+        from = from.max(bound_at?);
+    } else if let Some(t) = bound_at {
+        before(t);
+    }
+    match (f.terminating, p.deletion) {
+        (Some(true), None) => return None,
+        (Some(true), Some((t, _))) => from = from.max(t),
+        (Some(false), Some((t, _))) => before(t),
+        _ => {}
+    }
+    until.is_none_or(|u| u > from).then_some((from, until))
 }
 
-/// A `pods:` expectation: the count at `from` and at every moment a pod came, went or was
-/// bound until `to`.
+/// A `pods:` expectation: the count at `from` and at every moment it changes until `to`.
 fn pods_verdict(r: &RunResult, from: SimTime, to: SimTime, filter: &PodFilter, cmp: &Cmp) -> Verdict {
-    let mut moments = std::collections::BTreeSet::from([from]);
-    for p in &r.cluster.api.pods {
-        for t in [Some(p.created), p.removed, p.scheduled_at, p.deletion.map(|d| d.0)].into_iter().flatten() {
-            if t > from && t <= to {
-                moments.insert(t);
+    let api = &r.cluster.api;
+    // The count at `from`, then its changes in (from, to] in time order.
+    let (mut n, mut changes) = (0i64, Vec::new());
+    for (a, b) in api.pods.iter().filter_map(|p| counted(api, p, filter)) {
+        n += i64::from(a <= from && b.is_none_or(|b| b > from));
+        for (t, delta) in [(Some(a), 1), (b, -1)] {
+            if let Some(t) = t.filter(|&t| t > from && t <= to) {
+                changes.push((t, delta));
             }
         }
     }
+    changes.sort_unstable();
     let expectation = format!("{}: {filter} count {cmp}", when(from, to));
-    let mut last = 0;
-    for &t in &moments {
-        last = pods_at(r, t, filter);
-        if !cmp.holds(last) {
-            let actual = if from == to { last.to_string() } else { format!("{last} at {}", d(t.as_millis())) };
-            return Verdict { expectation, pass: false, actual };
+    let fail = |n: i64, t: SimTime| {
+        let actual = if from == to { n.to_string() } else { format!("{n} at {}", d(t.as_millis())) };
+        Verdict { expectation: expectation.clone(), pass: false, actual }
+    };
+    if !cmp.holds(n) {
+        return fail(n, from);
+    }
+    // Every change at one instant applies before the count is read, as `at` reads it.
+    for group in changes.chunk_by(|x, y| x.0 == y.0) {
+        n += group.iter().map(|c| c.1).sum::<i64>();
+        if !cmp.holds(n) {
+            return fail(n, group[0].0);
         }
     }
-    Verdict { expectation, pass: true, actual: last.to_string() }
+    Verdict { expectation, pass: true, actual: n.to_string() }
 }
 
 /// A `node/NAME:` expectation: its state at `from` and at every change until `to`.
-fn node_verdict(r: &RunResult, from: SimTime, to: SimTime, node: &str, want: &[(NodeField, String)]) -> Verdict {
-    let fields = want.iter().map(|(f, v)| format!("{} {v}", f.name())).collect::<Vec<_>>().join(", ");
-    let expectation = format!("{}: node/{node} {fields}", when(from, to));
+fn node_verdict(r: &RunResult, from: SimTime, to: SimTime, node: &str, want: &[NodeWant]) -> Verdict {
+    let shown = |w: &[NodeWant]| w.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    let expectation = format!("{}: node/{node} {}", when(from, to), shown(want));
     let fail = |actual: String| Verdict { expectation: expectation.clone(), pass: false, actual };
     let Some(id) = r.cluster.api.nodes.iter().position(|n| n.name == node) else {
         return fail("no such node".into());
     };
     let Some(h) = &r.cluster.rec.history else { return fail("no history kept".into()) };
     let snaps: Vec<_> = h.nodes.iter().filter(|s| s.node.idx() == id).collect();
-    let start = snaps.iter().rposition(|s| s.time <= from);
-    let Some(start) = start else { return fail("the node did not exist then".into()) };
-    let value = |s: &crate::record::history::NodeSnap, f: NodeField| -> String {
-        match f {
-            NodeField::Ready => format!("{:?}", s.ready),
-            NodeField::Unschedulable => s.unschedulable.to_string(),
-            NodeField::MemoryPressure => s.memory_pressure.to_string(),
-        }
+    let Some(start) = snaps.iter().rposition(|s| s.time <= from) else {
+        return fail("the node did not exist then".into());
     };
     let mut last = String::new();
     for s in snaps[start..].iter().take_while(|s| s.time <= to) {
-        let bad = want.iter().find(|(f, v)| value(s, *f) != *v);
-        last = want.iter().map(|(f, _)| format!("{} {}", f.name(), value(s, *f))).collect::<Vec<_>>().join(", ");
+        let got: Vec<NodeWant> =
+            want.iter().map(|w| w.same_field(s.ready, s.unschedulable, s.memory_pressure)).collect();
+        last = shown(&got);
         if s.deleted {
             return fail(format!("deleted at {}", d(s.time.as_millis())));
         }
-        if bad.is_some() {
-            let at =
-                if from == to { String::new() } else { format!(" at {}", d(s.time.as_millis().max(from.as_millis()))) };
-            return fail(format!("{last}{at}"));
+        if got != want {
+            let at = s.time.max(from);
+            return fail(if from == to { last } else { format!("{last} at {}", d(at.as_millis())) });
         }
     }
     Verdict { expectation, pass: true, actual: last }

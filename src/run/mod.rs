@@ -73,7 +73,9 @@ pub fn load_variants(
     for (name, changes) in &base.variants {
         let all: Vec<String> = sets.iter().chain(changes).cloned().collect();
         let mut s = scenario::set::load_sources_with_sets(&sources, &anchor, &all, opts).map_err(|e| match e {
+            // Named after the scenario's file, not `--set`: the user wrote no --set.
             scenario::LoadError::Input(mut i) => {
+                i.file = sources.first().map_or(i.file, |s| s.name.clone());
                 i.message = format!("variant {name:?}: {}", i.message);
                 i.help = Some("fix the variant's `set` or `expect` under spec.variants".into());
                 scenario::LoadError::Input(i)

@@ -179,7 +179,7 @@ pub enum Expectation {
         cmp: Option<Cmp>,
     },
     /// A node's conditions and cordon at a time, or at every change of a window.
-    Node { from: SimTime, to: SimTime, node: String, want: Vec<(NodeField, String)> },
+    Node { from: SimTime, to: SimTime, node: String, want: Vec<NodeWant> },
 }
 
 /// What a `get:` expectation asks of a pod; every given part must hold.
@@ -201,46 +201,49 @@ pub struct PodWant {
 
 impl fmt::Display for PodWant {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        let mut parts = Vec::new();
-        if let Some(s) = &self.status {
-            parts.push(format!("STATUS {s}"));
-        }
-        if let Some(c) = &self.restarts {
-            parts.push(format!("RESTARTS {c}"));
-        }
-        if let Some(r) = &self.reason {
-            parts.push(format!("last terminated {r}"));
-        }
-        if let Some(c) = &self.exit_code {
-            parts.push(format!("exit code {c}"));
-        }
-        if let Some(p) = &self.phase {
-            parts.push(format!("phase {p}"));
-        }
-        if let Some(r) = &self.pod_reason {
-            parts.push(format!("pod reason {r}"));
-        }
+        let parts: Vec<String> = [
+            self.status.as_ref().map(|s| format!("STATUS {s}")),
+            self.restarts.map(|c| format!("RESTARTS {c}")),
+            self.reason.as_ref().map(|r| format!("last terminated {r}")),
+            self.exit_code.map(|c| format!("exit code {c}")),
+            self.phase.as_ref().map(|p| format!("phase {p}")),
+            self.pod_reason.as_ref().map(|r| format!("pod reason {r}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         f.write_str(&parts.join(", "))
     }
 }
 
-/// A node field a `node/NAME:` expectation reads.
+/// A node field a `node/NAME:` expectation reads, with the value it wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NodeField {
-    /// The Ready condition: True, False or Unknown.
-    Ready,
-    /// `spec.unschedulable` (cordoned): true or false.
-    Unschedulable,
-    /// The MemoryPressure condition: true or false.
-    MemoryPressure,
+pub enum NodeWant {
+    /// The Ready condition.
+    Ready(crate::api::ConditionStatus),
+    /// `spec.unschedulable` (cordoned).
+    Unschedulable(bool),
+    /// The MemoryPressure condition.
+    MemoryPressure(bool),
 }
 
-impl NodeField {
-    pub fn name(self) -> &'static str {
+impl NodeWant {
+    /// The same field's value in `got`'s terms: what a node shows for the field this asks about.
+    pub fn same_field(self, ready: crate::api::ConditionStatus, unschedulable: bool, memory: bool) -> NodeWant {
         match self {
-            NodeField::Ready => "ready",
-            NodeField::Unschedulable => "unschedulable",
-            NodeField::MemoryPressure => "memoryPressure",
+            NodeWant::Ready(_) => NodeWant::Ready(ready),
+            NodeWant::Unschedulable(_) => NodeWant::Unschedulable(unschedulable),
+            NodeWant::MemoryPressure(_) => NodeWant::MemoryPressure(memory),
+        }
+    }
+}
+
+impl fmt::Display for NodeWant {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            NodeWant::Ready(c) => write!(f, "ready {c:?}"),
+            NodeWant::Unschedulable(b) => write!(f, "unschedulable {b}"),
+            NodeWant::MemoryPressure(b) => write!(f, "memoryPressure {b}"),
         }
     }
 }
@@ -421,20 +424,19 @@ fn node(name: &str, v: &Value, window: Window) -> Result<Expectation, String> {
     let mut want = Vec::new();
     for (k, x) in fields {
         let what = format!("node/{name}.{k}");
-        let flag = |x: &Value| boolean(x, &what).map(|b| if b { "true" } else { "false" });
-        let (field, value) = match k.as_str() {
+        use crate::api::ConditionStatus as C;
+        want.push(match k.as_str() {
             // YAML reads an unquoted True / true as a boolean: both mean the condition's "True".
-            "ready" => match scalar(x, &what)? {
-                "True" | "true" => (NodeField::Ready, "True"),
-                "False" | "false" => (NodeField::Ready, "False"),
-                "Unknown" => (NodeField::Ready, "Unknown"),
+            "ready" => NodeWant::Ready(match scalar(x, &what)? {
+                "True" | "true" => C::True,
+                "False" | "false" => C::False,
+                "Unknown" => C::Unknown,
                 o => return Err(format!("{what} is True, False or Unknown, not {o:?}")),
-            },
-            "unschedulable" => (NodeField::Unschedulable, flag(x)?),
-            "memoryPressure" => (NodeField::MemoryPressure, flag(x)?),
+            }),
+            "unschedulable" => NodeWant::Unschedulable(boolean(x, &what)?),
+            "memoryPressure" => NodeWant::MemoryPressure(boolean(x, &what)?),
             o => return Err(format!("node/{name}: unknown field {o:?}, {HELP}")),
-        };
-        want.push((field, value.to_string()));
+        });
     }
     if want.is_empty() {
         return Err(format!("node/{name}: name a field, {HELP}"));
@@ -594,7 +596,7 @@ mod tests {
                 from: SimTime(300_000),
                 to: SimTime(300_000),
                 node: "worker-1".into(),
-                want: vec![(NodeField::Ready, "True".into()), (NodeField::Unschedulable, "true".into())]
+                want: vec![NodeWant::Ready(crate::api::ConditionStatus::True), NodeWant::Unschedulable(true)]
             }]
         );
         let e = entry("get: {at: 5m, pod: leaky, restarts: \">= 2\", reason: OOMKilled, exitCode: 137}").unwrap();
